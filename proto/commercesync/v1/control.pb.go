@@ -85,13 +85,16 @@ func (x *Tenant) GetCreated() string {
 // ApiKey is stored by the SHA-256 of its secret; the secret itself is shown
 // once, when the key is made.
 type ApiKey struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	TenantId      string                 `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
-	SecretSha256  string                 `protobuf:"bytes,3,opt,name=secret_sha256,json=secretSha256,proto3" json:"secret_sha256,omitempty"`
-	Prefix        string                 `protobuf:"bytes,4,opt,name=prefix,proto3" json:"prefix,omitempty"`
-	Created       string                 `protobuf:"bytes,5,opt,name=created,proto3" json:"created,omitempty"`
-	Revoked       bool                   `protobuf:"varint,6,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	TenantId     string                 `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	SecretSha256 string                 `protobuf:"bytes,3,opt,name=secret_sha256,json=secretSha256,proto3" json:"secret_sha256,omitempty"`
+	Prefix       string                 `protobuf:"bytes,4,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Created      string                 `protobuf:"bytes,5,opt,name=created,proto3" json:"created,omitempty"`
+	Revoked      bool                   `protobuf:"varint,6,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	// Only the development key keeps its secret, sealed, so that
+	// `commercesync dev` can print the same key after a restart.
+	DevSecret     *SealedSecret `protobuf:"bytes,7,opt,name=dev_secret,json=devSecret,proto3" json:"dev_secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -166,6 +169,13 @@ func (x *ApiKey) GetRevoked() bool {
 		return x.Revoked
 	}
 	return false
+}
+
+func (x *ApiKey) GetDevSecret() *SealedSecret {
+	if x != nil {
+		return x.DevSecret
+	}
+	return nil
 }
 
 // A company is one merchant of a tenant.
@@ -259,10 +269,12 @@ type Connection struct {
 	PlatformTenantId   string `protobuf:"bytes,8,opt,name=platform_tenant_id,json=platformTenantId,proto3" json:"platform_tenant_id,omitempty"`
 	PlatformTenantName string `protobuf:"bytes,9,opt,name=platform_tenant_name,json=platformTenantName,proto3" json:"platform_tenant_name,omitempty"`
 	// The OAuth token, sealed with AES-GCM; never leaves the control plane.
-	Token         *SealedSecret `protobuf:"bytes,10,opt,name=token,proto3" json:"token,omitempty"`
-	LastError     string        `protobuf:"bytes,11,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Token     *SealedSecret `protobuf:"bytes,10,opt,name=token,proto3" json:"token,omitempty"`
+	LastError string        `protobuf:"bytes,11,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// SHA-256 of the single-use OAuth state sent with link_url.
+	OauthStateSha256 string `protobuf:"bytes,12,opt,name=oauth_state_sha256,json=oauthStateSha256,proto3" json:"oauth_state_sha256,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Connection) Reset() {
@@ -368,6 +380,13 @@ func (x *Connection) GetToken() *SealedSecret {
 func (x *Connection) GetLastError() string {
 	if x != nil {
 		return x.LastError
+	}
+	return ""
+}
+
+func (x *Connection) GetOauthStateSha256() string {
+	if x != nil {
+		return x.OauthStateSha256
 	}
 	return ""
 }
@@ -642,20 +661,22 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"\x06Tenant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
-	"\acreated\x18\x03 \x01(\tR\acreated\"\xa6\x01\n" +
+	"\acreated\x18\x03 \x01(\tR\acreated\"\xe4\x01\n" +
 	"\x06ApiKey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12#\n" +
 	"\rsecret_sha256\x18\x03 \x01(\tR\fsecretSha256\x12\x16\n" +
 	"\x06prefix\x18\x04 \x01(\tR\x06prefix\x12\x18\n" +
 	"\acreated\x18\x05 \x01(\tR\acreated\x12\x18\n" +
-	"\arevoked\x18\x06 \x01(\bR\arevoked\"\x86\x01\n" +
+	"\arevoked\x18\x06 \x01(\bR\arevoked\x12<\n" +
+	"\n" +
+	"dev_secret\x18\a \x01(\v2\x1d.commercesync.v1.SealedSecretR\tdevSecret\"\x86\x01\n" +
 	"\aCompany\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x18\n" +
-	"\acreated\x18\x05 \x01(\tR\acreated\"\x84\x03\n" +
+	"\acreated\x18\x05 \x01(\tR\acreated\"\xb2\x03\n" +
 	"\n" +
 	"Connection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
@@ -671,7 +692,8 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"\x05token\x18\n" +
 	" \x01(\v2\x1d.commercesync.v1.SealedSecretR\x05token\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\v \x01(\tR\tlastError\"[\n" +
+	"last_error\x18\v \x01(\tR\tlastError\x12,\n" +
+	"\x12oauth_state_sha256\x18\f \x01(\tR\x10oauthStateSha256\"[\n" +
 	"\fSealedSecret\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x14\n" +
 	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12\x1e\n" +
@@ -718,18 +740,19 @@ var file_commercesync_v1_control_proto_goTypes = []any{
 	(*SyncConfiguration)(nil), // 7: commercesync.v1.SyncConfiguration
 }
 var file_commercesync_v1_control_proto_depIdxs = []int32{
-	4, // 0: commercesync.v1.Connection.token:type_name -> commercesync.v1.SealedSecret
-	7, // 1: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
-	0, // 2: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
-	1, // 3: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
-	2, // 4: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
-	3, // 5: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
-	5, // 6: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	4, // 0: commercesync.v1.ApiKey.dev_secret:type_name -> commercesync.v1.SealedSecret
+	4, // 1: commercesync.v1.Connection.token:type_name -> commercesync.v1.SealedSecret
+	7, // 2: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
+	0, // 3: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
+	1, // 4: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
+	2, // 5: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
+	3, // 6: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
+	5, // 7: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_control_proto_init() }

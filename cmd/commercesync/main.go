@@ -1,0 +1,184 @@
+// Command commercesync is the single binary of the system.
+//
+//	commercesync dev                   the whole pipeline in one process, sandboxes included
+//	commercesync window                a window (aggregator) worker against KAFKA_BROKERS
+//	commercesync sandbox xero          a Xero sandbox on its own
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
+	"github.com/commercesync/commercesync/pipeline/system"
+	"github.com/commercesync/commercesync/pipeline/window"
+)
+
+const usage = `commercesync: push a merchant's commerce data, get balanced daily accounting.
+
+Usage:
+  commercesync dev [flags]            run everything in one process (embedded Kafka broker, sandboxes)
+  commercesync window [flags]         run a window worker against KAFKA_BROKERS
+  commercesync sandbox xero [flags]   run the Xero sandbox alone
+
+Run "commercesync <command> -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "commercesync:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "dev":
+		return runDev(ctx, args[1:], stdout, stderr)
+	case "window":
+		return runWindow(ctx, args[1:], stderr)
+	case "sandbox":
+		return runSandbox(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func logger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func brokersFromEnv() []string {
+	v := strings.TrimSpace(os.Getenv("KAFKA_BROKERS"))
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", ".data", "folder that keeps the embedded broker's log and the sealing key across restarts")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "REST listen address")
+	grpcAddr := fs.String("grpc", "127.0.0.1:9090", "gRPC listen address")
+	kafkaPort := fs.Int("kafka-port", 19092, "embedded broker port (ignored when KAFKA_BROKERS is set)")
+	sandboxAddr := fs.String("sandbox", "127.0.0.1:8091", "Xero sandbox listen address")
+	tickEvery := fs.Duration("tick", time.Minute, "how often clock ticks seal quiet companies' days (0 disables)")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := logger(stderr, *level)
+	if err != nil {
+		return err
+	}
+	opts := []system.Option{
+		system.WithDataDir(*data), system.WithAddrs(*httpAddr, *grpcAddr, *sandboxAddr),
+		system.WithBrokerPort(*kafkaPort), system.WithTick(*tickEvery), system.WithLogger(log),
+	}
+	if b := brokersFromEnv(); b != nil {
+		opts = append(opts, system.WithBrokers(b))
+	}
+	sys, err := system.Start(ctx, opts...)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	fmt.Fprintf(stdout, `commercesync is running.
+
+  REST API       %s   (OpenAPI: %s/openapi.json)
+  gRPC API       %s
+  Kafka brokers  %s
+  API key        %s
+  Xero sandbox   %s
+
+Try:  curl -H "Authorization: Bearer %s" %s/v1/platforms
+Stop with Ctrl-C; data is kept in %s.
+`, sys.HTTPURL, sys.HTTPURL, sys.GRPCAddr, strings.Join(sys.Brokers, ","), sys.DevKey, sys.SandboxURL["xero"], sys.DevKey, sys.HTTPURL, *data)
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-sys.Done():
+		return sys.Err()
+	}
+}
+
+func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("window", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	brokers := fs.String("brokers", strings.Join(brokersFromEnv(), ","), "Kafka brokers, comma separated (default KAFKA_BROKERS)")
+	txnID := fs.String("transactional-id", "", "this worker's transactional id (default: unique per process)")
+	session := fs.Duration("session-timeout", 10*time.Second, "group session timeout: how long a dead worker holds its partitions")
+	txnTimeout := fs.Duration("transaction-timeout", 10*time.Second, "transaction timeout")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *brokers == "" {
+		return errors.New("no brokers: set KAFKA_BROKERS or -brokers")
+	}
+	log, err := logger(stderr, *level)
+	if err != nil {
+		return err
+	}
+	opts := []window.Option{window.WithLogger(log), window.WithTimeouts(*txnTimeout, *session)}
+	if *txnID != "" {
+		opts = append(opts, window.WithTransactionalID(*txnID))
+	}
+	if os.Getenv("COMMERCESYNC_FAULT_PAUSE_IN_TXN") == "1" {
+		// Test hook: stop inside the first transaction that has output, so
+		// a test can kill the process there.
+		opts = append(opts, window.WithInTransactionHook(func() {
+			fmt.Fprintln(stderr, "fault: paused inside a transaction")
+			<-ctx.Done()
+			select {}
+		}))
+	}
+	return window.NewJob(strings.Split(*brokers, ","), opts...).Run(ctx)
+}
+
+func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "xero" {
+		return errors.New("usage: commercesync sandbox xero [-addr 127.0.0.1:8091] (the other platforms arrive with their connectors)")
+	}
+	fs := flag.NewFlagSet("sandbox xero", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8091", "listen address")
+	clientID := fs.String("client-id", "commercesync-dev", "OAuth client id to accept")
+	secret := fs.String("client-secret", "commercesync-dev-secret", "OAuth client secret to accept")
+	redirect := fs.String("redirect-uri", "http://127.0.0.1:8080/v1/oauth/callback", "redirect URI to accept (comma separated for several)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	srv := xerosandbox.New(xerosandbox.WithClient(xerosandbox.Client{ID: *clientID, Secret: *secret, Name: "commercesync", RedirectURIs: strings.Split(*redirect, ",")}))
+	url, shutdown, err := srv.Start(*addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Xero sandbox listening on %s (client %s)\n", url, *clientID)
+	<-ctx.Done()
+	return shutdown(context.Background())
+}

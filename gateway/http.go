@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/commercesync/commercesync/gateway/openapi"
+	"github.com/commercesync/commercesync/gateway/records"
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// maxBody bounds a push body: 5,000 generous records.
+const maxBody = 64 << 20
+
+// GRPC returns the gRPC server with every service registered.
+func (s *Server) GRPC(opts ...grpc.ServerOption) *grpc.Server {
+	g := grpc.NewServer(append(opts, grpc.UnaryInterceptor(authInterceptor(s.store)))...)
+	v1.RegisterPlatformServiceServer(g, s)
+	v1.RegisterCompanyServiceServer(g, s)
+	v1.RegisterSyncServiceServer(g, s)
+	v1.RegisterDataServiceServer(g, s)
+	return g
+}
+
+var jsonOut = protojson.MarshalOptions{UseProtoNames: false, EmitUnpopulated: false}
+
+// HTTP returns the REST front: grpc-gateway over conn (a client of this
+// server's gRPC listener, so both fronts share one auth path), except the
+// data routes, which decode each record on its own.
+func (s *Server) HTTP(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+	gw := runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		MarshalOptions:   jsonOut,
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+	}))
+	for _, reg := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		v1.RegisterPlatformServiceHandler, v1.RegisterCompanyServiceHandler, v1.RegisterSyncServiceHandler,
+	} {
+		if err := reg(ctx, gw, conn); err != nil {
+			return nil, fmt.Errorf("register REST routes: %w", err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/companies/{companyId}/data/commerce-orders", restPush(s, v1.RecordKind_RECORD_KIND_ORDER, func() *v1.Order { return &v1.Order{} }))
+	mux.HandleFunc("POST /v1/companies/{companyId}/data/commerce-payments", restPush(s, v1.RecordKind_RECORD_KIND_PAYMENT, func() *v1.Payment { return &v1.Payment{} }))
+	mux.HandleFunc("POST /v1/companies/{companyId}/data/commerce-transactions", restPush(s, v1.RecordKind_RECORD_KIND_TRANSACTION, func() *v1.Transaction { return &v1.Transaction{} }))
+	mux.HandleFunc("GET /v1/oauth/callback", s.oauthCallback)
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi.Document)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.Handle("/", gw)
+	return mux, nil
+}
+
+// restError writes the same envelope grpc-gateway writes for errors.
+func restError(w http.ResponseWriter, code int, err error) {
+	st, _ := status.FromError(err)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]any{"code": int(st.Code()), "message": st.Message(), "details": []any{}})
+}
+
+func restPush[T proto.Message](s *Server, kind v1.RecordKind, newMsg func() T) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tenant, err := authenticate(s.store, r.Header.Get("Authorization"))
+		if err != nil {
+			restError(w, http.StatusUnauthorized, err)
+			return
+		}
+		ctx := context.WithValue(r.Context(), tenantKey{}, tenant)
+		c, err := company(ctx, s.store, r.PathValue("companyId"))
+		if err != nil {
+			restError(w, httpStatus(err), err)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			restError(w, http.StatusRequestEntityTooLarge, status.Errorf(codes.InvalidArgument, "the body could not be read: %v (at most %d MiB)", err, maxBody>>20))
+			return
+		}
+		items, err := records.DecodeBatch(body, maxBatch, newMsg)
+		switch {
+		case errors.Is(err, records.ErrTooMany):
+			restError(w, http.StatusRequestEntityTooLarge, status.Error(codes.InvalidArgument, err.Error()))
+			return
+		case err != nil:
+			restError(w, http.StatusBadRequest, status.Error(codes.InvalidArgument, err.Error()))
+			return
+		}
+		records.ValidateItems(items)
+		resp, err := s.ingest(ctx, c, kind, pendingOf(items))
+		if err != nil {
+			restError(w, http.StatusServiceUnavailable, status.Error(codes.Unavailable, err.Error()))
+			return
+		}
+		b, err := jsonOut.Marshal(resp)
+		if err != nil {
+			restError(w, http.StatusInternalServerError, status.Error(codes.Internal, err.Error()))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	}
+}

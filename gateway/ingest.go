@@ -1,0 +1,162 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/commercesync/commercesync/gateway/records"
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// maxBatch is Codat's limit for one push.
+const maxBatch = 5000
+
+// futureHorizon bounds how far ahead of the gateway's clock a record may be
+// dated; beyond it the record is refused with its reason, never dropped.
+const futureHorizon = 7 * 24 * time.Hour
+
+// pending is one record of a push on its way to Kafka.
+type pending struct {
+	index int
+	id    string
+	msg   proto.Message
+	del   bool
+	errs  []*v1.FieldError
+}
+
+func fieldErr(field, format string, args ...any) *v1.FieldError {
+	return &v1.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ingest turns decoded, validated records into events on commerce.events,
+// keyed by company so that one window writer owns the company. Each record
+// is answered on its own.
+func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, items []pending) (*v1.PushResponse, error) {
+	if len(items) > maxBatch {
+		return nil, fmt.Errorf("%d records sent; a push takes at most %d", len(items), maxBatch)
+	}
+	loc := time.UTC
+	hasZone := false
+	if cv, ok := s.store.Config(c.GetId()); ok {
+		if z := cv.GetConfig().GetSchedule().GetTimeZone(); z != "" {
+			if l, err := time.LoadLocation(z); err == nil {
+				loc, hasZone = l, true
+			}
+		}
+	}
+	now := s.now()
+	resp := &v1.PushResponse{Results: make([]*v1.RecordResult, len(items))}
+	var out []*kgo.Record
+	var outIdx []int
+	for i, it := range items {
+		res := &v1.RecordResult{Index: int32(it.index), Id: it.id}
+		resp.Results[i] = res
+		ev := &v1.RecordEvent{Kind: kind, Id: it.id, Deleted: it.del}
+		if len(it.errs) == 0 && !it.del {
+			it.errs = s.describe(ev, it.msg, loc, hasZone, now)
+		}
+		if len(it.errs) == 0 && it.del && kind == v1.RecordKind_RECORD_KIND_TRANSACTION {
+			// A sparse transaction delete may name its type; without one it
+			// removes every transaction sharing the id.
+			ev.TransactionType = it.msg.(*v1.Transaction).GetType()
+		}
+		if len(it.errs) > 0 {
+			res.Status, res.Errors = "Rejected", it.errs
+			continue
+		}
+		b, err := proto.Marshal(&v1.CommerceEvent{
+			CompanyId: c.GetId(), TenantId: c.GetTenantId(), ReceivedUnixMs: now.UnixMilli(),
+			Body: &v1.CommerceEvent_Record{Record: ev},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("encode record %d: %w", it.index, err)
+		}
+		out = append(out, &kgo.Record{Topic: s.topics.Events, Key: []byte(c.GetId()), Value: b})
+		outIdx = append(outIdx, i)
+	}
+	results := s.prod.ProduceSync(ctx, out...)
+	for j, r := range results {
+		res := resp.Results[outIdx[j]]
+		if r.Err != nil {
+			s.log.Warn("record not stored", "company", c.GetId(), "err", r.Err)
+			res.Status, res.Errors = "Rejected", []*v1.FieldError{fieldErr("", "the record could not be stored (%v); send it again", r.Err)}
+			continue
+		}
+		res.Status = "Accepted"
+	}
+	for _, r := range resp.Results {
+		if r.Status == "Accepted" {
+			resp.Accepted++
+		} else {
+			resp.Rejected++
+		}
+	}
+	return resp, nil
+}
+
+// describe fills the event's identity, version and event time from the
+// record, or says what is wrong with its timestamps.
+func (s *Server) describe(ev *v1.RecordEvent, m proto.Message, loc *time.Location, hasZone bool, now time.Time) []*v1.FieldError {
+	var errs []*v1.FieldError
+	at := func(field, value string) time.Time {
+		if value == "" {
+			return time.Time{}
+		}
+		if records.IsLocal(value) && !hasZone {
+			errs = append(errs, fieldErr(field,
+				"%q has no time zone and the company has no configured timeZone; send it with Z or an offset, or save the sync configuration first", value))
+			return time.Time{}
+		}
+		t, err := records.ParseTime(value, loc)
+		if err != nil {
+			errs = append(errs, fieldErr(field, "%v", err))
+		}
+		return t
+	}
+	var event, modified time.Time
+	var eventField string
+	switch r := m.(type) {
+	case *v1.Order:
+		ev.Body = &v1.RecordEvent_Order{Order: r}
+		eventField = "closedDate"
+		if event = at("closedDate", r.GetClosedDate()); r.GetClosedDate() == "" {
+			eventField, event = "createdDate", at("createdDate", r.GetCreatedDate())
+		}
+		modified = at("sourceModifiedDate", r.GetSourceModifiedDate())
+	case *v1.Payment:
+		ev.Body = &v1.RecordEvent_Payment{Payment: r}
+		eventField, event = "createdDate", at("createdDate", r.GetCreatedDate())
+		modified = at("sourceModifiedDate", r.GetSourceModifiedDate())
+	case *v1.Transaction:
+		ev.Body = &v1.RecordEvent_Transaction{Transaction: r}
+		ev.TransactionType = r.GetType()
+		eventField = "sourceCreatedDate"
+		if event = at("sourceCreatedDate", r.GetSourceCreatedDate()); r.GetSourceCreatedDate() == "" {
+			eventField, event = "createdDate", at("createdDate", r.GetCreatedDate())
+		}
+		modified = at("sourceModifiedDate", r.GetSourceModifiedDate())
+	default:
+		return []*v1.FieldError{fieldErr("", "unsupported record type %T", m)}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if event.IsZero() {
+		return []*v1.FieldError{fieldErr(eventField, "is required")}
+	}
+	if event.After(now.Add(futureHorizon)) {
+		return []*v1.FieldError{fieldErr(eventField,
+			"%s is more than 7 days ahead of the server's clock (%s); check the record's date and time zone",
+			event.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
+	}
+	ev.EventUnixMs = event.UnixMilli()
+	if !modified.IsZero() {
+		ev.SourceModifiedUnixMs = modified.UnixMilli()
+	}
+	ev.ContentHash = records.ContentHash(m)
+	return nil
+}

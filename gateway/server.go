@@ -1,0 +1,380 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/commercesync/commercesync/connectors"
+	"github.com/commercesync/commercesync/gateway/records"
+	"github.com/commercesync/commercesync/ledger/day"
+	"github.com/commercesync/commercesync/pipeline/control"
+	"github.com/commercesync/commercesync/pipeline/kafka"
+	"github.com/commercesync/commercesync/pipeline/view"
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// Server implements every service of commercesync.v1.
+type Server struct {
+	v1.UnimplementedPlatformServiceServer
+	v1.UnimplementedCompanyServiceServer
+	v1.UnimplementedSyncServiceServer
+	v1.UnimplementedDataServiceServer
+
+	store      *control.Store
+	prod       *kgo.Client
+	topics     kafka.Topics
+	ledger     *view.Ledger
+	outbox     *view.Outbox
+	connectors map[string]connectors.Connector
+	codatKeys  map[string]string
+	callback   string
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock injects time.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithTopics overrides the topic names.
+func WithTopics(t kafka.Topics) Option { return func(s *Server) { s.topics = t } }
+
+// codatKeys maps Codat's platform keys to ours, so a Codat integration's
+// keys keep working.
+var codatKeyOf = map[string]string{"xero": "gbol", "quickbooksonline": "qhyg", "freeagent": "fbrh", "sage": "tgff", "netsuite": "akxx"}
+
+// NewServer makes the API. callbackURL is where platforms send merchants
+// back after authorising (this server's /v1/oauth/callback).
+func NewServer(store *control.Store, prod *kgo.Client, l *view.Ledger, o *view.Outbox, conns map[string]connectors.Connector, callbackURL string, log *slog.Logger, opts ...Option) *Server {
+	s := &Server{
+		store: store, prod: prod, topics: kafka.DefaultTopics(), ledger: l, outbox: o, connectors: conns,
+		callback: callbackURL, log: log, now: time.Now, codatKeys: map[string]string{},
+	}
+	for k, c := range codatKeyOf {
+		s.codatKeys[c] = k
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// ListPlatforms lists the accounting platforms a merchant can connect.
+func (s *Server) ListPlatforms(context.Context, *v1.ListPlatformsRequest) (*v1.ListPlatformsResponse, error) {
+	out := &v1.ListPlatformsResponse{}
+	for key, c := range s.connectors {
+		caps := c.Capabilities()
+		out.Platforms = append(out.Platforms, &v1.Platform{Key: key, Name: c.Name(), CodatKey: codatKeyOf[key], JournalMode: caps.JournalMode, InvoiceMode: caps.InvoiceMode})
+	}
+	sort.Slice(out.Platforms, func(i, j int) bool { return out.Platforms[i].Key < out.Platforms[j].Key })
+	return out, nil
+}
+
+// CreateCompany registers a merchant.
+func (s *Server) CreateCompany(ctx context.Context, req *v1.CreateCompanyRequest) (*v1.Company, error) {
+	name := strings.TrimSpace(req.GetName())
+	if name == "" {
+		return nil, status.Error(codes.InvalidArgument, "name: is required; send the merchant's name or your own id for it")
+	}
+	if len(name) > 200 {
+		return nil, status.Error(codes.InvalidArgument, "name: must be at most 200 characters")
+	}
+	return s.store.CreateCompany(ctx, tenantFrom(ctx), name, req.GetDescription())
+}
+
+// GetCompany returns a merchant.
+func (s *Server) GetCompany(ctx context.Context, req *v1.GetCompanyRequest) (*v1.Company, error) {
+	return company(ctx, s.store, req.GetCompanyId())
+}
+
+// GetSyncConfig returns the latest saved configuration.
+func (s *Server) GetSyncConfig(ctx context.Context, req *v1.GetSyncConfigRequest) (*v1.SyncConfiguration, error) {
+	c, err := company(ctx, s.store, req.GetCompanyId())
+	if err != nil {
+		return nil, err
+	}
+	cv, ok := s.store.Config(c.GetId())
+	if !ok {
+		return &v1.SyncConfiguration{CompanyId: c.GetId(), Schedule: &v1.Schedule{
+			SelectedFrequency: "Daily", FrequencyOptions: []string{"Daily"}, TimeZone: "Etc/UTC",
+		}}, nil
+	}
+	return cv.GetConfig(), nil
+}
+
+// PutSyncConfig validates and saves a new configuration version, then tells
+// the company's window writer the settings it needs, in the company's own
+// partition.
+func (s *Server) PutSyncConfig(ctx context.Context, req *v1.PutSyncConfigRequest) (*v1.SyncConfiguration, error) {
+	c, err := company(ctx, s.store, req.GetCompanyId())
+	if err != nil {
+		return nil, err
+	}
+	cfg := req.GetConfig()
+	if cfg == nil {
+		return nil, status.Error(codes.InvalidArgument, "the body must be a sync configuration object")
+	}
+	if msgs := validateConfig(cfg); len(msgs) > 0 {
+		return nil, status.Error(codes.InvalidArgument, strings.Join(msgs, "; "))
+	}
+	cfg = proto.Clone(cfg).(*v1.SyncConfiguration)
+	if cfg.GetSchedule().GetTimeZone() == "" {
+		cfg.Schedule.TimeZone = "Etc/UTC"
+	}
+	cfg.Configured = true
+	cv, err := s.store.PutConfig(ctx, c.GetId(), cfg)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "configuration not saved: %v", err)
+	}
+	sch := cv.GetConfig().GetSchedule()
+	grace := time.Duration(sch.GetGraceMinutes()) * time.Minute
+	if grace == 0 {
+		grace = 120 * time.Minute
+	}
+	if err := s.control(ctx, c, &v1.CommerceEvent{Body: &v1.CommerceEvent_Settings{Settings: &v1.WindowSettings{
+		TimeZone: sch.GetTimeZone(), CutoffHour: sch.GetSyncHour(), GraceMs: grace.Milliseconds(),
+		ConfigVersion: cv.GetVersion(), StartDate: sch.GetStartDate(),
+	}}}); err != nil {
+		return nil, err
+	}
+	return cv.GetConfig(), nil
+}
+
+func validateConfig(cfg *v1.SyncConfiguration) []string {
+	var msgs []string
+	sch := cfg.GetSchedule()
+	if sch == nil {
+		return []string{"schedule: is required (timeZone, syncHour)"}
+	}
+	if _, err := day.NewCalendar(sch.GetTimeZone(), int(sch.GetSyncHour())); err != nil {
+		msgs = append(msgs, fmt.Sprintf("schedule: %v", err))
+	}
+	if f := sch.GetSelectedFrequency(); f != "" && f != "Daily" {
+		msgs = append(msgs, fmt.Sprintf("schedule.selectedFrequency: %q is not offered; use \"Daily\"", f))
+	}
+	if d := sch.GetStartDate(); d != "" {
+		if _, err := time.Parse(day.DayLayout, d); err != nil {
+			msgs = append(msgs, fmt.Sprintf("schedule.startDate: %q is not a date; use YYYY-MM-DD", d))
+		}
+	}
+	if g := sch.GetGraceMinutes(); g < 0 || g > 30*24*60 {
+		msgs = append(msgs, "schedule.graceMinutes: must be between 0 (the default of 120) and 43200 (30 days)")
+	}
+	conf := cfg.GetConfiguration()
+	if f := conf.GetMapSettings().GetOutputFormat(); f != "JournalEntry" {
+		msgs = append(msgs, fmt.Sprintf("configuration.mapSettings.outputFormat: %q is not available yet; use \"JournalEntry\"", f))
+	}
+	check := func(section string, m map[string]*v1.AccountConfiguration) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			ac := m[k]
+			sel := ac.GetSelectedAccountId()
+			path := fmt.Sprintf("configuration.%s.accounts.%s", section, k)
+			if sel == "" {
+				if ac.GetRequired() {
+					msgs = append(msgs, path+": Config contains required accounts without selections.")
+				}
+				continue
+			}
+			if len(ac.GetAccountOptions()) == 0 {
+				continue
+			}
+			found := false
+			for _, o := range ac.GetAccountOptions() {
+				found = found || o.GetId() == sel
+			}
+			if !found {
+				msgs = append(msgs, path+".selectedAccountId: Selected Account is not a valid option.")
+			}
+		}
+	}
+	check("sales", conf.GetSales().GetAccounts())
+	check("payments", conf.GetPayments().GetAccounts())
+	check("newPayments", conf.GetNewPayments().GetAccounts())
+	check("fees", conf.GetFees().GetAccounts())
+	return msgs
+}
+
+// control writes a control record into the company's partition.
+func (s *Server) control(ctx context.Context, c *v1.Company, ev *v1.CommerceEvent) error {
+	ev.CompanyId, ev.TenantId, ev.ReceivedUnixMs = c.GetId(), c.GetTenantId(), s.now().UnixMilli()
+	b, err := proto.Marshal(ev)
+	if err != nil {
+		return status.Errorf(codes.Internal, "encode control record: %v", err)
+	}
+	if err := s.prod.ProduceSync(ctx, &kgo.Record{Topic: s.topics.Events, Key: []byte(c.GetId()), Value: b}).FirstErr(); err != nil {
+		return status.Errorf(codes.Unavailable, "control record not stored: %v", err)
+	}
+	return nil
+}
+
+// SyncLatest seals every open day that ends at or before syncTo now,
+// without waiting for grace.
+func (s *Server) SyncLatest(ctx context.Context, req *v1.SyncLatestRequest) (*v1.SyncSummary, error) {
+	c, err := company(ctx, s.store, req.GetCompanyId())
+	if err != nil {
+		return nil, err
+	}
+	to := s.now()
+	if req.GetSyncTo() != "" {
+		if to, err = time.Parse(time.RFC3339Nano, req.GetSyncTo()); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "syncTo: %q is not an RFC 3339 date-time (e.g. 2026-03-12T00:00:00Z)", req.GetSyncTo())
+		}
+	}
+	id := control.NewID()
+	if err := s.control(ctx, c, &v1.CommerceEvent{Body: &v1.CommerceEvent_CloseUpTo{CloseUpTo: &v1.CloseUpTo{UpToUnixMs: to.UnixMilli(), RequestId: id}}}); err != nil {
+		return nil, err
+	}
+	return &v1.SyncSummary{
+		CompanyId: c.GetId(), SyncId: id, SyncStatusCode: 1000, SyncStatus: "Pending",
+		SyncDateRangeUtc: &v1.DateRange{Finish: to.UTC().Format(time.RFC3339)},
+	}, nil
+}
+
+// GetSyncStatus reports the company's sync as Codat's status codes do.
+func (s *Server) GetSyncStatus(ctx context.Context, req *v1.GetSyncStatusRequest) (*v1.SyncStatus, error) {
+	c, err := company(ctx, s.store, req.GetCompanyId())
+	if err != nil {
+		return nil, err
+	}
+	st := &v1.SyncStatus{CompanyId: c.GetId(), DaysSealed: int32(len(s.ledger.Company(c.GetId())))}
+	var firstErr string
+	for _, e := range s.outbox.Company(c.GetId()) {
+		ds := &v1.DocumentStatus{
+			DocumentId: e.GetDocumentId(), BusinessDay: e.GetBusinessDay(), Currency: e.GetCurrency(), Revision: e.GetRevision(),
+			Reference: e.GetReference(), DocumentType: e.GetDocument().GetType(), State: stateName(e.GetState()),
+			ExternalId: e.GetExternalId(), ErrorMessage: e.GetErrorMessage(), Attempts: e.GetAttempts(),
+		}
+		if e.GetErrorClass() != v1.ErrorClass_ERROR_CLASS_UNSPECIFIED {
+			ds.ErrorClass = strings.ToLower(strings.TrimPrefix(e.GetErrorClass().String(), "ERROR_CLASS_"))
+		}
+		st.Documents = append(st.Documents, ds)
+		switch e.GetState() {
+		case v1.OutboxState_OUTBOX_STATE_CONFIRMED:
+			st.DocumentsConfirmed++
+		case v1.OutboxState_OUTBOX_STATE_FAILED:
+			st.DocumentsFailed++
+			if firstErr == "" {
+				firstErr = e.GetErrorMessage()
+			}
+		default:
+			st.DocumentsPlanned++
+		}
+	}
+	_, hasConfig := s.store.Config(c.GetId())
+	_, linked := s.store.AccountingConnection(c.GetId())
+	switch {
+	case !linked:
+		st.SyncStatusCode, st.SyncStatus, st.ErrorMessage = 4000, "ConfigurationError", "Company needs a linked accounting connection."
+	case !hasConfig:
+		st.SyncStatusCode, st.SyncStatus, st.ErrorMessage = 4000, "ConfigurationError", "No sync configuration has been saved."
+	case st.DocumentsFailed > 0:
+		st.SyncStatusCode, st.SyncStatus, st.ErrorMessage = 5130, "PushError", firstErr
+	case st.DocumentsPlanned > 0:
+		st.SyncStatusCode, st.SyncStatus = 1000, "InProgress"
+	case st.DocumentsConfirmed > 0:
+		st.SyncStatusCode, st.SyncStatus, st.DataPushed = 2000, "Success", true
+	default:
+		st.SyncStatusCode, st.SyncStatus = 2040, "Success"
+	}
+	return st, nil
+}
+
+func stateName(s v1.OutboxState) string {
+	switch s {
+	case v1.OutboxState_OUTBOX_STATE_PLANNED:
+		return "Planned"
+	case v1.OutboxState_OUTBOX_STATE_SENT:
+		return "Sent"
+	case v1.OutboxState_OUTBOX_STATE_CONFIRMED:
+		return "Confirmed"
+	case v1.OutboxState_OUTBOX_STATE_FAILED:
+		return "Failed"
+	}
+	return "Unknown"
+}
+
+// ListDays returns the ledger's summaries of a range of business days.
+func (s *Server) ListDays(ctx context.Context, req *v1.ListDaysRequest) (*v1.ListDaysResponse, error) {
+	c, err := company(ctx, s.store, req.GetCompanyId())
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []struct{ name, v string }{{"from", req.GetFrom()}, {"to", req.GetTo()}} {
+		if f.v == "" {
+			continue
+		}
+		if _, err := time.Parse(day.DayLayout, f.v); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "%s: %q is not a date; use YYYY-MM-DD", f.name, f.v)
+		}
+	}
+	out := &v1.ListDaysResponse{}
+	for _, d := range s.ledger.Company(c.GetId()) {
+		if (req.GetFrom() == "" || d.GetBusinessDay() >= req.GetFrom()) && (req.GetTo() == "" || d.GetBusinessDay() <= req.GetTo()) {
+			out.Days = append(out.Days, d)
+		}
+	}
+	return out, nil
+}
+
+// PushOrders takes orders over gRPC.
+func (s *Server) PushOrders(ctx context.Context, req *v1.PushOrdersRequest) (*v1.PushResponse, error) {
+	return pushTyped(ctx, s, req.GetCompanyId(), v1.RecordKind_RECORD_KIND_ORDER, req.GetOrders())
+}
+
+// PushPayments takes payments over gRPC.
+func (s *Server) PushPayments(ctx context.Context, req *v1.PushPaymentsRequest) (*v1.PushResponse, error) {
+	return pushTyped(ctx, s, req.GetCompanyId(), v1.RecordKind_RECORD_KIND_PAYMENT, req.GetPayments())
+}
+
+// PushTransactions takes transactions over gRPC.
+func (s *Server) PushTransactions(ctx context.Context, req *v1.PushTransactionsRequest) (*v1.PushResponse, error) {
+	return pushTyped(ctx, s, req.GetCompanyId(), v1.RecordKind_RECORD_KIND_TRANSACTION, req.GetTransactions())
+}
+
+func pushTyped[T proto.Message](ctx context.Context, s *Server, companyID string, kind v1.RecordKind, msgs []T) (*v1.PushResponse, error) {
+	c, err := company(ctx, s.store, companyID)
+	if err != nil {
+		return nil, err
+	}
+	if len(msgs) > maxBatch {
+		return nil, status.Errorf(codes.InvalidArgument, "%d records sent; a push takes at most %d", len(msgs), maxBatch)
+	}
+	items := make([]records.Item[T], len(msgs))
+	for i, m := range msgs {
+		items[i] = records.Item[T]{Index: i, Msg: m, ID: idOf(m), Delete: records.IsDelete(m)}
+	}
+	records.ValidateItems(items)
+	return s.ingest(ctx, c, kind, pendingOf(items))
+}
+
+func idOf(m proto.Message) string {
+	fd := m.ProtoReflect().Descriptor().Fields().ByName("id")
+	if fd == nil {
+		return ""
+	}
+	return m.ProtoReflect().Get(fd).String()
+}
+
+func pendingOf[T proto.Message](items []records.Item[T]) []pending {
+	out := make([]pending, len(items))
+	for i, it := range items {
+		out[i] = pending{index: it.Index, id: it.ID, msg: it.Msg, del: it.Delete, errs: it.Errors}
+	}
+	return out
+}

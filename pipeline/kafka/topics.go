@@ -1,0 +1,91 @@
+// Package kafka holds the Kafka plumbing every stream job shares: topic
+// names and specs, client options, and the embedded broker for local runs.
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Topics names the topics of one deployment.
+type Topics struct {
+	Events    string // commerce records and control records, keyed by company
+	Changelog string // the window's state, compacted, partitioned like Events
+	Ledger    string // daily summaries: the append-only ledger
+	Outbox    string // one compacted entry per accounting document
+	Control   string // tenants, keys, companies, connections, configurations
+}
+
+// DefaultTopics returns the standard topic names.
+func DefaultTopics() Topics {
+	return Topics{
+		Events:    "commerce.events",
+		Changelog: "window.changelog",
+		Ledger:    "ledger.days",
+		Outbox:    "push.outbox",
+		Control:   "control.state",
+	}
+}
+
+// Spec describes one topic to create.
+type Spec struct {
+	Name       string
+	Partitions int32
+	Configs    map[string]*string
+}
+
+func ptr(s string) *string { return &s }
+
+// Specs returns the topic specs. The changelog must have exactly as many
+// partitions as the events topic: partition p of the changelog holds the
+// state of the companies whose records land in partition p.
+func (t Topics) Specs(partitions int32) []Spec {
+	compact := map[string]*string{"cleanup.policy": ptr("compact")}
+	forever := map[string]*string{"retention.ms": ptr("-1"), "retention.bytes": ptr("-1")}
+	return []Spec{
+		{Name: t.Events, Partitions: partitions, Configs: forever},
+		{Name: t.Changelog, Partitions: partitions, Configs: compact},
+		{Name: t.Ledger, Partitions: partitions, Configs: forever},
+		{Name: t.Outbox, Partitions: partitions, Configs: compact},
+		// One partition keeps every control change in one order.
+		{Name: t.Control, Partitions: 1, Configs: compact},
+	}
+}
+
+// EnsureTopics creates missing topics and checks that existing ones have the
+// partition counts the design depends on.
+func EnsureTopics(ctx context.Context, cl *kgo.Client, specs []Spec) error {
+	adm := kadm.NewClient(cl)
+	for _, s := range specs {
+		resp, err := adm.CreateTopic(ctx, s.Partitions, -1, s.Configs, s.Name)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("create topic %s: %w", s.Name, err)
+		}
+	}
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	details, err := adm.ListTopics(ctx, names...)
+	if err != nil {
+		return fmt.Errorf("list topics: %w", err)
+	}
+	for _, s := range specs {
+		d, ok := details[s.Name]
+		if !ok || d.Err != nil {
+			return fmt.Errorf("topic %s is not visible after creation: %v", s.Name, d.Err)
+		}
+		if got := int32(len(d.Partitions)); got != s.Partitions {
+			return fmt.Errorf("topic %s has %d partitions, want %d: the changelog and events topics must match", s.Name, got, s.Partitions)
+		}
+	}
+	return nil
+}

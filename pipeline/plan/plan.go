@@ -1,0 +1,212 @@
+// Package plan is the planner: it binds each sealed day to the merchant's
+// accounts under the company's current configuration and writes one outbox
+// entry per document.
+//
+// It is level-triggered: each pass compares the ledger with the outbox and
+// plans what is missing, so a restart, a duplicate wake-up or a late
+// configuration never loses or repeats a document. Document ids derive from
+// the summary, so planning the same summary twice names the same document.
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/commercesync/commercesync/ledger/day"
+	"github.com/commercesync/commercesync/ledger/mapping"
+	"github.com/commercesync/commercesync/ledger/money"
+	"github.com/commercesync/commercesync/pipeline/control"
+	"github.com/commercesync/commercesync/pipeline/view"
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// Planner plans documents for sealed days.
+type Planner struct {
+	ledger  *view.Ledger
+	outbox  *view.Outbox
+	writer  *view.OutboxWriter
+	control *control.Store
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New makes a planner.
+func New(l *view.Ledger, o *view.Outbox, w *view.OutboxWriter, c *control.Store, log *slog.Logger, now func() time.Time) *Planner {
+	return &Planner{ledger: l, outbox: o, writer: w, control: c, log: log, now: now}
+}
+
+// Run plans until ctx ends.
+func (p *Planner) Run(ctx context.Context) error {
+	for {
+		lch, cch := p.ledger.Changed(), p.control.Changed()
+		if err := p.Pass(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("planning pass failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-lch:
+		case <-cch:
+		case <-time.After(30 * time.Second):
+		}
+	}
+}
+
+// Pass plans every summary that has no document yet, and re-plans documents
+// a merchant had to fix once their configuration changed.
+func (p *Planner) Pass(ctx context.Context) error {
+	for _, companyID := range p.ledger.Companies() {
+		cv, hasConfig := p.control.Config(companyID)
+		conn, linked := p.control.AccountingConnection(companyID)
+		for _, s := range p.ledger.Company(companyID) {
+			existing := p.outbox.ForSummary(s.GetId())
+			if len(existing) > 0 {
+				if hasConfig && linked && needsReplan(existing, cv.GetVersion()) {
+					if err := p.plan(ctx, s, cv, conn); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if !hasConfig || !linked {
+				continue // the status route reports what is missing
+			}
+			if err := p.plan(ctx, s, cv, conn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func needsReplan(entries []*v1.OutboxEntry, version int64) bool {
+	for _, e := range entries {
+		if e.GetState() == v1.OutboxState_OUTBOX_STATE_FAILED &&
+			e.GetErrorClass() == v1.ErrorClass_ERROR_CLASS_MERCHANT_ACTIONABLE &&
+			e.GetConfigVersion() < version {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersion, conn *v1.Connection) error {
+	base := &v1.OutboxEntry{
+		CompanyId: s.GetCompanyId(), TenantId: s.GetTenantId(), ConnectionId: conn.GetId(), PlatformKey: conn.GetPlatformKey(),
+		SummaryId: s.GetId(), BusinessDay: s.GetBusinessDay(), Currency: s.GetCurrency(), Revision: s.GetRevision(),
+		ConfigVersion: cv.GetVersion(), UpdatedUnixMs: p.now().UnixMilli(),
+	}
+	planned, err := p.documents(s, cv)
+	var merr *mapping.Error
+	if errors.As(err, &merr) {
+		id := mapping.DocumentID(s.GetId(), 0)
+		e := cloneEntry(base)
+		e.DocumentId, e.Reference, e.State = id, mapping.Reference(id), v1.OutboxState_OUTBOX_STATE_FAILED
+		e.ErrorClass, e.ErrorField, e.ErrorMessage = v1.ErrorClass_ERROR_CLASS_MERCHANT_ACTIONABLE, merr.Field, merr.Message
+		p.log.Warn("day not mapped", "company", s.GetCompanyId(), "day", s.GetBusinessDay(), "err", merr.Message)
+		return p.writer.Put(ctx, e)
+	}
+	if err != nil {
+		return fmt.Errorf("plan summary %s: %w", s.GetId(), err)
+	}
+	for _, pd := range planned {
+		e := cloneEntry(base)
+		e.DocumentId, e.Reference, e.DocumentIndex = pd.DocumentID, pd.Reference, int32(pd.Index)
+		e.State, e.Document = v1.OutboxState_OUTBOX_STATE_PLANNED, documentProto(pd.Document)
+		if err := p.writer.Put(ctx, e); err != nil {
+			return err
+		}
+	}
+	p.log.Info("day planned", "company", s.GetCompanyId(), "day", s.GetBusinessDay(), "currency", s.GetCurrency(),
+		"revision", s.GetRevision(), "documents", len(planned))
+	return nil
+}
+
+func cloneEntry(e *v1.OutboxEntry) *v1.OutboxEntry { return proto.Clone(e).(*v1.OutboxEntry) }
+
+func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion) ([]mapping.Planned, error) {
+	cfg := cv.GetConfig()
+	if f := cfg.GetConfiguration().GetMapSettings().GetOutputFormat(); f != "JournalEntry" {
+		return nil, &mapping.Error{Field: "configuration.mapSettings.outputFormat", Message: fmt.Sprintf(
+			"Output format %q is not available yet; set configuration.mapSettings.outputFormat to \"JournalEntry\".", f)}
+	}
+	ds, err := DomainSummary(s)
+	if err != nil {
+		return nil, err
+	}
+	return mapping.Journal(ds, configAccounts{cfg})
+}
+
+// DomainSummary converts a wire summary back to the domain type.
+func DomainSummary(s *v1.DaySummary) (day.Summary, error) {
+	out := day.Summary{
+		Header: day.Header{
+			CompanyID: s.GetCompanyId(), TenantID: s.GetTenantId(), Day: s.GetBusinessDay(), Currency: s.GetCurrency(),
+			Revision: int(s.GetRevision()), Zone: s.GetTimeZone(), CutoffHour: int(s.GetCutoffHour()),
+			Start: time.UnixMilli(s.GetStartUnixMs()).UTC(), End: time.UnixMilli(s.GetEndUnixMs()).UTC(),
+			SealedBy: s.GetSealedBy(), ConfigVersion: s.GetConfigVersion(), RecordCount: int(s.GetRecordCount()),
+		},
+		ID: s.GetId(), Sequence: s.GetSequence(), PrevHash: s.GetPrevHash(), Hash: s.GetHash(),
+	}
+	for _, l := range s.GetLines() {
+		d, err := money.Parse(l.GetDebit())
+		if err != nil {
+			return day.Summary{}, fmt.Errorf("summary %s line %s debit: %w", s.GetId(), l.GetAccount(), err)
+		}
+		c, err := money.Parse(l.GetCredit())
+		if err != nil {
+			return day.Summary{}, fmt.Errorf("summary %s line %s credit: %w", s.GetId(), l.GetAccount(), err)
+		}
+		out.Lines = append(out.Lines, day.Line{Account: day.Account(l.GetAccount()), Debit: d, Credit: c})
+	}
+	return out, nil
+}
+
+// configAccounts reads account selections from Codat's configuration shape.
+type configAccounts struct{ cfg *v1.SyncConfiguration }
+
+func (c configAccounts) Account(section, key string) (mapping.Binding, bool) {
+	conf := c.cfg.GetConfiguration()
+	var maps []map[string]*v1.AccountConfiguration
+	switch section {
+	case "sales":
+		maps = append(maps, conf.GetSales().GetAccounts())
+	case "payments":
+		// Codat kept two payments sections; newPayments wins where both map a key.
+		maps = append(maps, conf.GetNewPayments().GetAccounts(), conf.GetPayments().GetAccounts())
+	case "fees":
+		maps = append(maps, conf.GetFees().GetAccounts())
+	}
+	for _, m := range maps {
+		ac, ok := m[key]
+		if !ok || ac.GetSelectedAccountId() == "" {
+			continue
+		}
+		b := mapping.Binding{AccountID: ac.GetSelectedAccountId()}
+		for _, o := range ac.GetAccountOptions() {
+			if o.GetId() == b.AccountID {
+				b.Code, b.Name = o.GetNominalCode(), o.GetName()
+			}
+		}
+		return b, true
+	}
+	return mapping.Binding{}, false
+}
+
+func documentProto(d mapping.Document) *v1.Document {
+	dp, _ := money.MinorUnits(d.Currency)
+	out := &v1.Document{Type: d.Type, Date: d.Date, Currency: d.Currency, Narration: d.Narration}
+	for _, l := range d.Lines {
+		amt, _ := l.Amount.Fixed(dp) // mapping.Journal already refused amounts that do not fit
+		out.Lines = append(out.Lines, &v1.DocumentLine{
+			AccountId: l.Account.AccountID, AccountCode: l.Account.Code, Description: l.Description,
+			Amount: amt, SemanticAccount: string(l.Semantic),
+		})
+	}
+	return out
+}

@@ -1,0 +1,311 @@
+// Package push drives each outbox entry to the accounting platform:
+// planned → sent → confirmed, or failed with a class and a plain message.
+//
+// Before any send whose earlier outcome is unknown (state sent: a timeout, a
+// crash, a restart) the worker looks the document up by its reference, since
+// an idempotency key may have expired (Xero forgets after 6 minutes) or not
+// exist (FreeAgent). A company's documents go one at a time, in day order; a
+// merchant-actionable failure pauses that company alone until its
+// configuration changes.
+package push
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/commercesync/commercesync/connectors"
+	"github.com/commercesync/commercesync/pipeline/control"
+	"github.com/commercesync/commercesync/pipeline/view"
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// Worker pushes outbox entries.
+type Worker struct {
+	outbox     *view.Outbox
+	writer     *view.OutboxWriter
+	control    *control.Store
+	connectors map[string]connectors.Connector
+	redirect   string
+	log        *slog.Logger
+	now        func() time.Time
+	httpClient *http.Client
+
+	mu      sync.Mutex
+	running map[string]bool
+	retryAt map[string]time.Time // document id → earliest next attempt
+	tokens  map[string]oauth2.TokenSource
+	wake    chan struct{}
+}
+
+// Option configures a Worker.
+type Option func(*Worker)
+
+// WithClock injects time.
+func WithClock(now func() time.Time) Option { return func(w *Worker) { w.now = now } }
+
+// WithHTTPClient sets the client used for token refreshes.
+func WithHTTPClient(c *http.Client) Option { return func(w *Worker) { w.httpClient = c } }
+
+// New makes a worker. redirectURL must be the one the connections were
+// authorised with, since some platforms check it on refresh.
+func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[string]connectors.Connector, redirectURL string, log *slog.Logger, opts ...Option) *Worker {
+	w := &Worker{
+		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now,
+		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
+		wake: make(chan struct{}, 1),
+	}
+	for _, opt := range opts {
+		opt(w)
+	}
+	return w
+}
+
+// Run pushes until ctx ends.
+func (w *Worker) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		och, cch := w.outbox.Changed(), w.control.Changed()
+		next := w.dispatch(ctx, &wg)
+		wait := time.Minute
+		if !next.IsZero() {
+			if d := next.Sub(w.now()); d < wait {
+				wait = max(d, 10*time.Millisecond)
+			}
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-och:
+		case <-cch:
+		case <-w.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// dispatch starts a goroutine for every company with work and no goroutine,
+// and returns the earliest scheduled retry.
+func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Time {
+	byCompany := map[string][]*v1.OutboxEntry{}
+	var order []string
+	for _, e := range w.outbox.All() {
+		if _, ok := byCompany[e.GetCompanyId()]; !ok {
+			order = append(order, e.GetCompanyId())
+		}
+		byCompany[e.GetCompanyId()] = append(byCompany[e.GetCompanyId()], e)
+	}
+	var earliest time.Time
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, company := range order {
+		entries := byCompany[company]
+		if w.running[company] || !hasWork(entries) {
+			continue
+		}
+		for _, e := range entries {
+			if t, ok := w.retryAt[e.GetDocumentId()]; ok && (earliest.IsZero() || t.Before(earliest)) {
+				earliest = t
+			}
+		}
+		w.running[company] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.drive(ctx, entries)
+			w.mu.Lock()
+			delete(w.running, company)
+			w.mu.Unlock()
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}()
+	}
+	return earliest
+}
+
+func hasWork(entries []*v1.OutboxEntry) bool {
+	for _, e := range entries {
+		switch e.GetState() {
+		case v1.OutboxState_OUTBOX_STATE_PLANNED, v1.OutboxState_OUTBOX_STATE_SENT:
+			return true
+		}
+	}
+	return false
+}
+
+// drive pushes a company's pending entries in order until one cannot go yet.
+func (w *Worker) drive(ctx context.Context, entries []*v1.OutboxEntry) {
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return
+		}
+		switch e.GetState() {
+		case v1.OutboxState_OUTBOX_STATE_CONFIRMED:
+			continue
+		case v1.OutboxState_OUTBOX_STATE_FAILED:
+			if e.GetErrorClass() == v1.ErrorClass_ERROR_CLASS_MERCHANT_ACTIONABLE {
+				return // paused until the merchant's configuration changes
+			}
+			continue
+		}
+		w.mu.Lock()
+		at, scheduled := w.retryAt[e.GetDocumentId()]
+		w.mu.Unlock()
+		if scheduled && w.now().Before(at) {
+			return
+		}
+		if !w.attempt(ctx, e) {
+			return
+		}
+	}
+}
+
+// attempt makes one attempt and reports whether the company may go on to
+// its next document.
+func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
+	log := w.log.With("company", e.GetCompanyId(), "document", e.GetDocumentId(), "day", e.GetBusinessDay(), "revision", e.GetRevision())
+	conn, ok := w.control.Connection(e.GetConnectionId())
+	if !ok || conn.GetStatus() != "Linked" {
+		w.fail(ctx, e, &connectors.Error{Class: connectors.MerchantActionable,
+			Message: "The accounting connection is not linked. Please reconnect the accounting platform."})
+		return false
+	}
+	c, ok := w.connectors[conn.GetPlatformKey()]
+	if !ok {
+		w.fail(ctx, e, &connectors.Error{Class: connectors.Fatal, Message: fmt.Sprintf("no connector for platform %q", conn.GetPlatformKey())})
+		return true
+	}
+	sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
+	ref := connectors.Reference{Value: e.GetReference(), IdempotencyKey: fmt.Sprintf("%s-c%d", e.GetDocumentId(), e.GetConfigVersion())}
+
+	if e.GetState() == v1.OutboxState_OUTBOX_STATE_SENT {
+		res, found, err := c.Find(ctx, sess, ref)
+		if err != nil {
+			return w.retry(ctx, e, connectors.Classify(err), log)
+		}
+		if found {
+			log.Info("document found after an unknown outcome", "external_id", res.ExternalID)
+			return w.confirm(ctx, e, res)
+		}
+	}
+	sent := proto.Clone(e).(*v1.OutboxEntry)
+	sent.State, sent.Attempts, sent.UpdatedUnixMs = v1.OutboxState_OUTBOX_STATE_SENT, e.GetAttempts()+1, w.now().UnixMilli()
+	if err := w.writer.Put(ctx, sent); err != nil {
+		log.Warn("could not record the attempt; not sending", "err", err)
+		return false
+	}
+	res, err := c.Push(ctx, sess, e.GetDocument(), ref)
+	if err != nil {
+		ce := connectors.Classify(err)
+		switch ce.Class {
+		case connectors.Retryable, connectors.Throttled:
+			return w.retry(ctx, sent, ce, log)
+		case connectors.MerchantActionable:
+			w.fail(ctx, sent, ce)
+			log.Warn("company paused: the merchant must act", "reason", ce.Message)
+			return false
+		default:
+			w.fail(ctx, sent, ce)
+			log.Error("document failed", "err", ce)
+			return true
+		}
+	}
+	log.Info("document confirmed", "external_id", res.ExternalID)
+	return w.confirm(ctx, sent, res)
+}
+
+func (w *Worker) confirm(ctx context.Context, e *v1.OutboxEntry, res connectors.Result) bool {
+	done := proto.Clone(e).(*v1.OutboxEntry)
+	done.State, done.ExternalId, done.UpdatedUnixMs = v1.OutboxState_OUTBOX_STATE_CONFIRMED, res.ExternalID, w.now().UnixMilli()
+	done.ErrorClass, done.ErrorMessage, done.ErrorField = v1.ErrorClass_ERROR_CLASS_UNSPECIFIED, "", ""
+	w.mu.Lock()
+	delete(w.retryAt, e.GetDocumentId())
+	w.mu.Unlock()
+	if err := w.writer.Put(ctx, done); err != nil {
+		w.log.Warn("confirmation not recorded; the next attempt will find the document", "document", e.GetDocumentId(), "err", err)
+		return false
+	}
+	return true
+}
+
+func (w *Worker) fail(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Error) {
+	f := proto.Clone(e).(*v1.OutboxEntry)
+	f.State, f.UpdatedUnixMs = v1.OutboxState_OUTBOX_STATE_FAILED, w.now().UnixMilli()
+	f.ErrorClass, f.ErrorMessage, f.ErrorField = ce.Class.Proto(), ce.Message, ce.Field
+	if err := w.writer.Put(ctx, f); err != nil {
+		w.log.Warn("failure not recorded", "document", e.GetDocumentId(), "err", err)
+	}
+}
+
+// retry records the error and schedules the next attempt with exponential
+// back-off and full jitter, never sooner than the platform asked.
+func (w *Worker) retry(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Error, log *slog.Logger) bool {
+	n := min(e.GetAttempts(), 10)
+	backoff := time.Duration(float64(time.Second) * float64(int(1)<<n) * rand.Float64())
+	backoff = min(backoff, 5*time.Minute)
+	if ce.RetryAfter > backoff {
+		backoff = ce.RetryAfter
+	}
+	w.mu.Lock()
+	w.retryAt[e.GetDocumentId()] = w.now().Add(backoff)
+	w.mu.Unlock()
+	r := proto.Clone(e).(*v1.OutboxEntry)
+	r.ErrorClass, r.ErrorMessage, r.UpdatedUnixMs = ce.Class.Proto(), ce.Message, w.now().UnixMilli()
+	if r.State == v1.OutboxState_OUTBOX_STATE_PLANNED {
+		r.State = v1.OutboxState_OUTBOX_STATE_SENT
+	}
+	if err := w.writer.Put(ctx, r); err != nil {
+		log.Warn("retry not recorded", "err", err)
+	}
+	log.Warn("push will be retried", "in", backoff, "class", ce.Class, "reason", ce.Message)
+	return false
+}
+
+// tokenSource returns the connection's refreshing token source, which
+// stores each rotated token, sealed, before it is used.
+func (w *Worker) tokenSource(ctx context.Context, conn *v1.Connection, c connectors.Connector) oauth2.TokenSource {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ts, ok := w.tokens[conn.GetId()]; ok {
+		return ts
+	}
+	tok, err := control.OpenToken(w.control.Sealer(), conn)
+	if err != nil {
+		return errSource{err}
+	}
+	id := conn.GetId()
+	tctx := ctx
+	if w.httpClient != nil {
+		tctx = context.WithValue(ctx, oauth2.HTTPClient, w.httpClient)
+	}
+	ts := connectors.NewPersistingTokenSource(tctx, c.OAuthConfig(w.redirect), tok, func(ctx context.Context, t *oauth2.Token) error {
+		_, err := w.control.UpdateConnection(ctx, id, func(cur *v1.Connection) error {
+			sealed, err := control.SealToken(w.control.Sealer(), id, t)
+			if err != nil {
+				return err
+			}
+			cur.Token = sealed
+			return nil
+		})
+		return err
+	})
+	w.tokens[id] = ts
+	return ts
+}
+
+type errSource struct{ err error }
+
+func (e errSource) Token() (*oauth2.Token, error) { return nil, e.err }

@@ -1,0 +1,388 @@
+// Package system assembles the whole pipeline in one process: an embedded
+// broker (or an external cluster), the control plane, the window, planner
+// and push jobs, the gateway, and sandbox accounting platforms. It is what
+// `commercesync dev` runs, and what the end-to-end tests start.
+package system
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/commercesync/commercesync/connectors"
+	"github.com/commercesync/commercesync/connectors/xero"
+	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
+	"github.com/commercesync/commercesync/gateway"
+	"github.com/commercesync/commercesync/pipeline/control"
+	"github.com/commercesync/commercesync/pipeline/kafka"
+	"github.com/commercesync/commercesync/pipeline/plan"
+	"github.com/commercesync/commercesync/pipeline/push"
+	"github.com/commercesync/commercesync/pipeline/view"
+	"github.com/commercesync/commercesync/pipeline/window"
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// Dev OAuth client the embedded sandboxes know; real platforms use the
+// client registered with them (XERO_CLIENT_ID / XERO_CLIENT_SECRET).
+const (
+	devClientID     = "commercesync-dev"
+	devClientSecret = "commercesync-dev-secret"
+)
+
+type config struct {
+	dataDir     string
+	brokers     []string
+	brokerPort  int
+	httpAddr    string
+	grpcAddr    string
+	sandboxAddr string
+	partitions  int32
+	now         func() time.Time
+	tick        time.Duration
+	window      bool
+	log         *slog.Logger
+	minSession  time.Duration
+	sandboxOpts []xerosandbox.Option
+	windowOpts  []window.Option
+}
+
+// Option configures Start.
+type Option func(*config)
+
+// WithDataDir keeps the broker's log and the sealing key under dir, so a
+// restart keeps everything. Empty means in memory.
+func WithDataDir(dir string) Option { return func(c *config) { c.dataDir = dir } }
+
+// WithBrokers uses an external Kafka cluster instead of the embedded broker.
+func WithBrokers(b []string) Option { return func(c *config) { c.brokers = b } }
+
+// WithBrokerPort fixes the embedded broker's port.
+func WithBrokerPort(p int) Option { return func(c *config) { c.brokerPort = p } }
+
+// WithAddrs sets the HTTP, gRPC and sandbox listen addresses (":0" style
+// loopback addresses; empty picks a free port).
+func WithAddrs(httpAddr, grpcAddr, sandboxAddr string) Option {
+	return func(c *config) { c.httpAddr, c.grpcAddr, c.sandboxAddr = httpAddr, grpcAddr, sandboxAddr }
+}
+
+// WithClock injects time into the gateway, jobs and sandboxes.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithTick sets how often clock ticks are written; 0 writes none.
+func WithTick(d time.Duration) Option { return func(c *config) { c.tick = d } }
+
+// WithoutWindow leaves the window job to another process.
+func WithoutWindow() Option { return func(c *config) { c.window = false } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// WithMinSessionTimeout lowers the embedded broker's group session floor.
+func WithMinSessionTimeout(d time.Duration) Option { return func(c *config) { c.minSession = d } }
+
+// WithSandboxOptions passes options to the Xero sandbox.
+func WithSandboxOptions(o ...xerosandbox.Option) Option {
+	return func(c *config) { c.sandboxOpts = append(c.sandboxOpts, o...) }
+}
+
+// WithWindowOptions passes options to the in-process window job.
+func WithWindowOptions(o ...window.Option) Option {
+	return func(c *config) { c.windowOpts = append(c.windowOpts, o...) }
+}
+
+// System is a running commercesync.
+type System struct {
+	HTTPURL    string
+	GRPCAddr   string
+	Brokers    []string
+	TenantID   string
+	DevKey     string
+	SandboxURL map[string]string
+	Xero       *xerosandbox.Server
+	Store      *control.Store
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func()
+	errMu   sync.Mutex
+	errs    []error
+}
+
+// Start brings the system up and returns once it serves.
+func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
+	cfg := config{partitions: 6, now: time.Now, tick: time.Minute, window: true, log: slog.Default()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &System{ctx: ctx, cancel: cancel, SandboxURL: map[string]string{}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	log := cfg.log
+
+	s.Brokers = cfg.brokers
+	if len(s.Brokers) == 0 {
+		bopts := []kafka.BrokerOption{kafka.WithPort(cfg.brokerPort)}
+		if cfg.dataDir != "" {
+			bopts = append(bopts, kafka.WithDataDir(filepath.Join(cfg.dataDir, "kafka")))
+		}
+		if cfg.minSession > 0 {
+			bopts = append(bopts, kafka.WithMinSessionTimeout(cfg.minSession))
+		}
+		b, err := kafka.StartBroker(bopts...)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, b.Close)
+		s.Brokers = b.Addrs()
+	}
+	topics := kafka.DefaultTopics()
+	admin, err := kgo.NewClient(kafka.ClientOpts(s.Brokers, log)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	err = kafka.EnsureTopics(ctx, admin, topics.Specs(cfg.partitions))
+	admin.Close()
+	if err != nil {
+		return nil, err
+	}
+
+	key, err := sealingKey(cfg.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := control.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	store, err := control.Open(ctx, s.Brokers, topics.Control, sealer, log, control.WithClock(cfg.now))
+	if err != nil {
+		return nil, err
+	}
+	s.Store = store
+	s.closers = append(s.closers, store.Close)
+	if s.TenantID, s.DevKey, err = store.DevKey(ctx); err != nil {
+		return nil, err
+	}
+
+	ledger, err := view.OpenLedger(ctx, s.Brokers, topics.Ledger, log)
+	if err != nil {
+		return nil, err
+	}
+	outbox, err := view.OpenOutbox(ctx, s.Brokers, topics.Outbox, log)
+	if err != nil {
+		return nil, err
+	}
+	writer, err := view.NewOutboxWriter(s.Brokers, topics.Outbox, outbox, log)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, writer.Close)
+
+	httpLn, err := listen(cfg.httpAddr)
+	if err != nil {
+		return nil, err
+	}
+	grpcLn, err := listen(cfg.grpcAddr)
+	if err != nil {
+		httpLn.Close()
+		return nil, err
+	}
+	s.HTTPURL = "http://" + httpLn.Addr().String()
+	s.GRPCAddr = grpcLn.Addr().String()
+	callback := s.HTTPURL + "/v1/oauth/callback"
+
+	s.Xero = xerosandbox.New(append([]xerosandbox.Option{
+		xerosandbox.WithClock(cfg.now),
+		xerosandbox.WithClient(xerosandbox.Client{ID: devClientID, Secret: devClientSecret, Name: "commercesync (development)", RedirectURIs: []string{callback}}),
+	}, cfg.sandboxOpts...)...)
+	sandboxAddr := cfg.sandboxAddr
+	if sandboxAddr == "" {
+		sandboxAddr = "127.0.0.1:0"
+	}
+	xeroURL, shutdown, err := s.Xero.Start(sandboxAddr)
+	if err != nil {
+		return nil, fmt.Errorf("start xero sandbox: %w", err)
+	}
+	s.closers = append(s.closers, func() { _ = shutdown(context.Background()) })
+	s.SandboxURL["xero"] = xeroURL
+	conns := map[string]connectors.Connector{
+		"xero": xero.New(xero.WithClientID(devClientID), xero.WithClientSecret(devClientSecret), xero.WithSandboxBase(xeroURL), xero.WithLogger(log)),
+	}
+
+	prod, err := kgo.NewClient(kafka.ClientOpts(s.Brokers, log)...)
+	if err != nil {
+		return nil, fmt.Errorf("gateway producer: %w", err)
+	}
+	s.closers = append(s.closers, prod.Close)
+	api := gateway.NewServer(store, prod, ledger, outbox, conns, callback, log, gateway.WithClock(cfg.now), gateway.WithTopics(topics))
+	gs := api.GRPC()
+	s.goRun("grpc", func(context.Context) error { return gs.Serve(grpcLn) })
+	s.closers = append(s.closers, gs.Stop)
+	cc, err := grpc.NewClient(s.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("gateway client: %w", err)
+	}
+	s.closers = append(s.closers, func() { _ = cc.Close() })
+	h, err := api.HTTP(ctx, cc)
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.goRun("http", func(context.Context) error {
+		if err := hs.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	s.closers = append(s.closers, func() { _ = hs.Close() })
+
+	if cfg.window {
+		job := window.NewJob(s.Brokers, append([]window.Option{window.WithLogger(log), window.WithTopics(topics)}, cfg.windowOpts...)...)
+		s.goRun("window", job.Run)
+	}
+	planner := plan.New(ledger, outbox, writer, store, log, cfg.now)
+	s.goRun("plan", planner.Run)
+	worker := push.New(outbox, writer, store, conns, callback, log, push.WithClock(cfg.now))
+	s.goRun("push", worker.Run)
+	if cfg.tick > 0 {
+		s.goRun("clock", func(ctx context.Context) error { return tick(ctx, prod, topics.Events, store, cfg.now, cfg.tick) })
+	}
+	return s, nil
+}
+
+func (s *System) goRun(name string, fn func(context.Context) error) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := fn(s.ctx); err != nil && s.ctx.Err() == nil {
+			slog.Error("component stopped", "component", name, "err", err)
+			s.errMu.Lock()
+			s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
+			s.errMu.Unlock()
+			s.cancel()
+		}
+	}()
+}
+
+// Done is closed when the system stops, by Close or because a component
+// failed (Err says which).
+func (s *System) Done() <-chan struct{} { return s.ctx.Done() }
+
+// Err reports components that stopped with an error.
+func (s *System) Err() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return errors.Join(s.errs...)
+}
+
+// Close stops everything, newest first.
+func (s *System) Close() {
+	s.cancel()
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.wg.Wait()
+}
+
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// sealingKey returns the key that seals OAuth tokens and the development
+// key: COMMERCESYNC_SEALING_KEY (base64 of 32 bytes) when set, else a key
+// kept in the data folder, else (no data folder) a key for this run only.
+func sealingKey(dataDir string) ([]byte, error) {
+	if v := os.Getenv("COMMERCESYNC_SEALING_KEY"); v != "" {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+		if err != nil || len(k) != 32 {
+			return nil, errors.New("COMMERCESYNC_SEALING_KEY must be the base64 encoding of 32 random bytes")
+		}
+		return k, nil
+	}
+	fresh := func() ([]byte, error) {
+		k := make([]byte, 32)
+		_, err := rand.Read(k)
+		return k, err
+	}
+	if dataDir == "" {
+		return fresh()
+	}
+	path := filepath.Join(dataDir, "sealing.key")
+	if b, err := os.ReadFile(path); err == nil {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("%s is not a base64 32-byte key; restore it from backup (tokens sealed with it cannot be opened otherwise)", path)
+		}
+		return k, nil
+	}
+	k, err := fresh()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write sealing key: %w", err)
+	}
+	return k, nil
+}
+
+// tick writes a clock tick into the partition of every configured company,
+// so quiet companies still seal their days once grace has passed, and
+// sealing stays part of the input.
+func tick(ctx context.Context, prod *kgo.Client, topic string, store *control.Store, now func() time.Time, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		ms := now().UnixMilli()
+		var recs []*kgo.Record
+		for _, id := range store.Companies() {
+			if _, ok := store.Config(id); !ok {
+				continue
+			}
+			c, _ := store.CompanyByID(id)
+			b, err := proto.Marshal(&v1.CommerceEvent{CompanyId: id, TenantId: c.GetTenantId(), ReceivedUnixMs: ms,
+				Body: &v1.CommerceEvent_ClockTick{ClockTick: &v1.ClockTick{NowUnixMs: ms}}})
+			if err != nil {
+				return fmt.Errorf("encode clock tick: %w", err)
+			}
+			recs = append(recs, &kgo.Record{Topic: topic, Key: []byte(id), Value: b})
+		}
+		if err := prod.ProduceSync(ctx, recs...).FirstErr(); err != nil && ctx.Err() == nil {
+			slog.Warn("clock tick not written", "err", err)
+		}
+	}
+}
