@@ -149,10 +149,14 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
 		opts = append(opts, window.WithTransactionalID(*txnID))
 	}
 	if os.Getenv("COMMERCESYNC_FAULT_PAUSE_IN_TXN") == "1" {
-		// Test hook: stop inside the first transaction that has output, so
-		// a test can kill the process there.
-		opts = append(opts, window.WithInTransactionHook(func() {
-			fmt.Fprintln(stderr, "fault: paused inside a transaction")
+		// Test hook: stop inside the first transaction that seals a day,
+		// after its output reached the broker and before it commits, so a
+		// test can kill the process there.
+		opts = append(opts, window.WithInTransactionHook(func(summaries int) {
+			if summaries == 0 {
+				return
+			}
+			fmt.Fprintf(stderr, "fault: paused inside a transaction holding %d summaries\n", summaries)
 			<-ctx.Done()
 			select {}
 		}))

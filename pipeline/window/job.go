@@ -26,7 +26,7 @@ type Job struct {
 	txnTimeout time.Duration
 	session    time.Duration
 	log        *slog.Logger
-	inTxn      func()
+	inTxn      func(summaries int)
 }
 
 // Option configures a Job.
@@ -52,8 +52,9 @@ func WithTimeouts(txn, session time.Duration) Option {
 func WithLogger(l *slog.Logger) Option { return func(j *Job) { j.log = l } }
 
 // WithInTransactionHook runs fn after a batch's output is produced and
-// before its transaction ends: the place where a crash tests atomicity.
-func WithInTransactionHook(fn func()) Option { return func(j *Job) { j.inTxn = fn } }
+// before its transaction ends, with the number of summaries in it: the place
+// where a crash tests atomicity.
+func WithInTransactionHook(fn func(summaries int)) Option { return func(j *Job) { j.inTxn = fn } }
 
 // NewJob makes a window job.
 func NewJob(brokers []string, opts ...Option) *Job {
@@ -109,6 +110,7 @@ func (j *Job) Run(ctx context.Context) error {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.RequireStableFetchOffsets(),
 		kgo.SessionTimeout(j.session),
+		kgo.HeartbeatInterval(max(j.session/5, 100*time.Millisecond)),
 		kgo.RecordPartitioner(kafka.SplitPartitioner(j.topics.Changelog)),
 		kgo.OnPartitionsAssigned(func(ctx context.Context, _ *kgo.Client, a map[string][]int32) {
 			mu.Lock()
@@ -183,11 +185,11 @@ func (j *Job) Run(ctx context.Context) error {
 			}
 			sess.Produce(ctx, &kgo.Record{Topic: j.topics.Ledger, Key: []byte(s.GetCompanyId()), Value: b}, promise)
 		}
-		if j.inTxn != nil {
-			j.inTxn()
-		}
 		if err := sess.Client().Flush(ctx); err != nil && ctx.Err() != nil {
 			return nil
+		}
+		if j.inTxn != nil {
+			j.inTxn(len(summaries))
 		}
 		end := kgo.TryCommit
 		produceMu.Lock()

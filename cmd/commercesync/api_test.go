@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// codatLinked is Codat's linked example (reference §2.3) as published,
+// with the ids and dates the reference elides filled in: an order, its
+// payment, the Payment transaction linking them and the PaymentFee, the
+// last three sharing one id.
+const (
+	codatOrder = `[{"id":"1f463dc2-5b23-4b8f-9d2a-3a1b6c0e8f11","orderNumber":"1f463dc2-5b23-4b8f-9d2a-3a1b6c0e8f11","country":"GB ","currency":"GBP","createdDate":"2022-02-14T15:46:18Z","closedDate":"2022-02-14T15:46:18Z",
+ "totalAmount":85,"totalRefund":0,"totalTaxAmount":0,"totalDiscount":0,"totalGratuity":0,
+ "orderLineItems":[{"id":"01e1f4f6-8c1d-4e0a-9b8e-5d0f2c7a9e33","quantity":1,"taxPercentage":0,"totalAmount":85,"totalTaxAmount":0,"unitPrice":85,"discountAllocations":[]}],
+ "payments":[],"serviceCharges":[],"locationRef":{"id":"52a50627-7d3e-4f6c-8a1b-0e9d2c4b6a55"},"sourceModifiedDate":"2022-02-14T15:46:18Z"}]`
+	codatPayment = `[{"id":"0944c8e6-3f1a-4c2b-8e7d-6a5b4c3d2e11","amount":85,"currency":"GBP","type":"Card","status":"Paid","dueDate":"2022-02-14T15:46:17Z","createdDate":"2022-02-14T15:46:17Z","modifiedDate":"2022-02-15T06:53:11Z","sourceModifiedDate":"2022-02-14T15:46:20Z"}]`
+	codatTransactions = `[{"id":"0944c8e6-3f1a-4c2b-8e7d-6a5b4c3d2e11","totalAmount":85,"currency":"GBP","type":"Payment","transactionSourceRef":{"id":"1f463dc2-5b23-4b8f-9d2a-3a1b6c0e8f11","type":"Order"},"createdDate":"2022-02-14T15:46:17Z","modifiedDate":"2022-02-15T06:53:11Z","sourceModifiedDate":"2022-02-14T15:46:20Z"},
+ {"id":"0944c8e6-3f1a-4c2b-8e7d-6a5b4c3d2e11","totalAmount":-1.49,"currency":"GBP","type":"PaymentFee","transactionSourceRef":{"id":"0944c8e6-3f1a-4c2b-8e7d-6a5b4c3d2e11","type":"Payment"},"createdDate":"2022-02-14T15:46:17Z","modifiedDate":"2022-02-15T06:53:11Z","sourceModifiedDate":"2022-02-14T15:46:20Z"}]`
+)
+
+type ledgerDays struct {
+	Days []struct {
+		BusinessDay string
+		Currency    string
+		Revision    int
+		Lines       []struct{ Account, Debit, Credit string }
+	}
+}
+
+// newCompany makes a company with a journal-mode configuration in zone and
+// no accounting connection: enough for the ledger, which is all these
+// tests read.
+func newCompany(t *testing.T, a *api, zone string) string {
+	t.Helper()
+	var c struct{ ID string }
+	a.must("POST", "/v1/companies", map[string]any{"name": "Test merchant"}, &c)
+	a.must("PUT", "/v1/companies/"+c.ID+"/sync/commerce/config", map[string]any{
+		"schedule":      map[string]any{"syncHour": 0, "timeZone": zone, "graceMinutes": 2880},
+		"configuration": map[string]any{"mapSettings": map[string]any{"outputFormat": "JournalEntry"}},
+	}, nil)
+	return c.ID
+}
+
+func waitDays(t *testing.T, a *api, company string, n int) ledgerDays {
+	t.Helper()
+	var days ledgerDays
+	eventually(t, 30*time.Second, "sealed days", func() bool {
+		a.must("GET", "/v1/companies/"+company+"/ledger/days", nil, &days)
+		return len(days.Days) >= n
+	})
+	return days
+}
+
+func TestCodatLinkedExampleCountsEachAmountOnce(t *testing.T) {
+	sys := startSystem(t)
+	a := &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: &http.Client{Timeout: 30 * time.Second}}
+	company := newCompany(t, a, "Europe/London")
+	for route, body := range map[string]string{"commerce-orders": codatOrder, "commerce-payments": codatPayment, "commerce-transactions": codatTransactions} {
+		var resp pushResponse
+		a.must("POST", "/v1/companies/"+company+"/data/"+route, []byte(body), &resp)
+		if resp.Rejected != 0 {
+			t.Fatalf("%s: Codat's own example was rejected: %+v", route, resp.Results)
+		}
+	}
+	a.must("POST", "/v1/companies/"+company+"/sync/commerce/latest", map[string]any{"syncTo": "2022-02-15T00:00:00Z"}, nil)
+	days := waitDays(t, a, company, 1)
+	if len(days.Days) != 1 || days.Days[0].BusinessDay != "2022-02-14" || days.Days[0].Currency != "GBP" {
+		t.Fatalf("days = %+v, want one GBP day 2022-02-14", days.Days)
+	}
+	got := map[string]string{}
+	for _, l := range days.Days[0].Lines {
+		side := "Dr " + l.Debit
+		if l.Debit == "0.00" {
+			side = "Cr " + l.Credit
+		}
+		got[l.Account] = side
+	}
+	want := map[string]string{
+		"sales":        "Cr 85.00", // the order, once: not again from payments[] or the Payment transaction
+		"tender:Card":  "Dr 83.51", // the Payment record's 85.00 less the 1.49 fee taken from it
+		"payment_fees": "Dr 1.49",  // the PaymentFee, although it shares the payment's id
+	}
+	if len(got) != len(want) {
+		t.Errorf("lines = %v, want %v", got, want)
+	}
+	for acct, w := range want {
+		if got[acct] != w {
+			t.Errorf("%s = %q, want %q (all lines: %v)", acct, got[acct], w, got)
+		}
+	}
+}
+
+func TestMixedBatchIsAnsweredRecordByRecord(t *testing.T) {
+	sys := startSystem(t)
+	a := &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: &http.Client{Timeout: 30 * time.Second}}
+	company := newCompany(t, a, "America/New_York")
+	order := func(id, extra string) string {
+		return `{"id":"` + id + `","createdDate":"2026-03-10T12:00:00-04:00","totalTaxAmount":"1.00"` + extra + `}`
+	}
+	body := "[" + strings.Join([]string{
+		order("ok-1", `,"currency":"USD","totalAmount":11.00`),
+		order("no-currency", `,"totalAmount":5`),
+		order("ok-2", `,"currency":"USD","totalAmount":"21.50"`),
+		order("bad-currency", `,"currency":"XXY","totalAmount":5`),
+		order("bad-amount", `,"currency":"USD","totalAmount":"12,50"`),
+		order("misspelt", `,"currency":"USD","totalAmmount":5`),
+		order("ok-3", `,"currency":"USD","totalAmount":3.25`),
+	}, ",") + "]"
+	var resp pushResponse
+	a.must("POST", "/v1/companies/"+company+"/data/commerce-orders", []byte(body), &resp)
+	if resp.Accepted != 3 || resp.Rejected != 4 {
+		t.Fatalf("accepted %d, rejected %d; want 3 and 4: %+v", resp.Accepted, resp.Rejected, resp.Results)
+	}
+	wantField := map[string]string{"no-currency": "currency", "bad-currency": "currency", "bad-amount": "totalAmount", "misspelt": "totalAmmount"}
+	for _, r := range resp.Results {
+		field, bad := wantField[r.ID]
+		if !bad {
+			if r.Status != "Accepted" || len(r.Errors) != 0 {
+				t.Errorf("record %s: %s %+v, want Accepted", r.ID, r.Status, r.Errors)
+			}
+			continue
+		}
+		if r.Status != "Rejected" {
+			t.Errorf("record %s: %s, want Rejected", r.ID, r.Status)
+			continue
+		}
+		named := false
+		for _, e := range r.Errors {
+			named = named || (e.Field == field && e.Message != "")
+		}
+		if !named {
+			t.Errorf("record %s: errors %+v do not name field %q", r.ID, r.Errors, field)
+		}
+	}
+
+	// An unknown company is refused as a whole, naming it.
+	var e struct{ Message string }
+	if code := a.do("POST", "/v1/companies/no-such-company/data/commerce-orders", []byte(body), &e); code != http.StatusNotFound || !strings.Contains(e.Message, "no-such-company") {
+		t.Errorf("push to an unknown company answered %d %q, want 404 naming it", code, e.Message)
+	}
+
+	// The valid records landed: the day's sales are theirs and only theirs.
+	a.must("POST", "/v1/companies/"+company+"/sync/commerce/latest", map[string]any{"syncTo": "2026-03-11T04:00:00Z"}, nil)
+	days := waitDays(t, a, company, 1)
+	for _, l := range days.Days[0].Lines {
+		if l.Account == "sales" && l.Credit != "32.75" {
+			t.Errorf("sales = %s, want 32.75 (11.00+21.50+3.25 less 3.00 tax)", l.Credit)
+		}
+	}
+}
+
+func TestTenantsSeeOnlyTheirOwnCompanies(t *testing.T) {
+	sys := startSystem(t)
+	owner := &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: &http.Client{Timeout: 30 * time.Second}}
+	company := newCompany(t, owner, "Europe/London")
+	var conn struct{ ID string }
+	owner.must("POST", "/v1/companies/"+company+"/connections", map[string]any{"platformKey": "xero"}, &conn)
+
+	ctx := context.Background()
+	other, err := sys.Store.CreateTenant(ctx, "Another platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, err := sys.Store.CreateAPIKey(ctx, other.GetId(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	intruder := &api{t: t, base: sys.HTTPURL, key: otherKey, hc: owner.hc}
+	anonymous := &api{t: t, base: sys.HTTPURL, hc: owner.hc}
+	wrongKey := &api{t: t, base: sys.HTTPURL, key: "csk_not-a-key", hc: owner.hc}
+
+	p := "/v1/companies/" + company
+	routes := []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", p, nil},
+		{"POST", p + "/connections", map[string]any{"platformKey": "xero"}},
+		{"GET", p + "/connections/" + conn.ID, nil},
+		{"GET", p + "/sync/commerce/config", nil},
+		{"PUT", p + "/sync/commerce/config", map[string]any{"schedule": map[string]any{"timeZone": "UTC"}, "configuration": map[string]any{"mapSettings": map[string]any{"outputFormat": "JournalEntry"}}}},
+		{"POST", p + "/data/commerce-orders", []byte(codatOrder)},
+		{"POST", p + "/data/commerce-payments", []byte(codatPayment)},
+		{"POST", p + "/data/commerce-transactions", []byte(codatTransactions)},
+		{"POST", p + "/sync/commerce/latest", map[string]any{}},
+		{"GET", p + "/sync/commerce/status", nil},
+		{"GET", p + "/ledger/days?from=2022-01-01&to=2022-12-31", nil},
+	}
+	for _, r := range routes {
+		if code := intruder.do(r.method, r.path, r.body, nil); code != http.StatusNotFound {
+			t.Errorf("another tenant's key: %s %s answered %d, want 404", r.method, r.path, code)
+		}
+		if code := anonymous.do(r.method, r.path, r.body, nil); code != http.StatusUnauthorized {
+			t.Errorf("no key: %s %s answered %d, want 401", r.method, r.path, code)
+		}
+		if code := wrongKey.do(r.method, r.path, r.body, nil); code != http.StatusUnauthorized {
+			t.Errorf("a wrong key: %s %s answered %d, want 401", r.method, r.path, code)
+		}
+	}
+	for _, r := range []struct{ method, path string }{{"GET", "/v1/platforms"}, {"POST", "/v1/companies"}} {
+		if code := anonymous.do(r.method, r.path, map[string]any{"name": "x"}, nil); code != http.StatusUnauthorized {
+			t.Errorf("no key: %s %s answered %d, want 401", r.method, r.path, code)
+		}
+	}
+	// The owner's company is untouched by the intruder's attempts.
+	var st syncStatus
+	owner.must("GET", p+"/sync/commerce/status", nil, &st)
+	var days ledgerDays
+	owner.must("GET", p+"/ledger/days", nil, &days)
+	if len(days.Days) != 0 {
+		t.Errorf("the intruder's pushes reached the owner's ledger: %+v", days.Days)
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/commercesync/commercesync/ledger/day"
+	"github.com/commercesync/commercesync/ledger/mapping"
+	"github.com/commercesync/commercesync/pipeline/system"
+)
+
+// TestMain lets the end-to-end tests run this test binary as a separate
+// commercesync process (COMMERCESYNC_TEST_ARGS), so a window worker can be
+// killed for real.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("COMMERCESYNC_TEST_ARGS"); args != "" {
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		if err := run(ctx, strings.Fields(args), os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "commercesync:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// The two business days end at 2026-03-12T00:00 in New York (04:00Z); the
+// clock starts the next noon.
+var (
+	testStart = time.Date(2026, 3, 12, 16, 0, 0, 0, time.UTC)
+	syncTo    = time.Date(2026, 3, 12, 4, 0, 0, 0, time.UTC)
+)
+
+const seed = 20260310
+
+func testLogger(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func startSystem(t *testing.T, opts ...system.Option) *system.System {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	sys, err := system.Start(ctx, append([]system.Option{
+		system.WithClock(movingClock(testStart)), system.WithTick(0), system.WithLogger(testLogger(t)),
+	}, opts...)...)
+	if err != nil {
+		cancel()
+		t.Fatalf("start system: %v", err)
+	}
+	t.Cleanup(func() {
+		sys.Close()
+		cancel()
+	})
+	return sys
+}
+
+// TestEndToEndXero pushes two days of a merchant's sales through the REST
+// API and finds them in the Xero sandbox as two balanced journals whose
+// every account matches the input; pushing it all again changes nothing.
+func TestEndToEndXero(t *testing.T) {
+	sys := startSystem(t)
+	s := newScenario(t, sys, seed, 1000)
+	// A grace longer than the two days keeps sealing to the explicit
+	// sync/latest, since the test pushes orders, then payments, then
+	// transactions rather than interleaved in time.
+	s.connect(2 * 24 * 60)
+	s.pushAll()
+	s.syncTo(syncTo)
+	s.waitConfirmed(2)
+	first := s.checkJournals(s.ds.days)
+	if n := len(sys.Xero.ManualJournals(xeroTenant)); n != 2 {
+		t.Fatalf("sandbox holds %d journals, want 2", n)
+	}
+
+	// Everything again, then a barrier: a third day's order sealed after
+	// the repeats. Once its journal exists the repeats have been consumed.
+	s.pushAll()
+	s.syncTo(syncTo)
+	barrier := map[string]any{"id": "barrier", "currency": "USD", "totalAmount": "10.00", "totalTaxAmount": "0",
+		"createdDate": "2026-03-12T12:00:00-04:00"}
+	var resp pushResponse
+	s.api.must("POST", "/v1/companies/"+s.company+"/data/commerce-orders", []any{barrier}, &resp)
+	s.syncTo(syncTo.Add(24 * time.Hour))
+	s.waitConfirmed(3)
+	again := s.checkJournals(s.ds.days)
+	if n := len(sys.Xero.ManualJournals(xeroTenant)); n != 3 {
+		t.Fatalf("after pushing everything again the sandbox holds %d journals, want 3 (two days and the barrier)", n)
+	}
+	for d, ref := range first {
+		if again[d] != ref {
+			t.Errorf("day %s: journal narration changed from %q to %q", d, ref, again[d])
+		}
+	}
+	var days struct {
+		Days []struct {
+			BusinessDay string
+			Revision    int
+		}
+	}
+	s.api.must("GET", "/v1/companies/"+s.company+"/ledger/days?from=2026-03-10&to=2026-03-11", nil, &days)
+	if len(days.Days) != 2 || days.Days[0].Revision != 1 || days.Days[1].Revision != 1 {
+		t.Errorf("ledger days = %+v, want revision 1 of 2026-03-10 and 2026-03-11 only", days.Days)
+	}
+}
+
+const xeroTenant = "fe79f7dd-b6d4-4a92-ba7b-538af6289c58"
+
+// TestWindowCrashTakeover kills a window worker with SIGKILL inside the
+// transaction that seals the days, then lets a second worker take over:
+// the sandbox still ends with exactly the two journals, with the references
+// the summaries' deterministic ids give.
+func TestWindowCrashTakeover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes; run without -short")
+	}
+	sys := startSystem(t, system.WithoutWindow(), system.WithMinSessionTimeout(500*time.Millisecond))
+	s := newScenario(t, sys, seed, 1000)
+	s.connect(2 * 24 * 60)
+
+	args := fmt.Sprintf("window -brokers %s -session-timeout 1s -transaction-timeout 2s -log-level warn", strings.Join(sys.Brokers, ","))
+	first, paused := startWorker(t, args, true)
+	s.pushAll()
+	s.syncTo(syncTo)
+	select {
+	case <-paused:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the first worker never reached the sealing transaction")
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill the first worker: %v", err)
+	}
+	_ = first.Wait()
+
+	var days struct{ Days []any }
+	s.api.must("GET", "/v1/companies/"+s.company+"/ledger/days", nil, &days)
+	if len(days.Days) != 0 {
+		t.Fatalf("the killed transaction's summaries are visible: %d days", len(days.Days))
+	}
+
+	startWorker(t, args, false)
+	s.waitConfirmed(2)
+	s.checkJournals(s.ds.days)
+	journals := sys.Xero.ManualJournals(xeroTenant)
+	if len(journals) != 2 {
+		t.Fatalf("sandbox holds %d journals after the takeover, want 2", len(journals))
+	}
+	for _, j := range journals {
+		ref := mapping.Reference(mapping.DocumentID(day.SummaryID(s.company, j.Date, "USD", 1), 0))
+		if !strings.Contains(j.Narration, ref) {
+			t.Errorf("journal of %s is %q; want reference %s from revision 1's id", j.Date, j.Narration, ref)
+		}
+	}
+}
+
+// startWorker runs this test binary as `commercesync <args>`. With pause,
+// the worker stops inside its first sealing transaction and the returned
+// channel closes when it says so.
+func startWorker(t *testing.T, args string, pause bool) (*exec.Cmd, <-chan struct{}) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "COMMERCESYNC_TEST_ARGS="+args)
+	if pause {
+		cmd.Env = append(cmd.Env, "COMMERCESYNC_FAULT_PAUSE_IN_TXN=1")
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	paused := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		once := false
+		for sc.Scan() {
+			line := sc.Text()
+			if testing.Verbose() {
+				fmt.Fprintln(os.Stderr, "worker:", line)
+			}
+			if !once && strings.HasPrefix(line, "fault: paused") {
+				once = true
+				close(paused)
+			}
+		}
+	}()
+	return cmd, paused
+}
+
+var (
+	_ = decimal.Zero
+	_ = http.StatusOK
+)

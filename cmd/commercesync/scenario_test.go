@@ -1,0 +1,400 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
+	"github.com/commercesync/commercesync/pipeline/system"
+)
+
+// api is a REST client of the system under test, as a platform engineer
+// would use it: JSON over real HTTP with a bearer key.
+type api struct {
+	t    testing.TB
+	base string
+	key  string
+	hc   *http.Client
+}
+
+func (a *api) do(method, path string, body any, out any) int {
+	a.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			a.t.Fatalf("encode %s %s: %v", method, path, err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, a.base+path, rd)
+	if err != nil {
+		a.t.Fatalf("request %s %s: %v", method, path, err)
+	}
+	if a.key != "" {
+		req.Header.Set("Authorization", "Bearer "+a.key)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		a.t.Fatalf("read %s %s: %v", method, path, err)
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			a.t.Fatalf("%s %s answered %d with %q: %v", method, path, resp.StatusCode, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (a *api) must(method, path string, body any, out any) {
+	a.t.Helper()
+	var raw json.RawMessage
+	if code := a.do(method, path, body, &raw); code != http.StatusOK {
+		a.t.Fatalf("%s %s answered %d: %s", method, path, code, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			a.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes; it is for
+// outcomes that arrive asynchronously through the pipeline.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// movingClock is the injected clock: it starts at a fixed instant and
+// moves with real time, so the test days are always "in the past" by the
+// same amount while retries and token lifetimes still progress.
+func movingClock(start time.Time) func() time.Time {
+	t0 := time.Now()
+	return func() time.Time { return start.Add(time.Since(t0)) }
+}
+
+// Dataset is two New York business days of a merchant's sales, with the
+// totals per Xero account code worked out here, independently of the
+// system: the expected journals.
+type dataset struct {
+	orders, payments, transactions []map[string]any
+	// expected[day][accountCode] is the signed amount: + debit, - credit.
+	expected map[string]map[string]decimal.Decimal
+	days     []string
+}
+
+// The sandbox's default chart (connectors/xero/sandbox DefaultOrganisation).
+const (
+	codeSales     = "200"
+	codeTax       = "820"
+	codeTips      = "801"
+	codeFees      = "404"
+	codeCard      = "610"
+	codeCash      = "611"
+	codeUnsettled = "612"
+)
+
+func cents(c int64) decimal.Decimal { return decimal.New(c, -2) }
+
+func num(d decimal.Decimal) json.Number { return json.Number(d.StringFixed(2)) }
+
+func makeDataset(seed uint64, n int) dataset {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		panic(err)
+	}
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	ds := dataset{expected: map[string]map[string]decimal.Decimal{}, days: []string{"2026-03-10", "2026-03-11"}}
+	add := func(at time.Time, code string, amt decimal.Decimal) {
+		d := at.In(ny).Format("2006-01-02")
+		if ds.expected[d] == nil {
+			ds.expected[d] = map[string]decimal.Decimal{}
+		}
+		ds.expected[d][code] = ds.expected[d][code].Add(amt)
+	}
+	day0 := time.Date(2026, 3, 10, 0, 0, 0, 0, ny)
+	for i := range n {
+		var closed, paidAt time.Time
+		switch {
+		case i == 0:
+			// The order at 23:59:59 whose payment arrives at 00:00:01.
+			closed = time.Date(2026, 3, 10, 23, 59, 59, 0, ny)
+			paidAt = time.Date(2026, 3, 11, 0, 0, 1, 0, ny)
+		default:
+			d := i % 2
+			closed = day0.AddDate(0, 0, d).Add(time.Duration(r.Int64N(int64(24*time.Hour - 2*time.Minute))))
+			paidAt = closed.Add(time.Duration(r.Int64N(90)) * time.Second)
+		}
+		net := r.Int64N(20000) + 100
+		tax := (net*85 + 500) / 1000 // 8.5%, rounded per order
+		grat := int64(0)
+		if r.IntN(4) == 0 {
+			grat = r.Int64N(1500)
+		}
+		total := net + tax
+		orderID := fmt.Sprintf("ord-%05d", i)
+		payID := fmt.Sprintf("pay-%05d", i)
+		ptype, tender := "Card", codeCard
+		if r.IntN(10) < 3 {
+			ptype, tender = "Cash", codeCash
+		}
+		// Three timestamp forms, as the API accepts: Z, an offset, local.
+		ds.orders = append(ds.orders, map[string]any{
+			"id": orderID, "orderNumber": fmt.Sprintf("%d", 1000+i), "country": "USA", "currency": "USD",
+			"createdDate": closed.UTC().Format(time.RFC3339), "closedDate": closed.UTC().Format(time.RFC3339),
+			"sourceModifiedDate": closed.UTC().Format(time.RFC3339),
+			"totalAmount": num(cents(total)), "totalRefund": 0, "totalTaxAmount": num(cents(tax)),
+			"totalDiscount": 0, "totalGratuity": num(cents(grat)),
+			"orderLineItems": []map[string]any{{"id": orderID + "-1", "quantity": 1, "taxPercentage": "8.5",
+				"totalAmount": num(cents(total)), "totalTaxAmount": num(cents(tax)), "unitPrice": num(cents(net))}},
+			"payments":   []map[string]any{{"id": payID, "amount": num(cents(total + grat)), "currency": "USD", "type": ptype, "status": "Paid"}},
+			"locationRef": map[string]any{"id": "loc-1"},
+		})
+		add(closed, codeUnsettled, cents(total+grat))
+		add(closed, codeSales, cents(net).Neg())
+		add(closed, codeTax, cents(tax).Neg())
+		add(closed, codeTips, cents(grat).Neg())
+
+		ds.payments = append(ds.payments, map[string]any{
+			"id": payID, "amount": num(cents(total + grat)), "currency": "USD", "type": ptype, "status": "Paid",
+			"createdDate": paidAt.Format(time.RFC3339), "sourceModifiedDate": paidAt.Format(time.RFC3339),
+		})
+		add(paidAt, tender, cents(total+grat))
+		add(paidAt, codeUnsettled, cents(total+grat).Neg())
+
+		local := paidAt.In(ny).Format("2006-01-02T15:04:05")
+		ds.transactions = append(ds.transactions, map[string]any{
+			"id": payID, "totalAmount": num(cents(total + grat)), "currency": "USD", "type": "Payment",
+			"transactionSourceRef": map[string]any{"id": orderID, "type": "Order"},
+			"createdDate": local, "sourceCreatedDate": local,
+		})
+		if ptype == "Card" {
+			fee := ((total+grat)*29+500)/1000 + 30
+			ds.transactions = append(ds.transactions, map[string]any{
+				"id": payID, "totalAmount": num(cents(-fee)), "currency": "USD", "type": "PaymentFee",
+				"transactionSourceRef": map[string]any{"id": payID, "type": "Payment"},
+				"createdDate": local, "sourceCreatedDate": local,
+			})
+			add(paidAt, codeFees, cents(fee))
+			add(paidAt, codeCard, cents(fee).Neg())
+		}
+	}
+	for _, accts := range ds.expected {
+		for code, v := range accts {
+			if v.IsZero() {
+				delete(accts, code)
+			}
+		}
+	}
+	return ds
+}
+
+// scenario drives one merchant through the whole product over REST.
+type scenario struct {
+	t       testing.TB
+	sys     *system.System
+	api     *api
+	company string
+	ds      dataset
+}
+
+func newScenario(t testing.TB, sys *system.System, seed uint64, n int) *scenario {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	return &scenario{t: t, sys: sys, api: &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: hc}, ds: makeDataset(seed, n)}
+}
+
+// connect creates the company, authorises Xero through the sandbox's
+// consent page and OAuth redirect, and saves a configuration in Codat's
+// shape.
+func (s *scenario) connect(graceMinutes int) {
+	t := s.t
+	var company struct{ ID string }
+	s.api.must("POST", "/v1/companies", map[string]any{"name": "Corner Coffee"}, &company)
+	s.company = company.ID
+
+	var conn struct{ ID, Status, LinkURL string }
+	s.api.must("POST", "/v1/companies/"+s.company+"/connections", map[string]any{"platformKey": "xero"}, &conn)
+	if conn.Status != "PendingAuth" || conn.LinkURL == "" {
+		t.Fatalf("new connection = %+v, want PendingAuth with a linkUrl", conn)
+	}
+	back, err := xerosandbox.Approve(context.Background(), s.api.hc, conn.LinkURL, "")
+	if err != nil {
+		t.Fatalf("consent: %v", err)
+	}
+	resp, err := s.api.hc.Get(back.String())
+	if err != nil {
+		t.Fatalf("oauth callback: %v", err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "is connected") {
+		t.Fatalf("oauth callback answered %d: %s", resp.StatusCode, page)
+	}
+	s.api.must("GET", "/v1/companies/"+s.company+"/connections/"+conn.ID, nil, &conn)
+	if conn.Status != "Linked" {
+		t.Fatalf("connection status = %q after the callback, want Linked", conn.Status)
+	}
+
+	org, ok := s.sys.Xero.Organisation(xerosandbox.DefaultTenantID)
+	if !ok {
+		t.Fatal("sandbox has no default organisation")
+	}
+	slot := func(code string) map[string]any {
+		for _, a := range org.Accounts {
+			if a.Code == code {
+				return map[string]any{"selectedAccountId": a.AccountID, "required": true,
+					"accountOptions": []map[string]any{{"id": a.AccountID, "name": a.Name, "nominalCode": a.Code}}}
+			}
+		}
+		t.Fatalf("sandbox chart has no account %s", code)
+		return nil
+	}
+	cfg := map[string]any{
+		"enable": true,
+		"schedule": map[string]any{"selectedFrequency": "Daily", "frequencyOptions": []string{"Daily"},
+			"syncHour": 0, "timeZone": "America/New_York", "graceMinutes": graceMinutes},
+		"configuration": map[string]any{
+			"countryCode": "US",
+			"mapSettings": map[string]any{"outputFormat": "JournalEntry"},
+			"sales": map[string]any{"syncSales": true, "accounts": map[string]any{
+				"sales": slot(codeSales), "tax": slot(codeTax), "gratuity": slot(codeTips)}},
+			"payments": map[string]any{"syncPayments": true, "accounts": map[string]any{
+				"card": slot(codeCard), "cash": slot(codeCash), "unsettled": slot(codeUnsettled)}},
+			"fees": map[string]any{"syncFees": true, "accounts": map[string]any{"paymentFee": slot(codeFees)}},
+		},
+	}
+	var saved struct{ Version string }
+	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, &saved)
+	if saved.Version != "1" {
+		t.Fatalf("saved configuration version = %q, want 1", saved.Version)
+	}
+}
+
+type pushResponse struct {
+	Accepted int
+	Rejected int
+	Results  []struct {
+		Index  int
+		ID     string
+		Status string
+		Errors []struct{ Field, Message string }
+	}
+}
+
+func (s *scenario) pushAll() {
+	for _, route := range []struct {
+		name string
+		recs []map[string]any
+	}{{"commerce-orders", s.ds.orders}, {"commerce-payments", s.ds.payments}, {"commerce-transactions", s.ds.transactions}} {
+		for start := 0; start < len(route.recs); start += 400 {
+			batch := route.recs[start:min(start+400, len(route.recs))]
+			var resp pushResponse
+			s.api.must("POST", "/v1/companies/"+s.company+"/data/"+route.name, batch, &resp)
+			if resp.Accepted != len(batch) {
+				s.t.Fatalf("%s: %d of %d accepted: %+v", route.name, resp.Accepted, len(batch), resp.Results)
+			}
+		}
+	}
+}
+
+func (s *scenario) syncTo(at time.Time) {
+	var sum struct{ SyncStatusCode int }
+	s.api.must("POST", "/v1/companies/"+s.company+"/sync/commerce/latest", map[string]any{"syncTo": at.UTC().Format(time.RFC3339)}, &sum)
+	if sum.SyncStatusCode != 1000 {
+		s.t.Fatalf("sync/latest status code = %d, want 1000", sum.SyncStatusCode)
+	}
+}
+
+type syncStatus struct {
+	SyncStatus         string
+	DocumentsConfirmed int
+	DocumentsFailed    int
+	ErrorMessage       string
+	Documents          []struct{ BusinessDay, Reference, State, ErrorMessage string }
+}
+
+func (s *scenario) status() syncStatus {
+	var st syncStatus
+	s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/status", nil, &st)
+	return st
+}
+
+func (s *scenario) waitConfirmed(n int) {
+	s.t.Helper()
+	eventually(s.t, 60*time.Second, fmt.Sprintf("%d confirmed documents", n), func() bool {
+		st := s.status()
+		if st.DocumentsFailed > 0 {
+			s.t.Fatalf("a document failed: %+v", st)
+		}
+		return st.DocumentsConfirmed >= n
+	})
+}
+
+// checkJournals compares the sandbox's journals, account by account, with
+// what the dataset says each day must hold.
+func (s *scenario) checkJournals(days []string) map[string]string {
+	t := s.t
+	t.Helper()
+	refs := map[string]string{}
+	byDay := map[string]int{}
+	for _, j := range s.sys.Xero.ManualJournals(xerosandbox.DefaultTenantID) {
+		byDay[j.Date]++
+		var sum decimal.Decimal
+		got := map[string]decimal.Decimal{}
+		for _, l := range j.Lines {
+			sum = sum.Add(l.Amount)
+			got[l.AccountCode] = got[l.AccountCode].Add(l.Amount)
+		}
+		if !sum.IsZero() {
+			t.Errorf("journal %s (%s) does not balance: lines sum to %s", j.ID, j.Date, sum)
+		}
+		want, ok := s.ds.expected[j.Date]
+		if !ok {
+			continue
+		}
+		refs[j.Date] = j.Narration
+		for code, w := range want {
+			if !got[code].Equal(w) {
+				t.Errorf("day %s account %s: journal has %s, input says %s", j.Date, code, got[code], w)
+			}
+		}
+		for code, g := range got {
+			if _, ok := want[code]; !ok && !g.IsZero() {
+				t.Errorf("day %s account %s: journal has %s, input says nothing", j.Date, code, g)
+			}
+		}
+	}
+	for _, d := range days {
+		if byDay[d] != 1 {
+			t.Errorf("day %s has %d journals, want exactly 1", d, byDay[d])
+		}
+	}
+	return refs
+}

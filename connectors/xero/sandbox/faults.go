@@ -1,0 +1,118 @@
+package sandbox
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Fault is an injected failure for Accounting API calls (accounting-platform-apis.md §6.6:
+// dropped responses after commit, 5xx). Faults apply in injection order,
+// each to its next Times matching calls.
+type Fault struct {
+	// Method matches the HTTP method; "" matches any.
+	Method string
+	// Path is a prefix of the path below /api.xro/2.0, compared without
+	// case (Xero's routes are case-insensitive), e.g. "/ManualJournals";
+	// "" matches any.
+	Path string
+	// Status, when set (500, 503), answers the call with that status before
+	// it is handled. It sits in front of the idempotency store, like a
+	// failing load balancer, so it is not replayed.
+	Status int
+	// DropResponse handles and commits the call (the idempotency store
+	// keeps its answer), then closes the connection without answering.
+	DropResponse bool
+	// Times is how many matching calls are affected; <= 0 means 1.
+	Times int
+}
+
+type faultState struct {
+	Fault
+	left int
+}
+
+// InjectFault arms f.
+func (s *Server) InjectFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &faultState{Fault: f, left: max(f.Times, 1)})
+}
+
+// ClearFaults disarms every fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// ExpireAccessTokens makes every access token issued so far expired, as
+// if 30 minutes had passed for them only.
+func (s *Server) ExpireAccessTokens() {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.access {
+		if t.expires.After(now) {
+			t.expires = now
+		}
+	}
+}
+
+// takeFault consumes the first armed fault matching the call. Caller holds s.mu.
+func (s *Server) takeFault(method, path string) (Fault, bool) {
+	for i, f := range s.faults {
+		if f.Method != "" && !strings.EqualFold(f.Method, method) {
+			continue
+		}
+		if f.Path != "" && !strings.HasPrefix(strings.ToLower(path), strings.ToLower(f.Path)) {
+			continue
+		}
+		f.left--
+		if f.left <= 0 {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		return f.Fault, true
+	}
+	return Fault{}, false
+}
+
+func writeFaultStatus(w http.ResponseWriter, status int) {
+	if status == http.StatusServiceUnavailable {
+		// accounting-platform-apis.md §1.5: "The Xero API is currently offline for maintenance" (legacy).
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte("The Xero API is currently offline for maintenance"))
+		return
+	}
+	// The body of Xero's 500 is not in the reference; the problem envelope
+	// of its 401/403 is the closest documented shape.
+	writeProblem(w, status, http.StatusText(status), "An error occurred in the sandbox (injected fault)")
+}
+
+type stall struct {
+	arrived chan struct{}
+	release chan struct{}
+}
+
+// Stall holds every Accounting API call, after it has been admitted by the
+// rate limiter, until release is called; each held call sends once on
+// arrived. Tests use it to keep calls in flight without sleeping, for
+// example to reach the concurrency limit.
+func (s *Server) Stall() (arrived <-chan struct{}, release func()) {
+	st := &stall{arrived: make(chan struct{}, 1024), release: make(chan struct{})}
+	s.mu.Lock()
+	s.stall = st
+	s.mu.Unlock()
+	var once sync.Once
+	return st.arrived, func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.stall == st {
+				s.stall = nil
+			}
+			s.mu.Unlock()
+			close(st.release)
+		})
+	}
+}

@@ -1,0 +1,13 @@
+// Package records turns pushed commerce records into checked protobuf messages.
+//
+// The REST routes decode a JSON array element by element (DecodeBatch), so that
+// one bad record gets its own answer instead of failing the whole request, and
+// so that amounts sent as JSON numbers keep their exact text instead of passing
+// through a float. The gRPC routes receive typed messages; both paths share the
+// same validation (Validate, ValidateOrder, …), which therefore works on
+// messages, never on JSON.
+//
+// Every error is a FieldError whose Field is a JSON path inside the record
+// ("orderLineItems[2].taxes[0].taxAmount") and whose Message says what is wrong
+// and what to send instead.
+package records

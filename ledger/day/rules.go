@@ -1,0 +1,144 @@
+package day
+
+import (
+	"fmt"
+
+	"github.com/commercesync/commercesync/ledger/money"
+)
+
+// Posting moves money on one account: Amount > 0 is a debit, < 0 a credit.
+type Posting struct {
+	Account Account
+	Amount  money.Amount
+}
+
+// OrderFacts are the money fields of an order. Total includes tax and
+// excludes gratuity.
+type OrderFacts struct {
+	Total, Tax, Gratuity money.Amount
+}
+
+// PaymentFacts are the money fields of a payment.
+type PaymentFacts struct {
+	Type, Status string
+	Amount       money.Amount
+}
+
+// TransactionFacts are the money fields of a transaction. TenderType is the
+// payment type of the payment the transaction links to.
+type TransactionFacts struct {
+	Type       string
+	TenderType string
+	Amount     money.Amount
+}
+
+// Codat payment status and transaction types the rules act on.
+const (
+	statusPaid = "Paid"
+
+	txPayment          = "Payment"
+	txPaymentFee       = "PaymentFee"
+	txPaymentFeeRefund = "PaymentFeeRefund"
+)
+
+// txWithoutMoney are the Codat transaction types that carry no money yet. They
+// are listed, rather than defaulted, so that a misspelt type is an error.
+var txWithoutMoney = map[string]bool{
+	txPayment:      true, // the Payment record is authoritative
+	"Refund":       true, // the negative Payment is authoritative
+	"Payout":       true,
+	"FailedPayout": true,
+	"Transfer":     true,
+	"Unknown":      true,
+}
+
+// OrderPostings is an order's contribution: Dr unsettled (total+gratuity),
+// Cr sales (total-tax), Cr tax, Cr gratuity.
+func OrderPostings(o OrderFacts) ([]Posting, error) {
+	owed, err := o.Total.Add(o.Gratuity)
+	if err != nil {
+		return nil, fmt.Errorf("order total %s plus gratuity %s: %w", o.Total, o.Gratuity, err)
+	}
+	net, err := o.Total.Sub(o.Tax)
+	if err != nil {
+		return nil, fmt.Errorf("order total %s less tax %s: %w", o.Total, o.Tax, err)
+	}
+	var b builder
+	b.debit(Unsettled, owed)
+	b.credit(Sales, net)
+	b.credit(Tax, o.Tax)
+	b.credit(Gratuity, o.Gratuity)
+	return b.done("order")
+}
+
+// PaymentPostings is a payment's contribution: when Paid, Dr tender, Cr
+// unsettled; otherwise nothing.
+func PaymentPostings(p PaymentFacts) ([]Posting, error) {
+	if p.Status != statusPaid {
+		return nil, nil
+	}
+	var b builder
+	b.debit(Tender(p.Type), p.Amount)
+	b.credit(Unsettled, p.Amount)
+	return b.done("payment")
+}
+
+// TransactionPostings is a transaction's contribution; only fees and fee
+// refunds carry money (see the package doc).
+func TransactionPostings(t TransactionFacts) ([]Posting, error) {
+	var b builder
+	switch t.Type {
+	case txPaymentFee:
+		// Codat sends a fee negative (money the provider kept), so the
+		// expense is its negation.
+		fee, err := money.Zero.Sub(t.Amount)
+		if err != nil {
+			return nil, fmt.Errorf("PaymentFee transaction of %s: %w", t.Amount, err)
+		}
+		b.debit(PaymentFees, fee)
+		b.credit(Tender(t.TenderType), fee)
+	case txPaymentFeeRefund:
+		b.debit(Tender(t.TenderType), t.Amount)
+		b.credit(PaymentFeeRefunds, t.Amount)
+	default:
+		if txWithoutMoney[t.Type] {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("transaction type %q is not one of Payment, Refund, Payout, FailedPayout, Transfer, PaymentFee, PaymentFeeRefund, Unknown", t.Type)
+	}
+	return b.done(t.Type + " transaction")
+}
+
+// builder collects postings, keeping the first overflow so the rules read as
+// straight-line code.
+type builder struct {
+	ps  []Posting
+	err error
+}
+
+func (b *builder) debit(a Account, amt money.Amount) {
+	if amt != 0 {
+		b.ps = append(b.ps, Posting{Account: a, Amount: amt})
+	}
+}
+
+func (b *builder) credit(a Account, amt money.Amount) {
+	if amt == 0 {
+		return
+	}
+	neg, err := money.Zero.Sub(amt)
+	if err != nil {
+		if b.err == nil {
+			b.err = fmt.Errorf("credit %s of %s: %w", a, amt, err)
+		}
+		return
+	}
+	b.ps = append(b.ps, Posting{Account: a, Amount: neg})
+}
+
+func (b *builder) done(what string) ([]Posting, error) {
+	if b.err != nil {
+		return nil, fmt.Errorf("%s postings: %w", what, b.err)
+	}
+	return b.ps, nil
+}

@@ -1,0 +1,195 @@
+package window
+
+// Property tests of the Aggregator over generated event streams (gen_test.go).
+// Each runs rapid's default number of checks (100; -rapid.checks=N for more).
+
+import (
+	"testing"
+
+	"pgregory.net/rapid"
+
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// straight runs the whole stream plus the final close-up-to, one batch.
+func straight(t *rapid.T, s *stream, evs []*v1.CommerceEvent) *run {
+	r := newRun(s.partitions())
+	r.feed(t, s.closed(evs), nil)
+	return r
+}
+
+// Every emitted summary balances line by line, revisions of a day are
+// numbered 1, 2, 3, … and each company's summaries verify as a hash chain
+// (day.Verify over the summaries converted back to the domain type).
+func TestPropertySummariesBalanceAndChain(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genStream(t)
+		r := newRun(s.partitions())
+		r.feed(t, s.closed(s.events), genBatchSizes(t, "batches"))
+		checkSummaries(t, r.summaries)
+	})
+}
+
+// After a final close-up-to, the revisions of each (company, day, currency)
+// add up, per account, to what the final state of that day's records says
+// (reference model), whatever order the data records arrived in.
+func TestPropertyRevisionsSumToFinalStateInAnyOrder(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genStream(t)
+		want := reference(t, s.refSettings(), s.events)
+		for i, evs := range [][]*v1.CommerceEvent{s.events, permuteData(t, s)} {
+			r := newRun(s.partitions())
+			r.feed(t, s.closed(evs), genBatchSizes(t, "batches"))
+			checkSummaries(t, r.summaries)
+			if d := diffSums(want, sumRevisions(t, r.summaries)); d != "" {
+				t.Fatalf("order %d: revisions do not sum to the reference:\n%s", i, d)
+			}
+		}
+	})
+}
+
+// Re-applying every data record after the final close adds no revision and
+// changes no state: duplicates never count twice.
+func TestPropertyDuplicatesNeverCountTwice(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genStream(t)
+		r := straight(t, s, s.events)
+		before := dumpState(r.a)
+		again := s.data()
+		if rapid.Bool().Draw(t, "shuffle replay?") {
+			again = rapid.Permutation(again).Draw(t, "replay order")
+		}
+		r.apply(t, again...)
+		changes, sums, err := r.a.Flush()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sums) != 0 {
+			t.Fatalf("re-applied records emitted %d summaries, first %v", len(sums), sums[0])
+		}
+		if len(changes) != 0 {
+			t.Fatalf("re-applied records wrote %d changelog entries, first key %q", len(changes), changes[0].Key)
+		}
+		r.a.Commit()
+		r.apply(t, s.finalClose()...)
+		if got := r.commit(t); len(got) != 0 {
+			t.Fatalf("a second final close emitted %d summaries", len(got))
+		}
+		if d := firstDiff(before, dumpState(r.a)); d != "" {
+			t.Fatalf("state changed by duplicates: %s", d)
+		}
+	})
+}
+
+// The same input gives byte-identical summaries (ids, hashes, lines) and
+// the same compacted state in a fresh aggregator, however it is cut into
+// Flush+Commit batches.
+func TestPropertyDeterministicAcrossBatching(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genStream(t)
+		evs := s.closed(s.events)
+		one := newRun(s.partitions())
+		one.feed(t, evs, nil)
+		many := newRun(s.partitions())
+		many.feed(t, evs, genBatchSizes(t, "batches"))
+		sameSummaries(t, "one batch vs many", one.summaries, many.summaries)
+		if d := diffStates(one.log.state(), many.log.state()); d != "" {
+			t.Fatalf("compacted changelogs differ:\n%s", d)
+		}
+		if d := firstDiff(dumpState(one.a), dumpState(many.a)); d != "" {
+			t.Fatalf("states differ: %s", d)
+		}
+	})
+}
+
+// Restarting from the compacted changelog at any batch boundary (a fresh
+// process restoring every partition, or a rebalance that drops and restores
+// one partition), then continuing with the rest of the stream, gives the
+// same summaries as the uninterrupted run. At each restart the restored
+// state equals the state it replaces.
+func TestPropertyRestoreFromChangelog(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genStream(t)
+		evs := s.closed(s.events)
+		want := newRun(s.partitions())
+		want.feed(t, evs, nil)
+
+		r := newRun(s.partitions())
+		sizes := genBatchSizes(t, "batches")
+		for i, b := 0, 0; i < len(evs); b++ {
+			j := min(i+sizes[b%len(sizes)], len(evs))
+			r.apply(t, evs[i:j]...)
+			r.commit(t)
+			i = j
+			if !rapid.Bool().Draw(t, "restart?") {
+				continue
+			}
+			tombstones := rapid.Bool().Draw(t, "tombstones still in the log?")
+			parts := r.log.partitions()
+			if len(parts) == 0 {
+				continue
+			}
+			if rapid.Bool().Draw(t, "whole process?") {
+				before := dumpState(r.a)
+				a := NewAggregator(nil)
+				for _, p := range parts {
+					restorePartition(t, a, r.log, p, tombstones)
+				}
+				if d := firstDiff(before, dumpState(a)); d != "" {
+					t.Fatalf("restore after event %d: state differs: %s", i, d)
+				}
+				r.a = a
+			} else {
+				p := rapid.SampledFrom(parts).Draw(t, "rebalanced partition")
+				before := dumpState(r.a)
+				r.a.Drop(p)
+				restorePartition(t, r.a, r.log, p, tombstones)
+				if d := firstDiff(before, dumpState(r.a)); d != "" {
+					t.Fatalf("rebalance of partition %d after event %d: state differs: %s", p, i, d)
+				}
+			}
+		}
+		r.commit(t)
+		sameSummaries(t, "restored vs uninterrupted", want.summaries, r.summaries)
+	})
+}
+
+// Applying a batch, then Abort (with or without a Flush first), then
+// applying the same batch again and committing gives the same summaries and
+// state as applying it once; Abort itself restores the exact state of the
+// last commit.
+func TestPropertyAbortThenRetry(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genStream(t)
+		evs := s.closed(s.events)
+		want := newRun(s.partitions())
+		sizes := genBatchSizes(t, "batches")
+		want.feed(t, evs, sizes)
+
+		r := newRun(s.partitions())
+		for i, b := 0, 0; i < len(evs); b++ {
+			j := min(i+sizes[b%len(sizes)], len(evs))
+			if rapid.Bool().Draw(t, "abort this batch first?") {
+				before := dumpState(r.a)
+				r.apply(t, evs[i:j]...)
+				if rapid.Bool().Draw(t, "flush before abort?") {
+					if _, _, err := r.a.Flush(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r.a.Abort()
+				if d := firstDiff(before, dumpState(r.a)); d != "" {
+					t.Fatalf("Abort of events %d..%d left state changed: %s", i, j, d)
+				}
+			}
+			r.apply(t, evs[i:j]...)
+			r.commit(t)
+			i = j
+		}
+		r.commit(t)
+		sameSummaries(t, "with aborts vs without", want.summaries, r.summaries)
+		if d := diffStates(want.log.state(), r.log.state()); d != "" {
+			t.Fatalf("compacted changelogs differ:\n%s", d)
+		}
+	})
+}
