@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ const (
  "totalAmount":85,"totalRefund":0,"totalTaxAmount":0,"totalDiscount":0,"totalGratuity":0,
  "orderLineItems":[{"id":"01e1f4f6-8c1d-4e0a-9b8e-5d0f2c7a9e33","quantity":1,"taxPercentage":0,"totalAmount":85,"totalTaxAmount":0,"unitPrice":85,"discountAllocations":[]}],
  "payments":[],"serviceCharges":[],"locationRef":{"id":"52a50627-7d3e-4f6c-8a1b-0e9d2c4b6a55"},"sourceModifiedDate":"2022-02-14T15:46:18Z"}]`
-	codatPayment = `[{"id":"0944c8e6-3f1a-4c2b-8e7d-6a5b4c3d2e11","amount":85,"currency":"GBP","type":"Card","status":"Paid","dueDate":"2022-02-14T15:46:17Z","createdDate":"2022-02-14T15:46:17Z","modifiedDate":"2022-02-15T06:53:11Z","sourceModifiedDate":"2022-02-14T15:46:20Z"}]`
+	codatPayment      = `[{"id":"0944c8e6-3f1a-4c2b-8e7d-6a5b4c3d2e11","amount":85,"currency":"GBP","type":"Card","status":"Paid","dueDate":"2022-02-14T15:46:17Z","createdDate":"2022-02-14T15:46:17Z","modifiedDate":"2022-02-15T06:53:11Z","sourceModifiedDate":"2022-02-14T15:46:20Z"}]`
 	codatTransactions = `[{"id":"0944c8e6-3f1a-4c2b-8e7d-6a5b4c3d2e11","totalAmount":85,"currency":"GBP","type":"Payment","transactionSourceRef":{"id":"1f463dc2-5b23-4b8f-9d2a-3a1b6c0e8f11","type":"Order"},"createdDate":"2022-02-14T15:46:17Z","modifiedDate":"2022-02-15T06:53:11Z","sourceModifiedDate":"2022-02-14T15:46:20Z"},
  {"id":"0944c8e6-3f1a-4c2b-8e7d-6a5b4c3d2e11","totalAmount":-1.49,"currency":"GBP","type":"PaymentFee","transactionSourceRef":{"id":"0944c8e6-3f1a-4c2b-8e7d-6a5b4c3d2e11","type":"Payment"},"createdDate":"2022-02-14T15:46:17Z","modifiedDate":"2022-02-15T06:53:11Z","sourceModifiedDate":"2022-02-14T15:46:20Z"}]`
 )
@@ -213,5 +214,26 @@ func TestTenantsSeeOnlyTheirOwnCompanies(t *testing.T) {
 	owner.must("GET", p+"/ledger/days", nil, &days)
 	if len(days.Days) != 0 {
 		t.Errorf("the intruder's pushes reached the owner's ledger: %+v", days.Days)
+	}
+}
+
+func TestOpenAPIDocumentIsServed(t *testing.T) {
+	sys := startSystem(t)
+	resp, err := http.Get(sys.HTTPURL + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Swagger string
+		Paths   map[string]map[string]any
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatalf("openapi.json is not JSON: %v", err)
+	}
+	for _, p := range []string{"/v1/platforms", "/v1/companies/{companyId}/data/commerce-orders", "/v1/companies/{companyId}/sync/commerce/latest"} {
+		if _, ok := doc.Paths[p]; !ok {
+			t.Errorf("openapi.json has no path %s", p)
+		}
 	}
 }

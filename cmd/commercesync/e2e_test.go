@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/shopspring/decimal"
 
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/mapping"
@@ -46,6 +43,14 @@ var (
 
 const seed = 20260310
 
+// orderCount is the acceptance size, or the full size under make test-long.
+func orderCount() int {
+	if os.Getenv("COMMERCESYNC_LONG") != "" {
+		return 100000
+	}
+	return 1000
+}
+
 func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -56,6 +61,10 @@ func testLogger(t testing.TB) *slog.Logger {
 func startSystem(t *testing.T, opts ...system.Option) *system.System {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	if b := brokersFromEnv(); b != nil {
+		// A real cluster instead of the in-process broker.
+		opts = append(opts, system.WithBrokers(b))
+	}
 	sys, err := system.Start(ctx, append([]system.Option{
 		system.WithClock(movingClock(testStart)), system.WithTick(0), system.WithLogger(testLogger(t)),
 	}, opts...)...)
@@ -75,7 +84,7 @@ func startSystem(t *testing.T, opts ...system.Option) *system.System {
 // every account matches the input; pushing it all again changes nothing.
 func TestEndToEndXero(t *testing.T) {
 	sys := startSystem(t)
-	s := newScenario(t, sys, seed, 1000)
+	s := newScenario(t, sys, seed, orderCount())
 	// A grace longer than the two days keeps sealing to the explicit
 	// sync/latest, since the test pushes orders, then payments, then
 	// transactions rather than interleaved in time.
@@ -130,7 +139,7 @@ func TestWindowCrashTakeover(t *testing.T) {
 		t.Skip("starts worker processes; run without -short")
 	}
 	sys := startSystem(t, system.WithoutWindow(), system.WithMinSessionTimeout(500*time.Millisecond))
-	s := newScenario(t, sys, seed, 1000)
+	s := newScenario(t, sys, seed, orderCount())
 	s.connect(2 * 24 * 60)
 
 	args := fmt.Sprintf("window -brokers %s -session-timeout 1s -transaction-timeout 2s -log-level warn", strings.Join(sys.Brokers, ","))
@@ -206,8 +215,3 @@ func startWorker(t *testing.T, args string, pause bool) (*exec.Cmd, <-chan struc
 	}()
 	return cmd, paused
 }
-
-var (
-	_ = decimal.Zero
-	_ = http.StatusOK
-)

@@ -170,11 +170,11 @@ func makeDataset(seed uint64, n int) dataset {
 			"id": orderID, "orderNumber": fmt.Sprintf("%d", 1000+i), "country": "USA", "currency": "USD",
 			"createdDate": closed.UTC().Format(time.RFC3339), "closedDate": closed.UTC().Format(time.RFC3339),
 			"sourceModifiedDate": closed.UTC().Format(time.RFC3339),
-			"totalAmount": num(cents(total)), "totalRefund": 0, "totalTaxAmount": num(cents(tax)),
+			"totalAmount":        num(cents(total)), "totalRefund": 0, "totalTaxAmount": num(cents(tax)),
 			"totalDiscount": 0, "totalGratuity": num(cents(grat)),
 			"orderLineItems": []map[string]any{{"id": orderID + "-1", "quantity": 1, "taxPercentage": "8.5",
 				"totalAmount": num(cents(total)), "totalTaxAmount": num(cents(tax)), "unitPrice": num(cents(net))}},
-			"payments":   []map[string]any{{"id": payID, "amount": num(cents(total + grat)), "currency": "USD", "type": ptype, "status": "Paid"}},
+			"payments":    []map[string]any{{"id": payID, "amount": num(cents(total + grat)), "currency": "USD", "type": ptype, "status": "Paid"}},
 			"locationRef": map[string]any{"id": "loc-1"},
 		})
 		add(closed, codeUnsettled, cents(total+grat))
@@ -193,14 +193,14 @@ func makeDataset(seed uint64, n int) dataset {
 		ds.transactions = append(ds.transactions, map[string]any{
 			"id": payID, "totalAmount": num(cents(total + grat)), "currency": "USD", "type": "Payment",
 			"transactionSourceRef": map[string]any{"id": orderID, "type": "Order"},
-			"createdDate": local, "sourceCreatedDate": local,
+			"createdDate":          local, "sourceCreatedDate": local,
 		})
 		if ptype == "Card" {
 			fee := ((total+grat)*29+500)/1000 + 30
 			ds.transactions = append(ds.transactions, map[string]any{
 				"id": payID, "totalAmount": num(cents(-fee)), "currency": "USD", "type": "PaymentFee",
 				"transactionSourceRef": map[string]any{"id": payID, "type": "Payment"},
-				"createdDate": local, "sourceCreatedDate": local,
+				"createdDate":          local, "sourceCreatedDate": local,
 			})
 			add(paidAt, codeFees, cents(fee))
 			add(paidAt, codeCard, cents(fee).Neg())

@@ -84,20 +84,20 @@ func Open(ctx context.Context, brokers []string, topic string, sealer *Sealer, l
 		return nil, err
 	}
 	s.tail = tail
-	go func() {
-		if err := tail.Run(ctx); err != nil {
-			log.Error("control tail stopped", "err", err)
-		}
-	}()
+	tail.Start(ctx)
 	if err := tail.WaitCaughtUp(ctx); err != nil {
+		tail.Stop()
 		prod.Close()
 		return nil, fmt.Errorf("read control topic: %w", err)
 	}
 	return s, nil
 }
 
-// Close releases the producer.
-func (s *Store) Close() { s.prod.Close() }
+// Close stops the view and releases the producer.
+func (s *Store) Close() {
+	s.tail.Stop()
+	s.prod.Close()
+}
 
 // Sealer returns the secret sealer.
 func (s *Store) Sealer() *Sealer { return s.sealer }

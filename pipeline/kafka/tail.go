@@ -27,6 +27,9 @@ type Tail struct {
 	mu      sync.Mutex
 	changed chan struct{}
 	next    map[int32]int64
+
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 // NewTail makes a tail of topic. apply runs on one goroutine.
@@ -44,6 +47,26 @@ func NewTail(brokers []string, topic string, log *slog.Logger, apply func(*kgo.R
 		topic: topic, cl: cl, adm: kadm.NewClient(cl), apply: apply, log: log,
 		changed: make(chan struct{}), next: map[int32]int64{},
 	}, nil
+}
+
+// Start runs the tail in the background until ctx ends or Stop.
+func (t *Tail) Start(ctx context.Context) {
+	ctx, t.stop = context.WithCancel(ctx)
+	t.done = make(chan struct{})
+	go func() {
+		defer close(t.done)
+		_ = t.Run(ctx)
+	}()
+}
+
+// Stop ends a started tail and waits until its client is closed, so a
+// broker stopped afterwards is not left with a client dialling it.
+func (t *Tail) Stop() {
+	if t.stop == nil {
+		return
+	}
+	t.stop()
+	<-t.done
 }
 
 // Run consumes until ctx ends.

@@ -119,7 +119,8 @@ type System struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	closers []func()
+	stops   []func() // servers, stopped before waiting for goroutines
+	closers []func() // clients and the broker, closed after, newest first
 	errMu   sync.Mutex
 	errs    []error
 }
@@ -188,10 +189,12 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.closers = append(s.closers, ledger.Close)
 	outbox, err := view.OpenOutbox(ctx, s.Brokers, topics.Outbox, log)
 	if err != nil {
 		return nil, err
 	}
+	s.closers = append(s.closers, outbox.Close)
 	writer, err := view.NewOutboxWriter(s.Brokers, topics.Outbox, outbox, log)
 	if err != nil {
 		return nil, err
@@ -237,7 +240,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	api := gateway.NewServer(store, prod, ledger, outbox, conns, callback, log, gateway.WithClock(cfg.now), gateway.WithTopics(topics))
 	gs := api.GRPC()
 	s.goRun("grpc", func(context.Context) error { return gs.Serve(grpcLn) })
-	s.closers = append(s.closers, gs.Stop)
+	s.stops = append(s.stops, gs.Stop)
 	cc, err := grpc.NewClient(s.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, fmt.Errorf("gateway client: %w", err)
@@ -254,7 +257,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		}
 		return nil
 	})
-	s.closers = append(s.closers, func() { _ = hs.Close() })
+	s.stops = append(s.stops, func() { _ = hs.Close() })
 
 	if cfg.window {
 		job := window.NewJob(s.Brokers, append([]window.Option{window.WithLogger(log), window.WithTopics(topics)}, cfg.windowOpts...)...)
@@ -295,13 +298,17 @@ func (s *System) Err() error {
 	return errors.Join(s.errs...)
 }
 
-// Close stops everything, newest first.
+// Close stops everything: servers and jobs first, then their clients,
+// then the broker.
 func (s *System) Close() {
 	s.cancel()
+	for _, stop := range s.stops {
+		stop()
+	}
+	s.wg.Wait()
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()
 	}
-	s.wg.Wait()
 }
 
 func listen(addr string) (net.Listener, error) {

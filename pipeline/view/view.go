@@ -59,9 +59,16 @@ func OpenLedger(ctx context.Context, brokers []string, topic string, log *slog.L
 		return nil, err
 	}
 	l.tail = t
-	go func() { _ = t.Run(ctx) }()
-	return l, t.WaitCaughtUp(ctx)
+	t.Start(ctx)
+	if err := t.WaitCaughtUp(ctx); err != nil {
+		t.Stop()
+		return nil, err
+	}
+	return l, nil
 }
+
+// Close stops the projection.
+func (l *Ledger) Close() { l.tail.Stop() }
 
 func (l *Ledger) apply(r *kgo.Record) {
 	var s v1.DaySummary
@@ -125,9 +132,16 @@ func OpenOutbox(ctx context.Context, brokers []string, topic string, log *slog.L
 		return nil, err
 	}
 	o.tail = t
-	go func() { _ = t.Run(ctx) }()
-	return o, t.WaitCaughtUp(ctx)
+	t.Start(ctx)
+	if err := t.WaitCaughtUp(ctx); err != nil {
+		t.Stop()
+		return nil, err
+	}
+	return o, nil
 }
+
+// Close stops the projection.
+func (o *Outbox) Close() { o.tail.Stop() }
 
 func (o *Outbox) apply(r *kgo.Record) {
 	if r.Value == nil {

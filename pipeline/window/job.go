@@ -2,6 +2,8 @@ package window
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,7 +72,9 @@ func NewJob(brokers []string, opts ...Option) *Job {
 }
 
 func randomSuffix() string {
-	return fmt.Sprintf("%d", time.Now().UnixNano())
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+	return hex.EncodeToString(b[:])
 }
 
 // Run consumes until ctx ends.
