@@ -42,8 +42,18 @@ type Worker struct {
 	running map[string]bool
 	retryAt map[string]time.Time // document id → earliest next attempt
 	tokens  map[string]oauth2.TokenSource
+	setups  map[string]cachedSetup
 	wake    chan struct{}
 }
+
+// cachedSetup is a connection's setup as last read; it is read again after
+// setupTTL so a merchant's changes on the platform are seen.
+type cachedSetup struct {
+	setup *connectors.Setup
+	at    time.Time
+}
+
+const setupTTL = time.Hour
 
 // Option configures a Worker.
 type Option func(*Worker)
@@ -60,7 +70,8 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 	w := &Worker{
 		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now,
 		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
-		wake: make(chan struct{}, 1),
+		setups: map[string]cachedSetup{},
+		wake:   make(chan struct{}, 1),
 	}
 	for _, opt := range opts {
 		opt(w)
@@ -201,6 +212,19 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 			return w.confirm(ctx, e, res)
 		}
 	}
+	setup, err := w.setup(ctx, conn.GetId(), c, sess)
+	if err != nil {
+		return w.retry(ctx, e, connectors.Classify(err), log)
+	}
+	if base := setup.BaseCurrency; e.GetDocument().GetType() == "ManualJournal" && base != "" && e.GetCurrency() != base {
+		// A manual journal has no currency of its own: it would post these
+		// amounts as the organisation's base currency.
+		w.fail(ctx, e, &connectors.Error{Class: connectors.MerchantActionable, Field: "currency", Message: fmt.Sprintf(
+			"%s journals are posted in the organisation's base currency (%s), but this day's sales are in %s. "+
+				"Days in other currencies need invoice mode or a conversion rate, which are not available yet.",
+			c.Name(), base, e.GetCurrency())})
+		return false
+	}
 	sent := proto.Clone(e).(*v1.OutboxEntry)
 	sent.State, sent.Attempts, sent.UpdatedUnixMs = v1.OutboxState_OUTBOX_STATE_SENT, e.GetAttempts()+1, w.now().UnixMilli()
 	if err := w.writer.Put(ctx, sent); err != nil {
@@ -272,6 +296,23 @@ func (w *Worker) retry(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Er
 	}
 	log.Warn("push will be retried", "in", backoff, "class", ce.Class, "reason", ce.Message)
 	return false
+}
+
+func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connector, sess connectors.Session) (*connectors.Setup, error) {
+	w.mu.Lock()
+	cs, ok := w.setups[connID]
+	w.mu.Unlock()
+	if ok && w.now().Sub(cs.at) < setupTTL {
+		return cs.setup, nil
+	}
+	setup, err := c.Setup(ctx, sess)
+	if err != nil {
+		return nil, fmt.Errorf("read the platform's setup: %w", err)
+	}
+	w.mu.Lock()
+	w.setups[connID] = cachedSetup{setup: setup, at: w.now()}
+	w.mu.Unlock()
+	return setup, nil
 }
 
 // tokenSource returns the connection's refreshing token source, which

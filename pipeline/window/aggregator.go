@@ -222,7 +222,9 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent) error {
 		next.tender = c.tenderOf(next.linked)
 	}
 	if err := a.swap(c, k, old, next); err != nil {
-		return err
+		a.Skipped++
+		a.log.Warn("record skipped", "company", c.id, "record", k.String(), "err", err)
+		return nil
 	}
 	if k.kind == v1.RecordKind_RECORD_KIND_PAYMENT {
 		if err := a.relinkFees(c, k.id); err != nil {
@@ -325,22 +327,32 @@ func counts(rs *recState) bool { return rs != nil && !rs.deleted && rs.day != ""
 
 // swap replaces a record's contribution: the old version's postings leave
 // its day and the new version's enter its own, which may be another day.
+// Both sets of postings are worked out before anything changes, so a record
+// the rules refuse leaves the state as it was.
 func (a *Aggregator) swap(c *company, k recordKey, old, next *recState) error {
+	var oldPs, nextPs []day.Posting
+	var err error
 	if counts(old) {
-		ps, err := postings(k, old)
-		if err != nil {
-			return err
-		}
-		if err := a.contribute(c, dayKey{old.day, old.currency}, ps, -1); err != nil {
+		if oldPs, err = postings(k, old); err != nil {
 			return err
 		}
 	}
 	if counts(next) {
-		ps, err := postings(k, next)
-		if err != nil {
+		if nextPs, err = postings(k, next); err != nil {
 			return err
 		}
-		if err := a.contribute(c, dayKey{next.day, next.currency}, ps, +1); err != nil {
+	}
+	if oldPs != nil {
+		if err := a.contribute(c, dayKey{old.day, old.currency}, oldPs, -1); err != nil {
+			return err
+		}
+	}
+	if nextPs != nil {
+		if err := a.contribute(c, dayKey{next.day, next.currency}, nextPs, +1); err != nil {
+			if oldPs != nil {
+				// Put the old contribution back: it fitted before.
+				_ = a.contribute(c, dayKey{old.day, old.currency}, oldPs, +1)
+			}
 			return err
 		}
 	}
