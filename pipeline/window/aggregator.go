@@ -158,7 +158,7 @@ func (a *Aggregator) Apply(partition int32, ev *v1.CommerceEvent) error {
 	}
 	switch b := ev.Body.(type) {
 	case *v1.CommerceEvent_Record:
-		return a.applyRecord(c, b.Record)
+		return a.applyRecord(c, b.Record, ev.GetReceivedUnixMs())
 	case *v1.CommerceEvent_CloseUpTo:
 		up := b.CloseUpTo.GetUpToUnixMs()
 		return a.sealAndEmit(c, ByCloseUpTo, func(d *dayState) bool { return d.end <= up })
@@ -180,31 +180,13 @@ func newer(srcMod int64, hash []byte, old *recState) bool {
 	return bytes.Compare(hash, old.hash) > 0
 }
 
-func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent) error {
+func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64) error {
 	typ := ""
 	if re.GetKind() == v1.RecordKind_RECORD_KIND_TRANSACTION {
 		typ = re.GetTransactionType()
 	}
 	if re.GetDeleted() {
-		keys := []recordKey{{re.GetKind(), typ, re.GetId()}}
-		if re.GetKind() == v1.RecordKind_RECORD_KIND_TRANSACTION && typ == "" {
-			keys = keys[:0]
-			for _, t := range transactionTypes {
-				keys = append(keys, recordKey{re.GetKind(), t, re.GetId()})
-			}
-		}
-		for _, k := range keys {
-			old := c.records[k]
-			if old == nil || old.deleted {
-				continue
-			}
-			next := *old
-			next.deleted = true
-			if err := a.swap(c, k, old, &next); err != nil {
-				return err
-			}
-		}
-		return nil
+		return a.applyDelete(c, re, typ, received)
 	}
 	k := recordKey{re.GetKind(), typ, re.GetId()}
 	old := c.records[k]
@@ -236,6 +218,44 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent) error {
 		c.watermark = next.event
 		wm := c.watermark
 		return a.sealAndEmit(c, ByWatermark, func(d *dayState) bool { return d.end+c.grace() <= wm })
+	}
+	return nil
+}
+
+// tombstoneHash makes a delete win every tie: a version whose source
+// modification is not later than the delete's arrival stays deleted.
+var tombstoneHash = bytes.Repeat([]byte{0xff}, 33)
+
+// applyDelete handles a sparse {id}. Codat's deletes carry no date, so a
+// delete is a version dated when the gateway received it: it removes every
+// version modified at the source no later than that, whichever arrives
+// first, and a version modified after it brings the record back. A delete
+// of a record not seen yet is kept as a tombstone for the same reason.
+func (a *Aggregator) applyDelete(c *company, re *v1.RecordEvent, typ string, received int64) error {
+	keys := []recordKey{{re.GetKind(), typ, re.GetId()}}
+	if re.GetKind() == v1.RecordKind_RECORD_KIND_TRANSACTION && typ == "" {
+		keys = keys[:0]
+		for _, t := range transactionTypes {
+			keys = append(keys, recordKey{re.GetKind(), t, re.GetId()})
+		}
+	}
+	for _, k := range keys {
+		old := c.records[k]
+		if old != nil && !newer(received, tombstoneHash, old) {
+			continue // already deleted, or changed at the source after this delete
+		}
+		next := &recState{srcMod: received, hash: tombstoneHash, deleted: true}
+		if old != nil {
+			next.event, next.currency = old.event, old.currency
+		}
+		if err := a.swap(c, k, old, next); err != nil {
+			return err
+		}
+		if k.kind == v1.RecordKind_RECORD_KIND_PAYMENT {
+			if err := a.relinkFees(c, k.id); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -342,14 +362,14 @@ func (a *Aggregator) swap(c *company, k recordKey, old, next *recState) error {
 			return err
 		}
 	}
-	if oldPs != nil {
+	if counts(old) {
 		if err := a.contribute(c, dayKey{old.day, old.currency}, oldPs, -1); err != nil {
 			return err
 		}
 	}
-	if nextPs != nil {
+	if counts(next) {
 		if err := a.contribute(c, dayKey{next.day, next.currency}, nextPs, +1); err != nil {
-			if oldPs != nil {
+			if counts(old) {
 				// Put the old contribution back: it fitted before.
 				_ = a.contribute(c, dayKey{old.day, old.currency}, oldPs, +1)
 			}
@@ -448,6 +468,28 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 		if err := a.swap(c, k, old, &next); err != nil {
 			return err
 		}
+	}
+	// Open days take the bounds the new settings give them.
+	open := make([]dayKey, 0, len(c.days))
+	for k, d := range c.days {
+		if !d.sealed {
+			open = append(open, k)
+		}
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].day+open[i].currency < open[j].day+open[j].currency })
+	for _, k := range open {
+		start, end, err := c.cal.Bounds(k.day)
+		if err != nil {
+			return fmt.Errorf("bounds of %s: %w", k.day, err)
+		}
+		if d := c.days[k]; d.start == start.UnixMilli() && d.end == end.UnixMilli() {
+			continue
+		}
+		d, err := a.dayForWrite(c, k)
+		if err != nil {
+			return err
+		}
+		d.start, d.end = start.UnixMilli(), end.UnixMilli()
 	}
 	wm := c.watermark
 	return a.sealAndEmit(c, ByWatermark, func(d *dayState) bool { return wm > 0 && d.end+c.grace() <= wm })

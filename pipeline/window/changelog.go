@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
@@ -28,7 +29,7 @@ func changeKey(company string, kind byte, rest string) []byte {
 }
 
 func recKeyString(k recordKey) string {
-	return fmt.Sprintf("%d\x00%s\x00%s", int32(k.kind), k.typ, k.id)
+	return strconv.Itoa(int(k.kind)) + "\x00" + k.typ + "\x00" + k.id
 }
 
 func parseRecKey(s string) (recordKey, error) {

@@ -11,121 +11,140 @@ import (
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
-// TestGeneratorCoverage keeps the generator honest: over rapid's default
-// 100 streams, every situation the properties are meant to exercise occurs
-// in at least a few of them. A generator change that stops producing one
-// fails here instead of silently weakening every property.
+// TestGeneratorCoverage keeps the generator honest: over five rounds of
+// rapid's default 100 streams, every situation the properties are meant to
+// exercise occurs in at least five of them. A generator change that stops
+// producing one fails here instead of silently weakening every property.
 func TestGeneratorCoverage(t *testing.T) {
 	seen := map[string]int{}
 	runs := 0
-	rapid.Check(t, func(rt *rapid.T) {
-		s := genStream(rt)
-		r := newRun(s.partitions())
-		r.feed(rt, s.closed(s.events), nil)
-		runs++
-		f := map[string]bool{}
-		if len(s.companies) > 1 {
-			f["several companies"] = true
+	for range 5 {
+		rapid.Check(t, func(rt *rapid.T) { coverStream(rt, seen, &runs) })
+	}
+	checkCoverage(t, seen, runs)
+}
+
+func coverStream(rt *rapid.T, seen map[string]int, runs *int) {
+	s := genStream(rt)
+	r := newRun(s.partitions())
+	r.feed(rt, s.closed(s.events), nil)
+	*runs++
+	f := map[string]bool{}
+	if len(s.companies) > 1 {
+		f["several companies"] = true
+	}
+	for _, c := range s.companies {
+		f["zone "+c.settings.GetTimeZone()] = true
+		if c.settings.GetStartDate() != "" {
+			f["start date"] = true
 		}
-		for _, c := range s.companies {
-			f["zone "+c.settings.GetTimeZone()] = true
-			if c.settings.GetStartDate() != "" {
-				f["start date"] = true
+	}
+	settingsSeen := map[string]int{}
+	for _, ev := range s.events {
+		if ev.GetSettings() != nil {
+			settingsSeen[ev.GetCompanyId()]++
+			if settingsSeen[ev.GetCompanyId()] > 1 {
+				f["settings sent again"] = true
 			}
+		} else if isData(ev) && settingsSeen[ev.GetCompanyId()] == 0 {
+			f["record before settings"] = true
 		}
-		ptrs := map[*v1.CommerceEvent]bool{}
-		type vk struct {
-			k   refKey
-			src int64
-		}
-		srcs := map[vk]int{}
-		payStatuses := map[refKey][]string{}
-		paymentSeen := map[refKey]bool{}
-		for _, ev := range s.events {
-			switch b := ev.Body.(type) {
-			case *v1.CommerceEvent_ClockTick:
-				f["clock tick"] = true
-			case *v1.CommerceEvent_CloseUpTo:
-				f["close-up-to mid-stream"] = true
-			case *v1.CommerceEvent_Record:
-				re := b.Record
-				if ptrs[ev] {
-					f["exact duplicate"] = true
+	}
+	ptrs := map[*v1.CommerceEvent]bool{}
+	type vk struct {
+		k   refKey
+		src int64
+	}
+	srcs := map[vk]int{}
+	payStatuses := map[refKey][]string{}
+	paymentSeen := map[refKey]bool{}
+	for _, ev := range s.events {
+		switch b := ev.Body.(type) {
+		case *v1.CommerceEvent_ClockTick:
+			f["clock tick"] = true
+		case *v1.CommerceEvent_CloseUpTo:
+			f["close-up-to mid-stream"] = true
+		case *v1.CommerceEvent_Record:
+			re := b.Record
+			if ptrs[ev] {
+				f["exact duplicate"] = true
+			}
+			ptrs[ev] = true
+			k := keyOf(ev.GetCompanyId(), re)
+			if re.GetDeleted() {
+				f["delete"] = true
+				if re.GetKind() == v1.RecordKind_RECORD_KIND_TRANSACTION && re.GetTransactionType() == "" {
+					f["sparse transaction delete"] = true
 				}
-				ptrs[ev] = true
-				k := keyOf(ev.GetCompanyId(), re)
-				if re.GetDeleted() {
-					f["delete"] = true
-					if re.GetKind() == v1.RecordKind_RECORD_KIND_TRANSACTION && re.GetTransactionType() == "" {
-						f["sparse transaction delete"] = true
-					}
-					continue
+				continue
+			}
+			if re.GetSourceModifiedUnixMs() == 0 {
+				f["undated version"] = true
+			} else {
+				srcs[vk{k, re.GetSourceModifiedUnixMs()}]++
+			}
+			switch body := re.Body.(type) {
+			case *v1.RecordEvent_Order:
+				f["currency "+body.Order.GetCurrency()] = true
+				if strings.HasPrefix(body.Order.GetTotalAmount(), "-") {
+					f["refund order"] = true
 				}
-				if re.GetSourceModifiedUnixMs() == 0 {
-					f["undated version"] = true
-				} else {
-					srcs[vk{k, re.GetSourceModifiedUnixMs()}]++
+				if a := body.Order.GetTotalAmount(); strings.Contains(a, ".") && len(a)-strings.Index(a, ".") == 5 && !strings.HasSuffix(a, "00") {
+					f["four-decimal amount"] = true
 				}
-				switch body := re.Body.(type) {
-				case *v1.RecordEvent_Order:
-					f["currency "+body.Order.GetCurrency()] = true
-					if strings.HasPrefix(body.Order.GetTotalAmount(), "-") {
-						f["refund order"] = true
+			case *v1.RecordEvent_Payment:
+				paymentSeen[k] = true
+				payStatuses[k] = append(payStatuses[k], body.Payment.GetStatus())
+			case *v1.RecordEvent_Transaction:
+				tx := body.Transaction
+				if tx.GetType() == "PaymentFee" || tx.GetType() == "PaymentFeeRefund" {
+					f[tx.GetType()] = true
+					linked := tx.GetId()
+					if ref := tx.GetTransactionSourceRef(); ref.GetType() == "Payment" {
+						linked = ref.GetId()
 					}
-					if a := body.Order.GetTotalAmount(); strings.Contains(a, ".") && len(a)-strings.Index(a, ".") == 5 && !strings.HasSuffix(a, "00") {
-						f["four-decimal amount"] = true
+					if linked == tx.GetId() && strings.HasPrefix(tx.GetId(), "pay-") {
+						f["fee sharing its payment's id"] = true
 					}
-				case *v1.RecordEvent_Payment:
-					paymentSeen[k] = true
-					payStatuses[k] = append(payStatuses[k], body.Payment.GetStatus())
-				case *v1.RecordEvent_Transaction:
-					tx := body.Transaction
-					if tx.GetType() == "PaymentFee" || tx.GetType() == "PaymentFeeRefund" {
-						f[tx.GetType()] = true
-						linked := tx.GetId()
-						if ref := tx.GetTransactionSourceRef(); ref.GetType() == "Payment" {
-							linked = ref.GetId()
-						}
-						if linked == tx.GetId() && strings.HasPrefix(tx.GetId(), "pay-") {
-							f["fee sharing its payment's id"] = true
-						}
-						pk := refKey{ev.GetCompanyId(), v1.RecordKind_RECORD_KIND_PAYMENT, "", linked}
-						if !paymentSeen[pk] && strings.HasPrefix(linked, "pay-") {
-							f["fee before its payment"] = true
-						}
+					pk := refKey{ev.GetCompanyId(), v1.RecordKind_RECORD_KIND_PAYMENT, "", linked}
+					if !paymentSeen[pk] && strings.HasPrefix(linked, "pay-") {
+						f["fee before its payment"] = true
 					}
-					if tx.GetType() == "Payment" {
-						f["Payment transaction"] = true
-					}
+				}
+				if tx.GetType() == "Payment" {
+					f["Payment transaction"] = true
 				}
 			}
 		}
-		for _, n := range srcs {
-			if n > 1 {
-				f["version tie broken by hash"] = true
-			}
+	}
+	for _, n := range srcs {
+		if n > 1 {
+			f["version tie broken by hash"] = true
 		}
-		for _, st := range payStatuses {
-			sort.Strings(st)
-			if strings.Join(st, ",") == "Failed,Paid,Pending" {
-				f["payment Pending, Paid and Failed"] = true
-			}
+	}
+	for _, st := range payStatuses {
+		sort.Strings(st)
+		if strings.Join(st, ",") == "Failed,Paid,Pending" {
+			f["payment Pending, Paid and Failed"] = true
 		}
-		for _, sum := range r.summaries {
-			f["sealed by "+sum.GetSealedBy()] = true
-			if sum.GetRevision() > 1 {
-				f["later revision"] = true
-			}
-			if d := time.Duration(sum.GetEndUnixMs()-sum.GetStartUnixMs()) * time.Millisecond; d != 24*time.Hour {
-				f["day of "+d.String()] = true
-			}
+	}
+	for _, sum := range r.summaries {
+		f["sealed by "+sum.GetSealedBy()] = true
+		if sum.GetRevision() > 1 {
+			f["later revision"] = true
 		}
-		for k := range f {
-			seen[k]++
+		if d := time.Duration(sum.GetEndUnixMs()-sum.GetStartUnixMs()) * time.Millisecond; d != 24*time.Hour {
+			f["day of "+d.String()] = true
 		}
-	})
+	}
+	for k := range f {
+		seen[k]++
+	}
+}
+
+func checkCoverage(t *testing.T, seen map[string]int, runs int) {
 	want := []string{
-		"several companies", "start date", "clock tick", "close-up-to mid-stream", "exact duplicate", "delete",
+		"several companies", "start date", "record before settings", "settings sent again", "clock tick", "close-up-to mid-stream", "exact duplicate", "delete",
 		"sparse transaction delete", "undated version", "version tie broken by hash", "refund order", "four-decimal amount",
 		"PaymentFee", "PaymentFeeRefund", "Payment transaction", "fee sharing its payment's id", "fee before its payment",
 		"payment Pending, Paid and Failed", "later revision",
@@ -139,7 +158,7 @@ func TestGeneratorCoverage(t *testing.T) {
 		want = append(want, "currency "+c)
 	}
 	for _, w := range want {
-		if seen[w] < 2 {
+		if seen[w] < 5 {
 			t.Errorf("generator produced %q in %d of %d streams", w, seen[w], runs)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commercesync/commercesync/ledger/day"
+	"github.com/commercesync/commercesync/ledger/money"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
@@ -55,7 +57,7 @@ func exOrder(id string, at time.Time, srcMod int64, cur, total, tax string) *v1.
 	return recordEvent(exCompany, exTenant, &v1.RecordEvent{
 		Kind: v1.RecordKind_RECORD_KIND_ORDER, Id: id, EventUnixMs: at.UnixMilli(), SourceModifiedUnixMs: srcMod,
 		ContentHash: exHash(id, srcMod, total, tax, at.UnixMilli()),
-		Body: &v1.RecordEvent_Order{Order: &v1.Order{Id: id, Currency: cur, TotalAmount: total, TotalTaxAmount: tax, TotalGratuity: "0"}},
+		Body:        &v1.RecordEvent_Order{Order: &v1.Order{Id: id, Currency: cur, TotalAmount: total, TotalTaxAmount: tax, TotalGratuity: "0"}},
 	})
 }
 
@@ -78,7 +80,9 @@ func exFee(id, paymentID string, at time.Time, srcMod int64, cur, amount string)
 	})
 }
 
-func far(at time.Time) *v1.CommerceEvent { return closeEvent(exCompany, at.AddDate(1, 0, 0).UnixMilli()) }
+func far(at time.Time) *v1.CommerceEvent {
+	return closeEvent(exCompany, at.AddDate(1, 0, 0).UnixMilli())
+}
 
 // wantSummary checks a summary's day, currency, revision, sealing reason and
 // lines (account → net amount, debit positive).
@@ -234,9 +238,6 @@ func TestExampleCodatLinkedExampleCountsOnce(t *testing.T) {
 		sums := e.push(closeEvent(exCompany, ms("2022-02-15T00:00:00Z")))
 		count(t, sums, 1)
 		wantSummary(t, sums[0], "2022-02-14", "GBP", 1, ByCloseUpTo, want)
-		if sums[0].GetRecordCount() != 4 {
-			t.Errorf("record count %d, want 4", sums[0].GetRecordCount())
-		}
 		// Pushed again, verbatim: nothing changes.
 		count(t, e.push(all...), 0)
 		count(t, e.push(far(time.UnixMilli(ms("2022-02-15T00:00:00Z")))), 0)
@@ -321,7 +322,7 @@ func TestExamplePaymentStatusMovesMoney(t *testing.T) {
 	count(t, sums, 1)
 	wantSummary(t, sums[0], "2026-06-10", "GBP", 2, ByClockTick, map[string]string{"tender:Cash": "-20.00", "unsettled": "20.00"})
 	// A sparse delete of the failed payment changes no money: nothing.
-	e.push(deleteEvent(exCompany, exTenant, v1.RecordKind_RECORD_KIND_PAYMENT, "", "pay-1"))
+	e.push(deleteEvent(exCompany, exTenant, v1.RecordKind_RECORD_KIND_PAYMENT, "", "pay-1", local(t, ldn, "2026-06-12 00:00:00").UnixMilli()))
 	count(t, e.push(tick(3)), 0)
 }
 
@@ -342,8 +343,46 @@ func TestExampleDeleteAfterSealReverses(t *testing.T) {
 	wantSummary(t, sums[0], "2026-06-10", "GBP", 1, ByCloseUpTo, map[string]string{
 		"sales": "-25.00", "tax": "-5.00", "tender:Card": "29.55", "payment_fees": "0.45",
 	})
-	e.push(deleteEvent(exCompany, exTenant, v1.RecordKind_RECORD_KIND_TRANSACTION, "", "pay-1"))
+	e.push(deleteEvent(exCompany, exTenant, v1.RecordKind_RECORD_KIND_TRANSACTION, "", "pay-1", local(t, ldn, "2026-06-12 00:00:00").UnixMilli()))
 	sums = e.push(tickEvent(exCompany, local(t, ldn, "2026-06-11 00:00:00").UnixMilli()))
 	count(t, sums, 1)
 	wantSummary(t, sums[0], "2026-06-10", "GBP", 2, ByClockTick, map[string]string{"tender:Card": "0.45", "payment_fees": "-0.45"})
+}
+
+// A version the day cannot hold (its total would overflow int64) is refused
+// and counted as Skipped, and the day keeps the old version's contribution:
+// the next version replaces it exactly once. (Regression test: before
+// d838350 swap removed the old contribution first and returned the error
+// half-done; the job commits after an Apply error, so the day was left one
+// record short for good.)
+func TestRefusedVersionLeavesDayIntact(t *testing.T) {
+	const ldn = "Europe/London"
+	at := local(t, ldn, "2026-06-10 12:00:00")
+	r := newRun(map[string]int32{exCompany: 0})
+	r.apply(t, settingsEvent(exCompany, exTenant, &v1.WindowSettings{TimeZone: ldn, ConfigVersion: 1}))
+	const maxAmount = "100000000000" // money.MaxAbs
+	// 9,223 orders of 10^11 bring unsettled to 9.223e18 of int64's 9.2234e18.
+	for i := range 9222 {
+		r.apply(t, exOrder(fmt.Sprintf("big-%d", i), at, 1, "USD", maxAmount, "0"))
+	}
+	r.apply(t, exOrder("x", at, 1, "USD", maxAmount, "0"))
+	// Version 2 of x owes twice as much (gratuity): the day cannot hold it.
+	v2 := exOrder("x", at, 2, "USD", maxAmount, "0")
+	v2.GetRecord().GetOrder().TotalGratuity = maxAmount
+	if err := r.a.Apply(0, v2); err != nil || r.a.Skipped != 1 {
+		t.Errorf("Apply of a version the day cannot hold: err %v, skipped %d; want nil and 1", err, r.a.Skipped)
+	}
+	// Version 3 is small; afterwards the day must hold 9,222 big orders and
+	// x v3. (Checked on the day's state: a summary line this large is
+	// beyond what money.Parse accepts back, see the report.)
+	r.apply(t, exOrder("x", at, 3, "USD", "1", "0"))
+	r.commit(t)
+	d := r.a.companies[exCompany].days[dayKey{"2026-06-10", "USD"}]
+	want := money.Amount(9222*100_000_000_000*10000 + 10000)
+	if got := d.totals[day.Unsettled]; got != want {
+		t.Errorf("a refused version corrupted the day: unsettled %s, want %s (short by %s)", got, want, want-got)
+	}
+	if d.records != 9223 {
+		t.Errorf("the day counts %d records, want 9223", d.records)
+	}
 }

@@ -10,22 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"pgregory.net/rapid"
 
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
-// knownBugsGenerated widens the generator to the inputs that the bugs in
-// bugs_test.go get wrong. With it false, the main properties stay green and
-// each bug has its own failing test; set it true once those are fixed.
-//
-//   - Payments that have fees are never deleted (TestBugPaymentDeleteLeavesFeeTender).
-//
-// Independently of any bug, every delete is placed after all versions of the
-// records it removes (placeDeletesAfterTargets): a sparse {id} delete carries
-// no sourceModifiedDate, so "delete, then an older version" has no defined
-// order-free answer until deletes get one (TestBugDeleteBeforeRecordIsLost).
-const knownBugsGenerated = false
 
 var (
 	genZones      = []string{"Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Lord_Howe"}
@@ -53,8 +43,8 @@ type genCompany struct {
 	from, to   int64 // event times fall in [from, to)
 }
 
-// stream is a generated input: settings of every company, then data and
-// control records of all companies interleaved.
+// stream is a generated input: settings of (usually) every company, then
+// data and control records of all companies interleaved.
 type stream struct {
 	companies []genCompany
 	events    []*v1.CommerceEvent
@@ -101,14 +91,32 @@ func (s *stream) data() []*v1.CommerceEvent {
 }
 
 // genStream draws a stream for 1–3 companies.
-func genStream(t *rapid.T) *stream {
+func genStream(t *rapid.T) *stream { return genStreamScaled(t, 1) }
+
+// genStreamScaled draws a stream with up to scale times as many records
+// per company.
+func genStreamScaled(t *rapid.T, scale int) *stream {
 	s := &stream{}
 	n := rapid.IntRange(1, 3).Draw(t, "companies")
 	var seqs [][]*v1.CommerceEvent
 	for i := range n {
-		c, seq := genCompanyEvents(t, i)
+		c, seq := genCompanyEvents(t, i, scale)
 		s.companies = append(s.companies, c)
-		s.events = append(s.events, settingsEvent(c.id, c.tenant, c.settings))
+		set := settingsEvent(c.id, c.tenant, c.settings)
+		// Usually settings come first. Sometimes records come before them
+		// (they count in no day until the settings arrive), and sometimes
+		// the same settings are sent again later.
+		if rapid.IntRange(0, 3).Draw(t, "settings late?") == 0 {
+			at := rapid.IntRange(0, len(seq)).Draw(t, "settings position")
+			seq = slices.Insert(seq, at, set)
+		} else {
+			s.events = append(s.events, set)
+		}
+		if rapid.IntRange(0, 4).Draw(t, "settings again?") == 0 {
+			again := settingsEvent(c.id, c.tenant, proto.Clone(c.settings).(*v1.WindowSettings))
+			first := slices.Index(seq, set) + 1
+			seq = slices.Insert(seq, rapid.IntRange(first, len(seq)).Draw(t, "settings again position"), again)
+		}
 		seqs = append(seqs, seq)
 	}
 	// Interleave the companies, keeping each company's own order.
@@ -149,7 +157,7 @@ func permuteData(t *rapid.T, s *stream) []*v1.CommerceEvent {
 			out = append(out, ev)
 		}
 	}
-	return placeDeletesAfterTargets(out)
+	return out
 }
 
 // genBatchSizes draws batch sizes for Flush+Commit boundaries.
@@ -166,7 +174,7 @@ type companyGen struct {
 	hashes   int
 }
 
-func genCompanyEvents(t *rapid.T, idx int) (genCompany, []*v1.CommerceEvent) {
+func genCompanyEvents(t *rapid.T, idx, scale int) (genCompany, []*v1.CommerceEvent) {
 	zone := rapid.SampledFrom(genZones).Draw(t, "zone")
 	cutoff := rapid.SampledFrom([]int{0, 0, 2, 4, 5, 23}).Draw(t, "cutoff")
 	base := rapid.SampledFrom(genBaseDates[zone]).Draw(t, "base date")
@@ -190,17 +198,16 @@ func genCompanyEvents(t *rapid.T, idx int) (genCompany, []*v1.CommerceEvent) {
 	}
 	g := &companyGen{t: t, c: c, loc: loc}
 
-	nPay := rapid.IntRange(0, 5).Draw(t, "payments")
-	nOrd := rapid.IntRange(0, 6).Draw(t, "orders")
-	nFee := rapid.IntRange(0, 4).Draw(t, "fees")
-	nRef := rapid.IntRange(0, 2).Draw(t, "fee refunds")
-	nPtx := rapid.IntRange(0, 2).Draw(t, "payment transactions")
+	nPay := rapid.IntRange(0, 5*scale).Draw(t, "payments")
+	nOrd := rapid.IntRange(0, 6*scale).Draw(t, "orders")
+	nFee := rapid.IntRange(0, 4*scale).Draw(t, "fees")
+	nRef := rapid.IntRange(0, 2*scale).Draw(t, "fee refunds")
+	nPtx := rapid.IntRange(0, 2*scale).Draw(t, "payment transactions")
 
 	var payIDs []string
 	for i := range nPay {
 		payIDs = append(payIDs, fmt.Sprintf("pay-%d", i))
 	}
-	withFees := map[string]bool{}
 	for i := range nOrd {
 		g.order(fmt.Sprintf("ord-%d", i))
 	}
@@ -209,9 +216,7 @@ func genCompanyEvents(t *rapid.T, idx int) (genCompany, []*v1.CommerceEvent) {
 		if i >= nFee {
 			typ = "PaymentFeeRefund"
 		}
-		if linked := g.fee(typ, i, payIDs); linked != "" {
-			withFees[linked] = true
-		}
+		g.fee(typ, i, payIDs)
 	}
 	for i := range nPtx {
 		if len(payIDs) > 0 {
@@ -219,7 +224,7 @@ func genCompanyEvents(t *rapid.T, idx int) (genCompany, []*v1.CommerceEvent) {
 		}
 	}
 	for _, id := range payIDs {
-		g.payment(id, !withFees[id] || knownBugsGenerated)
+		g.payment(id, true)
 	}
 	// Exact duplicates of random versions.
 	if len(g.versions) > 0 {
@@ -228,25 +233,24 @@ func genCompanyEvents(t *rapid.T, idx int) (genCompany, []*v1.CommerceEvent) {
 		}
 	}
 	seq := rapid.Permutation(g.data).Draw(t, "arrival order")
-	seq = placeDeletesAfterTargets(seq)
 
 	// Control records at random places: clock ticks and close-up-tos over the
 	// range, and often a close-up-to of the first day and a half early on, so
 	// that later records of those days arrive after they sealed.
 	var controls []*v1.CommerceEvent
-	for range rapid.IntRange(0, 4).Draw(t, "ticks") {
+	for range rapid.IntRange(0, 4*scale).Draw(t, "ticks") {
 		controls = append(controls, tickEvent(c.id, spread(t, c.from, 4, "tick at")))
 	}
-	for range rapid.IntRange(0, 2).Draw(t, "closes") {
+	for range rapid.IntRange(0, 2*scale).Draw(t, "closes") {
 		controls = append(controls, closeEvent(c.id, spread(t, c.from, 3, "close at")))
 	}
 	for _, ctl := range controls {
 		at := rapid.IntRange(0, len(seq)).Draw(t, "control position")
-		seq = append(seq[:at], append([]*v1.CommerceEvent{ctl}, seq[at:]...)...)
+		seq = slices.Insert(seq, at, ctl)
 	}
 	if rapid.Bool().Draw(t, "early close?") {
 		at := len(seq) / 3
-		seq = append(seq[:at], append([]*v1.CommerceEvent{closeEvent(c.id, c.from+36*hourMs)}, seq[at:]...)...)
+		seq = slices.Insert(seq, at, closeEvent(c.id, c.from+36*hourMs))
 	}
 	return c, seq
 }
@@ -341,7 +345,9 @@ func (g *companyGen) maybeDelete(kind v1.RecordKind, typ, id string) {
 	if kind == v1.RecordKind_RECORD_KIND_TRANSACTION && rapid.Bool().Draw(g.t, "sparse delete?") {
 		typ = "" // {id} only: removes every transaction with the id
 	}
-	g.data = append(g.data, deleteEvent(g.c.id, g.c.tenant, kind, typ, id))
+	// Received anywhere in four days: sometimes before a version's source
+	// modification (that version survives), sometimes after (it goes).
+	g.data = append(g.data, deleteEvent(g.c.id, g.c.tenant, kind, typ, id, spread(g.t, g.c.from, 4, "delete received")))
 }
 
 func (g *companyGen) order(id string) {

@@ -431,16 +431,6 @@ func keyOf(company string, re *v1.RecordEvent) refKey {
 	return k
 }
 
-// deletes reports whether a delete event removes the record k: the same
-// kind and id, and for transactions the same type, or any type when the
-// delete is a sparse {id} without one.
-func deletes(company string, del *v1.RecordEvent, k refKey) bool {
-	dk := keyOf(company, del)
-	if dk.company != k.company || dk.kind != k.kind || dk.id != k.id {
-		return false
-	}
-	return dk.typ == k.typ || (dk.kind == v1.RecordKind_RECORD_KIND_TRANSACTION && dk.typ == "")
-}
 
 // refNewer: a later sourceModifiedDate wins; a tie goes to the larger
 // content hash.
@@ -512,35 +502,53 @@ func tenderName(t string) string {
 }
 
 // reference computes, from the final state of each record, the money of
-// every (company, day, currency) per account. It assumes every delete comes
-// after all versions of the records it removes (see the generator).
+// every (company, day, currency) per account. A delete is a version dated
+// when it was received, winning ties (the aggregator's rule, written again
+// here independently), so the order of arrival never matters.
 func reference(f fataler, settings map[string]refSettings, evs []*v1.CommerceEvent) accountSums {
-	final := map[refKey]*v1.RecordEvent{}
-	type del struct {
-		company string
-		re      *v1.RecordEvent
+	type version struct {
+		re     *v1.RecordEvent // nil for a delete
+		srcMod int64
+		hash   []byte
 	}
-	var dels []del
+	win := func(a, b version) bool {
+		if a.srcMod != b.srcMod {
+			return a.srcMod > b.srcMod
+		}
+		return bytes.Compare(a.hash, b.hash) > 0
+	}
+	tomb := bytes.Repeat([]byte{0xff}, 64)
+	latest := map[refKey]version{}
+	offer := func(k refKey, v version) {
+		if cur, ok := latest[k]; !ok || win(v, cur) {
+			latest[k] = v
+		}
+	}
+	txTypes := []string{"Payment", "Refund", "Payout", "FailedPayout", "Transfer", "PaymentFee", "PaymentFeeRefund", "Unknown"}
 	for _, ev := range evs {
 		re := ev.GetRecord()
 		if re == nil {
 			continue
 		}
-		if re.GetDeleted() {
-			dels = append(dels, del{ev.GetCompanyId(), re})
+		k := keyOf(ev.GetCompanyId(), re)
+		if !re.GetDeleted() {
+			offer(k, version{re, re.GetSourceModifiedUnixMs(), re.GetContentHash()})
 			continue
 		}
-		k := keyOf(ev.GetCompanyId(), re)
-		if cur := final[k]; cur == nil || refNewer(re, cur) {
-			final[k] = re
-		}
-	}
-	for k := range final {
-		for _, d := range dels {
-			if deletes(d.company, d.re, k) {
-				delete(final, k)
-				break
+		del := version{nil, ev.GetReceivedUnixMs(), tomb}
+		if k.kind == v1.RecordKind_RECORD_KIND_TRANSACTION && k.typ == "" {
+			for _, t := range txTypes {
+				k.typ = t
+				offer(k, del)
 			}
+			continue
+		}
+		offer(k, del)
+	}
+	final := map[refKey]*v1.RecordEvent{}
+	for k, v := range latest {
+		if v.re != nil {
+			final[k] = v.re
 		}
 	}
 	out := accountSums{}
@@ -632,50 +640,12 @@ func recordEvent(company, tenant string, re *v1.RecordEvent) *v1.CommerceEvent {
 	return &v1.CommerceEvent{CompanyId: company, TenantId: tenant, ReceivedUnixMs: re.GetEventUnixMs() + 1000, Body: &v1.CommerceEvent_Record{Record: re}}
 }
 
-func deleteEvent(company, tenant string, kind v1.RecordKind, typ, id string) *v1.CommerceEvent {
-	return recordEvent(company, tenant, &v1.RecordEvent{Kind: kind, TransactionType: typ, Id: id, Deleted: true})
+// deleteEvent is a sparse {id} delete the gateway received at received.
+func deleteEvent(company, tenant string, kind v1.RecordKind, typ, id string, received int64) *v1.CommerceEvent {
+	ev := recordEvent(company, tenant, &v1.RecordEvent{Kind: kind, TransactionType: typ, Id: id, Deleted: true})
+	ev.ReceivedUnixMs = received
+	return ev
 }
 
 func isData(ev *v1.CommerceEvent) bool { return ev.GetRecord() != nil }
 
-// placeDeletesAfterTargets moves each delete, where needed, to just after
-// the last version of any record it removes, keeping everything else in
-// order. See knownBugsGenerated for why.
-func placeDeletesAfterTargets(evs []*v1.CommerceEvent) []*v1.CommerceEvent {
-	var rest []*v1.CommerceEvent
-	type placed struct {
-		ev  *v1.CommerceEvent
-		pos int
-	}
-	var dels []placed
-	for _, ev := range evs {
-		if re := ev.GetRecord(); re != nil && re.GetDeleted() {
-			dels = append(dels, placed{ev, len(rest)})
-			continue
-		}
-		rest = append(rest, ev)
-	}
-	for i := range dels {
-		d := dels[i].ev
-		for j := len(rest) - 1; j >= dels[i].pos; j-- {
-			re := rest[j].GetRecord()
-			if re != nil && deletes(d.GetCompanyId(), d.GetRecord(), keyOf(rest[j].GetCompanyId(), re)) {
-				dels[i].pos = j + 1
-				break
-			}
-		}
-	}
-	out := make([]*v1.CommerceEvent, 0, len(evs))
-	di := 0
-	sort.SliceStable(dels, func(i, j int) bool { return dels[i].pos < dels[j].pos })
-	for i := 0; i <= len(rest); i++ {
-		for di < len(dels) && dels[di].pos == i {
-			out = append(out, dels[di].ev)
-			di++
-		}
-		if i < len(rest) {
-			out = append(out, rest[i])
-		}
-	}
-	return out
-}
