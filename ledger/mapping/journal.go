@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/money"
@@ -58,9 +60,11 @@ func SlotOf(a day.Account) (Slot, error) {
 	case day.PaymentFeeRefunds:
 		return Slot{"fees", "paymentFeeRefund", "Payment fee refunds"}, nil
 	}
-	if t, ok := a.TenderType(); ok {
-		key := strings.ToLower(t[:1]) + t[1:]
-		return Slot{"payments", key, t + " payments"}, nil
+	if t, ok := a.TenderType(); ok && t != "" {
+		// Codat's keys are the payment type in lowerCamelCase: Card → card,
+		// OnlineCard → onlineCard.
+		r, n := utf8.DecodeRuneInString(t)
+		return Slot{"payments", string(unicode.ToLower(r)) + t[n:], t + " payments"}, nil
 	}
 	return Slot{}, fmt.Errorf("semantic account %q has no configuration slot", a)
 }
@@ -122,8 +126,8 @@ func Journal(s day.Summary, accts Accounts) ([]Planned, error) {
 		return nil, &Error{Field: "currency", Message: fmt.Sprintf("currency %s is not an ISO 4217 currency", s.Currency)}
 	}
 	lines := make([]Line, 0, len(s.Lines))
-	var missing []string
-	var missingField string
+	type gap struct{ text, path string }
+	var missing []gap
 	for _, l := range s.Lines {
 		slot, err := SlotOf(l.Account)
 		if err != nil {
@@ -131,10 +135,7 @@ func Journal(s day.Summary, accts Accounts) ([]Planned, error) {
 		}
 		b, ok := accts.Account(slot.Section, slot.Key)
 		if !ok || b.AccountID == "" {
-			missing = append(missing, fmt.Sprintf("%s (%s)", slot.Label, slot.Path()))
-			if missingField == "" {
-				missingField = slot.Path()
-			}
+			missing = append(missing, gap{fmt.Sprintf("%s (%s)", slot.Label, slot.Path()), slot.Path()})
 			continue
 		}
 		amt, err := l.Debit.Sub(l.Credit)
@@ -149,9 +150,13 @@ func Journal(s day.Summary, accts Accounts) ([]Planned, error) {
 		lines = append(lines, Line{Account: b, Semantic: l.Account, Description: slot.Label, Amount: amt})
 	}
 	if len(missing) > 0 {
-		sort.Strings(missing)
-		return nil, &Error{Field: missingField, Message: fmt.Sprintf(
-			"No account is mapped for %s. Please configure your Sync settings to map these accounts.", strings.Join(missing, ", "))}
+		sort.Slice(missing, func(i, j int) bool { return missing[i].text < missing[j].text })
+		texts := make([]string, len(missing))
+		for i, m := range missing {
+			texts[i] = m.text
+		}
+		return nil, &Error{Field: missing[0].path, Message: fmt.Sprintf(
+			"No account is mapped for %s. Please configure your Sync settings to map these accounts.", strings.Join(texts, ", "))}
 	}
 	// Two semantic accounts may share one merchant account; the platform
 	// still sees one line per semantic account, which keeps the journal

@@ -64,7 +64,7 @@ func FromDecimal(d decimal.Decimal) (Amount, error) {
 		return 0, fmt.Errorf("%s has more than %d decimal places", d.String(), Scale)
 	}
 	bi := scaled.BigInt()
-	if !bi.IsInt64() || abs64(bi.Int64()) > int64(MaxAbs) {
+	if bi.CmpAbs(big.NewInt(int64(MaxAbs))) > 0 {
 		return 0, fmt.Errorf("%s is outside the accepted range of ±%s", d.String(), MaxAbs.String())
 	}
 	return Amount(bi.Int64()), nil
@@ -93,6 +93,10 @@ func (a Amount) Add(b Amount) (Amount, error) {
 // Sub returns a-b, or ErrOverflow.
 func (a Amount) Sub(b Amount) (Amount, error) {
 	if b == math.MinInt64 {
+		// -b does not exist, but a-b does when a is negative.
+		if a < 0 {
+			return a - b, nil
+		}
 		return 0, ErrOverflow
 	}
 	return a.Add(-b)
@@ -164,10 +168,12 @@ func (a Amount) FitsDecimals(dp int) bool {
 	return int64(a)%m == 0
 }
 
-// Round rounds half away from zero to dp decimals.
-func (a Amount) Round(dp int) Amount {
+// Round rounds half away from zero to dp decimals. Amounts within ±MaxAbs,
+// which is all Parse accepts, always round; beyond, a result that would not
+// fit is ErrOverflow.
+func (a Amount) Round(dp int) (Amount, error) {
 	if dp >= Scale {
-		return a
+		return a, nil
 	}
 	m := int64(1)
 	for i := dp; i < Scale; i++ {
@@ -181,7 +187,10 @@ func (a Amount) Round(dp int) Amount {
 			q++
 		}
 	}
-	return Amount(q * m)
+	if q > math.MaxInt64/m || q < math.MinInt64/m {
+		return 0, ErrOverflow
+	}
+	return Amount(q * m), nil
 }
 
 // MulRatio returns a*num/den rounded half away from zero to Scale, exactly.

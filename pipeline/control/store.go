@@ -207,7 +207,10 @@ func (s *Store) DevKey(ctx context.Context) (tenantID, secret string, err error)
 	s.mu.RLock()
 	var found *v1.ApiKey
 	for _, k := range s.keys {
-		if k.GetDevSecret() != nil && !k.GetRevoked() && (found == nil || k.GetCreated() < found.GetCreated()) {
+		// The oldest key wins; ids break ties within a second, so every
+		// process and every restart picks the same one.
+		if k.GetDevSecret() != nil && !k.GetRevoked() && (found == nil || k.GetCreated() < found.GetCreated() ||
+			(k.GetCreated() == found.GetCreated() && k.GetId() < found.GetId())) {
 			found = k
 		}
 	}

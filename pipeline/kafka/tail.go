@@ -34,6 +34,9 @@ type Tail struct {
 
 // NewTail makes a tail of topic. apply runs on one goroutine.
 func NewTail(brokers []string, topic string, log *slog.Logger, apply func(*kgo.Record)) (*Tail, error) {
+	if log == nil {
+		log = slog.Default()
+	}
 	opts := append(ClientOpts(brokers, log),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),

@@ -80,11 +80,14 @@ func EnsureTopics(ctx context.Context, cl *kgo.Client, specs []Spec) error {
 	}
 	for _, s := range specs {
 		d, ok := details[s.Name]
-		if !ok || d.Err != nil {
-			return fmt.Errorf("topic %s is not visible after creation: %v", s.Name, d.Err)
+		if !ok {
+			return fmt.Errorf("topic %s is not visible after creation", s.Name)
+		}
+		if d.Err != nil {
+			return fmt.Errorf("topic %s: %w", s.Name, d.Err)
 		}
 		if got := int32(len(d.Partitions)); got != s.Partitions {
-			return fmt.Errorf("topic %s has %d partitions, want %d: the changelog and events topics must match", s.Name, got, s.Partitions)
+			return fmt.Errorf("topic %s has %d partitions, want %d; the changelog must match the events topic partition for partition, and the control topic needs one", s.Name, got, s.Partitions)
 		}
 	}
 	return nil

@@ -185,6 +185,7 @@ func (o *Outbox) ForSummary(summaryID string) []*v1.OutboxEntry {
 	for _, id := range o.bySummary[summaryID] {
 		out = append(out, o.docs[id])
 	}
+	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
 	return out
 }
 

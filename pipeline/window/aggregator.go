@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"math"
 	"sort"
 	"time"
 
@@ -37,7 +38,8 @@ var transactionTypes = []string{"Payment", "Refund", "Payout", "FailedPayout", "
 type Aggregator struct {
 	companies map[string]*company
 	log       *slog.Logger
-	b         *batch
+	b         batch
+	gen       uint64
 	// Skipped counts records the window could not use (undecodable amounts
 	// from a producer other than the gateway).
 	Skipped int
@@ -48,38 +50,39 @@ func NewAggregator(log *slog.Logger) *Aggregator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &Aggregator{companies: map[string]*company{}, log: log}
-	a.b = newBatch()
-	return a
+	return &Aggregator{companies: map[string]*company{}, log: log, gen: 1}
 }
 
-type recRef struct {
+type recTouch struct {
 	c *company
 	k recordKey
+	e *recEntry
 }
 
-type dayRef struct {
+type dayTouch struct {
 	c *company
 	k dayKey
+	e *dayEntry
 }
 
-// batch is the undo log and the set of keys to write to the changelog.
+// batch lists what the open batch touched, in order: the keys to write to
+// the changelog, and where Abort finds the values to restore.
 type batch struct {
-	recs      map[recRef]*recState // previous value, for undo; nil = absent
-	recOrder  []recRef
-	days      map[dayRef]*dayState
-	dayOrder  []dayRef
-	heads     map[*company]companyHead
-	headOrder []*company
+	recs      []recTouch
+	days      []dayTouch
+	heads     []*company
+	wms       []*company
 	created   []*company
 	summaries []*v1.DaySummary
 }
 
-func newBatch() *batch {
-	return &batch{
-		recs: map[recRef]*recState{}, days: map[dayRef]*dayState{},
-		heads: map[*company]companyHead{},
-	}
+func (b *batch) reset() {
+	clear(b.recs)
+	clear(b.days)
+	clear(b.heads)
+	clear(b.wms)
+	clear(b.created)
+	b.recs, b.days, b.heads, b.wms, b.created, b.summaries = b.recs[:0], b.days[:0], b.heads[:0], b.wms[:0], b.created[:0], nil
 }
 
 // Change is one changelog record: Value nil deletes the key.
@@ -101,49 +104,53 @@ func (a *Aggregator) company(id string, partition int32) *company {
 }
 
 func (a *Aggregator) touchHead(c *company) {
-	if _, ok := a.b.heads[c]; !ok {
-		a.b.heads[c] = c.head()
-		a.b.headOrder = append(a.b.headOrder, c)
+	if c.headGen != a.gen {
+		c.headGen, c.savedHead = a.gen, c.head()
+		a.b.heads = append(a.b.heads, c)
 	}
 }
 
 func (a *Aggregator) putRec(c *company, k recordKey, rs *recState) {
-	ref := recRef{c, k}
-	if _, ok := a.b.recs[ref]; !ok {
-		a.b.recs[ref] = c.records[k]
-		a.b.recOrder = append(a.b.recOrder, ref)
+	e := c.records[k]
+	if e == nil {
+		e = &recEntry{fresh: true, gen: a.gen}
+		c.records[k] = e
+		a.b.recs = append(a.b.recs, recTouch{c, k, e})
+	} else if e.gen != a.gen {
+		e.prev, e.gen, e.fresh = e.cur, a.gen, false
+		a.b.recs = append(a.b.recs, recTouch{c, k, e})
 	}
-	if rs == nil {
-		delete(c.records, k)
-	} else {
-		c.records[k] = rs
-	}
+	e.cur = rs
 }
 
 // dayForWrite returns a copy of the day that this batch may change, making
 // the day if needed.
 func (a *Aggregator) dayForWrite(c *company, k dayKey) (*dayState, error) {
-	ref := dayRef{c, k}
-	cur := c.days[k]
-	if _, ok := a.b.days[ref]; ok && cur != nil {
-		return cur, nil
+	e := c.days[k]
+	if e != nil && e.gen == a.gen && e.cur != nil {
+		return e.cur, nil
 	}
-	if _, ok := a.b.days[ref]; !ok {
-		a.b.days[ref] = cur
-		a.b.dayOrder = append(a.b.dayOrder, ref)
+	if e == nil {
+		e = &dayEntry{fresh: true, gen: a.gen}
+		c.days[k] = e
+		a.b.days = append(a.b.days, dayTouch{c, k, e})
+	} else if e.gen != a.gen {
+		e.prev, e.gen, e.fresh = e.cur, a.gen, false
+		a.b.days = append(a.b.days, dayTouch{c, k, e})
 	}
-	var next *dayState
-	if cur != nil {
-		next = cur.clone()
-	} else {
-		start, end, err := c.cal.Bounds(k.day)
-		if err != nil {
-			return nil, fmt.Errorf("bounds of %s: %w", k.day, err)
-		}
-		next = &dayState{totals: day.Totals{}, posted: day.Totals{}, start: start.UnixMilli(), end: end.UnixMilli()}
+	if e.cur != nil {
+		e.cur = e.cur.clone()
+		return e.cur, nil
 	}
-	c.days[k] = next
-	return next, nil
+	start, end, err := c.cal.Bounds(k.day)
+	if err != nil {
+		return nil, fmt.Errorf("bounds of %s: %w", k.day, err)
+	}
+	e.cur = &dayState{start: start.UnixMilli(), end: end.UnixMilli()}
+	if at := e.cur.end + c.grace(); c.nextSeal != 0 && at < c.nextSeal {
+		c.nextSeal = at
+	}
+	return e.cur, nil
 }
 
 // Apply feeds one input record of partition into the state.
@@ -189,7 +196,7 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 		return a.applyDelete(c, re, typ, received)
 	}
 	k := recordKey{re.GetKind(), typ, re.GetId()}
-	old := c.records[k]
+	old := c.rec(k)
 	if old != nil && !newer(re.GetSourceModifiedUnixMs(), re.GetContentHash(), old) {
 		return nil // the same or an older version: duplicates never count twice
 	}
@@ -200,6 +207,10 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 		return nil
 	}
 	next.day = c.dayFor(next.event)
+	next.seen = next.event
+	if old != nil && old.seen > next.seen {
+		next.seen = old.seen
+	}
 	if k.kind == v1.RecordKind_RECORD_KIND_TRANSACTION {
 		next.tender = c.tenderOf(next.linked)
 	}
@@ -214,12 +225,25 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 		}
 	}
 	if next.event > c.watermark {
-		a.touchHead(c)
+		a.touchWatermark(c)
 		c.watermark = next.event
+		if c.nextSeal != 0 && c.watermark < c.nextSeal {
+			return nil
+		}
 		wm := c.watermark
 		return a.sealAndEmit(c, ByWatermark, func(d *dayState) bool { return d.end+c.grace() <= wm })
 	}
 	return nil
+}
+
+// touchWatermark keeps the watermark's value before the batch for Abort.
+// The watermark is not written to the changelog: Restore takes it from the
+// records (recState.seen).
+func (a *Aggregator) touchWatermark(c *company) {
+	if c.wmGen != a.gen {
+		c.wmGen, c.savedWM = a.gen, c.watermark
+		a.b.wms = append(a.b.wms, c)
+	}
 }
 
 // tombstoneHash makes a delete win every tie: a version whose source
@@ -240,13 +264,13 @@ func (a *Aggregator) applyDelete(c *company, re *v1.RecordEvent, typ string, rec
 		}
 	}
 	for _, k := range keys {
-		old := c.records[k]
+		old := c.rec(k)
 		if old != nil && !newer(received, tombstoneHash, old) {
 			continue // already deleted, or changed at the source after this delete
 		}
 		next := &recState{srcMod: received, hash: tombstoneHash, deleted: true}
 		if old != nil {
-			next.event, next.currency = old.event, old.currency
+			next.event, next.currency, next.seen = old.event, old.currency, old.seen
 		}
 		if err := a.swap(c, k, old, next); err != nil {
 			return err
@@ -313,18 +337,25 @@ func (c *company) dayFor(event int64) string {
 	if !c.hasCal {
 		return ""
 	}
-	d := c.cal.DayOf(time.UnixMilli(event))
-	if start := c.settings.GetStartDate(); start != "" && d < start {
+	if event < c.cacheFrom || event >= c.cacheTo {
+		d := c.cal.DayOf(time.UnixMilli(event))
+		start, end, err := c.cal.Bounds(d)
+		if err != nil {
+			return d
+		}
+		c.cacheFrom, c.cacheTo, c.cacheDay = start.UnixMilli(), end.UnixMilli(), d
+	}
+	if start := c.settings.GetStartDate(); start != "" && c.cacheDay < start {
 		return ""
 	}
-	return d
+	return c.cacheDay
 }
 
 func (c *company) tenderOf(paymentID string) string {
 	if paymentID == "" {
 		return ""
 	}
-	p := c.records[recordKey{v1.RecordKind_RECORD_KIND_PAYMENT, "", paymentID}]
+	p := c.rec(recordKey{v1.RecordKind_RECORD_KIND_PAYMENT, "", paymentID})
 	if p == nil || p.deleted {
 		return ""
 	}
@@ -401,15 +432,15 @@ func (a *Aggregator) contribute(c *company, k dayKey, ps []day.Posting, sign int
 	if err != nil {
 		return err
 	}
-	if err := d.totals.Apply(ps, sign); err != nil {
+	if err := d.totals.apply(ps, sign); err != nil {
 		return fmt.Errorf("company %s day %s %s: %w", c.id, k.day, k.currency, err)
 	}
 	d.records += sign
 	if d.sealed {
 		d.dirty = true
 	}
-	if !d.sealed && d.records == 0 && d.totals.IsZero() {
-		delete(c.days, k)
+	if !d.sealed && d.records == 0 && d.totals.isZero() {
+		c.days[k].cur = nil // written as a tombstone; dropped at Commit
 	}
 	return nil
 }
@@ -427,7 +458,7 @@ func (a *Aggregator) relinkFees(c *company, paymentID string) error {
 	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
 	tender := c.tenderOf(paymentID)
 	for _, k := range keys {
-		old := c.records[k]
+		old := c.rec(k)
 		if old == nil || old.tender == tender {
 			continue
 		}
@@ -448,17 +479,19 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 	}
 	a.touchHead(c)
 	c.settings, c.cal, c.hasCal = s, cal, true
+	c.nextSeal = 0
 	// Records of days not yet sealed move to the days the new settings give;
 	// sealed days keep theirs, so what was posted stays explained.
+	c.cacheFrom, c.cacheTo = 0, 0
 	keys := make([]recordKey, 0, len(c.records))
-	for k, rs := range c.records {
-		if rs.day == "" || !c.sealedDay(dayKey{rs.day, rs.currency}) {
+	for k, e := range c.records {
+		if rs := e.cur; rs != nil && (rs.day == "" || !c.sealedDay(dayKey{rs.day, rs.currency})) {
 			keys = append(keys, k)
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
 	for _, k := range keys {
-		old := c.records[k]
+		old := c.rec(k)
 		d := c.dayFor(old.event)
 		if d == old.day {
 			continue
@@ -471,8 +504,8 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 	}
 	// Open days take the bounds the new settings give them.
 	open := make([]dayKey, 0, len(c.days))
-	for k, d := range c.days {
-		if !d.sealed {
+	for k, e := range c.days {
+		if e.cur != nil && !e.cur.sealed {
 			open = append(open, k)
 		}
 	}
@@ -482,7 +515,7 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 		if err != nil {
 			return fmt.Errorf("bounds of %s: %w", k.day, err)
 		}
-		if d := c.days[k]; d.start == start.UnixMilli() && d.end == end.UnixMilli() {
+		if d := c.dayState(k); d.start == start.UnixMilli() && d.end == end.UnixMilli() {
 			continue
 		}
 		d, err := a.dayForWrite(c, k)
@@ -496,7 +529,7 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 }
 
 func (c *company) sealedDay(k dayKey) bool {
-	d := c.days[k]
+	d := c.dayState(k)
 	return d != nil && d.sealed
 }
 
@@ -508,14 +541,22 @@ func (a *Aggregator) sealAndEmit(c *company, by string, pred func(*dayState) boo
 	}
 	var keys []dayKey
 	sealedAny := false
-	for k, d := range c.days {
+	next := int64(math.MaxInt64)
+	for k, e := range c.days {
+		d := e.cur
+		if d == nil {
+			continue
+		}
 		if !d.sealed && pred(d) {
 			sealedAny = true
 			keys = append(keys, k)
 		} else if d.sealed && d.dirty {
 			keys = append(keys, k)
+		} else if !d.sealed {
+			next = min(next, d.end+c.grace())
 		}
 	}
+	c.nextSeal = next
 	if by == ByWatermark && !sealedAny {
 		// A watermark step that seals nothing leaves late changes for the
 		// next tick or close-up-to, so a stream of late records does not
@@ -535,7 +576,7 @@ func (a *Aggregator) sealAndEmit(c *company, by string, pred func(*dayState) boo
 		}
 		d.sealed = true
 		d.dirty = false
-		delta, err := d.totals.Diff(d.posted)
+		delta, err := d.totals.totals().Diff(d.posted.totals())
 		if err != nil {
 			return fmt.Errorf("company %s day %s %s: %w", c.id, k.day, k.currency, err)
 		}
@@ -563,16 +604,7 @@ func (a *Aggregator) emit(c *company, k dayKey, d *dayState, delta day.Totals, b
 	a.touchHead(c)
 	s.Link(c.lastHash, c.sequence+1)
 	c.sequence, c.lastHash = s.Sequence, s.Hash
-	posted, err := d.posted.Clone(), error(nil)
-	for acct, amt := range delta {
-		if posted[acct], err = posted[acct].Add(amt); err != nil {
-			return fmt.Errorf("posted total of %s: %w", acct, err)
-		}
-		if posted[acct] == 0 {
-			delete(posted, acct)
-		}
-	}
-	d.posted = posted
+	d.posted = d.totals.clone()
 	a.b.summaries = append(a.b.summaries, SummaryProto(s))
 	return nil
 }

@@ -47,75 +47,100 @@ func parseRecKey(s string) (recordKey, error) {
 // Flush returns what the current batch must write: changelog entries for
 // every key it touched (their final values) and the summaries it emitted.
 func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
-	var out []Change
-	for _, c := range a.b.headOrder {
-		b, err := proto.Marshal(&v1.WindowChange{Entry: &v1.WindowChange_Company{Company: &v1.WindowCompany{
-			CompanyId: c.id, TenantId: c.tenant, Settings: c.settings, WatermarkUnixMs: c.watermark,
+	out := make([]Change, 0, len(a.b.heads)+len(a.b.recs)+len(a.b.days))
+	// One buffer for every entry, cut into exact-size values: one
+	// allocation per batch instead of one per entry.
+	var buf []byte
+	var err error
+	mark := func() int { return len(buf) }
+	for _, c := range a.b.heads {
+		start := mark()
+		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, &v1.WindowChange{Entry: &v1.WindowChange_Company{Company: &v1.WindowCompany{
+			// The watermark is left out: Restore derives it from the
+			// records, so it need not be rewritten each time it moves.
+			CompanyId: c.id, TenantId: c.tenant, Settings: c.settings,
 			Sequence: c.sequence, LastHash: c.lastHash,
 		}}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("encode company %s: %w", c.id, err)
 		}
-		out = append(out, Change{Partition: c.partition, Key: changeKey(c.id, kindHead, ""), Value: b})
+		out = append(out, Change{Partition: c.partition, Key: changeKey(c.id, kindHead, ""), Value: buf[start:len(buf):len(buf)]})
 	}
-	var buf []byte
-	for _, ref := range a.b.recOrder {
-		key := changeKey(ref.c.id, kindRecord, recKeyString(ref.k))
-		rs := ref.c.records[ref.k]
-		if rs == nil {
-			out = append(out, Change{Partition: ref.c.partition, Key: key})
+	for _, t := range a.b.recs {
+		key := changeKey(t.c.id, kindRecord, recKeyString(t.k))
+		if t.e.cur == nil {
+			out = append(out, Change{Partition: t.c.partition, Key: key})
 			continue
 		}
-		var err error
-		buf, err = proto.MarshalOptions{}.MarshalAppend(buf[:0], recordProto(ref.k, rs))
+		start := mark()
+		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, recordProto(t.k, t.e.cur))
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode record %s: %w", ref.k.String(), err)
+			return nil, nil, fmt.Errorf("encode record %s: %w", t.k.String(), err)
 		}
-		out = append(out, Change{Partition: ref.c.partition, Key: key, Value: append([]byte(nil), buf...)})
+		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
-	for _, ref := range a.b.dayOrder {
-		key := changeKey(ref.c.id, kindDay, ref.k.day+"\x00"+ref.k.currency)
-		d := ref.c.days[ref.k]
-		if d == nil {
-			out = append(out, Change{Partition: ref.c.partition, Key: key})
+	for _, t := range a.b.days {
+		key := changeKey(t.c.id, kindDay, t.k.day+"\x00"+t.k.currency)
+		if t.e.cur == nil {
+			out = append(out, Change{Partition: t.c.partition, Key: key})
 			continue
 		}
-		b, err := proto.Marshal(&v1.WindowChange{Entry: &v1.WindowChange_Day{Day: dayProto(ref.k, d)}})
+		start := mark()
+		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, &v1.WindowChange{Entry: &v1.WindowChange_Day{Day: dayProto(t.k, t.e.cur)}})
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode day %s: %w", ref.k.day, err)
+			return nil, nil, fmt.Errorf("encode day %s: %w", t.k.day, err)
 		}
-		out = append(out, Change{Partition: ref.c.partition, Key: key, Value: b})
+		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
 	return out, a.b.summaries, nil
 }
 
 // Commit forgets the undo log: the batch's transaction committed.
-func (a *Aggregator) Commit() { a.b = newBatch() }
+func (a *Aggregator) Commit() {
+	for _, t := range a.b.days {
+		if t.e.cur == nil && t.c.days[t.k] == t.e {
+			delete(t.c.days, t.k)
+		}
+	}
+	for _, t := range a.b.recs {
+		t.e.prev = nil
+	}
+	for _, t := range a.b.days {
+		t.e.prev = nil
+	}
+	a.b.reset()
+	a.gen++
+}
 
 // Abort rolls the state back to the last commit: the batch's transaction
 // did not commit, and its input will be read again.
 func (a *Aggregator) Abort() {
-	b := a.b
+	b := &a.b
 	touched := map[*company]bool{}
-	for i := len(b.recOrder) - 1; i >= 0; i-- {
-		ref := b.recOrder[i]
-		if prev := b.recs[ref]; prev == nil {
-			delete(ref.c.records, ref.k)
+	for _, t := range b.recs {
+		if t.e.fresh {
+			delete(t.c.records, t.k)
 		} else {
-			ref.c.records[ref.k] = prev
+			t.e.cur, t.e.prev = t.e.prev, nil
 		}
-		touched[ref.c] = true
+		touched[t.c] = true
 	}
-	for i := len(b.dayOrder) - 1; i >= 0; i-- {
-		ref := b.dayOrder[i]
-		if prev := b.days[ref]; prev == nil {
-			delete(ref.c.days, ref.k)
+	for _, t := range b.days {
+		if t.e.fresh {
+			delete(t.c.days, t.k)
 		} else {
-			ref.c.days[ref.k] = prev
+			t.e.cur, t.e.prev = t.e.prev, nil
 		}
 	}
-	for c, h := range b.heads {
-		c.setHead(h)
+	for _, c := range b.heads {
+		c.setHead(c.savedHead)
+	}
+	for _, c := range b.wms {
+		c.watermark = c.savedWM
+		c.nextSeal = 0
+	}
+	for _, t := range b.days {
+		t.c.nextSeal = 0
 	}
 	for _, c := range b.created {
 		delete(a.companies, c.id)
@@ -123,13 +148,15 @@ func (a *Aggregator) Abort() {
 	for c := range touched {
 		c.reindex()
 	}
-	a.b = newBatch()
+	a.b.reset()
+	a.gen++
 }
 
 func (c *company) reindex() {
 	c.feesByPayment = map[string]map[recordKey]struct{}{}
-	for k, rs := range c.records {
-		if rs.linked == "" {
+	for k, e := range c.records {
+		rs := e.cur
+		if rs == nil || rs.linked == "" {
 			continue
 		}
 		set := c.feesByPayment[rs.linked]
@@ -187,7 +214,8 @@ func (a *Aggregator) Restore(partition int32, key, value []byte) error {
 		if err := proto.Unmarshal(value, &wc); err != nil {
 			return fmt.Errorf("decode record %s: %w", k.String(), err)
 		}
-		c.records[k] = recordState(wc.GetRecord())
+		c.records[k] = &recEntry{cur: recordState(wc.GetRecord())}
+		return nil
 	case kindDay:
 		dk := bytes.SplitN(parts[2], []byte{0}, 2)
 		if len(dk) != 2 {
@@ -202,18 +230,25 @@ func (a *Aggregator) Restore(partition int32, key, value []byte) error {
 		if err := proto.Unmarshal(value, &wc); err != nil {
 			return fmt.Errorf("decode day %s: %w", k.day, err)
 		}
-		c.days[k] = dayFromProto(wc.GetDay())
+		c.days[k] = &dayEntry{cur: dayFromProto(wc.GetDay())}
 	default:
 		return fmt.Errorf("unknown changelog entry kind %q", parts[1])
 	}
 	return nil
 }
 
-// RestoreDone finishes restoring a partition.
+// RestoreDone finishes restoring a partition: the fee index and the
+// watermark are derived from the records.
 func (a *Aggregator) RestoreDone(partition int32) {
 	for _, c := range a.companies {
-		if c.partition == partition {
-			c.reindex()
+		if c.partition != partition {
+			continue
+		}
+		c.reindex()
+		for _, e := range c.records {
+			if e.cur != nil && e.cur.seen > c.watermark {
+				c.watermark = e.cur.seen
+			}
 		}
 	}
 }
@@ -234,6 +269,7 @@ func recordProto(k recordKey, rs *recState) *v1.WindowChange {
 		EventUnixMs: rs.event, Currency: rs.currency, BusinessDay: rs.day,
 		Total: int64(rs.total), Tax: int64(rs.tax), Gratuity: int64(rs.gratuity),
 		PaymentType: rs.payType, Status: rs.status, LinkedPaymentId: rs.linked, TenderType: rs.tender,
+		MaxEventUnixMs: rs.seen,
 	}}}
 }
 
@@ -243,23 +279,28 @@ func recordState(w *v1.WindowRecord) *recState {
 		event: w.GetEventUnixMs(), currency: w.GetCurrency(), day: w.GetBusinessDay(),
 		total: money.Amount(w.GetTotal()), tax: money.Amount(w.GetTax()), gratuity: money.Amount(w.GetGratuity()),
 		payType: w.GetPaymentType(), status: w.GetStatus(), linked: w.GetLinkedPaymentId(), tender: w.GetTenderType(),
+		seen: w.GetMaxEventUnixMs(),
 	}
 }
 
-func amounts(t day.Totals) []*v1.AccountAmount {
-	out := make([]*v1.AccountAmount, 0, len(t))
-	for a, v := range t {
-		out = append(out, &v1.AccountAmount{Account: string(a), Amount: int64(v)})
+func amounts(t acctTotals) []*v1.AccountAmount {
+	out := make([]*v1.AccountAmount, len(t))
+	vals := make([]v1.AccountAmount, len(t))
+	for i, x := range t {
+		vals[i] = v1.AccountAmount{Account: string(x.acct), Amount: int64(x.amt)}
+		out[i] = &vals[i]
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Account < out[j].Account })
 	return out
 }
 
-func totals(as []*v1.AccountAmount) day.Totals {
-	t := day.Totals{}
+func totals(as []*v1.AccountAmount) acctTotals {
+	t := make(acctTotals, 0, len(as))
 	for _, a := range as {
-		t[day.Account(a.GetAccount())] = money.Amount(a.GetAmount())
+		if a.GetAmount() != 0 {
+			t = append(t, acctAmt{day.Account(a.GetAccount()), money.Amount(a.GetAmount())})
+		}
 	}
+	sort.Slice(t, func(i, j int) bool { return t[i].acct < t[j].acct })
 	return t
 }
 

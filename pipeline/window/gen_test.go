@@ -16,7 +16,6 @@ import (
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
-
 var (
 	genZones      = []string{"Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Lord_Howe"}
 	genCurrencies = []string{"GBP", "JPY", "USD"}

@@ -189,12 +189,18 @@ func dumpState(a *Aggregator, partitions ...int32) string {
 		}
 		lines = append(lines, fmt.Sprintf("%q head tenant=%q part=%d settings=%x cal=%v:%s wm=%d seq=%d last=%s",
 			id, c.tenant, c.partition, set, c.hasCal, zone, c.watermark, c.sequence, c.lastHash))
-		for k, rs := range c.records {
-			b, _ := det.Marshal(recordProto(k, rs))
+		for k, e := range c.records {
+			if e.cur == nil {
+				continue
+			}
+			b, _ := det.Marshal(recordProto(k, e.cur))
 			lines = append(lines, fmt.Sprintf("%q rec %s %x", id, k.String(), b))
 		}
-		for k, d := range c.days {
-			b, _ := det.Marshal(dayProto(k, d))
+		for k, e := range c.days {
+			if e.cur == nil {
+				continue
+			}
+			b, _ := det.Marshal(dayProto(k, e.cur))
 			lines = append(lines, fmt.Sprintf("%q day %s %s %x", id, k.day, k.currency, b))
 		}
 		for p, set := range c.feesByPayment {
@@ -431,7 +437,6 @@ func keyOf(company string, re *v1.RecordEvent) refKey {
 	return k
 }
 
-
 // refNewer: a later sourceModifiedDate wins; a tie goes to the larger
 // content hash.
 func refNewer(a, b *v1.RecordEvent) bool {
@@ -648,4 +653,3 @@ func deleteEvent(company, tenant string, kind v1.RecordKind, typ, id string, rec
 }
 
 func isData(ev *v1.CommerceEvent) bool { return ev.GetRecord() != nil }
-

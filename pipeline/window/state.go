@@ -1,6 +1,8 @@
 package window
 
 import (
+	"sort"
+
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/money"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
@@ -16,7 +18,8 @@ type recordKey struct {
 
 func (k recordKey) String() string { return k.kind.String() + "|" + k.typ + "|" + k.id }
 
-// recState is the current version of one record.
+// recState is one version of one record. It is never changed in place: a
+// new version is a new value, so the undo log can keep the old pointer.
 type recState struct {
 	srcMod   int64
 	hash     []byte
@@ -31,6 +34,17 @@ type recState struct {
 	status   string
 	linked   string
 	tender   string
+	seen     int64 // the latest event time of any version applied
+}
+
+// recEntry holds a record's current value and, while a batch is open, the
+// value it had before the batch: the undo log lives in the state itself, so
+// the hot path pays no extra map lookups for it.
+type recEntry struct {
+	cur   *recState
+	prev  *recState
+	gen   uint64
+	fresh bool // the entry did not exist before the batch that touched it
 }
 
 type dayKey struct {
@@ -40,8 +54,8 @@ type dayKey struct {
 
 // dayState is one business day in one currency.
 type dayState struct {
-	totals   day.Totals
-	posted   day.Totals
+	totals   acctTotals
+	posted   acctTotals
 	revision int
 	sealed   bool
 	records  int
@@ -52,9 +66,16 @@ type dayState struct {
 
 func (d *dayState) clone() *dayState {
 	c := *d
-	c.totals = d.totals.Clone()
-	c.posted = d.posted.Clone()
+	c.totals = d.totals.clone()
+	c.posted = d.posted.clone()
 	return &c
+}
+
+type dayEntry struct {
+	cur   *dayState // nil once the day emptied out in this batch
+	prev  *dayState
+	gen   uint64
+	fresh bool
 }
 
 // company is the window's state of one merchant.
@@ -69,20 +90,49 @@ type company struct {
 	sequence  int64
 	lastHash  string
 
-	records map[recordKey]*recState
-	days    map[dayKey]*dayState
+	records map[recordKey]*recEntry
+	days    map[dayKey]*dayEntry
 	// feesByPayment finds the fee transactions whose tender depends on a
 	// payment, so a payment arriving after its fee still fixes the fee.
 	feesByPayment map[string]map[recordKey]struct{}
+
+	headGen   uint64
+	savedHead companyHead
+	wmGen     uint64
+	savedWM   int64
+
+	// nextSeal is the earliest instant (end plus grace) at which an open
+	// day seals by watermark; 0 means unknown. It spares a scan of the
+	// company's days on every watermark step.
+	nextSeal int64
+
+	// The last day dayFor resolved: most records of a company fall in the
+	// same day as the one before, and the zone lookup is the costly part.
+	cacheFrom, cacheTo int64
+	cacheDay           string
 }
 
 func newCompany(id string, partition int32) *company {
 	return &company{
 		id: id, partition: partition,
-		records:       map[recordKey]*recState{},
-		days:          map[dayKey]*dayState{},
+		records:       map[recordKey]*recEntry{},
+		days:          map[dayKey]*dayEntry{},
 		feesByPayment: map[string]map[recordKey]struct{}{},
 	}
+}
+
+func (c *company) rec(k recordKey) *recState {
+	if e := c.records[k]; e != nil {
+		return e.cur
+	}
+	return nil
+}
+
+func (c *company) dayState(k dayKey) *dayState {
+	if e := c.days[k]; e != nil {
+		return e.cur
+	}
+	return nil
 }
 
 // companyHead is the part of a company saved and restored as one unit.
@@ -103,4 +153,103 @@ func (c *company) head() companyHead {
 func (c *company) setHead(h companyHead) {
 	c.tenant, c.settings, c.cal, c.hasCal = h.tenant, h.settings, h.cal, h.hasCal
 	c.watermark, c.sequence, c.lastHash = h.watermark, h.sequence, h.lastHash
+	c.cacheFrom, c.cacheTo, c.nextSeal = 0, 0, 0
+}
+
+// acctTotals is a day's amounts per semantic account, sorted by account. A
+// day touches a handful of accounts, so a short slice copies and searches
+// faster than a map on the hot path.
+type acctTotals []acctAmt
+
+type acctAmt struct {
+	acct day.Account
+	amt  money.Amount
+}
+
+func (t acctTotals) clone() acctTotals {
+	if t == nil {
+		return nil
+	}
+	return append(make(acctTotals, 0, len(t)+2), t...)
+}
+
+func (t acctTotals) find(a day.Account) (int, bool) {
+	for i := range t {
+		if t[i].acct >= a {
+			return i, t[i].acct == a
+		}
+	}
+	return len(t), false
+}
+
+func (t acctTotals) get(a day.Account) money.Amount {
+	if i, ok := t.find(a); ok {
+		return t[i].amt
+	}
+	return 0
+}
+
+// apply adds (sign +1) or removes (-1) postings, all or nothing.
+func (t *acctTotals) apply(ps []day.Posting, sign int) error {
+	for n, p := range ps {
+		amt := p.Amount
+		if sign < 0 {
+			amt = -amt
+		}
+		if err := t.add(p.Account, amt); err != nil {
+			for _, q := range ps[:n] {
+				back := q.Amount
+				if sign > 0 {
+					back = -back
+				}
+				_ = t.add(q.Account, back) // it fitted a moment ago
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *acctTotals) add(a day.Account, amt money.Amount) error {
+	i, ok := t.find(a)
+	if !ok {
+		if amt == 0 {
+			return nil
+		}
+		*t = append(*t, acctAmt{})
+		copy((*t)[i+1:], (*t)[i:])
+		(*t)[i] = acctAmt{a, amt}
+		return nil
+	}
+	v, err := (*t)[i].amt.Add(amt)
+	if err != nil {
+		return err
+	}
+	if v == 0 {
+		*t = append((*t)[:i], (*t)[i+1:]...)
+		return nil
+	}
+	(*t)[i].amt = v
+	return nil
+}
+
+func (t acctTotals) isZero() bool { return len(t) == 0 }
+
+func (t acctTotals) totals() day.Totals {
+	out := make(day.Totals, len(t))
+	for _, x := range t {
+		out[x.acct] = x.amt
+	}
+	return out
+}
+
+func fromTotals(d day.Totals) acctTotals {
+	out := make(acctTotals, 0, len(d))
+	for a, v := range d {
+		if v != 0 {
+			out = append(out, acctAmt{a, v})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].acct < out[j].acct })
+	return out
 }

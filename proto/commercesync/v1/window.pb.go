@@ -98,8 +98,12 @@ type WindowRecord struct {
 	// resolved from it.
 	LinkedPaymentId string `protobuf:"bytes,15,opt,name=linked_payment_id,json=linkedPaymentId,proto3" json:"linked_payment_id,omitempty"`
 	TenderType      string `protobuf:"bytes,16,opt,name=tender_type,json=tenderType,proto3" json:"tender_type,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The latest event time over every version of the record applied so far:
+	// the company's watermark is the largest of these, so it need not be
+	// written each time it moves.
+	MaxEventUnixMs int64 `protobuf:"varint,17,opt,name=max_event_unix_ms,json=maxEventUnixMs,proto3" json:"max_event_unix_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *WindowRecord) Reset() {
@@ -244,6 +248,13 @@ func (x *WindowRecord) GetTenderType() string {
 	return ""
 }
 
+func (x *WindowRecord) GetMaxEventUnixMs() int64 {
+	if x != nil {
+		return x.MaxEventUnixMs
+	}
+	return 0
+}
+
 type WindowDay struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	BusinessDay string                 `protobuf:"bytes,1,opt,name=business_day,json=businessDay,proto3" json:"business_day,omitempty"`
@@ -362,13 +373,14 @@ func (x *WindowDay) GetEndUnixMs() int64 {
 }
 
 type WindowCompany struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	CompanyId       string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
-	TenantId        string                 `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
-	Settings        *WindowSettings        `protobuf:"bytes,3,opt,name=settings,proto3" json:"settings,omitempty"`
-	WatermarkUnixMs int64                  `protobuf:"varint,4,opt,name=watermark_unix_ms,json=watermarkUnixMs,proto3" json:"watermark_unix_ms,omitempty"`
-	Sequence        int64                  `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
-	LastHash        string                 `protobuf:"bytes,6,opt,name=last_hash,json=lastHash,proto3" json:"last_hash,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	TenantId  string                 `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Settings  *WindowSettings        `protobuf:"bytes,3,opt,name=settings,proto3" json:"settings,omitempty"`
+	// Unused since the watermark is derived from the records on restore.
+	WatermarkUnixMs int64  `protobuf:"varint,4,opt,name=watermark_unix_ms,json=watermarkUnixMs,proto3" json:"watermark_unix_ms,omitempty"`
+	Sequence        int64  `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	LastHash        string `protobuf:"bytes,6,opt,name=last_hash,json=lastHash,proto3" json:"last_hash,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -550,7 +562,7 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x1ccommercesync/v1/window.proto\x12\x0fcommercesync.v1\x1a\x1ccommercesync/v1/events.proto\"A\n" +
 	"\rAccountAmount\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\x03R\x06amount\"\x9d\x04\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\"\xc8\x04\n" +
 	"\fWindowRecord\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.commercesync.v1.RecordKindR\x04kind\x12)\n" +
 	"\x10transaction_type\x18\x02 \x01(\tR\x0ftransactionType\x12\x0e\n" +
@@ -569,7 +581,8 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x06status\x18\x0e \x01(\tR\x06status\x12*\n" +
 	"\x11linked_payment_id\x18\x0f \x01(\tR\x0flinkedPaymentId\x12\x1f\n" +
 	"\vtender_type\x18\x10 \x01(\tR\n" +
-	"tenderType\"\xeb\x02\n" +
+	"tenderType\x12)\n" +
+	"\x11max_event_unix_ms\x18\x11 \x01(\x03R\x0emaxEventUnixMs\"\xeb\x02\n" +
 	"\tWindowDay\x12!\n" +
 	"\fbusiness_day\x18\x01 \x01(\tR\vbusinessDay\x12\x1a\n" +
 	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x126\n" +

@@ -1,0 +1,92 @@
+package kafka_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/commercesync/commercesync/pipeline/kafka"
+)
+
+func TestEnsureTopicsCreatesAndIsIdempotent(t *testing.T) {
+	b := startBroker(t)
+	cl := client(t, b.Addrs())
+	ctx := testCtx(t)
+	topics := kafka.DefaultTopics()
+	specs := topics.Specs(3)
+	if err := kafka.EnsureTopics(ctx, cl, specs); err != nil {
+		t.Fatalf("first EnsureTopics: %v", err)
+	}
+	want := map[string]int{topics.Events: 3, topics.Changelog: 3, topics.Ledger: 3, topics.Outbox: 3, topics.Control: 1}
+	got := partitionCounts(t, b.Addrs(), topics.Events, topics.Changelog, topics.Ledger, topics.Outbox, topics.Control)
+	for name, n := range want {
+		if got[name] != n {
+			t.Errorf("topic %s has %d partitions, want %d", name, got[name], n)
+		}
+	}
+	// The specs' configs reached the broker.
+	cfgs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, topics.Changelog, topics.Outbox, topics.Control, topics.Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{topics.Changelog, topics.Outbox, topics.Control} {
+		rc, err := cfgs.On(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := configValue(rc, "cleanup.policy"); v != "compact" {
+			t.Errorf("%s cleanup.policy = %q, want compact", name, v)
+		}
+	}
+	if rc, err := cfgs.On(topics.Events, nil); err != nil || configValue(rc, "retention.ms") != "-1" {
+		t.Errorf("%s retention.ms = %q (%v), want -1", topics.Events, configValue(rc, "retention.ms"), err)
+	}
+
+	produce(t, producer(t, b.Addrs(), topics.Events, ""), 1, "r1")
+	for i := range 2 {
+		if err := kafka.EnsureTopics(ctx, cl, specs); err != nil {
+			t.Fatalf("EnsureTopics again (#%d): %v", i+2, err)
+		}
+	}
+	if got := partitionCounts(t, b.Addrs(), topics.Events); got[topics.Events] != 3 {
+		t.Errorf("events partitions changed to %d", got[topics.Events])
+	}
+}
+
+func configValue(rc kadm.ResourceConfig, key string) string {
+	for _, c := range rc.Configs {
+		if c.Key == key && c.Value != nil {
+			return *c.Value
+		}
+	}
+	return ""
+}
+
+func TestEnsureTopicsRefusesPartitionMismatch(t *testing.T) {
+	b := startBroker(t)
+	cl := client(t, b.Addrs())
+	ctx := testCtx(t)
+	topics := kafka.DefaultTopics()
+	createTopic(t, b.Addrs(), topics.Changelog, 2)
+	err := kafka.EnsureTopics(ctx, cl, topics.Specs(3))
+	if err == nil {
+		t.Fatal("EnsureTopics accepted a 2-partition changelog for 3-partition events")
+	}
+	for _, m := range []string{topics.Changelog, "2 partitions", "want 3"} {
+		if !strings.Contains(err.Error(), m) {
+			t.Errorf("error %q does not mention %q", err, m)
+		}
+	}
+	if got := partitionCounts(t, b.Addrs(), topics.Changelog); got[topics.Changelog] != 2 {
+		t.Errorf("EnsureTopics changed the existing topic to %d partitions", got[topics.Changelog])
+	}
+
+	// The control topic must keep one partition, one order of changes.
+	b2 := startBroker(t)
+	createTopic(t, b2.Addrs(), topics.Control, 4)
+	err = kafka.EnsureTopics(ctx, client(t, b2.Addrs()), topics.Specs(3))
+	if err == nil || !strings.Contains(err.Error(), topics.Control) || !strings.Contains(err.Error(), "want 1") {
+		t.Errorf("4-partition control topic: err = %v, want it named with want 1", err)
+	}
+}
