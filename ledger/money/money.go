@@ -50,11 +50,63 @@ func Parse(s string) (Amount, error) {
 	if s == "" {
 		return 0, errors.New("is empty; send a decimal such as 12.34")
 	}
+	if a, ok := parsePlain(s); ok {
+		return a, nil
+	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a decimal number; send digits with an optional sign and decimal point, such as -12.34", s)
 	}
 	return FromDecimal(d)
+}
+
+// parsePlain reads the common form, an optional sign, digits and at most
+// Scale decimals, without going through a big decimal; anything else (an
+// exponent, more decimals, a huge value) is left to the exact slow path.
+func parsePlain(s string) (Amount, bool) {
+	i, neg := 0, false
+	if s[0] == '-' || s[0] == '+' {
+		neg, i = s[0] == '-', 1
+	}
+	var v int64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if dot {
+				if frac == Scale {
+					return 0, false
+				}
+				frac++
+			}
+			digits++
+			if digits > 15 { // 15 digits stay well inside int64 after scaling
+				return 0, false
+			}
+			v = v*10 + int64(c-'0')
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || (dot && frac == 0) {
+		return 0, false
+	}
+	for ; frac < Scale; frac++ {
+		if v > int64(MaxAbs)/10 {
+			return 0, false
+		}
+		v *= 10
+	}
+	if v > int64(MaxAbs) {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return Amount(v), true
 }
 
 // FromDecimal converts an exact decimal, refusing lost precision or range.

@@ -50,7 +50,7 @@ func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
 	out := make([]Change, 0, len(a.b.heads)+len(a.b.recs)+len(a.b.days))
 	// One buffer for every entry, cut into exact-size values: one
 	// allocation per batch instead of one per entry.
-	var buf []byte
+	var buf, scratch []byte
 	var err error
 	mark := func() int { return len(buf) }
 	for _, c := range a.b.heads {
@@ -73,10 +73,7 @@ func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
 			continue
 		}
 		start := mark()
-		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, recordProto(t.k, t.e.cur))
-		if err != nil {
-			return nil, nil, fmt.Errorf("encode record %s: %w", t.k.String(), err)
-		}
+		buf, scratch = appendRecordChange(buf, scratch, t.k, t.e.cur)
 		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
 	for _, t := range a.b.days {

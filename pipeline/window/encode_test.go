@@ -1,0 +1,38 @@
+package window
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"pgregory.net/rapid"
+
+	"github.com/commercesync/commercesync/ledger/money"
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// The hand-written encoding must decode to exactly what recordProto says,
+// for every value of every field, negative amounts and empty strings
+// included.
+func TestRecordEncodingMatchesProto(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		str := func(label string) string { return rapid.SampledFrom([]string{"", "Card", "2026-03-10", "pay-1", "é ü"}).Draw(t, label) }
+		k := recordKey{v1.RecordKind(rapid.IntRange(0, 3).Draw(t, "kind")), str("typ"), str("id")}
+		rs := &recState{
+			srcMod: rapid.Int64().Draw(t, "srcMod"), hash: rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(t, "hash"),
+			deleted: rapid.Bool().Draw(t, "deleted"), event: rapid.Int64().Draw(t, "event"),
+			currency: str("currency"), day: str("day"),
+			total: money.Amount(rapid.Int64().Draw(t, "total")), tax: money.Amount(rapid.Int64().Draw(t, "tax")),
+			gratuity: money.Amount(rapid.Int64().Draw(t, "gratuity")),
+			payType: str("payType"), status: str("status"), linked: str("linked"), tender: str("tender"),
+			seen: rapid.Int64().Draw(t, "seen"),
+		}
+		got, _ := appendRecordChange(nil, nil, k, rs)
+		var dec v1.WindowChange
+		if err := proto.Unmarshal(got, &dec); err != nil {
+			t.Fatalf("hand encoding does not decode: %v", err)
+		}
+		if want := recordProto(k, rs); !proto.Equal(&dec, want) {
+			t.Fatalf("hand encoding decodes to\n%v\nwant\n%v", &dec, want)
+		}
+	})
+}
