@@ -15,13 +15,16 @@ build:
 test: fmt-check vet proto-check ## what CI runs
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# Full-size runs; their figures are in the README.
+# Full-size runs; their figures are in the README: the end-to-end tests
+# with 100,000 orders, and every property test with 20x the checks.
+RAPID_PKGS := ./ledger/day ./ledger/mapping ./ledger/money ./pipeline/window
 test-long: vet
 	COMMERCESYNC_LONG=1 $(GO) test -race -count=1 -timeout 60m ./...
+	$(GO) test -count=1 -timeout 60m $(RAPID_PKGS) -rapid.checks=2000
 	$(MAKE) bench
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 3 ./pipeline/window ./ledger/day ./gateway/records
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 -cpu 1 ./pipeline/window ./ledger/day ./gateway/records
 
 vet:
 	$(GO) vet ./...

@@ -15,7 +15,9 @@ import (
 // included.
 func TestRecordEncodingMatchesProto(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		str := func(label string) string { return rapid.SampledFrom([]string{"", "Card", "2026-03-10", "pay-1", "é ü"}).Draw(t, label) }
+		str := func(label string) string {
+			return rapid.SampledFrom([]string{"", "Card", "2026-03-10", "pay-1", "é ü"}).Draw(t, label)
+		}
 		k := recordKey{v1.RecordKind(rapid.IntRange(0, 3).Draw(t, "kind")), str("typ"), str("id")}
 		rs := &recState{
 			srcMod: rapid.Int64().Draw(t, "srcMod"), hash: rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(t, "hash"),
@@ -23,7 +25,7 @@ func TestRecordEncodingMatchesProto(t *testing.T) {
 			currency: str("currency"), day: str("day"),
 			total: money.Amount(rapid.Int64().Draw(t, "total")), tax: money.Amount(rapid.Int64().Draw(t, "tax")),
 			gratuity: money.Amount(rapid.Int64().Draw(t, "gratuity")),
-			payType: str("payType"), status: str("status"), linked: str("linked"), tender: str("tender"),
+			payType:  str("payType"), status: str("status"), linked: str("linked"), tender: str("tender"),
 			seen: rapid.Int64().Draw(t, "seen"),
 		}
 		got, _ := appendRecordChange(nil, nil, k, rs)
