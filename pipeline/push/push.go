@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/commercesync/commercesync/connectors"
@@ -43,6 +44,7 @@ type Worker struct {
 	retryAt map[string]time.Time // document id → earliest next attempt
 	tokens  map[string]oauth2.TokenSource
 	setups  map[string]cachedSetup
+	limits  map[string]*rate.Limiter
 	wake    chan struct{}
 }
 
@@ -70,8 +72,8 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 	w := &Worker{
 		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now,
 		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
-		setups: map[string]cachedSetup{},
-		wake:   make(chan struct{}, 1),
+		setups: map[string]cachedSetup{}, limits: map[string]*rate.Limiter{},
+		wake: make(chan struct{}, 1),
 	}
 	for _, opt := range opts {
 		opt(w)
@@ -200,9 +202,13 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 		return true
 	}
 	sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
+	lim := w.limiter(conn.GetId(), c)
 	ref := connectors.Reference{Value: e.GetReference(), IdempotencyKey: fmt.Sprintf("%s-c%d", e.GetDocumentId(), e.GetConfigVersion())}
 
 	if e.GetState() == v1.OutboxState_OUTBOX_STATE_SENT {
+		if err := lim.Wait(ctx); err != nil {
+			return false
+		}
 		res, found, err := c.Find(ctx, sess, ref)
 		if err != nil {
 			return w.retry(ctx, e, connectors.Classify(err), log)
@@ -212,7 +218,7 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 			return w.confirm(ctx, e, res)
 		}
 	}
-	setup, err := w.setup(ctx, conn.GetId(), c, sess)
+	setup, err := w.setup(ctx, conn.GetId(), c, sess, lim)
 	if err != nil {
 		return w.retry(ctx, e, connectors.Classify(err), log)
 	}
@@ -229,6 +235,9 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 	sent.State, sent.Attempts, sent.UpdatedUnixMs = v1.OutboxState_OUTBOX_STATE_SENT, e.GetAttempts()+1, w.now().UnixMilli()
 	if err := w.writer.Put(ctx, sent); err != nil {
 		log.Warn("could not record the attempt; not sending", "err", err)
+		return false
+	}
+	if err := lim.Wait(ctx); err != nil {
 		return false
 	}
 	res, err := c.Push(ctx, sess, e.GetDocument(), ref)
@@ -298,12 +307,16 @@ func (w *Worker) retry(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Er
 	return false
 }
 
-func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connector, sess connectors.Session) (*connectors.Setup, error) {
+func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connector, sess connectors.Session, lim *rate.Limiter) (*connectors.Setup, error) {
 	w.mu.Lock()
 	cs, ok := w.setups[connID]
 	w.mu.Unlock()
 	if ok && w.now().Sub(cs.at) < setupTTL {
 		return cs.setup, nil
+	}
+	// Reading the setup takes a few calls (accounts, tax rates, settings).
+	if err := lim.WaitN(ctx, min(3, lim.Burst())); err != nil {
+		return nil, err
 	}
 	setup, err := c.Setup(ctx, sess)
 	if err != nil {
@@ -313,6 +326,25 @@ func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connecto
 	w.setups[connID] = cachedSetup{setup: setup, at: w.now()}
 	w.mu.Unlock()
 	return setup, nil
+}
+
+// limiter paces calls to one connection at the platform's published rate,
+// so the worker stays under the limit instead of learning it from 429s.
+// Retries and look-ups count too, as they do at the platform.
+func (w *Worker) limiter(connID string, c connectors.Connector) *rate.Limiter {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if l, ok := w.limits[connID]; ok {
+		return l
+	}
+	l := rate.NewLimiter(rate.Inf, 1)
+	if rpm := c.Capabilities().RequestsPerMinute; rpm > 0 {
+		// A burst of a tenth of the minute lets a day's few documents go at
+		// once while a long backlog settles at the published rate.
+		l = rate.NewLimiter(rate.Limit(float64(rpm)/60), max(rpm/10, 3))
+	}
+	w.limits[connID] = l
+	return l
 }
 
 // tokenSource returns the connection's refreshing token source, which
