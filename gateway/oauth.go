@@ -159,6 +159,20 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusServiceUnavailable, "Not connected", "The authorisation could not be stored; try again.")
 		return
 	}
+	// A company syncs to one accounting connection: the new one replaces
+	// any other, and documents waiting on the old one are planned again
+	// for the new.
+	for _, other := range s.store.CompanyConnections(conn.GetCompanyId()) {
+		if other.GetId() == id || other.GetStatus() != "Linked" {
+			continue
+		}
+		if _, err := s.store.UpdateConnection(ctx, other.GetId(), func(cur *v1.Connection) error {
+			cur.Status = "Unlinked"
+			return nil
+		}); err != nil {
+			s.log.Warn("older connection not unlinked", "connection", other.GetId(), "err", err)
+		}
+	}
 	writePage(w, http.StatusOK, "Connected", fmt.Sprintf("%s is connected to %s. You can close this window.", tenants[0].Name, c.Name()))
 }
 

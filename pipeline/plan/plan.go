@@ -66,8 +66,8 @@ func (p *Planner) Pass(ctx context.Context) error {
 		for _, s := range p.ledger.Company(companyID) {
 			existing := p.outbox.ForSummary(s.GetId())
 			if len(existing) > 0 {
-				if hasConfig && linked && needsReplan(existing, cv.GetVersion()) {
-					if err := p.plan(ctx, s, cv, conn); err != nil {
+				if hasConfig && linked && needsReplan(existing, cv.GetVersion(), conn.GetId()) {
+					if err := p.plan(ctx, s, cv, conn, existing); err != nil {
 						return err
 					}
 				}
@@ -76,7 +76,7 @@ func (p *Planner) Pass(ctx context.Context) error {
 			if !hasConfig || !linked {
 				continue // the status route reports what is missing
 			}
-			if err := p.plan(ctx, s, cv, conn); err != nil {
+			if err := p.plan(ctx, s, cv, conn, nil); err != nil {
 				return err
 			}
 		}
@@ -84,18 +84,34 @@ func (p *Planner) Pass(ctx context.Context) error {
 	return nil
 }
 
-func needsReplan(entries []*v1.OutboxEntry, version int64) bool {
+// needsReplan reports whether a summary's documents were bound under an
+// older configuration or another connection and are still waiting: planned
+// and not sent, or stopped for the merchant. Binding them again is safe,
+// because a document that may have reached the platform is always looked
+// up by its reference before it is sent again (lookup_first).
+func needsReplan(entries []*v1.OutboxEntry, version int64, connectionID string) bool {
 	for _, e := range entries {
-		if e.GetState() == v1.OutboxState_OUTBOX_STATE_FAILED &&
-			e.GetErrorClass() == v1.ErrorClass_ERROR_CLASS_MERCHANT_ACTIONABLE &&
-			e.GetConfigVersion() < version {
+		waiting := e.GetState() == v1.OutboxState_OUTBOX_STATE_PLANNED ||
+			(e.GetState() == v1.OutboxState_OUTBOX_STATE_FAILED && e.GetErrorClass() == v1.ErrorClass_ERROR_CLASS_MERCHANT_ACTIONABLE)
+		if waiting && (e.GetConfigVersion() < version || e.GetConnectionId() != connectionID) {
 			return true
 		}
 	}
 	return false
 }
 
-func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersion, conn *v1.Connection) error {
+func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersion, conn *v1.Connection, existing []*v1.OutboxEntry) error {
+	// What earlier attempts learnt carries over to the new binding.
+	prior := map[string]*v1.OutboxEntry{}
+	for _, e := range existing {
+		prior[e.GetDocumentId()] = e
+	}
+	carry := func(e *v1.OutboxEntry) *v1.OutboxEntry {
+		if old, ok := prior[e.GetDocumentId()]; ok {
+			e.Attempts, e.LookupFirst = old.GetAttempts(), old.GetLookupFirst()
+		}
+		return e
+	}
 	base := &v1.OutboxEntry{
 		CompanyId: s.GetCompanyId(), TenantId: s.GetTenantId(), ConnectionId: conn.GetId(), PlatformKey: conn.GetPlatformKey(),
 		SummaryId: s.GetId(), BusinessDay: s.GetBusinessDay(), Currency: s.GetCurrency(), Revision: s.GetRevision(),
@@ -109,7 +125,7 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 		e.DocumentId, e.Reference, e.State = id, mapping.Reference(id), v1.OutboxState_OUTBOX_STATE_FAILED
 		e.ErrorClass, e.ErrorField, e.ErrorMessage = v1.ErrorClass_ERROR_CLASS_MERCHANT_ACTIONABLE, merr.Field, merr.Message
 		p.log.Warn("day not mapped", "company", s.GetCompanyId(), "day", s.GetBusinessDay(), "err", merr.Message)
-		return p.writer.Put(ctx, e)
+		return p.writer.Put(ctx, carry(e))
 	}
 	if err != nil {
 		return fmt.Errorf("plan summary %s: %w", s.GetId(), err)
@@ -118,7 +134,7 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 		e := cloneEntry(base)
 		e.DocumentId, e.Reference, e.DocumentIndex = pd.DocumentID, pd.Reference, int32(pd.Index)
 		e.State, e.Document = v1.OutboxState_OUTBOX_STATE_PLANNED, documentProto(pd.Document)
-		if err := p.writer.Put(ctx, e); err != nil {
+		if err := p.writer.Put(ctx, carry(e)); err != nil {
 			return err
 		}
 	}

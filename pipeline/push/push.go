@@ -108,8 +108,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// dispatch starts a goroutine for every company with work and no goroutine,
-// and returns the earliest scheduled retry.
+// dispatch starts a goroutine for every company whose next document can
+// go now, and returns the earliest time a waiting one becomes due. A company
+// paused for its merchant, or waiting out a back-off, gets no goroutine, so
+// waiting costs nothing.
 func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Time {
 	byCompany := map[string][]*v1.OutboxEntry{}
 	var order []string
@@ -120,70 +122,92 @@ func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Time {
 		byCompany[e.GetCompanyId()] = append(byCompany[e.GetCompanyId()], e)
 	}
 	var earliest time.Time
+	now := w.now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, company := range order {
 		entries := byCompany[company]
-		if w.running[company] || !hasWork(entries) {
+		if w.running[company] {
 			continue
 		}
-		for _, e := range entries {
-			if t, ok := w.retryAt[e.GetDocumentId()]; ok && (earliest.IsZero() || t.Before(earliest)) {
-				earliest = t
+		next, due := w.nextLocked(entries)
+		if next == nil {
+			continue
+		}
+		if due.After(now) {
+			if earliest.IsZero() || due.Before(earliest) {
+				earliest = due
 			}
+			continue
 		}
 		w.running[company] = true
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.drive(ctx, entries)
+			progressed := w.drive(ctx, entries)
 			w.mu.Lock()
 			delete(w.running, company)
 			w.mu.Unlock()
-			select {
-			case w.wake <- struct{}{}:
-			default:
+			if progressed {
+				select {
+				case w.wake <- struct{}{}:
+				default:
+				}
 			}
 		}()
 	}
 	return earliest
 }
 
-func hasWork(entries []*v1.OutboxEntry) bool {
+// nextLocked returns a company's next document to push and when it is due,
+// or nil when the company has nothing to do or is paused for its merchant.
+// Documents go in day order, so a failure the merchant must fix holds back
+// the days after it.
+func (w *Worker) nextLocked(entries []*v1.OutboxEntry) (*v1.OutboxEntry, time.Time) {
 	for _, e := range entries {
-		switch e.GetState() {
-		case v1.OutboxState_OUTBOX_STATE_PLANNED, v1.OutboxState_OUTBOX_STATE_SENT:
-			return true
-		}
-	}
-	return false
-}
-
-// drive pushes a company's pending entries in order until one cannot go yet.
-func (w *Worker) drive(ctx context.Context, entries []*v1.OutboxEntry) {
-	for _, e := range entries {
-		if ctx.Err() != nil {
-			return
-		}
 		switch e.GetState() {
 		case v1.OutboxState_OUTBOX_STATE_CONFIRMED:
 			continue
 		case v1.OutboxState_OUTBOX_STATE_FAILED:
 			if e.GetErrorClass() == v1.ErrorClass_ERROR_CLASS_MERCHANT_ACTIONABLE {
-				return // paused until the merchant's configuration changes
+				return nil, time.Time{}
 			}
 			continue
 		}
-		w.mu.Lock()
-		at, scheduled := w.retryAt[e.GetDocumentId()]
-		w.mu.Unlock()
-		if scheduled && w.now().Before(at) {
-			return
+		if e.GetState() == v1.OutboxState_OUTBOX_STATE_PLANNED {
+			if cv, ok := w.control.Config(e.GetCompanyId()); ok && cv.GetVersion() > e.GetConfigVersion() {
+				// The planner is binding it again under the new mapping.
+				return nil, time.Time{}
+			}
 		}
+		return e, w.retryAt[e.GetDocumentId()]
+	}
+	return nil, time.Time{}
+}
+
+// drive pushes a company's documents in order until one cannot go yet, and
+// reports whether it changed anything.
+func (w *Worker) drive(ctx context.Context, entries []*v1.OutboxEntry) bool {
+	progressed := false
+	for ctx.Err() == nil {
+		// The planner may have written newer entries since the snapshot.
+		for i, e := range entries {
+			if cur, ok := w.outbox.Doc(e.GetDocumentId()); ok {
+				entries[i] = cur
+			}
+		}
+		w.mu.Lock()
+		e, due := w.nextLocked(entries)
+		w.mu.Unlock()
+		if e == nil || due.After(w.now()) {
+			return progressed
+		}
+		progressed = true
 		if !w.attempt(ctx, e) {
-			return
+			return progressed
 		}
 	}
+	return progressed
 }
 
 // attempt makes one attempt and reports whether the company may go on to
@@ -192,26 +216,24 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 	log := w.log.With("company", e.GetCompanyId(), "document", e.GetDocumentId(), "day", e.GetBusinessDay(), "revision", e.GetRevision())
 	conn, ok := w.control.Connection(e.GetConnectionId())
 	if !ok || conn.GetStatus() != "Linked" {
-		w.fail(ctx, e, &connectors.Error{Class: connectors.MerchantActionable,
-			Message: "The accounting connection is not linked. Please reconnect the accounting platform."})
-		return false
+		return w.outcome(ctx, e, &connectors.Error{Class: connectors.MerchantActionable,
+			Message: "The accounting connection is not linked. Please reconnect the accounting platform."}, log)
 	}
 	c, ok := w.connectors[conn.GetPlatformKey()]
 	if !ok {
-		w.fail(ctx, e, &connectors.Error{Class: connectors.Fatal, Message: fmt.Sprintf("no connector for platform %q", conn.GetPlatformKey())})
-		return true
+		return w.outcome(ctx, e, &connectors.Error{Class: connectors.Fatal, Message: fmt.Sprintf("no connector for platform %q", conn.GetPlatformKey())}, log)
 	}
 	sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
 	lim := w.limiter(conn.GetId(), c)
 	ref := connectors.Reference{Value: e.GetReference(), IdempotencyKey: fmt.Sprintf("%s-c%d", e.GetDocumentId(), e.GetConfigVersion())}
 
-	if e.GetState() == v1.OutboxState_OUTBOX_STATE_SENT {
+	if e.GetState() == v1.OutboxState_OUTBOX_STATE_SENT || e.GetLookupFirst() {
 		if err := lim.Wait(ctx); err != nil {
 			return false
 		}
 		res, found, err := c.Find(ctx, sess, ref)
 		if err != nil {
-			return w.retry(ctx, e, connectors.Classify(err), log)
+			return w.outcome(ctx, e, connectors.Classify(fmt.Errorf("look the document up: %w", err)), log)
 		}
 		if found {
 			log.Info("document found after an unknown outcome", "external_id", res.ExternalID)
@@ -220,44 +242,53 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 	}
 	setup, err := w.setup(ctx, conn.GetId(), c, sess, lim)
 	if err != nil {
-		return w.retry(ctx, e, connectors.Classify(err), log)
+		return w.outcome(ctx, e, connectors.Classify(err), log)
 	}
 	if base := setup.BaseCurrency; e.GetDocument().GetType() == "ManualJournal" && base != "" && e.GetCurrency() != base {
 		// A manual journal has no currency of its own: it would post these
 		// amounts as the organisation's base currency.
-		w.fail(ctx, e, &connectors.Error{Class: connectors.MerchantActionable, Field: "currency", Message: fmt.Sprintf(
+		return w.outcome(ctx, e, &connectors.Error{Class: connectors.MerchantActionable, Field: "currency", Message: fmt.Sprintf(
 			"%s journals are posted in the organisation's base currency (%s), but this day's sales are in %s. "+
 				"Days in other currencies need invoice mode or a conversion rate, which are not available yet.",
-			c.Name(), base, e.GetCurrency())})
-		return false
-	}
-	sent := proto.Clone(e).(*v1.OutboxEntry)
-	sent.State, sent.Attempts, sent.UpdatedUnixMs = v1.OutboxState_OUTBOX_STATE_SENT, e.GetAttempts()+1, w.now().UnixMilli()
-	if err := w.writer.Put(ctx, sent); err != nil {
-		log.Warn("could not record the attempt; not sending", "err", err)
-		return false
+			c.Name(), base, e.GetCurrency())}, log)
 	}
 	if err := lim.Wait(ctx); err != nil {
 		return false
 	}
+	// From here the outcome can be unknown: record the attempt first, and
+	// from now on always look the document up before sending it again.
+	sent := proto.Clone(e).(*v1.OutboxEntry)
+	sent.State, sent.Attempts, sent.UpdatedUnixMs, sent.LookupFirst = v1.OutboxState_OUTBOX_STATE_SENT, e.GetAttempts()+1, w.now().UnixMilli(), true
+	sent.ErrorClass, sent.ErrorMessage, sent.ErrorField = v1.ErrorClass_ERROR_CLASS_UNSPECIFIED, "", ""
+	if err := w.writer.Put(ctx, sent); err != nil {
+		log.Warn("could not record the attempt; not sending", "err", err)
+		return false
+	}
 	res, err := c.Push(ctx, sess, e.GetDocument(), ref)
 	if err != nil {
-		ce := connectors.Classify(err)
-		switch ce.Class {
-		case connectors.Retryable, connectors.Throttled:
-			return w.retry(ctx, sent, ce, log)
-		case connectors.MerchantActionable:
-			w.fail(ctx, sent, ce)
-			log.Warn("company paused: the merchant must act", "reason", ce.Message)
-			return false
-		default:
-			w.fail(ctx, sent, ce)
-			log.Error("document failed", "err", ce)
-			return true
-		}
+		return w.outcome(ctx, sent, connectors.Classify(err), log)
 	}
 	log.Info("document confirmed", "external_id", res.ExternalID)
 	return w.confirm(ctx, sent, res)
+}
+
+// outcome acts on a classified error: back off for retryable and throttled
+// errors, pause the company for one its merchant must fix, and give the
+// document up (and go on) for a fatal one.
+func (w *Worker) outcome(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Error, log *slog.Logger) bool {
+	switch ce.Class {
+	case connectors.Retryable, connectors.Throttled:
+		w.retry(ctx, e, ce, log)
+		return false
+	case connectors.MerchantActionable:
+		log.Warn("company paused: the merchant must act", "reason", ce.Message)
+		w.fail(ctx, e, ce)
+		return false
+	default:
+		log.Error("document failed", "err", ce)
+		w.fail(ctx, e, ce)
+		return true
+	}
 }
 
 func (w *Worker) confirm(ctx context.Context, e *v1.OutboxEntry, res connectors.Result) bool {
@@ -278,14 +309,18 @@ func (w *Worker) fail(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Err
 	f := proto.Clone(e).(*v1.OutboxEntry)
 	f.State, f.UpdatedUnixMs = v1.OutboxState_OUTBOX_STATE_FAILED, w.now().UnixMilli()
 	f.ErrorClass, f.ErrorMessage, f.ErrorField = ce.Class.Proto(), ce.Message, ce.Field
+	w.mu.Lock()
+	delete(w.retryAt, e.GetDocumentId())
+	w.mu.Unlock()
 	if err := w.writer.Put(ctx, f); err != nil {
 		w.log.Warn("failure not recorded", "document", e.GetDocumentId(), "err", err)
 	}
 }
 
 // retry records the error and schedules the next attempt with exponential
-// back-off and full jitter, never sooner than the platform asked.
-func (w *Worker) retry(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Error, log *slog.Logger) bool {
+// back-off and full jitter, never sooner than the platform asked. The state
+// stays as it was: a document never sent stays planned.
+func (w *Worker) retry(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Error, log *slog.Logger) {
 	n := min(e.GetAttempts(), 10)
 	backoff := time.Duration(float64(time.Second) * float64(int(1)<<n) * rand.Float64())
 	backoff = min(backoff, 5*time.Minute)
@@ -297,14 +332,11 @@ func (w *Worker) retry(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Er
 	w.mu.Unlock()
 	r := proto.Clone(e).(*v1.OutboxEntry)
 	r.ErrorClass, r.ErrorMessage, r.UpdatedUnixMs = ce.Class.Proto(), ce.Message, w.now().UnixMilli()
-	if r.State == v1.OutboxState_OUTBOX_STATE_PLANNED {
-		r.State = v1.OutboxState_OUTBOX_STATE_SENT
-	}
 	if err := w.writer.Put(ctx, r); err != nil {
 		log.Warn("retry not recorded", "err", err)
+		return
 	}
 	log.Warn("push will be retried", "in", backoff, "class", ce.Class, "reason", ce.Message)
-	return false
 }
 
 func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connector, sess connectors.Session, lim *rate.Limiter) (*connectors.Setup, error) {

@@ -552,6 +552,9 @@ type OutboxEntry struct {
 	ErrorField    string      `protobuf:"bytes,18,opt,name=error_field,json=errorField,proto3" json:"error_field,omitempty"`
 	Attempts      int32       `protobuf:"varint,19,opt,name=attempts,proto3" json:"attempts,omitempty"`
 	UpdatedUnixMs int64       `protobuf:"varint,20,opt,name=updated_unix_ms,json=updatedUnixMs,proto3" json:"updated_unix_ms,omitempty"`
+	// Set once a send's outcome may be unknown: every later attempt, even
+	// after a re-plan, looks the document up by its reference first.
+	LookupFirst   bool `protobuf:"varint,21,opt,name=lookup_first,json=lookupFirst,proto3" json:"lookup_first,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -726,6 +729,13 @@ func (x *OutboxEntry) GetUpdatedUnixMs() int64 {
 	return 0
 }
 
+func (x *OutboxEntry) GetLookupFirst() bool {
+	if x != nil {
+		return x.LookupFirst
+	}
+	return false
+}
+
 var File_commercesync_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_ledger_proto_rawDesc = "" +
@@ -769,7 +779,7 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\faccount_code\x18\x02 \x01(\tR\vaccountCode\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x16\n" +
 	"\x06amount\x18\x04 \x01(\tR\x06amount\x12)\n" +
-	"\x10semantic_account\x18\x05 \x01(\tR\x0fsemanticAccount\"\xec\x05\n" +
+	"\x10semantic_account\x18\x05 \x01(\tR\x0fsemanticAccount\"\x8f\x06\n" +
 	"\vOutboxEntry\x12\x1f\n" +
 	"\vdocument_id\x18\x01 \x01(\tR\n" +
 	"documentId\x12\x1d\n" +
@@ -797,7 +807,8 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\verror_field\x18\x12 \x01(\tR\n" +
 	"errorField\x12\x1a\n" +
 	"\battempts\x18\x13 \x01(\x05R\battempts\x12&\n" +
-	"\x0fupdated_unix_ms\x18\x14 \x01(\x03R\rupdatedUnixMs*\x91\x01\n" +
+	"\x0fupdated_unix_ms\x18\x14 \x01(\x03R\rupdatedUnixMs\x12!\n" +
+	"\flookup_first\x18\x15 \x01(\bR\vlookupFirst*\x91\x01\n" +
 	"\vOutboxState\x12\x1c\n" +
 	"\x18OUTBOX_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14OUTBOX_STATE_PLANNED\x10\x01\x12\x15\n" +
