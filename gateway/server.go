@@ -157,8 +157,10 @@ func validateConfig(cfg *v1.SyncConfiguration) []string {
 	if sch == nil {
 		return []string{"schedule: is required (timeZone, syncHour)"}
 	}
-	if _, err := day.NewCalendar(sch.GetTimeZone(), int(sch.GetSyncHour())); err != nil {
-		msgs = append(msgs, fmt.Sprintf("schedule: %v", err))
+	if h := sch.GetSyncHour(); h < 0 || h > 23 {
+		msgs = append(msgs, fmt.Sprintf("schedule.syncHour: %d is not an hour; use 0 to 23 (0 ends each business day at midnight)", h))
+	} else if _, err := day.NewCalendar(sch.GetTimeZone(), int(h)); err != nil {
+		msgs = append(msgs, fmt.Sprintf("schedule.timeZone: %v; use an IANA zone such as Europe/London", err))
 	}
 	if f := sch.GetSelectedFrequency(); f != "" && f != "Daily" {
 		msgs = append(msgs, fmt.Sprintf("schedule.selectedFrequency: %q is not offered; use \"Daily\"", f))

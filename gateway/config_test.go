@@ -1,0 +1,55 @@
+package gateway
+
+import (
+	"strings"
+	"testing"
+
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+func TestValidateConfigNamesTheFieldAndTheFix(t *testing.T) {
+	journal := &v1.CommerceConfiguration{MapSettings: &v1.MapSettings{OutputFormat: "JournalEntry"}}
+	sel := func(id string, options ...string) *v1.AccountConfiguration {
+		ac := &v1.AccountConfiguration{SelectedAccountId: &id, Required: true}
+		for _, o := range options {
+			ac.AccountOptions = append(ac.AccountOptions, &v1.AccountOption{Id: o})
+		}
+		return ac
+	}
+	cases := []struct {
+		name string
+		cfg  *v1.SyncConfiguration
+		want []string // substrings, one per expected message; none means valid
+	}{
+		{"valid", &v1.SyncConfiguration{Schedule: &v1.Schedule{TimeZone: "Europe/London"}, Configuration: journal}, nil},
+		{"no schedule", &v1.SyncConfiguration{Configuration: journal}, []string{"schedule: is required"}},
+		{"bad zone", &v1.SyncConfiguration{Schedule: &v1.Schedule{TimeZone: "Mars/Olympus"}, Configuration: journal},
+			[]string{"schedule.timeZone", "IANA"}},
+		{"bad hour", &v1.SyncConfiguration{Schedule: &v1.Schedule{SyncHour: 25}, Configuration: journal}, []string{"schedule.syncHour: 25"}},
+		{"monthly", &v1.SyncConfiguration{Schedule: &v1.Schedule{SelectedFrequency: "Monthly"}, Configuration: journal},
+			[]string{"schedule.selectedFrequency"}},
+		{"bad start", &v1.SyncConfiguration{Schedule: &v1.Schedule{StartDate: "14/02/2022"}, Configuration: journal},
+			[]string{"schedule.startDate", "YYYY-MM-DD"}},
+		{"grace", &v1.SyncConfiguration{Schedule: &v1.Schedule{GraceMinutes: -1}, Configuration: journal}, []string{"schedule.graceMinutes"}},
+		{"invoices", &v1.SyncConfiguration{Schedule: &v1.Schedule{}}, []string{"configuration.mapSettings.outputFormat", "JournalEntry"}},
+		{"selection not offered", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
+			MapSettings: journal.MapSettings,
+			Payments:    &v1.PaymentsConfiguration{Accounts: map[string]*v1.AccountConfiguration{"card": sel("x", "a", "b")}},
+		}}, []string{"configuration.payments.accounts.card.selectedAccountId: Selected Account is not a valid option."}},
+		{"required missing", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
+			MapSettings: journal.MapSettings,
+			Sales:       &v1.SalesConfiguration{Accounts: map[string]*v1.AccountConfiguration{"sales": {Required: true}}},
+		}}, []string{"configuration.sales.accounts.sales: Config contains required accounts without selections."}},
+	}
+	for _, c := range cases {
+		got := strings.Join(validateConfig(c.cfg), "\n")
+		if len(c.want) == 0 && got != "" {
+			t.Errorf("%s: refused a valid configuration: %s", c.name, got)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: messages %q do not say %q", c.name, got, w)
+			}
+		}
+	}
+}
