@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -238,4 +239,11 @@ func transportMessage(err error) string {
 		return "the request timed out; the outcome is unknown"
 	}
 	return "the platform could not be reached; the outcome is unknown"
+}
+
+// CallbackTenanter is implemented by connectors whose platform names the
+// authorised tenant on the OAuth redirect rather than through an API call
+// (QuickBooks Online's realmId). The gateway asks it first.
+type CallbackTenanter interface {
+	TenantFromCallback(q url.Values) (Tenant, bool)
 }

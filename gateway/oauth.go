@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/commercesync/commercesync/connectors"
 	"github.com/commercesync/commercesync/pipeline/control"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
@@ -132,7 +133,15 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusBadGateway, "Not connected", "The platform did not accept the authorisation. Start again from your commerce platform.")
 		return
 	}
-	tenants, err := c.Tenants(ctx, cfg.TokenSource(ctx, tok))
+	var tenants []connectors.Tenant
+	if ct, ok := c.(connectors.CallbackTenanter); ok {
+		if tn, ok := ct.TenantFromCallback(q); ok {
+			tenants = append(tenants, tn)
+		}
+	}
+	if len(tenants) == 0 {
+		tenants, err = c.Tenants(ctx, cfg.TokenSource(ctx, tok))
+	}
 	if err != nil || len(tenants) == 0 {
 		s.log.Warn("no platform tenant", "connection", id, "err", err)
 		writePage(w, http.StatusBadGateway, "Not connected", "No organisation was authorised. Start again and choose an organisation.")
