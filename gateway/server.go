@@ -104,13 +104,21 @@ func (s *Server) GetSyncConfig(ctx context.Context, req *v1.GetSyncConfigRequest
 	if err != nil {
 		return nil, err
 	}
-	cv, ok := s.store.Config(c.GetId())
-	if !ok {
-		return &v1.SyncConfiguration{CompanyId: c.GetId(), Schedule: &v1.Schedule{
-			SelectedFrequency: "Daily", FrequencyOptions: []string{"Daily"}, TimeZone: "Etc/UTC",
-		}}, nil
+	var saved *v1.SyncConfiguration
+	if cv, ok := s.store.Config(c.GetId()); ok {
+		saved = cv.GetConfig()
 	}
-	return cv.GetConfig(), nil
+	return configView(c.GetId(), saved, s.setupOf(c.GetId())), nil
+}
+
+// setupOf returns the platform setup of the company's linked connection.
+func (s *Server) setupOf(companyID string) *v1.PlatformSetup {
+	conn, ok := s.store.AccountingConnection(companyID)
+	if !ok {
+		return nil
+	}
+	ps, _ := s.store.PlatformSetup(conn.GetId())
+	return ps
 }
 
 // PutSyncConfig validates and saves a new configuration version, then tells
@@ -125,7 +133,11 @@ func (s *Server) PutSyncConfig(ctx context.Context, req *v1.PutSyncConfigRequest
 	if cfg == nil {
 		return nil, status.Error(codes.InvalidArgument, "the body must be a sync configuration object")
 	}
-	if msgs := validateConfig(cfg); len(msgs) > 0 {
+	msgs := validateConfig(cfg)
+	if setup := s.setupOf(c.GetId()); setup != nil {
+		msgs = append(msgs, checkAgainstSetup(cfg, setup)...)
+	}
+	if len(msgs) > 0 {
 		return nil, status.Error(codes.InvalidArgument, strings.Join(msgs, "; "))
 	}
 	cfg = proto.Clone(cfg).(*v1.SyncConfiguration)

@@ -237,3 +237,27 @@ func TestOpenAPIDocumentIsServed(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigRefusesAccountsThePlatformDoesNotOffer(t *testing.T) {
+	sys := startSystem(t)
+	s := newScenario(t, sys, seed, 1)
+	s.connect(120)
+	org, _ := sys.Xero.Organisation(xeroTenant)
+	var archived string
+	for _, a := range org.Accounts {
+		if a.Code == "310" {
+			archived = a.AccountID
+		}
+	}
+	var e struct{ Message string }
+	code := s.api.do("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", map[string]any{
+		"schedule": map[string]any{"timeZone": "America/New_York"},
+		"configuration": map[string]any{
+			"mapSettings": map[string]any{"outputFormat": "JournalEntry"},
+			"sales":       map[string]any{"accounts": map[string]any{"sales": map[string]any{"selectedAccountId": archived}}},
+		},
+	}, &e)
+	if code != http.StatusBadRequest || !strings.Contains(e.Message, "configuration.sales.accounts.sales.selectedAccountId: Selected Account is not a valid option.") {
+		t.Errorf("an archived account was answered %d %q; want 400 naming the field", code, e.Message)
+	}
+}

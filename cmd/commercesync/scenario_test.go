@@ -262,18 +262,29 @@ func (s *scenario) connect(graceMinutes int) {
 		t.Fatalf("connection status = %q after the callback, want Linked", conn.Status)
 	}
 
-	org, ok := s.sys.Xero.Organisation(xerosandbox.DefaultTenantID)
-	if !ok {
-		t.Fatal("sandbox has no default organisation")
-	}
-	slot := func(code string) map[string]any {
-		for _, a := range org.Accounts {
-			if a.Code == code {
-				return map[string]any{"selectedAccountId": a.AccountID, "required": true,
-					"accountOptions": []map[string]any{{"id": a.AccountID, "name": a.Name, "nominalCode": a.Code}}}
+	// The configuration's account options come from the connected
+	// organisation's chart, as Codat's Sync Flow showed them.
+	type option struct{ ID, Name, NominalCode string }
+	var view struct {
+		Configuration struct {
+			Sales struct {
+				Accounts map[string]struct{ AccountOptions []option }
 			}
 		}
-		t.Fatalf("sandbox chart has no account %s", code)
+	}
+	eventually(t, 20*time.Second, "account options from the platform", func() bool {
+		s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/config", nil, &view)
+		return len(view.Configuration.Sales.Accounts["sales"].AccountOptions) > 0
+	})
+	options := view.Configuration.Sales.Accounts["sales"].AccountOptions
+	slot := func(code string) map[string]any {
+		for _, o := range options {
+			if o.NominalCode == code {
+				return map[string]any{"selectedAccountId": o.ID, "required": true,
+					"accountOptions": []map[string]any{{"id": o.ID, "name": o.Name, "nominalCode": o.NominalCode}}}
+			}
+		}
+		t.Fatalf("the configuration offers no account %s", code)
 		return nil
 	}
 	cfg := map[string]any{

@@ -53,6 +53,7 @@ type Store struct {
 	companies   map[string]*v1.Company
 	connections map[string]*v1.Connection
 	configs     map[string][]*v1.ConfigVersion // by company, ascending version
+	setups      map[string]*v1.PlatformSetup   // by connection
 	changed     chan struct{}
 }
 
@@ -68,7 +69,7 @@ func Open(ctx context.Context, brokers []string, topic string, sealer *Sealer, l
 		topic: topic, sealer: sealer, now: time.Now, log: log,
 		tenants: map[string]*v1.Tenant{}, keys: map[string]*v1.ApiKey{},
 		companies: map[string]*v1.Company{}, connections: map[string]*v1.Connection{},
-		configs: map[string][]*v1.ConfigVersion{}, changed: make(chan struct{}),
+		configs: map[string][]*v1.ConfigVersion{}, setups: map[string]*v1.PlatformSetup{}, changed: make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -138,6 +139,8 @@ func (s *Store) apply(r *kgo.Record) {
 			list[i] = cv
 		}
 		s.configs[cv.GetCompanyId()] = list
+	case *v1.ControlRecord_PlatformSetup:
+		s.setups[e.PlatformSetup.GetConnectionId()] = e.PlatformSetup
 	}
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -385,4 +388,29 @@ func (s *Store) ConfigVersion(companyID string, version int64) (*v1.ConfigVersio
 		}
 	}
 	return nil, false
+}
+
+// PutPlatformSetup stores what a connection's platform offers.
+func (s *Store) PutPlatformSetup(ctx context.Context, ps *v1.PlatformSetup) error {
+	return s.write(ctx, "setup/"+ps.GetConnectionId(), &v1.ControlRecord{Entity: &v1.ControlRecord_PlatformSetup{PlatformSetup: ps}})
+}
+
+// PlatformSetup returns a connection's platform setup as last read.
+func (s *Store) PlatformSetup(connectionID string) (*v1.PlatformSetup, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ps, ok := s.setups[connectionID]
+	return ps, ok
+}
+
+// Connections lists every connection.
+func (s *Store) Connections() []*v1.Connection {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*v1.Connection, 0, len(s.connections))
+	for _, c := range s.connections {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetId() < out[j].GetId() })
+	return out
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,7 @@ type Worker struct {
 	tokens  map[string]oauth2.TokenSource
 	setups  map[string]cachedSetup
 	limits  map[string]*rate.Limiter
+	reading map[string]bool // connections whose setup is being read
 	wake    chan struct{}
 }
 
@@ -72,7 +74,7 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 	w := &Worker{
 		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now,
 		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
-		setups: map[string]cachedSetup{}, limits: map[string]*rate.Limiter{},
+		setups: map[string]cachedSetup{}, limits: map[string]*rate.Limiter{}, reading: map[string]bool{},
 		wake: make(chan struct{}, 1),
 	}
 	for _, opt := range opts {
@@ -87,6 +89,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer wg.Wait()
 	for {
 		och, cch := w.outbox.Changed(), w.control.Changed()
+		w.publishSetups(ctx, &wg)
 		next := w.dispatch(ctx, &wg)
 		wait := time.Minute
 		if !next.IsZero() {
@@ -358,6 +361,73 @@ func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connecto
 	w.setups[connID] = cachedSetup{setup: setup, at: w.now()}
 	w.mu.Unlock()
 	return setup, nil
+}
+
+// publishSetups reads the setup of every linked connection that has none,
+// or one older than setupTTL, and stores it in the control plane, where the
+// configuration's account options come from. This process owns the
+// connection's tokens, so it is the one that may call the platform.
+func (w *Worker) publishSetups(ctx context.Context, wg *sync.WaitGroup) {
+	for _, conn := range w.control.Connections() {
+		if conn.GetStatus() != "Linked" {
+			continue
+		}
+		if ps, ok := w.control.PlatformSetup(conn.GetId()); ok {
+			if at, err := time.Parse(time.RFC3339, ps.GetReadAt()); err == nil && w.now().Sub(at) < setupTTL {
+				continue
+			}
+		}
+		c, ok := w.connectors[conn.GetPlatformKey()]
+		if !ok {
+			continue
+		}
+		w.mu.Lock()
+		busy := w.reading[conn.GetId()]
+		w.reading[conn.GetId()] = true
+		w.mu.Unlock()
+		if busy {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				w.mu.Lock()
+				delete(w.reading, conn.GetId())
+				w.mu.Unlock()
+			}()
+			sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
+			setup, err := w.setup(ctx, conn.GetId(), c, sess, w.limiter(conn.GetId(), c))
+			if err != nil {
+				w.log.Warn("platform setup not read", "connection", conn.GetId(), "err", err)
+				return
+			}
+			if err := w.control.PutPlatformSetup(ctx, setupProto(conn, setup, w.now())); err != nil {
+				w.log.Warn("platform setup not stored", "connection", conn.GetId(), "err", err)
+			}
+		}()
+	}
+}
+
+func setupProto(conn *v1.Connection, s *connectors.Setup, at time.Time) *v1.PlatformSetup {
+	out := &v1.PlatformSetup{
+		ConnectionId: conn.GetId(), CompanyId: conn.GetCompanyId(), BaseCurrency: s.BaseCurrency,
+		LockDate: s.LockDate, ReadAt: at.UTC().Format(time.RFC3339),
+	}
+	for _, a := range s.Accounts {
+		if a.Status != "" && !strings.EqualFold(a.Status, "ACTIVE") {
+			continue // an archived account is no option
+		}
+		class := "nominal"
+		if a.Bank {
+			class = "bank"
+		}
+		out.Accounts = append(out.Accounts, &v1.AccountOption{Id: a.ID, Name: a.Name, NominalCode: a.Code, Classification: class})
+	}
+	for _, t := range s.TaxRates {
+		out.TaxRates = append(out.TaxRates, &v1.Option{Id: t.ID, Name: t.Name})
+	}
+	return out
 }
 
 // limiter paces calls to one connection at the platform's published rate,

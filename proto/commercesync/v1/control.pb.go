@@ -532,6 +532,7 @@ type ControlRecord struct {
 	//	*ControlRecord_Company
 	//	*ControlRecord_Connection
 	//	*ControlRecord_ConfigVersion
+	//	*ControlRecord_PlatformSetup
 	Entity        isControlRecord_Entity `protobuf_oneof:"entity"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -619,6 +620,15 @@ func (x *ControlRecord) GetConfigVersion() *ConfigVersion {
 	return nil
 }
 
+func (x *ControlRecord) GetPlatformSetup() *PlatformSetup {
+	if x != nil {
+		if x, ok := x.Entity.(*ControlRecord_PlatformSetup); ok {
+			return x.PlatformSetup
+		}
+	}
+	return nil
+}
+
 type isControlRecord_Entity interface {
 	isControlRecord_Entity()
 }
@@ -643,6 +653,10 @@ type ControlRecord_ConfigVersion struct {
 	ConfigVersion *ConfigVersion `protobuf:"bytes,5,opt,name=config_version,json=configVersion,proto3,oneof"`
 }
 
+type ControlRecord_PlatformSetup struct {
+	PlatformSetup *PlatformSetup `protobuf:"bytes,6,opt,name=platform_setup,json=platformSetup,proto3,oneof"`
+}
+
 func (*ControlRecord_Tenant) isControlRecord_Entity() {}
 
 func (*ControlRecord_ApiKey) isControlRecord_Entity() {}
@@ -652,6 +666,104 @@ func (*ControlRecord_Company) isControlRecord_Entity() {}
 func (*ControlRecord_Connection) isControlRecord_Entity() {}
 
 func (*ControlRecord_ConfigVersion) isControlRecord_Entity() {}
+
+func (*ControlRecord_PlatformSetup) isControlRecord_Entity() {}
+
+// PlatformSetup is what a connection's platform offers the configuration:
+// its accounts, tax rates and base currency, as last read by the process
+// that owns the company (the only one that talks to its platform). The
+// configuration's *Options lists are filled from it.
+type PlatformSetup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ConnectionId  string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	CompanyId     string                 `protobuf:"bytes,2,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	Accounts      []*AccountOption       `protobuf:"bytes,3,rep,name=accounts,proto3" json:"accounts,omitempty"`
+	TaxRates      []*Option              `protobuf:"bytes,4,rep,name=tax_rates,json=taxRates,proto3" json:"tax_rates,omitempty"`
+	BaseCurrency  string                 `protobuf:"bytes,5,opt,name=base_currency,json=baseCurrency,proto3" json:"base_currency,omitempty"`
+	LockDate      string                 `protobuf:"bytes,6,opt,name=lock_date,json=lockDate,proto3" json:"lock_date,omitempty"`
+	ReadAt        string                 `protobuf:"bytes,7,opt,name=read_at,json=readAt,proto3" json:"read_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlatformSetup) Reset() {
+	*x = PlatformSetup{}
+	mi := &file_commercesync_v1_control_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlatformSetup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlatformSetup) ProtoMessage() {}
+
+func (x *PlatformSetup) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_control_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlatformSetup.ProtoReflect.Descriptor instead.
+func (*PlatformSetup) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_control_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PlatformSetup) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *PlatformSetup) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *PlatformSetup) GetAccounts() []*AccountOption {
+	if x != nil {
+		return x.Accounts
+	}
+	return nil
+}
+
+func (x *PlatformSetup) GetTaxRates() []*Option {
+	if x != nil {
+		return x.TaxRates
+	}
+	return nil
+}
+
+func (x *PlatformSetup) GetBaseCurrency() string {
+	if x != nil {
+		return x.BaseCurrency
+	}
+	return ""
+}
+
+func (x *PlatformSetup) GetLockDate() string {
+	if x != nil {
+		return x.LockDate
+	}
+	return ""
+}
+
+func (x *PlatformSetup) GetReadAt() string {
+	if x != nil {
+		return x.ReadAt
+	}
+	return ""
+}
 
 var File_commercesync_v1_control_proto protoreflect.FileDescriptor
 
@@ -705,7 +817,7 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12:\n" +
 	"\x06config\x18\x03 \x01(\v2\".commercesync.v1.SyncConfigurationR\x06config\x12\x18\n" +
-	"\acreated\x18\x04 \x01(\tR\acreated\"\xbe\x02\n" +
+	"\acreated\x18\x04 \x01(\tR\acreated\"\x87\x03\n" +
 	"\rControlRecord\x121\n" +
 	"\x06tenant\x18\x01 \x01(\v2\x17.commercesync.v1.TenantH\x00R\x06tenant\x122\n" +
 	"\aapi_key\x18\x02 \x01(\v2\x17.commercesync.v1.ApiKeyH\x00R\x06apiKey\x124\n" +
@@ -713,8 +825,18 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"\n" +
 	"connection\x18\x04 \x01(\v2\x1b.commercesync.v1.ConnectionH\x00R\n" +
 	"connection\x12G\n" +
-	"\x0econfig_version\x18\x05 \x01(\v2\x1e.commercesync.v1.ConfigVersionH\x00R\rconfigVersionB\b\n" +
-	"\x06entityBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
+	"\x0econfig_version\x18\x05 \x01(\v2\x1e.commercesync.v1.ConfigVersionH\x00R\rconfigVersion\x12G\n" +
+	"\x0eplatform_setup\x18\x06 \x01(\v2\x1e.commercesync.v1.PlatformSetupH\x00R\rplatformSetupB\b\n" +
+	"\x06entity\"\xa0\x02\n" +
+	"\rPlatformSetup\x12#\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x02 \x01(\tR\tcompanyId\x12:\n" +
+	"\baccounts\x18\x03 \x03(\v2\x1e.commercesync.v1.AccountOptionR\baccounts\x124\n" +
+	"\ttax_rates\x18\x04 \x03(\v2\x17.commercesync.v1.OptionR\btaxRates\x12#\n" +
+	"\rbase_currency\x18\x05 \x01(\tR\fbaseCurrency\x12\x1b\n" +
+	"\tlock_date\x18\x06 \x01(\tR\blockDate\x12\x17\n" +
+	"\aread_at\x18\a \x01(\tR\x06readAtBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
 
 var (
 	file_commercesync_v1_control_proto_rawDescOnce sync.Once
@@ -728,7 +850,7 @@ func file_commercesync_v1_control_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_control_proto_rawDescData
 }
 
-var file_commercesync_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_commercesync_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_commercesync_v1_control_proto_goTypes = []any{
 	(*Tenant)(nil),            // 0: commercesync.v1.Tenant
 	(*ApiKey)(nil),            // 1: commercesync.v1.ApiKey
@@ -737,22 +859,28 @@ var file_commercesync_v1_control_proto_goTypes = []any{
 	(*SealedSecret)(nil),      // 4: commercesync.v1.SealedSecret
 	(*ConfigVersion)(nil),     // 5: commercesync.v1.ConfigVersion
 	(*ControlRecord)(nil),     // 6: commercesync.v1.ControlRecord
-	(*SyncConfiguration)(nil), // 7: commercesync.v1.SyncConfiguration
+	(*PlatformSetup)(nil),     // 7: commercesync.v1.PlatformSetup
+	(*SyncConfiguration)(nil), // 8: commercesync.v1.SyncConfiguration
+	(*AccountOption)(nil),     // 9: commercesync.v1.AccountOption
+	(*Option)(nil),            // 10: commercesync.v1.Option
 }
 var file_commercesync_v1_control_proto_depIdxs = []int32{
-	4, // 0: commercesync.v1.ApiKey.dev_secret:type_name -> commercesync.v1.SealedSecret
-	4, // 1: commercesync.v1.Connection.token:type_name -> commercesync.v1.SealedSecret
-	7, // 2: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
-	0, // 3: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
-	1, // 4: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
-	2, // 5: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
-	3, // 6: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
-	5, // 7: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	4,  // 0: commercesync.v1.ApiKey.dev_secret:type_name -> commercesync.v1.SealedSecret
+	4,  // 1: commercesync.v1.Connection.token:type_name -> commercesync.v1.SealedSecret
+	8,  // 2: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
+	0,  // 3: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
+	1,  // 4: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
+	2,  // 5: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
+	3,  // 6: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
+	5,  // 7: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
+	7,  // 8: commercesync.v1.ControlRecord.platform_setup:type_name -> commercesync.v1.PlatformSetup
+	9,  // 9: commercesync.v1.PlatformSetup.accounts:type_name -> commercesync.v1.AccountOption
+	10, // 10: commercesync.v1.PlatformSetup.tax_rates:type_name -> commercesync.v1.Option
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_control_proto_init() }
@@ -767,6 +895,7 @@ func file_commercesync_v1_control_proto_init() {
 		(*ControlRecord_Company)(nil),
 		(*ControlRecord_Connection)(nil),
 		(*ControlRecord_ConfigVersion)(nil),
+		(*ControlRecord_PlatformSetup)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -774,7 +903,7 @@ func file_commercesync_v1_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_control_proto_rawDesc), len(file_commercesync_v1_control_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
