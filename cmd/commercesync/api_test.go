@@ -261,3 +261,45 @@ func TestConfigRefusesAccountsThePlatformDoesNotOffer(t *testing.T) {
 		t.Errorf("an archived account was answered %d %q; want 400 naming the field", code, e.Message)
 	}
 }
+
+// An order whose lines miss its total by more than rounding stops its day
+// with a message naming the order; once the platform pushes the corrected
+// order, every revision of the day is posted and the journals net to it.
+func TestOrderThatDoesNotAddUpStopsItsDay(t *testing.T) {
+	sys := startSystem(t)
+	s := newScenario(t, sys, seed, 1)
+	s.connect(2 * 24 * 60)
+	good := map[string]any{"id": "ok-1", "currency": "USD", "createdDate": "2026-03-10T12:00:00-04:00",
+		"totalAmount": "10.85", "totalTaxAmount": "0.85",
+		"orderLineItems": []any{map[string]any{"id": "l1", "totalAmount": "10.85", "totalTaxAmount": "0.85", "taxPercentage": 8.5}}}
+	bad := func(modified, line string) map[string]any {
+		return map[string]any{"id": "bad-1", "currency": "USD", "createdDate": "2026-03-10T13:00:00-04:00",
+			"sourceModifiedDate": modified, "totalAmount": "20.00", "totalTaxAmount": "0",
+			"orderLineItems": []any{map[string]any{"id": "l1", "totalAmount": line, "totalTaxAmount": "0"}}}
+	}
+	var resp pushResponse
+	s.api.must("POST", "/v1/companies/"+s.company+"/data/commerce-orders", []any{good, bad("2026-03-10T17:00:00Z", "19.50")}, &resp)
+	s.syncTo(syncTo)
+	eventually(t, 30*time.Second, "the day to stop naming the order", func() bool {
+		st := s.status()
+		return st.DocumentsFailed == 1 && strings.Contains(st.ErrorMessage, "Order bad-1") && strings.Contains(st.ErrorMessage, "Correct the order")
+	})
+	if n := len(sys.Xero.ManualJournals(xeroTenant)); n != 0 {
+		t.Fatalf("%d journals while the day is stopped, want 0", n)
+	}
+
+	s.api.must("POST", "/v1/companies/"+s.company+"/data/commerce-orders", []any{bad("2026-03-10T18:00:00Z", "20.00")}, &resp)
+	s.syncTo(syncTo)
+	eventually(t, 30*time.Second, "both revisions confirmed", func() bool { return s.status().DocumentsConfirmed == 2 })
+	sales := decimalZero()
+	for _, j := range sys.Xero.ManualJournals(xeroTenant) {
+		for _, l := range j.Lines {
+			if l.AccountCode == codeSales {
+				sales = sales.Add(l.Amount)
+			}
+		}
+	}
+	if want := "-30"; sales.String() != want {
+		t.Errorf("the two revisions post sales of %s, want %s (10.00 + 20.00)", sales, want)
+	}
+}

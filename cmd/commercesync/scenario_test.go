@@ -409,3 +409,5 @@ func (s *scenario) checkJournals(days []string) map[string]string {
 	}
 	return refs
 }
+
+func decimalZero() decimal.Decimal { return decimal.Zero }

@@ -41,6 +41,14 @@ func (s Summary) Canonical() []byte {
 	for _, l := range s.Lines {
 		b = field(b, "line", quote(string(l.Account))+" "+fixed4(l.Debit)+" "+fixed4(l.Credit))
 	}
+	// Exceptions were added to v1 as an optional section: a summary without
+	// any encodes exactly as before, so no existing hash changes.
+	if len(s.Exceptions) > 0 {
+		b = field(b, "exceptions", strconv.Itoa(len(s.Exceptions)))
+		for _, e := range s.Exceptions {
+			b = field(b, "exception", quote(e.RecordID)+" "+quote(e.Message))
+		}
+	}
 	b = append(b, "end_summary\n"...)
 	return b
 }

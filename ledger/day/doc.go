@@ -78,6 +78,8 @@
 //	prev_hash <quoted>
 //	lines <count>
 //	line <quoted account> <debit> <credit>    (once per line, in slice order)
+//	exceptions <count>                         (only when there are any)
+//	exception <quoted record id> <quoted message>   (once each, sorted by id)
 //	end_summary
 //
 // Strings are quoted with Go's strconv.QuoteToASCII (all non-ASCII escaped, so

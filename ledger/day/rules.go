@@ -12,12 +12,6 @@ type Posting struct {
 	Amount  money.Amount
 }
 
-// OrderFacts are the money fields of an order. Total includes tax and
-// excludes gratuity.
-type OrderFacts struct {
-	Total, Tax, Gratuity money.Amount
-}
-
 // PaymentFacts are the money fields of a payment.
 type PaymentFacts struct {
 	Type, Status string
@@ -50,25 +44,6 @@ var txWithoutMoney = map[string]bool{
 	"FailedPayout": true,
 	"Transfer":     true,
 	"Unknown":      true,
-}
-
-// OrderPostings is an order's contribution: Dr unsettled (total+gratuity),
-// Cr sales (total-tax), Cr tax, Cr gratuity.
-func OrderPostings(o OrderFacts) ([]Posting, error) {
-	owed, err := o.Total.Add(o.Gratuity)
-	if err != nil {
-		return nil, fmt.Errorf("order total %s plus gratuity %s: %w", o.Total, o.Gratuity, err)
-	}
-	net, err := o.Total.Sub(o.Tax)
-	if err != nil {
-		return nil, fmt.Errorf("order total %s less tax %s: %w", o.Total, o.Tax, err)
-	}
-	var b builder
-	b.debit(Unsettled, owed)
-	b.credit(Sales, net)
-	b.credit(Tax, o.Tax)
-	b.credit(Gratuity, o.Gratuity)
-	return b.done("order")
 }
 
 // PaymentPostings is a payment's contribution: when Paid, Dr tender, Cr

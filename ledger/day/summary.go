@@ -27,6 +27,14 @@ type Header struct {
 	SealedBy                           string
 	ConfigVersion                      int64
 	RecordCount                        int
+	// Exceptions are the day's records counted without their money, sorted
+	// by record id; the same set rides on every revision until it changes.
+	Exceptions []Exception
+}
+
+// Exception names a record a day could not take money from, and why.
+type Exception struct {
+	RecordID, Message string
 }
 
 // Summary is one revision of one company's business day in one currency,

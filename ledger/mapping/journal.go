@@ -35,6 +35,10 @@ type Slot struct {
 	Section string // sales | payments | fees
 	Key     string // Codat's account-type key
 	Label   string // what the merchant sees
+	// Fallbacks are keys of the same section tried in order when Key is
+	// not mapped: a tax component falls back to the sales tax account,
+	// discounts and refunds to sales (so they net there), and so on.
+	Fallbacks []string
 }
 
 // Path is the configuration field a merchant edits to fill the slot.
@@ -48,23 +52,46 @@ func (s Slot) Path() string {
 func SlotOf(a day.Account) (Slot, error) {
 	switch a {
 	case day.Sales:
-		return Slot{"sales", "sales", "Sales"}, nil
+		return Slot{Section: "sales", Key: "sales", Label: "Sales"}, nil
 	case day.Tax:
-		return Slot{"sales", "tax", "Sales tax"}, nil
+		return Slot{Section: "sales", Key: "tax", Label: "Sales tax"}, nil
 	case day.Gratuity:
-		return Slot{"sales", "gratuity", "Gratuity"}, nil
+		return Slot{Section: "sales", Key: "gratuity", Label: "Gratuity"}, nil
+	case day.Discounts:
+		return Slot{Section: "sales", Key: "discounts", Label: "Discounts", Fallbacks: []string{"sales"}}, nil
+	case day.Refunds:
+		return Slot{Section: "sales", Key: "refund", Label: "Refunds", Fallbacks: []string{"sales"}}, nil
+	case day.ServiceCharges:
+		return Slot{Section: "sales", Key: "serviceCharges", Label: "Service charges", Fallbacks: []string{"sales"}}, nil
+	case day.Shipping:
+		return Slot{Section: "sales", Key: "shipping", Label: "Shipping", Fallbacks: []string{"serviceCharges", "sales"}}, nil
+	case day.GiftCards:
+		// A gift card sold is owed to its holder: it never falls back to sales.
+		return Slot{Section: "sales", Key: "prepaid", Label: "Gift cards sold"}, nil
+	case day.Rounding:
+		return Slot{Section: "sales", Key: "rounding", Label: "Rounding"}, nil
 	case day.Unsettled:
-		return Slot{"payments", "unsettled", "Unsettled sales"}, nil
+		return Slot{Section: "payments", Key: "unsettled", Label: "Unsettled sales"}, nil
 	case day.PaymentFees:
-		return Slot{"fees", "paymentFee", "Payment fees"}, nil
+		return Slot{Section: "fees", Key: "paymentFee", Label: "Payment fees"}, nil
 	case day.PaymentFeeRefunds:
-		return Slot{"fees", "paymentFeeRefund", "Payment fee refunds"}, nil
+		return Slot{Section: "fees", Key: "paymentFeeRefund", Label: "Payment fee refunds"}, nil
+	}
+	if cat, ok := strings.CutPrefix(string(a), "sales:"); ok && cat != "" {
+		return Slot{Section: "sales", Key: "category:" + cat, Label: "Sales of category " + cat, Fallbacks: []string{"sales"}}, nil
+	}
+	if key, ok := strings.CutPrefix(string(a), "tax:"); ok && key != "" {
+		label := "Tax component " + key
+		if rate, ok := strings.CutPrefix(key, "rate:"); ok {
+			label = "Tax at " + rate + "%"
+		}
+		return Slot{Section: "sales", Key: "tax:" + key, Label: label, Fallbacks: []string{"tax"}}, nil
 	}
 	if t, ok := a.TenderType(); ok && t != "" {
 		// Codat's keys are the payment type in lowerCamelCase: Card → card,
 		// OnlineCard → onlineCard.
 		r, n := utf8.DecodeRuneInString(t)
-		return Slot{"payments", string(unicode.ToLower(r)) + t[n:], t + " payments"}, nil
+		return Slot{Section: "payments", Key: string(unicode.ToLower(r)) + t[n:], Label: t + " payments"}, nil
 	}
 	return Slot{}, fmt.Errorf("semantic account %q has no configuration slot", a)
 }
@@ -134,6 +161,12 @@ func Journal(s day.Summary, accts Accounts) ([]Planned, error) {
 			return nil, err
 		}
 		b, ok := accts.Account(slot.Section, slot.Key)
+		for _, f := range slot.Fallbacks {
+			if ok && b.AccountID != "" {
+				break
+			}
+			b, ok = accts.Account(slot.Section, f)
+		}
 		if !ok || b.AccountID == "" {
 			missing = append(missing, gap{fmt.Sprintf("%s (%s)", slot.Label, slot.Path()), slot.Path()})
 			continue
@@ -158,10 +191,7 @@ func Journal(s day.Summary, accts Accounts) ([]Planned, error) {
 		return nil, &Error{Field: missing[0].path, Message: fmt.Sprintf(
 			"No account is mapped for %s. Please configure your Sync settings to map these accounts.", strings.Join(texts, ", "))}
 	}
-	// Two semantic accounts may share one merchant account; the platform
-	// still sees one line per semantic account, which keeps the journal
-	// explainable line by line.
-	sort.SliceStable(lines, func(i, j int) bool { return lines[i].Semantic < lines[j].Semantic })
+	lines = merge(lines)
 	narration := fmt.Sprintf("Daily sales summary %s %s", s.Day, s.Currency)
 	if s.Revision > 1 {
 		narration = fmt.Sprintf("Adjustment %d to daily sales summary %s %s", s.Revision-1, s.Day, s.Currency)
@@ -171,4 +201,32 @@ func Journal(s day.Summary, accts Accounts) ([]Planned, error) {
 		Index: 0, DocumentID: id, Reference: Reference(id),
 		Document: Document{Type: "ManualJournal", Date: s.Day, Currency: s.Currency, Narration: narration, Lines: lines},
 	}}, nil
+}
+
+// merge makes one line per merchant account, as Codat's journals have it:
+// discounts and refunds mapped to the sales account net there, tax
+// components mapped to one tax account add up. Lines come out in the order
+// of their first semantic account, and a line that nets to zero is left out.
+func merge(lines []Line) []Line {
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].Semantic < lines[j].Semantic })
+	var out []Line
+	at := map[string]int{}
+	for _, l := range lines {
+		key := l.Account.AccountID + "\x00" + l.Account.Code
+		i, ok := at[key]
+		if !ok {
+			at[key] = len(out)
+			out = append(out, l)
+			continue
+		}
+		out[i].Amount += l.Amount // both fit a day's totals, which are checked
+		out[i].Description += ", " + l.Description
+	}
+	kept := out[:0]
+	for _, l := range out {
+		if l.Amount != 0 {
+			kept = append(kept, l)
+		}
+	}
+	return kept
 }

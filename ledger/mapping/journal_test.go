@@ -116,6 +116,15 @@ func TestSlotOf(t *testing.T) {
 		{day.Unsettled, "payments", "unsettled"},
 		{day.PaymentFees, "fees", "paymentFee"},
 		{day.PaymentFeeRefunds, "fees", "paymentFeeRefund"},
+		{day.Discounts, "sales", "discounts"},
+		{day.Refunds, "sales", "refund"},
+		{day.ServiceCharges, "sales", "serviceCharges"},
+		{day.Shipping, "sales", "shipping"},
+		{day.GiftCards, "sales", "prepaid"},
+		{day.Rounding, "sales", "rounding"},
+		{day.SalesIn("drinks"), "sales", "category:drinks"},
+		{day.TaxOn("vat"), "sales", "tax:vat"},
+		{day.TaxOn("rate:20"), "sales", "tax:rate:20"},
 	}
 	for _, c := range cases {
 		s, err := mapping.SlotOf(c.account)
@@ -134,7 +143,7 @@ func TestSlotOf(t *testing.T) {
 			t.Errorf("SlotOf(%q).Path() = %q, want %q", c.account, s.Path(), want)
 		}
 	}
-	for _, a := range []day.Account{"refunds", "", "Sales", "discounts"} {
+	for _, a := range []day.Account{"refund", "", "Sales", "discount", "sales:", "tax:"} {
 		if s, err := mapping.SlotOf(a); err == nil {
 			t.Errorf("SlotOf(%q) = %+v, want an error", a, s)
 		}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -63,11 +64,20 @@ func (p *Planner) Pass(ctx context.Context) error {
 	for _, companyID := range p.ledger.Companies() {
 		cv, hasConfig := p.control.Config(companyID)
 		conn, linked := p.control.AccountingConnection(companyID)
-		for _, s := range p.ledger.Company(companyID) {
+		summaries := p.ledger.Company(companyID)
+		// A day's exceptions are resolved once its latest revision has none.
+		latest := map[string]*v1.DaySummary{}
+		for _, s := range summaries {
+			latest[s.GetBusinessDay()+"\x00"+s.GetCurrency()] = s
+		}
+		blocked := func(s *v1.DaySummary) bool {
+			return len(latest[s.GetBusinessDay()+"\x00"+s.GetCurrency()].GetExceptions()) > 0
+		}
+		for _, s := range summaries {
 			existing := p.outbox.ForSummary(s.GetId())
 			if len(existing) > 0 {
-				if hasConfig && linked && needsReplan(existing, cv.GetVersion(), conn.GetId()) {
-					if err := p.plan(ctx, s, cv, conn, existing); err != nil {
+				if hasConfig && linked && (needsReplan(existing, cv.GetVersion(), conn.GetId()) || resolved(existing, blocked(s))) {
+					if err := p.plan(ctx, s, cv, conn, existing, blocked(s)); err != nil {
 						return err
 					}
 				}
@@ -76,7 +86,7 @@ func (p *Planner) Pass(ctx context.Context) error {
 			if !hasConfig || !linked {
 				continue // the status route reports what is missing
 			}
-			if err := p.plan(ctx, s, cv, conn, nil); err != nil {
+			if err := p.plan(ctx, s, cv, conn, nil, blocked(s)); err != nil {
 				return err
 			}
 		}
@@ -100,7 +110,24 @@ func needsReplan(entries []*v1.OutboxEntry, version int64, connectionID string) 
 	return false
 }
 
-func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersion, conn *v1.Connection, existing []*v1.OutboxEntry) error {
+// resolved reports documents stopped by a day's exceptions that a later
+// revision has cleared.
+func resolved(entries []*v1.OutboxEntry, blocked bool) bool {
+	if blocked {
+		return false
+	}
+	for _, e := range entries {
+		if e.GetState() == v1.OutboxState_OUTBOX_STATE_FAILED && e.GetErrorField() == exceptionsField {
+			return true
+		}
+	}
+	return false
+}
+
+// exceptionsField marks documents stopped by records of the day.
+const exceptionsField = "records"
+
+func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersion, conn *v1.Connection, existing []*v1.OutboxEntry, blocked bool) error {
 	// What earlier attempts learnt carries over to the new binding.
 	prior := map[string]*v1.OutboxEntry{}
 	for _, e := range existing {
@@ -117,7 +144,7 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 		SummaryId: s.GetId(), BusinessDay: s.GetBusinessDay(), Currency: s.GetCurrency(), Revision: s.GetRevision(),
 		ConfigVersion: cv.GetVersion(), UpdatedUnixMs: p.now().UnixMilli(),
 	}
-	planned, err := p.documents(s, cv)
+	planned, err := p.documents(s, cv, blocked)
 	var merr *mapping.Error
 	if errors.As(err, &merr) {
 		id := mapping.DocumentID(s.GetId(), 0)
@@ -145,7 +172,17 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 
 func cloneEntry(e *v1.OutboxEntry) *v1.OutboxEntry { return proto.Clone(e).(*v1.OutboxEntry) }
 
-func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion) ([]mapping.Planned, error) {
+func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool) ([]mapping.Planned, error) {
+	if blocked {
+		// Each revision holds only money that adds up, so once the day's
+		// records are corrected every revision can go; until then the day
+		// stops with the records named.
+		var msgs []string
+		for _, e := range s.GetExceptions() {
+			msgs = append(msgs, e.GetMessage())
+		}
+		return nil, &mapping.Error{Field: exceptionsField, Message: strings.Join(msgs, " ")}
+	}
 	cfg := cv.GetConfig()
 	if f := cfg.GetConfiguration().GetMapSettings().GetOutputFormat(); f != "JournalEntry" {
 		return nil, &mapping.Error{Field: "configuration.mapSettings.outputFormat", Message: fmt.Sprintf(

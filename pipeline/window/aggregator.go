@@ -10,11 +10,15 @@ package window
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/money"
@@ -206,6 +210,16 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 		a.log.Warn("record skipped", "company", c.id, "record", k.String(), "err", err)
 		return nil
 	}
+	var nextPs []day.Posting
+	if k.kind == v1.RecordKind_RECORD_KIND_ORDER {
+		var perr error
+		if nextPs, perr = day.OrderPostings(orderFacts(next)); errors.Is(perr, day.ErrRounding) {
+			next.exception = fmt.Sprintf("Order %s: %v. Correct the order and push it again.", k.id, perr)
+			nextPs = nil
+		} else if perr != nil {
+			nextPs = nil // swap reports it
+		}
+	}
 	next.day = c.dayFor(next.event)
 	next.seen = next.event
 	if old != nil && old.seen > next.seen {
@@ -214,7 +228,7 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 	if k.kind == v1.RecordKind_RECORD_KIND_TRANSACTION {
 		next.tender = c.tenderOf(next.linked)
 	}
-	if err := a.swap(c, k, old, next); err != nil {
+	if err := a.swapWith(c, k, old, next, nextPs); err != nil {
 		a.Skipped++
 		a.log.Warn("record skipped", "company", c.id, "record", k.String(), "err", err)
 		return nil
@@ -306,6 +320,34 @@ func facts(re *v1.RecordEvent) (*recState, error) {
 		parse("totalAmount", o.GetTotalAmount(), &rs.total)
 		parse("totalTaxAmount", o.GetTotalTaxAmount(), &rs.tax)
 		parse("totalGratuity", o.GetTotalGratuity(), &rs.gratuity)
+		if n := len(o.GetOrderLineItems()); n > 0 {
+			rs.lines = make([]day.OrderLine, 0, n)
+		}
+		for i, l := range o.GetOrderLineItems() {
+			f := day.OrderLine{TaxKey: rateKey(l.GetTaxPercentage())}
+			parse("totalAmount", l.GetTotalAmount(), &f.Total)
+			parse("totalTaxAmount", l.GetTotalTaxAmount(), &f.Tax)
+			for _, d := range l.GetDiscountAllocations() {
+				var v money.Amount
+				parse("discountAllocations.totalAmount", d.GetTotalAmount(), &v)
+				f.Discount += v
+			}
+			f.Taxes = taxParts(l.GetTaxes(), parse)
+			if err != nil {
+				return nil, fmt.Errorf("orderLineItems[%d].%w", i, err)
+			}
+			rs.lines = append(rs.lines, f)
+		}
+		for i, sc := range o.GetServiceCharges() {
+			f := day.Charge{TaxKey: rateKey(sc.GetTaxPercentage()), Shipping: sc.GetType() == "Shipping"}
+			parse("totalAmount", sc.GetTotalAmount(), &f.Total)
+			parse("taxAmount", sc.GetTaxAmount(), &f.Tax)
+			f.Taxes = taxParts(sc.GetTaxes(), parse)
+			if err != nil {
+				return nil, fmt.Errorf("serviceCharges[%d].%w", i, err)
+			}
+			rs.charges = append(rs.charges, f)
+		}
 	case *v1.RecordEvent_Payment:
 		p := b.Payment
 		rs.currency = p.GetCurrency()
@@ -331,6 +373,62 @@ func facts(re *v1.RecordEvent) (*recState, error) {
 		return nil, fmt.Errorf("record %s has no currency", re.GetId())
 	}
 	return rs, err
+}
+
+// rateKey names the tax account of a line taxed at a rate with no
+// component: "rate:20" for 20%, whatever the percentage's spelling.
+func rateKey(pct string) string {
+	if pct == "" {
+		return ""
+	}
+	if k, ok := plainRate(pct); ok {
+		return k
+	}
+	d, err := decimal.NewFromString(pct)
+	if err != nil || d.IsZero() {
+		return ""
+	}
+	return "rate:" + d.String()
+}
+
+// plainRate normalises the usual spellings of a percentage ("20",
+// "20.0", "8.50") without a big decimal; other forms take the slow path.
+func plainRate(pct string) (string, bool) {
+	dot := -1
+	for i := 0; i < len(pct); i++ {
+		switch c := pct[i]; {
+		case c >= '0' && c <= '9':
+		case c == '.' && dot < 0 && i > 0:
+			dot = i
+		default:
+			return "", false
+		}
+	}
+	if dot >= 0 {
+		pct = strings.TrimRight(pct, "0")
+		pct = strings.TrimSuffix(pct, ".")
+	}
+	pct = strings.TrimLeft(pct, "0")
+	if pct == "" || pct[0] == '.' {
+		return "", pct == "" // zero: no rate key; ".5" style: slow path
+	}
+	return "rate:" + pct, true
+}
+
+// taxParts reads a line's taxes by component; a part naming no component
+// or amount is left to the line's own tax total.
+func taxParts(ts []*v1.TaxLine, parse func(string, string, *money.Amount)) []day.TaxPart {
+	var out []day.TaxPart
+	for _, t := range ts {
+		id := t.GetTaxComponentRef().GetId()
+		if id == "" || t.GetTaxAmount() == "" {
+			continue
+		}
+		var v money.Amount
+		parse("taxes.taxAmount", t.GetTaxAmount(), &v)
+		out = append(out, day.TaxPart{Key: id, Amount: v})
+	}
+	return out
 }
 
 func (c *company) dayFor(event int64) string {
@@ -362,10 +460,21 @@ func (c *company) tenderOf(paymentID string) string {
 	return p.payType
 }
 
+func orderFacts(rs *recState) day.OrderFacts {
+	f := day.OrderFacts{Total: rs.total, Tax: rs.tax, Gratuity: rs.gratuity, Lines: rs.lines, Charges: rs.charges}
+	if dp, ok := money.MinorUnits(rs.currency); ok {
+		f.Unit = money.FromMinor(1, dp)
+	}
+	return f
+}
+
 func postings(k recordKey, rs *recState) ([]day.Posting, error) {
+	if rs.exception != "" {
+		return nil, nil
+	}
 	switch k.kind {
 	case v1.RecordKind_RECORD_KIND_ORDER:
-		return day.OrderPostings(day.OrderFacts{Total: rs.total, Tax: rs.tax, Gratuity: rs.gratuity})
+		return day.OrderPostings(orderFacts(rs))
 	case v1.RecordKind_RECORD_KIND_PAYMENT:
 		return day.PaymentPostings(day.PaymentFacts{Type: rs.payType, Status: rs.status, Amount: rs.total})
 	case v1.RecordKind_RECORD_KIND_TRANSACTION:
@@ -381,28 +490,34 @@ func counts(rs *recState) bool { return rs != nil && !rs.deleted && rs.day != ""
 // Both sets of postings are worked out before anything changes, so a record
 // the rules refuse leaves the state as it was.
 func (a *Aggregator) swap(c *company, k recordKey, old, next *recState) error {
-	var oldPs, nextPs []day.Posting
+	return a.swapWith(c, k, old, next, nil)
+}
+
+// swapWith is swap with the new version's postings already worked out
+// (nil: work them out here).
+func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, nextPs []day.Posting) error {
+	var oldPs []day.Posting
 	var err error
 	if counts(old) {
 		if oldPs, err = postings(k, old); err != nil {
 			return err
 		}
 	}
-	if counts(next) {
+	if counts(next) && nextPs == nil {
 		if nextPs, err = postings(k, next); err != nil {
 			return err
 		}
 	}
 	if counts(old) {
-		if err := a.contribute(c, dayKey{old.day, old.currency}, oldPs, -1); err != nil {
+		if err := a.contribute(c, dayKey{old.day, old.currency}, oldPs, -1, k.id, old.exception); err != nil {
 			return err
 		}
 	}
 	if counts(next) {
-		if err := a.contribute(c, dayKey{next.day, next.currency}, nextPs, +1); err != nil {
+		if err := a.contribute(c, dayKey{next.day, next.currency}, nextPs, +1, k.id, next.exception); err != nil {
 			if counts(old) {
 				// Put the old contribution back: it fitted before.
-				_ = a.contribute(c, dayKey{old.day, old.currency}, oldPs, +1)
+				_ = a.contribute(c, dayKey{old.day, old.currency}, oldPs, +1, k.id, old.exception)
 			}
 			return err
 		}
@@ -427,13 +542,23 @@ func (a *Aggregator) swap(c *company, k recordKey, old, next *recState) error {
 	return nil
 }
 
-func (a *Aggregator) contribute(c *company, k dayKey, ps []day.Posting, sign int) error {
+func (a *Aggregator) contribute(c *company, k dayKey, ps []day.Posting, sign int, recordID, exception string) error {
 	d, err := a.dayForWrite(c, k)
 	if err != nil {
 		return err
 	}
 	if err := d.totals.apply(ps, sign); err != nil {
 		return fmt.Errorf("company %s day %s %s: %w", c.id, k.day, k.currency, err)
+	}
+	if exception != "" {
+		if sign > 0 {
+			if d.exceptions == nil {
+				d.exceptions = map[string]string{}
+			}
+			d.exceptions[recordID] = exception
+		} else {
+			delete(d.exceptions, recordID)
+		}
 	}
 	d.records += sign
 	if d.sealed {
@@ -580,7 +705,7 @@ func (a *Aggregator) sealAndEmit(c *company, by string, pred func(*dayState) boo
 		if err != nil {
 			return fmt.Errorf("company %s day %s %s: %w", c.id, k.day, k.currency, err)
 		}
-		if delta.IsZero() {
+		if delta.IsZero() && sameExceptions(d.exceptions, d.postedExc) {
 			continue
 		}
 		if err := a.emit(c, k, d, delta, by); err != nil {
@@ -597,6 +722,7 @@ func (a *Aggregator) emit(c *company, k dayKey, d *dayState, delta day.Totals, b
 		Zone: c.settings.GetTimeZone(), CutoffHour: int(c.settings.GetCutoffHour()),
 		Start: time.UnixMilli(d.start).UTC(), End: time.UnixMilli(d.end).UTC(),
 		SealedBy: by, ConfigVersion: c.settings.GetConfigVersion(), RecordCount: d.records,
+		Exceptions: exceptionList(d.exceptions),
 	}, delta)
 	if err != nil {
 		return fmt.Errorf("summary of company %s day %s %s: %w", c.id, k.day, k.currency, err)
@@ -605,6 +731,7 @@ func (a *Aggregator) emit(c *company, k dayKey, d *dayState, delta day.Totals, b
 	s.Link(c.lastHash, c.sequence+1)
 	c.sequence, c.lastHash = s.Sequence, s.Hash
 	d.posted = d.totals.clone()
+	d.postedExc = cloneMap(d.exceptions)
 	a.b.summaries = append(a.b.summaries, SummaryProto(s))
 	return nil
 }
@@ -621,5 +748,20 @@ func SummaryProto(s day.Summary) *v1.DaySummary {
 	for _, l := range s.Lines {
 		out.Lines = append(out.Lines, &v1.SummaryLine{Account: string(l.Account), Debit: l.Debit.String(), Credit: l.Credit.String()})
 	}
+	for _, e := range s.Exceptions {
+		out.Exceptions = append(out.Exceptions, &v1.SummaryException{RecordId: e.RecordID, Message: e.Message})
+	}
+	return out
+}
+
+func exceptionList(m map[string]string) []day.Exception {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]day.Exception, 0, len(m))
+	for id, msg := range m {
+		out = append(out, day.Exception{RecordID: id, Message: msg})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RecordID < out[j].RecordID })
 	return out
 }

@@ -50,7 +50,10 @@ func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
 	out := make([]Change, 0, len(a.b.heads)+len(a.b.recs)+len(a.b.days))
 	// One buffer for every entry, cut into exact-size values: one
 	// allocation per batch instead of one per entry.
-	var buf, scratch []byte
+	// Most entries encode in well under 256 bytes; sizing the buffer up
+	// front spares the copies of growing it.
+	buf := make([]byte, 0, 256*cap(out))
+	var scratch []byte
 	var err error
 	mark := func() int { return len(buf) }
 	for _, c := range a.b.heads {
@@ -266,8 +269,59 @@ func recordProto(k recordKey, rs *recState) *v1.WindowChange {
 		EventUnixMs: rs.event, Currency: rs.currency, BusinessDay: rs.day,
 		Total: int64(rs.total), Tax: int64(rs.tax), Gratuity: int64(rs.gratuity),
 		PaymentType: rs.payType, Status: rs.status, LinkedPaymentId: rs.linked, TenderType: rs.tender,
-		MaxEventUnixMs: rs.seen,
+		MaxEventUnixMs: rs.seen, Lines: linesProto(rs.lines), Charges: chargesProto(rs.charges), Exception: rs.exception,
 	}}}
+}
+
+func taxPartsProto(ps []day.TaxPart) []*v1.WindowTaxPart {
+	var out []*v1.WindowTaxPart
+	for _, t := range ps {
+		out = append(out, &v1.WindowTaxPart{Key: t.Key, Amount: int64(t.Amount)})
+	}
+	return out
+}
+
+func taxPartsState(ws []*v1.WindowTaxPart) []day.TaxPart {
+	var out []day.TaxPart
+	for _, t := range ws {
+		out = append(out, day.TaxPart{Key: t.GetKey(), Amount: money.Amount(t.GetAmount())})
+	}
+	return out
+}
+
+func linesProto(ls []day.OrderLine) []*v1.WindowLine {
+	var out []*v1.WindowLine
+	for _, l := range ls {
+		out = append(out, &v1.WindowLine{Total: int64(l.Total), Tax: int64(l.Tax), Discount: int64(l.Discount), TaxKey: l.TaxKey,
+			Taxes: taxPartsProto(l.Taxes), Category: l.Category, GiftCard: l.GiftCard})
+	}
+	return out
+}
+
+func chargesProto(cs []day.Charge) []*v1.WindowLine {
+	var out []*v1.WindowLine
+	for _, c := range cs {
+		out = append(out, &v1.WindowLine{Total: int64(c.Total), Tax: int64(c.Tax), TaxKey: c.TaxKey, Taxes: taxPartsProto(c.Taxes), Shipping: c.Shipping})
+	}
+	return out
+}
+
+func linesState(ws []*v1.WindowLine) []day.OrderLine {
+	var out []day.OrderLine
+	for _, w := range ws {
+		out = append(out, day.OrderLine{Total: money.Amount(w.GetTotal()), Tax: money.Amount(w.GetTax()), Discount: money.Amount(w.GetDiscount()),
+			TaxKey: w.GetTaxKey(), Taxes: taxPartsState(w.GetTaxes()), Category: w.GetCategory(), GiftCard: w.GetGiftCard()})
+	}
+	return out
+}
+
+func chargesState(ws []*v1.WindowLine) []day.Charge {
+	var out []day.Charge
+	for _, w := range ws {
+		out = append(out, day.Charge{Total: money.Amount(w.GetTotal()), Tax: money.Amount(w.GetTax()), TaxKey: w.GetTaxKey(),
+			Taxes: taxPartsState(w.GetTaxes()), Shipping: w.GetShipping()})
+	}
+	return out
 }
 
 func recordState(w *v1.WindowRecord) *recState {
@@ -276,7 +330,7 @@ func recordState(w *v1.WindowRecord) *recState {
 		event: w.GetEventUnixMs(), currency: w.GetCurrency(), day: w.GetBusinessDay(),
 		total: money.Amount(w.GetTotal()), tax: money.Amount(w.GetTax()), gratuity: money.Amount(w.GetGratuity()),
 		payType: w.GetPaymentType(), status: w.GetStatus(), linked: w.GetLinkedPaymentId(), tender: w.GetTenderType(),
-		seen: w.GetMaxEventUnixMs(),
+		seen: w.GetMaxEventUnixMs(), lines: linesState(w.GetLines()), charges: chargesState(w.GetCharges()), exception: w.GetException(),
 	}
 }
 
@@ -305,8 +359,27 @@ func dayProto(k dayKey, d *dayState) *v1.WindowDay {
 	return &v1.WindowDay{
 		BusinessDay: k.day, Currency: k.currency, Totals: amounts(d.totals), Posted: amounts(d.posted),
 		Revision: int32(d.revision), Sealed: d.sealed, RecordCount: int32(d.records), Dirty: d.dirty,
-		StartUnixMs: d.start, EndUnixMs: d.end,
+		StartUnixMs: d.start, EndUnixMs: d.end, Exceptions: exceptionsProto(d.exceptions), PostedExceptions: exceptionsProto(d.postedExc),
 	}
+}
+
+func exceptionsProto(m map[string]string) []*v1.RecordException {
+	var out []*v1.RecordException
+	for _, e := range exceptionList(m) {
+		out = append(out, &v1.RecordException{RecordId: e.RecordID, Message: e.Message})
+	}
+	return out
+}
+
+func exceptionsState(es []*v1.RecordException) map[string]string {
+	if len(es) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(es))
+	for _, e := range es {
+		out[e.GetRecordId()] = e.GetMessage()
+	}
+	return out
 }
 
 func dayFromProto(w *v1.WindowDay) *dayState {
@@ -314,5 +387,6 @@ func dayFromProto(w *v1.WindowDay) *dayState {
 		totals: totals(w.GetTotals()), posted: totals(w.GetPosted()), revision: int(w.GetRevision()),
 		sealed: w.GetSealed(), records: int(w.GetRecordCount()), dirty: w.GetDirty(),
 		start: w.GetStartUnixMs(), end: w.GetEndUnixMs(),
+		exceptions: exceptionsState(w.GetExceptions()), postedExc: exceptionsState(w.GetPostedExceptions()),
 	}
 }

@@ -3,6 +3,9 @@ package window
 import (
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/commercesync/commercesync/ledger/day"
+	"github.com/commercesync/commercesync/ledger/money"
+
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
@@ -47,6 +50,13 @@ func appendRecordChange(buf, scratch []byte, k recordKey, rs *recState) (out, sc
 	str(15, rs.linked)
 	str(16, rs.tender)
 	varint(17, rs.seen)
+	for _, l := range rs.lines {
+		b = appendLine(b, 18, l.Total, l.Tax, l.Discount, l.TaxKey, l.Taxes, l.Category, l.GiftCard, false)
+	}
+	for _, c := range rs.charges {
+		b = appendLine(b, 19, c.Total, c.Tax, 0, c.TaxKey, c.Taxes, "", false, c.Shipping)
+	}
+	str(20, rs.exception)
 	buf = protowire.AppendTag(buf, protowire.Number(recordChangeField), protowire.BytesType)
 	buf = protowire.AppendBytes(buf, b)
 	return buf, b
@@ -54,3 +64,47 @@ func appendRecordChange(buf, scratch []byte, k recordKey, rs *recState) (out, sc
 
 // recordChangeField is WindowChange.record's field number.
 var recordChangeField = (&v1.WindowChange{}).ProtoReflect().Descriptor().Fields().ByName("record").Number()
+
+// appendLine appends one WindowLine as field num.
+func appendLine(b []byte, num protowire.Number, total, tax, discount money.Amount, taxKey string, taxes []day.TaxPart,
+	category string, gift, shipping bool) []byte {
+	var m []byte
+	varint := func(n protowire.Number, v int64) {
+		if v != 0 {
+			m = protowire.AppendTag(m, n, protowire.VarintType)
+			m = protowire.AppendVarint(m, uint64(v))
+		}
+	}
+	str := func(n protowire.Number, s string) {
+		if s != "" {
+			m = protowire.AppendTag(m, n, protowire.BytesType)
+			m = protowire.AppendString(m, s)
+		}
+	}
+	varint(1, int64(total))
+	varint(2, int64(tax))
+	varint(3, int64(discount))
+	str(4, taxKey)
+	for _, t := range taxes {
+		var p []byte
+		if t.Key != "" {
+			p = protowire.AppendTag(p, 1, protowire.BytesType)
+			p = protowire.AppendString(p, t.Key)
+		}
+		if t.Amount != 0 {
+			p = protowire.AppendTag(p, 2, protowire.VarintType)
+			p = protowire.AppendVarint(p, uint64(t.Amount))
+		}
+		m = protowire.AppendTag(m, 5, protowire.BytesType)
+		m = protowire.AppendBytes(m, p)
+	}
+	str(6, category)
+	if gift {
+		varint(7, 1)
+	}
+	if shipping {
+		varint(8, 1)
+	}
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendBytes(b, m)
+}

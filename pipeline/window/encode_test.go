@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"pgregory.net/rapid"
 
+	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/money"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
@@ -26,7 +27,24 @@ func TestRecordEncodingMatchesProto(t *testing.T) {
 			total: money.Amount(rapid.Int64().Draw(t, "total")), tax: money.Amount(rapid.Int64().Draw(t, "tax")),
 			gratuity: money.Amount(rapid.Int64().Draw(t, "gratuity")),
 			payType:  str("payType"), status: str("status"), linked: str("linked"), tender: str("tender"),
-			seen: rapid.Int64().Draw(t, "seen"),
+			seen: rapid.Int64().Draw(t, "seen"), exception: str("exception"),
+		}
+		parts := func(label string) []day.TaxPart {
+			var out []day.TaxPart
+			for range rapid.IntRange(0, 2).Draw(t, label+" parts") {
+				out = append(out, day.TaxPart{Key: str(label + " part"), Amount: money.Amount(rapid.Int64().Draw(t, label+" part amount"))})
+			}
+			return out
+		}
+		for range rapid.IntRange(0, 3).Draw(t, "lines") {
+			rs.lines = append(rs.lines, day.OrderLine{Total: money.Amount(rapid.Int64().Draw(t, "line total")),
+				Tax: money.Amount(rapid.Int64().Draw(t, "line tax")), Discount: money.Amount(rapid.Int64().Draw(t, "line discount")),
+				TaxKey: str("line key"), Taxes: parts("line"), Category: str("line category"), GiftCard: rapid.Bool().Draw(t, "gift")})
+		}
+		for range rapid.IntRange(0, 2).Draw(t, "charges") {
+			rs.charges = append(rs.charges, day.Charge{Total: money.Amount(rapid.Int64().Draw(t, "charge total")),
+				Tax: money.Amount(rapid.Int64().Draw(t, "charge tax")), TaxKey: str("charge key"), Taxes: parts("charge"),
+				Shipping: rapid.Bool().Draw(t, "shipping")})
 		}
 		got, _ := appendRecordChange(nil, nil, k, rs)
 		var dec v1.WindowChange

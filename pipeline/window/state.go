@@ -35,6 +35,11 @@ type recState struct {
 	linked   string
 	tender   string
 	seen     int64 // the latest event time of any version applied
+	// An order's lines and service charges, and why it counts without
+	// money when they do not add up.
+	lines     []day.OrderLine
+	charges   []day.Charge
+	exception string
 }
 
 // recEntry holds a record's current value and, while a batch is open, the
@@ -62,13 +67,42 @@ type dayState struct {
 	dirty    bool
 	start    int64
 	end      int64
+	// exceptions are the day's records counted without money, by record
+	// id; postedExc is the set the last revision carried.
+	exceptions map[string]string
+	postedExc  map[string]string
 }
 
 func (d *dayState) clone() *dayState {
 	c := *d
 	c.totals = d.totals.clone()
 	c.posted = d.posted.clone()
+	c.exceptions = cloneMap(d.exceptions)
+	c.postedExc = cloneMap(d.postedExc)
 	return &c
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func sameExceptions(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 type dayEntry struct {

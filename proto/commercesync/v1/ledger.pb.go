@@ -156,6 +156,10 @@ type DaySummary struct {
 	SealedBy      string `protobuf:"bytes,15,opt,name=sealed_by,json=sealedBy,proto3" json:"sealed_by,omitempty"`
 	ConfigVersion int64  `protobuf:"varint,16,opt,name=config_version,json=configVersion,proto3" json:"config_version,omitempty"`
 	RecordCount   int32  `protobuf:"varint,17,opt,name=record_count,json=recordCount,proto3" json:"record_count,omitempty"`
+	// Records of the day counted without their money because they do not
+	// add up (an order whose lines miss its total beyond rounding). While a
+	// day has any, its documents stop with a message naming them.
+	Exceptions    []*SummaryException `protobuf:"bytes,18,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -309,6 +313,65 @@ func (x *DaySummary) GetRecordCount() int32 {
 	return 0
 }
 
+func (x *DaySummary) GetExceptions() []*SummaryException {
+	if x != nil {
+		return x.Exceptions
+	}
+	return nil
+}
+
+type SummaryException struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RecordId      string                 `protobuf:"bytes,1,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SummaryException) Reset() {
+	*x = SummaryException{}
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SummaryException) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SummaryException) ProtoMessage() {}
+
+func (x *SummaryException) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SummaryException.ProtoReflect.Descriptor instead.
+func (*SummaryException) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SummaryException) GetRecordId() string {
+	if x != nil {
+		return x.RecordId
+	}
+	return ""
+}
+
+func (x *SummaryException) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type SummaryLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A semantic account: tender:<PaymentType>, sales, tax, gratuity,
@@ -322,7 +385,7 @@ type SummaryLine struct {
 
 func (x *SummaryLine) Reset() {
 	*x = SummaryLine{}
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[1]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -334,7 +397,7 @@ func (x *SummaryLine) String() string {
 func (*SummaryLine) ProtoMessage() {}
 
 func (x *SummaryLine) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[1]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -347,7 +410,7 @@ func (x *SummaryLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SummaryLine.ProtoReflect.Descriptor instead.
 func (*SummaryLine) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{1}
+	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SummaryLine) GetAccount() string {
@@ -387,7 +450,7 @@ type Document struct {
 
 func (x *Document) Reset() {
 	*x = Document{}
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[2]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -399,7 +462,7 @@ func (x *Document) String() string {
 func (*Document) ProtoMessage() {}
 
 func (x *Document) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[2]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -412,7 +475,7 @@ func (x *Document) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Document.ProtoReflect.Descriptor instead.
 func (*Document) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{2}
+	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Document) GetType() string {
@@ -464,7 +527,7 @@ type DocumentLine struct {
 
 func (x *DocumentLine) Reset() {
 	*x = DocumentLine{}
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[3]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -476,7 +539,7 @@ func (x *DocumentLine) String() string {
 func (*DocumentLine) ProtoMessage() {}
 
 func (x *DocumentLine) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[3]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -489,7 +552,7 @@ func (x *DocumentLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentLine.ProtoReflect.Descriptor instead.
 func (*DocumentLine) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{3}
+	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *DocumentLine) GetAccountId() string {
@@ -561,7 +624,7 @@ type OutboxEntry struct {
 
 func (x *OutboxEntry) Reset() {
 	*x = OutboxEntry{}
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[4]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +636,7 @@ func (x *OutboxEntry) String() string {
 func (*OutboxEntry) ProtoMessage() {}
 
 func (x *OutboxEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[4]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +649,7 @@ func (x *OutboxEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutboxEntry.ProtoReflect.Descriptor instead.
 func (*OutboxEntry) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{4}
+	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *OutboxEntry) GetDocumentId() string {
@@ -740,7 +803,7 @@ var File_commercesync_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccommercesync/v1/ledger.proto\x12\x0fcommercesync.v1\"\x9d\x04\n" +
+	"\x1ccommercesync/v1/ledger.proto\x12\x0fcommercesync.v1\"\xe0\x04\n" +
 	"\n" +
 	"DaySummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
@@ -762,7 +825,13 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\x04hash\x18\x0e \x01(\tR\x04hash\x12\x1b\n" +
 	"\tsealed_by\x18\x0f \x01(\tR\bsealedBy\x12%\n" +
 	"\x0econfig_version\x18\x10 \x01(\x03R\rconfigVersion\x12!\n" +
-	"\frecord_count\x18\x11 \x01(\x05R\vrecordCount\"U\n" +
+	"\frecord_count\x18\x11 \x01(\x05R\vrecordCount\x12A\n" +
+	"\n" +
+	"exceptions\x18\x12 \x03(\v2!.commercesync.v1.SummaryExceptionR\n" +
+	"exceptions\"I\n" +
+	"\x10SummaryException\x12\x1b\n" +
+	"\trecord_id\x18\x01 \x01(\tR\brecordId\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"U\n" +
 	"\vSummaryLine\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x14\n" +
 	"\x05debit\x18\x02 \x01(\tR\x05debit\x12\x16\n" +
@@ -836,27 +905,29 @@ func file_commercesync_v1_ledger_proto_rawDescGZIP() []byte {
 }
 
 var file_commercesync_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_commercesync_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_commercesync_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_commercesync_v1_ledger_proto_goTypes = []any{
-	(OutboxState)(0),     // 0: commercesync.v1.OutboxState
-	(ErrorClass)(0),      // 1: commercesync.v1.ErrorClass
-	(*DaySummary)(nil),   // 2: commercesync.v1.DaySummary
-	(*SummaryLine)(nil),  // 3: commercesync.v1.SummaryLine
-	(*Document)(nil),     // 4: commercesync.v1.Document
-	(*DocumentLine)(nil), // 5: commercesync.v1.DocumentLine
-	(*OutboxEntry)(nil),  // 6: commercesync.v1.OutboxEntry
+	(OutboxState)(0),         // 0: commercesync.v1.OutboxState
+	(ErrorClass)(0),          // 1: commercesync.v1.ErrorClass
+	(*DaySummary)(nil),       // 2: commercesync.v1.DaySummary
+	(*SummaryException)(nil), // 3: commercesync.v1.SummaryException
+	(*SummaryLine)(nil),      // 4: commercesync.v1.SummaryLine
+	(*Document)(nil),         // 5: commercesync.v1.Document
+	(*DocumentLine)(nil),     // 6: commercesync.v1.DocumentLine
+	(*OutboxEntry)(nil),      // 7: commercesync.v1.OutboxEntry
 }
 var file_commercesync_v1_ledger_proto_depIdxs = []int32{
-	3, // 0: commercesync.v1.DaySummary.lines:type_name -> commercesync.v1.SummaryLine
-	5, // 1: commercesync.v1.Document.lines:type_name -> commercesync.v1.DocumentLine
-	0, // 2: commercesync.v1.OutboxEntry.state:type_name -> commercesync.v1.OutboxState
-	4, // 3: commercesync.v1.OutboxEntry.document:type_name -> commercesync.v1.Document
-	1, // 4: commercesync.v1.OutboxEntry.error_class:type_name -> commercesync.v1.ErrorClass
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	4, // 0: commercesync.v1.DaySummary.lines:type_name -> commercesync.v1.SummaryLine
+	3, // 1: commercesync.v1.DaySummary.exceptions:type_name -> commercesync.v1.SummaryException
+	6, // 2: commercesync.v1.Document.lines:type_name -> commercesync.v1.DocumentLine
+	0, // 3: commercesync.v1.OutboxEntry.state:type_name -> commercesync.v1.OutboxState
+	5, // 4: commercesync.v1.OutboxEntry.document:type_name -> commercesync.v1.Document
+	1, // 5: commercesync.v1.OutboxEntry.error_class:type_name -> commercesync.v1.ErrorClass
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_ledger_proto_init() }
@@ -870,7 +941,7 @@ func file_commercesync_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_ledger_proto_rawDesc), len(file_commercesync_v1_ledger_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -102,8 +102,14 @@ type WindowRecord struct {
 	// the company's watermark is the largest of these, so it need not be
 	// written each time it moves.
 	MaxEventUnixMs int64 `protobuf:"varint,17,opt,name=max_event_unix_ms,json=maxEventUnixMs,proto3" json:"max_event_unix_ms,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// An order's lines and service charges.
+	Lines   []*WindowLine `protobuf:"bytes,18,rep,name=lines,proto3" json:"lines,omitempty"`
+	Charges []*WindowLine `protobuf:"bytes,19,rep,name=charges,proto3" json:"charges,omitempty"`
+	// Why the record counts in its day without money (an order whose lines
+	// do not add up to its total).
+	Exception     string `protobuf:"bytes,20,opt,name=exception,proto3" json:"exception,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WindowRecord) Reset() {
@@ -255,26 +261,254 @@ func (x *WindowRecord) GetMaxEventUnixMs() int64 {
 	return 0
 }
 
+func (x *WindowRecord) GetLines() []*WindowLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *WindowRecord) GetCharges() []*WindowLine {
+	if x != nil {
+		return x.Charges
+	}
+	return nil
+}
+
+func (x *WindowRecord) GetException() string {
+	if x != nil {
+		return x.Exception
+	}
+	return ""
+}
+
+type WindowLine struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Total         int64                  `protobuf:"varint,1,opt,name=total,proto3" json:"total,omitempty"`
+	Tax           int64                  `protobuf:"varint,2,opt,name=tax,proto3" json:"tax,omitempty"`
+	Discount      int64                  `protobuf:"varint,3,opt,name=discount,proto3" json:"discount,omitempty"`
+	TaxKey        string                 `protobuf:"bytes,4,opt,name=tax_key,json=taxKey,proto3" json:"tax_key,omitempty"`
+	Taxes         []*WindowTaxPart       `protobuf:"bytes,5,rep,name=taxes,proto3" json:"taxes,omitempty"`
+	Category      string                 `protobuf:"bytes,6,opt,name=category,proto3" json:"category,omitempty"`
+	GiftCard      bool                   `protobuf:"varint,7,opt,name=gift_card,json=giftCard,proto3" json:"gift_card,omitempty"`
+	Shipping      bool                   `protobuf:"varint,8,opt,name=shipping,proto3" json:"shipping,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WindowLine) Reset() {
+	*x = WindowLine{}
+	mi := &file_commercesync_v1_window_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WindowLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WindowLine) ProtoMessage() {}
+
+func (x *WindowLine) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_window_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WindowLine.ProtoReflect.Descriptor instead.
+func (*WindowLine) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *WindowLine) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *WindowLine) GetTax() int64 {
+	if x != nil {
+		return x.Tax
+	}
+	return 0
+}
+
+func (x *WindowLine) GetDiscount() int64 {
+	if x != nil {
+		return x.Discount
+	}
+	return 0
+}
+
+func (x *WindowLine) GetTaxKey() string {
+	if x != nil {
+		return x.TaxKey
+	}
+	return ""
+}
+
+func (x *WindowLine) GetTaxes() []*WindowTaxPart {
+	if x != nil {
+		return x.Taxes
+	}
+	return nil
+}
+
+func (x *WindowLine) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *WindowLine) GetGiftCard() bool {
+	if x != nil {
+		return x.GiftCard
+	}
+	return false
+}
+
+func (x *WindowLine) GetShipping() bool {
+	if x != nil {
+		return x.Shipping
+	}
+	return false
+}
+
+type WindowTaxPart struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Amount        int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WindowTaxPart) Reset() {
+	*x = WindowTaxPart{}
+	mi := &file_commercesync_v1_window_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WindowTaxPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WindowTaxPart) ProtoMessage() {}
+
+func (x *WindowTaxPart) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_window_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WindowTaxPart.ProtoReflect.Descriptor instead.
+func (*WindowTaxPart) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *WindowTaxPart) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *WindowTaxPart) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+type RecordException struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RecordId      string                 `protobuf:"bytes,1,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordException) Reset() {
+	*x = RecordException{}
+	mi := &file_commercesync_v1_window_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordException) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordException) ProtoMessage() {}
+
+func (x *RecordException) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_window_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordException.ProtoReflect.Descriptor instead.
+func (*RecordException) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RecordException) GetRecordId() string {
+	if x != nil {
+		return x.RecordId
+	}
+	return ""
+}
+
+func (x *RecordException) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type WindowDay struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	BusinessDay string                 `protobuf:"bytes,1,opt,name=business_day,json=businessDay,proto3" json:"business_day,omitempty"`
 	Currency    string                 `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`
 	Totals      []*AccountAmount       `protobuf:"bytes,3,rep,name=totals,proto3" json:"totals,omitempty"`
 	// The sum of every revision emitted so far.
-	Posted        []*AccountAmount `protobuf:"bytes,4,rep,name=posted,proto3" json:"posted,omitempty"`
-	Revision      int32            `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
-	Sealed        bool             `protobuf:"varint,6,opt,name=sealed,proto3" json:"sealed,omitempty"`
-	RecordCount   int32            `protobuf:"varint,7,opt,name=record_count,json=recordCount,proto3" json:"record_count,omitempty"`
-	Dirty         bool             `protobuf:"varint,8,opt,name=dirty,proto3" json:"dirty,omitempty"`
-	StartUnixMs   int64            `protobuf:"varint,9,opt,name=start_unix_ms,json=startUnixMs,proto3" json:"start_unix_ms,omitempty"`
-	EndUnixMs     int64            `protobuf:"varint,10,opt,name=end_unix_ms,json=endUnixMs,proto3" json:"end_unix_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Posted      []*AccountAmount   `protobuf:"bytes,4,rep,name=posted,proto3" json:"posted,omitempty"`
+	Revision    int32              `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	Sealed      bool               `protobuf:"varint,6,opt,name=sealed,proto3" json:"sealed,omitempty"`
+	RecordCount int32              `protobuf:"varint,7,opt,name=record_count,json=recordCount,proto3" json:"record_count,omitempty"`
+	Dirty       bool               `protobuf:"varint,8,opt,name=dirty,proto3" json:"dirty,omitempty"`
+	StartUnixMs int64              `protobuf:"varint,9,opt,name=start_unix_ms,json=startUnixMs,proto3" json:"start_unix_ms,omitempty"`
+	EndUnixMs   int64              `protobuf:"varint,10,opt,name=end_unix_ms,json=endUnixMs,proto3" json:"end_unix_ms,omitempty"`
+	Exceptions  []*RecordException `protobuf:"bytes,11,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
+	// The exceptions the last emitted revision carried.
+	PostedExceptions []*RecordException `protobuf:"bytes,12,rep,name=posted_exceptions,json=postedExceptions,proto3" json:"posted_exceptions,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *WindowDay) Reset() {
 	*x = WindowDay{}
-	mi := &file_commercesync_v1_window_proto_msgTypes[2]
+	mi := &file_commercesync_v1_window_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -286,7 +520,7 @@ func (x *WindowDay) String() string {
 func (*WindowDay) ProtoMessage() {}
 
 func (x *WindowDay) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_window_proto_msgTypes[2]
+	mi := &file_commercesync_v1_window_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -299,7 +533,7 @@ func (x *WindowDay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowDay.ProtoReflect.Descriptor instead.
 func (*WindowDay) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{2}
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *WindowDay) GetBusinessDay() string {
@@ -372,6 +606,20 @@ func (x *WindowDay) GetEndUnixMs() int64 {
 	return 0
 }
 
+func (x *WindowDay) GetExceptions() []*RecordException {
+	if x != nil {
+		return x.Exceptions
+	}
+	return nil
+}
+
+func (x *WindowDay) GetPostedExceptions() []*RecordException {
+	if x != nil {
+		return x.PostedExceptions
+	}
+	return nil
+}
+
 type WindowCompany struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	CompanyId string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
@@ -387,7 +635,7 @@ type WindowCompany struct {
 
 func (x *WindowCompany) Reset() {
 	*x = WindowCompany{}
-	mi := &file_commercesync_v1_window_proto_msgTypes[3]
+	mi := &file_commercesync_v1_window_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -399,7 +647,7 @@ func (x *WindowCompany) String() string {
 func (*WindowCompany) ProtoMessage() {}
 
 func (x *WindowCompany) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_window_proto_msgTypes[3]
+	mi := &file_commercesync_v1_window_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -412,7 +660,7 @@ func (x *WindowCompany) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowCompany.ProtoReflect.Descriptor instead.
 func (*WindowCompany) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{3}
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *WindowCompany) GetCompanyId() string {
@@ -471,7 +719,7 @@ type WindowChange struct {
 
 func (x *WindowChange) Reset() {
 	*x = WindowChange{}
-	mi := &file_commercesync_v1_window_proto_msgTypes[4]
+	mi := &file_commercesync_v1_window_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -483,7 +731,7 @@ func (x *WindowChange) String() string {
 func (*WindowChange) ProtoMessage() {}
 
 func (x *WindowChange) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_window_proto_msgTypes[4]
+	mi := &file_commercesync_v1_window_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -496,7 +744,7 @@ func (x *WindowChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowChange.ProtoReflect.Descriptor instead.
 func (*WindowChange) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{4}
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WindowChange) GetEntry() isWindowChange_Entry {
@@ -562,7 +810,7 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x1ccommercesync/v1/window.proto\x12\x0fcommercesync.v1\x1a\x1ccommercesync/v1/events.proto\"A\n" +
 	"\rAccountAmount\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\x03R\x06amount\"\xc8\x04\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\"\xd0\x05\n" +
 	"\fWindowRecord\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.commercesync.v1.RecordKindR\x04kind\x12)\n" +
 	"\x10transaction_type\x18\x02 \x01(\tR\x0ftransactionType\x12\x0e\n" +
@@ -582,7 +830,26 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x11linked_payment_id\x18\x0f \x01(\tR\x0flinkedPaymentId\x12\x1f\n" +
 	"\vtender_type\x18\x10 \x01(\tR\n" +
 	"tenderType\x12)\n" +
-	"\x11max_event_unix_ms\x18\x11 \x01(\x03R\x0emaxEventUnixMs\"\xeb\x02\n" +
+	"\x11max_event_unix_ms\x18\x11 \x01(\x03R\x0emaxEventUnixMs\x121\n" +
+	"\x05lines\x18\x12 \x03(\v2\x1b.commercesync.v1.WindowLineR\x05lines\x125\n" +
+	"\acharges\x18\x13 \x03(\v2\x1b.commercesync.v1.WindowLineR\acharges\x12\x1c\n" +
+	"\texception\x18\x14 \x01(\tR\texception\"\xf4\x01\n" +
+	"\n" +
+	"WindowLine\x12\x14\n" +
+	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x10\n" +
+	"\x03tax\x18\x02 \x01(\x03R\x03tax\x12\x1a\n" +
+	"\bdiscount\x18\x03 \x01(\x03R\bdiscount\x12\x17\n" +
+	"\atax_key\x18\x04 \x01(\tR\x06taxKey\x124\n" +
+	"\x05taxes\x18\x05 \x03(\v2\x1e.commercesync.v1.WindowTaxPartR\x05taxes\x12\x1a\n" +
+	"\bcategory\x18\x06 \x01(\tR\bcategory\x12\x1b\n" +
+	"\tgift_card\x18\a \x01(\bR\bgiftCard\x12\x1a\n" +
+	"\bshipping\x18\b \x01(\bR\bshipping\"9\n" +
+	"\rWindowTaxPart\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\"H\n" +
+	"\x0fRecordException\x12\x1b\n" +
+	"\trecord_id\x18\x01 \x01(\tR\brecordId\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xfc\x03\n" +
 	"\tWindowDay\x12!\n" +
 	"\fbusiness_day\x18\x01 \x01(\tR\vbusinessDay\x12\x1a\n" +
 	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x126\n" +
@@ -594,7 +861,11 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x05dirty\x18\b \x01(\bR\x05dirty\x12\"\n" +
 	"\rstart_unix_ms\x18\t \x01(\x03R\vstartUnixMs\x12\x1e\n" +
 	"\vend_unix_ms\x18\n" +
-	" \x01(\x03R\tendUnixMs\"\xed\x01\n" +
+	" \x01(\x03R\tendUnixMs\x12@\n" +
+	"\n" +
+	"exceptions\x18\v \x03(\v2 .commercesync.v1.RecordExceptionR\n" +
+	"exceptions\x12M\n" +
+	"\x11posted_exceptions\x18\f \x03(\v2 .commercesync.v1.RecordExceptionR\x10postedExceptions\"\xed\x01\n" +
 	"\rWindowCompany\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x1b\n" +
@@ -621,29 +892,37 @@ func file_commercesync_v1_window_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_window_proto_rawDescData
 }
 
-var file_commercesync_v1_window_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_commercesync_v1_window_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_commercesync_v1_window_proto_goTypes = []any{
-	(*AccountAmount)(nil),  // 0: commercesync.v1.AccountAmount
-	(*WindowRecord)(nil),   // 1: commercesync.v1.WindowRecord
-	(*WindowDay)(nil),      // 2: commercesync.v1.WindowDay
-	(*WindowCompany)(nil),  // 3: commercesync.v1.WindowCompany
-	(*WindowChange)(nil),   // 4: commercesync.v1.WindowChange
-	(RecordKind)(0),        // 5: commercesync.v1.RecordKind
-	(*WindowSettings)(nil), // 6: commercesync.v1.WindowSettings
+	(*AccountAmount)(nil),   // 0: commercesync.v1.AccountAmount
+	(*WindowRecord)(nil),    // 1: commercesync.v1.WindowRecord
+	(*WindowLine)(nil),      // 2: commercesync.v1.WindowLine
+	(*WindowTaxPart)(nil),   // 3: commercesync.v1.WindowTaxPart
+	(*RecordException)(nil), // 4: commercesync.v1.RecordException
+	(*WindowDay)(nil),       // 5: commercesync.v1.WindowDay
+	(*WindowCompany)(nil),   // 6: commercesync.v1.WindowCompany
+	(*WindowChange)(nil),    // 7: commercesync.v1.WindowChange
+	(RecordKind)(0),         // 8: commercesync.v1.RecordKind
+	(*WindowSettings)(nil),  // 9: commercesync.v1.WindowSettings
 }
 var file_commercesync_v1_window_proto_depIdxs = []int32{
-	5, // 0: commercesync.v1.WindowRecord.kind:type_name -> commercesync.v1.RecordKind
-	0, // 1: commercesync.v1.WindowDay.totals:type_name -> commercesync.v1.AccountAmount
-	0, // 2: commercesync.v1.WindowDay.posted:type_name -> commercesync.v1.AccountAmount
-	6, // 3: commercesync.v1.WindowCompany.settings:type_name -> commercesync.v1.WindowSettings
-	1, // 4: commercesync.v1.WindowChange.record:type_name -> commercesync.v1.WindowRecord
-	2, // 5: commercesync.v1.WindowChange.day:type_name -> commercesync.v1.WindowDay
-	3, // 6: commercesync.v1.WindowChange.company:type_name -> commercesync.v1.WindowCompany
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	8,  // 0: commercesync.v1.WindowRecord.kind:type_name -> commercesync.v1.RecordKind
+	2,  // 1: commercesync.v1.WindowRecord.lines:type_name -> commercesync.v1.WindowLine
+	2,  // 2: commercesync.v1.WindowRecord.charges:type_name -> commercesync.v1.WindowLine
+	3,  // 3: commercesync.v1.WindowLine.taxes:type_name -> commercesync.v1.WindowTaxPart
+	0,  // 4: commercesync.v1.WindowDay.totals:type_name -> commercesync.v1.AccountAmount
+	0,  // 5: commercesync.v1.WindowDay.posted:type_name -> commercesync.v1.AccountAmount
+	4,  // 6: commercesync.v1.WindowDay.exceptions:type_name -> commercesync.v1.RecordException
+	4,  // 7: commercesync.v1.WindowDay.posted_exceptions:type_name -> commercesync.v1.RecordException
+	9,  // 8: commercesync.v1.WindowCompany.settings:type_name -> commercesync.v1.WindowSettings
+	1,  // 9: commercesync.v1.WindowChange.record:type_name -> commercesync.v1.WindowRecord
+	5,  // 10: commercesync.v1.WindowChange.day:type_name -> commercesync.v1.WindowDay
+	6,  // 11: commercesync.v1.WindowChange.company:type_name -> commercesync.v1.WindowCompany
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_window_proto_init() }
@@ -652,7 +931,7 @@ func file_commercesync_v1_window_proto_init() {
 		return
 	}
 	file_commercesync_v1_events_proto_init()
-	file_commercesync_v1_window_proto_msgTypes[4].OneofWrappers = []any{
+	file_commercesync_v1_window_proto_msgTypes[7].OneofWrappers = []any{
 		(*WindowChange_Record)(nil),
 		(*WindowChange_Day)(nil),
 		(*WindowChange_Company)(nil),
@@ -663,7 +942,7 @@ func file_commercesync_v1_window_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_window_proto_rawDesc), len(file_commercesync_v1_window_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,141 @@
+package day
+
+import (
+	"errors"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/commercesync/commercesync/ledger/money"
+)
+
+func netOf(t testing.TB, ps []Posting) map[Account]string {
+	t.Helper()
+	tot := Totals{}
+	if err := tot.Apply(ps, 1); err != nil {
+		t.Fatal(err)
+	}
+	out := map[Account]string{}
+	for a, v := range tot {
+		out[a] = v.String()
+	}
+	return out
+}
+
+func sameLines(t *testing.T, got map[Account]string, want map[Account]string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("postings %v, want %v", got, want)
+		return
+	}
+	for a, w := range want {
+		if got[a] != w {
+			t.Errorf("%s = %s, want %s (all: %v)", a, got[a], w, got)
+		}
+	}
+}
+
+// Codat's AR/BNPL example (reference §3.3): an order of 5,500 with a 500
+// discount and 1,000 tax is owed 6,000; sales are 5,000 once the discount is
+// netted (the planner nets it when discounts map to the sales account).
+func TestOrderWithDiscountAndTax(t *testing.T) {
+	ps, err := OrderPostings(OrderFacts{Total: amt(t, "6000"), Tax: amt(t, "1000"), Unit: amt(t, "0.01"),
+		Lines: []OrderLine{{Total: amt(t, "6000"), Tax: amt(t, "1000"), TaxKey: "rate:20", Discount: amt(t, "500")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, netOf(t, ps), map[Account]string{
+		Unsettled: "6000.00", Sales: "-5500.00", Discounts: "500.00", TaxOn("rate:20"): "-1000.00",
+	})
+}
+
+// Codat's cash refund (§3.3): a refunded line of 100 plus 20 tax debits
+// refunds and tax; the negative payment takes the cash back out.
+func TestRefundLine(t *testing.T) {
+	order, err := OrderPostings(OrderFacts{Total: amt(t, "-120"), Tax: amt(t, "-20"), Unit: amt(t, "0.01"),
+		Lines: []OrderLine{{Total: amt(t, "-120"), Tax: amt(t, "-20"), Taxes: []TaxPart{{Key: "vat", Amount: amt(t, "-20")}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay, err := PaymentPostings(PaymentFacts{Type: "Cash", Status: "Paid", Amount: amt(t, "-120")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, netOf(t, append(order, pay...)), map[Account]string{
+		Refunds: "100.00", TaxOn("vat"): "20.00", Tender("Cash"): "-120.00",
+	})
+}
+
+func TestServiceChargesGiftCardsAndTaxComponents(t *testing.T) {
+	ps, err := OrderPostings(OrderFacts{Total: amt(t, "86.00"), Gratuity: amt(t, "5"), Unit: amt(t, "0.01"),
+		Lines: []OrderLine{
+			{Total: amt(t, "54.00"), Tax: amt(t, "9.00"), Category: "drinks",
+				Taxes: []TaxPart{{Key: "state", Amount: amt(t, "6.00")}, {Key: "city", Amount: amt(t, "3.00")}}},
+			{Total: amt(t, "25.00"), GiftCard: true},
+		},
+		Charges: []Charge{{Shipping: true, Total: amt(t, "6.00"), Tax: amt(t, "1.00"), TaxKey: "rate:20"}, {Total: amt(t, "1.00")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, netOf(t, ps), map[Account]string{
+		Unsettled: "91.00", SalesIn("drinks"): "-45.00", TaxOn("state"): "-6.00", TaxOn("city"): "-3.00",
+		GiftCards: "-25.00", Shipping: "-5.00", TaxOn("rate:20"): "-1.00", ServiceCharges: "-1.00", Gratuity: "-5.00",
+	})
+}
+
+func TestRoundingWithinAndBeyondTheBound(t *testing.T) {
+	line := func(total string) OrderLine { return OrderLine{Total: amt(t, total)} }
+	ps, err := OrderPostings(OrderFacts{Total: amt(t, "10.00"), Unit: amt(t, "0.01"), Lines: []OrderLine{line("3.34"), line("3.34"), line("3.33")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, netOf(t, ps), map[Account]string{Unsettled: "10.00", Sales: "-10.01", Rounding: "0.01"})
+
+	_, err = OrderPostings(OrderFacts{Total: amt(t, "10.00"), Unit: amt(t, "0.01"), Lines: []OrderLine{line("9.97")}})
+	if !errors.Is(err, ErrRounding) {
+		t.Fatalf("a 0.03 gap on one line: %v, want ErrRounding", err)
+	}
+}
+
+// Every order within the rounding bound balances, whatever its lines.
+func TestOrderPostingsBalance(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cents := func(label string, lo, hi int64) money.Amount {
+			return money.FromMinor(rapid.Int64Range(lo, hi).Draw(t, label), 2)
+		}
+		var o OrderFacts
+		o.Unit = money.FromMinor(1, 2)
+		var sum money.Amount
+		for range rapid.IntRange(0, 5).Draw(t, "lines") {
+			l := OrderLine{Total: cents("total", -50000, 50000), Tax: cents("tax", -5000, 5000),
+				Discount: cents("discount", 0, 2000), GiftCard: rapid.IntRange(0, 9).Draw(t, "gift") == 0,
+				Category: rapid.SampledFrom([]string{"", "a", "b"}).Draw(t, "category")}
+			if rapid.Bool().Draw(t, "parts") {
+				part := cents("part", -5000, 5000)
+				l.Taxes = []TaxPart{{Key: "c1", Amount: part}}
+			}
+			o.Lines = append(o.Lines, l)
+			sum += l.Total
+		}
+		for range rapid.IntRange(0, 2).Draw(t, "charges") {
+			c := Charge{Shipping: rapid.Bool().Draw(t, "shipping"), Total: cents("charge", 0, 2000), Tax: cents("charge tax", 0, 300)}
+			o.Charges = append(o.Charges, c)
+			sum += c.Total
+		}
+		n := int64(len(o.Lines) + len(o.Charges))
+		o.Total = sum + money.FromMinor(rapid.Int64Range(-n, n).Draw(t, "rounding"), 2)
+		o.Gratuity = cents("gratuity", 0, 1000)
+		ps, err := OrderPostings(o)
+		if err != nil {
+			t.Fatalf("an order within the bound was refused: %v", err)
+		}
+		var total money.Amount
+		for _, p := range ps {
+			total += p.Amount
+		}
+		if total != 0 {
+			t.Fatalf("postings do not balance: %v", ps)
+		}
+	})
+}
