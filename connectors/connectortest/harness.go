@@ -29,6 +29,10 @@ type Harness struct {
 	// suite needs to drive and inspect it. The sandbox is stopped by
 	// t.Cleanup.
 	Start func(t TB, clock Clock) *Env
+	// Real returns the connector pointed at the platform's production API
+	// with an OAuth client's credentials, for the opt-in real-API check
+	// (see RealCredentials). Nil skips that check. (Added by the suite.)
+	Real func(clientID, clientSecret string) connectors.Connector
 }
 
 // TB is the part of testing.TB the harness uses.
@@ -58,8 +62,10 @@ type Env struct {
 	// carries the reference.
 	Journals func() (count int, refs map[string]bool)
 
-	// Fault controls. Each is a no-op error when the platform cannot have
-	// the fault; the suite skips that check then and says so.
+	// Fault controls. Each is nil when the platform cannot have the fault;
+	// the suite skips that check then and says so. Disabled == "" likewise
+	// skips the currency check (a platform whose journals carry no
+	// currency of their own).
 	DropNextPushResponse func() // commit the next journal, then drop the response
 	LockPeriodThrough    func(date string)
 	ExpireAccessTokens   func()
@@ -69,6 +75,11 @@ type Env struct {
 	// IdempotencyMemory is how long the platform remembers a key (Xero: 6
 	// minutes); 0 when the platform has none.
 	IdempotencyMemory time.Duration
+	// RetryAfterOnThrottle says the platform's throttling answer tells how
+	// long to wait (Xero's Retry-After). The suite then requires a
+	// Throttled error's RetryAfter > 0, and a call after that wait to be
+	// admitted. (Added by the suite.)
+	RetryAfterOnThrottle bool
 }
 
 // Account identifies an account the way a DocumentLine does.

@@ -86,6 +86,11 @@ type checked struct {
 // summarizeErrors=false the answer is 200 and each element carries its
 // own status (accounting-platform-apis.md §1.5).
 func (s *Server) createManualJournals(req *apiRequest) apiResponse {
+	// The body must match the official schema first (schema.go): a body
+	// Xero cannot deserialise never reaches its validation.
+	if resp, ok := s.checkSchema(req, "/ManualJournals"); !ok {
+		return resp
+	}
 	var in manualJournalsIn
 	dec := json.NewDecoder(bytes.NewReader(req.body))
 	dec.UseNumber()
