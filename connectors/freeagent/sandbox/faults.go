@@ -1,0 +1,127 @@
+package sandbox
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fault is an injected failure for API calls (apis.md §6.6: dropped
+// responses after commit, 5xx, slow responses). Faults apply in injection
+// order, each to its next Times matching calls. A fault is taken after the
+// token and rate-limit checks, so a faulted call counts against the limits
+// as it would at FreeAgent.
+type Fault struct {
+	// Method matches the HTTP method; "" matches any.
+	Method string
+	// Path is a prefix of the path below /v2, e.g. "/journal_sets"; ""
+	// matches any.
+	Path string
+	// Status, when set (500, 502, 503), answers with that status before
+	// the call is handled, so nothing is committed.
+	Status int
+	// DropResponse handles and commits the call, then closes the connection
+	// without answering: the client cannot tell whether it worked.
+	DropResponse bool
+	// Delay holds the call for this long (real time) before handling it,
+	// for running the sandbox by hand. Tests use Stall instead, which needs
+	// no sleeping.
+	Delay time.Duration
+	// Times is how many matching calls are affected; <= 0 means 1.
+	Times int
+}
+
+type faultState struct {
+	Fault
+	left int
+}
+
+// InjectFault arms f.
+func (s *Server) InjectFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &faultState{Fault: f, left: max(f.Times, 1)})
+}
+
+// ClearFaults disarms every fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// ExpireAccessTokens makes every access token issued so far expired, as if
+// their hour (apis.md §5.1) had passed for them only.
+func (s *Server) ExpireAccessTokens() {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.access {
+		if t.expires.After(now) {
+			t.expires = now
+		}
+	}
+}
+
+// RevokeRefreshTokens makes every refresh token unusable, as FreeAgent
+// may do ("FreeAgent may revoke refresh tokens", apis.md §5.1).
+func (s *Server) RevokeRefreshTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.refresh)
+}
+
+// takeFault consumes the first armed fault matching the call. Caller holds s.mu.
+func (s *Server) takeFault(method, path string) (Fault, bool) {
+	for i, f := range s.faults {
+		if f.Method != "" && !strings.EqualFold(f.Method, method) {
+			continue
+		}
+		if f.Path != "" && !strings.HasPrefix(path, f.Path) {
+			continue
+		}
+		f.left--
+		if f.left <= 0 {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		return f.Fault, true
+	}
+	return Fault{}, false
+}
+
+// writeFaultStatus answers an injected 5xx. FreeAgent's 5xx body is not in
+// the reference; the sandbox sends a short HTML page, as a failing Rails
+// application or load balancer would, so clients must not expect JSON.
+func (s *Server) writeFaultStatus(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte("<html><body><h1>" + s.msg.ServerError + "</h1></body></html>"))
+}
+
+type stall struct {
+	arrived chan struct{}
+	release chan struct{}
+}
+
+// Stall holds every API call, after it has been admitted by the rate
+// limiter and before it is handled, until release is called; each held
+// call sends once on arrived. Tests use it for slow answers without
+// sleeping: a client that gives up while held has committed nothing.
+func (s *Server) Stall() (arrived <-chan struct{}, release func()) {
+	st := &stall{arrived: make(chan struct{}, 1024), release: make(chan struct{})}
+	s.mu.Lock()
+	s.stall = st
+	s.mu.Unlock()
+	var once sync.Once
+	return st.arrived, func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.stall == st {
+				s.stall = nil
+			}
+			s.mu.Unlock()
+			close(st.release)
+		})
+	}
+}
