@@ -240,7 +240,7 @@ func TestOpenAPIDocumentIsServed(t *testing.T) {
 
 func TestConfigRefusesAccountsThePlatformDoesNotOffer(t *testing.T) {
 	sys := startSystem(t)
-	s := newScenario(t, sys, seed, 1)
+	s := newScenario(t, sys, xeroPlatform, seed, 1)
 	s.connect(120)
 	org, _ := sys.Xero.Organisation(xeroTenant)
 	var archived string
@@ -267,7 +267,7 @@ func TestConfigRefusesAccountsThePlatformDoesNotOffer(t *testing.T) {
 // order, every revision of the day is posted and the journals net to it.
 func TestOrderThatDoesNotAddUpStopsItsDay(t *testing.T) {
 	sys := startSystem(t)
-	s := newScenario(t, sys, seed, 1)
+	s := newScenario(t, sys, xeroPlatform, seed, 1)
 	s.connect(2 * 24 * 60)
 	good := map[string]any{"id": "ok-1", "currency": "USD", "createdDate": "2026-03-10T12:00:00-04:00",
 		"totalAmount": "10.85", "totalTaxAmount": "0.85",
@@ -294,7 +294,7 @@ func TestOrderThatDoesNotAddUpStopsItsDay(t *testing.T) {
 	sales := decimalZero()
 	for _, j := range sys.Xero.ManualJournals(xeroTenant) {
 		for _, l := range j.Lines {
-			if l.AccountCode == codeSales {
+			if l.AccountCode == xeroPlatform.codes.sales {
 				sales = sales.Add(l.Amount)
 			}
 		}

@@ -79,12 +79,18 @@ func startSystem(t *testing.T, opts ...system.Option) *system.System {
 	return sys
 }
 
-// TestEndToEndXero pushes two days of a merchant's sales through the REST
-// API and finds them in the Xero sandbox as two balanced journals whose
+// TestEndToEnd pushes two days of a merchant's sales through the REST API
+// and finds them in each platform's sandbox as two balanced journals whose
 // every account matches the input; pushing it all again changes nothing.
-func TestEndToEndXero(t *testing.T) {
+func TestEndToEnd(t *testing.T) {
+	for _, p := range platforms {
+		t.Run(p.key, func(t *testing.T) { endToEnd(t, p) })
+	}
+}
+
+func endToEnd(t *testing.T, p platform) {
 	sys := startSystem(t)
-	s := newScenario(t, sys, seed, orderCount())
+	s := newScenario(t, sys, p, seed, orderCount())
 	// A grace longer than the two days keeps sealing to the explicit
 	// sync/latest, since the test pushes orders, then payments, then
 	// transactions rather than interleaved in time.
@@ -93,7 +99,7 @@ func TestEndToEndXero(t *testing.T) {
 	s.syncTo(syncTo)
 	s.waitConfirmed(2)
 	first := s.checkJournals(s.ds.days)
-	if n := len(sys.Xero.ManualJournals(xeroTenant)); n != 2 {
+	if n := len(p.journals(sys)); n != 2 {
 		t.Fatalf("sandbox holds %d journals, want 2", n)
 	}
 
@@ -101,14 +107,14 @@ func TestEndToEndXero(t *testing.T) {
 	// the repeats. Once its journal exists the repeats have been consumed.
 	s.pushAll()
 	s.syncTo(syncTo)
-	barrier := map[string]any{"id": "barrier", "currency": "USD", "totalAmount": "10.00", "totalTaxAmount": "0",
+	barrier := map[string]any{"id": "barrier", "currency": p.currency, "totalAmount": "10.00", "totalTaxAmount": "0",
 		"createdDate": "2026-03-12T12:00:00-04:00"}
 	var resp pushResponse
 	s.api.must("POST", "/v1/companies/"+s.company+"/data/commerce-orders", []any{barrier}, &resp)
 	s.syncTo(syncTo.Add(24 * time.Hour))
 	s.waitConfirmed(3)
 	again := s.checkJournals(s.ds.days)
-	if n := len(sys.Xero.ManualJournals(xeroTenant)); n != 3 {
+	if n := len(p.journals(sys)); n != 3 {
 		t.Fatalf("after pushing everything again the sandbox holds %d journals, want 3 (two days and the barrier)", n)
 	}
 	for d, ref := range first {
@@ -139,7 +145,7 @@ func TestWindowCrashTakeover(t *testing.T) {
 		t.Skip("starts worker processes; run without -short")
 	}
 	sys := startSystem(t, system.WithoutWindow(), system.WithMinSessionTimeout(500*time.Millisecond))
-	s := newScenario(t, sys, seed, orderCount())
+	s := newScenario(t, sys, xeroPlatform, seed, orderCount())
 	s.connect(2 * 24 * 60)
 
 	args := fmt.Sprintf("window -brokers %s -session-timeout 1s -transaction-timeout 2s -log-level warn", strings.Join(sys.Brokers, ","))
@@ -170,7 +176,7 @@ func TestWindowCrashTakeover(t *testing.T) {
 		t.Fatalf("sandbox holds %d journals after the takeover, want 2", len(journals))
 	}
 	for _, j := range journals {
-		ref := mapping.Reference(mapping.DocumentID(day.SummaryID(s.company, j.Date, "USD", 1), 0))
+		ref := mapping.Reference(mapping.DocumentID(day.SummaryID(s.company, j.Date, xeroPlatform.currency, 1), 0))
 		if !strings.Contains(j.Narration, ref) {
 			t.Errorf("journal of %s is %q; want reference %s from revision 1's id", j.Date, j.Narration, ref)
 		}

@@ -8,12 +8,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/pipeline/system"
 )
@@ -110,22 +112,80 @@ type dataset struct {
 	days     []string
 }
 
-// The sandbox's default chart (connectors/xero/sandbox DefaultOrganisation).
-const (
-	codeSales     = "200"
-	codeTax       = "820"
-	codeTips      = "801"
-	codeFees      = "404"
-	codeCard      = "610"
-	codeCash      = "611"
-	codeUnsettled = "612"
-)
+// roles are the account codes of a sandbox's default chart that the
+// scenario maps.
+type roles struct {
+	sales, tax, tips, fees, card, cash, unsettled string
+}
+
+// journal is a platform's stored journal, read back from its sandbox and
+// put in one shape: lines by account code, + debit, - credit.
+type journal struct {
+	ID, Date, Narration string
+	Lines               []jline
+}
+
+type jline struct {
+	Code   string
+	Amount decimal.Decimal
+}
+
+// platform is one accounting platform as the end-to-end tests drive it.
+type platform struct {
+	key      string
+	currency string // the sandbox organisation's base currency
+	codes    roles
+	consent  func(ctx context.Context, hc *http.Client, authURL string) (*url.URL, error)
+	journals func(sys *system.System) []journal
+}
+
+var xeroPlatform = platform{
+	key: "xero", currency: "USD",
+	codes: roles{sales: "200", tax: "820", tips: "801", fees: "404", card: "610", cash: "611", unsettled: "612"},
+	consent: func(ctx context.Context, hc *http.Client, authURL string) (*url.URL, error) {
+		return xerosandbox.Approve(ctx, hc, authURL, "")
+	},
+	journals: func(sys *system.System) []journal {
+		var out []journal
+		for _, j := range sys.Xero.ManualJournals(xerosandbox.DefaultTenantID) {
+			nj := journal{ID: j.ID, Date: j.Date, Narration: j.Narration}
+			for _, l := range j.Lines {
+				nj.Lines = append(nj.Lines, jline{Code: l.AccountCode, Amount: l.Amount})
+			}
+			out = append(out, nj)
+		}
+		return out
+	},
+}
+
+var freeagentPlatform = platform{
+	key: "freeagent", currency: "GBP",
+	codes: roles{sales: "001", tax: "817", tips: "818", fees: "363", card: "671", cash: "672", unsettled: "673"},
+	consent: func(ctx context.Context, hc *http.Client, authURL string) (*url.URL, error) {
+		return freeagentsandbox.Approve(ctx, hc, authURL, "")
+	},
+	journals: func(sys *system.System) []journal {
+		var out []journal
+		for _, j := range sys.FreeAgent.JournalSets(freeagentsandbox.DefaultSubdomain) {
+			nj := journal{ID: fmt.Sprint(j.ID), Date: j.DatedOn, Narration: j.Description + " " + j.Tag}
+			for _, e := range j.Entries {
+				nj.Lines = append(nj.Lines, jline{Code: e.Category, Amount: e.DebitValue})
+			}
+			out = append(out, nj)
+		}
+		return out
+	},
+}
+
+// platforms are the platforms every end-to-end flow runs against.
+var platforms = []platform{xeroPlatform, freeagentPlatform}
 
 func cents(c int64) decimal.Decimal { return decimal.New(c, -2) }
 
 func num(d decimal.Decimal) json.Number { return json.Number(d.StringFixed(2)) }
 
-func makeDataset(seed uint64, n int) dataset {
+func makeDataset(seed uint64, n int, p platform) dataset {
+	codes, currency := p.codes, p.currency
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {
 		panic(err)
@@ -161,49 +221,49 @@ func makeDataset(seed uint64, n int) dataset {
 		total := net + tax
 		orderID := fmt.Sprintf("ord-%05d", i)
 		payID := fmt.Sprintf("pay-%05d", i)
-		ptype, tender := "Card", codeCard
+		ptype, tender := "Card", codes.card
 		if r.IntN(10) < 3 {
-			ptype, tender = "Cash", codeCash
+			ptype, tender = "Cash", codes.cash
 		}
 		// Three timestamp forms, as the API accepts: Z, an offset, local.
 		ds.orders = append(ds.orders, map[string]any{
-			"id": orderID, "orderNumber": fmt.Sprintf("%d", 1000+i), "country": "USA", "currency": "USD",
+			"id": orderID, "orderNumber": fmt.Sprintf("%d", 1000+i), "country": "USA", "currency": currency,
 			"createdDate": closed.UTC().Format(time.RFC3339), "closedDate": closed.UTC().Format(time.RFC3339),
 			"sourceModifiedDate": closed.UTC().Format(time.RFC3339),
 			"totalAmount":        num(cents(total)), "totalRefund": 0, "totalTaxAmount": num(cents(tax)),
 			"totalDiscount": 0, "totalGratuity": num(cents(grat)),
 			"orderLineItems": []map[string]any{{"id": orderID + "-1", "quantity": 1, "taxPercentage": "8.5",
 				"totalAmount": num(cents(total)), "totalTaxAmount": num(cents(tax)), "unitPrice": num(cents(net))}},
-			"payments":    []map[string]any{{"id": payID, "amount": num(cents(total + grat)), "currency": "USD", "type": ptype, "status": "Paid"}},
+			"payments":    []map[string]any{{"id": payID, "amount": num(cents(total + grat)), "currency": currency, "type": ptype, "status": "Paid"}},
 			"locationRef": map[string]any{"id": "loc-1"},
 		})
-		add(closed, codeUnsettled, cents(total+grat))
-		add(closed, codeSales, cents(net).Neg())
-		add(closed, codeTax, cents(tax).Neg())
-		add(closed, codeTips, cents(grat).Neg())
+		add(closed, codes.unsettled, cents(total+grat))
+		add(closed, codes.sales, cents(net).Neg())
+		add(closed, codes.tax, cents(tax).Neg())
+		add(closed, codes.tips, cents(grat).Neg())
 
 		ds.payments = append(ds.payments, map[string]any{
-			"id": payID, "amount": num(cents(total + grat)), "currency": "USD", "type": ptype, "status": "Paid",
+			"id": payID, "amount": num(cents(total + grat)), "currency": currency, "type": ptype, "status": "Paid",
 			"createdDate": paidAt.Format(time.RFC3339), "sourceModifiedDate": paidAt.Format(time.RFC3339),
 		})
 		add(paidAt, tender, cents(total+grat))
-		add(paidAt, codeUnsettled, cents(total+grat).Neg())
+		add(paidAt, codes.unsettled, cents(total+grat).Neg())
 
 		local := paidAt.In(ny).Format("2006-01-02T15:04:05")
 		ds.transactions = append(ds.transactions, map[string]any{
-			"id": payID, "totalAmount": num(cents(total + grat)), "currency": "USD", "type": "Payment",
+			"id": payID, "totalAmount": num(cents(total + grat)), "currency": currency, "type": "Payment",
 			"transactionSourceRef": map[string]any{"id": orderID, "type": "Order"},
 			"createdDate":          local, "sourceCreatedDate": local,
 		})
 		if ptype == "Card" {
 			fee := ((total+grat)*29+500)/1000 + 30
 			ds.transactions = append(ds.transactions, map[string]any{
-				"id": payID, "totalAmount": num(cents(-fee)), "currency": "USD", "type": "PaymentFee",
+				"id": payID, "totalAmount": num(cents(-fee)), "currency": currency, "type": "PaymentFee",
 				"transactionSourceRef": map[string]any{"id": payID, "type": "Payment"},
 				"createdDate":          local, "sourceCreatedDate": local,
 			})
-			add(paidAt, codeFees, cents(fee))
-			add(paidAt, codeCard, cents(fee).Neg())
+			add(paidAt, codes.fees, cents(fee))
+			add(paidAt, codes.card, cents(fee).Neg())
 		}
 	}
 	for _, accts := range ds.expected {
@@ -219,20 +279,21 @@ func makeDataset(seed uint64, n int) dataset {
 // scenario drives one merchant through the whole product over REST.
 type scenario struct {
 	t       testing.TB
+	p       platform
 	sys     *system.System
 	api     *api
 	company string
 	ds      dataset
 }
 
-func newScenario(t testing.TB, sys *system.System, seed uint64, n int) *scenario {
+func newScenario(t testing.TB, sys *system.System, p platform, seed uint64, n int) *scenario {
 	hc := &http.Client{Timeout: 30 * time.Second}
-	return &scenario{t: t, sys: sys, api: &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: hc}, ds: makeDataset(seed, n)}
+	return &scenario{t: t, p: p, sys: sys, api: &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: hc}, ds: makeDataset(seed, n, p)}
 }
 
-// connect creates the company, authorises Xero through the sandbox's
-// consent page and OAuth redirect, and saves a configuration in Codat's
-// shape.
+// connect creates the company, authorises the platform through its
+// sandbox's consent page and OAuth redirect, and saves a configuration in
+// Codat's shape.
 func (s *scenario) connect(graceMinutes int) {
 	t := s.t
 	var company struct{ ID string }
@@ -240,11 +301,11 @@ func (s *scenario) connect(graceMinutes int) {
 	s.company = company.ID
 
 	var conn struct{ ID, Status, LinkURL string }
-	s.api.must("POST", "/v1/companies/"+s.company+"/connections", map[string]any{"platformKey": "xero"}, &conn)
+	s.api.must("POST", "/v1/companies/"+s.company+"/connections", map[string]any{"platformKey": s.p.key}, &conn)
 	if conn.Status != "PendingAuth" || conn.LinkURL == "" {
 		t.Fatalf("new connection = %+v, want PendingAuth with a linkUrl", conn)
 	}
-	back, err := xerosandbox.Approve(context.Background(), s.api.hc, conn.LinkURL, "")
+	back, err := s.p.consent(context.Background(), s.api.hc, conn.LinkURL)
 	if err != nil {
 		t.Fatalf("consent: %v", err)
 	}
@@ -287,6 +348,7 @@ func (s *scenario) connect(graceMinutes int) {
 		t.Fatalf("the configuration offers no account %s", code)
 		return nil
 	}
+	codes := s.p.codes
 	cfg := map[string]any{
 		"enable": true,
 		"schedule": map[string]any{"selectedFrequency": "Daily", "frequencyOptions": []string{"Daily"},
@@ -295,10 +357,10 @@ func (s *scenario) connect(graceMinutes int) {
 			"countryCode": "US",
 			"mapSettings": map[string]any{"outputFormat": "JournalEntry"},
 			"sales": map[string]any{"syncSales": true, "accounts": map[string]any{
-				"sales": slot(codeSales), "tax": slot(codeTax), "gratuity": slot(codeTips)}},
+				"sales": slot(codes.sales), "tax": slot(codes.tax), "gratuity": slot(codes.tips)}},
 			"payments": map[string]any{"syncPayments": true, "accounts": map[string]any{
-				"card": slot(codeCard), "cash": slot(codeCash), "unsettled": slot(codeUnsettled)}},
-			"fees": map[string]any{"syncFees": true, "accounts": map[string]any{"paymentFee": slot(codeFees)}},
+				"card": slot(codes.card), "cash": slot(codes.cash), "unsettled": slot(codes.unsettled)}},
+			"fees": map[string]any{"syncFees": true, "accounts": map[string]any{"paymentFee": slot(codes.fees)}},
 		},
 	}
 	var saved struct{ Version string }
@@ -375,13 +437,13 @@ func (s *scenario) checkJournals(days []string) map[string]string {
 	t.Helper()
 	refs := map[string]string{}
 	byDay := map[string]int{}
-	for _, j := range s.sys.Xero.ManualJournals(xerosandbox.DefaultTenantID) {
+	for _, j := range s.p.journals(s.sys) {
 		byDay[j.Date]++
 		var sum decimal.Decimal
 		got := map[string]decimal.Decimal{}
 		for _, l := range j.Lines {
 			sum = sum.Add(l.Amount)
-			got[l.AccountCode] = got[l.AccountCode].Add(l.Amount)
+			got[l.Code] = got[l.Code].Add(l.Amount)
 		}
 		if !sum.IsZero() {
 			t.Errorf("journal %s (%s) does not balance: lines sum to %s", j.ID, j.Date, sum)

@@ -24,8 +24,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/commercesync/commercesync/connectors"
-	"github.com/commercesync/commercesync/connectors/xero"
+	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/gateway"
 	"github.com/commercesync/commercesync/pipeline/control"
@@ -74,8 +73,9 @@ func WithBrokers(b []string) Option { return func(c *config) { c.brokers = b } }
 // WithBrokerPort fixes the embedded broker's port.
 func WithBrokerPort(p int) Option { return func(c *config) { c.brokerPort = p } }
 
-// WithAddrs sets the HTTP, gRPC and sandbox listen addresses (":0" style
-// loopback addresses; empty picks a free port).
+// WithAddrs sets the HTTP, gRPC and first sandbox listen addresses
+// (loopback; empty picks a free port). The other sandboxes listen on the
+// ports after the first one's, or on free ports when it has none.
 func WithAddrs(httpAddr, grpcAddr, sandboxAddr string) Option {
 	return func(c *config) { c.httpAddr, c.grpcAddr, c.sandboxAddr = httpAddr, grpcAddr, sandboxAddr }
 }
@@ -114,6 +114,7 @@ type System struct {
 	DevKey     string
 	SandboxURL map[string]string
 	Xero       *xerosandbox.Server
+	FreeAgent  *freeagentsandbox.Server
 	Store      *control.Store
 
 	ctx     context.Context
@@ -214,22 +215,9 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	s.GRPCAddr = grpcLn.Addr().String()
 	callback := s.HTTPURL + "/v1/oauth/callback"
 
-	s.Xero = xerosandbox.New(append([]xerosandbox.Option{
-		xerosandbox.WithClock(cfg.now),
-		xerosandbox.WithClient(xerosandbox.Client{ID: devClientID, Secret: devClientSecret, Name: "commercesync (development)", RedirectURIs: []string{callback}}),
-	}, cfg.sandboxOpts...)...)
-	sandboxAddr := cfg.sandboxAddr
-	if sandboxAddr == "" {
-		sandboxAddr = "127.0.0.1:0"
-	}
-	xeroURL, shutdown, err := s.Xero.Start(sandboxAddr)
+	conns, err := s.startPlatforms(cfg, callback)
 	if err != nil {
-		return nil, fmt.Errorf("start xero sandbox: %w", err)
-	}
-	s.closers = append(s.closers, func() { _ = shutdown(context.Background()) })
-	s.SandboxURL["xero"] = xeroURL
-	conns := map[string]connectors.Connector{
-		"xero": xero.New(xero.WithClientID(devClientID), xero.WithClientSecret(devClientSecret), xero.WithSandboxBase(xeroURL), xero.WithLogger(log)),
+		return nil, err
 	}
 
 	prod, err := kgo.NewClient(kafka.ClientOpts(s.Brokers, log)...)
