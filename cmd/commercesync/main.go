@@ -2,7 +2,7 @@
 //
 //	commercesync dev                   the whole pipeline in one process, sandboxes included
 //	commercesync window                a window (aggregator) worker against KAFKA_BROKERS
-//	commercesync sandbox xero          a Xero sandbox on its own
+//	commercesync sandbox <platform>    one platform's sandbox on its own
 package main
 
 import (
@@ -14,10 +14,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
 
+	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/pipeline/system"
 	"github.com/commercesync/commercesync/pipeline/window"
@@ -28,7 +30,7 @@ const usage = `commercesync: push a merchant's commerce data, get balanced daily
 Usage:
   commercesync dev [flags]            run everything in one process (embedded Kafka broker, sandboxes)
   commercesync window [flags]         run a window worker against KAFKA_BROKERS
-  commercesync sandbox xero [flags]   run the Xero sandbox alone
+  commercesync sandbox <platform>     run one platform's sandbox alone (xero, freeagent, …)
 
 Run "commercesync <command> -h" for a command's flags.
 `
@@ -85,7 +87,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	httpAddr := fs.String("http", "127.0.0.1:8080", "REST listen address")
 	grpcAddr := fs.String("grpc", "127.0.0.1:9090", "gRPC listen address")
 	kafkaPort := fs.Int("kafka-port", 19092, "embedded broker port (ignored when KAFKA_BROKERS is set)")
-	sandboxAddr := fs.String("sandbox", "127.0.0.1:8091", "Xero sandbox listen address")
+	sandboxAddr := fs.String("sandbox", "127.0.0.1:8091", "first sandbox listen address; the other platforms take the ports after it")
 	tickEvery := fs.Duration("tick", time.Minute, "how often clock ticks seal quiet companies' days (0 disables)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -107,17 +109,25 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer sys.Close()
+	var sandboxLines strings.Builder
+	keys := make([]string, 0, len(sys.SandboxURL))
+	for k := range sys.SandboxURL {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&sandboxLines, "  %-18s %s\n", "Sandbox "+k, sys.SandboxURL[k])
+	}
 	fmt.Fprintf(stdout, `commercesync is running.
 
-  REST API       %s   (OpenAPI: %s/openapi.json)
-  gRPC API       %s
-  Kafka brokers  %s
-  API key        %s
-  Xero sandbox   %s
-
+  REST API           %s   (OpenAPI: %s/openapi.json)
+  gRPC API           %s
+  Kafka brokers      %s
+  API key            %s
+%s
 Try:  curl -H "Authorization: Bearer %s" %s/v1/platforms
 Stop with Ctrl-C; data is kept in %s.
-`, sys.HTTPURL, sys.HTTPURL, sys.GRPCAddr, strings.Join(sys.Brokers, ","), sys.DevKey, sys.SandboxURL["xero"], sys.DevKey, sys.HTTPURL, *data)
+`, sys.HTTPURL, sys.HTTPURL, sys.GRPCAddr, strings.Join(sys.Brokers, ","), sys.DevKey, sandboxLines.String(), sys.DevKey, sys.HTTPURL, *data)
 	select {
 	case <-ctx.Done():
 		return nil
@@ -164,11 +174,27 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
 	return window.NewJob(strings.Split(*brokers, ","), opts...).Run(ctx)
 }
 
+// sandboxes start each platform's sandbox alone, for a client registered
+// with the given id, secret and redirect URIs.
+var sandboxes = map[string]func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error){
+	"xero": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
+		return xerosandbox.New(xerosandbox.WithClient(xerosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
+	},
+	"freeagent": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
+		return freeagentsandbox.New(freeagentsandbox.WithClient(freeagentsandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
+	},
+}
+
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "xero" {
-		return errors.New("usage: commercesync sandbox xero [-addr 127.0.0.1:8091] (the other platforms arrive with their connectors)")
+	var names []string
+	for k := range sandboxes {
+		names = append(names, k)
 	}
-	fs := flag.NewFlagSet("sandbox xero", flag.ContinueOnError)
+	sort.Strings(names)
+	if len(args) == 0 || sandboxes[args[0]] == nil {
+		return fmt.Errorf("usage: commercesync sandbox <%s> [-addr 127.0.0.1:8091]", strings.Join(names, "|"))
+	}
+	fs := flag.NewFlagSet("sandbox "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8091", "listen address")
 	clientID := fs.String("client-id", "commercesync-dev", "OAuth client id to accept")
@@ -177,12 +203,11 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	srv := xerosandbox.New(xerosandbox.WithClient(xerosandbox.Client{ID: *clientID, Secret: *secret, Name: "commercesync", RedirectURIs: strings.Split(*redirect, ",")}))
-	url, shutdown, err := srv.Start(*addr)
+	url, shutdown, err := sandboxes[args[0]](*clientID, *secret, strings.Split(*redirect, ","), *addr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Xero sandbox listening on %s (client %s)\n", url, *clientID)
+	fmt.Fprintf(stdout, "%s sandbox listening on %s (client %s)\n", args[0], url, *clientID)
 	<-ctx.Done()
 	return shutdown(context.Background())
 }
