@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
+	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/pipeline/system"
 )
@@ -177,8 +178,32 @@ var freeagentPlatform = platform{
 	},
 }
 
+var netsuitePlatform = platform{
+	key: "netsuite", currency: "USD",
+	codes: roles{sales: "4000", tax: "2200", tips: "2210", fees: "6100", card: "1200", cash: "1210", unsettled: "1220"},
+	consent: func(ctx context.Context, hc *http.Client, authURL string) (*url.URL, error) {
+		return netsuitesandbox.Approve(ctx, hc, authURL, "")
+	},
+	journals: func(sys *system.System) []journal {
+		co, _ := sys.NetSuite.Company(netsuitesandbox.DefaultAccountID)
+		number := map[string]string{}
+		for _, a := range co.Accounts {
+			number[a.ID] = a.Number
+		}
+		var out []journal
+		for _, j := range sys.NetSuite.Journals(netsuitesandbox.DefaultAccountID) {
+			nj := journal{ID: j.ID, Date: j.TranDate, Narration: j.Memo}
+			for _, l := range j.Lines {
+				nj.Lines = append(nj.Lines, jline{Code: number[l.Account], Amount: l.Debit.Sub(l.Credit)})
+			}
+			out = append(out, nj)
+		}
+		return out
+	},
+}
+
 // platforms are the platforms every end-to-end flow runs against.
-var platforms = []platform{xeroPlatform, freeagentPlatform}
+var platforms = []platform{xeroPlatform, netsuitePlatform, freeagentPlatform}
 
 func cents(c int64) decimal.Decimal { return decimal.New(c, -2) }
 

@@ -9,6 +9,8 @@ import (
 	"github.com/commercesync/commercesync/connectors"
 	"github.com/commercesync/commercesync/connectors/freeagent"
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
+	"github.com/commercesync/commercesync/connectors/netsuite"
+	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
 	"github.com/commercesync/commercesync/connectors/xero"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 )
@@ -77,5 +79,19 @@ func (s *System) startPlatforms(cfg config, callback string) (map[string]connect
 		return nil, err
 	}
 	conns["freeagent"] = freeagent.New(freeagent.WithClientID(devClientID), freeagent.WithClientSecret(devClientSecret), freeagent.WithSandboxBase(url), freeagent.WithLogger(cfg.log))
+
+	if addr, err = sandboxAddr(cfg.sandboxAddr, "netsuite"); err != nil {
+		return nil, err
+	}
+	s.NetSuite = netsuitesandbox.New(
+		netsuitesandbox.WithClock(cfg.now),
+		netsuitesandbox.WithClient(netsuitesandbox.Client{ID: devClientID, Secret: devClientSecret, Name: "commercesync (development)", RedirectURIs: []string{callback}}),
+	)
+	url, shutdown, err = s.NetSuite.Start(addr)
+	if err := started("netsuite", url, shutdown, err); err != nil {
+		return nil, err
+	}
+	conns["netsuite"] = netsuite.New(netsuite.WithClientID(devClientID), netsuite.WithClientSecret(devClientSecret),
+		netsuite.WithAccountID(netsuitesandbox.DefaultAccountID), netsuite.WithSandboxBase(url), netsuite.WithLogger(cfg.log))
 	return conns, nil
 }

@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
+	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/gateway"
 	"github.com/commercesync/commercesync/pipeline/control"
@@ -115,6 +116,7 @@ type System struct {
 	SandboxURL map[string]string
 	Xero       *xerosandbox.Server
 	FreeAgent  *freeagentsandbox.Server
+	NetSuite   *netsuitesandbox.Server
 	Store      *control.Store
 
 	ctx     context.Context
