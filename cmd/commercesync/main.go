@@ -21,6 +21,7 @@ import (
 
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
+	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/pipeline/system"
 	"github.com/commercesync/commercesync/pipeline/window"
@@ -180,6 +181,9 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
 var sandboxes = map[string]func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error){
 	"xero": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
 		return xerosandbox.New(xerosandbox.WithClient(xerosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
+	},
+	"sage": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
+		return sagesandbox.New(sagesandbox.WithClient(sagesandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
 	"netsuite": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
 		return netsuitesandbox.New(netsuitesandbox.WithClient(netsuitesandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)

@@ -17,6 +17,7 @@ import (
 
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
+	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/pipeline/system"
 )
@@ -202,8 +203,31 @@ var netsuitePlatform = platform{
 	},
 }
 
+var sagePlatform = platform{
+	key: "sage", currency: "GBP",
+	codes: roles{sales: "4000", tax: "2200", tips: "2210", fees: "7900", card: "1110", cash: "1120", unsettled: "1130"},
+	consent: func(ctx context.Context, hc *http.Client, authURL string) (*url.URL, error) {
+		return sagesandbox.Approve(ctx, hc, authURL)
+	},
+	journals: func(sys *system.System) []journal {
+		code := map[string]string{}
+		for _, c := range []int{4000, 2200, 2210, 7900, 1110, 1120, 1130} {
+			code[sagesandbox.LedgerAccountID(sagesandbox.DefaultBusinessID, c)] = fmt.Sprint(c)
+		}
+		var out []journal
+		for _, j := range sys.Sage.Journals(sagesandbox.DefaultBusinessID) {
+			nj := journal{ID: j.ID, Date: j.Date, Narration: j.Reference + " " + j.Description}
+			for _, l := range j.Lines {
+				nj.Lines = append(nj.Lines, jline{Code: code[l.LedgerAccountID], Amount: l.Debit.Sub(l.Credit)})
+			}
+			out = append(out, nj)
+		}
+		return out
+	},
+}
+
 // platforms are the platforms every end-to-end flow runs against.
-var platforms = []platform{xeroPlatform, netsuitePlatform, freeagentPlatform}
+var platforms = []platform{xeroPlatform, sagePlatform, netsuitePlatform, freeagentPlatform}
 
 func cents(c int64) decimal.Decimal { return decimal.New(c, -2) }
 

@@ -11,6 +11,8 @@ import (
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	"github.com/commercesync/commercesync/connectors/netsuite"
 	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
+	"github.com/commercesync/commercesync/connectors/sage"
+	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	"github.com/commercesync/commercesync/connectors/xero"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 )
@@ -79,6 +81,19 @@ func (s *System) startPlatforms(cfg config, callback string) (map[string]connect
 		return nil, err
 	}
 	conns["freeagent"] = freeagent.New(freeagent.WithClientID(devClientID), freeagent.WithClientSecret(devClientSecret), freeagent.WithSandboxBase(url), freeagent.WithLogger(cfg.log))
+
+	if addr, err = sandboxAddr(cfg.sandboxAddr, "sage"); err != nil {
+		return nil, err
+	}
+	s.Sage = sagesandbox.New(
+		sagesandbox.WithClock(cfg.now),
+		sagesandbox.WithClient(sagesandbox.Client{ID: devClientID, Secret: devClientSecret, Name: "commercesync (development)", RedirectURIs: []string{callback}}),
+	)
+	url, shutdown, err = s.Sage.Start(addr)
+	if err := started("sage", url, shutdown, err); err != nil {
+		return nil, err
+	}
+	conns["sage"] = sage.New(sage.WithClientID(devClientID), sage.WithClientSecret(devClientSecret), sage.WithSandboxBase(url), sage.WithLogger(cfg.log))
 
 	if addr, err = sandboxAddr(cfg.sandboxAddr, "netsuite"); err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
+	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/gateway"
 	"github.com/commercesync/commercesync/pipeline/control"
@@ -117,6 +118,7 @@ type System struct {
 	Xero       *xerosandbox.Server
 	FreeAgent  *freeagentsandbox.Server
 	NetSuite   *netsuitesandbox.Server
+	Sage       *sagesandbox.Server
 	Store      *control.Store
 
 	ctx     context.Context
