@@ -1,0 +1,631 @@
+// Package qbo is the QuickBooks Online connector: OAuth 2.0 through
+// Intuit, the merchant's setup from the Accounting API v3, and daily
+// documents pushed as journal entries with a requestid for idempotency and
+// a DocNumber plus a tagged PrivateNote for later look-up
+// (ARCHITECTURE.md "Push"; accounting-platform-apis.md §2).
+//
+// Tenant selection: QuickBooks names the company (realmId) only on the
+// OAuth redirect (…/callback?code=…&state=…&realmId=…); the token response
+// does not carry it (§2.1). The gateway reads it with TenantFromCallback.
+// Tenants answers what it can without the redirect: the company of a token
+// marked with WithRealmID, otherwise nothing.
+package qbo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/commercesync/commercesync/connectors"
+	commercesyncv1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// Production endpoints (§2.1, §0).
+const (
+	DefaultAuthURL   = "https://appcenter.intuit.com/connect/oauth2"
+	DefaultTokenURL  = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+	DefaultRevokeURL = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+	DefaultAPIBase   = "https://quickbooks.api.intuit.com"
+	// IntuitSandboxAPIBase is Intuit's own development sandbox; pass it to
+	// WithAPIBase for a developer sandbox company.
+	IntuitSandboxAPIBase = "https://sandbox-quickbooks.api.intuit.com"
+)
+
+// MinorVersion is sent on every API call (§2.1: since 1 Aug 2025 values
+// below 75 are ignored; send ?minorversion=75).
+const MinorVersion = "75"
+
+// Scopes requested on connect (§2.1). QuickBooks issues a refresh token
+// without an extra scope.
+var Scopes = []string{"com.intuit.quickbooks.accounting"}
+
+// Platform limits (§2.2, §2.4, §2.6).
+const (
+	// MaxRequestIDLen is the requestid limit (§2.4: "Max 50 chars").
+	MaxRequestIDLen = 50
+	// MaxDocNumberLen and MaxPrivateNoteLen are JournalEntry field limits
+	// (§2.2: "DocNumber ≤ 21 chars, PrivateNote ≤ 4000 chars").
+	MaxDocNumberLen   = 21
+	MaxPrivateNoteLen = 4000
+	// RequestsPerMinute and MaxConcurrent are per realm and app (§2.6).
+	RequestsPerMinute = 500
+	MaxConcurrent     = 10
+	// RequestsPerSecond is the third published limit (§2.6); Capabilities
+	// has no field for it (see Capabilities).
+	RequestsPerSecond = 10
+)
+
+// maxReferenceLen bounds the references Push and Find accept. The whole
+// reference travels in PrivateNote; DocNumber carries it, or a derivation
+// of it, within 21 characters (DocNumber).
+const maxReferenceLen = 200
+
+// Option configures a Connector.
+type Option func(*Connector)
+
+// WithClientID sets the OAuth client id.
+func WithClientID(id string) Option { return func(c *Connector) { c.clientID = id } }
+
+// WithClientSecret sets the OAuth client secret.
+func WithClientSecret(secret string) Option { return func(c *Connector) { c.clientSecret = secret } }
+
+// WithAuthURL overrides the authorization endpoint.
+func WithAuthURL(u string) Option { return func(c *Connector) { c.authURL = u } }
+
+// WithTokenURL overrides the token endpoint.
+func WithTokenURL(u string) Option { return func(c *Connector) { c.tokenURL = u } }
+
+// WithRevokeURL overrides the revocation endpoint.
+func WithRevokeURL(u string) Option { return func(c *Connector) { c.revokeURL = u } }
+
+// WithAPIBase overrides the Accounting API host (the part before
+// /v3/company/{realmId}).
+func WithAPIBase(u string) Option {
+	return func(c *Connector) { c.apiBase = strings.TrimRight(u, "/") }
+}
+
+// WithSandboxBase points every endpoint at a commercesync sandbox served at
+// base (package sandbox: /connect/oauth2, /oauth2/v1/tokens/bearer,
+// /v2/oauth2/tokens/revoke, /v3/company/…).
+func WithSandboxBase(base string) Option {
+	base = strings.TrimRight(base, "/")
+	return func(c *Connector) {
+		c.authURL = base + "/connect/oauth2"
+		c.tokenURL = base + "/oauth2/v1/tokens/bearer"
+		c.revokeURL = base + "/v2/oauth2/tokens/revoke"
+		c.apiBase = base
+	}
+}
+
+// WithHTTPClient sets the client for API calls (default
+// connectors.NewHTTPClient). Token refreshes use the client in the token
+// source's context.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Connector) { c.hc = hc } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(c *Connector) { c.log = l } }
+
+// WithClock sets the clock used to read Retry-After dates.
+func WithClock(now func() time.Time) Option { return func(c *Connector) { c.now = now } }
+
+// Connector implements connectors.Connector for QuickBooks Online.
+type Connector struct {
+	clientID, clientSecret                string
+	authURL, tokenURL, revokeURL, apiBase string
+	hc                                    *http.Client
+	log                                   *slog.Logger
+	now                                   func() time.Time
+
+	// countries caches CompanyInfo.Country per realm: it decides whether a
+	// body carries GlobalTaxCalculation (§2.2) and never changes.
+	mu        sync.Mutex
+	countries map[string]string
+}
+
+var _ connectors.Connector = (*Connector)(nil)
+
+// New returns a QuickBooks Online connector.
+func New(opts ...Option) *Connector {
+	c := &Connector{
+		authURL: DefaultAuthURL, tokenURL: DefaultTokenURL, revokeURL: DefaultRevokeURL, apiBase: DefaultAPIBase,
+		log: slog.Default(), now: time.Now, countries: map[string]string{},
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.hc == nil {
+		c.hc = connectors.NewHTTPClient(0)
+	}
+	return c
+}
+
+// Key is the platform key stored with connections and outbox entries.
+func (c *Connector) Key() string { return "qbo" }
+
+// Name is the platform's display name.
+func (c *Connector) Name() string { return "QuickBooks Online" }
+
+// Capabilities reports journal mode with QuickBooks' limits.
+//
+//   - Journal entries may use bank accounts; lines on Accounts Receivable
+//     and Accounts Payable need a customer or vendor (§2.2), which journal
+//     mode does not send, so those are reported as system accounts that
+//     journals cannot use.
+//   - MaxIdempotencyKeyLen (50, §2.4) and MaxReferenceLen (21, DocNumber
+//     §2.2) are the platform's field limits: values within them are sent
+//     verbatim. Longer ones are still accepted (references up to 200
+//     characters) and mapped deterministically into the limits (see
+//     RequestID and DocNumber), so the planner's 23-character references
+//     work unchanged.
+//   - RequestsPerMinute and MaxConcurrent are per realm and app (§2.6).
+//     QuickBooks also allows only 10 requests per second, which
+//     Capabilities cannot express; a throttled answer carries RetryAfter.
+func (c *Connector) Capabilities() connectors.Capabilities {
+	return connectors.Capabilities{
+		JournalMode:                  true,
+		InvoiceMode:                  false,
+		JournalForbidsBankAccounts:   false,
+		JournalForbidsSystemAccounts: true,
+		MaxIdempotencyKeyLen:         MaxRequestIDLen,
+		MaxReferenceLen:              MaxDocNumberLen,
+		IdempotencyKind:              "query",
+		RequestsPerMinute:            RequestsPerMinute,
+		MaxConcurrent:                MaxConcurrent,
+	}
+}
+
+// OAuthConfig is the authorization-code configuration; Intuit's token
+// endpoint takes the client credentials by HTTP Basic (§2.1).
+func (c *Connector) OAuthConfig(redirectURL string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     c.clientID,
+		ClientSecret: c.clientSecret,
+		Endpoint:     oauth2.Endpoint{AuthURL: c.authURL, TokenURL: c.tokenURL, AuthStyle: oauth2.AuthStyleInHeader},
+		RedirectURL:  redirectURL,
+		Scopes:       append([]string(nil), Scopes...),
+	}
+}
+
+// TenantFromCallback reads the company the merchant chose from the OAuth
+// redirect's query (realmId, §2.1). The name is not on the redirect: call
+// Tenant with the exchanged token to read it. ok is false when the query
+// has no usable realmId.
+func (c *Connector) TenantFromCallback(q url.Values) (connectors.Tenant, bool) {
+	realm := q.Get("realmId")
+	if !validRealm(realm) {
+		return connectors.Tenant{}, false
+	}
+	return connectors.Tenant{ID: realm}, true
+}
+
+// realmExtra is the token extra WithRealmID sets.
+const realmExtra = "realmId"
+
+// WithRealmID returns a copy of tok that remembers the company it was
+// granted for, so Tenants can name it. The token response keys QuickBooks
+// sends besides the tokens (§2.1) are kept.
+func WithRealmID(tok *oauth2.Token, realmID string) *oauth2.Token {
+	extra := map[string]any{realmExtra: realmID}
+	for _, k := range []string{"token_type", "expires_in", "x_refresh_token_expires_in", "id_token"} {
+		if v := tok.Extra(k); v != nil {
+			extra[k] = v
+		}
+	}
+	return tok.WithExtra(extra)
+}
+
+// RealmIDOf returns the realm WithRealmID put on tok, or "".
+func RealmIDOf(tok *oauth2.Token) string {
+	if tok == nil {
+		return ""
+	}
+	s, _ := tok.Extra(realmExtra).(string)
+	return s
+}
+
+// Tenants answers what it can without the redirect: QuickBooks has no
+// endpoint listing the companies a token may use, so a token without a
+// realm (see WithRealmID) gives an empty list and no error; a token with
+// one gives that company, named from CompanyInfo.
+func (c *Connector) Tenants(ctx context.Context, ts oauth2.TokenSource) ([]connectors.Tenant, error) {
+	tok, err := ts.Token()
+	if err != nil {
+		return nil, connectors.Classify(fmt.Errorf("qbo: get access token: %w", err))
+	}
+	realm := RealmIDOf(tok)
+	if realm == "" {
+		return []connectors.Tenant{}, nil
+	}
+	t, err := c.Tenant(ctx, ts, realm)
+	if err != nil {
+		return nil, err
+	}
+	return []connectors.Tenant{t}, nil
+}
+
+// Tenant names a known company from CompanyInfo (§2.3).
+func (c *Connector) Tenant(ctx context.Context, ts oauth2.TokenSource, realmID string) (connectors.Tenant, error) {
+	info, err := c.companyInfo(ctx, connectors.Session{TenantID: realmID, Tokens: ts})
+	if err != nil {
+		return connectors.Tenant{}, err
+	}
+	return connectors.Tenant{ID: realmID, Name: info.CompanyName}, nil
+}
+
+type companyInfo struct {
+	CompanyName, LegalName, Country string
+}
+
+func (c *Connector) companyInfo(ctx context.Context, s connectors.Session) (companyInfo, error) {
+	if err := checkSession(s); err != nil {
+		return companyInfo{}, err
+	}
+	var out struct{ CompanyInfo companyInfo }
+	if err := c.getJSON(ctx, s, "companyinfo/"+url.PathEscape(s.TenantID), nil, &out); err != nil {
+		return companyInfo{}, fmt.Errorf("qbo: read company info: %w", err)
+	}
+	c.mu.Lock()
+	c.countries[s.TenantID] = out.CompanyInfo.Country
+	c.mu.Unlock()
+	return out.CompanyInfo, nil
+}
+
+// country returns the company's country, reading CompanyInfo once per
+// realm and process.
+func (c *Connector) country(ctx context.Context, s connectors.Session) (string, error) {
+	c.mu.Lock()
+	cc, ok := c.countries[s.TenantID]
+	c.mu.Unlock()
+	if ok {
+		return cc, nil
+	}
+	info, err := c.companyInfo(ctx, s)
+	return info.Country, err
+}
+
+// allActive selects active and inactive list entities alike.
+const allActive = "where Active IN (true, false)"
+
+// Setup reads the company's country, preferences (home currency, book
+// close date), chart of accounts (active and inactive) and tax codes with
+// their rates (§2.3).
+func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connectors.Setup, error) {
+	if _, err := c.companyInfo(ctx, s); err != nil {
+		return nil, err
+	}
+	var prefs struct {
+		Preferences struct {
+			AccountingInfoPrefs struct{ BookCloseDate string }
+			CurrencyPrefs       struct {
+				HomeCurrency struct {
+					Value string `json:"value"`
+				}
+			}
+		}
+	}
+	if err := c.getJSON(ctx, s, "preferences", nil, &prefs); err != nil {
+		return nil, fmt.Errorf("qbo: read preferences: %w", err)
+	}
+	setup := &connectors.Setup{
+		BaseCurrency: prefs.Preferences.CurrencyPrefs.HomeCurrency.Value,
+		LockDate:     prefs.Preferences.AccountingInfoPrefs.BookCloseDate,
+	}
+	if setup.LockDate != "" {
+		d, err := time.Parse(time.DateOnly, setup.LockDate)
+		if err != nil {
+			return nil, &connectors.Error{Class: connectors.Fatal, Message: "qbo: unreadable BookCloseDate " + setup.LockDate, Err: err}
+		}
+		setup.LockDate = d.Format(time.DateOnly)
+	}
+
+	type account struct {
+		ID                                         string `json:"Id"`
+		Name, AcctNum, AccountType, AccountSubType string
+		Classification, FullyQualifiedName         string
+		Active                                     bool
+		CurrencyRef                                struct {
+			Value string `json:"value"`
+		}
+	}
+	// Intuit's name-list queries leave inactive entities out unless the
+	// query names Active (not in the reference, so asked for explicitly);
+	// inactive accounts matter: a mapping may point at one.
+	var accts []account
+	if err := c.queryAll(ctx, s, "Account", allActive, &accts); err != nil {
+		return nil, fmt.Errorf("qbo: read accounts: %w", err)
+	}
+	for _, a := range accts {
+		status := "ACTIVE"
+		if !a.Active {
+			status = "INACTIVE"
+		}
+		setup.Accounts = append(setup.Accounts, connectors.Account{
+			ID: a.ID, Code: a.AcctNum, Name: a.FullyQualifiedName, Type: a.AccountType, Class: a.Classification, Status: status,
+			Bank:   a.AccountType == "Bank",
+			System: a.AccountType == "Accounts Receivable" || a.AccountType == "Accounts Payable",
+			// Deposits and refunds take Bank or Other Current Asset
+			// accounts (§2.2 SalesReceipt/RefundReceipt DepositToAccountRef).
+			EnablePayments: a.AccountType == "Bank" || a.AccountType == "Other Current Asset",
+			Currency:       a.CurrencyRef.Value,
+		})
+	}
+
+	type rateRef struct {
+		TaxRateRef struct {
+			Value string `json:"value"`
+		}
+	}
+	type taxCode struct {
+		ID                  string `json:"Id"`
+		Name                string
+		Active              bool
+		SalesTaxRateList    struct{ TaxRateDetail []rateRef }
+		PurchaseTaxRateList struct{ TaxRateDetail []rateRef }
+	}
+	type taxRate struct {
+		ID        string `json:"Id"`
+		RateValue json.Number
+	}
+	var codes []taxCode
+	if err := c.queryAll(ctx, s, "TaxCode", allActive, &codes); err != nil {
+		return nil, fmt.Errorf("qbo: read tax codes: %w", err)
+	}
+	var rates []taxRate
+	if err := c.queryAll(ctx, s, "TaxRate", "", &rates); err != nil {
+		return nil, fmt.Errorf("qbo: read tax rates: %w", err)
+	}
+	rateOf := map[string]string{}
+	for _, r := range rates {
+		rateOf[r.ID] = r.RateValue.String()
+	}
+	for _, tc := range codes {
+		list := tc.SalesTaxRateList.TaxRateDetail
+		if len(list) == 0 {
+			list = tc.PurchaseTaxRateList.TaxRateDetail
+		}
+		ids := make([]string, len(list))
+		for i, r := range list {
+			ids[i] = r.TaxRateRef.Value
+		}
+		rate, err := sumRates(ids, rateOf)
+		if err != nil {
+			return nil, &connectors.Error{Class: connectors.Fatal, Message: "qbo: tax code " + tc.ID + ": " + err.Error()}
+		}
+		status := "ACTIVE"
+		if !tc.Active {
+			status = "INACTIVE"
+		}
+		setup.TaxRates = append(setup.TaxRates, connectors.TaxRate{ID: tc.ID, Name: tc.Name, Status: status, Rate: rate})
+	}
+	return setup, nil
+}
+
+// Push creates the document. Journal mode sends a JournalEntry (§2.2):
+// POST /v3/company/{realm}/journalentry?minorversion=75&requestid=…, so a
+// retry while QuickBooks remembers the requestid replays the first answer
+// (§2.4). The DocNumber and the "[reference]" ending of PrivateNote let
+// Find locate the entry afterwards. When the company refuses duplicate
+// numbers (6140) and the holder of the number is this document, the push
+// resolves to it instead of failing.
+func (c *Connector) Push(ctx context.Context, s connectors.Session, doc *commercesyncv1.Document, ref connectors.Reference) (connectors.Result, error) {
+	if err := checkSession(s); err != nil {
+		return connectors.Result{}, err
+	}
+	if err := checkReference(ref); err != nil {
+		return connectors.Result{}, err
+	}
+	if ref.IdempotencyKey == "" {
+		return connectors.Result{}, &connectors.Error{Class: connectors.Fatal, Field: "IdempotencyKey", Message: "qbo: an idempotency key is required"}
+	}
+	k, ok := kinds[doc.GetType()]
+	if !ok {
+		return connectors.Result{}, &connectors.Error{Class: connectors.Fatal, Field: "Type",
+			Message: fmt.Sprintf("qbo: document type %q is not supported; only ManualJournal (invoice mode is not built yet)", doc.GetType())}
+	}
+	country, err := c.country(ctx, s)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	accounts, err := c.resolveCodes(ctx, s, doc)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	body, err := k.build(doc, ref, company{country: country, accountByCode: accounts})
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	q := url.Values{"minorversion": {MinorVersion}, "requestid": {RequestID(ref.IdempotencyKey)}}
+	_, respBody, err := c.call(ctx, s, http.MethodPost, c.entityURL(s.TenantID, k.entity)+"?"+q.Encode(), body, "application/json")
+	if err != nil {
+		switch faultCode(err) {
+		case "6140":
+			// Our DocNumber is taken: by this document (pushed before and
+			// forgotten by the requestid store), or by another transaction.
+			if res, found, ferr := c.findIn(ctx, s, ref, k); ferr == nil && found {
+				c.log.InfoContext(ctx, "qbo document already present under its number", "reference", ref.Value, "id", res.ExternalID)
+				return res, nil
+			}
+		case "610":
+			err = c.nameInactiveAccounts(ctx, s, doc, accounts, err)
+		}
+		return connectors.Result{}, fmt.Errorf("qbo: push %s %s: %w", k.name, ref.Value, err)
+	}
+	var out map[string]json.RawMessage
+	var ent struct {
+		ID string `json:"Id"`
+	}
+	if err := json.Unmarshal(respBody, &out); err != nil || json.Unmarshal(out[k.name], &ent) != nil || ent.ID == "" {
+		// A 200 we cannot read leaves the outcome unknown: Find decides.
+		return connectors.Result{}, &connectors.Error{Class: connectors.Retryable, Status: http.StatusOK,
+			Message: "qbo: unreadable " + k.name + " response; look the document up before retrying", Err: err}
+	}
+	c.log.DebugContext(ctx, "qbo document created", "reference", ref.Value, "entity", k.name, "id", ent.ID)
+	return connectors.Result{ExternalID: ent.ID}, nil
+}
+
+// Find looks the document up by its DocNumber (a queryable field, unlike
+// PrivateNote; §2.4 "Further dedupe: DocNumber … query before create") and
+// confirms it by the "[reference]" ending of PrivateNote. It searches each
+// entity the connector pushes (only JournalEntry today).
+func (c *Connector) Find(ctx context.Context, s connectors.Session, ref connectors.Reference) (connectors.Result, bool, error) {
+	if err := checkSession(s); err != nil {
+		return connectors.Result{}, false, err
+	}
+	if err := checkReference(ref); err != nil {
+		return connectors.Result{}, false, err
+	}
+	for _, name := range kindOrder {
+		res, found, err := c.findIn(ctx, s, ref, kinds[name])
+		if err != nil || found {
+			return res, found, err
+		}
+	}
+	return connectors.Result{}, false, nil
+}
+
+func (c *Connector) findIn(ctx context.Context, s connectors.Session, ref connectors.Reference, k kind) (connectors.Result, bool, error) {
+	var hits []struct {
+		ID          string `json:"Id"`
+		DocNumber   string
+		PrivateNote string
+	}
+	where := fmt.Sprintf("where DocNumber = '%s'", DocNumber(ref.Value))
+	if err := c.queryAll(ctx, s, k.name, where, &hits); err != nil {
+		return connectors.Result{}, false, fmt.Errorf("qbo: find %s %s: %w", k.name, ref.Value, err)
+	}
+	tag := referenceTag(ref.Value)
+	for _, h := range hits {
+		// The tag confirms the match. A note the merchant rewrote loses the
+		// tag; the number alone then decides, unless the note carries
+		// another reference.
+		if strings.HasSuffix(h.PrivateNote, tag) || !strings.HasSuffix(h.PrivateNote, "]") {
+			return connectors.Result{ExternalID: h.ID}, true, nil
+		}
+	}
+	return connectors.Result{}, false, nil
+}
+
+func faultCode(err error) string {
+	if f := faultOf(err); f != nil {
+		return f.Code()
+	}
+	return ""
+}
+
+// nameInactiveAccounts adds to a 610 refusal which of the document's
+// accounts are inactive: QuickBooks' message says only "Something you're
+// trying to use has been made inactive" (§2.5), and the merchant has to
+// know which account to reactivate or re-map. The classification stays;
+// if the look-up fails, the refusal is returned as it was.
+func (c *Connector) nameInactiveAccounts(ctx context.Context, s connectors.Session, doc *commercesyncv1.Document, byCode map[string]string, err error) error {
+	ce, ok := errors.AsType[*connectors.Error](err)
+	if !ok {
+		return err
+	}
+	var ids []string
+	for _, l := range doc.GetLines() {
+		id := l.GetAccountId()
+		if id == "" {
+			id = byCode[l.GetAccountCode()]
+		}
+		if numericID(id) && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return err
+	}
+	var inactive []struct {
+		ID      string `json:"Id"`
+		Name    string
+		AcctNum string
+	}
+	where := "where Id IN ('" + strings.Join(ids, "', '") + "') AND Active = false"
+	if qerr := c.queryAll(ctx, s, "Account", where, &inactive); qerr != nil || len(inactive) == 0 {
+		return err
+	}
+	names := make([]string, len(inactive))
+	for i, a := range inactive {
+		names[i] = fmt.Sprintf("%q (id %s)", a.Name, a.ID)
+		if a.AcctNum != "" {
+			names[i] = fmt.Sprintf("%s %q (id %s)", a.AcctNum, a.Name, a.ID)
+		}
+	}
+	named := *ce
+	named.Message = fmt.Sprintf("%s Inactive in QuickBooks: account %s.", ce.Message, strings.Join(names, ", account "))
+	return &named
+}
+
+// resolveCodes maps the account numbers (AcctNum) of lines that carry no
+// account id to ids, one query per number. The planner always sets ids;
+// this serves documents built by hand.
+func (c *Connector) resolveCodes(ctx context.Context, s connectors.Session, doc *commercesyncv1.Document) (map[string]string, error) {
+	out := map[string]string{}
+	for i, l := range doc.GetLines() {
+		code := l.GetAccountCode()
+		if l.GetAccountId() != "" || code == "" {
+			continue
+		}
+		if _, done := out[code]; done {
+			continue
+		}
+		if strings.ContainsAny(code, `'"\`) {
+			return nil, &connectors.Error{Class: connectors.Fatal, Field: fmt.Sprintf("Lines[%d].AccountCode", i), Message: fmt.Sprintf("qbo: account code %q has quotes", code)}
+		}
+		var accts []struct {
+			ID string `json:"Id"`
+		}
+		if err := c.queryAll(ctx, s, "Account", fmt.Sprintf("where AcctNum = '%s'", code), &accts); err != nil {
+			return nil, fmt.Errorf("qbo: resolve account number %s: %w", code, err)
+		}
+		if len(accts) == 0 {
+			return nil, &connectors.Error{Class: connectors.MerchantActionable, Field: fmt.Sprintf("Lines[%d].AccountCode", i),
+				Message: fmt.Sprintf("QuickBooks has no account numbered %s; choose another account in the mapping", code)}
+		}
+		out[code] = accts[0].ID
+	}
+	return out, nil
+}
+
+func checkSession(s connectors.Session) error {
+	if !validRealm(s.TenantID) || s.Tokens == nil {
+		return &connectors.Error{Class: connectors.Fatal, Message: "qbo: session needs a realm id and a token source"}
+	}
+	return nil
+}
+
+// validRealm accepts QuickBooks company ids: digits only.
+func validRealm(r string) bool { return numericID(r) }
+
+// numericID accepts QuickBooks ids (realms, entities): 1 to 32 digits.
+func numericID(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, ch := range s {
+		if ch < '0' || ch > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkReference keeps the reference usable inside a quoted query and
+// inside the brackets that end PrivateNote.
+func checkReference(ref connectors.Reference) error {
+	if ref.Value == "" || len(ref.Value) > maxReferenceLen || strings.ContainsAny(ref.Value, "'\"\\[]\r\n") {
+		return &connectors.Error{Class: connectors.Fatal, Field: "Reference",
+			Message: fmt.Sprintf("qbo: reference %q must be 1 to %d characters without quotes, backslashes, brackets or newlines", ref.Value, maxReferenceLen)}
+	}
+	return nil
+}
