@@ -50,9 +50,10 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // WithTopics overrides the topic names.
 func WithTopics(t kafka.Topics) Option { return func(s *Server) { s.topics = t } }
 
-// codatKeys maps Codat's platform keys to ours, so a Codat integration's
-// keys keep working.
-var codatKeyOf = map[string]string{"xero": "gbol", "quickbooksonline": "qhyg", "freeagent": "fbrh", "sage": "tgff", "netsuite": "akxx"}
+// codatKeyOf gives the Codat platform key of each of ours, so a Codat
+// integration's keys keep working. Codat never offered NetSuite for
+// commerce sync, so it has none.
+var codatKeyOf = map[string]string{"xero": "gbol", "qbo": "qhyg", "freeagent": "fbrh", "sage": "tgff"}
 
 // NewServer makes the API. callbackURL is where platforms send merchants
 // back after authorising (this server's /v1/oauth/callback).

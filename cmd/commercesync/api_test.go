@@ -303,3 +303,31 @@ func TestOrderThatDoesNotAddUpStopsItsDay(t *testing.T) {
 		t.Errorf("the two revisions post sales of %s, want %s (10.00 + 20.00)", sales, want)
 	}
 }
+
+func TestPlatformsListsAllFive(t *testing.T) {
+	sys := startSystem(t)
+	a := &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: &http.Client{Timeout: 10 * time.Second}}
+	var resp struct {
+		Platforms []struct {
+			Key, Name, CodatKey string
+			JournalMode         bool
+		}
+	}
+	a.must("GET", "/v1/platforms", nil, &resp)
+	got := map[string]bool{}
+	for _, p := range resp.Platforms {
+		got[p.Key] = p.JournalMode && p.Name != ""
+	}
+	for _, k := range []string{"xero", "qbo", "sage", "netsuite", "freeagent"} {
+		if !got[k] {
+			t.Errorf("GET /v1/platforms does not list %s with a name and journal mode: %+v", k, resp.Platforms)
+		}
+	}
+	// Codat's keys stay usable: gbol is Xero.
+	company := newCompany(t, a, "Europe/London")
+	var conn struct{ PlatformKey string }
+	a.must("POST", "/v1/companies/"+company+"/connections", map[string]any{"platformKey": "gbol"}, &conn)
+	if conn.PlatformKey != "xero" {
+		t.Errorf("platformKey gbol made a %q connection, want xero", conn.PlatformKey)
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
+	qbosandbox "github.com/commercesync/commercesync/connectors/qbo/sandbox"
 	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/pipeline/system"
@@ -181,6 +182,9 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
 var sandboxes = map[string]func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error){
 	"xero": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
 		return xerosandbox.New(xerosandbox.WithClient(xerosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
+	},
+	"qbo": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
+		return qbosandbox.New(qbosandbox.WithClient(qbosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
 	"sage": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
 		return sagesandbox.New(sagesandbox.WithClient(sagesandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)

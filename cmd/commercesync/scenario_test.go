@@ -17,6 +17,7 @@ import (
 
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
+	qbosandbox "github.com/commercesync/commercesync/connectors/qbo/sandbox"
 	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/pipeline/system"
@@ -226,8 +227,36 @@ var sagePlatform = platform{
 	},
 }
 
+var qboPlatform = platform{
+	key: "qbo", currency: "USD",
+	codes: roles{sales: "4000", tax: "2100", tips: "2200", fees: "6000", card: "1010", cash: "1020", unsettled: "1030"},
+	consent: func(ctx context.Context, hc *http.Client, authURL string) (*url.URL, error) {
+		return qbosandbox.Approve(ctx, hc, authURL, "")
+	},
+	journals: func(sys *system.System) []journal {
+		co, _ := sys.QBO.Company(qbosandbox.DefaultRealmID)
+		number := map[string]string{}
+		for _, a := range co.Accounts {
+			number[a.ID] = a.AcctNum
+		}
+		var out []journal
+		for _, j := range sys.QBO.JournalEntries(qbosandbox.DefaultRealmID) {
+			nj := journal{ID: j.ID, Date: j.TxnDate, Narration: j.DocNumber + " " + j.PrivateNote}
+			for _, l := range j.Lines {
+				amt := l.Amount
+				if l.PostingType == "Credit" {
+					amt = amt.Neg()
+				}
+				nj.Lines = append(nj.Lines, jline{Code: number[l.AccountID], Amount: amt})
+			}
+			out = append(out, nj)
+		}
+		return out
+	},
+}
+
 // platforms are the platforms every end-to-end flow runs against.
-var platforms = []platform{xeroPlatform, sagePlatform, netsuitePlatform, freeagentPlatform}
+var platforms = []platform{xeroPlatform, qboPlatform, sagePlatform, netsuitePlatform, freeagentPlatform}
 
 func cents(c int64) decimal.Decimal { return decimal.New(c, -2) }
 

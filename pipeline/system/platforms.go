@@ -11,6 +11,8 @@ import (
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	"github.com/commercesync/commercesync/connectors/netsuite"
 	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
+	"github.com/commercesync/commercesync/connectors/qbo"
+	qbosandbox "github.com/commercesync/commercesync/connectors/qbo/sandbox"
 	"github.com/commercesync/commercesync/connectors/sage"
 	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	"github.com/commercesync/commercesync/connectors/xero"
@@ -81,6 +83,19 @@ func (s *System) startPlatforms(cfg config, callback string) (map[string]connect
 		return nil, err
 	}
 	conns["freeagent"] = freeagent.New(freeagent.WithClientID(devClientID), freeagent.WithClientSecret(devClientSecret), freeagent.WithSandboxBase(url), freeagent.WithLogger(cfg.log))
+
+	if addr, err = sandboxAddr(cfg.sandboxAddr, "qbo"); err != nil {
+		return nil, err
+	}
+	s.QBO = qbosandbox.New(
+		qbosandbox.WithClock(cfg.now),
+		qbosandbox.WithClient(qbosandbox.Client{ID: devClientID, Secret: devClientSecret, Name: "commercesync (development)", RedirectURIs: []string{callback}}),
+	)
+	url, shutdown, err = s.QBO.Start(addr)
+	if err := started("qbo", url, shutdown, err); err != nil {
+		return nil, err
+	}
+	conns["qbo"] = qbo.New(qbo.WithClientID(devClientID), qbo.WithClientSecret(devClientSecret), qbo.WithSandboxBase(url), qbo.WithLogger(cfg.log))
 
 	if addr, err = sandboxAddr(cfg.sandboxAddr, "sage"); err != nil {
 		return nil, err

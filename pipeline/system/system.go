@@ -26,6 +26,7 @@ import (
 
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
+	qbosandbox "github.com/commercesync/commercesync/connectors/qbo/sandbox"
 	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/gateway"
@@ -119,6 +120,7 @@ type System struct {
 	FreeAgent  *freeagentsandbox.Server
 	NetSuite   *netsuitesandbox.Server
 	Sage       *sagesandbox.Server
+	QBO        *qbosandbox.Server
 	Store      *control.Store
 
 	ctx     context.Context

@@ -381,6 +381,9 @@ func rateKey(pct string) string {
 	if pct == "" {
 		return ""
 	}
+	if k, ok := commonRates[pct]; ok {
+		return k
+	}
 	if k, ok := plainRate(pct); ok {
 		return k
 	}
@@ -390,6 +393,20 @@ func rateKey(pct string) string {
 	}
 	return "rate:" + d.String()
 }
+
+// commonRates spares building the key of the rates most lines carry.
+var commonRates = func() map[string]string {
+	m := map[string]string{}
+	for _, r := range []string{"0", "5", "7", "8", "8.5", "8.875", "9", "10", "12", "13", "15", "16", "19", "20", "21", "23", "25"} {
+		m[r] = "rate:" + r
+		m[r+".0"] = "rate:" + r
+		m[r+".00"] = "rate:" + r
+	}
+	delete(m, "0")
+	delete(m, "0.0")
+	delete(m, "0.00")
+	return m
+}()
 
 // plainRate normalises the usual spellings of a percentage ("20",
 // "20.0", "8.50") without a big decimal; other forms take the slow path.
@@ -418,7 +435,10 @@ func plainRate(pct string) (string, bool) {
 // taxParts reads a line's taxes by component; a part naming no component
 // or amount is left to the line's own tax total.
 func taxParts(ts []*v1.TaxLine, parse func(string, string, *money.Amount)) []day.TaxPart {
-	var out []day.TaxPart
+	if len(ts) == 0 {
+		return nil
+	}
+	out := make([]day.TaxPart, 0, len(ts))
 	for _, t := range ts {
 		id := t.GetTaxComponentRef().GetId()
 		if id == "" || t.GetTaxAmount() == "" {
