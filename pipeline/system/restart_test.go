@@ -17,7 +17,9 @@ import (
 func restartable(t *testing.T) []system.Option {
 	return []system.Option{
 		system.WithDataDir(t.TempDir()),
-		system.WithAddrs(freeAddr(t), freeAddr(t), freeAddr(t)),
+		// The sandboxes keep nothing across a restart, so they take free
+		// ports; only the gateway's address (the OAuth redirect) must stay.
+		system.WithAddrs(freeAddr(t), freeAddr(t), ""),
 	}
 }
 
