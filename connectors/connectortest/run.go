@@ -211,9 +211,18 @@ func (r *run) authorize() {
 	}
 	r.first = tok
 	ts := connectors.NewPersistingTokenSource(r.ctx, r.cfg, tok, r.save)
-	tenants, err := r.conn.Tenants(r.ctx, ts)
-	if err != nil {
-		t.Fatalf("tenants: %v", err)
+	// As the gateway does: a platform that names the tenant on the redirect
+	// (QuickBooks Online's realmId) is asked first.
+	var tenants []connectors.Tenant
+	if ct, ok := r.conn.(connectors.CallbackTenanter); ok {
+		if tn, ok := ct.TenantFromCallback(q); ok {
+			tenants = append(tenants, tn)
+		}
+	}
+	if len(tenants) == 0 {
+		if tenants, err = r.conn.Tenants(r.ctx, ts); err != nil {
+			t.Fatalf("tenants: %v", err)
+		}
 	}
 	if len(tenants) == 0 || tenants[0].ID == "" {
 		t.Fatalf("tenants: %+v, want at least one with an id", tenants)
