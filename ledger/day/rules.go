@@ -33,6 +33,17 @@ const (
 	txPayment          = "Payment"
 	txPaymentFee       = "PaymentFee"
 	txPaymentFeeRefund = "PaymentFeeRefund"
+	txPayout           = "Payout"
+	txFailedPayout     = "FailedPayout"
+)
+
+// Semantic accounts of payouts.
+const (
+	// Payouts is where paid-out money arrives (the merchant's bank).
+	Payouts Account = "payouts"
+	// PayoutClearing is what a payout empties when the payments it settles
+	// are unknown or of several types; it falls back to the card account.
+	PayoutClearing Account = "payout_clearing"
 )
 
 // txWithoutMoney are the Codat transaction types that carry no money yet. They
@@ -40,8 +51,6 @@ const (
 var txWithoutMoney = map[string]bool{
 	txPayment:      true, // the Payment record is authoritative
 	"Refund":       true, // the negative Payment is authoritative
-	"Payout":       true,
-	"FailedPayout": true,
 	"Transfer":     true,
 	"Unknown":      true,
 }
@@ -75,6 +84,22 @@ func TransactionPostings(t TransactionFacts) ([]Posting, error) {
 	case txPaymentFeeRefund:
 		b.debit(Tender(t.TenderType), t.Amount)
 		b.credit(PaymentFeeRefunds, t.Amount)
+	case txPayout, txFailedPayout:
+		// A payout moves money from the provider's balance (the tender of
+		// the payments it settles) to the bank; a failed one moves it back.
+		// Platforms sign these either way, so the type alone sets direction.
+		from := PayoutClearing
+		if t.TenderType != "" {
+			from = Tender(t.TenderType)
+		}
+		amt := t.Amount.Abs()
+		if t.Type == txPayout {
+			b.debit(Payouts, amt)
+			b.credit(from, amt)
+		} else {
+			b.debit(from, amt)
+			b.credit(Payouts, amt)
+		}
 	default:
 		if txWithoutMoney[t.Type] {
 			return nil, nil

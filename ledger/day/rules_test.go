@@ -111,7 +111,7 @@ func TestPaymentStatuses(t *testing.T) {
 }
 
 func TestTransactionsWithoutMoney(t *testing.T) {
-	for _, typ := range []string{"Payment", "Refund", "Payout", "FailedPayout", "Transfer", "Unknown"} {
+	for _, typ := range []string{"Payment", "Refund", "Transfer", "Unknown"} {
 		ps, err := TransactionPostings(TransactionFacts{Type: typ, TenderType: "Card", Amount: amt(t, "-5")})
 		if err != nil || ps != nil {
 			t.Errorf("%s = %v, %v; want nil, nil", typ, ps, err)
@@ -119,6 +119,27 @@ func TestTransactionsWithoutMoney(t *testing.T) {
 	}
 	if _, err := TransactionPostings(TransactionFacts{Type: "paymentFee", Amount: amt(t, "-1")}); err == nil {
 		t.Error("a misspelt transaction type was accepted")
+	}
+}
+
+// A payout moves the settled payments' money from their tender to the bank,
+// whatever sign the platform gives it; a failed payout moves it back; with
+// no known tender it empties the payout clearing account.
+func TestPayouts(t *testing.T) {
+	cases := []struct {
+		typ, tender, amount string
+		want                []Posting
+	}{
+		{"Payout", "Card", "250.00", []Posting{{Payouts, amt(t, "250")}, {Tender("Card"), amt(t, "-250")}}},
+		{"Payout", "Card", "-250.00", []Posting{{Payouts, amt(t, "250")}, {Tender("Card"), amt(t, "-250")}}},
+		{"FailedPayout", "Card", "250.00", []Posting{{Tender("Card"), amt(t, "250")}, {Payouts, amt(t, "-250")}}},
+		{"Payout", "", "99.99", []Posting{{Payouts, amt(t, "99.99")}, {PayoutClearing, amt(t, "-99.99")}}},
+	}
+	for _, c := range cases {
+		ps, err := TransactionPostings(TransactionFacts{Type: c.typ, TenderType: c.tender, Amount: amt(t, c.amount)})
+		if err != nil || !equalPostings(ps, c.want) {
+			t.Errorf("%s of %s (%q) = %v, %v; want %v", c.typ, c.amount, c.tender, ps, err, c.want)
+		}
 	}
 }
 

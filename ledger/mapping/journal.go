@@ -72,6 +72,10 @@ func SlotOf(a day.Account) (Slot, error) {
 		return Slot{Section: "sales", Key: "rounding", Label: "Rounding"}, nil
 	case day.Unsettled:
 		return Slot{Section: "payments", Key: "unsettled", Label: "Unsettled sales"}, nil
+	case day.Payouts:
+		return Slot{Section: "payments", Key: "payout", Label: "Payouts"}, nil
+	case day.PayoutClearing:
+		return Slot{Section: "payments", Key: "payoutClearing", Label: "Payouts from the provider's balance", Fallbacks: []string{"card"}}, nil
 	case day.PaymentFees:
 		return Slot{Section: "fees", Key: "paymentFee", Label: "Payment fees"}, nil
 	case day.PaymentFeeRefunds:

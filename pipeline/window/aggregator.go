@@ -226,7 +226,7 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 		next.seen = old.seen
 	}
 	if k.kind == v1.RecordKind_RECORD_KIND_TRANSACTION {
-		next.tender = c.tenderOf(next.linked)
+		next.tender = c.tenderFor(next)
 	}
 	if err := a.swapWith(c, k, old, next, nextPs); err != nil {
 		a.Skipped++
@@ -365,6 +365,9 @@ func facts(re *v1.RecordEvent) (*recState, error) {
 			if ref := t.GetTransactionSourceRef(); ref.GetType() == "Payment" && ref.GetId() != "" {
 				rs.linked = ref.GetId()
 			}
+		case "Payout", "FailedPayout":
+			rs.settled = append([]string(nil), t.GetSettledTransactionIds()...)
+			sort.Strings(rs.settled)
 		}
 	default:
 		return nil, fmt.Errorf("record %s has no body", re.GetId())
@@ -469,6 +472,24 @@ func (c *company) dayFor(event int64) string {
 	return c.cacheDay
 }
 
+// tenderFor resolves the tender a transaction moves money on: a fee's
+// payment's type, or the one type every payment a payout settles shares
+// ("" when they are unknown or of several types).
+func (c *company) tenderFor(rs *recState) string {
+	if rs.linked != "" {
+		return c.tenderOf(rs.linked)
+	}
+	tender := ""
+	for i, id := range rs.settled {
+		t := c.tenderOf(id)
+		if t == "" || (i > 0 && t != tender) {
+			return ""
+		}
+		tender = t
+	}
+	return tender
+}
+
 func (c *company) tenderOf(paymentID string) string {
 	if paymentID == "" {
 		return ""
@@ -542,19 +563,19 @@ func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, next
 			return err
 		}
 	}
-	if old != nil && old.linked != "" && (next == nil || next.linked != old.linked) {
-		if set := c.feesByPayment[old.linked]; set != nil {
+	for _, id := range old.links() {
+		if set := c.feesByPayment[id]; set != nil {
 			delete(set, k)
 			if len(set) == 0 {
-				delete(c.feesByPayment, old.linked)
+				delete(c.feesByPayment, id)
 			}
 		}
 	}
-	if next != nil && next.linked != "" {
-		set := c.feesByPayment[next.linked]
+	for _, id := range next.links() {
+		set := c.feesByPayment[id]
 		if set == nil {
 			set = map[recordKey]struct{}{}
-			c.feesByPayment[next.linked] = set
+			c.feesByPayment[id] = set
 		}
 		set[k] = struct{}{}
 	}
@@ -590,7 +611,8 @@ func (a *Aggregator) contribute(c *company, k dayKey, ps []day.Posting, sign int
 	return nil
 }
 
-// relinkFees gives the fees of a payment the payment's current tender.
+// relinkFees gives the fees and payouts of a payment the tender its
+// payment now has.
 func (a *Aggregator) relinkFees(c *company, paymentID string) error {
 	set := c.feesByPayment[paymentID]
 	if len(set) == 0 {
@@ -601,10 +623,13 @@ func (a *Aggregator) relinkFees(c *company, paymentID string) error {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	tender := c.tenderOf(paymentID)
 	for _, k := range keys {
 		old := c.rec(k)
-		if old == nil || old.tender == tender {
+		if old == nil {
+			continue
+		}
+		tender := c.tenderFor(old)
+		if old.tender == tender {
 			continue
 		}
 		next := *old

@@ -155,16 +155,14 @@ func (a *Aggregator) Abort() {
 func (c *company) reindex() {
 	c.feesByPayment = map[string]map[recordKey]struct{}{}
 	for k, e := range c.records {
-		rs := e.cur
-		if rs == nil || rs.linked == "" {
-			continue
+		for _, id := range e.cur.links() {
+			set := c.feesByPayment[id]
+			if set == nil {
+				set = map[recordKey]struct{}{}
+				c.feesByPayment[id] = set
+			}
+			set[k] = struct{}{}
 		}
-		set := c.feesByPayment[rs.linked]
-		if set == nil {
-			set = map[recordKey]struct{}{}
-			c.feesByPayment[rs.linked] = set
-		}
-		set[k] = struct{}{}
 	}
 }
 
@@ -269,7 +267,7 @@ func recordProto(k recordKey, rs *recState) *v1.WindowChange {
 		EventUnixMs: rs.event, Currency: rs.currency, BusinessDay: rs.day,
 		Total: int64(rs.total), Tax: int64(rs.tax), Gratuity: int64(rs.gratuity),
 		PaymentType: rs.payType, Status: rs.status, LinkedPaymentId: rs.linked, TenderType: rs.tender,
-		MaxEventUnixMs: rs.seen, Lines: linesProto(rs.lines), Charges: chargesProto(rs.charges), Exception: rs.exception,
+		MaxEventUnixMs: rs.seen, Lines: linesProto(rs.lines), Charges: chargesProto(rs.charges), Exception: rs.exception, Settled: rs.settled,
 	}}}
 }
 
@@ -330,7 +328,7 @@ func recordState(w *v1.WindowRecord) *recState {
 		event: w.GetEventUnixMs(), currency: w.GetCurrency(), day: w.GetBusinessDay(),
 		total: money.Amount(w.GetTotal()), tax: money.Amount(w.GetTax()), gratuity: money.Amount(w.GetGratuity()),
 		payType: w.GetPaymentType(), status: w.GetStatus(), linked: w.GetLinkedPaymentId(), tender: w.GetTenderType(),
-		seen: w.GetMaxEventUnixMs(), lines: linesState(w.GetLines()), charges: chargesState(w.GetCharges()), exception: w.GetException(),
+		seen: w.GetMaxEventUnixMs(), lines: linesState(w.GetLines()), charges: chargesState(w.GetCharges()), exception: w.GetException(), settled: w.GetSettled(),
 	}
 }
 

@@ -57,6 +57,10 @@ func appendRecordChange(buf, scratch []byte, k recordKey, rs *recState) (out, sc
 		b = appendLine(b, 19, c.Total, c.Tax, 0, c.TaxKey, c.Taxes, "", false, c.Shipping)
 	}
 	str(20, rs.exception)
+	for _, id := range rs.settled {
+		b = protowire.AppendTag(b, 21, protowire.BytesType)
+		b = protowire.AppendString(b, id)
+	}
 	buf = protowire.AppendTag(buf, protowire.Number(recordChangeField), protowire.BytesType)
 	buf = protowire.AppendBytes(buf, b)
 	return buf, b

@@ -28,6 +28,7 @@ func TestRecordEncodingMatchesProto(t *testing.T) {
 			gratuity: money.Amount(rapid.Int64().Draw(t, "gratuity")),
 			payType:  str("payType"), status: str("status"), linked: str("linked"), tender: str("tender"),
 			seen: rapid.Int64().Draw(t, "seen"), exception: str("exception"),
+			settled: rapid.SliceOfN(rapid.SampledFrom([]string{"pay-1", "pay-2", "é"}), 0, 3).Draw(t, "settled"),
 		}
 		parts := func(label string) []day.TaxPart {
 			var out []day.TaxPart

@@ -40,6 +40,18 @@ type recState struct {
 	lines     []day.OrderLine
 	charges   []day.Charge
 	exception string
+	settled   []string // a payout's settled payment ids
+}
+
+// links are the payments whose type a transaction's tender follows.
+func (rs *recState) links() []string {
+	if rs == nil {
+		return nil
+	}
+	if rs.linked != "" {
+		return []string{rs.linked}
+	}
+	return rs.settled
 }
 
 // recEntry holds a record's current value and, while a batch is open, the

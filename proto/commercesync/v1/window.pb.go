@@ -107,7 +107,9 @@ type WindowRecord struct {
 	Charges []*WindowLine `protobuf:"bytes,19,rep,name=charges,proto3" json:"charges,omitempty"`
 	// Why the record counts in its day without money (an order whose lines
 	// do not add up to its total).
-	Exception     string `protobuf:"bytes,20,opt,name=exception,proto3" json:"exception,omitempty"`
+	Exception string `protobuf:"bytes,20,opt,name=exception,proto3" json:"exception,omitempty"`
+	// For payouts: the ids of the payments they settle.
+	Settled       []string `protobuf:"bytes,21,rep,name=settled,proto3" json:"settled,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -280,6 +282,13 @@ func (x *WindowRecord) GetException() string {
 		return x.Exception
 	}
 	return ""
+}
+
+func (x *WindowRecord) GetSettled() []string {
+	if x != nil {
+		return x.Settled
+	}
+	return nil
 }
 
 type WindowLine struct {
@@ -810,7 +819,7 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x1ccommercesync/v1/window.proto\x12\x0fcommercesync.v1\x1a\x1ccommercesync/v1/events.proto\"A\n" +
 	"\rAccountAmount\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\x03R\x06amount\"\xd0\x05\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\"\xea\x05\n" +
 	"\fWindowRecord\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.commercesync.v1.RecordKindR\x04kind\x12)\n" +
 	"\x10transaction_type\x18\x02 \x01(\tR\x0ftransactionType\x12\x0e\n" +
@@ -833,7 +842,8 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x11max_event_unix_ms\x18\x11 \x01(\x03R\x0emaxEventUnixMs\x121\n" +
 	"\x05lines\x18\x12 \x03(\v2\x1b.commercesync.v1.WindowLineR\x05lines\x125\n" +
 	"\acharges\x18\x13 \x03(\v2\x1b.commercesync.v1.WindowLineR\acharges\x12\x1c\n" +
-	"\texception\x18\x14 \x01(\tR\texception\"\xf4\x01\n" +
+	"\texception\x18\x14 \x01(\tR\texception\x12\x18\n" +
+	"\asettled\x18\x15 \x03(\tR\asettled\"\xf4\x01\n" +
 	"\n" +
 	"WindowLine\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x10\n" +
