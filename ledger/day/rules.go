@@ -49,10 +49,10 @@ const (
 // txWithoutMoney are the Codat transaction types that carry no money yet. They
 // are listed, rather than defaulted, so that a misspelt type is an error.
 var txWithoutMoney = map[string]bool{
-	txPayment:      true, // the Payment record is authoritative
-	"Refund":       true, // the negative Payment is authoritative
-	"Transfer":     true,
-	"Unknown":      true,
+	txPayment:  true, // the Payment record is authoritative
+	"Refund":   true, // the negative Payment is authoritative
+	"Transfer": true,
+	"Unknown":  true,
 }
 
 // PaymentPostings is a payment's contribution: when Paid, Dr tender, Cr
