@@ -54,6 +54,12 @@ func (s *Server) HTTP(ctx context.Context, conn *grpc.ClientConn) (http.Handler,
 	mux.HandleFunc("POST /v1/companies/{companyId}/data/commerce-orders", restPush(s, v1.RecordKind_RECORD_KIND_ORDER, func() *v1.Order { return &v1.Order{} }))
 	mux.HandleFunc("POST /v1/companies/{companyId}/data/commerce-payments", restPush(s, v1.RecordKind_RECORD_KIND_PAYMENT, func() *v1.Payment { return &v1.Payment{} }))
 	mux.HandleFunc("POST /v1/companies/{companyId}/data/commerce-transactions", restPush(s, v1.RecordKind_RECORD_KIND_TRANSACTION, func() *v1.Transaction { return &v1.Transaction{} }))
+	mux.HandleFunc("PUT /v1/companies/{companyId}/data/commerce-locations", restPut(s, v1.ReferenceKind_REFERENCE_KIND_LOCATION, "", func() *v1.Location { return &v1.Location{} }))
+	mux.HandleFunc("PUT /v1/companies/{companyId}/data/commerce-products", restPut(s, v1.ReferenceKind_REFERENCE_KIND_PRODUCT, "", func() *v1.Product { return &v1.Product{} }))
+	// Codat's own category push wraps the list: {"ContractVersion": …, "ProductCategories": [...]}.
+	mux.HandleFunc("PUT /v1/companies/{companyId}/data/commerce-productCategories", restPut(s, v1.ReferenceKind_REFERENCE_KIND_PRODUCT_CATEGORY, "ProductCategories", func() *v1.ProductCategory { return &v1.ProductCategory{} }))
+	mux.HandleFunc("PUT /v1/companies/{companyId}/data/commerce-taxComponents", restPut(s, v1.ReferenceKind_REFERENCE_KIND_TAX_COMPONENT, "", func() *v1.TaxComponent { return &v1.TaxComponent{} }))
+	mux.HandleFunc("PUT /v1/companies/{companyId}/data/commerce-paymentMethods", restPut(s, v1.ReferenceKind_REFERENCE_KIND_PAYMENT_METHOD, "", func() *v1.PaymentMethod { return &v1.PaymentMethod{} }))
 	mux.HandleFunc("GET /v1/oauth/callback", s.oauthCallback)
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -73,6 +79,22 @@ func restError(w http.ResponseWriter, code int, err error) {
 }
 
 func restPush[T proto.Message](s *Server, kind v1.RecordKind, newMsg func() T) http.HandlerFunc {
+	return restRecords(s, "", newMsg, func(ctx context.Context, c *v1.Company, ps []pending) (*v1.PushResponse, error) {
+		return s.ingest(ctx, c, kind, ps)
+	})
+}
+
+func restPut[T proto.Message](s *Server, kind v1.ReferenceKind, wrapper string, newMsg func() T) http.HandlerFunc {
+	return restRecords(s, wrapper, newMsg, func(ctx context.Context, c *v1.Company, ps []pending) (*v1.PushResponse, error) {
+		return s.ingestReference(ctx, c, kind, ps)
+	})
+}
+
+// restRecords decodes a JSON array of records element by element and hands
+// them to ingest. wrapper names the field of an object body that may hold
+// the array instead.
+func restRecords[T proto.Message](s *Server, wrapper string, newMsg func() T,
+	ingest func(context.Context, *v1.Company, []pending) (*v1.PushResponse, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tenant, err := authenticate(s.store, r.Header.Get("Authorization"))
 		if err != nil {
@@ -90,6 +112,9 @@ func restPush[T proto.Message](s *Server, kind v1.RecordKind, newMsg func() T) h
 			restError(w, http.StatusRequestEntityTooLarge, status.Errorf(codes.InvalidArgument, "the body could not be read: %v (at most %d MiB)", err, maxBody>>20))
 			return
 		}
+		if wrapper != "" {
+			body = unwrap(body, wrapper)
+		}
 		items, err := records.DecodeBatch(body, maxBatch, newMsg)
 		switch {
 		case errors.Is(err, records.ErrTooMany):
@@ -100,7 +125,7 @@ func restPush[T proto.Message](s *Server, kind v1.RecordKind, newMsg func() T) h
 			return
 		}
 		records.ValidateItems(items)
-		resp, err := s.ingest(ctx, c, kind, pendingOf(items))
+		resp, err := ingest(ctx, c, pendingOf(items))
 		if err != nil {
 			restError(w, http.StatusServiceUnavailable, status.Error(codes.Unavailable, err.Error()))
 			return
@@ -113,4 +138,17 @@ func restPush[T proto.Message](s *Server, kind v1.RecordKind, newMsg func() T) h
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(b)
 	}
+}
+
+// unwrap returns the array under field when body is an object holding one;
+// any other body is returned as it is, for the decoder to judge.
+func unwrap(body []byte, field string) []byte {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return body
+	}
+	if arr, ok := obj[field]; ok {
+		return arr
+	}
+	return body
 }

@@ -39,15 +39,7 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 	if len(items) > maxBatch {
 		return nil, fmt.Errorf("%d records sent; a push takes at most %d", len(items), maxBatch)
 	}
-	loc := time.UTC
-	hasZone := false
-	if cv, ok := s.store.Config(c.GetId()); ok {
-		if z := cv.GetConfig().GetSchedule().GetTimeZone(); z != "" {
-			if l, err := time.LoadLocation(z); err == nil {
-				loc, hasZone = l, true
-			}
-		}
-	}
+	loc, hasZone := s.zoneOf(c)
 	now := s.now()
 	resp := &v1.PushResponse{Results: make([]*v1.RecordResult, len(items))}
 	var out []*kgo.Record
@@ -159,4 +151,110 @@ func (s *Server) describe(ev *v1.RecordEvent, m proto.Message, loc *time.Locatio
 	}
 	ev.ContentHash = records.ContentHash(m)
 	return nil
+}
+
+// ingestReference turns reference records into versions on the company's
+// partition; each is in force from its sourceModifiedDate (or modifiedDate,
+// or its arrival), so orders read the version of their own time.
+func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.ReferenceKind, items []pending) (*v1.PushResponse, error) {
+	if len(items) > maxBatch {
+		return nil, fmt.Errorf("%d records sent; a push takes at most %d", len(items), maxBatch)
+	}
+	loc, hasZone := s.zoneOf(c)
+	now := s.now()
+	resp := &v1.PushResponse{Results: make([]*v1.RecordResult, len(items))}
+	var out []*kgo.Record
+	var outIdx []int
+	for i, it := range items {
+		res := &v1.RecordResult{Index: int32(it.index), Id: it.id}
+		resp.Results[i] = res
+		ev := &v1.ReferenceEvent{Kind: kind, Id: it.id, Deleted: it.del, ValidFromUnixMs: now.UnixMilli()}
+		if len(it.errs) == 0 && !it.del {
+			it.errs = referenceBody(ev, it.msg, loc, hasZone)
+		}
+		if len(it.errs) > 0 {
+			res.Status, res.Errors = "Rejected", it.errs
+			continue
+		}
+		b, err := proto.Marshal(&v1.CommerceEvent{
+			CompanyId: c.GetId(), TenantId: c.GetTenantId(), ReceivedUnixMs: now.UnixMilli(),
+			Body: &v1.CommerceEvent_Reference{Reference: ev},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("encode reference record %d: %w", it.index, err)
+		}
+		out = append(out, &kgo.Record{Topic: s.topics.Events, Key: []byte(c.GetId()), Value: b})
+		outIdx = append(outIdx, i)
+	}
+	results := s.prod.ProduceSync(ctx, out...)
+	for j, r := range results {
+		res := resp.Results[outIdx[j]]
+		if r.Err != nil {
+			res.Status, res.Errors = "Rejected", []*v1.FieldError{fieldErr("", "the record could not be stored (%v); send it again", r.Err)}
+			continue
+		}
+		res.Status = "Accepted"
+	}
+	for _, r := range resp.Results {
+		if r.Status == "Accepted" {
+			resp.Accepted++
+		} else {
+			resp.Rejected++
+		}
+	}
+	return resp, nil
+}
+
+// referenceBody sets the version's body, validity and content hash.
+func referenceBody(ev *v1.ReferenceEvent, m proto.Message, loc *time.Location, hasZone bool) []*v1.FieldError {
+	var modified, sourceModified string
+	switch r := m.(type) {
+	case *v1.Location:
+		ev.Body = &v1.ReferenceEvent_Location{Location: r}
+		modified, sourceModified = r.GetModifiedDate(), r.GetSourceModifiedDate()
+	case *v1.Product:
+		ev.Body = &v1.ReferenceEvent_Product{Product: r}
+		modified, sourceModified = r.GetModifiedDate(), r.GetSourceModifiedDate()
+	case *v1.ProductCategory:
+		ev.Body = &v1.ReferenceEvent_ProductCategory{ProductCategory: r}
+		modified, sourceModified = r.GetModifiedDate(), r.GetSourceModifiedDate()
+	case *v1.TaxComponent:
+		ev.Body = &v1.ReferenceEvent_TaxComponent{TaxComponent: r}
+		modified, sourceModified = r.GetModifiedDate(), r.GetSourceModifiedDate()
+	case *v1.PaymentMethod:
+		ev.Body = &v1.ReferenceEvent_PaymentMethod{PaymentMethod: r}
+		modified, sourceModified = r.GetModifiedDate(), r.GetSourceModifiedDate()
+	default:
+		return []*v1.FieldError{fieldErr("", "unsupported reference record %T", m)}
+	}
+	for _, f := range []struct{ name, value string }{{"sourceModifiedDate", sourceModified}, {"modifiedDate", modified}} {
+		if f.value == "" {
+			continue
+		}
+		if records.IsLocal(f.value) && !hasZone {
+			return []*v1.FieldError{fieldErr(f.name,
+				"%q has no time zone and the company has no configured timeZone; send it with Z or an offset, or save the sync configuration first", f.value)}
+		}
+		t, err := records.ParseTime(f.value, loc)
+		if err != nil {
+			return []*v1.FieldError{fieldErr(f.name, "%v", err)}
+		}
+		ev.ValidFromUnixMs = t.UnixMilli()
+		break
+	}
+	ev.ContentHash = records.ContentHash(m)
+	return nil
+}
+
+// zoneOf is the company's configured zone, in which local timestamps are
+// read; without a configuration there is none.
+func (s *Server) zoneOf(c *v1.Company) (*time.Location, bool) {
+	if cv, ok := s.store.Config(c.GetId()); ok {
+		if z := cv.GetConfig().GetSchedule().GetTimeZone(); z != "" {
+			if l, err := time.LoadLocation(z); err == nil {
+				return l, true
+			}
+		}
+	}
+	return time.UTC, false
 }

@@ -363,6 +363,21 @@ func (s *Server) PushTransactions(ctx context.Context, req *v1.PushTransactionsR
 }
 
 func pushTyped[T proto.Message](ctx context.Context, s *Server, companyID string, kind v1.RecordKind, msgs []T) (*v1.PushResponse, error) {
+	return typed(ctx, s, companyID, msgs, func(ctx context.Context, c *v1.Company, ps []pending) (*v1.PushResponse, error) {
+		return s.ingest(ctx, c, kind, ps)
+	})
+}
+
+func putTyped[T proto.Message](ctx context.Context, s *Server, companyID string, kind v1.ReferenceKind, msgs []T) (*v1.PushResponse, error) {
+	return typed(ctx, s, companyID, msgs, func(ctx context.Context, c *v1.Company, ps []pending) (*v1.PushResponse, error) {
+		return s.ingestReference(ctx, c, kind, ps)
+	})
+}
+
+// typed answers a gRPC push the way the REST front answers its JSON: each
+// record validated and answered on its own.
+func typed[T proto.Message](ctx context.Context, s *Server, companyID string, msgs []T,
+	ingest func(context.Context, *v1.Company, []pending) (*v1.PushResponse, error)) (*v1.PushResponse, error) {
 	c, err := company(ctx, s.store, companyID)
 	if err != nil {
 		return nil, err
@@ -375,7 +390,32 @@ func pushTyped[T proto.Message](ctx context.Context, s *Server, companyID string
 		items[i] = records.Item[T]{Index: i, Msg: m, ID: idOf(m), Delete: records.IsDelete(m)}
 	}
 	records.ValidateItems(items)
-	return s.ingest(ctx, c, kind, pendingOf(items))
+	return ingest(ctx, c, pendingOf(items))
+}
+
+// PutLocations takes locations over gRPC.
+func (s *Server) PutLocations(ctx context.Context, req *v1.PutLocationsRequest) (*v1.PushResponse, error) {
+	return putTyped(ctx, s, req.GetCompanyId(), v1.ReferenceKind_REFERENCE_KIND_LOCATION, req.GetLocations())
+}
+
+// PutProducts takes products over gRPC.
+func (s *Server) PutProducts(ctx context.Context, req *v1.PutProductsRequest) (*v1.PushResponse, error) {
+	return putTyped(ctx, s, req.GetCompanyId(), v1.ReferenceKind_REFERENCE_KIND_PRODUCT, req.GetProducts())
+}
+
+// PutProductCategories takes product categories over gRPC.
+func (s *Server) PutProductCategories(ctx context.Context, req *v1.PutProductCategoriesRequest) (*v1.PushResponse, error) {
+	return putTyped(ctx, s, req.GetCompanyId(), v1.ReferenceKind_REFERENCE_KIND_PRODUCT_CATEGORY, req.GetProductCategories())
+}
+
+// PutTaxComponents takes tax components over gRPC.
+func (s *Server) PutTaxComponents(ctx context.Context, req *v1.PutTaxComponentsRequest) (*v1.PushResponse, error) {
+	return putTyped(ctx, s, req.GetCompanyId(), v1.ReferenceKind_REFERENCE_KIND_TAX_COMPONENT, req.GetTaxComponents())
+}
+
+// PutPaymentMethods takes payment methods over gRPC.
+func (s *Server) PutPaymentMethods(ctx context.Context, req *v1.PutPaymentMethodsRequest) (*v1.PushResponse, error) {
+	return putTyped(ctx, s, req.GetCompanyId(), v1.ReferenceKind_REFERENCE_KIND_PAYMENT_METHOD, req.GetPaymentMethods())
 }
 
 func idOf(m proto.Message) string {

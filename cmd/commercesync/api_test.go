@@ -331,3 +331,44 @@ func TestPlatformsListsAllFive(t *testing.T) {
 		t.Errorf("platformKey gbol made a %q connection, want xero", conn.PlatformKey)
 	}
 }
+
+// Reference data is pushed with PUT, Codat's wrapped category list
+// included, and an order's lines count in the sales of their product's
+// category.
+func TestReferenceDataCategorisesSales(t *testing.T) {
+	sys := startSystem(t)
+	a := &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: &http.Client{Timeout: 30 * time.Second}}
+	company := newCompany(t, a, "Europe/London")
+	var resp pushResponse
+	a.must("PUT", "/v1/companies/"+company+"/data/commerce-productCategories",
+		[]byte(`{"ContractVersion":"9.3.1","ProductCategories":[{"id":"drinks","name":"Drinks"},{"id":"food","name":"Food"}]}`), &resp)
+	if resp.Accepted != 2 {
+		t.Fatalf("categories: %+v", resp.Results)
+	}
+	a.must("PUT", "/v1/companies/"+company+"/data/commerce-products", []byte(`[
+		{"id":"latte","name":"Latte","productCategoryRefs":[{"id":"drinks"}],"sourceModifiedDate":"2026-01-01T00:00:00Z"},
+		{"id":"card","name":"Gift card","isGiftCard":true,"sourceModifiedDate":"2026-01-01T00:00:00Z"},
+		{"id":"nameless","description":"no name"}]`), &resp)
+	if resp.Accepted != 2 || resp.Results[2].Status != "Rejected" || resp.Results[2].Errors[0].Field != "name" {
+		t.Fatalf("products: %+v", resp.Results)
+	}
+	a.must("POST", "/v1/companies/"+company+"/data/commerce-orders", []byte(`[{"id":"o-1","currency":"GBP",
+		"createdDate":"2026-03-10T12:00:00Z","totalAmount":29.5,"totalTaxAmount":0,
+		"orderLineItems":[{"id":"l1","totalAmount":4.5,"totalTaxAmount":0,"productRef":{"id":"latte"}},
+		                  {"id":"l2","totalAmount":25,"totalTaxAmount":0,"productRef":{"id":"card"}}]}]`), &resp)
+	if resp.Accepted != 1 {
+		t.Fatalf("order: %+v", resp.Results)
+	}
+	a.must("POST", "/v1/companies/"+company+"/sync/commerce/latest", map[string]any{"syncTo": "2026-03-11T00:00:00Z"}, nil)
+	days := waitDays(t, a, company, 1)
+	got := map[string]string{}
+	for _, l := range days.Days[0].Lines {
+		got[l.Account] = l.Debit + "/" + l.Credit
+	}
+	want := map[string]string{"sales:drinks": "0.00/4.50", "gift_card_liability": "0.00/25.00", "unsettled": "29.50/0.00"}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %q, want %q (all: %v)", k, got[k], w, got)
+		}
+	}
+}

@@ -105,9 +105,9 @@ func TestEveryRecordKindDecodes(t *testing.T) {
 		}
 	}
 	check("location", &commercesyncv1.Location{}, `{"id":"l","name":"Shop","address":{"type":"Billing","country":"GB "}}`)
-	check("product", &commercesyncv1.Product{}, `{"id":"p","productCategoryRefs":[{"id":"c"}],
+	check("product", &commercesyncv1.Product{}, `{"id":"p","name":"Latte","productCategoryRefs":[{"id":"c"}],
 		"variants":[{"id":"v","vatPercentage":20,"prices":[{"currency":"GBP","unitPrice":9.99}],"status":"Published"}]}`)
-	check("category", &commercesyncv1.ProductCategory{}, `{"id":"c","ancestorRefs":[{"id":"root"}],"hasChildren":false}`)
+	check("category", &commercesyncv1.ProductCategory{}, `{"id":"c","name":"Drinks","ancestorRefs":[{"id":"root"}],"hasChildren":false}`)
 	check("tax", &commercesyncv1.TaxComponent{}, `{"id":"t","name":"NYC","rate":0.08875,"isCompound":false}`)
 	check("method", &commercesyncv1.PaymentMethod{}, `{"id":"m","name":"Visa","status":"Active"}`)
 }

@@ -74,9 +74,10 @@ func requiredFields(msg protoreflect.FullName) []protoreflect.Name {
 		return []protoreflect.Name{"id", "total_amount", "currency", "type"}
 	case nameTransactionSourceRef:
 		return []protoreflect.Name{"id", "type"}
-	case namePaymentRef, nameRef, nameLocation, nameProduct, nameProductCategory,
-		nameTaxComponent, namePaymentMethod:
+	case namePaymentRef, nameRef:
 		return []protoreflect.Name{"id"}
+	case nameLocation, nameProduct, nameProductCategory, nameTaxComponent, namePaymentMethod:
+		return []protoreflect.Name{"id", "name"}
 	}
 	return nil
 }

@@ -53,6 +53,9 @@ type OrderLine struct {
 	TaxKey string
 	// Discount is the line's discount before tax (positive reduces it).
 	Discount money.Amount
+	// Product is the product sold; Category and GiftCard are what its
+	// reference data said at the order's time.
+	Product  string
 	Category string
 	GiftCard bool
 }

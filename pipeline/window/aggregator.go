@@ -74,6 +74,7 @@ type dayTouch struct {
 type batch struct {
 	recs      []recTouch
 	days      []dayTouch
+	refs      []refTouch
 	heads     []*company
 	wms       []*company
 	created   []*company
@@ -83,10 +84,12 @@ type batch struct {
 func (b *batch) reset() {
 	clear(b.recs)
 	clear(b.days)
+	clear(b.refs)
 	clear(b.heads)
 	clear(b.wms)
 	clear(b.created)
 	b.recs, b.days, b.heads, b.wms, b.created, b.summaries = b.recs[:0], b.days[:0], b.heads[:0], b.wms[:0], b.created[:0], nil
+	b.refs = b.refs[:0]
 }
 
 // Change is one changelog record: Value nil deletes the key.
@@ -178,6 +181,8 @@ func (a *Aggregator) Apply(partition int32, ev *v1.CommerceEvent) error {
 		return a.sealAndEmit(c, ByClockTick, func(d *dayState) bool { return d.end+c.grace() <= now })
 	case *v1.CommerceEvent_Settings:
 		return a.applySettings(c, b.Settings)
+	case *v1.CommerceEvent_Reference:
+		return a.applyReference(c, b.Reference)
 	}
 	return fmt.Errorf("event of company %s has no body", ev.GetCompanyId())
 }
@@ -212,6 +217,7 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 	}
 	var nextPs []day.Posting
 	if k.kind == v1.RecordKind_RECORD_KIND_ORDER {
+		next = c.categorised(next)
 		var perr error
 		if nextPs, perr = day.OrderPostings(orderFacts(next)); errors.Is(perr, day.ErrRounding) {
 			next.exception = fmt.Sprintf("Order %s: %v. Correct the order and push it again.", k.id, perr)
@@ -324,7 +330,7 @@ func facts(re *v1.RecordEvent) (*recState, error) {
 			rs.lines = make([]day.OrderLine, 0, n)
 		}
 		for i, l := range o.GetOrderLineItems() {
-			f := day.OrderLine{TaxKey: rateKey(l.GetTaxPercentage())}
+			f := day.OrderLine{TaxKey: rateKey(l.GetTaxPercentage()), Product: l.GetProductRef().GetId()}
 			parse("totalAmount", l.GetTotalAmount(), &f.Total)
 			parse("totalTaxAmount", l.GetTotalTaxAmount(), &f.Tax)
 			for _, d := range l.GetDiscountAllocations() {
@@ -576,6 +582,22 @@ func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, next
 		if set == nil {
 			set = map[recordKey]struct{}{}
 			c.feesByPayment[id] = set
+		}
+		set[k] = struct{}{}
+	}
+	for _, id := range old.products() {
+		if set := c.ordersByProduct[id]; set != nil {
+			delete(set, k)
+			if len(set) == 0 {
+				delete(c.ordersByProduct, id)
+			}
+		}
+	}
+	for _, id := range next.products() {
+		set := c.ordersByProduct[id]
+		if set == nil {
+			set = map[recordKey]struct{}{}
+			c.ordersByProduct[id] = set
 		}
 		set[k] = struct{}{}
 	}

@@ -19,6 +19,7 @@ const (
 	kindRecord = 'r'
 	kindDay    = 'd'
 	kindHead   = 'm'
+	kindRef    = 'f'
 )
 
 func changeKey(company string, kind byte, rest string) []byte {
@@ -47,7 +48,7 @@ func parseRecKey(s string) (recordKey, error) {
 // Flush returns what the current batch must write: changelog entries for
 // every key it touched (their final values) and the summaries it emitted.
 func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
-	out := make([]Change, 0, len(a.b.heads)+len(a.b.recs)+len(a.b.days))
+	out := make([]Change, 0, len(a.b.heads)+len(a.b.recs)+len(a.b.days)+len(a.b.refs))
 	// One buffer for every entry, cut into exact-size values: one
 	// allocation per batch instead of one per entry.
 	// Most entries encode in well under 256 bytes; sizing the buffer up
@@ -92,7 +93,24 @@ func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
 		}
 		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
+	for _, t := range a.b.refs {
+		key := changeKey(t.c.id, kindRef, strconv.Itoa(int(t.k.kind))+"\x00"+t.k.id)
+		start := mark()
+		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, &v1.WindowChange{Entry: &v1.WindowChange_Reference{Reference: refProto(t.k, t.e.cur)}})
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode reference %s: %w", t.k.id, err)
+		}
+		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
+	}
 	return out, a.b.summaries, nil
+}
+
+func refProto(k refDataKey, vs []refVersion) *v1.WindowReference {
+	out := &v1.WindowReference{Kind: k.kind, Id: k.id}
+	for _, v := range vs {
+		out.Versions = append(out.Versions, &v1.WindowReferenceVersion{ValidFromUnixMs: v.from, ContentHash: v.hash, Deleted: v.deleted, Category: v.category, GiftCard: v.gift})
+	}
+	return out
 }
 
 // Commit forgets the undo log: the batch's transaction committed.
@@ -106,6 +124,9 @@ func (a *Aggregator) Commit() {
 		t.e.prev = nil
 	}
 	for _, t := range a.b.days {
+		t.e.prev = nil
+	}
+	for _, t := range a.b.refs {
 		t.e.prev = nil
 	}
 	a.b.reset()
@@ -132,6 +153,13 @@ func (a *Aggregator) Abort() {
 			t.e.cur, t.e.prev = t.e.prev, nil
 		}
 	}
+	for _, t := range b.refs {
+		if t.e.fresh {
+			delete(t.c.refs, t.k)
+		} else {
+			t.e.cur, t.e.prev = t.e.prev, nil
+		}
+	}
 	for _, c := range b.heads {
 		c.setHead(c.savedHead)
 	}
@@ -154,6 +182,17 @@ func (a *Aggregator) Abort() {
 
 func (c *company) reindex() {
 	c.feesByPayment = map[string]map[recordKey]struct{}{}
+	c.ordersByProduct = map[string]map[recordKey]struct{}{}
+	for k, e := range c.records {
+		for _, id := range e.cur.products() {
+			set := c.ordersByProduct[id]
+			if set == nil {
+				set = map[recordKey]struct{}{}
+				c.ordersByProduct[id] = set
+			}
+			set[k] = struct{}{}
+		}
+	}
 	for k, e := range c.records {
 		for _, id := range e.cur.links() {
 			set := c.feesByPayment[id]
@@ -229,6 +268,29 @@ func (a *Aggregator) Restore(partition int32, key, value []byte) error {
 			return fmt.Errorf("decode day %s: %w", k.day, err)
 		}
 		c.days[k] = &dayEntry{cur: dayFromProto(wc.GetDay())}
+	case kindRef:
+		rk := bytes.SplitN(parts[2], []byte{0}, 2)
+		if len(rk) != 2 {
+			return fmt.Errorf("malformed reference key %q", key)
+		}
+		kind, err := strconv.Atoi(string(rk[0]))
+		if err != nil {
+			return fmt.Errorf("malformed reference kind in %q: %w", key, err)
+		}
+		k := refDataKey{v1.ReferenceKind(kind), string(rk[1])}
+		if value == nil {
+			delete(c.refs, k)
+			return nil
+		}
+		var wc v1.WindowChange
+		if err := proto.Unmarshal(value, &wc); err != nil {
+			return fmt.Errorf("decode reference %s: %w", k.id, err)
+		}
+		var vs []refVersion
+		for _, v := range wc.GetReference().GetVersions() {
+			vs = append(vs, refVersion{from: v.GetValidFromUnixMs(), hash: v.GetContentHash(), deleted: v.GetDeleted(), category: v.GetCategory(), gift: v.GetGiftCard()})
+		}
+		c.refs[k] = &refEntry{cur: vs}
 	default:
 		return fmt.Errorf("unknown changelog entry kind %q", parts[1])
 	}
@@ -290,7 +352,7 @@ func taxPartsState(ws []*v1.WindowTaxPart) []day.TaxPart {
 func linesProto(ls []day.OrderLine) []*v1.WindowLine {
 	var out []*v1.WindowLine
 	for _, l := range ls {
-		out = append(out, &v1.WindowLine{Total: int64(l.Total), Tax: int64(l.Tax), Discount: int64(l.Discount), TaxKey: l.TaxKey,
+		out = append(out, &v1.WindowLine{Product: l.Product, Total: int64(l.Total), Tax: int64(l.Tax), Discount: int64(l.Discount), TaxKey: l.TaxKey,
 			Taxes: taxPartsProto(l.Taxes), Category: l.Category, GiftCard: l.GiftCard})
 	}
 	return out
@@ -307,7 +369,7 @@ func chargesProto(cs []day.Charge) []*v1.WindowLine {
 func linesState(ws []*v1.WindowLine) []day.OrderLine {
 	var out []day.OrderLine
 	for _, w := range ws {
-		out = append(out, day.OrderLine{Total: money.Amount(w.GetTotal()), Tax: money.Amount(w.GetTax()), Discount: money.Amount(w.GetDiscount()),
+		out = append(out, day.OrderLine{Product: w.GetProduct(), Total: money.Amount(w.GetTotal()), Tax: money.Amount(w.GetTax()), Discount: money.Amount(w.GetDiscount()),
 			TaxKey: w.GetTaxKey(), Taxes: taxPartsState(w.GetTaxes()), Category: w.GetCategory(), GiftCard: w.GetGiftCard()})
 	}
 	return out

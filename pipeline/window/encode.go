@@ -51,10 +51,10 @@ func appendRecordChange(buf, scratch []byte, k recordKey, rs *recState) (out, sc
 	str(16, rs.tender)
 	varint(17, rs.seen)
 	for _, l := range rs.lines {
-		b = appendLine(b, 18, l.Total, l.Tax, l.Discount, l.TaxKey, l.Taxes, l.Category, l.GiftCard, false)
+		b = appendLine(b, 18, l.Product, l.Total, l.Tax, l.Discount, l.TaxKey, l.Taxes, l.Category, l.GiftCard, false)
 	}
 	for _, c := range rs.charges {
-		b = appendLine(b, 19, c.Total, c.Tax, 0, c.TaxKey, c.Taxes, "", false, c.Shipping)
+		b = appendLine(b, 19, "", c.Total, c.Tax, 0, c.TaxKey, c.Taxes, "", false, c.Shipping)
 	}
 	str(20, rs.exception)
 	for _, id := range rs.settled {
@@ -70,7 +70,7 @@ func appendRecordChange(buf, scratch []byte, k recordKey, rs *recState) (out, sc
 var recordChangeField = (&v1.WindowChange{}).ProtoReflect().Descriptor().Fields().ByName("record").Number()
 
 // appendLine appends one WindowLine as field num.
-func appendLine(b []byte, num protowire.Number, total, tax, discount money.Amount, taxKey string, taxes []day.TaxPart,
+func appendLine(b []byte, num protowire.Number, product string, total, tax, discount money.Amount, taxKey string, taxes []day.TaxPart,
 	category string, gift, shipping bool) []byte {
 	var m []byte
 	varint := func(n protowire.Number, v int64) {
@@ -109,6 +109,7 @@ func appendLine(b []byte, num protowire.Number, total, tax, discount money.Amoun
 	if shipping {
 		varint(8, 1)
 	}
+	str(9, product)
 	b = protowire.AppendTag(b, num, protowire.BytesType)
 	return protowire.AppendBytes(b, m)
 }

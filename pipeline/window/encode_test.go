@@ -40,7 +40,8 @@ func TestRecordEncodingMatchesProto(t *testing.T) {
 		for range rapid.IntRange(0, 3).Draw(t, "lines") {
 			rs.lines = append(rs.lines, day.OrderLine{Total: money.Amount(rapid.Int64().Draw(t, "line total")),
 				Tax: money.Amount(rapid.Int64().Draw(t, "line tax")), Discount: money.Amount(rapid.Int64().Draw(t, "line discount")),
-				TaxKey: str("line key"), Taxes: parts("line"), Category: str("line category"), GiftCard: rapid.Bool().Draw(t, "gift")})
+				TaxKey: str("line key"), Taxes: parts("line"), Category: str("line category"), GiftCard: rapid.Bool().Draw(t, "gift"),
+				Product: str("line product")})
 		}
 		for range rapid.IntRange(0, 2).Draw(t, "charges") {
 			rs.charges = append(rs.charges, day.Charge{Total: money.Amount(rapid.Int64().Draw(t, "charge total")),

@@ -141,6 +141,10 @@ type company struct {
 	// feesByPayment finds the fee transactions whose tender depends on a
 	// payment, so a payment arriving after its fee still fixes the fee.
 	feesByPayment map[string]map[recordKey]struct{}
+	// refs are the company's reference data; ordersByProduct finds the
+	// orders to move when a product's category changes.
+	refs            map[refDataKey]*refEntry
+	ordersByProduct map[string]map[recordKey]struct{}
 
 	headGen   uint64
 	savedHead companyHead
@@ -161,9 +165,11 @@ type company struct {
 func newCompany(id string, partition int32) *company {
 	return &company{
 		id: id, partition: partition,
-		records:       map[recordKey]*recEntry{},
-		days:          map[dayKey]*dayEntry{},
-		feesByPayment: map[string]map[recordKey]struct{}{},
+		records:         map[recordKey]*recEntry{},
+		days:            map[dayKey]*dayEntry{},
+		feesByPayment:   map[string]map[recordKey]struct{}{},
+		refs:            map[refDataKey]*refEntry{},
+		ordersByProduct: map[string]map[recordKey]struct{}{},
 	}
 }
 

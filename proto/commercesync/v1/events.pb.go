@@ -21,6 +21,64 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ReferenceKind int32
+
+const (
+	ReferenceKind_REFERENCE_KIND_UNSPECIFIED      ReferenceKind = 0
+	ReferenceKind_REFERENCE_KIND_LOCATION         ReferenceKind = 1
+	ReferenceKind_REFERENCE_KIND_PRODUCT          ReferenceKind = 2
+	ReferenceKind_REFERENCE_KIND_PRODUCT_CATEGORY ReferenceKind = 3
+	ReferenceKind_REFERENCE_KIND_TAX_COMPONENT    ReferenceKind = 4
+	ReferenceKind_REFERENCE_KIND_PAYMENT_METHOD   ReferenceKind = 5
+)
+
+// Enum value maps for ReferenceKind.
+var (
+	ReferenceKind_name = map[int32]string{
+		0: "REFERENCE_KIND_UNSPECIFIED",
+		1: "REFERENCE_KIND_LOCATION",
+		2: "REFERENCE_KIND_PRODUCT",
+		3: "REFERENCE_KIND_PRODUCT_CATEGORY",
+		4: "REFERENCE_KIND_TAX_COMPONENT",
+		5: "REFERENCE_KIND_PAYMENT_METHOD",
+	}
+	ReferenceKind_value = map[string]int32{
+		"REFERENCE_KIND_UNSPECIFIED":      0,
+		"REFERENCE_KIND_LOCATION":         1,
+		"REFERENCE_KIND_PRODUCT":          2,
+		"REFERENCE_KIND_PRODUCT_CATEGORY": 3,
+		"REFERENCE_KIND_TAX_COMPONENT":    4,
+		"REFERENCE_KIND_PAYMENT_METHOD":   5,
+	}
+)
+
+func (x ReferenceKind) Enum() *ReferenceKind {
+	p := new(ReferenceKind)
+	*p = x
+	return p
+}
+
+func (x ReferenceKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReferenceKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_commercesync_v1_events_proto_enumTypes[0].Descriptor()
+}
+
+func (ReferenceKind) Type() protoreflect.EnumType {
+	return &file_commercesync_v1_events_proto_enumTypes[0]
+}
+
+func (x ReferenceKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReferenceKind.Descriptor instead.
+func (ReferenceKind) EnumDescriptor() ([]byte, []int) {
+	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{0}
+}
+
 type RecordKind int32
 
 const (
@@ -57,11 +115,11 @@ func (x RecordKind) String() string {
 }
 
 func (RecordKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_commercesync_v1_events_proto_enumTypes[0].Descriptor()
+	return file_commercesync_v1_events_proto_enumTypes[1].Descriptor()
 }
 
 func (RecordKind) Type() protoreflect.EnumType {
-	return &file_commercesync_v1_events_proto_enumTypes[0]
+	return &file_commercesync_v1_events_proto_enumTypes[1]
 }
 
 func (x RecordKind) Number() protoreflect.EnumNumber {
@@ -70,7 +128,7 @@ func (x RecordKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RecordKind.Descriptor instead.
 func (RecordKind) EnumDescriptor() ([]byte, []int) {
-	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{1}
 }
 
 // CommerceEvent is the value on commerce.events, keyed by company id so that
@@ -90,6 +148,7 @@ type CommerceEvent struct {
 	//	*CommerceEvent_CloseUpTo
 	//	*CommerceEvent_ClockTick
 	//	*CommerceEvent_Settings
+	//	*CommerceEvent_Reference
 	Body          isCommerceEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -189,6 +248,15 @@ func (x *CommerceEvent) GetSettings() *WindowSettings {
 	return nil
 }
 
+func (x *CommerceEvent) GetReference() *ReferenceEvent {
+	if x != nil {
+		if x, ok := x.Body.(*CommerceEvent_Reference); ok {
+			return x.Reference
+		}
+	}
+	return nil
+}
+
 type isCommerceEvent_Body interface {
 	isCommerceEvent_Body()
 }
@@ -209,6 +277,10 @@ type CommerceEvent_Settings struct {
 	Settings *WindowSettings `protobuf:"bytes,13,opt,name=settings,proto3,oneof"`
 }
 
+type CommerceEvent_Reference struct {
+	Reference *ReferenceEvent `protobuf:"bytes,14,opt,name=reference,proto3,oneof"`
+}
+
 func (*CommerceEvent_Record) isCommerceEvent_Body() {}
 
 func (*CommerceEvent_CloseUpTo) isCommerceEvent_Body() {}
@@ -216,6 +288,182 @@ func (*CommerceEvent_CloseUpTo) isCommerceEvent_Body() {}
 func (*CommerceEvent_ClockTick) isCommerceEvent_Body() {}
 
 func (*CommerceEvent_Settings) isCommerceEvent_Body() {}
+
+func (*CommerceEvent_Reference) isCommerceEvent_Body() {}
+
+// ReferenceEvent is one version of one piece of reference data. An order
+// uses the version in force at its event time: the latest whose valid_from
+// is not after it (the earliest version when none is that old).
+type ReferenceEvent struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Kind    ReferenceKind          `protobuf:"varint,1,opt,name=kind,proto3,enum=commercesync.v1.ReferenceKind" json:"kind,omitempty"`
+	Id      string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Deleted bool                   `protobuf:"varint,3,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// sourceModifiedDate, else modifiedDate, else when it was received.
+	ValidFromUnixMs int64  `protobuf:"varint,4,opt,name=valid_from_unix_ms,json=validFromUnixMs,proto3" json:"valid_from_unix_ms,omitempty"`
+	ContentHash     []byte `protobuf:"bytes,5,opt,name=content_hash,json=contentHash,proto3" json:"content_hash,omitempty"`
+	// Types that are valid to be assigned to Body:
+	//
+	//	*ReferenceEvent_Location
+	//	*ReferenceEvent_Product
+	//	*ReferenceEvent_ProductCategory
+	//	*ReferenceEvent_TaxComponent
+	//	*ReferenceEvent_PaymentMethod
+	Body          isReferenceEvent_Body `protobuf_oneof:"body"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReferenceEvent) Reset() {
+	*x = ReferenceEvent{}
+	mi := &file_commercesync_v1_events_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReferenceEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReferenceEvent) ProtoMessage() {}
+
+func (x *ReferenceEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_events_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReferenceEvent.ProtoReflect.Descriptor instead.
+func (*ReferenceEvent) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ReferenceEvent) GetKind() ReferenceKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ReferenceKind_REFERENCE_KIND_UNSPECIFIED
+}
+
+func (x *ReferenceEvent) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ReferenceEvent) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
+func (x *ReferenceEvent) GetValidFromUnixMs() int64 {
+	if x != nil {
+		return x.ValidFromUnixMs
+	}
+	return 0
+}
+
+func (x *ReferenceEvent) GetContentHash() []byte {
+	if x != nil {
+		return x.ContentHash
+	}
+	return nil
+}
+
+func (x *ReferenceEvent) GetBody() isReferenceEvent_Body {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *ReferenceEvent) GetLocation() *Location {
+	if x != nil {
+		if x, ok := x.Body.(*ReferenceEvent_Location); ok {
+			return x.Location
+		}
+	}
+	return nil
+}
+
+func (x *ReferenceEvent) GetProduct() *Product {
+	if x != nil {
+		if x, ok := x.Body.(*ReferenceEvent_Product); ok {
+			return x.Product
+		}
+	}
+	return nil
+}
+
+func (x *ReferenceEvent) GetProductCategory() *ProductCategory {
+	if x != nil {
+		if x, ok := x.Body.(*ReferenceEvent_ProductCategory); ok {
+			return x.ProductCategory
+		}
+	}
+	return nil
+}
+
+func (x *ReferenceEvent) GetTaxComponent() *TaxComponent {
+	if x != nil {
+		if x, ok := x.Body.(*ReferenceEvent_TaxComponent); ok {
+			return x.TaxComponent
+		}
+	}
+	return nil
+}
+
+func (x *ReferenceEvent) GetPaymentMethod() *PaymentMethod {
+	if x != nil {
+		if x, ok := x.Body.(*ReferenceEvent_PaymentMethod); ok {
+			return x.PaymentMethod
+		}
+	}
+	return nil
+}
+
+type isReferenceEvent_Body interface {
+	isReferenceEvent_Body()
+}
+
+type ReferenceEvent_Location struct {
+	Location *Location `protobuf:"bytes,10,opt,name=location,proto3,oneof"`
+}
+
+type ReferenceEvent_Product struct {
+	Product *Product `protobuf:"bytes,11,opt,name=product,proto3,oneof"`
+}
+
+type ReferenceEvent_ProductCategory struct {
+	ProductCategory *ProductCategory `protobuf:"bytes,12,opt,name=product_category,json=productCategory,proto3,oneof"`
+}
+
+type ReferenceEvent_TaxComponent struct {
+	TaxComponent *TaxComponent `protobuf:"bytes,13,opt,name=tax_component,json=taxComponent,proto3,oneof"`
+}
+
+type ReferenceEvent_PaymentMethod struct {
+	PaymentMethod *PaymentMethod `protobuf:"bytes,14,opt,name=payment_method,json=paymentMethod,proto3,oneof"`
+}
+
+func (*ReferenceEvent_Location) isReferenceEvent_Body() {}
+
+func (*ReferenceEvent_Product) isReferenceEvent_Body() {}
+
+func (*ReferenceEvent_ProductCategory) isReferenceEvent_Body() {}
+
+func (*ReferenceEvent_TaxComponent) isReferenceEvent_Body() {}
+
+func (*ReferenceEvent_PaymentMethod) isReferenceEvent_Body() {}
 
 type RecordEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -244,7 +492,7 @@ type RecordEvent struct {
 
 func (x *RecordEvent) Reset() {
 	*x = RecordEvent{}
-	mi := &file_commercesync_v1_events_proto_msgTypes[1]
+	mi := &file_commercesync_v1_events_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -256,7 +504,7 @@ func (x *RecordEvent) String() string {
 func (*RecordEvent) ProtoMessage() {}
 
 func (x *RecordEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_events_proto_msgTypes[1]
+	mi := &file_commercesync_v1_events_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -269,7 +517,7 @@ func (x *RecordEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordEvent.ProtoReflect.Descriptor instead.
 func (*RecordEvent) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RecordEvent) GetKind() RecordKind {
@@ -389,7 +637,7 @@ type CloseUpTo struct {
 
 func (x *CloseUpTo) Reset() {
 	*x = CloseUpTo{}
-	mi := &file_commercesync_v1_events_proto_msgTypes[2]
+	mi := &file_commercesync_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -401,7 +649,7 @@ func (x *CloseUpTo) String() string {
 func (*CloseUpTo) ProtoMessage() {}
 
 func (x *CloseUpTo) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_events_proto_msgTypes[2]
+	mi := &file_commercesync_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -414,7 +662,7 @@ func (x *CloseUpTo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseUpTo.ProtoReflect.Descriptor instead.
 func (*CloseUpTo) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CloseUpTo) GetUpToUnixMs() int64 {
@@ -442,7 +690,7 @@ type ClockTick struct {
 
 func (x *ClockTick) Reset() {
 	*x = ClockTick{}
-	mi := &file_commercesync_v1_events_proto_msgTypes[3]
+	mi := &file_commercesync_v1_events_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -454,7 +702,7 @@ func (x *ClockTick) String() string {
 func (*ClockTick) ProtoMessage() {}
 
 func (x *ClockTick) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_events_proto_msgTypes[3]
+	mi := &file_commercesync_v1_events_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -467,7 +715,7 @@ func (x *ClockTick) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockTick.ProtoReflect.Descriptor instead.
 func (*ClockTick) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ClockTick) GetNowUnixMs() int64 {
@@ -492,7 +740,7 @@ type WindowSettings struct {
 
 func (x *WindowSettings) Reset() {
 	*x = WindowSettings{}
-	mi := &file_commercesync_v1_events_proto_msgTypes[4]
+	mi := &file_commercesync_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +752,7 @@ func (x *WindowSettings) String() string {
 func (*WindowSettings) ProtoMessage() {}
 
 func (x *WindowSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_events_proto_msgTypes[4]
+	mi := &file_commercesync_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +765,7 @@ func (x *WindowSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowSettings.ProtoReflect.Descriptor instead.
 func (*WindowSettings) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_commercesync_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *WindowSettings) GetTimeZone() string {
@@ -559,7 +807,7 @@ var File_commercesync_v1_events_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccommercesync/v1/events.proto\x12\x0fcommercesync.v1\x1a\x1ecommercesync/v1/commerce.proto\"\xef\x02\n" +
+	"\x1ccommercesync/v1/events.proto\x12\x0fcommercesync.v1\x1a\x1ecommercesync/v1/commerce.proto\"\xb0\x03\n" +
 	"\rCommerceEvent\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x1b\n" +
@@ -570,7 +818,21 @@ const file_commercesync_v1_events_proto_rawDesc = "" +
 	"\vclose_up_to\x18\v \x01(\v2\x1a.commercesync.v1.CloseUpToH\x00R\tcloseUpTo\x12;\n" +
 	"\n" +
 	"clock_tick\x18\f \x01(\v2\x1a.commercesync.v1.ClockTickH\x00R\tclockTick\x12=\n" +
-	"\bsettings\x18\r \x01(\v2\x1f.commercesync.v1.WindowSettingsH\x00R\bsettingsB\x06\n" +
+	"\bsettings\x18\r \x01(\v2\x1f.commercesync.v1.WindowSettingsH\x00R\bsettings\x12?\n" +
+	"\treference\x18\x0e \x01(\v2\x1f.commercesync.v1.ReferenceEventH\x00R\treferenceB\x06\n" +
+	"\x04body\"\x93\x04\n" +
+	"\x0eReferenceEvent\x122\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1e.commercesync.v1.ReferenceKindR\x04kind\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x18\n" +
+	"\adeleted\x18\x03 \x01(\bR\adeleted\x12+\n" +
+	"\x12valid_from_unix_ms\x18\x04 \x01(\x03R\x0fvalidFromUnixMs\x12!\n" +
+	"\fcontent_hash\x18\x05 \x01(\fR\vcontentHash\x127\n" +
+	"\blocation\x18\n" +
+	" \x01(\v2\x19.commercesync.v1.LocationH\x00R\blocation\x124\n" +
+	"\aproduct\x18\v \x01(\v2\x18.commercesync.v1.ProductH\x00R\aproduct\x12M\n" +
+	"\x10product_category\x18\f \x01(\v2 .commercesync.v1.ProductCategoryH\x00R\x0fproductCategory\x12D\n" +
+	"\rtax_component\x18\r \x01(\v2\x1d.commercesync.v1.TaxComponentH\x00R\ftaxComponent\x12G\n" +
+	"\x0epayment_method\x18\x0e \x01(\v2\x1e.commercesync.v1.PaymentMethodH\x00R\rpaymentMethodB\x06\n" +
 	"\x04body\"\xc1\x03\n" +
 	"\vRecordEvent\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.commercesync.v1.RecordKindR\x04kind\x12\x0e\n" +
@@ -599,7 +861,14 @@ const file_commercesync_v1_events_proto_rawDesc = "" +
 	"\bgrace_ms\x18\x03 \x01(\x03R\agraceMs\x12%\n" +
 	"\x0econfig_version\x18\x04 \x01(\x03R\rconfigVersion\x12\x1d\n" +
 	"\n" +
-	"start_date\x18\x05 \x01(\tR\tstartDate*v\n" +
+	"start_date\x18\x05 \x01(\tR\tstartDate*\xd2\x01\n" +
+	"\rReferenceKind\x12\x1e\n" +
+	"\x1aREFERENCE_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17REFERENCE_KIND_LOCATION\x10\x01\x12\x1a\n" +
+	"\x16REFERENCE_KIND_PRODUCT\x10\x02\x12#\n" +
+	"\x1fREFERENCE_KIND_PRODUCT_CATEGORY\x10\x03\x12 \n" +
+	"\x1cREFERENCE_KIND_TAX_COMPONENT\x10\x04\x12!\n" +
+	"\x1dREFERENCE_KIND_PAYMENT_METHOD\x10\x05*v\n" +
 	"\n" +
 	"RecordKind\x12\x1b\n" +
 	"\x17RECORD_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
@@ -619,33 +888,47 @@ func file_commercesync_v1_events_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_events_proto_rawDescData
 }
 
-var file_commercesync_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_commercesync_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_commercesync_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_commercesync_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_commercesync_v1_events_proto_goTypes = []any{
-	(RecordKind)(0),        // 0: commercesync.v1.RecordKind
-	(*CommerceEvent)(nil),  // 1: commercesync.v1.CommerceEvent
-	(*RecordEvent)(nil),    // 2: commercesync.v1.RecordEvent
-	(*CloseUpTo)(nil),      // 3: commercesync.v1.CloseUpTo
-	(*ClockTick)(nil),      // 4: commercesync.v1.ClockTick
-	(*WindowSettings)(nil), // 5: commercesync.v1.WindowSettings
-	(*Order)(nil),          // 6: commercesync.v1.Order
-	(*Payment)(nil),        // 7: commercesync.v1.Payment
-	(*Transaction)(nil),    // 8: commercesync.v1.Transaction
+	(ReferenceKind)(0),      // 0: commercesync.v1.ReferenceKind
+	(RecordKind)(0),         // 1: commercesync.v1.RecordKind
+	(*CommerceEvent)(nil),   // 2: commercesync.v1.CommerceEvent
+	(*ReferenceEvent)(nil),  // 3: commercesync.v1.ReferenceEvent
+	(*RecordEvent)(nil),     // 4: commercesync.v1.RecordEvent
+	(*CloseUpTo)(nil),       // 5: commercesync.v1.CloseUpTo
+	(*ClockTick)(nil),       // 6: commercesync.v1.ClockTick
+	(*WindowSettings)(nil),  // 7: commercesync.v1.WindowSettings
+	(*Location)(nil),        // 8: commercesync.v1.Location
+	(*Product)(nil),         // 9: commercesync.v1.Product
+	(*ProductCategory)(nil), // 10: commercesync.v1.ProductCategory
+	(*TaxComponent)(nil),    // 11: commercesync.v1.TaxComponent
+	(*PaymentMethod)(nil),   // 12: commercesync.v1.PaymentMethod
+	(*Order)(nil),           // 13: commercesync.v1.Order
+	(*Payment)(nil),         // 14: commercesync.v1.Payment
+	(*Transaction)(nil),     // 15: commercesync.v1.Transaction
 }
 var file_commercesync_v1_events_proto_depIdxs = []int32{
-	2, // 0: commercesync.v1.CommerceEvent.record:type_name -> commercesync.v1.RecordEvent
-	3, // 1: commercesync.v1.CommerceEvent.close_up_to:type_name -> commercesync.v1.CloseUpTo
-	4, // 2: commercesync.v1.CommerceEvent.clock_tick:type_name -> commercesync.v1.ClockTick
-	5, // 3: commercesync.v1.CommerceEvent.settings:type_name -> commercesync.v1.WindowSettings
-	0, // 4: commercesync.v1.RecordEvent.kind:type_name -> commercesync.v1.RecordKind
-	6, // 5: commercesync.v1.RecordEvent.order:type_name -> commercesync.v1.Order
-	7, // 6: commercesync.v1.RecordEvent.payment:type_name -> commercesync.v1.Payment
-	8, // 7: commercesync.v1.RecordEvent.transaction:type_name -> commercesync.v1.Transaction
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	4,  // 0: commercesync.v1.CommerceEvent.record:type_name -> commercesync.v1.RecordEvent
+	5,  // 1: commercesync.v1.CommerceEvent.close_up_to:type_name -> commercesync.v1.CloseUpTo
+	6,  // 2: commercesync.v1.CommerceEvent.clock_tick:type_name -> commercesync.v1.ClockTick
+	7,  // 3: commercesync.v1.CommerceEvent.settings:type_name -> commercesync.v1.WindowSettings
+	3,  // 4: commercesync.v1.CommerceEvent.reference:type_name -> commercesync.v1.ReferenceEvent
+	0,  // 5: commercesync.v1.ReferenceEvent.kind:type_name -> commercesync.v1.ReferenceKind
+	8,  // 6: commercesync.v1.ReferenceEvent.location:type_name -> commercesync.v1.Location
+	9,  // 7: commercesync.v1.ReferenceEvent.product:type_name -> commercesync.v1.Product
+	10, // 8: commercesync.v1.ReferenceEvent.product_category:type_name -> commercesync.v1.ProductCategory
+	11, // 9: commercesync.v1.ReferenceEvent.tax_component:type_name -> commercesync.v1.TaxComponent
+	12, // 10: commercesync.v1.ReferenceEvent.payment_method:type_name -> commercesync.v1.PaymentMethod
+	1,  // 11: commercesync.v1.RecordEvent.kind:type_name -> commercesync.v1.RecordKind
+	13, // 12: commercesync.v1.RecordEvent.order:type_name -> commercesync.v1.Order
+	14, // 13: commercesync.v1.RecordEvent.payment:type_name -> commercesync.v1.Payment
+	15, // 14: commercesync.v1.RecordEvent.transaction:type_name -> commercesync.v1.Transaction
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_events_proto_init() }
@@ -659,8 +942,16 @@ func file_commercesync_v1_events_proto_init() {
 		(*CommerceEvent_CloseUpTo)(nil),
 		(*CommerceEvent_ClockTick)(nil),
 		(*CommerceEvent_Settings)(nil),
+		(*CommerceEvent_Reference)(nil),
 	}
 	file_commercesync_v1_events_proto_msgTypes[1].OneofWrappers = []any{
+		(*ReferenceEvent_Location)(nil),
+		(*ReferenceEvent_Product)(nil),
+		(*ReferenceEvent_ProductCategory)(nil),
+		(*ReferenceEvent_TaxComponent)(nil),
+		(*ReferenceEvent_PaymentMethod)(nil),
+	}
+	file_commercesync_v1_events_proto_msgTypes[2].OneofWrappers = []any{
 		(*RecordEvent_Order)(nil),
 		(*RecordEvent_Payment)(nil),
 		(*RecordEvent_Transaction)(nil),
@@ -670,8 +961,8 @@ func file_commercesync_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_events_proto_rawDesc), len(file_commercesync_v1_events_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   5,
+			NumEnums:      2,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

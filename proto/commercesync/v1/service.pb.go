@@ -22,6 +22,266 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type PutLocationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId     string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	Locations     []*Location            `protobuf:"bytes,2,rep,name=locations,proto3" json:"locations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutLocationsRequest) Reset() {
+	*x = PutLocationsRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutLocationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutLocationsRequest) ProtoMessage() {}
+
+func (x *PutLocationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutLocationsRequest.ProtoReflect.Descriptor instead.
+func (*PutLocationsRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *PutLocationsRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *PutLocationsRequest) GetLocations() []*Location {
+	if x != nil {
+		return x.Locations
+	}
+	return nil
+}
+
+type PutProductsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId     string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	Products      []*Product             `protobuf:"bytes,2,rep,name=products,proto3" json:"products,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutProductsRequest) Reset() {
+	*x = PutProductsRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutProductsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutProductsRequest) ProtoMessage() {}
+
+func (x *PutProductsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutProductsRequest.ProtoReflect.Descriptor instead.
+func (*PutProductsRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PutProductsRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *PutProductsRequest) GetProducts() []*Product {
+	if x != nil {
+		return x.Products
+	}
+	return nil
+}
+
+type PutProductCategoriesRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId         string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	ProductCategories []*ProductCategory     `protobuf:"bytes,2,rep,name=product_categories,json=productCategories,proto3" json:"product_categories,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *PutProductCategoriesRequest) Reset() {
+	*x = PutProductCategoriesRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutProductCategoriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutProductCategoriesRequest) ProtoMessage() {}
+
+func (x *PutProductCategoriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutProductCategoriesRequest.ProtoReflect.Descriptor instead.
+func (*PutProductCategoriesRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PutProductCategoriesRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *PutProductCategoriesRequest) GetProductCategories() []*ProductCategory {
+	if x != nil {
+		return x.ProductCategories
+	}
+	return nil
+}
+
+type PutTaxComponentsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId     string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	TaxComponents []*TaxComponent        `protobuf:"bytes,2,rep,name=tax_components,json=taxComponents,proto3" json:"tax_components,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutTaxComponentsRequest) Reset() {
+	*x = PutTaxComponentsRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutTaxComponentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutTaxComponentsRequest) ProtoMessage() {}
+
+func (x *PutTaxComponentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutTaxComponentsRequest.ProtoReflect.Descriptor instead.
+func (*PutTaxComponentsRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PutTaxComponentsRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *PutTaxComponentsRequest) GetTaxComponents() []*TaxComponent {
+	if x != nil {
+		return x.TaxComponents
+	}
+	return nil
+}
+
+type PutPaymentMethodsRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId      string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	PaymentMethods []*PaymentMethod       `protobuf:"bytes,2,rep,name=payment_methods,json=paymentMethods,proto3" json:"payment_methods,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PutPaymentMethodsRequest) Reset() {
+	*x = PutPaymentMethodsRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutPaymentMethodsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutPaymentMethodsRequest) ProtoMessage() {}
+
+func (x *PutPaymentMethodsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutPaymentMethodsRequest.ProtoReflect.Descriptor instead.
+func (*PutPaymentMethodsRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PutPaymentMethodsRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *PutPaymentMethodsRequest) GetPaymentMethods() []*PaymentMethod {
+	if x != nil {
+		return x.PaymentMethods
+	}
+	return nil
+}
+
 type Platform struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Key   string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -36,7 +296,7 @@ type Platform struct {
 
 func (x *Platform) Reset() {
 	*x = Platform{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[0]
+	mi := &file_commercesync_v1_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -48,7 +308,7 @@ func (x *Platform) String() string {
 func (*Platform) ProtoMessage() {}
 
 func (x *Platform) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[0]
+	mi := &file_commercesync_v1_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -61,7 +321,7 @@ func (x *Platform) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Platform.ProtoReflect.Descriptor instead.
 func (*Platform) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{0}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Platform) GetKey() string {
@@ -107,7 +367,7 @@ type ListPlatformsRequest struct {
 
 func (x *ListPlatformsRequest) Reset() {
 	*x = ListPlatformsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[1]
+	mi := &file_commercesync_v1_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -119,7 +379,7 @@ func (x *ListPlatformsRequest) String() string {
 func (*ListPlatformsRequest) ProtoMessage() {}
 
 func (x *ListPlatformsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[1]
+	mi := &file_commercesync_v1_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -132,7 +392,7 @@ func (x *ListPlatformsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPlatformsRequest.ProtoReflect.Descriptor instead.
 func (*ListPlatformsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{1}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{6}
 }
 
 type ListPlatformsResponse struct {
@@ -144,7 +404,7 @@ type ListPlatformsResponse struct {
 
 func (x *ListPlatformsResponse) Reset() {
 	*x = ListPlatformsResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[2]
+	mi := &file_commercesync_v1_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -156,7 +416,7 @@ func (x *ListPlatformsResponse) String() string {
 func (*ListPlatformsResponse) ProtoMessage() {}
 
 func (x *ListPlatformsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[2]
+	mi := &file_commercesync_v1_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -169,7 +429,7 @@ func (x *ListPlatformsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPlatformsResponse.ProtoReflect.Descriptor instead.
 func (*ListPlatformsResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{2}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListPlatformsResponse) GetPlatforms() []*Platform {
@@ -189,7 +449,7 @@ type CreateCompanyRequest struct {
 
 func (x *CreateCompanyRequest) Reset() {
 	*x = CreateCompanyRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[3]
+	mi := &file_commercesync_v1_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -201,7 +461,7 @@ func (x *CreateCompanyRequest) String() string {
 func (*CreateCompanyRequest) ProtoMessage() {}
 
 func (x *CreateCompanyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[3]
+	mi := &file_commercesync_v1_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -214,7 +474,7 @@ func (x *CreateCompanyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCompanyRequest.ProtoReflect.Descriptor instead.
 func (*CreateCompanyRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{3}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateCompanyRequest) GetName() string {
@@ -240,7 +500,7 @@ type GetCompanyRequest struct {
 
 func (x *GetCompanyRequest) Reset() {
 	*x = GetCompanyRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[4]
+	mi := &file_commercesync_v1_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -252,7 +512,7 @@ func (x *GetCompanyRequest) String() string {
 func (*GetCompanyRequest) ProtoMessage() {}
 
 func (x *GetCompanyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[4]
+	mi := &file_commercesync_v1_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -265,7 +525,7 @@ func (x *GetCompanyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCompanyRequest.ProtoReflect.Descriptor instead.
 func (*GetCompanyRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{4}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetCompanyRequest) GetCompanyId() string {
@@ -285,7 +545,7 @@ type CreateConnectionRequest struct {
 
 func (x *CreateConnectionRequest) Reset() {
 	*x = CreateConnectionRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[5]
+	mi := &file_commercesync_v1_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -297,7 +557,7 @@ func (x *CreateConnectionRequest) String() string {
 func (*CreateConnectionRequest) ProtoMessage() {}
 
 func (x *CreateConnectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[5]
+	mi := &file_commercesync_v1_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -310,7 +570,7 @@ func (x *CreateConnectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionRequest.ProtoReflect.Descriptor instead.
 func (*CreateConnectionRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{5}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateConnectionRequest) GetCompanyId() string {
@@ -337,7 +597,7 @@ type GetConnectionRequest struct {
 
 func (x *GetConnectionRequest) Reset() {
 	*x = GetConnectionRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[6]
+	mi := &file_commercesync_v1_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -349,7 +609,7 @@ func (x *GetConnectionRequest) String() string {
 func (*GetConnectionRequest) ProtoMessage() {}
 
 func (x *GetConnectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[6]
+	mi := &file_commercesync_v1_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -362,7 +622,7 @@ func (x *GetConnectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConnectionRequest.ProtoReflect.Descriptor instead.
 func (*GetConnectionRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{6}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetConnectionRequest) GetCompanyId() string {
@@ -388,7 +648,7 @@ type GetSyncConfigRequest struct {
 
 func (x *GetSyncConfigRequest) Reset() {
 	*x = GetSyncConfigRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[7]
+	mi := &file_commercesync_v1_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -400,7 +660,7 @@ func (x *GetSyncConfigRequest) String() string {
 func (*GetSyncConfigRequest) ProtoMessage() {}
 
 func (x *GetSyncConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[7]
+	mi := &file_commercesync_v1_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -413,7 +673,7 @@ func (x *GetSyncConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetSyncConfigRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{7}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetSyncConfigRequest) GetCompanyId() string {
@@ -433,7 +693,7 @@ type PutSyncConfigRequest struct {
 
 func (x *PutSyncConfigRequest) Reset() {
 	*x = PutSyncConfigRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[8]
+	mi := &file_commercesync_v1_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +705,7 @@ func (x *PutSyncConfigRequest) String() string {
 func (*PutSyncConfigRequest) ProtoMessage() {}
 
 func (x *PutSyncConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[8]
+	mi := &file_commercesync_v1_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,7 +718,7 @@ func (x *PutSyncConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSyncConfigRequest.ProtoReflect.Descriptor instead.
 func (*PutSyncConfigRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{8}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PutSyncConfigRequest) GetCompanyId() string {
@@ -486,7 +746,7 @@ type SyncLatestRequest struct {
 
 func (x *SyncLatestRequest) Reset() {
 	*x = SyncLatestRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[9]
+	mi := &file_commercesync_v1_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -498,7 +758,7 @@ func (x *SyncLatestRequest) String() string {
 func (*SyncLatestRequest) ProtoMessage() {}
 
 func (x *SyncLatestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[9]
+	mi := &file_commercesync_v1_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -511,7 +771,7 @@ func (x *SyncLatestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncLatestRequest.ProtoReflect.Descriptor instead.
 func (*SyncLatestRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{9}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SyncLatestRequest) GetCompanyId() string {
@@ -538,7 +798,7 @@ type DateRange struct {
 
 func (x *DateRange) Reset() {
 	*x = DateRange{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[10]
+	mi := &file_commercesync_v1_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -550,7 +810,7 @@ func (x *DateRange) String() string {
 func (*DateRange) ProtoMessage() {}
 
 func (x *DateRange) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[10]
+	mi := &file_commercesync_v1_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -563,7 +823,7 @@ func (x *DateRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DateRange.ProtoReflect.Descriptor instead.
 func (*DateRange) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{10}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DateRange) GetStart() string {
@@ -593,7 +853,7 @@ type SyncSummary struct {
 
 func (x *SyncSummary) Reset() {
 	*x = SyncSummary{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[11]
+	mi := &file_commercesync_v1_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -605,7 +865,7 @@ func (x *SyncSummary) String() string {
 func (*SyncSummary) ProtoMessage() {}
 
 func (x *SyncSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[11]
+	mi := &file_commercesync_v1_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -618,7 +878,7 @@ func (x *SyncSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncSummary.ProtoReflect.Descriptor instead.
 func (*SyncSummary) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{11}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SyncSummary) GetCompanyId() string {
@@ -665,7 +925,7 @@ type GetSyncStatusRequest struct {
 
 func (x *GetSyncStatusRequest) Reset() {
 	*x = GetSyncStatusRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[12]
+	mi := &file_commercesync_v1_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -677,7 +937,7 @@ func (x *GetSyncStatusRequest) String() string {
 func (*GetSyncStatusRequest) ProtoMessage() {}
 
 func (x *GetSyncStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[12]
+	mi := &file_commercesync_v1_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -690,7 +950,7 @@ func (x *GetSyncStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetSyncStatusRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{12}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetSyncStatusRequest) GetCompanyId() string {
@@ -719,7 +979,7 @@ type DocumentStatus struct {
 
 func (x *DocumentStatus) Reset() {
 	*x = DocumentStatus{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[13]
+	mi := &file_commercesync_v1_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -731,7 +991,7 @@ func (x *DocumentStatus) String() string {
 func (*DocumentStatus) ProtoMessage() {}
 
 func (x *DocumentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[13]
+	mi := &file_commercesync_v1_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -744,7 +1004,7 @@ func (x *DocumentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentStatus.ProtoReflect.Descriptor instead.
 func (*DocumentStatus) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{13}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DocumentStatus) GetDocumentId() string {
@@ -842,7 +1102,7 @@ type SyncStatus struct {
 
 func (x *SyncStatus) Reset() {
 	*x = SyncStatus{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[14]
+	mi := &file_commercesync_v1_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +1114,7 @@ func (x *SyncStatus) String() string {
 func (*SyncStatus) ProtoMessage() {}
 
 func (x *SyncStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[14]
+	mi := &file_commercesync_v1_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +1127,7 @@ func (x *SyncStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncStatus.ProtoReflect.Descriptor instead.
 func (*SyncStatus) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{14}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SyncStatus) GetCompanyId() string {
@@ -952,7 +1212,7 @@ type ListDaysRequest struct {
 
 func (x *ListDaysRequest) Reset() {
 	*x = ListDaysRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[15]
+	mi := &file_commercesync_v1_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -964,7 +1224,7 @@ func (x *ListDaysRequest) String() string {
 func (*ListDaysRequest) ProtoMessage() {}
 
 func (x *ListDaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[15]
+	mi := &file_commercesync_v1_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -977,7 +1237,7 @@ func (x *ListDaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDaysRequest.ProtoReflect.Descriptor instead.
 func (*ListDaysRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{15}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListDaysRequest) GetCompanyId() string {
@@ -1010,7 +1270,7 @@ type ListDaysResponse struct {
 
 func (x *ListDaysResponse) Reset() {
 	*x = ListDaysResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[16]
+	mi := &file_commercesync_v1_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1022,7 +1282,7 @@ func (x *ListDaysResponse) String() string {
 func (*ListDaysResponse) ProtoMessage() {}
 
 func (x *ListDaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[16]
+	mi := &file_commercesync_v1_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1035,7 +1295,7 @@ func (x *ListDaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDaysResponse.ProtoReflect.Descriptor instead.
 func (*ListDaysResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{16}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListDaysResponse) GetDays() []*DaySummary {
@@ -1055,7 +1315,7 @@ type PushOrdersRequest struct {
 
 func (x *PushOrdersRequest) Reset() {
 	*x = PushOrdersRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[17]
+	mi := &file_commercesync_v1_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1067,7 +1327,7 @@ func (x *PushOrdersRequest) String() string {
 func (*PushOrdersRequest) ProtoMessage() {}
 
 func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[17]
+	mi := &file_commercesync_v1_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1080,7 +1340,7 @@ func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushOrdersRequest.ProtoReflect.Descriptor instead.
 func (*PushOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{17}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PushOrdersRequest) GetCompanyId() string {
@@ -1107,7 +1367,7 @@ type PushPaymentsRequest struct {
 
 func (x *PushPaymentsRequest) Reset() {
 	*x = PushPaymentsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[18]
+	mi := &file_commercesync_v1_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1379,7 @@ func (x *PushPaymentsRequest) String() string {
 func (*PushPaymentsRequest) ProtoMessage() {}
 
 func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[18]
+	mi := &file_commercesync_v1_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1392,7 @@ func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushPaymentsRequest.ProtoReflect.Descriptor instead.
 func (*PushPaymentsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{18}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PushPaymentsRequest) GetCompanyId() string {
@@ -1159,7 +1419,7 @@ type PushTransactionsRequest struct {
 
 func (x *PushTransactionsRequest) Reset() {
 	*x = PushTransactionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[19]
+	mi := &file_commercesync_v1_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1431,7 @@ func (x *PushTransactionsRequest) String() string {
 func (*PushTransactionsRequest) ProtoMessage() {}
 
 func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[19]
+	mi := &file_commercesync_v1_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1444,7 @@ func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTransactionsRequest.ProtoReflect.Descriptor instead.
 func (*PushTransactionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{19}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PushTransactionsRequest) GetCompanyId() string {
@@ -1212,7 +1472,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[20]
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1224,7 +1484,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[20]
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1237,7 +1497,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{20}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *FieldError) GetField() string {
@@ -1267,7 +1527,7 @@ type RecordResult struct {
 
 func (x *RecordResult) Reset() {
 	*x = RecordResult{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[21]
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1279,7 +1539,7 @@ func (x *RecordResult) String() string {
 func (*RecordResult) ProtoMessage() {}
 
 func (x *RecordResult) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[21]
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1292,7 +1552,7 @@ func (x *RecordResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResult.ProtoReflect.Descriptor instead.
 func (*RecordResult) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{21}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RecordResult) GetIndex() int32 {
@@ -1334,7 +1594,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[22]
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1346,7 +1606,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[22]
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1359,7 +1619,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{22}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PushResponse) GetAccepted() int32 {
@@ -1387,7 +1647,27 @@ var File_commercesync_v1_service_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcommercesync/v1/service.proto\x12\x0fcommercesync.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1ecommercesync/v1/commerce.proto\x1a\x1ccommercesync/v1/config.proto\x1a\x1dcommercesync/v1/control.proto\x1a\x1ccommercesync/v1/ledger.proto\"\x93\x01\n" +
+	"\x1dcommercesync/v1/service.proto\x12\x0fcommercesync.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1ecommercesync/v1/commerce.proto\x1a\x1ccommercesync/v1/config.proto\x1a\x1dcommercesync/v1/control.proto\x1a\x1ccommercesync/v1/ledger.proto\"m\n" +
+	"\x13PutLocationsRequest\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x127\n" +
+	"\tlocations\x18\x02 \x03(\v2\x19.commercesync.v1.LocationR\tlocations\"i\n" +
+	"\x12PutProductsRequest\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x124\n" +
+	"\bproducts\x18\x02 \x03(\v2\x18.commercesync.v1.ProductR\bproducts\"\x8d\x01\n" +
+	"\x1bPutProductCategoriesRequest\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x12O\n" +
+	"\x12product_categories\x18\x02 \x03(\v2 .commercesync.v1.ProductCategoryR\x11productCategories\"~\n" +
+	"\x17PutTaxComponentsRequest\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x12D\n" +
+	"\x0etax_components\x18\x02 \x03(\v2\x1d.commercesync.v1.TaxComponentR\rtaxComponents\"\x82\x01\n" +
+	"\x18PutPaymentMethodsRequest\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x12G\n" +
+	"\x0fpayment_methods\x18\x02 \x03(\v2\x1e.commercesync.v1.PaymentMethodR\x0epaymentMethods\"\x93\x01\n" +
 	"\bPlatform\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
@@ -1515,12 +1795,18 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"SyncLatest\x12\".commercesync.v1.SyncLatestRequest\x1a\x1c.commercesync.v1.SyncSummary\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/companies/{company_id}/sync/commerce/latest\x12\x8c\x01\n" +
 	"\rGetSyncStatus\x12%.commercesync.v1.GetSyncStatusRequest\x1a\x1b.commercesync.v1.SyncStatus\"7\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/status\x12\x7f\n" +
-	"\bListDays\x12 .commercesync.v1.ListDaysRequest\x1a!.commercesync.v1.ListDaysResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/ledger/days2\xe6\x03\n" +
+	"\bListDays\x12 .commercesync.v1.ListDaysRequest\x1a!.commercesync.v1.ListDaysResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/ledger/days2\xba\n" +
+	"\n" +
 	"\vDataService\x12\x90\x01\n" +
 	"\n" +
 	"PushOrders\x12\".commercesync.v1.PushOrdersRequest\x1a\x1d.commercesync.v1.PushResponse\"?\x82\xd3\xe4\x93\x029:\x06orders\"//v1/companies/{company_id}/data/commerce-orders\x12\x98\x01\n" +
 	"\fPushPayments\x12$.commercesync.v1.PushPaymentsRequest\x1a\x1d.commercesync.v1.PushResponse\"C\x82\xd3\xe4\x93\x02=:\bpayments\"1/v1/companies/{company_id}/data/commerce-payments\x12\xa8\x01\n" +
-	"\x10PushTransactions\x12(.commercesync.v1.PushTransactionsRequest\x1a\x1d.commercesync.v1.PushResponse\"K\x82\xd3\xe4\x93\x02E:\ftransactions\"5/v1/companies/{company_id}/data/commerce-transactionsBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
+	"\x10PushTransactions\x12(.commercesync.v1.PushTransactionsRequest\x1a\x1d.commercesync.v1.PushResponse\"K\x82\xd3\xe4\x93\x02E:\ftransactions\"5/v1/companies/{company_id}/data/commerce-transactions\x12\x9a\x01\n" +
+	"\fPutLocations\x12$.commercesync.v1.PutLocationsRequest\x1a\x1d.commercesync.v1.PushResponse\"E\x82\xd3\xe4\x93\x02?:\tlocations\x1a2/v1/companies/{company_id}/data/commerce-locations\x12\x96\x01\n" +
+	"\vPutProducts\x12#.commercesync.v1.PutProductsRequest\x1a\x1d.commercesync.v1.PushResponse\"C\x82\xd3\xe4\x93\x02=:\bproducts\x1a1/v1/companies/{company_id}/data/commerce-products\x12\xbb\x01\n" +
+	"\x14PutProductCategories\x12,.commercesync.v1.PutProductCategoriesRequest\x1a\x1d.commercesync.v1.PushResponse\"V\x82\xd3\xe4\x93\x02P:\x12product_categories\x1a:/v1/companies/{company_id}/data/commerce-productCategories\x12\xab\x01\n" +
+	"\x10PutTaxComponents\x12(.commercesync.v1.PutTaxComponentsRequest\x1a\x1d.commercesync.v1.PushResponse\"N\x82\xd3\xe4\x93\x02H:\x0etax_components\x1a6/v1/companies/{company_id}/data/commerce-taxComponents\x12\xaf\x01\n" +
+	"\x11PutPaymentMethods\x12).commercesync.v1.PutPaymentMethodsRequest\x1a\x1d.commercesync.v1.PushResponse\"P\x82\xd3\xe4\x93\x02J:\x0fpayment_methods\x1a7/v1/companies/{company_id}/data/commerce-paymentMethodsBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
 
 var (
 	file_commercesync_v1_service_proto_rawDescOnce sync.Once
@@ -1534,81 +1820,106 @@ func file_commercesync_v1_service_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_service_proto_rawDescData
 }
 
-var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_commercesync_v1_service_proto_goTypes = []any{
-	(*Platform)(nil),                // 0: commercesync.v1.Platform
-	(*ListPlatformsRequest)(nil),    // 1: commercesync.v1.ListPlatformsRequest
-	(*ListPlatformsResponse)(nil),   // 2: commercesync.v1.ListPlatformsResponse
-	(*CreateCompanyRequest)(nil),    // 3: commercesync.v1.CreateCompanyRequest
-	(*GetCompanyRequest)(nil),       // 4: commercesync.v1.GetCompanyRequest
-	(*CreateConnectionRequest)(nil), // 5: commercesync.v1.CreateConnectionRequest
-	(*GetConnectionRequest)(nil),    // 6: commercesync.v1.GetConnectionRequest
-	(*GetSyncConfigRequest)(nil),    // 7: commercesync.v1.GetSyncConfigRequest
-	(*PutSyncConfigRequest)(nil),    // 8: commercesync.v1.PutSyncConfigRequest
-	(*SyncLatestRequest)(nil),       // 9: commercesync.v1.SyncLatestRequest
-	(*DateRange)(nil),               // 10: commercesync.v1.DateRange
-	(*SyncSummary)(nil),             // 11: commercesync.v1.SyncSummary
-	(*GetSyncStatusRequest)(nil),    // 12: commercesync.v1.GetSyncStatusRequest
-	(*DocumentStatus)(nil),          // 13: commercesync.v1.DocumentStatus
-	(*SyncStatus)(nil),              // 14: commercesync.v1.SyncStatus
-	(*ListDaysRequest)(nil),         // 15: commercesync.v1.ListDaysRequest
-	(*ListDaysResponse)(nil),        // 16: commercesync.v1.ListDaysResponse
-	(*PushOrdersRequest)(nil),       // 17: commercesync.v1.PushOrdersRequest
-	(*PushPaymentsRequest)(nil),     // 18: commercesync.v1.PushPaymentsRequest
-	(*PushTransactionsRequest)(nil), // 19: commercesync.v1.PushTransactionsRequest
-	(*FieldError)(nil),              // 20: commercesync.v1.FieldError
-	(*RecordResult)(nil),            // 21: commercesync.v1.RecordResult
-	(*PushResponse)(nil),            // 22: commercesync.v1.PushResponse
-	(*SyncConfiguration)(nil),       // 23: commercesync.v1.SyncConfiguration
-	(*DaySummary)(nil),              // 24: commercesync.v1.DaySummary
-	(*Order)(nil),                   // 25: commercesync.v1.Order
-	(*Payment)(nil),                 // 26: commercesync.v1.Payment
-	(*Transaction)(nil),             // 27: commercesync.v1.Transaction
-	(*Company)(nil),                 // 28: commercesync.v1.Company
-	(*Connection)(nil),              // 29: commercesync.v1.Connection
+	(*PutLocationsRequest)(nil),         // 0: commercesync.v1.PutLocationsRequest
+	(*PutProductsRequest)(nil),          // 1: commercesync.v1.PutProductsRequest
+	(*PutProductCategoriesRequest)(nil), // 2: commercesync.v1.PutProductCategoriesRequest
+	(*PutTaxComponentsRequest)(nil),     // 3: commercesync.v1.PutTaxComponentsRequest
+	(*PutPaymentMethodsRequest)(nil),    // 4: commercesync.v1.PutPaymentMethodsRequest
+	(*Platform)(nil),                    // 5: commercesync.v1.Platform
+	(*ListPlatformsRequest)(nil),        // 6: commercesync.v1.ListPlatformsRequest
+	(*ListPlatformsResponse)(nil),       // 7: commercesync.v1.ListPlatformsResponse
+	(*CreateCompanyRequest)(nil),        // 8: commercesync.v1.CreateCompanyRequest
+	(*GetCompanyRequest)(nil),           // 9: commercesync.v1.GetCompanyRequest
+	(*CreateConnectionRequest)(nil),     // 10: commercesync.v1.CreateConnectionRequest
+	(*GetConnectionRequest)(nil),        // 11: commercesync.v1.GetConnectionRequest
+	(*GetSyncConfigRequest)(nil),        // 12: commercesync.v1.GetSyncConfigRequest
+	(*PutSyncConfigRequest)(nil),        // 13: commercesync.v1.PutSyncConfigRequest
+	(*SyncLatestRequest)(nil),           // 14: commercesync.v1.SyncLatestRequest
+	(*DateRange)(nil),                   // 15: commercesync.v1.DateRange
+	(*SyncSummary)(nil),                 // 16: commercesync.v1.SyncSummary
+	(*GetSyncStatusRequest)(nil),        // 17: commercesync.v1.GetSyncStatusRequest
+	(*DocumentStatus)(nil),              // 18: commercesync.v1.DocumentStatus
+	(*SyncStatus)(nil),                  // 19: commercesync.v1.SyncStatus
+	(*ListDaysRequest)(nil),             // 20: commercesync.v1.ListDaysRequest
+	(*ListDaysResponse)(nil),            // 21: commercesync.v1.ListDaysResponse
+	(*PushOrdersRequest)(nil),           // 22: commercesync.v1.PushOrdersRequest
+	(*PushPaymentsRequest)(nil),         // 23: commercesync.v1.PushPaymentsRequest
+	(*PushTransactionsRequest)(nil),     // 24: commercesync.v1.PushTransactionsRequest
+	(*FieldError)(nil),                  // 25: commercesync.v1.FieldError
+	(*RecordResult)(nil),                // 26: commercesync.v1.RecordResult
+	(*PushResponse)(nil),                // 27: commercesync.v1.PushResponse
+	(*Location)(nil),                    // 28: commercesync.v1.Location
+	(*Product)(nil),                     // 29: commercesync.v1.Product
+	(*ProductCategory)(nil),             // 30: commercesync.v1.ProductCategory
+	(*TaxComponent)(nil),                // 31: commercesync.v1.TaxComponent
+	(*PaymentMethod)(nil),               // 32: commercesync.v1.PaymentMethod
+	(*SyncConfiguration)(nil),           // 33: commercesync.v1.SyncConfiguration
+	(*DaySummary)(nil),                  // 34: commercesync.v1.DaySummary
+	(*Order)(nil),                       // 35: commercesync.v1.Order
+	(*Payment)(nil),                     // 36: commercesync.v1.Payment
+	(*Transaction)(nil),                 // 37: commercesync.v1.Transaction
+	(*Company)(nil),                     // 38: commercesync.v1.Company
+	(*Connection)(nil),                  // 39: commercesync.v1.Connection
 }
 var file_commercesync_v1_service_proto_depIdxs = []int32{
-	0,  // 0: commercesync.v1.ListPlatformsResponse.platforms:type_name -> commercesync.v1.Platform
-	23, // 1: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
-	10, // 2: commercesync.v1.SyncSummary.sync_date_range_utc:type_name -> commercesync.v1.DateRange
-	13, // 3: commercesync.v1.SyncStatus.documents:type_name -> commercesync.v1.DocumentStatus
-	24, // 4: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
-	25, // 5: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
-	26, // 6: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
-	27, // 7: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
-	20, // 8: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
-	21, // 9: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
-	1,  // 10: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
-	3,  // 11: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
-	4,  // 12: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
-	5,  // 13: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
-	6,  // 14: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
-	7,  // 15: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
-	8,  // 16: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
-	9,  // 17: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
-	12, // 18: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
-	15, // 19: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
-	17, // 20: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
-	18, // 21: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
-	19, // 22: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
-	2,  // 23: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
-	28, // 24: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
-	28, // 25: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
-	29, // 26: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
-	29, // 27: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
-	23, // 28: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	23, // 29: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	11, // 30: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
-	14, // 31: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
-	16, // 32: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
-	22, // 33: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
-	22, // 34: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
-	22, // 35: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
-	23, // [23:36] is the sub-list for method output_type
-	10, // [10:23] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	28, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
+	29, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
+	30, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
+	31, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
+	32, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
+	5,  // 5: commercesync.v1.ListPlatformsResponse.platforms:type_name -> commercesync.v1.Platform
+	33, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
+	15, // 7: commercesync.v1.SyncSummary.sync_date_range_utc:type_name -> commercesync.v1.DateRange
+	18, // 8: commercesync.v1.SyncStatus.documents:type_name -> commercesync.v1.DocumentStatus
+	34, // 9: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
+	35, // 10: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
+	36, // 11: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
+	37, // 12: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
+	25, // 13: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
+	26, // 14: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
+	6,  // 15: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
+	8,  // 16: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
+	9,  // 17: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
+	10, // 18: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
+	11, // 19: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
+	12, // 20: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
+	13, // 21: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
+	14, // 22: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
+	17, // 23: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
+	20, // 24: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
+	22, // 25: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
+	23, // 26: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
+	24, // 27: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
+	0,  // 28: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
+	1,  // 29: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
+	2,  // 30: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
+	3,  // 31: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
+	4,  // 32: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
+	7,  // 33: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
+	38, // 34: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
+	38, // 35: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
+	39, // 36: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
+	39, // 37: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
+	33, // 38: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	33, // 39: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	16, // 40: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
+	19, // 41: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
+	21, // 42: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
+	27, // 43: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
+	27, // 44: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
+	27, // 45: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
+	27, // 46: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
+	27, // 47: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
+	27, // 48: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
+	27, // 49: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
+	27, // 50: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
+	33, // [33:51] is the sub-list for method output_type
+	15, // [15:33] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_service_proto_init() }
@@ -1626,7 +1937,7 @@ func file_commercesync_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_service_proto_rawDesc), len(file_commercesync_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

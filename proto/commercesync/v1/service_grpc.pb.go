@@ -591,9 +591,14 @@ var SyncService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	DataService_PushOrders_FullMethodName       = "/commercesync.v1.DataService/PushOrders"
-	DataService_PushPayments_FullMethodName     = "/commercesync.v1.DataService/PushPayments"
-	DataService_PushTransactions_FullMethodName = "/commercesync.v1.DataService/PushTransactions"
+	DataService_PushOrders_FullMethodName           = "/commercesync.v1.DataService/PushOrders"
+	DataService_PushPayments_FullMethodName         = "/commercesync.v1.DataService/PushPayments"
+	DataService_PushTransactions_FullMethodName     = "/commercesync.v1.DataService/PushTransactions"
+	DataService_PutLocations_FullMethodName         = "/commercesync.v1.DataService/PutLocations"
+	DataService_PutProducts_FullMethodName          = "/commercesync.v1.DataService/PutProducts"
+	DataService_PutProductCategories_FullMethodName = "/commercesync.v1.DataService/PutProductCategories"
+	DataService_PutTaxComponents_FullMethodName     = "/commercesync.v1.DataService/PutTaxComponents"
+	DataService_PutPaymentMethods_FullMethodName    = "/commercesync.v1.DataService/PutPaymentMethods"
 )
 
 // DataServiceClient is the client API for DataService service.
@@ -607,6 +612,13 @@ type DataServiceClient interface {
 	PushOrders(ctx context.Context, in *PushOrdersRequest, opts ...grpc.CallOption) (*PushResponse, error)
 	PushPayments(ctx context.Context, in *PushPaymentsRequest, opts ...grpc.CallOption) (*PushResponse, error)
 	PushTransactions(ctx context.Context, in *PushTransactionsRequest, opts ...grpc.CallOption) (*PushResponse, error)
+	// Reference data is versioned: each push is a new version, in force from
+	// its sourceModifiedDate (or modifiedDate, or when it arrived).
+	PutLocations(ctx context.Context, in *PutLocationsRequest, opts ...grpc.CallOption) (*PushResponse, error)
+	PutProducts(ctx context.Context, in *PutProductsRequest, opts ...grpc.CallOption) (*PushResponse, error)
+	PutProductCategories(ctx context.Context, in *PutProductCategoriesRequest, opts ...grpc.CallOption) (*PushResponse, error)
+	PutTaxComponents(ctx context.Context, in *PutTaxComponentsRequest, opts ...grpc.CallOption) (*PushResponse, error)
+	PutPaymentMethods(ctx context.Context, in *PutPaymentMethodsRequest, opts ...grpc.CallOption) (*PushResponse, error)
 }
 
 type dataServiceClient struct {
@@ -647,6 +659,56 @@ func (c *dataServiceClient) PushTransactions(ctx context.Context, in *PushTransa
 	return out, nil
 }
 
+func (c *dataServiceClient) PutLocations(ctx context.Context, in *PutLocationsRequest, opts ...grpc.CallOption) (*PushResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PushResponse)
+	err := c.cc.Invoke(ctx, DataService_PutLocations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dataServiceClient) PutProducts(ctx context.Context, in *PutProductsRequest, opts ...grpc.CallOption) (*PushResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PushResponse)
+	err := c.cc.Invoke(ctx, DataService_PutProducts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dataServiceClient) PutProductCategories(ctx context.Context, in *PutProductCategoriesRequest, opts ...grpc.CallOption) (*PushResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PushResponse)
+	err := c.cc.Invoke(ctx, DataService_PutProductCategories_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dataServiceClient) PutTaxComponents(ctx context.Context, in *PutTaxComponentsRequest, opts ...grpc.CallOption) (*PushResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PushResponse)
+	err := c.cc.Invoke(ctx, DataService_PutTaxComponents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dataServiceClient) PutPaymentMethods(ctx context.Context, in *PutPaymentMethodsRequest, opts ...grpc.CallOption) (*PushResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PushResponse)
+	err := c.cc.Invoke(ctx, DataService_PutPaymentMethods_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DataServiceServer is the server API for DataService service.
 // All implementations must embed UnimplementedDataServiceServer
 // for forward compatibility.
@@ -658,6 +720,13 @@ type DataServiceServer interface {
 	PushOrders(context.Context, *PushOrdersRequest) (*PushResponse, error)
 	PushPayments(context.Context, *PushPaymentsRequest) (*PushResponse, error)
 	PushTransactions(context.Context, *PushTransactionsRequest) (*PushResponse, error)
+	// Reference data is versioned: each push is a new version, in force from
+	// its sourceModifiedDate (or modifiedDate, or when it arrived).
+	PutLocations(context.Context, *PutLocationsRequest) (*PushResponse, error)
+	PutProducts(context.Context, *PutProductsRequest) (*PushResponse, error)
+	PutProductCategories(context.Context, *PutProductCategoriesRequest) (*PushResponse, error)
+	PutTaxComponents(context.Context, *PutTaxComponentsRequest) (*PushResponse, error)
+	PutPaymentMethods(context.Context, *PutPaymentMethodsRequest) (*PushResponse, error)
 	mustEmbedUnimplementedDataServiceServer()
 }
 
@@ -676,6 +745,21 @@ func (UnimplementedDataServiceServer) PushPayments(context.Context, *PushPayment
 }
 func (UnimplementedDataServiceServer) PushTransactions(context.Context, *PushTransactionsRequest) (*PushResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PushTransactions not implemented")
+}
+func (UnimplementedDataServiceServer) PutLocations(context.Context, *PutLocationsRequest) (*PushResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutLocations not implemented")
+}
+func (UnimplementedDataServiceServer) PutProducts(context.Context, *PutProductsRequest) (*PushResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutProducts not implemented")
+}
+func (UnimplementedDataServiceServer) PutProductCategories(context.Context, *PutProductCategoriesRequest) (*PushResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutProductCategories not implemented")
+}
+func (UnimplementedDataServiceServer) PutTaxComponents(context.Context, *PutTaxComponentsRequest) (*PushResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutTaxComponents not implemented")
+}
+func (UnimplementedDataServiceServer) PutPaymentMethods(context.Context, *PutPaymentMethodsRequest) (*PushResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutPaymentMethods not implemented")
 }
 func (UnimplementedDataServiceServer) mustEmbedUnimplementedDataServiceServer() {}
 func (UnimplementedDataServiceServer) testEmbeddedByValue()                     {}
@@ -752,6 +836,96 @@ func _DataService_PushTransactions_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DataService_PutLocations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutLocationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DataServiceServer).PutLocations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DataService_PutLocations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DataServiceServer).PutLocations(ctx, req.(*PutLocationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DataService_PutProducts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutProductsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DataServiceServer).PutProducts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DataService_PutProducts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DataServiceServer).PutProducts(ctx, req.(*PutProductsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DataService_PutProductCategories_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutProductCategoriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DataServiceServer).PutProductCategories(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DataService_PutProductCategories_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DataServiceServer).PutProductCategories(ctx, req.(*PutProductCategoriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DataService_PutTaxComponents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutTaxComponentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DataServiceServer).PutTaxComponents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DataService_PutTaxComponents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DataServiceServer).PutTaxComponents(ctx, req.(*PutTaxComponentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DataService_PutPaymentMethods_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutPaymentMethodsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DataServiceServer).PutPaymentMethods(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DataService_PutPaymentMethods_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DataServiceServer).PutPaymentMethods(ctx, req.(*PutPaymentMethodsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DataService_ServiceDesc is the grpc.ServiceDesc for DataService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -770,6 +944,26 @@ var DataService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PushTransactions",
 			Handler:    _DataService_PushTransactions_Handler,
+		},
+		{
+			MethodName: "PutLocations",
+			Handler:    _DataService_PutLocations_Handler,
+		},
+		{
+			MethodName: "PutProducts",
+			Handler:    _DataService_PutProducts_Handler,
+		},
+		{
+			MethodName: "PutProductCategories",
+			Handler:    _DataService_PutProductCategories_Handler,
+		},
+		{
+			MethodName: "PutTaxComponents",
+			Handler:    _DataService_PutTaxComponents_Handler,
+		},
+		{
+			MethodName: "PutPaymentMethods",
+			Handler:    _DataService_PutPaymentMethods_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

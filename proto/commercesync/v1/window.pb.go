@@ -292,15 +292,18 @@ func (x *WindowRecord) GetSettled() []string {
 }
 
 type WindowLine struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Total         int64                  `protobuf:"varint,1,opt,name=total,proto3" json:"total,omitempty"`
-	Tax           int64                  `protobuf:"varint,2,opt,name=tax,proto3" json:"tax,omitempty"`
-	Discount      int64                  `protobuf:"varint,3,opt,name=discount,proto3" json:"discount,omitempty"`
-	TaxKey        string                 `protobuf:"bytes,4,opt,name=tax_key,json=taxKey,proto3" json:"tax_key,omitempty"`
-	Taxes         []*WindowTaxPart       `protobuf:"bytes,5,rep,name=taxes,proto3" json:"taxes,omitempty"`
-	Category      string                 `protobuf:"bytes,6,opt,name=category,proto3" json:"category,omitempty"`
-	GiftCard      bool                   `protobuf:"varint,7,opt,name=gift_card,json=giftCard,proto3" json:"gift_card,omitempty"`
-	Shipping      bool                   `protobuf:"varint,8,opt,name=shipping,proto3" json:"shipping,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The product sold, whose category and gift-card flag are looked up at
+	// the order's event time.
+	Product       string           `protobuf:"bytes,9,opt,name=product,proto3" json:"product,omitempty"`
+	Total         int64            `protobuf:"varint,1,opt,name=total,proto3" json:"total,omitempty"`
+	Tax           int64            `protobuf:"varint,2,opt,name=tax,proto3" json:"tax,omitempty"`
+	Discount      int64            `protobuf:"varint,3,opt,name=discount,proto3" json:"discount,omitempty"`
+	TaxKey        string           `protobuf:"bytes,4,opt,name=tax_key,json=taxKey,proto3" json:"tax_key,omitempty"`
+	Taxes         []*WindowTaxPart `protobuf:"bytes,5,rep,name=taxes,proto3" json:"taxes,omitempty"`
+	Category      string           `protobuf:"bytes,6,opt,name=category,proto3" json:"category,omitempty"`
+	GiftCard      bool             `protobuf:"varint,7,opt,name=gift_card,json=giftCard,proto3" json:"gift_card,omitempty"`
+	Shipping      bool             `protobuf:"varint,8,opt,name=shipping,proto3" json:"shipping,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -333,6 +336,13 @@ func (x *WindowLine) ProtoReflect() protoreflect.Message {
 // Deprecated: Use WindowLine.ProtoReflect.Descriptor instead.
 func (*WindowLine) Descriptor() ([]byte, []int) {
 	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *WindowLine) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
 }
 
 func (x *WindowLine) GetTotal() int64 {
@@ -714,6 +724,145 @@ func (x *WindowCompany) GetLastHash() string {
 	return ""
 }
 
+// WindowReference is every version the window holds of one piece of
+// reference data, oldest first.
+type WindowReference struct {
+	state         protoimpl.MessageState    `protogen:"open.v1"`
+	Kind          ReferenceKind             `protobuf:"varint,1,opt,name=kind,proto3,enum=commercesync.v1.ReferenceKind" json:"kind,omitempty"`
+	Id            string                    `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Versions      []*WindowReferenceVersion `protobuf:"bytes,3,rep,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WindowReference) Reset() {
+	*x = WindowReference{}
+	mi := &file_commercesync_v1_window_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WindowReference) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WindowReference) ProtoMessage() {}
+
+func (x *WindowReference) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_window_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WindowReference.ProtoReflect.Descriptor instead.
+func (*WindowReference) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *WindowReference) GetKind() ReferenceKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ReferenceKind_REFERENCE_KIND_UNSPECIFIED
+}
+
+func (x *WindowReference) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WindowReference) GetVersions() []*WindowReferenceVersion {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+type WindowReferenceVersion struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	ValidFromUnixMs int64                  `protobuf:"varint,1,opt,name=valid_from_unix_ms,json=validFromUnixMs,proto3" json:"valid_from_unix_ms,omitempty"`
+	ContentHash     []byte                 `protobuf:"bytes,2,opt,name=content_hash,json=contentHash,proto3" json:"content_hash,omitempty"`
+	Deleted         bool                   `protobuf:"varint,3,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// For products.
+	Category      string `protobuf:"bytes,4,opt,name=category,proto3" json:"category,omitempty"`
+	GiftCard      bool   `protobuf:"varint,5,opt,name=gift_card,json=giftCard,proto3" json:"gift_card,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WindowReferenceVersion) Reset() {
+	*x = WindowReferenceVersion{}
+	mi := &file_commercesync_v1_window_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WindowReferenceVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WindowReferenceVersion) ProtoMessage() {}
+
+func (x *WindowReferenceVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_window_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WindowReferenceVersion.ProtoReflect.Descriptor instead.
+func (*WindowReferenceVersion) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *WindowReferenceVersion) GetValidFromUnixMs() int64 {
+	if x != nil {
+		return x.ValidFromUnixMs
+	}
+	return 0
+}
+
+func (x *WindowReferenceVersion) GetContentHash() []byte {
+	if x != nil {
+		return x.ContentHash
+	}
+	return nil
+}
+
+func (x *WindowReferenceVersion) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
+func (x *WindowReferenceVersion) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *WindowReferenceVersion) GetGiftCard() bool {
+	if x != nil {
+		return x.GiftCard
+	}
+	return false
+}
+
 type WindowChange struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Entry:
@@ -721,6 +870,7 @@ type WindowChange struct {
 	//	*WindowChange_Record
 	//	*WindowChange_Day
 	//	*WindowChange_Company
+	//	*WindowChange_Reference
 	Entry         isWindowChange_Entry `protobuf_oneof:"entry"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -728,7 +878,7 @@ type WindowChange struct {
 
 func (x *WindowChange) Reset() {
 	*x = WindowChange{}
-	mi := &file_commercesync_v1_window_proto_msgTypes[7]
+	mi := &file_commercesync_v1_window_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -740,7 +890,7 @@ func (x *WindowChange) String() string {
 func (*WindowChange) ProtoMessage() {}
 
 func (x *WindowChange) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_window_proto_msgTypes[7]
+	mi := &file_commercesync_v1_window_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -753,7 +903,7 @@ func (x *WindowChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowChange.ProtoReflect.Descriptor instead.
 func (*WindowChange) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{7}
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WindowChange) GetEntry() isWindowChange_Entry {
@@ -790,6 +940,15 @@ func (x *WindowChange) GetCompany() *WindowCompany {
 	return nil
 }
 
+func (x *WindowChange) GetReference() *WindowReference {
+	if x != nil {
+		if x, ok := x.Entry.(*WindowChange_Reference); ok {
+			return x.Reference
+		}
+	}
+	return nil
+}
+
 type isWindowChange_Entry interface {
 	isWindowChange_Entry()
 }
@@ -806,11 +965,17 @@ type WindowChange_Company struct {
 	Company *WindowCompany `protobuf:"bytes,3,opt,name=company,proto3,oneof"`
 }
 
+type WindowChange_Reference struct {
+	Reference *WindowReference `protobuf:"bytes,4,opt,name=reference,proto3,oneof"`
+}
+
 func (*WindowChange_Record) isWindowChange_Entry() {}
 
 func (*WindowChange_Day) isWindowChange_Entry() {}
 
 func (*WindowChange_Company) isWindowChange_Entry() {}
+
+func (*WindowChange_Reference) isWindowChange_Entry() {}
 
 var File_commercesync_v1_window_proto protoreflect.FileDescriptor
 
@@ -843,9 +1008,10 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x05lines\x18\x12 \x03(\v2\x1b.commercesync.v1.WindowLineR\x05lines\x125\n" +
 	"\acharges\x18\x13 \x03(\v2\x1b.commercesync.v1.WindowLineR\acharges\x12\x1c\n" +
 	"\texception\x18\x14 \x01(\tR\texception\x12\x18\n" +
-	"\asettled\x18\x15 \x03(\tR\asettled\"\xf4\x01\n" +
+	"\asettled\x18\x15 \x03(\tR\asettled\"\x8e\x02\n" +
 	"\n" +
-	"WindowLine\x12\x14\n" +
+	"WindowLine\x12\x18\n" +
+	"\aproduct\x18\t \x01(\tR\aproduct\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x10\n" +
 	"\x03tax\x18\x02 \x01(\x03R\x03tax\x12\x1a\n" +
 	"\bdiscount\x18\x03 \x01(\x03R\bdiscount\x12\x17\n" +
@@ -883,11 +1049,22 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\bsettings\x18\x03 \x01(\v2\x1f.commercesync.v1.WindowSettingsR\bsettings\x12*\n" +
 	"\x11watermark_unix_ms\x18\x04 \x01(\x03R\x0fwatermarkUnixMs\x12\x1a\n" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x12\x1b\n" +
-	"\tlast_hash\x18\x06 \x01(\tR\blastHash\"\xbc\x01\n" +
+	"\tlast_hash\x18\x06 \x01(\tR\blastHash\"\x9a\x01\n" +
+	"\x0fWindowReference\x122\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1e.commercesync.v1.ReferenceKindR\x04kind\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12C\n" +
+	"\bversions\x18\x03 \x03(\v2'.commercesync.v1.WindowReferenceVersionR\bversions\"\xbb\x01\n" +
+	"\x16WindowReferenceVersion\x12+\n" +
+	"\x12valid_from_unix_ms\x18\x01 \x01(\x03R\x0fvalidFromUnixMs\x12!\n" +
+	"\fcontent_hash\x18\x02 \x01(\fR\vcontentHash\x12\x18\n" +
+	"\adeleted\x18\x03 \x01(\bR\adeleted\x12\x1a\n" +
+	"\bcategory\x18\x04 \x01(\tR\bcategory\x12\x1b\n" +
+	"\tgift_card\x18\x05 \x01(\bR\bgiftCard\"\xfe\x01\n" +
 	"\fWindowChange\x127\n" +
 	"\x06record\x18\x01 \x01(\v2\x1d.commercesync.v1.WindowRecordH\x00R\x06record\x12.\n" +
 	"\x03day\x18\x02 \x01(\v2\x1a.commercesync.v1.WindowDayH\x00R\x03day\x12:\n" +
-	"\acompany\x18\x03 \x01(\v2\x1e.commercesync.v1.WindowCompanyH\x00R\acompanyB\a\n" +
+	"\acompany\x18\x03 \x01(\v2\x1e.commercesync.v1.WindowCompanyH\x00R\acompany\x12@\n" +
+	"\treference\x18\x04 \x01(\v2 .commercesync.v1.WindowReferenceH\x00R\treferenceB\a\n" +
 	"\x05entryBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
 
 var (
@@ -902,21 +1079,24 @@ func file_commercesync_v1_window_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_window_proto_rawDescData
 }
 
-var file_commercesync_v1_window_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_commercesync_v1_window_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_commercesync_v1_window_proto_goTypes = []any{
-	(*AccountAmount)(nil),   // 0: commercesync.v1.AccountAmount
-	(*WindowRecord)(nil),    // 1: commercesync.v1.WindowRecord
-	(*WindowLine)(nil),      // 2: commercesync.v1.WindowLine
-	(*WindowTaxPart)(nil),   // 3: commercesync.v1.WindowTaxPart
-	(*RecordException)(nil), // 4: commercesync.v1.RecordException
-	(*WindowDay)(nil),       // 5: commercesync.v1.WindowDay
-	(*WindowCompany)(nil),   // 6: commercesync.v1.WindowCompany
-	(*WindowChange)(nil),    // 7: commercesync.v1.WindowChange
-	(RecordKind)(0),         // 8: commercesync.v1.RecordKind
-	(*WindowSettings)(nil),  // 9: commercesync.v1.WindowSettings
+	(*AccountAmount)(nil),          // 0: commercesync.v1.AccountAmount
+	(*WindowRecord)(nil),           // 1: commercesync.v1.WindowRecord
+	(*WindowLine)(nil),             // 2: commercesync.v1.WindowLine
+	(*WindowTaxPart)(nil),          // 3: commercesync.v1.WindowTaxPart
+	(*RecordException)(nil),        // 4: commercesync.v1.RecordException
+	(*WindowDay)(nil),              // 5: commercesync.v1.WindowDay
+	(*WindowCompany)(nil),          // 6: commercesync.v1.WindowCompany
+	(*WindowReference)(nil),        // 7: commercesync.v1.WindowReference
+	(*WindowReferenceVersion)(nil), // 8: commercesync.v1.WindowReferenceVersion
+	(*WindowChange)(nil),           // 9: commercesync.v1.WindowChange
+	(RecordKind)(0),                // 10: commercesync.v1.RecordKind
+	(*WindowSettings)(nil),         // 11: commercesync.v1.WindowSettings
+	(ReferenceKind)(0),             // 12: commercesync.v1.ReferenceKind
 }
 var file_commercesync_v1_window_proto_depIdxs = []int32{
-	8,  // 0: commercesync.v1.WindowRecord.kind:type_name -> commercesync.v1.RecordKind
+	10, // 0: commercesync.v1.WindowRecord.kind:type_name -> commercesync.v1.RecordKind
 	2,  // 1: commercesync.v1.WindowRecord.lines:type_name -> commercesync.v1.WindowLine
 	2,  // 2: commercesync.v1.WindowRecord.charges:type_name -> commercesync.v1.WindowLine
 	3,  // 3: commercesync.v1.WindowLine.taxes:type_name -> commercesync.v1.WindowTaxPart
@@ -924,15 +1104,18 @@ var file_commercesync_v1_window_proto_depIdxs = []int32{
 	0,  // 5: commercesync.v1.WindowDay.posted:type_name -> commercesync.v1.AccountAmount
 	4,  // 6: commercesync.v1.WindowDay.exceptions:type_name -> commercesync.v1.RecordException
 	4,  // 7: commercesync.v1.WindowDay.posted_exceptions:type_name -> commercesync.v1.RecordException
-	9,  // 8: commercesync.v1.WindowCompany.settings:type_name -> commercesync.v1.WindowSettings
-	1,  // 9: commercesync.v1.WindowChange.record:type_name -> commercesync.v1.WindowRecord
-	5,  // 10: commercesync.v1.WindowChange.day:type_name -> commercesync.v1.WindowDay
-	6,  // 11: commercesync.v1.WindowChange.company:type_name -> commercesync.v1.WindowCompany
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	11, // 8: commercesync.v1.WindowCompany.settings:type_name -> commercesync.v1.WindowSettings
+	12, // 9: commercesync.v1.WindowReference.kind:type_name -> commercesync.v1.ReferenceKind
+	8,  // 10: commercesync.v1.WindowReference.versions:type_name -> commercesync.v1.WindowReferenceVersion
+	1,  // 11: commercesync.v1.WindowChange.record:type_name -> commercesync.v1.WindowRecord
+	5,  // 12: commercesync.v1.WindowChange.day:type_name -> commercesync.v1.WindowDay
+	6,  // 13: commercesync.v1.WindowChange.company:type_name -> commercesync.v1.WindowCompany
+	7,  // 14: commercesync.v1.WindowChange.reference:type_name -> commercesync.v1.WindowReference
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_window_proto_init() }
@@ -941,10 +1124,11 @@ func file_commercesync_v1_window_proto_init() {
 		return
 	}
 	file_commercesync_v1_events_proto_init()
-	file_commercesync_v1_window_proto_msgTypes[7].OneofWrappers = []any{
+	file_commercesync_v1_window_proto_msgTypes[9].OneofWrappers = []any{
 		(*WindowChange_Record)(nil),
 		(*WindowChange_Day)(nil),
 		(*WindowChange_Company)(nil),
+		(*WindowChange_Reference)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -952,7 +1136,7 @@ func file_commercesync_v1_window_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_window_proto_rawDesc), len(file_commercesync_v1_window_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
