@@ -14,8 +14,12 @@
 // postings. Negative inputs flip sides naturally, so a refund or a reversal
 // needs no special case.
 //
-//   - Order: Dr unsettled (total + gratuity); Cr sales (total - tax);
-//     Cr tax (tax); Cr gratuity (gratuity). Order.payments[] carries no money:
+//   - Order: Dr unsettled (total + gratuity), then its lines say where the
+//     money goes (OrderPostings): each sold line's category sales gross of its
+//     discount and discounts, refunds for a refunded line, tax by component or
+//     rate, service charges or shipping, gift cards sold as a liability,
+//     gratuity, and rounding within a bound. An order without lines posts
+//     Cr sales (total - tax) and Cr tax. Order.payments[] carries no money:
 //     the Payment record is authoritative.
 //   - Payment with status "Paid": Dr tender:<type> amount; Cr unsettled amount.
 //     A negative (refund) payment reverses itself. Any other status
@@ -26,8 +30,15 @@
 //     Cr tender:<type of the linked payment> 1.49.
 //   - Transaction "PaymentFeeRefund" (positive): Dr tender:<type>;
 //     Cr payment_fee_refunds.
-//   - Transaction Refund, Payout, FailedPayout, Transfer, Unknown: no money yet.
-//     A type outside Codat's enum is an error rather than a silent zero.
+//   - Transaction "Payout": Dr payouts; Cr tender:<type the settled payments
+//     share>, or payout_clearing. "FailedPayout" the reverse. Either sign.
+//   - Transaction Refund (the negative Payment is authoritative), Transfer,
+//     Unknown: no money. A type outside Codat's enum is an error rather than a
+//     silent zero.
+//
+// Every record's postings are rounded to its currency's minor units, the
+// remainder on rounding (RoundPostings), so days sum amounts records really
+// come to.
 //
 // Unsettled is what makes every day balance on its own: an order paid on
 // another day leaves a debit (or credit) there until the payment arrives.

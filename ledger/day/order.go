@@ -88,7 +88,8 @@ var ErrRounding = errors.New("order lines do not add up to the order total")
 //   - each sold line credits its category's sales gross of its discount and
 //     debits discounts with the discount, so a merchant can see discounts
 //     apart or, by mapping them to the sales account, net;
-//   - a refunded line (negative total) debits refunds with its net;
+//   - a refunded line (negative net) debits refunds with its net; its
+//     discount, already inside the net, posts nothing apart;
 //   - a gift card sold credits the gift-card liability instead of sales;
 //   - each tax part credits its component's or rate's tax account;
 //   - service charges credit service charges or shipping, net of tax;

@@ -224,6 +224,8 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 			nextPs = nil
 		} else if perr != nil {
 			nextPs = nil // swap reports it
+		} else if nextPs, perr = roundFor(nextPs, next.currency); perr != nil {
+			nextPs = nil
 		}
 	}
 	next.day = c.dayFor(next.event)
@@ -515,19 +517,37 @@ func orderFacts(rs *recState) day.OrderFacts {
 	return f
 }
 
+// postings is a record's contribution in its currency's minor units.
 func postings(k recordKey, rs *recState) ([]day.Posting, error) {
 	if rs.exception != "" {
 		return nil, nil
 	}
+	var ps []day.Posting
+	var err error
 	switch k.kind {
 	case v1.RecordKind_RECORD_KIND_ORDER:
-		return day.OrderPostings(orderFacts(rs))
+		ps, err = day.OrderPostings(orderFacts(rs))
 	case v1.RecordKind_RECORD_KIND_PAYMENT:
-		return day.PaymentPostings(day.PaymentFacts{Type: rs.payType, Status: rs.status, Amount: rs.total})
+		ps, err = day.PaymentPostings(day.PaymentFacts{Type: rs.payType, Status: rs.status, Amount: rs.total})
 	case v1.RecordKind_RECORD_KIND_TRANSACTION:
-		return day.TransactionPostings(day.TransactionFacts{Type: k.typ, TenderType: rs.tender, Amount: rs.total})
+		ps, err = day.TransactionPostings(day.TransactionFacts{Type: k.typ, TenderType: rs.tender, Amount: rs.total})
+	default:
+		return nil, fmt.Errorf("unknown record kind %v", k.kind)
 	}
-	return nil, fmt.Errorf("unknown record kind %v", k.kind)
+	if err != nil {
+		return nil, err
+	}
+	return roundFor(ps, rs.currency)
+}
+
+// roundFor rounds a record's postings to its currency's minor units; an
+// unknown currency keeps them exact (the gateway refuses such records).
+func roundFor(ps []day.Posting, currency string) ([]day.Posting, error) {
+	dp, ok := money.MinorUnits(currency)
+	if !ok {
+		return ps, nil
+	}
+	return day.RoundPostings(ps, dp)
 }
 
 func counts(rs *recState) bool { return rs != nil && !rs.deleted && rs.day != "" }

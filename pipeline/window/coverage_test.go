@@ -86,6 +86,28 @@ func coverStream(rt *rapid.T, seen map[string]int, runs *int) {
 			switch body := re.Body.(type) {
 			case *v1.RecordEvent_Order:
 				f["currency "+body.Order.GetCurrency()] = true
+				o := body.Order
+				if len(o.GetOrderLineItems())+len(o.GetServiceCharges()) > 0 {
+					f["order with lines"] = true
+					if o.GetCurrency() == "JPY" {
+						f["JPY order with lines"] = true
+					}
+				}
+				for _, l := range o.GetOrderLineItems() {
+					if len(l.GetDiscountAllocations()) > 0 {
+						f["discount"] = true
+					}
+					if p := l.GetTaxPercentage(); p != "" && p != strings.TrimRight(p, "0") && strings.Contains(p, ".") {
+						f["rate spelled with trailing zeros"] = true
+					}
+				}
+				for _, c := range o.GetServiceCharges() {
+					if c.GetType() == "Shipping" {
+						f["service charge Shipping"] = true
+					} else {
+						f["service charge of another type"] = true
+					}
+				}
 				if strings.HasPrefix(body.Order.GetTotalAmount(), "-") {
 					f["refund order"] = true
 				}
@@ -114,6 +136,17 @@ func coverStream(rt *rapid.T, seen map[string]int, runs *int) {
 				if tx.GetType() == "Payment" {
 					f["Payment transaction"] = true
 				}
+				if tx.GetType() == "Payout" || tx.GetType() == "FailedPayout" {
+					f[tx.GetType()] = true
+					if len(tx.GetSettledTransactionIds()) > 1 {
+						f["payout settling several payments"] = true
+					}
+					for _, id := range tx.GetSettledTransactionIds() {
+						if !paymentSeen[refKey{ev.GetCompanyId(), v1.RecordKind_RECORD_KIND_PAYMENT, "", id}] {
+							f["payout before (or without) a payment it settles"] = true
+						}
+					}
+				}
 			}
 		}
 	}
@@ -128,7 +161,33 @@ func coverStream(rt *rapid.T, seen map[string]int, runs *int) {
 			f["payment Pending, Paid and Failed"] = true
 		}
 	}
+	for k := range referenceState(rt, s.refSettings(), s.events).features {
+		f[k] = true
+	}
+	lastExc := map[dayCur]int{}
 	for _, sum := range r.summaries {
+		k := dayCur{sum.GetCompanyId(), sum.GetBusinessDay(), sum.GetCurrency()}
+		if n := len(sum.GetExceptions()); n > 0 {
+			f["revision with exceptions"] = true
+			if len(sum.GetLines()) == 0 {
+				f["revision of exceptions alone"] = true
+			}
+		} else if lastExc[k] > 0 {
+			f["exceptions cleared by a later revision"] = true
+		}
+		lastExc[k] = len(sum.GetExceptions())
+		for _, l := range sum.GetLines() {
+			a := l.GetAccount()
+			switch {
+			case strings.HasPrefix(a, "tax:rate:"):
+				f["account tax:rate:*"] = true
+			case strings.HasPrefix(a, "tax:"):
+				f["account tax:<component>"] = true
+			case strings.HasPrefix(a, "tender:"):
+			default:
+				f["account "+a] = true
+			}
+		}
 		f["sealed by "+sum.GetSealedBy()] = true
 		if sum.GetRevision() > 1 {
 			f["later revision"] = true
@@ -150,6 +209,16 @@ func checkCoverage(t *testing.T, seen map[string]int, runs int) {
 		"payment Pending, Paid and Failed", "later revision",
 		"sealed by " + ByWatermark, "sealed by " + ByClockTick, "sealed by " + ByCloseUpTo,
 		"day of 23h0m0s", "day of 25h0m0s", "day of 23h30m0s", "day of 24h30m0s",
+		// Orders with lines and service charges.
+		"order with lines", "JPY order with lines", "discount", "rate spelled with trailing zeros",
+		"service charge Shipping", "service charge of another type", "tax by component", "refund line",
+		"order within the rounding bound, not exact", "order beyond the rounding bound",
+		"revision with exceptions", "revision of exceptions alone", "exceptions cleared by a later revision",
+		"account sales", "account tax", "account tax:rate:*", "account tax:<component>", "account discounts", "account refunds",
+		"account shipping", "account service_charges", "account rounding", "account gratuity",
+		// Payouts.
+		"Payout", "FailedPayout", "payout settling several payments", "payout before (or without) a payment it settles",
+		"payout to a tender", "payout to payout_clearing", "account payouts", "account payout_clearing",
 	}
 	for _, z := range genZones {
 		want = append(want, "zone "+z)

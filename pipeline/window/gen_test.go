@@ -202,6 +202,7 @@ func genCompanyEvents(t *rapid.T, idx, scale int) (genCompany, []*v1.CommerceEve
 	nFee := rapid.IntRange(0, 4*scale).Draw(t, "fees")
 	nRef := rapid.IntRange(0, 2*scale).Draw(t, "fee refunds")
 	nPtx := rapid.IntRange(0, 2*scale).Draw(t, "payment transactions")
+	nPo := rapid.IntRange(0, 2*scale).Draw(t, "payouts")
 
 	var payIDs []string
 	for i := range nPay {
@@ -216,6 +217,9 @@ func genCompanyEvents(t *rapid.T, idx, scale int) (genCompany, []*v1.CommerceEve
 			typ = "PaymentFeeRefund"
 		}
 		g.fee(typ, i, payIDs)
+	}
+	for i := range nPo {
+		g.payout(i, payIDs)
 	}
 	for i := range nPtx {
 		if len(payIDs) > 0 {
@@ -363,19 +367,21 @@ func (g *companyGen) order(id string) {
 		if i > 0 && rapid.IntRange(0, 7).Draw(t, "order currency changes?") == 0 {
 			cur = rapid.SampledFrom(genCurrencies).Draw(t, "order currency")
 		}
-		total := g.amount("order total", 50_000)
-		rate := rapid.SampledFrom([]int64{0, 5, 20}).Draw(t, "tax rate")
-		tax := total * rate / (100 + rate) / 100 * 100
 		var grat int64
 		if rapid.IntRange(0, 2).Draw(t, "gratuity?") == 0 {
 			grat = g.amount("gratuity", 2_000)
 		}
-		if rapid.IntRange(0, 9).Draw(t, "refund order?") == 0 {
-			total, tax, grat = -total, -tax, -grat
-		}
-		o := &v1.Order{
-			Id: id, OrderNumber: id, Currency: cur, TotalAmount: g.text(total), TotalTaxAmount: g.text(tax),
-			CreatedDate: time.UnixMilli(at).UTC().Format(time.RFC3339Nano),
+		o := &v1.Order{Id: id, OrderNumber: id, Currency: cur, CreatedDate: time.UnixMilli(at).UTC().Format(time.RFC3339Nano)}
+		if rapid.Bool().Draw(t, "order with lines?") {
+			g.orderLines(o)
+		} else {
+			total := g.amount("order total", 50_000)
+			rate := rapid.SampledFrom([]int64{0, 5, 20}).Draw(t, "tax rate")
+			tax := total * rate / (100 + rate) / 100 * 100
+			if rapid.IntRange(0, 9).Draw(t, "refund order?") == 0 {
+				total, tax, grat = -total, -tax, -grat
+			}
+			o.TotalAmount, o.TotalTaxAmount = g.text(total), g.text(tax)
 		}
 		if grat != 0 || rapid.Bool().Draw(t, "explicit zero gratuity?") {
 			o.TotalGratuity = g.text(grat)
@@ -488,4 +494,206 @@ func (g *companyGen) paymentTransaction(payID, orderID string) {
 		}},
 	})
 	g.maybeDelete(v1.RecordKind_RECORD_KIND_TRANSACTION, "Payment", payID)
+}
+
+// genUnit is the currency's minor unit in 1/10000 units (0.01 for GBP and
+// USD; 1 for JPY, which has no decimals).
+func genUnit(cur string) int64 {
+	switch cur {
+	case "JPY":
+		return 10000
+	case "GBP", "USD":
+		return 100
+	}
+	panic("genUnit: no minor unit for " + cur)
+}
+
+// genRates are tax percentages as pushers spell them, with their value in
+// thousandths of a percent: the same rate in several spellings must land on
+// one tax account.
+var genRates = []struct {
+	text  string
+	milli int64
+}{
+	{"20", 20000}, {"20.0", 20000}, {"20.00", 20000}, {"20.000", 20000}, {"020", 20000},
+	{"5", 5000}, {"5.00", 5000}, {"8.875", 8875}, {"8.8750", 8875},
+	{"12.5", 12500}, {"12.50", 12500}, {"0.5", 500}, {".5", 500},
+}
+
+// genTaxIDs are the tax components lines name.
+var genTaxIDs = []string{"vat", "state", "city"}
+
+// orderLines fills o with 0–4 line items and 0–2 service charges (at least
+// one of either) in the currency's minor units: sold and refunded lines,
+// tax by rate, by component, both, or neither, and discounts. Its total is
+// what they come to plus a rounding difference that is usually within the
+// bound (one minor unit per line and charge) and sometimes beyond it, so
+// that the order becomes an exception of its day.
+func (g *companyGen) orderLines(o *v1.Order) {
+	t := g.t
+	unit := genUnit(o.GetCurrency())
+	minor := func(label string, hi int64) int64 { return unit * rapid.Int64Range(0, hi).Draw(t, label) }
+	nLines := rapid.IntRange(0, 4).Draw(t, "line items")
+	nCharges := rapid.IntRange(0, 2).Draw(t, "service charges")
+	if nLines+nCharges == 0 {
+		nLines = 1
+	}
+	refund := rapid.IntRange(0, 9).Draw(t, "refund order?") == 0 // every line refunded
+	var sum, taxSum int64
+	for i := range nLines {
+		total := minor("line total", 20_000)
+		if refund || rapid.IntRange(0, 5).Draw(t, "refund line?") == 0 {
+			total = -total
+		}
+		l := &v1.OrderLineItem{Id: fmt.Sprintf("%s-line-%d", o.GetId(), i), Quantity: "1"}
+		tax := g.lineTax(unit, total, &l.TaxPercentage, &l.Taxes)
+		l.TotalAmount, l.TotalTaxAmount = g.text(total), g.text(tax)
+		if rapid.IntRange(0, 2).Draw(t, "discount?") == 0 {
+			for j := range rapid.IntRange(1, 2).Draw(t, "discount allocations") {
+				l.DiscountAllocations = append(l.DiscountAllocations, &v1.DiscountAllocation{
+					Name: fmt.Sprintf("promo-%d", j), TotalAmount: g.text(minor("discount", 2_000)),
+				})
+			}
+		}
+		o.OrderLineItems = append(o.OrderLineItems, l)
+		sum += total
+		taxSum += tax
+	}
+	for range nCharges {
+		total := minor("charge total", 2_000)
+		if rapid.IntRange(0, 7).Draw(t, "refunded charge?") == 0 {
+			total = -total
+		}
+		sc := &v1.ServiceCharge{
+			Description: "charge", Quantity: "1",
+			Type: rapid.SampledFrom([]string{"Shipping", "Shipping", "Generic", "Overpayment", "Unknown", ""}).Draw(t, "charge type"),
+		}
+		tax := g.lineTax(unit, total, &sc.TaxPercentage, &sc.Taxes)
+		sc.TotalAmount, sc.TaxAmount = g.text(total), g.text(tax)
+		o.ServiceCharges = append(o.ServiceCharges, sc)
+		sum += total
+		taxSum += tax
+	}
+	bound := int64(nLines+nCharges) * unit
+	var diff int64
+	switch rapid.IntRange(0, 9).Draw(t, "rounding") {
+	case 0, 1: // beyond the bound, by a hair or by whole units
+		over := int64(1)
+		if rapid.IntRange(0, 3).Draw(t, "hair over?") != 0 {
+			over = unit * rapid.Int64Range(1, 500).Draw(t, "units over")
+		}
+		diff = bound + over
+	case 2: // exactly at the bound
+		diff = bound
+	case 3: // within the bound, below a minor unit
+		diff = rapid.Int64Range(0, bound).Draw(t, "sub-unit rounding")
+	default: // whole minor units within the bound, usually none
+		diff = unit * rapid.Int64Range(0, int64(nLines+nCharges)).Draw(t, "rounding units")
+	}
+	if rapid.Bool().Draw(t, "rounding down?") {
+		diff = -diff
+	}
+	o.TotalAmount = g.text(sum + diff)
+	// The order's own tax total is not what lines post; it is sometimes off.
+	if rapid.IntRange(0, 4).Draw(t, "order tax off?") == 0 {
+		taxSum += unit * rapid.Int64Range(-100, 100).Draw(t, "order tax off by")
+	}
+	o.TotalTaxAmount = g.text(taxSum)
+}
+
+// lineTax draws the tax of a line or service charge of total: none, by
+// rate (taxPercentage), by components (taxes) adding up to it, by
+// components that leave part of it to the rate or to the untyped tax, or
+// untyped. It returns the tax amount, of total's sign and smaller.
+func (g *companyGen) lineTax(unit, total int64, pct *string, parts *[]*v1.TaxLine) int64 {
+	t := g.t
+	mode := rapid.IntRange(0, 4).Draw(t, "tax mode")
+	if mode == 0 {
+		if rapid.IntRange(0, 3).Draw(t, "zero rate?") == 0 {
+			*pct = rapid.SampledFrom([]string{"0", "0.00", "0.0"}).Draw(t, "zero rate")
+		}
+		return 0
+	}
+	rate := rapid.SampledFrom(genRates).Draw(t, "tax rate")
+	tax := total * rate.milli / (100_000 + rate.milli) / unit * unit
+	switch mode {
+	case 1: // by rate
+		*pct = rate.text
+	case 2, 3: // by components; in mode 3 some of it is left over
+		if rapid.Bool().Draw(t, "rate beside components?") {
+			*pct = rate.text
+		}
+		rest := tax
+		k := rapid.IntRange(1, 2).Draw(t, "tax components")
+		for j := range k {
+			amt := rest
+			if j < k-1 {
+				amt = rest / unit * rapid.Int64Range(0, 10).Draw(t, "component share") / 10 * unit
+			}
+			if mode == 3 && j == k-1 {
+				// The last part names no component, sends no amount, or is
+				// left out: its amount falls to the rest of the line's tax.
+				switch rapid.IntRange(0, 3).Draw(t, "left-over part") {
+				case 0:
+					*parts = append(*parts, &v1.TaxLine{TaxAmount: g.text(amt)})
+				case 1:
+					*parts = append(*parts, &v1.TaxLine{TaxComponentRef: &v1.Ref{Id: rapid.SampledFrom(genTaxIDs).Draw(t, "tax component")}})
+				case 2: // left out
+				case 3: // a part of half of it
+					half := amt / 2 / unit * unit
+					*parts = append(*parts, &v1.TaxLine{TaxComponentRef: &v1.Ref{Id: rapid.SampledFrom(genTaxIDs).Draw(t, "tax component")}, TaxAmount: g.text(half)})
+				}
+				break
+			}
+			*parts = append(*parts, &v1.TaxLine{
+				TaxComponentRef: &v1.Ref{Id: rapid.SampledFrom(genTaxIDs).Draw(t, "tax component"), Name: "component"},
+				Rate:            rate.text, TaxAmount: g.text(amt),
+			})
+			rest -= amt
+		}
+	case 4: // untyped: no rate, no components
+	}
+	return tax
+}
+
+// payout emits a Payout or FailedPayout settling 0–3 payment ids: ones the
+// stream pushes (before or after the payout, in any order), ones it never
+// pushes, sometimes the same id twice. Platforms sign payouts either way.
+func (g *companyGen) payout(i int, payIDs []string) {
+	t := g.t
+	typ := "Payout"
+	if rapid.IntRange(0, 2).Draw(t, "failed payout?") == 0 {
+		typ = "FailedPayout"
+	}
+	id := fmt.Sprintf("po-%d", i)
+	cur := rapid.SampledFrom(genCurrencies).Draw(t, "payout currency")
+	n := rapid.IntRange(1, 2).Draw(t, "payout versions")
+	src := g.firstSrcMod("payout srcMod")
+	at := g.at("payout at")
+	for v := range n {
+		src = g.nextSrcMod(src, v, "payout srcMod")
+		if v > 0 && rapid.IntRange(0, 3).Draw(t, "payout moves?") == 0 {
+			at = g.at("payout at")
+		}
+		var settled []string
+		for range rapid.IntRange(0, 3).Draw(t, "settled ids") {
+			if len(payIDs) == 0 || rapid.IntRange(0, 4).Draw(t, "unknown settled id?") == 0 {
+				settled = append(settled, fmt.Sprintf("pay-%d", len(payIDs)+rapid.IntRange(0, 1).Draw(t, "unknown payment")))
+			} else {
+				settled = append(settled, rapid.SampledFrom(payIDs).Draw(t, "settled payment"))
+			}
+		}
+		amt := g.amount("payout amount", 100_000)
+		if rapid.Bool().Draw(t, "payout signed negative?") {
+			amt = -amt
+		}
+		g.add(&v1.RecordEvent{
+			Kind: v1.RecordKind_RECORD_KIND_TRANSACTION, TransactionType: typ, Id: id,
+			EventUnixMs: at, SourceModifiedUnixMs: src, ContentHash: g.hash(typ + id),
+			Body: &v1.RecordEvent_Transaction{Transaction: &v1.Transaction{
+				Id: id, TotalAmount: g.text(amt), Currency: cur, Type: typ, SettledTransactionIds: settled,
+			}},
+		})
+	}
+	g.maybeDelete(v1.RecordKind_RECORD_KIND_TRANSACTION, typ, id)
 }

@@ -332,18 +332,89 @@ func toDomain(f fataler, p *v1.DaySummary) day.Summary {
 	for _, l := range p.GetLines() {
 		s.Lines = append(s.Lines, day.Line{Account: day.Account(l.GetAccount()), Debit: parseAmount(f, l.GetDebit()), Credit: parseAmount(f, l.GetCredit())})
 	}
+	for _, e := range p.GetExceptions() {
+		s.Exceptions = append(s.Exceptions, day.Exception{RecordID: e.GetRecordId(), Message: e.GetMessage()})
+	}
 	return s
+}
+
+// exceptionIDs are the record ids a summary names as exceptions.
+func exceptionIDs(s *v1.DaySummary) []string {
+	var out []string
+	for _, e := range s.GetExceptions() {
+		out = append(out, e.GetRecordId())
+	}
+	return out
+}
+
+// exceptionText is a summary's exceptions, ids and messages, as one string.
+func exceptionText(s *v1.DaySummary) string {
+	var b strings.Builder
+	for _, e := range s.GetExceptions() {
+		fmt.Fprintf(&b, "%q %q\n", e.GetRecordId(), e.GetMessage())
+	}
+	return b.String()
+}
+
+// checkLastExceptions requires the last revision of every day to name
+// exactly the orders the reference finds beyond the rounding bound in that
+// day's final state: a day with such orders has a revision naming them, and
+// a day whose exceptions were corrected ends on a revision naming none.
+func checkLastExceptions(f fataler, want map[dayCur][]string, sums []*v1.DaySummary) {
+	last := map[dayCur]*v1.DaySummary{}
+	for _, s := range sums {
+		last[dayCur{s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency()}] = s
+	}
+	var out []string
+	for k, ids := range want {
+		s := last[k]
+		if s == nil {
+			out = append(out, fmt.Sprintf("%s: orders %v are beyond the rounding bound, but the day has no revision", k, ids))
+			continue
+		}
+		if got := exceptionIDs(s); !slices.Equal(got, ids) {
+			out = append(out, fmt.Sprintf("%s revision %d names exceptions %v, want %v", k, s.GetRevision(), got, ids))
+		}
+	}
+	for k, s := range last {
+		if _, ok := want[k]; !ok && len(s.GetExceptions()) > 0 {
+			out = append(out, fmt.Sprintf("%s revision %d names exceptions %v, want none", k, s.GetRevision(), exceptionIDs(s)))
+		}
+	}
+	if len(out) > 0 {
+		sort.Strings(out)
+		f.Fatalf("last revisions' exceptions:\n%s", strings.Join(out, "\n"))
+	}
 }
 
 // checkSummaries checks what every emitted summary must satisfy: each line
 // has one positive side, debits equal credits, revisions of a day count
-// 1, 2, 3, … in emission order, each company's summaries verify as one hash
-// chain, and the header describes a real day of 23 to 25 hours.
+// 1, 2, 3, … in emission order, a revision without lines changes the day's
+// exceptions (and none is emitted that changes nothing), exceptions are
+// orders sorted by id, each with a message, each company's summaries verify
+// as one hash chain (exceptions included), and the header describes a real
+// day of 23 to 25 hours.
 func checkSummaries(f fataler, sums []*v1.DaySummary) {
 	chains := map[string][]day.Summary{}
 	var order []string
 	revs := map[dayCur]int32{}
+	excs := map[dayCur]string{}
 	for i, s := range sums {
+		k := dayCur{s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency()}
+		exc := exceptionText(s)
+		if len(s.GetLines()) == 0 && exc == excs[k] {
+			f.Fatalf("summary %d (%s rev %d) has no lines and the exceptions of the revision before (%v): a zero revision must not be emitted",
+				i, k, s.GetRevision(), exceptionIDs(s))
+		}
+		excs[k] = exc
+		for j, e := range s.GetExceptions() {
+			if e.GetMessage() == "" || !strings.Contains(e.GetMessage(), e.GetRecordId()) {
+				f.Fatalf("summary %d (%s rev %d): exception %q has message %q, which does not name the order", i, k, s.GetRevision(), e.GetRecordId(), e.GetMessage())
+			}
+			if j > 0 && s.GetExceptions()[j-1].GetRecordId() >= e.GetRecordId() {
+				f.Fatalf("summary %d (%s rev %d): exceptions not sorted by record id: %v", i, k, s.GetRevision(), exceptionIDs(s))
+			}
+		}
 		var debits, credits money.Amount
 		for _, l := range s.GetLines() {
 			d, c := parseAmount(f, l.GetDebit()), parseAmount(f, l.GetCredit())
@@ -356,10 +427,6 @@ func checkSummaries(f fataler, sums []*v1.DaySummary) {
 		if debits != credits {
 			f.Fatalf("summary %d (%s %s %s rev %d) does not balance: debits %s, credits %s", i, s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency(), s.GetRevision(), debits, credits)
 		}
-		if len(s.GetLines()) == 0 {
-			f.Fatalf("summary %d (%s %s rev %d) has no lines: a zero revision must not be emitted", i, s.GetBusinessDay(), s.GetCurrency(), s.GetRevision())
-		}
-		k := dayCur{s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency()}
 		revs[k]++
 		if s.GetRevision() != revs[k] {
 			f.Fatalf("summary %d: %s revision %d, want %d", i, k, s.GetRevision(), revs[k])
@@ -412,8 +479,12 @@ func sameSummaries(f fataler, what string, want, got []*v1.DaySummary) {
 
 // ---------------------------------------------------------------------------
 // Reference model. It is written from the rules as documented (ledger/day's
-// package doc and the architecture), not from the aggregator's code: its own
-// decimal reader, its own business-day rule, its own postings.
+// package doc, the doc comments of OrderPostings, TransactionPostings and
+// RoundPostings, and the architecture), not from the aggregator's code and
+// without calling ledger/day for money: its own decimal reader, its own
+// business-day rule, its own postings for orders with lines and service
+// charges, its own rounding bound and per-record rounding, and its own
+// payout tender resolution.
 
 // refSettings is what the model needs of a company's settings.
 type refSettings struct {
@@ -506,11 +577,31 @@ func tenderName(t string) string {
 	return "tender:" + t
 }
 
+// refResult is what the reference model says of a stream.
+type refResult struct {
+	// sums is the money of every (company, day, currency) per account.
+	sums accountSums
+	// exceptions are, per day, the ids of the orders counted there whose
+	// lines miss their total by more than rounding explains, sorted.
+	exceptions map[dayCur][]string
+	// records counts, per day, the records that count there, with money or
+	// without (a Pending payment, a Payment transaction, an exception).
+	records map[dayCur]int
+	// features notes situations the model met, for the coverage test.
+	features map[string]bool
+}
+
 // reference computes, from the final state of each record, the money of
-// every (company, day, currency) per account. A delete is a version dated
-// when it was received, winning ties (the aggregator's rule, written again
-// here independently), so the order of arrival never matters.
+// every (company, day, currency) per account.
 func reference(f fataler, settings map[string]refSettings, evs []*v1.CommerceEvent) accountSums {
+	return referenceState(f, settings, evs).sums
+}
+
+// referenceState computes the final state of each record and what it
+// contributes. A delete is a version dated when it was received, winning
+// ties (the aggregator's rule, written again here independently), so the
+// order of arrival never matters.
+func referenceState(f fataler, settings map[string]refSettings, evs []*v1.CommerceEvent) *refResult {
 	type version struct {
 		re     *v1.RecordEvent // nil for a delete
 		srcMod int64
@@ -556,54 +647,266 @@ func reference(f fataler, settings map[string]refSettings, evs []*v1.CommerceEve
 			final[k] = v.re
 		}
 	}
-	out := accountSums{}
+	res := &refResult{sums: accountSums{}, exceptions: map[dayCur][]string{}, records: map[dayCur]int{}, features: map[string]bool{}}
+	out := res.sums
+	// paymentType is the type of a payment in the final state, whatever its
+	// status, and false when there is none (never pushed, or deleted).
+	paymentType := func(company, id string) (string, bool) {
+		if p := final[refKey{company, v1.RecordKind_RECORD_KIND_PAYMENT, "", id}]; p != nil {
+			return p.GetPayment().GetType(), true
+		}
+		return "", false
+	}
 	for k, re := range final {
 		s := settings[k.company]
 		d := refDay(s, re.GetEventUnixMs())
 		if s.startDate != "" && d < s.startDate {
 			continue
 		}
+		// ps is the record's contribution (debit positive) per account,
+		// before rounding to its currency's minor units.
+		ps := map[string]int64{}
+		post := func(a string, v int64) { ps[a] += v }
+		cur := recordCurrency(re)
+		res.records[dayCur{k.company, d, cur}]++
 		switch b := re.Body.(type) {
 		case *v1.RecordEvent_Order:
 			o := b.Order
-			dk := dayCur{k.company, d, o.GetCurrency()}
-			total, tax, grat := refDecimal(f, o.GetTotalAmount()), refDecimal(f, o.GetTotalTaxAmount()), refDecimal(f, o.GetTotalGratuity())
-			out.add(dk, "unsettled", total+grat)
-			out.add(dk, "sales", -(total - tax))
-			out.add(dk, "tax", -tax)
-			out.add(dk, "gratuity", -grat)
+			var ok bool
+			if ps, ok = refOrder(f, o, res.features); !ok {
+				dk := dayCur{k.company, d, cur}
+				res.exceptions[dk] = append(res.exceptions[dk], k.id)
+				continue
+			}
 		case *v1.RecordEvent_Payment:
 			p := b.Payment
 			if p.GetStatus() != "Paid" {
 				continue
 			}
-			dk := dayCur{k.company, d, p.GetCurrency()}
 			amt := refDecimal(f, p.GetAmount())
-			out.add(dk, tenderName(p.GetType()), amt)
-			out.add(dk, "unsettled", -amt)
+			post(tenderName(p.GetType()), amt)
+			post("unsettled", -amt)
 		case *v1.RecordEvent_Transaction:
 			tx := b.Transaction
-			dk := dayCur{k.company, d, tx.GetCurrency()}
 			amt := refDecimal(f, tx.GetTotalAmount())
-			linked := tx.GetId()
-			if ref := tx.GetTransactionSourceRef(); ref.GetType() == "Payment" && ref.GetId() != "" {
-				linked = ref.GetId()
-			}
-			tender := tenderName("")
-			if p := final[refKey{k.company, v1.RecordKind_RECORD_KIND_PAYMENT, "", linked}]; p != nil {
-				tender = tenderName(p.GetPayment().GetType())
-			}
 			switch tx.GetType() {
-			case "PaymentFee": // sent negative: the expense is its negation
-				out.add(dk, "payment_fees", -amt)
-				out.add(dk, tender, amt)
-			case "PaymentFeeRefund":
-				out.add(dk, tender, amt)
-				out.add(dk, "payment_fee_refunds", -amt)
+			case "PaymentFee", "PaymentFeeRefund":
+				linked := tx.GetId()
+				if ref := tx.GetTransactionSourceRef(); ref.GetType() == "Payment" && ref.GetId() != "" {
+					linked = ref.GetId()
+				}
+				typ, _ := paymentType(k.company, linked)
+				tender := tenderName(typ)
+				if tx.GetType() == "PaymentFee" { // sent negative: the expense is its negation
+					post("payment_fees", -amt)
+					post(tender, amt)
+				} else {
+					post(tender, amt)
+					post("payment_fee_refunds", -amt)
+				}
+			case "Payout", "FailedPayout":
+				// The money moves between the bank and the tender of the
+				// one payment type every settled payment has; otherwise
+				// (none settled, one unknown, types differ) the clearing
+				// account. Direction comes from the type, not the sign.
+				from, common := "payout_clearing", ""
+				shared := len(tx.GetSettledTransactionIds()) > 0
+				for _, id := range tx.GetSettledTransactionIds() {
+					typ, ok := paymentType(k.company, id)
+					if !ok || typ == "" || (common != "" && typ != common) {
+						shared = false
+						break
+					}
+					common = typ
+				}
+				if shared {
+					from = tenderName(common)
+					res.features["payout to a tender"] = true
+				} else {
+					res.features["payout to payout_clearing"] = true
+				}
+				if amt < 0 {
+					amt = -amt
+				}
+				if tx.GetType() == "Payout" {
+					post("payouts", amt)
+					post(from, -amt)
+				} else {
+					post(from, amt)
+					post("payouts", -amt)
+				}
 			}
 		}
+		dk := dayCur{k.company, d, cur}
+		for a, v := range refRound(ps, refUnit(f, cur)) {
+			out.add(dk, a, v)
+		}
 	}
+	for _, ids := range res.exceptions {
+		sort.Strings(ids)
+	}
+	return res
+}
+
+// recordCurrency is the currency a record counts in.
+func recordCurrency(re *v1.RecordEvent) string {
+	switch b := re.Body.(type) {
+	case *v1.RecordEvent_Order:
+		return b.Order.GetCurrency()
+	case *v1.RecordEvent_Payment:
+		return b.Payment.GetCurrency()
+	case *v1.RecordEvent_Transaction:
+		return b.Transaction.GetCurrency()
+	}
+	return ""
+}
+
+// refUnit is a currency's minor unit in 1/10000 units.
+func refUnit(f fataler, cur string) int64 {
+	switch cur {
+	case "GBP", "USD", "EUR":
+		return 100
+	case "JPY":
+		return 10000
+	}
+	f.Fatalf("reference: no minor unit for %q", cur)
+	return 0
+}
+
+// refRound rounds one record's contribution to its currency's minor unit
+// (unit, in 1/10000 units), half away from zero, account by account, and
+// puts what that leaves unbalanced on rounding (ledger/day.RoundPostings'
+// rule), so a day holds what each record really comes to in its currency.
+func refRound(ps map[string]int64, unit int64) map[string]int64 {
+	out := map[string]int64{}
+	var sum int64
+	for a, v := range ps {
+		neg := v < 0
+		if neg {
+			v = -v
+		}
+		r := v / unit * unit
+		if 2*(v%unit) >= unit {
+			r += unit
+		}
+		if neg {
+			r = -r
+		}
+		out[a] += r
+		sum += r
+	}
+	out["rounding"] -= sum
 	return out
+}
+
+// refRateKey is the tax account of a percentage: "tax:rate:<value>" with
+// the value written without superfluous zeros ("20.00" → "20", ".5" →
+// "0.5"); no percentage, or zero, is the untyped "tax".
+func refRateKey(f fataler, pct string) string {
+	whole, frac, _ := strings.Cut(pct, ".")
+	whole = strings.TrimLeft(whole, "0")
+	frac = strings.TrimRight(frac, "0")
+	if strings.Trim(whole+frac, "0123456789") != "" {
+		f.Fatalf("reference: percentage %q is not a plain decimal", pct)
+	}
+	if whole == "" && frac == "" {
+		return "tax"
+	}
+	if whole == "" {
+		whole = "0"
+	}
+	if frac != "" {
+		whole += "." + frac
+	}
+	return "tax:rate:" + whole
+}
+
+// refOrder is an order's postings (debit positive) as ledger/day's
+// OrderPostings documents them, and false when its lines and service
+// charges miss its total by more than one minor unit each: such an order
+// counts in its day without money.
+//
+//   - The order is owed in full: Dr unsettled total + gratuity; Cr gratuity.
+//   - Without lines or charges: Cr sales total - tax; Cr tax.
+//   - A sold line credits sales with its net (total - tax) plus its
+//     discounts and debits discounts; a refunded line (negative total)
+//     debits refunds with its net, negated.
+//   - A service charge credits shipping (type Shipping) or service charges
+//     with its net.
+//   - Each tax part naming a component and an amount credits
+//     tax:<component>; what the parts leave of the tax credits the rate's
+//     account, or the untyped tax.
+//   - What the lines and charges leave of the total credits rounding.
+func refOrder(f fataler, o *v1.Order, features map[string]bool) (map[string]int64, bool) {
+	ps := map[string]int64{}
+	post := func(a string, v int64) {
+		if v != 0 {
+			ps[a] += v
+		}
+	}
+	total, grat := refDecimal(f, o.GetTotalAmount()), refDecimal(f, o.GetTotalGratuity())
+	post("unsettled", total+grat)
+	post("gratuity", -grat)
+	lines, charges := o.GetOrderLineItems(), o.GetServiceCharges()
+	if len(lines) == 0 && len(charges) == 0 {
+		tax := refDecimal(f, o.GetTotalTaxAmount())
+		post("sales", -(total - tax))
+		post("tax", -tax)
+		return ps, true
+	}
+	taxes := func(tax int64, parts []*v1.TaxLine, pct string) {
+		rest := tax
+		for _, p := range parts {
+			id := p.GetTaxComponentRef().GetId()
+			if id == "" || p.GetTaxAmount() == "" {
+				continue // left to the line's own tax
+			}
+			v := refDecimal(f, p.GetTaxAmount())
+			post("tax:"+id, -v)
+			rest -= v
+			features["tax by component"] = true
+		}
+		post(refRateKey(f, pct), -rest)
+	}
+	var sum int64
+	for _, l := range lines {
+		lt, tax := refDecimal(f, l.GetTotalAmount()), refDecimal(f, l.GetTotalTaxAmount())
+		net := lt - tax
+		if lt < 0 {
+			post("refunds", -net)
+			features["refund line"] = true
+		} else {
+			var disc int64
+			for _, d := range l.GetDiscountAllocations() {
+				disc += refDecimal(f, d.GetTotalAmount())
+			}
+			post("sales", -(net + disc))
+			post("discounts", disc)
+		}
+		taxes(tax, l.GetTaxes(), l.GetTaxPercentage())
+		sum += lt
+	}
+	for _, c := range charges {
+		ct, tax := refDecimal(f, c.GetTotalAmount()), refDecimal(f, c.GetTaxAmount())
+		if c.GetType() == "Shipping" {
+			post("shipping", -(ct - tax))
+		} else {
+			post("service_charges", -(ct - tax))
+		}
+		taxes(tax, c.GetTaxes(), c.GetTaxPercentage())
+		sum += ct
+	}
+	diff := total - sum
+	bound := refUnit(f, o.GetCurrency()) * int64(len(lines)+len(charges))
+	if diff > bound || -diff > bound {
+		features["order beyond the rounding bound"] = true
+		return nil, false
+	}
+	if diff != 0 {
+		features["order within the rounding bound, not exact"] = true
+	}
+	post("rounding", -diff)
+	return ps, true
 }
 
 // ---------------------------------------------------------------------------

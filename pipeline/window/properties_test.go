@@ -4,6 +4,7 @@ package window
 // Each runs rapid's default number of checks (100; -rapid.checks=N for more).
 
 import (
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -36,16 +37,82 @@ func TestPropertySummariesBalanceAndChain(t *testing.T) {
 func TestPropertyRevisionsSumToFinalStateInAnyOrder(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genStream(t)
-		want := reference(t, s.refSettings(), s.events)
+		want := referenceState(t, s.refSettings(), s.events)
 		for i, evs := range [][]*v1.CommerceEvent{s.events, permuteData(t, s)} {
 			r := newRun(s.partitions())
 			r.feed(t, s.closed(evs), genBatchSizes(t, "batches"))
 			checkSummaries(t, r.summaries)
-			if d := diffSums(want, sumRevisions(t, r.summaries)); d != "" {
+			if d := diffSums(want.sums, sumRevisions(t, r.summaries)); d != "" {
 				t.Fatalf("order %d: revisions do not sum to the reference:\n%s", i, d)
 			}
+			checkLastExceptions(t, want.exceptions, r.summaries)
 		}
 	})
+}
+
+// After a final close-up-to, the last revision of each (company, day,
+// currency) names as exceptions exactly the orders of that day whose final
+// version's lines and service charges miss its total by more than one minor
+// unit each (reference model), whatever the arrival order and batching: an
+// exception corrected by a later version leaves the day's last revision.
+func TestPropertyLastRevisionExceptionsAreOutOfBoundOrders(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genStream(t)
+		want := referenceState(t, s.refSettings(), s.events)
+		r := newRun(s.partitions())
+		r.feed(t, s.closed(permuteData(t, s)), genBatchSizes(t, "batches"))
+		checkSummaries(t, r.summaries)
+		checkLastExceptions(t, want.exceptions, r.summaries)
+	})
+}
+
+// Each revision brings its day up to the state of the records applied so
+// far: when a revision is emitted, the revisions of that day up to it sum,
+// per account, to the reference model of the stream's prefix, and it names
+// the prefix's out-of-bound orders of that day, and it counts the prefix's
+// records of that day, with money or without. Events are applied one
+// batch each, so the prefix of every summary is known.
+func TestPropertyEveryRevisionMatchesTheStateSoFar(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genStream(t)
+		evs := s.events
+		if rapid.Bool().Draw(t, "permute?") {
+			evs = permuteData(t, s)
+		}
+		checkEveryRevision(t, s, s.closed(evs))
+	})
+}
+
+// checkEveryRevision applies evs one batch each and checks every revision
+// against the reference model of the prefix that emitted it.
+func checkEveryRevision(t *rapid.T, s *stream, evs []*v1.CommerceEvent) {
+	settings := s.refSettings()
+	r := newRun(s.partitions())
+	posted := accountSums{}
+	for i, ev := range evs {
+		r.apply(t, ev)
+		sums := r.commit(t)
+		if len(sums) == 0 {
+			continue
+		}
+		want := referenceState(t, settings, evs[:i+1])
+		for _, sm := range sums {
+			k := dayCur{sm.GetCompanyId(), sm.GetBusinessDay(), sm.GetCurrency()}
+			for a, v := range sumRevisions(t, []*v1.DaySummary{sm})[k] {
+				posted.add(k, a, v)
+			}
+			if d := diffSums(accountSums{k: want.sums[k]}, accountSums{k: posted[k]}); d != "" {
+				t.Fatalf("after event %d (%s), %s revision %d leaves the day at other than the records so far:\n%s", i, describe(ev), k, sm.GetRevision(), d)
+			}
+			if got := exceptionIDs(sm); !slices.Equal(got, want.exceptions[k]) {
+				t.Fatalf("after event %d (%s), %s revision %d names exceptions %v; the records so far have %v", i, describe(ev), k, sm.GetRevision(), got, want.exceptions[k])
+			}
+			if got := int(sm.GetRecordCount()); got != want.records[k] {
+				t.Fatalf("after event %d (%s), %s revision %d counts %d records; the records so far have %d", i, describe(ev), k, sm.GetRevision(), got, want.records[k])
+			}
+		}
+	}
+	checkSummaries(t, r.summaries)
 }
 
 // Re-applying every data record after the final close adds no revision and
@@ -197,8 +264,8 @@ func TestPropertyAbortThenRetry(t *testing.T) {
 // Long streams (up to 6× the records per company, ~250 events) with every
 // property checked on each: balance and chain, the reference sums for two
 // arrival orders, determinism across batching, restore at random points,
-// abort-and-retry, and duplicates after the final close. Skipped with
-// -short.
+// abort-and-retry, duplicates after the final close, and every revision
+// against the state that emitted it. Skipped with -short.
 func TestPropertyLongStreams(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long streams")
@@ -210,15 +277,18 @@ func TestPropertyLongStreams(t *testing.T) {
 		base := newRun(s.partitions())
 		base.feed(t, evs, nil)
 		checkSummaries(t, base.summaries)
-		want := reference(t, s.refSettings(), s.events)
-		if d := diffSums(want, sumRevisions(t, base.summaries)); d != "" {
+		want := referenceState(t, s.refSettings(), s.events)
+		if d := diffSums(want.sums, sumRevisions(t, base.summaries)); d != "" {
 			t.Fatalf("revisions do not sum to the reference:\n%s", d)
 		}
+		checkLastExceptions(t, want.exceptions, base.summaries)
 		other := newRun(s.partitions())
 		other.feed(t, s.closed(permuteData(t, s)), sizes)
-		if d := diffSums(want, sumRevisions(t, other.summaries)); d != "" {
+		checkSummaries(t, other.summaries)
+		if d := diffSums(want.sums, sumRevisions(t, other.summaries)); d != "" {
 			t.Fatalf("permuted: revisions do not sum to the reference:\n%s", d)
 		}
+		checkLastExceptions(t, want.exceptions, other.summaries)
 
 		// One run that is batched, aborts and retries some batches, and
 		// restarts from its changelog at some boundaries.
@@ -247,5 +317,9 @@ func TestPropertyLongStreams(t *testing.T) {
 		if sums := r.commit(t); len(sums) != 0 {
 			t.Fatalf("duplicates emitted %d summaries", len(sums))
 		}
+
+		// Every revision, one event per batch, against the reference of
+		// the prefix that emitted it.
+		checkEveryRevision(t, s, s.closed(permuteData(t, s)))
 	})
 }
