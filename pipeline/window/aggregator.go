@@ -605,6 +605,12 @@ func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, next
 		}
 		set[k] = struct{}{}
 	}
+	if c.ordersByProduct == nil {
+		// No product data yet: the index is built when the first arrives,
+		// so merchants without reference data pay nothing for it.
+		a.putRec(c, k, next)
+		return nil
+	}
 	for _, id := range old.products() {
 		if set := c.ordersByProduct[id]; set != nil {
 			delete(set, k)

@@ -182,16 +182,9 @@ func (a *Aggregator) Abort() {
 
 func (c *company) reindex() {
 	c.feesByPayment = map[string]map[recordKey]struct{}{}
-	c.ordersByProduct = map[string]map[recordKey]struct{}{}
-	for k, e := range c.records {
-		for _, id := range e.cur.products() {
-			set := c.ordersByProduct[id]
-			if set == nil {
-				set = map[recordKey]struct{}{}
-				c.ordersByProduct[id] = set
-			}
-			set[k] = struct{}{}
-		}
+	c.ordersByProduct = nil
+	if c.hasProducts() {
+		c.indexProducts()
 	}
 	for k, e := range c.records {
 		for _, id := range e.cur.links() {

@@ -71,6 +71,9 @@ func (a *Aggregator) applyReference(c *company, re *v1.ReferenceEvent) error {
 	next = append(append(append(next, versions[:i]...), v), versions[i:]...)
 	a.putRef(c, k, next)
 	if k.kind == v1.ReferenceKind_REFERENCE_KIND_PRODUCT {
+		if c.ordersByProduct == nil {
+			c.indexProducts()
+		}
 		return a.recategorise(c, k.id)
 	}
 	return nil
@@ -174,4 +177,29 @@ func (rs *recState) products() []string {
 		}
 	}
 	return out
+}
+
+// indexProducts builds the product → orders index from the records.
+func (c *company) indexProducts() {
+	c.ordersByProduct = map[string]map[recordKey]struct{}{}
+	for k, e := range c.records {
+		for _, id := range e.cur.products() {
+			set := c.ordersByProduct[id]
+			if set == nil {
+				set = map[recordKey]struct{}{}
+				c.ordersByProduct[id] = set
+			}
+			set[k] = struct{}{}
+		}
+	}
+}
+
+// hasProducts reports whether the company has any product data.
+func (c *company) hasProducts() bool {
+	for k := range c.refs {
+		if k.kind == v1.ReferenceKind_REFERENCE_KIND_PRODUCT {
+			return true
+		}
+	}
+	return false
 }

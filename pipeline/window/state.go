@@ -142,7 +142,8 @@ type company struct {
 	// payment, so a payment arriving after its fee still fixes the fee.
 	feesByPayment map[string]map[recordKey]struct{}
 	// refs are the company's reference data; ordersByProduct finds the
-	// orders to move when a product's category changes.
+	// orders to move when a product's category changes (nil until the
+	// company's first product arrives).
 	refs            map[refDataKey]*refEntry
 	ordersByProduct map[string]map[recordKey]struct{}
 
@@ -165,11 +166,10 @@ type company struct {
 func newCompany(id string, partition int32) *company {
 	return &company{
 		id: id, partition: partition,
-		records:         map[recordKey]*recEntry{},
-		days:            map[dayKey]*dayEntry{},
-		feesByPayment:   map[string]map[recordKey]struct{}{},
-		refs:            map[refDataKey]*refEntry{},
-		ordersByProduct: map[string]map[recordKey]struct{}{},
+		records:       map[recordKey]*recEntry{},
+		days:          map[dayKey]*dayEntry{},
+		feesByPayment: map[string]map[recordKey]struct{}{},
+		refs:          map[refDataKey]*refEntry{},
 	}
 }
 
