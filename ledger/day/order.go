@@ -104,7 +104,7 @@ func OrderPostings(o OrderFacts) ([]Posting, error) {
 	if err != nil {
 		return nil, fmt.Errorf("order total %s plus gratuity %s: %w", o.Total, o.Gratuity, err)
 	}
-	var b builder
+	b := builder{ps: make([]Posting, 0, 4+4*len(o.Lines)+3*len(o.Charges))}
 	b.debit(Unsettled, owed)
 	b.credit(Gratuity, o.Gratuity)
 	if len(o.Lines) == 0 && len(o.Charges) == 0 {

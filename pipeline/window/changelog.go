@@ -51,10 +51,12 @@ func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
 	out := make([]Change, 0, len(a.b.heads)+len(a.b.recs)+len(a.b.days)+len(a.b.refs))
 	// One buffer for every entry, cut into exact-size values: one
 	// allocation per batch instead of one per entry.
-	// Most entries encode in well under 256 bytes; sizing the buffer up
+	// Entries encode in under 512 bytes but for long orders; sizing it up
 	// front spares the copies of growing it.
-	buf := make([]byte, 0, 256*cap(out))
+	buf := make([]byte, 0, 512*cap(out))
 	var scratch []byte
+	// Keys share one buffer too.
+	kb := make([]byte, 0, 96*cap(out))
 	var err error
 	mark := func() int { return len(buf) }
 	for _, c := range a.b.heads {
@@ -71,7 +73,8 @@ func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
 		out = append(out, Change{Partition: c.partition, Key: changeKey(c.id, kindHead, ""), Value: buf[start:len(buf):len(buf)]})
 	}
 	for _, t := range a.b.recs {
-		key := changeKey(t.c.id, kindRecord, recKeyString(t.k))
+		kb = appendRecordKey(kb, t.c.id, t.k)
+		key := kb[len(kb)-recordKeyLen(t.c.id, t.k) : len(kb) : len(kb)]
 		if t.e.cur == nil {
 			out = append(out, Change{Partition: t.c.partition, Key: key})
 			continue
@@ -81,16 +84,15 @@ func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
 		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
 	for _, t := range a.b.days {
-		key := changeKey(t.c.id, kindDay, t.k.day+"\x00"+t.k.currency)
+		n := len(kb)
+		kb = append(append(append(append(append(kb, t.c.id...), 0, kindDay, 0), t.k.day...), 0), t.k.currency...)
+		key := kb[n:len(kb):len(kb)]
 		if t.e.cur == nil {
 			out = append(out, Change{Partition: t.c.partition, Key: key})
 			continue
 		}
 		start := mark()
-		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, &v1.WindowChange{Entry: &v1.WindowChange_Day{Day: dayProto(t.k, t.e.cur)}})
-		if err != nil {
-			return nil, nil, fmt.Errorf("encode day %s: %w", t.k.day, err)
-		}
+		buf, scratch = appendDayChange(buf, scratch, t.k, t.e.cur)
 		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
 	for _, t := range a.b.refs {
@@ -442,4 +444,27 @@ func dayFromProto(w *v1.WindowDay) *dayState {
 		start: w.GetStartUnixMs(), end: w.GetEndUnixMs(),
 		exceptions: exceptionsState(w.GetExceptions()), postedExc: exceptionsState(w.GetPostedExceptions()),
 	}
+}
+
+// appendRecordKey appends a record's changelog key, the same bytes as
+// changeKey(company, kindRecord, recKeyString(k)).
+func appendRecordKey(b []byte, company string, k recordKey) []byte {
+	b = append(b, company...)
+	b = append(b, 0, kindRecord, 0)
+	b = strconv.AppendInt(b, int64(k.kind), 10)
+	b = append(b, 0)
+	b = append(b, k.typ...)
+	b = append(b, 0)
+	return append(b, k.id...)
+}
+
+func recordKeyLen(company string, k recordKey) int {
+	n := 1
+	for v := int64(k.kind); v >= 10; v /= 10 {
+		n++
+	}
+	if k.kind < 0 {
+		n++
+	}
+	return len(company) + 3 + n + 1 + len(k.typ) + 1 + len(k.id)
 }

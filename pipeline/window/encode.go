@@ -113,3 +113,80 @@ func appendLine(b []byte, num protowire.Number, product string, total, tax, disc
 	b = protowire.AppendTag(b, num, protowire.BytesType)
 	return protowire.AppendBytes(b, m)
 }
+
+// appendDayChange appends the wire form of
+// WindowChange{day: dayProto(k, d)}; TestDayEncodingMatchesProto holds it to
+// proto.Marshal.
+func appendDayChange(buf, scratch []byte, k dayKey, d *dayState) (out, scratchOut []byte) {
+	b := scratch[:0]
+	varint := func(num protowire.Number, v int64) {
+		if v != 0 {
+			b = protowire.AppendTag(b, num, protowire.VarintType)
+			b = protowire.AppendVarint(b, uint64(v))
+		}
+	}
+	str := func(num protowire.Number, s string) {
+		if s != "" {
+			b = protowire.AppendTag(b, num, protowire.BytesType)
+			b = protowire.AppendString(b, s)
+		}
+	}
+	amounts := func(num protowire.Number, t acctTotals) {
+		for _, x := range t {
+			n := 0
+			if x.acct != "" {
+				n += protowire.SizeTag(1) + protowire.SizeBytes(len(x.acct))
+			}
+			if x.amt != 0 {
+				n += protowire.SizeTag(2) + protowire.SizeVarint(uint64(x.amt))
+			}
+			b = protowire.AppendTag(b, num, protowire.BytesType)
+			b = protowire.AppendVarint(b, uint64(n))
+			if x.acct != "" {
+				b = protowire.AppendTag(b, 1, protowire.BytesType)
+				b = protowire.AppendString(b, string(x.acct))
+			}
+			if x.amt != 0 {
+				b = protowire.AppendTag(b, 2, protowire.VarintType)
+				b = protowire.AppendVarint(b, uint64(x.amt))
+			}
+		}
+	}
+	exceptions := func(num protowire.Number, m map[string]string) {
+		for _, e := range exceptionList(m) {
+			var p []byte
+			if e.RecordID != "" {
+				p = protowire.AppendTag(p, 1, protowire.BytesType)
+				p = protowire.AppendString(p, e.RecordID)
+			}
+			if e.Message != "" {
+				p = protowire.AppendTag(p, 2, protowire.BytesType)
+				p = protowire.AppendString(p, e.Message)
+			}
+			b = protowire.AppendTag(b, num, protowire.BytesType)
+			b = protowire.AppendBytes(b, p)
+		}
+	}
+	str(1, k.day)
+	str(2, k.currency)
+	amounts(3, d.totals)
+	amounts(4, d.posted)
+	varint(5, int64(d.revision))
+	if d.sealed {
+		varint(6, 1)
+	}
+	varint(7, int64(d.records))
+	if d.dirty {
+		varint(8, 1)
+	}
+	varint(9, d.start)
+	varint(10, d.end)
+	exceptions(11, d.exceptions)
+	exceptions(12, d.postedExc)
+	buf = protowire.AppendTag(buf, protowire.Number(dayChangeField), protowire.BytesType)
+	buf = protowire.AppendBytes(buf, b)
+	return buf, b
+}
+
+// dayChangeField is WindowChange.day's field number.
+var dayChangeField = (&v1.WindowChange{}).ProtoReflect().Descriptor().Fields().ByName("day").Number()

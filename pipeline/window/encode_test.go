@@ -1,6 +1,7 @@
 package window
 
 import (
+	"sort"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -57,4 +58,46 @@ func TestRecordEncodingMatchesProto(t *testing.T) {
 			t.Fatalf("hand encoding decodes to\n%v\nwant\n%v", &dec, want)
 		}
 	})
+}
+
+func TestDayEncodingMatchesProto(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		k := dayKey{rapid.SampledFrom([]string{"", "2026-03-10"}).Draw(t, "day"), rapid.SampledFrom([]string{"", "GBP"}).Draw(t, "currency")}
+		totals := func(label string) acctTotals {
+			var out acctTotals
+			for i, a := range rapid.SliceOfNDistinct(rapid.SampledFrom([]string{"sales", "tax", "tender:Card", "é"}), 0, 4, rapid.ID[string]).Draw(t, label) {
+				out = append(out, acctAmt{day.Account(a), money.Amount(rapid.Int64().Draw(t, label+" amount") | int64(i+1))})
+			}
+			sort.Slice(out, func(i, j int) bool { return out[i].acct < out[j].acct })
+			return out
+		}
+		exc := func(label string) map[string]string {
+			if !rapid.Bool().Draw(t, label) {
+				return nil
+			}
+			return map[string]string{"o-1": "Order o-1: does not add up", "o-2": ""}
+		}
+		d := &dayState{totals: totals("totals"), posted: totals("posted"), revision: rapid.IntRange(0, 5).Draw(t, "revision"),
+			sealed: rapid.Bool().Draw(t, "sealed"), records: rapid.IntRange(-2, 1000).Draw(t, "records"), dirty: rapid.Bool().Draw(t, "dirty"),
+			start: rapid.Int64().Draw(t, "start"), end: rapid.Int64().Draw(t, "end"), exceptions: exc("exceptions"), postedExc: exc("posted exceptions")}
+		got, _ := appendDayChange(nil, nil, k, d)
+		var dec v1.WindowChange
+		if err := proto.Unmarshal(got, &dec); err != nil {
+			t.Fatalf("hand encoding does not decode: %v", err)
+		}
+		want := &v1.WindowChange{Entry: &v1.WindowChange_Day{Day: dayProto(k, d)}}
+		if !proto.Equal(&dec, want) {
+			t.Fatalf("hand encoding decodes to\n%v\nwant\n%v", &dec, want)
+		}
+	})
+}
+
+func TestRecordKeyBytes(t *testing.T) {
+	for _, k := range []recordKey{{v1.RecordKind_RECORD_KIND_ORDER, "", "o-1"}, {v1.RecordKind_RECORD_KIND_TRANSACTION, "PaymentFee", "p é"}, {v1.RecordKind(12), "", ""}} {
+		want := changeKey("co", kindRecord, recKeyString(k))
+		got := appendRecordKey([]byte("prefix"), "co", k)[len("prefix"):]
+		if string(got) != string(want) || recordKeyLen("co", k) != len(want) {
+			t.Errorf("key of %v = %q (len %d), want %q", k, got, recordKeyLen("co", k), want)
+		}
+	}
 }
