@@ -24,7 +24,7 @@ test-long: vet
 	$(MAKE) bench
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 -cpu 1 ./pipeline/window ./ledger/day ./gateway/records
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 -cpu 1 ./pipeline/window ./pipeline/plan ./ledger/day ./gateway/records
 
 vet:
 	$(GO) vet ./...
