@@ -183,6 +183,9 @@ func validateConfig(cfg *v1.SyncConfiguration) []string {
 			msgs = append(msgs, fmt.Sprintf("schedule.startDate: %q is not a date; use YYYY-MM-DD", d))
 		}
 	}
+	if p := sch.GetLockedPeriodPolicy(); p != "" && p != "Stop" && p != "PostOnFirstOpenDay" {
+		msgs = append(msgs, fmt.Sprintf("schedule.lockedPeriodPolicy: %q is not a policy; use \"Stop\" or \"PostOnFirstOpenDay\"", p))
+	}
 	if g := sch.GetGraceMinutes(); g < 0 || g > 30*24*60 {
 		msgs = append(msgs, "schedule.graceMinutes: must be between 0 (the default of 120) and 43200 (30 days)")
 	}

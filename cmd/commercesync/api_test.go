@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"net/http"
 	"strings"
 	"testing"
@@ -370,5 +371,42 @@ func TestReferenceDataCategorisesSales(t *testing.T) {
 		if got[k] != w {
 			t.Errorf("%s = %q, want %q (all: %v)", k, got[k], w, got)
 		}
+	}
+}
+
+// A day in a period the platform has locked stops with "reconcile
+// manually" until the merchant chooses to post such days on the first open
+// day; then it posts there, its narration naming its own day.
+func TestLockedPeriodPolicy(t *testing.T) {
+	sys := startSystem(t)
+	if err := sys.Xero.UpdateOrganisation(xeroTenant, func(o *xerosandbox.Organisation) { o.PeriodLockDate = "2026-03-10" }); err != nil {
+		t.Fatal(err)
+	}
+	s := newScenario(t, sys, xeroPlatform, seed, 40)
+	s.connect(2 * 24 * 60)
+	s.pushAll()
+	s.syncTo(syncTo)
+	eventually(t, 30*time.Second, "the locked day to stop", func() bool {
+		st := s.status()
+		return st.DocumentsFailed == 1 && strings.Contains(st.ErrorMessage, "Reconcile manually")
+	})
+	if n := len(sys.Xero.ManualJournals(xeroTenant)); n != 0 {
+		t.Fatalf("%d journals while the company waits on the locked day, want 0", n)
+	}
+
+	var cfg map[string]any
+	s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/config", nil, &cfg)
+	cfg["schedule"].(map[string]any)["lockedPeriodPolicy"] = "PostOnFirstOpenDay"
+	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, nil)
+	eventually(t, 30*time.Second, "both days posted", func() bool { return s.status().DocumentsConfirmed == 2 })
+	named := false
+	for _, j := range sys.Xero.ManualJournals(xeroTenant) {
+		if j.Date != "2026-03-11" {
+			t.Errorf("journal %q is dated %s, want the first open day 2026-03-11", j.Narration, j.Date)
+		}
+		named = named || strings.Contains(j.Narration, "for 2026-03-10")
+	}
+	if !named {
+		t.Error("no journal's narration names the locked day it posts for")
 	}
 }

@@ -64,6 +64,13 @@ func (p *Planner) Pass(ctx context.Context) error {
 	for _, companyID := range p.ledger.Companies() {
 		cv, hasConfig := p.control.Config(companyID)
 		conn, linked := p.control.AccountingConnection(companyID)
+		if linked {
+			// The platform's lock date decides where a day may post, so a
+			// connection is planned for once its setup has been read.
+			if _, ok := p.control.PlatformSetup(conn.GetId()); !ok {
+				continue
+			}
+		}
 		summaries := p.ledger.Company(companyID)
 		// A day's exceptions are resolved once its latest revision has none.
 		latest := map[string]*v1.DaySummary{}
@@ -144,7 +151,8 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 		SummaryId: s.GetId(), BusinessDay: s.GetBusinessDay(), Currency: s.GetCurrency(), Revision: s.GetRevision(),
 		ConfigVersion: cv.GetVersion(), UpdatedUnixMs: p.now().UnixMilli(),
 	}
-	planned, err := p.documents(s, cv, blocked)
+	setup, _ := p.control.PlatformSetup(conn.GetId())
+	planned, err := p.documents(s, cv, blocked, setup.GetLockDate())
 	var merr *mapping.Error
 	if errors.As(err, &merr) {
 		id := mapping.DocumentID(s.GetId(), 0)
@@ -172,7 +180,7 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 
 func cloneEntry(e *v1.OutboxEntry) *v1.OutboxEntry { return proto.Clone(e).(*v1.OutboxEntry) }
 
-func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool) ([]mapping.Planned, error) {
+func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool, lockDate string) ([]mapping.Planned, error) {
 	if blocked {
 		// Each revision holds only money that adds up, so once the day's
 		// records are corrected every revision can go; until then the day
@@ -192,7 +200,31 @@ func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool
 	if err != nil {
 		return nil, err
 	}
-	return mapping.Journal(ds, configAccounts{cfg})
+	planned, err := mapping.Journal(ds, configAccounts{cfg})
+	if err != nil || lockDate == "" || s.GetBusinessDay() > lockDate {
+		return planned, err
+	}
+	return onLockedDay(planned, s.GetBusinessDay(), lockDate, cfg.GetSchedule().GetLockedPeriodPolicy())
+}
+
+// onLockedDay applies the configured policy to a day the platform has
+// locked: stop with "reconcile manually", or post on the first open day.
+func onLockedDay(planned []mapping.Planned, day, lockDate, policy string) ([]mapping.Planned, error) {
+	locked, err := time.Parse(time.DateOnly, lockDate)
+	if err != nil {
+		return nil, fmt.Errorf("lock date %q: %w", lockDate, err)
+	}
+	firstOpen := locked.AddDate(0, 0, 1).Format(time.DateOnly)
+	if policy != "PostOnFirstOpenDay" {
+		return nil, &mapping.Error{Field: "schedule.lockedPeriodPolicy", Message: fmt.Sprintf(
+			"%s falls in a period the accounting platform has locked (through %s). Reconcile manually, or set "+
+				"schedule.lockedPeriodPolicy to \"PostOnFirstOpenDay\" to post it on %s.", day, lockDate, firstOpen)}
+	}
+	for i := range planned {
+		planned[i].Document.Date = firstOpen
+		planned[i].Document.Narration += fmt.Sprintf(" (for %s, locked; posted on the first open day)", day)
+	}
+	return planned, nil
 }
 
 // DomainSummary converts a wire summary back to the domain type.

@@ -131,9 +131,14 @@ type Schedule struct {
 	TimeZone string `protobuf:"bytes,5,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	// How long after a day ends late records are still awaited before it seals
 	// by itself. Zero means the default of 120 minutes.
-	GraceMinutes  int32 `protobuf:"varint,6,opt,name=grace_minutes,json=graceMinutes,proto3" json:"grace_minutes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	GraceMinutes int32 `protobuf:"varint,6,opt,name=grace_minutes,json=graceMinutes,proto3" json:"grace_minutes,omitempty"`
+	// What to do with a day (or a late change to one) that falls in a period
+	// the accounting platform has locked: "Stop" (the default) holds it with
+	// "reconcile manually"; "PostOnFirstOpenDay" posts it dated the first day
+	// after the lock.
+	LockedPeriodPolicy string `protobuf:"bytes,7,opt,name=locked_period_policy,json=lockedPeriodPolicy,proto3" json:"locked_period_policy,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Schedule) Reset() {
@@ -206,6 +211,13 @@ func (x *Schedule) GetGraceMinutes() int32 {
 		return x.GraceMinutes
 	}
 	return 0
+}
+
+func (x *Schedule) GetLockedPeriodPolicy() string {
+	if x != nil {
+		return x.LockedPeriodPolicy
+	}
+	return ""
 }
 
 type CommerceConfiguration struct {
@@ -1296,7 +1308,7 @@ const file_commercesync_v1_config_proto_rawDesc = "" +
 	"configured\x125\n" +
 	"\bschedule\x18\x05 \x01(\v2\x19.commercesync.v1.ScheduleR\bschedule\x12L\n" +
 	"\rconfiguration\x18\x06 \x01(\v2&.commercesync.v1.CommerceConfigurationR\rconfiguration\x12\x18\n" +
-	"\aversion\x18\a \x01(\x03R\aversion\"\xe4\x01\n" +
+	"\aversion\x18\a \x01(\x03R\aversion\"\x96\x02\n" +
 	"\bSchedule\x12-\n" +
 	"\x12selected_frequency\x18\x01 \x01(\tR\x11selectedFrequency\x12+\n" +
 	"\x11frequency_options\x18\x02 \x03(\tR\x10frequencyOptions\x12\x1d\n" +
@@ -1304,7 +1316,8 @@ const file_commercesync_v1_config_proto_rawDesc = "" +
 	"start_date\x18\x03 \x01(\tR\tstartDate\x12\x1b\n" +
 	"\tsync_hour\x18\x04 \x01(\x05R\bsyncHour\x12\x1b\n" +
 	"\ttime_zone\x18\x05 \x01(\tR\btimeZone\x12#\n" +
-	"\rgrace_minutes\x18\x06 \x01(\x05R\fgraceMinutes\"\xfd\x02\n" +
+	"\rgrace_minutes\x18\x06 \x01(\x05R\fgraceMinutes\x120\n" +
+	"\x14locked_period_policy\x18\a \x01(\tR\x12lockedPeriodPolicy\"\xfd\x02\n" +
 	"\x15CommerceConfiguration\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12?\n" +
 	"\fmap_settings\x18\x02 \x01(\v2\x1c.commercesync.v1.MapSettingsR\vmapSettings\x129\n" +
