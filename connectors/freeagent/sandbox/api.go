@@ -76,16 +76,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer s.done(k)
 
-	if st != nil {
-		select {
-		case st.arrived <- struct{}{}:
-		default:
-		}
-		select {
-		case <-st.release:
-		case <-r.Context().Done():
-			return
-		}
+	if st != nil && !st.Wait(r.Context()) {
+		return
 	}
 	if faulted && fault.Delay > 0 {
 		t := time.NewTimer(fault.Delay)

@@ -3,8 +3,9 @@ package sandbox
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // Fault is an injected failure for API calls (apis.md §6.6: dropped
@@ -99,29 +100,10 @@ func (s *Server) writeFaultStatus(w http.ResponseWriter, status int) {
 	_, _ = w.Write([]byte("<html><body><h1>" + s.msg.ServerError + "</h1></body></html>"))
 }
 
-type stall struct {
-	arrived chan struct{}
-	release chan struct{}
-}
-
 // Stall holds every API call, after it has been admitted by the rate
 // limiter and before it is handled, until release is called; each held
 // call sends once on arrived. Tests use it for slow answers without
 // sleeping: a client that gives up while held has committed nothing.
 func (s *Server) Stall() (arrived <-chan struct{}, release func()) {
-	st := &stall{arrived: make(chan struct{}, 1024), release: make(chan struct{})}
-	s.mu.Lock()
-	s.stall = st
-	s.mu.Unlock()
-	var once sync.Once
-	return st.arrived, func() {
-		once.Do(func() {
-			s.mu.Lock()
-			if s.stall == st {
-				s.stall = nil
-			}
-			s.mu.Unlock()
-			close(st.release)
-		})
-	}
+	return sandboxkit.Arm(&s.mu, &s.stall)
 }

@@ -25,14 +25,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // Paths served, relative to the server's base URL (apis.md §5.1).
@@ -189,7 +189,7 @@ type Server struct {
 	refresh   map[string]*refreshToken
 	usage     map[userKey]*usage
 	faults    []*faultState
-	stall     *stall
+	stall     *sandboxkit.Gate
 }
 
 // New returns a sandbox configured by opts.
@@ -240,17 +240,7 @@ func (s *Server) Handler() http.Handler {
 // background. It returns the base URL to give the connector
 // (freeagent.WithSandboxBase) and a function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("freeagent sandbox stopped", "err", err)
-		}
-	}()
-	return "http://" + ln.Addr().String(), srv.Shutdown, nil
+	return sandboxkit.Serve(addr, s.Handler(), s.log, "freeagent")
 }
 
 // Subdomains lists the seeded companies (their tenant ids) in seeding order.
@@ -382,35 +372,12 @@ func (c *company) journal(id int) *JournalSet {
 }
 
 // Clock is a manual clock for tests: pass Now to WithClock and Advance it
-// instead of sleeping.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// instead of sleeping. It is sandboxkit's, shared by every platform sandbox;
+// the alias keeps sandbox.Clock working for existing callers.
+type Clock = sandboxkit.Clock
 
 // NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// Set moves the clock to t, for tests that need a window boundary.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+func NewClock(t time.Time) *Clock { return sandboxkit.NewClock(t) }
 
 func newSecret() string {
 	var b [24]byte

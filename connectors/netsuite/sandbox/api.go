@@ -48,16 +48,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, co *company, 
 	s.mu.Unlock()
 	defer s.release(co)
 
-	if st != nil {
-		select {
-		case st.arrived <- struct{}{}:
-		default:
-		}
-		select {
-		case <-st.release:
-		case <-r.Context().Done():
-			return
-		}
+	if st != nil && !st.Wait(r.Context()) {
+		return
 	}
 	if faulted && fault.Status != 0 {
 		// The body of NetSuite's 5xx is not in the reference; §4.5 says
@@ -88,16 +80,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, co *company, 
 		// Committed; only the answer is lost, as after a network failure (§6.6).
 		panic(http.ErrAbortHandler)
 	}
-	if hold != nil {
-		select {
-		case hold.arrived <- struct{}{}:
-		default:
-		}
-		select {
-		case <-hold.release:
-		case <-r.Context().Done():
-			return
-		}
+	if hold != nil && !hold.Wait(r.Context()) {
+		return
 	}
 	if faulted && fault.Delay > 0 {
 		t := time.NewTimer(fault.Delay)

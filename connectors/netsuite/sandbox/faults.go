@@ -3,8 +3,9 @@ package sandbox
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // Fault is an injected failure for REST calls (§6.6: dropped responses
@@ -68,31 +69,12 @@ func (s *Server) takeFault(method, path string) (Fault, bool) {
 	return Fault{}, false
 }
 
-type stall struct {
-	arrived chan struct{}
-	release chan struct{}
-}
-
 // Stall holds every REST call, after the concurrency gate admitted it,
 // until release is called; each held call sends once on arrived. Tests
 // use it to keep calls in flight without sleeping, for example to reach
 // the concurrency limit.
 func (s *Server) Stall() (arrived <-chan struct{}, release func()) {
-	st := &stall{arrived: make(chan struct{}, 1024), release: make(chan struct{})}
-	s.mu.Lock()
-	s.stall = st
-	s.mu.Unlock()
-	var once sync.Once
-	return st.arrived, func() {
-		once.Do(func() {
-			s.mu.Lock()
-			if s.stall == st {
-				s.stall = nil
-			}
-			s.mu.Unlock()
-			close(st.release)
-		})
-	}
+	return sandboxkit.Arm(&s.mu, &s.stall)
 }
 
 // HoldAnswers lets every REST call be handled and committed, then holds
@@ -101,21 +83,7 @@ func (s *Server) Stall() (arrived <-chan struct{}, release func()) {
 // answer (§6.6): tests cancel the client after the commit without waiting
 // on the wall clock.
 func (s *Server) HoldAnswers() (committed <-chan struct{}, release func()) {
-	st := &stall{arrived: make(chan struct{}, 1024), release: make(chan struct{})}
-	s.mu.Lock()
-	s.hold = st
-	s.mu.Unlock()
-	var once sync.Once
-	return st.arrived, func() {
-		once.Do(func() {
-			s.mu.Lock()
-			if s.hold == st {
-				s.hold = nil
-			}
-			s.mu.Unlock()
-			close(st.release)
-		})
-	}
+	return sandboxkit.Arm(&s.mu, &s.hold)
 }
 
 // ExhaustConcurrency fills every free concurrency slot of the account with

@@ -38,16 +38,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // Paths served below an account's base URL.
@@ -146,8 +146,8 @@ type Server struct {
 	access    map[string]*accessToken
 	refresh   map[string]*refreshToken
 	faults    []*faultState
-	stall     *stall
-	hold      *stall
+	stall     *sandboxkit.Gate
+	hold      *sandboxkit.Gate
 }
 
 // New returns a sandbox configured by opts.
@@ -202,17 +202,7 @@ func (s *Server) Handler() http.Handler {
 // background. It returns the server's URL (an account's base URL is
 // AccountBase(url, accountID)) and a function that shuts it down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("netsuite sandbox stopped", "err", err)
-		}
-	}()
-	return "http://" + ln.Addr().String(), srv.Shutdown, nil
+	return sandboxkit.Serve(addr, s.Handler(), s.log, "netsuite")
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -376,28 +366,12 @@ func (s *Server) addCompany(c Company) {
 }
 
 // Clock is a manual clock for tests: pass Now to WithClock and Advance it
-// instead of sleeping.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// instead of sleeping. It is sandboxkit's, shared by every platform sandbox;
+// the alias keeps sandbox.Clock working for existing callers.
+type Clock = sandboxkit.Clock
 
 // NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func NewClock(t time.Time) *Clock { return sandboxkit.NewClock(t) }
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)

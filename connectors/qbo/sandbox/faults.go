@@ -2,8 +2,9 @@ package sandbox
 
 import (
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // Fault is an injected failure for Accounting API calls (§6.6: dropped
@@ -87,29 +88,10 @@ func (s *Server) takeFault(method, path string) (Fault, bool) {
 	return Fault{}, false
 }
 
-type stall struct {
-	arrived chan struct{}
-	release chan struct{}
-}
-
 // Stall holds every Accounting API call, after the rate limiter admitted
 // it, until release is called; each held call sends once on arrived. Tests
 // use it to keep calls in flight without sleeping, for example to reach the
 // concurrency limit.
 func (s *Server) Stall() (arrived <-chan struct{}, release func()) {
-	st := &stall{arrived: make(chan struct{}, 1024), release: make(chan struct{})}
-	s.mu.Lock()
-	s.stall = st
-	s.mu.Unlock()
-	var once sync.Once
-	return st.arrived, func() {
-		once.Do(func() {
-			s.mu.Lock()
-			if s.stall == st {
-				s.stall = nil
-			}
-			s.mu.Unlock()
-			close(st.release)
-		})
-	}
+	return sandboxkit.Arm(&s.mu, &s.stall)
 }

@@ -59,16 +59,16 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
 
 	_ "time/tzdata" // company time zones render MetaData and "time" (§2.7)
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // Paths served, relative to the server's base URL (§2.1, §0).
@@ -236,7 +236,7 @@ type Server struct {
 	refresh   map[string]*refreshToken
 	usage     map[usageKey]*usage
 	faults    []*faultState
-	stall     *stall
+	stall     *sandboxkit.Gate
 }
 
 // New returns a sandbox configured by opts.
@@ -285,17 +285,7 @@ func (s *Server) Handler() http.Handler {
 // the background. It returns the base URL to give the connector
 // (qbo.WithSandboxBase) and a function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("qbo sandbox stopped", "err", err)
-		}
-	}()
-	return "http://" + ln.Addr().String(), srv.Shutdown, nil
+	return sandboxkit.Serve(addr, s.Handler(), s.log, "qbo")
 }
 
 // RealmIDs lists the seeded companies in seeding order.
@@ -377,28 +367,12 @@ func (s *Server) addCompany(c Company) {
 }
 
 // Clock is a manual clock for tests: pass Now to WithClock and Advance it
-// instead of sleeping.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// instead of sleeping. It is sandboxkit's, shared by every platform sandbox;
+// the alias keeps sandbox.Clock working for existing callers.
+type Clock = sandboxkit.Clock
 
 // NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func NewClock(t time.Time) *Clock { return sandboxkit.NewClock(t) }
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)

@@ -136,16 +136,8 @@ func (s *Server) handleAPI(rw http.ResponseWriter, r *http.Request) {
 	var reqBytes int64
 	defer func() { s.done(businessID, reqBytes+w.n, now) }()
 
-	if st != nil {
-		select {
-		case st.arrived <- struct{}{}:
-		default:
-		}
-		select {
-		case <-st.release:
-		case <-r.Context().Done():
-			return
-		}
+	if st != nil && !st.Wait(r.Context()) {
+		return
 	}
 	if faulted && fault.Status != 0 {
 		writeFaultStatus(w, fault.Status)

@@ -3,8 +3,9 @@ package sandbox
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // Fault is an injected failure for Accounting API calls (apis.md §6.6:
@@ -92,29 +93,10 @@ func writeFaultStatus(w http.ResponseWriter, status int) {
 	writeErrors(w, status, sageError{Severity: "error", DataCode: code, Message: http.StatusText(status) + " (injected by the sandbox)", Source: ""})
 }
 
-type stall struct {
-	arrived chan struct{}
-	release chan struct{}
-}
-
 // Stall holds every Accounting API call, after it has been admitted by the
 // rate limiter and before it is handled, until release is called; each
 // held call sends once on arrived. Tests use it for slow answers (a client
 // timeout) and for calls in flight, without sleeping.
 func (s *Server) Stall() (arrived <-chan struct{}, release func()) {
-	st := &stall{arrived: make(chan struct{}, 1024), release: make(chan struct{})}
-	s.mu.Lock()
-	s.stall = st
-	s.mu.Unlock()
-	var once sync.Once
-	return st.arrived, func() {
-		once.Do(func() {
-			s.mu.Lock()
-			if s.stall == st {
-				s.stall = nil
-			}
-			s.mu.Unlock()
-			close(st.release)
-		})
-	}
+	return sandboxkit.Arm(&s.mu, &s.stall)
 }

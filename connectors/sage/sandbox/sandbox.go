@@ -26,15 +26,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // Paths served, relative to the server's base URL (apis.md §3.1, §0).
@@ -127,7 +127,7 @@ type Server struct {
 	idem       map[idemKey]*idemEntry
 	usage      map[string]*usage
 	faults     []*faultState
-	stall      *stall
+	stall      *sandboxkit.Gate
 }
 
 // New returns a sandbox configured by opts.
@@ -176,17 +176,7 @@ func (s *Server) Handler() http.Handler {
 // the background. It returns the base URL to give the connector and a
 // function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("sage sandbox stopped", "err", err)
-		}
-	}()
-	return "http://" + ln.Addr().String(), srv.Shutdown, nil
+	return sandboxkit.Serve(addr, s.Handler(), s.log, "sage")
 }
 
 // BusinessIDs lists the seeded businesses in seeding order.
@@ -278,28 +268,12 @@ type business struct {
 }
 
 // Clock is a manual clock for tests: pass Now to WithClock and Advance it
-// instead of sleeping. It satisfies connectortest.Clock.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// instead of sleeping. It is sandboxkit's, shared by every platform sandbox;
+// the alias keeps sandbox.Clock working for existing callers.
+type Clock = sandboxkit.Clock
 
 // NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func NewClock(t time.Time) *Clock { return sandboxkit.NewClock(t) }
 
 // newID returns a random id in Sage's format: 32 lower-case hex digits
 // (apis.md §3.1 business id "0d40342d0287cd6b13555c54afca6c90").

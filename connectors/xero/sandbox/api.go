@@ -65,16 +65,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer s.release(tenantID)
 
-	if st != nil {
-		select {
-		case st.arrived <- struct{}{}:
-		default:
-		}
-		select {
-		case <-st.release:
-		case <-r.Context().Done():
-			return
-		}
+	if st != nil && !st.Wait(r.Context()) {
+		return
 	}
 	if faulted && fault.Status != 0 {
 		writeFaultStatus(w, fault.Status)

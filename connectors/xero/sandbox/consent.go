@@ -2,21 +2,15 @@ package sandbox
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"html"
-	"io"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strings"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
-var (
-	hiddenInput    = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
-	selectedOption = regexp.MustCompile(`<option value="([^"]+)" selected>`)
-	formAction     = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
-)
+// consentForm is how this sandbox's consent page differs from the other
+// platforms' (the form-scraping itself is shared in sandboxkit).
+var consentForm = sandboxkit.ConsentPage{Page: "consent", Action: "consent", TenantField: "tenant_id", TenantNoun: "organisation"}
 
 // Approve plays the user on the consent page: it loads authCodeURL with
 // hc, submits the form with "Allow access" for tenantID ("" keeps the
@@ -24,68 +18,5 @@ var (
 // with (redirect_uri?code=…&state=…) without following it. Other
 // packages' tests use it to drive the authorization-code flow end to end.
 func Approve(ctx context.Context, hc *http.Client, authCodeURL, tenantID string) (*url.URL, error) {
-	noFollow := *hc
-	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authCodeURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("consent page request: %w", err)
-	}
-	resp, err := noFollow.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("load consent page: %w", err)
-	}
-	page, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read consent page: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		if loc := resp.Header.Get("Location"); loc != "" {
-			return url.Parse(loc) // an error redirect (error=…)
-		}
-		return nil, fmt.Errorf("consent page answered %d: %s", resp.StatusCode, page)
-	}
-
-	form := url.Values{}
-	for _, m := range hiddenInput.FindAllStringSubmatch(string(page), -1) {
-		form.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
-	}
-	if tenantID == "" {
-		m := selectedOption.FindStringSubmatch(string(page))
-		if m == nil {
-			return nil, errors.New("consent page offers no organisation")
-		}
-		tenantID = html.UnescapeString(m[1])
-	}
-	form.Set("tenant_id", tenantID)
-	form.Set("consent", "allow")
-
-	m := formAction.FindStringSubmatch(string(page))
-	if m == nil {
-		return nil, errors.New("consent page has no form")
-	}
-	action, err := resp.Request.URL.Parse(html.UnescapeString(m[1]))
-	if err != nil {
-		return nil, fmt.Errorf("consent form action: %w", err)
-	}
-	post, err := http.NewRequestWithContext(ctx, http.MethodPost, action.String(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, fmt.Errorf("consent form request: %w", err)
-	}
-	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err = noFollow.Do(post)
-	if err != nil {
-		return nil, fmt.Errorf("submit consent: %w", err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		return nil, fmt.Errorf("consent answered %d: %s", resp.StatusCode, body)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		return nil, fmt.Errorf("consent redirect: %w", err)
-	}
-	return loc, nil
+	return consentForm.Approve(ctx, hc, authCodeURL, tenantID)
 }

@@ -3,7 +3,8 @@ package sandbox
 import (
 	"net/http"
 	"strings"
-	"sync"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // Fault is an injected failure for Accounting API calls (accounting-platform-apis.md §6.6:
@@ -90,29 +91,10 @@ func writeFaultStatus(w http.ResponseWriter, status int) {
 	writeProblem(w, status, http.StatusText(status), "An error occurred in the sandbox (injected fault)")
 }
 
-type stall struct {
-	arrived chan struct{}
-	release chan struct{}
-}
-
 // Stall holds every Accounting API call, after it has been admitted by the
 // rate limiter, until release is called; each held call sends once on
 // arrived. Tests use it to keep calls in flight without sleeping, for
 // example to reach the concurrency limit.
 func (s *Server) Stall() (arrived <-chan struct{}, release func()) {
-	st := &stall{arrived: make(chan struct{}, 1024), release: make(chan struct{})}
-	s.mu.Lock()
-	s.stall = st
-	s.mu.Unlock()
-	var once sync.Once
-	return st.arrived, func() {
-		once.Do(func() {
-			s.mu.Lock()
-			if s.stall == st {
-				s.stall = nil
-			}
-			s.mu.Unlock()
-			close(st.release)
-		})
-	}
+	return sandboxkit.Arm(&s.mu, &s.stall)
 }

@@ -24,15 +24,15 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // Paths served, relative to the server's base URL.
@@ -125,7 +125,7 @@ type Server struct {
 	usage       map[string]*tenantUsage
 	appUsage    map[string]*window
 	faults      []*faultState
-	stall       *stall
+	stall       *sandboxkit.Gate
 }
 
 // New returns a sandbox configured by opts.
@@ -174,17 +174,7 @@ func (s *Server) Handler() http.Handler {
 // the background. It returns the base URL to give the connector and a
 // function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("xero sandbox stopped", "err", err)
-		}
-	}()
-	return "http://" + ln.Addr().String(), srv.Shutdown, nil
+	return sandboxkit.Serve(addr, s.Handler(), s.log, "xero")
 }
 
 // TenantIDs lists the seeded organisations in seeding order.
@@ -252,28 +242,12 @@ type org struct {
 }
 
 // Clock is a manual clock for tests: pass Now to WithClock and Advance it
-// instead of sleeping.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// instead of sleeping. It is sandboxkit's, shared by every platform sandbox;
+// the alias keeps sandbox.Clock working for existing callers.
+type Clock = sandboxkit.Clock
 
 // NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func NewClock(t time.Time) *Clock { return sandboxkit.NewClock(t) }
 
 func newUUID() string {
 	var b [16]byte
