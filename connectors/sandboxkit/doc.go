@@ -3,8 +3,7 @@
 // clock, the consent-page client that plays the user, and the listener that
 // serves a sandbox in the background.
 //
-// The sandboxes were written in parallel and each carried its own copy of
-// this code. Only what is identical in all of them lives here; anything that
+// Only what is the same for every platform lives here; anything that
 // follows a platform's documented behaviour (error shapes, fault types,
 // limits, which form field picks the tenant) stays in that platform's
 // sandbox, which re-exports these pieces under its own names so callers do
