@@ -51,11 +51,6 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 		if len(it.errs) == 0 && !it.del {
 			it.errs = s.describe(ev, it.msg, loc, hasZone, now)
 		}
-		if len(it.errs) == 0 && it.del && kind == v1.RecordKind_RECORD_KIND_TRANSACTION {
-			// A sparse transaction delete may name its type; without one it
-			// removes every transaction sharing the id.
-			ev.TransactionType = it.msg.(*v1.Transaction).GetType()
-		}
 		if len(it.errs) > 0 {
 			res.Status, res.Errors = "Rejected", it.errs
 			continue
@@ -70,8 +65,14 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 		out = append(out, &kgo.Record{Topic: s.topics.Events, Key: []byte(c.GetId()), Value: b})
 		outIdx = append(outIdx, i)
 	}
-	results := s.prod.ProduceSync(ctx, out...)
-	for j, r := range results {
+	s.produce(ctx, c, resp, out, outIdx)
+	return resp, nil
+}
+
+// produce writes the accepted records and settles every record's answer:
+// one the broker did not take is rejected, to be sent again.
+func (s *Server) produce(ctx context.Context, c *v1.Company, resp *v1.PushResponse, out []*kgo.Record, outIdx []int) {
+	for j, r := range s.prod.ProduceSync(ctx, out...) {
 		res := resp.Results[outIdx[j]]
 		if r.Err != nil {
 			s.log.Warn("record not stored", "company", c.GetId(), "err", r.Err)
@@ -87,7 +88,6 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 			resp.Rejected++
 		}
 	}
-	return resp, nil
 }
 
 // describe fills the event's identity, version and event time from the
@@ -186,22 +186,7 @@ func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.Ref
 		out = append(out, &kgo.Record{Topic: s.topics.Events, Key: []byte(c.GetId()), Value: b})
 		outIdx = append(outIdx, i)
 	}
-	results := s.prod.ProduceSync(ctx, out...)
-	for j, r := range results {
-		res := resp.Results[outIdx[j]]
-		if r.Err != nil {
-			res.Status, res.Errors = "Rejected", []*v1.FieldError{fieldErr("", "the record could not be stored (%v); send it again", r.Err)}
-			continue
-		}
-		res.Status = "Accepted"
-	}
-	for _, r := range resp.Results {
-		if r.Status == "Accepted" {
-			resp.Accepted++
-		} else {
-			resp.Rejected++
-		}
-	}
+	s.produce(ctx, c, resp, out, outIdx)
 	return resp, nil
 }
 
