@@ -441,9 +441,10 @@ func (w *Worker) limiter(connID string, c connectors.Connector) *rate.Limiter {
 	}
 	l := rate.NewLimiter(rate.Inf, 1)
 	if rpm := c.Capabilities().RequestsPerMinute; rpm > 0 {
-		// A burst of a tenth of the minute lets a day's few documents go at
-		// once while a long backlog settles at the published rate.
-		l = rate.NewLimiter(rate.Limit(float64(rpm)/60), max(rpm/10, 3))
+		// A small burst lets a day's few documents go at once while a long
+		// backlog settles at the published rate; ten keeps it inside the
+		// per-second limits some platforms add (QBO: 10 a second).
+		l = rate.NewLimiter(rate.Limit(float64(rpm)/60), min(max(rpm/10, 3), 10))
 	}
 	w.limits[connID] = l
 	return l
