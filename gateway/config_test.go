@@ -40,6 +40,12 @@ func TestValidateConfigNamesTheFieldAndTheFix(t *testing.T) {
 			MapSettings: journal.MapSettings,
 			Sales:       &v1.SalesConfiguration{Accounts: map[string]*v1.AccountConfiguration{"sales": {Required: true}}},
 		}}, []string{"configuration.sales.accounts.sales: Config contains required accounts without selections."}},
+		{"exchange rates", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
+			MapSettings: journal.MapSettings, ExchangeRates: map[string]string{"EUR": "0.86", "usd": "1.1", "JPY": "-3", "CHF": "1,05"},
+		}}, []string{`configuration.exchangeRates.usd: "usd" is not an ISO 4217 currency code`,
+			`configuration.exchangeRates.JPY: "-3" is not a positive decimal`, `configuration.exchangeRates.CHF: "1,05"`}},
+		{"exchange rate valid", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
+			MapSettings: journal.MapSettings, ExchangeRates: map[string]string{"EUR": "0.8612"}}}, nil},
 	}
 	for _, c := range cases {
 		got := strings.Join(validateConfig(c.cfg), "\n")

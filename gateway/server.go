@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -16,6 +17,7 @@ import (
 	"github.com/commercesync/commercesync/connectors"
 	"github.com/commercesync/commercesync/gateway/records"
 	"github.com/commercesync/commercesync/ledger/day"
+	"github.com/commercesync/commercesync/ledger/money"
 	"github.com/commercesync/commercesync/pipeline/control"
 	"github.com/commercesync/commercesync/pipeline/kafka"
 	"github.com/commercesync/commercesync/pipeline/view"
@@ -225,6 +227,29 @@ func validateConfig(cfg *v1.SyncConfiguration) []string {
 	check("payments", conf.GetPayments().GetAccounts())
 	check("newPayments", conf.GetNewPayments().GetAccounts())
 	check("fees", conf.GetFees().GetAccounts())
+	msgs = append(msgs, checkRates(conf.GetExchangeRates())...)
+	return msgs
+}
+
+// checkRates names every exchange rate that could not convert a day.
+func checkRates(rates map[string]string) []string {
+	var msgs []string
+	currencies := make([]string, 0, len(rates))
+	for c := range rates {
+		currencies = append(currencies, c)
+	}
+	sort.Strings(currencies)
+	for _, c := range currencies {
+		path := "configuration.exchangeRates." + c
+		if _, ok := money.MinorUnits(c); !ok {
+			msgs = append(msgs, fmt.Sprintf("%s: %q is not an ISO 4217 currency code; key each rate by the currency sold in, such as \"EUR\"", path, c))
+			continue
+		}
+		r, err := decimal.NewFromString(rates[c])
+		if err != nil || !r.IsPositive() {
+			msgs = append(msgs, fmt.Sprintf("%s: %q is not a positive decimal; give the units of the base currency one %s buys, such as \"1.27\"", path, rates[c], c))
+		}
+	}
 	return msgs
 }
 

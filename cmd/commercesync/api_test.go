@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
+
+	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 )
 
 // codatLinked is Codat's linked example (reference §2.3) as published,
@@ -408,5 +411,55 @@ func TestLockedPeriodPolicy(t *testing.T) {
 	}
 	if !named {
 		t.Error("no journal's narration names the locked day it posts for")
+	}
+}
+
+// A day sold in another currency than the organisation's stops, naming the
+// rate it needs; once the merchant gives the rate and an exchange
+// differences account, each day posts converted and balanced.
+func TestDaysInAnotherCurrencyPostConverted(t *testing.T) {
+	sys := startSystem(t)
+	if err := sys.Xero.UpdateOrganisation(xeroTenant, func(o *xerosandbox.Organisation) { o.BaseCurrency = "GBP" }); err != nil {
+		t.Fatal(err)
+	}
+	s := newScenario(t, sys, xeroPlatform, seed, 40) // sold in USD
+	s.connect(2 * 24 * 60)
+	s.pushAll()
+	s.syncTo(syncTo)
+	// The first day pauses the company, so the second waits behind it.
+	eventually(t, 30*time.Second, "the first day to stop for a rate", func() bool {
+		st := s.status()
+		return st.DocumentsFailed == 1 && strings.Contains(st.ErrorMessage, "configuration.exchangeRates.USD")
+	})
+	if n := len(sys.Xero.ManualJournals(xeroTenant)); n != 0 {
+		t.Fatalf("%d journals posted in the wrong currency, want 0", n)
+	}
+
+	var cfg map[string]any
+	s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/config", nil, &cfg)
+	conf := cfg["configuration"].(map[string]any)
+	conf["exchangeRates"] = map[string]any{"USD": "0.7893"}
+	fees := conf["fees"].(map[string]any)["accounts"].(map[string]any)
+	conf["sales"].(map[string]any)["accounts"].(map[string]any)["fx"] = fees["paymentFee"]
+	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, nil)
+	eventually(t, 30*time.Second, "both days posted", func() bool { return s.status().DocumentsConfirmed == 2 })
+	js := xeroPlatform.journals(sys)
+	if len(js) != 2 {
+		t.Fatalf("%d journals, want one per day", len(js))
+	}
+	for _, j := range js {
+		if !strings.Contains(j.Narration, "converted from USD at 0.7893") {
+			t.Errorf("journal %q does not say it was converted", j.Narration)
+		}
+		var sum decimal.Decimal
+		for _, l := range j.Lines {
+			if l.Amount.Exponent() < -2 && !l.Amount.Equal(l.Amount.Round(2)) {
+				t.Errorf("journal %q line %s = %s has more than two decimals", j.Narration, l.Code, l.Amount)
+			}
+			sum = sum.Add(l.Amount)
+		}
+		if !sum.IsZero() {
+			t.Errorf("journal %q sums to %s, want 0", j.Narration, sum)
+		}
 	}
 }

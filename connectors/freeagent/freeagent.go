@@ -390,7 +390,7 @@ func (c *Connector) Push(ctx context.Context, s connectors.Session, doc *commerc
 	if cur := doc.GetCurrency(); cur != "" && !strings.EqualFold(cur, native) {
 		return connectors.Result{}, &connectors.Error{Class: connectors.MerchantActionable, Field: "Currency", Message: fmt.Sprintf(
 			"FreeAgent journal sets are always in the company's currency (%s), but this document is in %s; "+
-				"days in other currencies need invoice mode, which is not available yet", native, cur)}
+				"set configuration.exchangeRates.%s so the day is posted converted", native, cur, cur)}
 	}
 	resp, respBody, err := c.call(ctx, s.Tokens, http.MethodPost, c.apiBase+kind.collection, body)
 	if err != nil {

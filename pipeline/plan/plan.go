@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/commercesync/commercesync/ledger/day"
@@ -152,7 +153,7 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 		ConfigVersion: cv.GetVersion(), UpdatedUnixMs: p.now().UnixMilli(),
 	}
 	setup, _ := p.control.PlatformSetup(conn.GetId())
-	planned, err := p.documents(s, cv, blocked, setup.GetLockDate())
+	planned, err := p.documents(s, cv, blocked, setup)
 	var merr *mapping.Error
 	if errors.As(err, &merr) {
 		id := mapping.DocumentID(s.GetId(), 0)
@@ -180,7 +181,7 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 
 func cloneEntry(e *v1.OutboxEntry) *v1.OutboxEntry { return proto.Clone(e).(*v1.OutboxEntry) }
 
-func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool, lockDate string) ([]mapping.Planned, error) {
+func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool, setup *v1.PlatformSetup) ([]mapping.Planned, error) {
 	if blocked {
 		// Each revision holds only money that adds up, so once the day's
 		// records are corrected every revision can go; until then the day
@@ -201,10 +202,38 @@ func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool
 		return nil, err
 	}
 	planned, err := mapping.Journal(ds, configAccounts{cfg})
-	if err != nil || lockDate == "" || s.GetBusinessDay() > lockDate {
-		return planned, err
+	if err != nil {
+		return nil, err
+	}
+	if planned, err = convert(planned, s.GetCurrency(), setup.GetBaseCurrency(), cfg); err != nil {
+		return nil, err
+	}
+	lockDate := setup.GetLockDate()
+	if lockDate == "" || s.GetBusinessDay() > lockDate {
+		return planned, nil
 	}
 	return onLockedDay(planned, s.GetBusinessDay(), lockDate, cfg.GetSchedule().GetLockedPeriodPolicy())
+}
+
+// convert restates a day sold in another currency than the platform's base
+// one at the merchant's configured rate. Without a rate the documents stay
+// as sold, and the push worker names the missing rate before anything is
+// sent.
+func convert(planned []mapping.Planned, currency, base string, cfg *v1.SyncConfiguration) ([]mapping.Planned, error) {
+	if base == "" || base == currency {
+		return planned, nil
+	}
+	raw, ok := cfg.GetConfiguration().GetExchangeRates()[currency]
+	if !ok {
+		return planned, nil
+	}
+	rate, err := decimal.NewFromString(raw)
+	if err != nil || !rate.IsPositive() {
+		return nil, &mapping.Error{Field: "configuration.exchangeRates." + currency, Message: fmt.Sprintf(
+			"The exchange rate %q for %s is not a positive decimal; set it to the units of %s one %s buys, such as \"1.27\".",
+			raw, currency, base, currency)}
+	}
+	return mapping.Convert(planned, base, rate, configAccounts{cfg})
 }
 
 // onLockedDay applies the configured policy to a day the platform has

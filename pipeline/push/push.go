@@ -247,13 +247,13 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 	if err != nil {
 		return w.outcome(ctx, e, connectors.Classify(err), log)
 	}
-	if base := setup.BaseCurrency; e.GetDocument().GetType() == "ManualJournal" && base != "" && e.GetCurrency() != base {
+	if base := setup.BaseCurrency; e.GetDocument().GetType() == "ManualJournal" && base != "" && e.GetDocument().GetCurrency() != base {
 		// A manual journal has no currency of its own: it would post these
 		// amounts as the organisation's base currency.
 		return w.outcome(ctx, e, &connectors.Error{Class: connectors.MerchantActionable, Field: "currency", Message: fmt.Sprintf(
 			"%s journals are posted in the organisation's base currency (%s), but this day's sales are in %s. "+
-				"Days in other currencies need invoice mode or a conversion rate, which are not available yet.",
-			c.Name(), base, e.GetCurrency())}, log)
+				"Set configuration.exchangeRates.%s to the units of %s one %s buys, and the day posts converted.",
+			c.Name(), base, e.GetDocument().GetCurrency(), e.GetDocument().GetCurrency(), base, e.GetDocument().GetCurrency())}, log)
 	}
 	if err := lim.Wait(ctx); err != nil {
 		return false

@@ -221,13 +221,18 @@ func (x *Schedule) GetLockedPeriodPolicy() string {
 }
 
 type CommerceConfiguration struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CountryCode   string                 `protobuf:"bytes,1,opt,name=country_code,json=countryCode,proto3" json:"country_code,omitempty"`
-	MapSettings   *MapSettings           `protobuf:"bytes,2,opt,name=map_settings,json=mapSettings,proto3" json:"map_settings,omitempty"`
-	Sales         *SalesConfiguration    `protobuf:"bytes,3,opt,name=sales,proto3" json:"sales,omitempty"`
-	Payments      *PaymentsConfiguration `protobuf:"bytes,4,opt,name=payments,proto3" json:"payments,omitempty"`
-	NewPayments   *PaymentsConfiguration `protobuf:"bytes,5,opt,name=new_payments,json=newPayments,proto3" json:"new_payments,omitempty"`
-	Fees          *FeesConfiguration     `protobuf:"bytes,6,opt,name=fees,proto3" json:"fees,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CountryCode string                 `protobuf:"bytes,1,opt,name=country_code,json=countryCode,proto3" json:"country_code,omitempty"`
+	MapSettings *MapSettings           `protobuf:"bytes,2,opt,name=map_settings,json=mapSettings,proto3" json:"map_settings,omitempty"`
+	Sales       *SalesConfiguration    `protobuf:"bytes,3,opt,name=sales,proto3" json:"sales,omitempty"`
+	Payments    *PaymentsConfiguration `protobuf:"bytes,4,opt,name=payments,proto3" json:"payments,omitempty"`
+	NewPayments *PaymentsConfiguration `protobuf:"bytes,5,opt,name=new_payments,json=newPayments,proto3" json:"new_payments,omitempty"`
+	Fees        *FeesConfiguration     `protobuf:"bytes,6,opt,name=fees,proto3" json:"fees,omitempty"`
+	// Fixed conversion rates for days sold in another currency than the
+	// accounting platform's base one: units of the base currency per unit of
+	// the key's currency ("GBP": "1.27"). A day in a currency listed here is
+	// posted converted, what rounding leaves going to sales.accounts.fx.
+	ExchangeRates map[string]string `protobuf:"bytes,7,rep,name=exchange_rates,json=exchangeRates,proto3" json:"exchange_rates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -300,6 +305,13 @@ func (x *CommerceConfiguration) GetNewPayments() *PaymentsConfiguration {
 func (x *CommerceConfiguration) GetFees() *FeesConfiguration {
 	if x != nil {
 		return x.Fees
+	}
+	return nil
+}
+
+func (x *CommerceConfiguration) GetExchangeRates() map[string]string {
+	if x != nil {
+		return x.ExchangeRates
 	}
 	return nil
 }
@@ -1317,14 +1329,18 @@ const file_commercesync_v1_config_proto_rawDesc = "" +
 	"\tsync_hour\x18\x04 \x01(\x05R\bsyncHour\x12\x1b\n" +
 	"\ttime_zone\x18\x05 \x01(\tR\btimeZone\x12#\n" +
 	"\rgrace_minutes\x18\x06 \x01(\x05R\fgraceMinutes\x120\n" +
-	"\x14locked_period_policy\x18\a \x01(\tR\x12lockedPeriodPolicy\"\xfd\x02\n" +
+	"\x14locked_period_policy\x18\a \x01(\tR\x12lockedPeriodPolicy\"\xa1\x04\n" +
 	"\x15CommerceConfiguration\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12?\n" +
 	"\fmap_settings\x18\x02 \x01(\v2\x1c.commercesync.v1.MapSettingsR\vmapSettings\x129\n" +
 	"\x05sales\x18\x03 \x01(\v2#.commercesync.v1.SalesConfigurationR\x05sales\x12B\n" +
 	"\bpayments\x18\x04 \x01(\v2&.commercesync.v1.PaymentsConfigurationR\bpayments\x12I\n" +
 	"\fnew_payments\x18\x05 \x01(\v2&.commercesync.v1.PaymentsConfigurationR\vnewPayments\x126\n" +
-	"\x04fees\x18\x06 \x01(\v2\".commercesync.v1.FeesConfigurationR\x04fees\"2\n" +
+	"\x04fees\x18\x06 \x01(\v2\".commercesync.v1.FeesConfigurationR\x04fees\x12`\n" +
+	"\x0eexchange_rates\x18\a \x03(\v29.commercesync.v1.CommerceConfiguration.ExchangeRatesEntryR\rexchangeRates\x1a@\n" +
+	"\x12ExchangeRatesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"2\n" +
 	"\vMapSettings\x12#\n" +
 	"\routput_format\x18\x01 \x01(\tR\foutputFormat\"~\n" +
 	"\rAccountOption\x12\x0e\n" +
@@ -1419,7 +1435,7 @@ func file_commercesync_v1_config_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_config_proto_rawDescData
 }
 
-var file_commercesync_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_commercesync_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_commercesync_v1_config_proto_goTypes = []any{
 	(*SyncConfiguration)(nil),     // 0: commercesync.v1.SyncConfiguration
 	(*Schedule)(nil),              // 1: commercesync.v1.Schedule
@@ -1441,10 +1457,11 @@ var file_commercesync_v1_config_proto_goTypes = []any{
 	(*PaymentsConfiguration)(nil), // 17: commercesync.v1.PaymentsConfiguration
 	(*FeesConfiguration)(nil),     // 18: commercesync.v1.FeesConfiguration
 	(*FeesSupplier)(nil),          // 19: commercesync.v1.FeesSupplier
-	nil,                           // 20: commercesync.v1.SalesConfiguration.AccountsEntry
-	nil,                           // 21: commercesync.v1.SalesConfiguration.TaxRatesEntry
-	nil,                           // 22: commercesync.v1.PaymentsConfiguration.AccountsEntry
-	nil,                           // 23: commercesync.v1.FeesConfiguration.AccountsEntry
+	nil,                           // 20: commercesync.v1.CommerceConfiguration.ExchangeRatesEntry
+	nil,                           // 21: commercesync.v1.SalesConfiguration.AccountsEntry
+	nil,                           // 22: commercesync.v1.SalesConfiguration.TaxRatesEntry
+	nil,                           // 23: commercesync.v1.PaymentsConfiguration.AccountsEntry
+	nil,                           // 24: commercesync.v1.FeesConfiguration.AccountsEntry
 }
 var file_commercesync_v1_config_proto_depIdxs = []int32{
 	1,  // 0: commercesync.v1.SyncConfiguration.schedule:type_name -> commercesync.v1.Schedule
@@ -1454,36 +1471,37 @@ var file_commercesync_v1_config_proto_depIdxs = []int32{
 	17, // 4: commercesync.v1.CommerceConfiguration.payments:type_name -> commercesync.v1.PaymentsConfiguration
 	17, // 5: commercesync.v1.CommerceConfiguration.new_payments:type_name -> commercesync.v1.PaymentsConfiguration
 	18, // 6: commercesync.v1.CommerceConfiguration.fees:type_name -> commercesync.v1.FeesConfiguration
-	4,  // 7: commercesync.v1.AccountConfiguration.account_options:type_name -> commercesync.v1.AccountOption
-	6,  // 8: commercesync.v1.SalesCustomer.customer_options:type_name -> commercesync.v1.Option
-	6,  // 9: commercesync.v1.TaxRateAmount.tax_rate_options:type_name -> commercesync.v1.Option
-	6,  // 10: commercesync.v1.NewTaxRates.accounting_tax_rate_options:type_name -> commercesync.v1.Option
-	6,  // 11: commercesync.v1.NewTaxRates.commerce_tax_rate_options:type_name -> commercesync.v1.Option
-	10, // 12: commercesync.v1.NewTaxRates.tax_rate_mappings:type_name -> commercesync.v1.TaxRateMapping
-	6,  // 13: commercesync.v1.NewTaxRates.default_zero_tax_rate_options:type_name -> commercesync.v1.Option
-	13, // 14: commercesync.v1.GroupingLevels.invoice_level:type_name -> commercesync.v1.GroupingLevel
-	13, // 15: commercesync.v1.GroupingLevels.invoice_line_level:type_name -> commercesync.v1.GroupingLevel
-	12, // 16: commercesync.v1.Grouping.grouping_period:type_name -> commercesync.v1.GroupingPeriod
-	14, // 17: commercesync.v1.Grouping.grouping_levels:type_name -> commercesync.v1.GroupingLevels
-	20, // 18: commercesync.v1.SalesConfiguration.accounts:type_name -> commercesync.v1.SalesConfiguration.AccountsEntry
-	7,  // 19: commercesync.v1.SalesConfiguration.invoice_status:type_name -> commercesync.v1.InvoiceStatus
-	8,  // 20: commercesync.v1.SalesConfiguration.sales_customer:type_name -> commercesync.v1.SalesCustomer
-	21, // 21: commercesync.v1.SalesConfiguration.tax_rates:type_name -> commercesync.v1.SalesConfiguration.TaxRatesEntry
-	11, // 22: commercesync.v1.SalesConfiguration.new_tax_rates:type_name -> commercesync.v1.NewTaxRates
-	15, // 23: commercesync.v1.SalesConfiguration.grouping:type_name -> commercesync.v1.Grouping
-	22, // 24: commercesync.v1.PaymentsConfiguration.accounts:type_name -> commercesync.v1.PaymentsConfiguration.AccountsEntry
-	19, // 25: commercesync.v1.FeesConfiguration.fees_supplier:type_name -> commercesync.v1.FeesSupplier
-	23, // 26: commercesync.v1.FeesConfiguration.accounts:type_name -> commercesync.v1.FeesConfiguration.AccountsEntry
-	6,  // 27: commercesync.v1.FeesSupplier.supplier_options:type_name -> commercesync.v1.Option
-	5,  // 28: commercesync.v1.SalesConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
-	9,  // 29: commercesync.v1.SalesConfiguration.TaxRatesEntry.value:type_name -> commercesync.v1.TaxRateAmount
-	5,  // 30: commercesync.v1.PaymentsConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
-	5,  // 31: commercesync.v1.FeesConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	20, // 7: commercesync.v1.CommerceConfiguration.exchange_rates:type_name -> commercesync.v1.CommerceConfiguration.ExchangeRatesEntry
+	4,  // 8: commercesync.v1.AccountConfiguration.account_options:type_name -> commercesync.v1.AccountOption
+	6,  // 9: commercesync.v1.SalesCustomer.customer_options:type_name -> commercesync.v1.Option
+	6,  // 10: commercesync.v1.TaxRateAmount.tax_rate_options:type_name -> commercesync.v1.Option
+	6,  // 11: commercesync.v1.NewTaxRates.accounting_tax_rate_options:type_name -> commercesync.v1.Option
+	6,  // 12: commercesync.v1.NewTaxRates.commerce_tax_rate_options:type_name -> commercesync.v1.Option
+	10, // 13: commercesync.v1.NewTaxRates.tax_rate_mappings:type_name -> commercesync.v1.TaxRateMapping
+	6,  // 14: commercesync.v1.NewTaxRates.default_zero_tax_rate_options:type_name -> commercesync.v1.Option
+	13, // 15: commercesync.v1.GroupingLevels.invoice_level:type_name -> commercesync.v1.GroupingLevel
+	13, // 16: commercesync.v1.GroupingLevels.invoice_line_level:type_name -> commercesync.v1.GroupingLevel
+	12, // 17: commercesync.v1.Grouping.grouping_period:type_name -> commercesync.v1.GroupingPeriod
+	14, // 18: commercesync.v1.Grouping.grouping_levels:type_name -> commercesync.v1.GroupingLevels
+	21, // 19: commercesync.v1.SalesConfiguration.accounts:type_name -> commercesync.v1.SalesConfiguration.AccountsEntry
+	7,  // 20: commercesync.v1.SalesConfiguration.invoice_status:type_name -> commercesync.v1.InvoiceStatus
+	8,  // 21: commercesync.v1.SalesConfiguration.sales_customer:type_name -> commercesync.v1.SalesCustomer
+	22, // 22: commercesync.v1.SalesConfiguration.tax_rates:type_name -> commercesync.v1.SalesConfiguration.TaxRatesEntry
+	11, // 23: commercesync.v1.SalesConfiguration.new_tax_rates:type_name -> commercesync.v1.NewTaxRates
+	15, // 24: commercesync.v1.SalesConfiguration.grouping:type_name -> commercesync.v1.Grouping
+	23, // 25: commercesync.v1.PaymentsConfiguration.accounts:type_name -> commercesync.v1.PaymentsConfiguration.AccountsEntry
+	19, // 26: commercesync.v1.FeesConfiguration.fees_supplier:type_name -> commercesync.v1.FeesSupplier
+	24, // 27: commercesync.v1.FeesConfiguration.accounts:type_name -> commercesync.v1.FeesConfiguration.AccountsEntry
+	6,  // 28: commercesync.v1.FeesSupplier.supplier_options:type_name -> commercesync.v1.Option
+	5,  // 29: commercesync.v1.SalesConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
+	9,  // 30: commercesync.v1.SalesConfiguration.TaxRatesEntry.value:type_name -> commercesync.v1.TaxRateAmount
+	5,  // 31: commercesync.v1.PaymentsConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
+	5,  // 32: commercesync.v1.FeesConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_config_proto_init() }
@@ -1498,7 +1516,7 @@ func file_commercesync_v1_config_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_config_proto_rawDesc), len(file_commercesync_v1_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
