@@ -463,3 +463,34 @@ func TestDaysInAnotherCurrencyPostConverted(t *testing.T) {
 		}
 	}
 }
+
+// A day whose money nets to nothing in the merchant's accounts has nothing
+// to post: a sale and its refund, the refund falling back to the sales
+// account. It completes without a journal, instead of sending one the
+// platform refuses for having no lines.
+func TestDayThatNetsToNothingPostsNothing(t *testing.T) {
+	sys := startSystem(t)
+	s := newScenario(t, sys, xeroPlatform, seed, 1)
+	s.connect(2 * 24 * 60)
+	order := func(id, amount string) map[string]any {
+		return map[string]any{"id": id, "currency": "USD", "createdDate": "2026-03-10T12:00:00-04:00",
+			"totalAmount": amount, "totalTaxAmount": "0",
+			"orderLineItems": []any{map[string]any{"id": "l1", "totalAmount": amount, "totalTaxAmount": "0"}}}
+	}
+	var resp pushResponse
+	s.api.must("POST", "/v1/companies/"+s.company+"/data/commerce-orders", []any{order("sale-1", "10.00"), order("refund-1", "-10.00")}, &resp)
+	if resp.Accepted != 2 {
+		t.Fatalf("orders: %+v", resp.Results)
+	}
+	s.syncTo(syncTo)
+	eventually(t, 30*time.Second, "the day to complete", func() bool {
+		st := s.status()
+		if st.DocumentsFailed > 0 {
+			t.Fatalf("the day that nets to nothing failed: %+v", st)
+		}
+		return st.DocumentsConfirmed == 1
+	})
+	if n := len(sys.Xero.ManualJournals(xeroTenant)); n != 0 {
+		t.Fatalf("%d journals for a day that nets to nothing, want 0", n)
+	}
+}

@@ -170,7 +170,17 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 		e := cloneEntry(base)
 		e.DocumentId, e.Reference, e.DocumentIndex = pd.DocumentID, pd.Reference, int32(pd.Index)
 		e.State, e.Document = v1.OutboxState_OUTBOX_STATE_PLANNED, documentProto(pd.Document)
-		if err := p.writer.Put(ctx, carry(e)); err != nil {
+		e = carry(e)
+		if len(pd.Document.Lines) == 0 && !e.GetLookupFirst() {
+			// Everything nets to nothing in the merchant's accounts (a sale
+			// and its refund both on the sales account): there is nothing to
+			// post, and every platform refuses a journal without lines. A
+			// document that may already have reached the platform still goes
+			// through the worker, which looks it up first.
+			e.State = v1.OutboxState_OUTBOX_STATE_CONFIRMED
+			p.log.Info("nothing to post", "company", s.GetCompanyId(), "day", s.GetBusinessDay(), "document", pd.DocumentID)
+		}
+		if err := p.writer.Put(ctx, e); err != nil {
 			return err
 		}
 	}
