@@ -1,6 +1,8 @@
 package connectors
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -8,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // DefaultTimeout bounds a whole platform call. Platforms answer creates in
@@ -100,4 +104,25 @@ func TransientStatusError(resp *http.Response, detail string, now time.Time) *Er
 		e.RetryAfter = time.Minute
 	}
 	return e
+}
+
+// NewAuthorizedRequest builds a request carrying the current access token,
+// and returns the token so a caller whose request is refused with a 401 can
+// invalidate exactly that one. Errors are already classified: a token that
+// cannot be had is a token error, a request that cannot be built is fatal.
+func NewAuthorizedRequest(ctx context.Context, ts oauth2.TokenSource, method, u string, body []byte) (*http.Request, *oauth2.Token, *Error) {
+	tok, err := ts.Token()
+	if err != nil {
+		return nil, nil, Classify(fmt.Errorf("get access token: %w", err))
+	}
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, nil, &Error{Class: Fatal, Message: "build request", Err: err}
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	return req, tok, nil
 }

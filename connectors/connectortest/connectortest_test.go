@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/commercesync/commercesync/connectors"
 )
@@ -74,14 +73,6 @@ func TestReferencesFitTheLimits(t *testing.T) {
 			}
 			seen[r.Value], seen[r.IdempotencyKey] = true, true
 		}
-	}
-}
-
-func TestManualClock(t *testing.T) {
-	c := NewClock(StartTime)
-	c.Advance(6*time.Minute + time.Second)
-	if got := c.Now().Sub(StartTime); got != 6*time.Minute+time.Second {
-		t.Fatalf("advanced %s", got)
 	}
 }
 

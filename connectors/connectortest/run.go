@@ -15,11 +15,12 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/commercesync/commercesync/connectors"
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 	commercesyncv1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
 // Run runs the conformance suite against h: one subtest per check, each on
-// a fresh sandbox whose time is a ManualClock stopped at StartTime, then the
+// a fresh sandbox whose time is a sandboxkit.Clock stopped at StartTime, then the
 // opt-in real-API check (see RealCredentials). A check is skipped only when
 // the Env control it needs is nil (the platform cannot have that fault),
 // and Run ends by logging which checks ran, failed and were skipped, with
@@ -142,7 +143,7 @@ type run struct {
 	env   *Env
 	conn  connectors.Connector
 	caps  connectors.Capabilities
-	clock *ManualClock
+	clock *sandboxkit.Clock
 	ctx   context.Context
 
 	cfg   *oauth2.Config
@@ -156,7 +157,7 @@ type run struct {
 
 func (s *suite) start(t *testing.T) *run {
 	t.Helper()
-	clock := NewClock(StartTime)
+	clock := sandboxkit.NewClock(StartTime)
 	env := s.h.Start(t, clock)
 	switch {
 	case env == nil || env.Connector == nil:

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -89,19 +88,10 @@ func nextLink(h string) string {
 // POST on a broken connection, which here would post twice.
 func (c *Connector) call(ctx context.Context, ts oauth2.TokenSource, method, u string, body []byte) (*http.Response, []byte, error) {
 	for attempt := 0; ; attempt++ {
-		tok, err := ts.Token()
-		if err != nil {
-			return nil, nil, connectors.Classify(fmt.Errorf("get access token: %w", err))
+		req, tok, cerr := connectors.NewAuthorizedRequest(ctx, ts, method, u, body)
+		if cerr != nil {
+			return nil, nil, cerr
 		}
-		var rd io.Reader = http.NoBody
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u, rd)
-		if err != nil {
-			return nil, nil, &connectors.Error{Class: connectors.Fatal, Message: "build request", Err: err}
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("User-Agent", c.userAgent) // required, apis.md §5.1
 		if body != nil {

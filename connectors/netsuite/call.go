@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,19 +34,10 @@ type errorEnvelope struct {
 func (c *Connector) call(ctx context.Context, ts oauth2.TokenSource, method, u string, body []byte, hdr map[string]string) (*http.Response, []byte, *connectors.Error) {
 	refreshed := false
 	for {
-		tok, err := ts.Token()
-		if err != nil {
-			return nil, nil, connectors.Classify(fmt.Errorf("get access token: %w", err))
+		req, tok, cerr := connectors.NewAuthorizedRequest(ctx, ts, method, u, body)
+		if cerr != nil {
+			return nil, nil, cerr
 		}
-		var rd io.Reader = http.NoBody
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u, rd)
-		if err != nil {
-			return nil, nil, &connectors.Error{Class: connectors.Fatal, Message: "build request", Err: err}
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -185,19 +184,10 @@ func (c *Connector) queryAll(ctx context.Context, s connectors.Session, entity, 
 // cannot duplicate. A 200 carrying a Fault is an error (§2.5).
 func (c *Connector) call(ctx context.Context, s connectors.Session, method, u string, body []byte, contentType string) (*http.Response, []byte, error) {
 	for attempt := 0; ; attempt++ {
-		tok, err := s.Tokens.Token()
-		if err != nil {
-			return nil, nil, connectors.Classify(fmt.Errorf("get access token: %w", err))
+		req, tok, cerr := connectors.NewAuthorizedRequest(ctx, s.Tokens, method, u, body)
+		if cerr != nil {
+			return nil, nil, cerr
 		}
-		var rd io.Reader = http.NoBody
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u, rd)
-		if err != nil {
-			return nil, nil, &connectors.Error{Class: connectors.Fatal, Message: "build request", Err: err}
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		req.Header.Set("Accept", "application/json")
 		if contentType != "" {
 			req.Header.Set("Content-Type", contentType)

@@ -17,6 +17,7 @@ import (
 	"github.com/commercesync/commercesync/connectors/connectortest"
 	"github.com/commercesync/commercesync/connectors/qbo"
 	"github.com/commercesync/commercesync/connectors/qbo/sandbox"
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // conformanceRedirect is the redirect URL the sandbox's OAuth client is
@@ -201,7 +202,7 @@ func TestConformanceWithoutFaultControls(t *testing.T) {
 // sandbox: tenants (from COMMERCESYNC_REAL_QBO_TENANT), setup and
 // push-then-find run, and the rotated refresh token is written back.
 func TestRealAPIModeAgainstTheSandbox(t *testing.T) {
-	x := startQBO(t, connectortest.NewClock(time.Now()))
+	x := startQBO(t, sandboxkit.NewClock(time.Now()))
 	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, x.hc)
 	cfg := x.conn.OAuthConfig(conformanceRedirect)
 	loc, err := sandbox.Approve(ctx, x.hc, cfg.AuthCodeURL("st"), "")

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -518,19 +517,10 @@ func decode(b []byte, v any) error {
 // never reached Sage's handlers, so re-sending it cannot duplicate.
 func (c *Connector) call(ctx context.Context, ts oauth2.TokenSource, tenantID, method, u string, body []byte) (*http.Response, []byte, error) {
 	for attempt := 0; ; attempt++ {
-		tok, err := ts.Token()
-		if err != nil {
-			return nil, nil, connectors.Classify(fmt.Errorf("get access token: %w", err))
+		req, tok, cerr := connectors.NewAuthorizedRequest(ctx, ts, method, u, body)
+		if cerr != nil {
+			return nil, nil, cerr
 		}
-		var rd io.Reader = http.NoBody
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u, rd)
-		if err != nil {
-			return nil, nil, &connectors.Error{Class: connectors.Fatal, Message: "build request", Err: err}
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		req.Header.Set("Accept", "application/json")
 		if tenantID != "" {
 			req.Header.Set("X-Business", tenantID)

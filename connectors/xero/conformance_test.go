@@ -16,6 +16,7 @@ import (
 
 	"github.com/commercesync/commercesync/connectors"
 	"github.com/commercesync/commercesync/connectors/connectortest"
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 	"github.com/commercesync/commercesync/connectors/xero"
 	"github.com/commercesync/commercesync/connectors/xero/sandbox"
 	commercesyncv1 "github.com/commercesync/commercesync/proto/commercesync/v1"
@@ -322,7 +323,7 @@ func TestConformanceWithoutFaultControls(t *testing.T) {
 // at a sandbox: tenants, setup and push-then-find run, and the rotated
 // refresh token is written back to the token file.
 func TestRealAPIModeAgainstTheSandbox(t *testing.T) {
-	x := startXero(t, connectortest.NewClock(time.Now()))
+	x := startXero(t, sandboxkit.NewClock(time.Now()))
 	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, x.hc)
 	cfg := x.conn.OAuthConfig(conformanceRedirect)
 	loc, err := sandbox.Approve(ctx, x.hc, cfg.AuthCodeURL("st"), "")

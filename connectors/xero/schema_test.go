@@ -21,6 +21,7 @@ import (
 
 	"github.com/commercesync/commercesync/connectors"
 	"github.com/commercesync/commercesync/connectors/connectortest"
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 	"github.com/commercesync/commercesync/connectors/xero/sandbox"
 	commercesyncv1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
@@ -223,7 +224,7 @@ func bearerAuth(_ context.Context, in *openapi3filter.AuthenticationInput) error
 // request it makes, with documents chosen to reach the corners of the body
 // builder, and validates each request against the official spec.
 func TestRequestsMatchTheOfficialSchema(t *testing.T) {
-	clock := connectortest.NewClock(connectortest.StartTime)
+	clock := sandboxkit.NewClock(connectortest.StartTime)
 	x := startXero(t, clock)
 	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, x.hc)
 	cfg := x.conn.OAuthConfig(conformanceRedirect)

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -354,19 +353,10 @@ func (c *Connector) getJSON(ctx context.Context, ts oauth2.TokenSource, tenantID
 // cannot duplicate.
 func (c *Connector) call(ctx context.Context, ts oauth2.TokenSource, tenantID, method, u string, body []byte, idemKey string) (*http.Response, []byte, error) {
 	for attempt := 0; ; attempt++ {
-		tok, err := ts.Token()
-		if err != nil {
-			return nil, nil, connectors.Classify(fmt.Errorf("get access token: %w", err))
+		req, tok, cerr := connectors.NewAuthorizedRequest(ctx, ts, method, u, body)
+		if cerr != nil {
+			return nil, nil, cerr
 		}
-		var rd io.Reader = http.NoBody
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u, rd)
-		if err != nil {
-			return nil, nil, &connectors.Error{Class: connectors.Fatal, Message: "build request", Err: err}
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		req.Header.Set("Accept", "application/json")
 		if tenantID != "" {
 			req.Header.Set("xero-tenant-id", tenantID)
