@@ -55,14 +55,11 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 			res.Status, res.Errors = "Rejected", it.errs
 			continue
 		}
-		b, err := proto.Marshal(&v1.CommerceEvent{
-			CompanyId: c.GetId(), TenantId: c.GetTenantId(), ReceivedUnixMs: now.UnixMilli(),
-			Body: &v1.CommerceEvent_Record{Record: ev},
-		})
+		rec, err := s.eventRecord(c, now, &v1.CommerceEvent{Body: &v1.CommerceEvent_Record{Record: ev}})
 		if err != nil {
 			return nil, fmt.Errorf("encode record %d: %w", it.index, err)
 		}
-		out = append(out, &kgo.Record{Topic: s.topics.Events, Key: []byte(c.GetId()), Value: b})
+		out = append(out, rec)
 		outIdx = append(outIdx, i)
 	}
 	s.produce(ctx, c, resp, out, outIdx)
@@ -176,14 +173,11 @@ func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.Ref
 			res.Status, res.Errors = "Rejected", it.errs
 			continue
 		}
-		b, err := proto.Marshal(&v1.CommerceEvent{
-			CompanyId: c.GetId(), TenantId: c.GetTenantId(), ReceivedUnixMs: now.UnixMilli(),
-			Body: &v1.CommerceEvent_Reference{Reference: ev},
-		})
+		rec, err := s.eventRecord(c, now, &v1.CommerceEvent{Body: &v1.CommerceEvent_Reference{Reference: ev}})
 		if err != nil {
 			return nil, fmt.Errorf("encode reference record %d: %w", it.index, err)
 		}
-		out = append(out, &kgo.Record{Topic: s.topics.Events, Key: []byte(c.GetId()), Value: b})
+		out = append(out, rec)
 		outIdx = append(outIdx, i)
 	}
 	s.produce(ctx, c, resp, out, outIdx)

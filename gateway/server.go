@@ -253,14 +253,24 @@ func checkRates(rates map[string]string) []string {
 	return msgs
 }
 
+// eventRecord stamps an event with its company, tenant and receipt time,
+// and keys it by company so all of a company's events share a partition.
+func (s *Server) eventRecord(c *v1.Company, now time.Time, ev *v1.CommerceEvent) (*kgo.Record, error) {
+	ev.CompanyId, ev.TenantId, ev.ReceivedUnixMs = c.GetId(), c.GetTenantId(), now.UnixMilli()
+	b, err := proto.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	return &kgo.Record{Topic: s.topics.Events, Key: []byte(c.GetId()), Value: b}, nil
+}
+
 // control writes a control record into the company's partition.
 func (s *Server) control(ctx context.Context, c *v1.Company, ev *v1.CommerceEvent) error {
-	ev.CompanyId, ev.TenantId, ev.ReceivedUnixMs = c.GetId(), c.GetTenantId(), s.now().UnixMilli()
-	b, err := proto.Marshal(ev)
+	rec, err := s.eventRecord(c, s.now(), ev)
 	if err != nil {
 		return status.Errorf(codes.Internal, "encode control record: %v", err)
 	}
-	if err := s.prod.ProduceSync(ctx, &kgo.Record{Topic: s.topics.Events, Key: []byte(c.GetId()), Value: b}).FirstErr(); err != nil {
+	if err := s.prod.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		return status.Errorf(codes.Unavailable, "control record not stored: %v", err)
 	}
 	return nil
