@@ -659,6 +659,22 @@ func (a *Aggregator) contribute(c *company, k dayKey, ps []day.Posting, sign int
 	return nil
 }
 
+// sortedKeys lists a set of records in key order, so records re-applied
+// from a map always go in the same order and the same input writes the
+// same changelog.
+func sortedKeys(set map[recordKey]struct{}) []recordKey {
+	keys := make([]recordKey, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	return keys
+}
+
+func sortKeys(keys []recordKey) {
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+}
+
 // relinkFees gives the fees and payouts of a payment the tender its
 // payment now has.
 func (a *Aggregator) relinkFees(c *company, paymentID string) error {
@@ -666,12 +682,7 @@ func (a *Aggregator) relinkFees(c *company, paymentID string) error {
 	if len(set) == 0 {
 		return nil
 	}
-	keys := make([]recordKey, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	for _, k := range keys {
+	for _, k := range sortedKeys(set) {
 		old := c.rec(k)
 		if old == nil {
 			continue
@@ -707,7 +718,7 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 			keys = append(keys, k)
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	sortKeys(keys)
 	for _, k := range keys {
 		old := c.rec(k)
 		d := c.dayFor(old.event)

@@ -144,12 +144,7 @@ func (c *company) categorised(rs *recState) *recState {
 // data now says.
 func (a *Aggregator) recategorise(c *company, productID string) error {
 	set := c.ordersByProduct[productID]
-	keys := make([]recordKey, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	for _, k := range keys {
+	for _, k := range sortedKeys(set) {
 		old := c.rec(k)
 		if old == nil {
 			continue
