@@ -118,13 +118,28 @@ type Line struct {
 	Amount      money.Amount
 }
 
-// Document is a platform-neutral accounting document.
+// Document is a platform-neutral accounting document. A journal has only
+// Lines, signed debit positive. The documents of invoice mode (invoice.go)
+// hold Lines in the document's own direction, positive adding to its
+// total, and their money in Money (and To, for a transfer).
 type Document struct {
-	Type      string // ManualJournal
+	Type      string
 	Date      string
 	Currency  string
 	Narration string
 	Lines     []Line
+	// Contact is the customer of a sales document or the supplier of a bill.
+	Contact string
+	// Status is a sales invoice's or credit note's status: Submitted or Draft.
+	Status string
+	// Money is the account a payment, refund, transfer, spend or receipt
+	// moves money through, and the amount (positive).
+	Money Line
+	// To is where a transfer's money arrives.
+	To Line
+	// AppliesTo holds the indexes of the documents a payment or refund
+	// settles; a credit allocation names the credit note, then the invoice.
+	AppliesTo []int
 }
 
 // Planned is a document with its deterministic identity.
@@ -157,54 +172,99 @@ func Journal(s day.Summary, accts Accounts) ([]Planned, error) {
 		return nil, &Error{Field: "currency", Message: fmt.Sprintf("currency %s is not an ISO 4217 currency", s.Currency)}
 	}
 	lines := make([]Line, 0, len(s.Lines))
-	type gap struct{ text, path string }
-	var missing []gap
+	var b binder
 	for _, l := range s.Lines {
-		slot, err := SlotOf(l.Account)
+		bound, slot, ok, err := b.bind(accts, l.Account)
 		if err != nil {
 			return nil, err
 		}
-		b, ok := accts.Account(slot.Section, slot.Key)
-		for _, f := range slot.Fallbacks {
-			if ok && b.AccountID != "" {
-				break
-			}
-			b, ok = accts.Account(slot.Section, f)
-		}
-		if !ok || b.AccountID == "" {
-			missing = append(missing, gap{fmt.Sprintf("%s (%s)", slot.Label, slot.Path()), slot.Path()})
+		if !ok {
 			continue
 		}
 		amt, err := l.Debit.Sub(l.Credit)
 		if err != nil {
 			return nil, fmt.Errorf("line %s: %w", l.Account, err)
 		}
-		if !amt.FitsDecimals(dp) {
-			return nil, &Error{Field: string(l.Account), Message: fmt.Sprintf(
-				"the %s total %s for %s has more than %d decimal places; rounding of sub-unit amounts is not configured",
-				slot.Label, amt, s.Currency, dp)}
+		if err := fits(amt, dp, l.Account, slot, s.Currency); err != nil {
+			return nil, err
 		}
-		lines = append(lines, Line{Account: b, Semantic: l.Account, Description: slot.Label, Amount: amt})
+		lines = append(lines, Line{Account: bound, Semantic: l.Account, Description: slot.Label, Amount: amt})
 	}
-	if len(missing) > 0 {
-		sort.Slice(missing, func(i, j int) bool { return missing[i].text < missing[j].text })
-		texts := make([]string, len(missing))
-		for i, m := range missing {
-			texts[i] = m.text
-		}
-		return nil, &Error{Field: missing[0].path, Message: fmt.Sprintf(
-			"No account is mapped for %s. Please configure your Sync settings to map these accounts.", strings.Join(texts, ", "))}
+	if err := b.err(); err != nil {
+		return nil, err
 	}
 	lines = merge(lines)
-	narration := fmt.Sprintf("Daily sales summary %s %s", s.Day, s.Currency)
-	if s.Revision > 1 {
-		narration = fmt.Sprintf("Adjustment %d to daily sales summary %s %s", s.Revision-1, s.Day, s.Currency)
-	}
+	narration := Narration(s)
 	id := DocumentID(s.ID, 0)
 	return []Planned{{
 		Index: 0, DocumentID: id, Reference: Reference(id),
-		Document: Document{Type: "ManualJournal", Date: s.Day, Currency: s.Currency, Narration: narration, Lines: lines},
+		Document: Document{Type: TypeJournal, Date: s.Day, Currency: s.Currency, Narration: narration, Lines: lines},
 	}}, nil
+}
+
+// Narration names the day a summary's documents carry, and the adjustment
+// when the summary is a later revision.
+func Narration(s day.Summary) string {
+	if s.Revision > 1 {
+		return fmt.Sprintf("Adjustment %d to daily sales summary %s %s", s.Revision-1, s.Day, s.Currency)
+	}
+	return fmt.Sprintf("Daily sales summary %s %s", s.Day, s.Currency)
+}
+
+// binder binds semantic accounts to the merchant's accounts, trying each
+// slot's fallbacks, and collects every unmapped slot so that one message
+// names them all.
+type binder struct {
+	missing []gap
+}
+
+type gap struct{ text, path string }
+
+// bind returns the binding of a; ok is false when the slot is unmapped (the
+// gap is recorded for err).
+func (b *binder) bind(accts Accounts, a day.Account) (Binding, Slot, bool, error) {
+	slot, err := SlotOf(a)
+	if err != nil {
+		return Binding{}, Slot{}, false, err
+	}
+	bound, ok := accts.Account(slot.Section, slot.Key)
+	for _, f := range slot.Fallbacks {
+		if ok && bound.AccountID != "" {
+			break
+		}
+		bound, ok = accts.Account(slot.Section, f)
+	}
+	if !ok || bound.AccountID == "" {
+		b.missing = append(b.missing, gap{fmt.Sprintf("%s (%s)", slot.Label, slot.Path()), slot.Path()})
+		return Binding{}, slot, false, nil
+	}
+	return bound, slot, true, nil
+}
+
+func (b *binder) err() error {
+	if len(b.missing) == 0 {
+		return nil
+	}
+	sort.Slice(b.missing, func(i, j int) bool { return b.missing[i].text < b.missing[j].text })
+	texts := make([]string, 0, len(b.missing))
+	for i, m := range b.missing {
+		if i > 0 && m.text == b.missing[i-1].text {
+			continue
+		}
+		texts = append(texts, m.text)
+	}
+	return &Error{Field: b.missing[0].path, Message: fmt.Sprintf(
+		"No account is mapped for %s. Please configure your Sync settings to map these accounts.", strings.Join(texts, ", "))}
+}
+
+// fits refuses an amount finer than the currency's minor units.
+func fits(amt money.Amount, dp int, a day.Account, slot Slot, currency string) error {
+	if amt.FitsDecimals(dp) {
+		return nil
+	}
+	return &Error{Field: string(a), Message: fmt.Sprintf(
+		"the %s total %s for %s has more than %d decimal places; rounding of sub-unit amounts is not configured",
+		slot.Label, amt, currency, dp)}
 }
 
 // merge makes one line per merchant account, as Codat's journals have it:

@@ -9,6 +9,9 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/commercesync/commercesync/ledger/mapping"
+	"github.com/commercesync/commercesync/ledger/money"
+	"github.com/commercesync/commercesync/pipeline/plan"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
@@ -321,5 +324,62 @@ func TestPropertyLongStreams(t *testing.T) {
 		// Every revision, one event per batch, against the reference of
 		// the prefix that emitted it.
 		checkEveryRevision(t, s, s.closed(permuteData(t, s)))
+	})
+}
+
+// anyAccount maps every configuration slot to an account of its own, except
+// the refund, discount and service-charge slots, which fall back to the
+// sales account as a merchant who nets them there would leave them.
+type anyAccount struct{}
+
+func (anyAccount) Account(section, key string) (mapping.Binding, bool) {
+	switch key {
+	case "refund", "discounts", "serviceCharges", "shipping":
+		return mapping.Binding{}, false
+	}
+	return mapping.Binding{AccountID: section + "/" + key}, true
+}
+
+// Every summary the aggregator emits from random streams of every record
+// type, with updates, deletes, status changes and any arrival order, plans
+// in invoice mode to documents that move on each merchant account exactly
+// what its journal moves, and whose receivable and payable net to zero.
+func TestPropertyInvoiceModeMovesWhatJournalModeMoves(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genStream(t)
+		r := newRun(s.partitions())
+		r.feed(t, s.closed(permuteData(t, s)), genBatchSizes(t, "batches"))
+		opts := mapping.InvoiceOptions{Customer: "provider", Supplier: "provider"}
+		for _, ws := range r.summaries {
+			ds, err := plan.DomainSummary(ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			journal, err := mapping.Journal(ds, anyAccount{})
+			if err != nil {
+				t.Fatalf("Journal(%s): %v", ds.ID, err)
+			}
+			docs, err := mapping.Invoices(ds, anyAccount{}, opts)
+			if err != nil {
+				t.Fatalf("Invoices(%s): %v", ds.ID, err)
+			}
+			moved := map[string]money.Amount{}
+			for _, d := range journal {
+				for _, l := range d.Document.Movements() {
+					moved[l.Account.AccountID] += l.Amount
+				}
+			}
+			for _, d := range docs {
+				for _, l := range d.Document.Movements() {
+					moved[l.Account.AccountID] -= l.Amount
+				}
+			}
+			for acct, diff := range moved {
+				if diff != 0 {
+					t.Fatalf("summary %s (%s %s rev %d): journal and invoice modes differ by %s on %s",
+						ds.ID, ds.Day, ds.Currency, ds.Revision, diff, acct)
+				}
+			}
+		}
 	})
 }
