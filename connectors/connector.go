@@ -83,6 +83,10 @@ type Reference struct {
 	// IdempotencyKey lets the platform replay instead of duplicating while
 	// it remembers the key.
 	IdempotencyKey string
+	// Document is the document as it is sent, with the platform ids of
+	// the documents it settles, so Find knows where on the platform to
+	// look; nil means a manual journal.
+	Document *commercesyncv1.Document
 }
 
 // Result is what the platform assigned to a pushed document.

@@ -31,7 +31,18 @@ func TestValidateConfigNamesTheFieldAndTheFix(t *testing.T) {
 		{"bad start", &v1.SyncConfiguration{Schedule: &v1.Schedule{StartDate: "14/02/2022"}, Configuration: journal},
 			[]string{"schedule.startDate", "YYYY-MM-DD"}},
 		{"grace", &v1.SyncConfiguration{Schedule: &v1.Schedule{GraceMinutes: -1}, Configuration: journal}, []string{"schedule.graceMinutes"}},
-		{"invoices", &v1.SyncConfiguration{Schedule: &v1.Schedule{}}, []string{"configuration.mapSettings.outputFormat", "JournalEntry"}},
+		{"invoices without a customer", &v1.SyncConfiguration{Schedule: &v1.Schedule{}},
+			[]string{"configuration.sales.salesCustomer.selectedCustomerId: invoice mode issues"}},
+		{"invoices", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
+			MapSettings: &v1.MapSettings{OutputFormat: "Invoice"},
+			Sales:       &v1.SalesConfiguration{SalesCustomer: &v1.SalesCustomer{SelectedCustomerId: "c-1"}},
+		}}, nil},
+		{"invoice status", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
+			Sales: &v1.SalesConfiguration{SalesCustomer: &v1.SalesCustomer{SelectedCustomerId: "c-1"},
+				InvoiceStatus: &v1.InvoiceStatus{SelectedInvoiceStatus: "Paid"}},
+		}}, []string{"configuration.sales.invoiceStatus.selectedInvoiceStatus: Invalid invoice status selected"}},
+		{"unknown format", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
+			MapSettings: &v1.MapSettings{OutputFormat: "Journal"}}}, []string{`configuration.mapSettings.outputFormat: "Journal" is not a format`}},
 		{"selection not offered", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
 			MapSettings: journal.MapSettings,
 			Payments:    &v1.PaymentsConfiguration{Accounts: map[string]*v1.AccountConfiguration{"card": sel("x", "a", "b")}},

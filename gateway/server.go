@@ -17,9 +17,11 @@ import (
 	"github.com/commercesync/commercesync/connectors"
 	"github.com/commercesync/commercesync/gateway/records"
 	"github.com/commercesync/commercesync/ledger/day"
+	"github.com/commercesync/commercesync/ledger/mapping"
 	"github.com/commercesync/commercesync/ledger/money"
 	"github.com/commercesync/commercesync/pipeline/control"
 	"github.com/commercesync/commercesync/pipeline/kafka"
+	"github.com/commercesync/commercesync/pipeline/plan"
 	"github.com/commercesync/commercesync/pipeline/view"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
@@ -137,6 +139,11 @@ func (s *Server) PutSyncConfig(ctx context.Context, req *v1.PutSyncConfigRequest
 		return nil, status.Error(codes.InvalidArgument, "the body must be a sync configuration object")
 	}
 	msgs := validateConfig(cfg)
+	if conn, ok := s.store.AccountingConnection(c.GetId()); ok && plan.InvoiceMode(cfg) {
+		if p, ok := s.connectors[conn.GetPlatformKey()]; ok && !p.Capabilities().InvoiceMode {
+			msgs = append(msgs, fmt.Sprintf("configuration.mapSettings.outputFormat: %s takes daily journals only; use \"JournalEntry\"", p.Name()))
+		}
+	}
 	if setup := s.setupOf(c.GetId()); setup != nil {
 		msgs = append(msgs, checkAgainstSetup(cfg, setup)...)
 	}
@@ -192,8 +199,19 @@ func validateConfig(cfg *v1.SyncConfiguration) []string {
 		msgs = append(msgs, "schedule.graceMinutes: must be between 0 (the default of 120) and 43200 (30 days)")
 	}
 	conf := cfg.GetConfiguration()
-	if f := conf.GetMapSettings().GetOutputFormat(); f != "JournalEntry" {
-		msgs = append(msgs, fmt.Sprintf("configuration.mapSettings.outputFormat: %q is not available yet; use \"JournalEntry\"", f))
+	switch f := conf.GetMapSettings().GetOutputFormat(); f {
+	case "JournalEntry":
+	case "", "Invoice":
+		if conf.GetSales().GetSalesCustomer().GetSelectedCustomerId() == "" {
+			msgs = append(msgs, mapping.CustomerPath+": invoice mode issues each day's invoice to the commerce provider as a customer; "+
+				"select it, or set configuration.mapSettings.outputFormat to \"JournalEntry\" for daily journals")
+		}
+		if st := conf.GetSales().GetInvoiceStatus().GetSelectedInvoiceStatus(); st != "" && st != "Submitted" && st != "Draft" {
+			msgs = append(msgs, fmt.Sprintf("%s: Invalid invoice status selected (must be submitted or draft); %q is neither", mapping.StatusPath, st))
+		}
+	default:
+		msgs = append(msgs, fmt.Sprintf("configuration.mapSettings.outputFormat: %q is not a format; use \"JournalEntry\" for daily journals, "+
+			"or \"Invoice\" (or leave it out) for daily invoices", f))
 	}
 	check := func(section string, m map[string]*v1.AccountConfiguration) {
 		keys := make([]string, 0, len(m))
@@ -325,6 +343,8 @@ func (s *Server) GetSyncStatus(ctx context.Context, req *v1.GetSyncStatusRequest
 			if firstErr == "" {
 				firstErr = e.GetErrorMessage()
 			}
+		case v1.OutboxState_OUTBOX_STATE_SUPERSEDED:
+			// Replaced by a later plan of the same day; never counted.
 		default:
 			st.DocumentsPlanned++
 		}
@@ -358,6 +378,8 @@ func stateName(s v1.OutboxState) string {
 		return "Confirmed"
 	case v1.OutboxState_OUTBOX_STATE_FAILED:
 		return "Failed"
+	case v1.OutboxState_OUTBOX_STATE_SUPERSEDED:
+		return "Superseded"
 	}
 	return "Unknown"
 }

@@ -37,7 +37,9 @@ const (
 	TypeSpendMoney   = "SpendMoney"
 	TypeReceiveMoney = "ReceiveMoney"
 	// TypeTransfer moves money between two of the merchant's money accounts:
-	// a payout, or money received today for sales of an earlier day.
+	// a payout, or money received today for sales of an earlier day. Its
+	// Contact is the sales customer, for platforms that record a transfer
+	// as spend or receive money.
 	TypeTransfer = "Transfer"
 )
 
@@ -207,9 +209,9 @@ func Invoices(s day.Summary, accts Accounts, o InvoiceOptions) ([]Planned, error
 			continue
 		}
 		if m.left > 0 {
-			p.add(Document{Type: TypeTransfer, Money: with(clearing, m.left), To: with(m.line, m.left)}, true)
+			p.add(Document{Type: TypeTransfer, Contact: o.Customer, Money: with(clearing, m.left), To: with(m.line, m.left)}, true)
 		} else {
-			p.add(Document{Type: TypeTransfer, Money: with(m.line, -m.left), To: with(clearing, -m.left)}, true)
+			p.add(Document{Type: TypeTransfer, Contact: o.Customer, Money: with(m.line, -m.left), To: with(clearing, -m.left)}, true)
 		}
 		cash.move(clearing.Account, -m.left)
 		m.left = 0
@@ -249,7 +251,7 @@ func Invoices(s day.Summary, accts Accounts, o InvoiceOptions) ([]Planned, error
 	for len(leftIn) > 0 && len(leftOut) > 0 {
 		to, from := leftIn[0], leftOut[0]
 		a := min(to.left, -from.left)
-		p.add(Document{Type: TypeTransfer, Money: with(from.line, a), To: with(to.line, a)}, true)
+		p.add(Document{Type: TypeTransfer, Contact: o.Customer, Money: with(from.line, a), To: with(to.line, a)}, true)
 		to.left -= a
 		from.left += a
 		if to.left == 0 {

@@ -35,11 +35,27 @@ type Planner struct {
 	control *control.Store
 	log     *slog.Logger
 	now     func() time.Time
+	// invoices reports whether a platform takes invoice mode's documents.
+	invoices func(platformKey string) bool
+}
+
+// Option configures a Planner.
+type Option func(*Planner)
+
+// WithInvoicePlatforms says which platforms take invoice mode; a company on
+// any other platform whose configuration asks for invoices is stopped with
+// a message instead.
+func WithInvoicePlatforms(supports func(platformKey string) bool) Option {
+	return func(p *Planner) { p.invoices = supports }
 }
 
 // New makes a planner.
-func New(l *view.Ledger, o *view.Outbox, w *view.OutboxWriter, c *control.Store, log *slog.Logger, now func() time.Time) *Planner {
-	return &Planner{ledger: l, outbox: o, writer: w, control: c, log: log, now: now}
+func New(l *view.Ledger, o *view.Outbox, w *view.OutboxWriter, c *control.Store, log *slog.Logger, now func() time.Time, opts ...Option) *Planner {
+	p := &Planner{ledger: l, outbox: o, writer: w, control: c, log: log, now: now, invoices: func(string) bool { return false }}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
 // Run plans until ctx ends.
@@ -153,7 +169,7 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 		ConfigVersion: cv.GetVersion(), UpdatedUnixMs: p.now().UnixMilli(),
 	}
 	setup, _ := p.control.PlatformSetup(conn.GetId())
-	planned, err := p.documents(s, cv, blocked, setup)
+	planned, err := p.documents(s, cv, blocked, conn.GetPlatformKey(), setup)
 	var merr *mapping.Error
 	if errors.As(err, &merr) {
 		id := mapping.DocumentID(s.GetId(), 0)
@@ -166,12 +182,22 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 	if err != nil {
 		return fmt.Errorf("plan summary %s: %w", s.GetId(), err)
 	}
+	if len(planned) == 0 {
+		// Invoice mode has nothing to send for a day that nets to nothing;
+		// an empty journal records the day as done, as journal mode does.
+		id := mapping.DocumentID(s.GetId(), 0)
+		planned = []mapping.Planned{{DocumentID: id, Reference: mapping.Reference(id), Document: mapping.Document{
+			Type: mapping.TypeJournal, Date: s.GetBusinessDay(), Currency: s.GetCurrency(), Narration: "nothing to post"}}}
+	}
+	if err := p.supersede(ctx, existing, len(planned)); err != nil {
+		return err
+	}
 	for _, pd := range planned {
 		e := cloneEntry(base)
 		e.DocumentId, e.Reference, e.DocumentIndex = pd.DocumentID, pd.Reference, int32(pd.Index)
-		e.State, e.Document = v1.OutboxState_OUTBOX_STATE_PLANNED, documentProto(pd.Document)
+		e.State, e.Document = v1.OutboxState_OUTBOX_STATE_PLANNED, documentProto(pd.Document, invoiceOptions(cv.GetConfig(), setup).IsBank)
 		e = carry(e)
-		if len(pd.Document.Lines) == 0 && !e.GetLookupFirst() {
+		if pd.Document.Type == mapping.TypeJournal && len(pd.Document.Lines) == 0 && !e.GetLookupFirst() {
 			// Everything nets to nothing in the merchant's accounts (a sale
 			// and its refund both on the sales account): there is nothing to
 			// post, and every platform refuses a journal without lines. A
@@ -189,9 +215,32 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 	return nil
 }
 
+// supersede retires documents of an earlier plan of the summary that the
+// new plan no longer has (a new mapping can merge two payment types into
+// one payment), so they are never sent. One whose send had an unknown
+// outcome may exist on the platform; the entry says so.
+func (p *Planner) supersede(ctx context.Context, existing []*v1.OutboxEntry, n int) error {
+	for _, e := range existing {
+		if int(e.GetDocumentIndex()) < n || e.GetState() == v1.OutboxState_OUTBOX_STATE_SUPERSEDED ||
+			e.GetState() == v1.OutboxState_OUTBOX_STATE_CONFIRMED && !e.GetLookupFirst() {
+			continue
+		}
+		old := cloneEntry(e)
+		old.State, old.UpdatedUnixMs = v1.OutboxState_OUTBOX_STATE_SUPERSEDED, p.now().UnixMilli()
+		if e.GetLookupFirst() || e.GetState() == v1.OutboxState_OUTBOX_STATE_CONFIRMED {
+			old.ErrorMessage = fmt.Sprintf("A new plan of this day no longer has this document, but it may have reached the platform: check for reference %s.", e.GetReference())
+			p.log.Warn("document superseded after a send", "company", e.GetCompanyId(), "document", e.GetDocumentId(), "reference", e.GetReference())
+		}
+		if err := p.writer.Put(ctx, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func cloneEntry(e *v1.OutboxEntry) *v1.OutboxEntry { return proto.Clone(e).(*v1.OutboxEntry) }
 
-func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool, setup *v1.PlatformSetup) ([]mapping.Planned, error) {
+func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool, platform string, setup *v1.PlatformSetup) ([]mapping.Planned, error) {
 	if blocked {
 		// Each revision holds only money that adds up, so once the day's
 		// records are corrected every revision can go; until then the day
@@ -203,26 +252,56 @@ func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool
 		return nil, &mapping.Error{Field: exceptionsField, Message: strings.Join(msgs, " ")}
 	}
 	cfg := cv.GetConfig()
-	if f := cfg.GetConfiguration().GetMapSettings().GetOutputFormat(); f != "JournalEntry" {
-		return nil, &mapping.Error{Field: "configuration.mapSettings.outputFormat", Message: fmt.Sprintf(
-			"Output format %q is not available yet; set configuration.mapSettings.outputFormat to \"JournalEntry\".", f)}
-	}
 	ds, err := DomainSummary(s)
 	if err != nil {
 		return nil, err
 	}
-	planned, err := mapping.Journal(ds, configAccounts{cfg})
-	if err != nil {
-		return nil, err
-	}
-	if planned, err = convert(planned, s.GetCurrency(), setup.GetBaseCurrency(), cfg); err != nil {
-		return nil, err
+	var planned []mapping.Planned
+	if InvoiceMode(cfg) {
+		if !p.invoices(platform) {
+			return nil, &mapping.Error{Field: "configuration.mapSettings.outputFormat", Message: fmt.Sprintf(
+				"This accounting platform takes daily journals only; set configuration.mapSettings.outputFormat to \"JournalEntry\" (it was %q).",
+				cfg.GetConfiguration().GetMapSettings().GetOutputFormat())}
+		}
+		// Invoices carry their own currency, so a day sold in another
+		// currency posts as sold and the platform converts it.
+		if planned, err = mapping.Invoices(ds, configAccounts{cfg}, invoiceOptions(cfg, setup)); err != nil {
+			return nil, err
+		}
+	} else {
+		if planned, err = mapping.Journal(ds, configAccounts{cfg}); err != nil {
+			return nil, err
+		}
+		if planned, err = convert(planned, s.GetCurrency(), setup.GetBaseCurrency(), cfg); err != nil {
+			return nil, err
+		}
 	}
 	lockDate := setup.GetLockDate()
 	if lockDate == "" || s.GetBusinessDay() > lockDate {
 		return planned, nil
 	}
 	return onLockedDay(planned, s.GetBusinessDay(), lockDate, cfg.GetSchedule().GetLockedPeriodPolicy())
+}
+
+// InvoiceMode reports whether a configuration asks for invoices: Codat's
+// outputFormat is "JournalEntry" or absent, absent meaning invoices;
+// "Invoice" says so explicitly.
+func InvoiceMode(cfg *v1.SyncConfiguration) bool {
+	return cfg.GetConfiguration().GetMapSettings().GetOutputFormat() != "JournalEntry"
+}
+
+func invoiceOptions(cfg *v1.SyncConfiguration, setup *v1.PlatformSetup) mapping.InvoiceOptions {
+	conf := cfg.GetConfiguration()
+	bank := map[string]bool{}
+	for _, a := range setup.GetAccounts() {
+		bank[a.GetId()] = a.GetClassification() == "bank"
+	}
+	return mapping.InvoiceOptions{
+		Customer: conf.GetSales().GetSalesCustomer().GetSelectedCustomerId(),
+		Supplier: conf.GetFees().GetFeesSupplier().GetSelectedSupplierId(),
+		Status:   conf.GetSales().GetInvoiceStatus().GetSelectedInvoiceStatus(),
+		IsBank:   func(id string) bool { return bank[id] },
+	}
 }
 
 // convert restates a day sold in another currency than the platform's base
@@ -322,15 +401,27 @@ func (c configAccounts) Account(section, key string) (mapping.Binding, bool) {
 	return mapping.Binding{}, false
 }
 
-func documentProto(d mapping.Document) *v1.Document {
+func documentProto(d mapping.Document, bank func(string) bool) *v1.Document {
 	dp, _ := money.MinorUnits(d.Currency)
-	out := &v1.Document{Type: d.Type, Date: d.Date, Currency: d.Currency, Narration: d.Narration}
-	for _, l := range d.Lines {
-		amt, _ := l.Amount.Fixed(dp) // mapping.Journal already refused amounts that do not fit
-		out.Lines = append(out.Lines, &v1.DocumentLine{
+	line := func(l mapping.Line) *v1.DocumentLine {
+		amt, _ := l.Amount.Fixed(dp) // the mapping already refused amounts that do not fit
+		return &v1.DocumentLine{
 			AccountId: l.Account.AccountID, AccountCode: l.Account.Code, Description: l.Description,
-			Amount: amt, SemanticAccount: string(l.Semantic),
-		})
+			Amount: amt, SemanticAccount: string(l.Semantic), Bank: l.Account.AccountID != "" && bank(l.Account.AccountID),
+		}
+	}
+	out := &v1.Document{Type: d.Type, Date: d.Date, Currency: d.Currency, Narration: d.Narration, Contact: d.Contact, Status: d.Status}
+	for _, l := range d.Lines {
+		out.Lines = append(out.Lines, line(l))
+	}
+	if d.Money.Amount != 0 {
+		out.Money = line(d.Money)
+	}
+	if d.To.Amount != 0 {
+		out.To = line(d.To)
+	}
+	for _, i := range d.AppliesTo {
+		out.AppliesTo = append(out.AppliesTo, int32(i))
 	}
 	return out
 }

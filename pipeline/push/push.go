@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/commercesync/commercesync/connectors"
+	"github.com/commercesync/commercesync/ledger/mapping"
 	"github.com/commercesync/commercesync/pipeline/control"
 	"github.com/commercesync/commercesync/pipeline/view"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
@@ -169,7 +170,7 @@ func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Time {
 func (w *Worker) nextLocked(entries []*v1.OutboxEntry) (*v1.OutboxEntry, time.Time) {
 	for _, e := range entries {
 		switch e.GetState() {
-		case v1.OutboxState_OUTBOX_STATE_CONFIRMED:
+		case v1.OutboxState_OUTBOX_STATE_CONFIRMED, v1.OutboxState_OUTBOX_STATE_SUPERSEDED:
 			continue
 		case v1.OutboxState_OUTBOX_STATE_FAILED:
 			if e.GetErrorClass() == v1.ErrorClass_ERROR_CLASS_MERCHANT_ACTIONABLE {
@@ -228,7 +229,12 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 	}
 	sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
 	lim := w.limiter(conn.GetId(), c)
-	ref := connectors.Reference{Value: e.GetReference(), IdempotencyKey: fmt.Sprintf("%s-c%d", e.GetDocumentId(), e.GetConfigVersion())}
+	doc, ce := w.settling(e)
+	if ce != nil {
+		return w.outcome(ctx, e, ce, log)
+	}
+	ref := connectors.Reference{Value: e.GetReference(), IdempotencyKey: fmt.Sprintf("%s-c%d", e.GetDocumentId(), e.GetConfigVersion()),
+		Document: doc}
 
 	if e.GetState() == v1.OutboxState_OUTBOX_STATE_SENT || e.GetLookupFirst() {
 		if err := lim.Wait(ctx); err != nil {
@@ -267,12 +273,40 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 		log.Warn("could not record the attempt; not sending", "err", err)
 		return false
 	}
-	res, err := c.Push(ctx, sess, e.GetDocument(), ref)
+	res, err := c.Push(ctx, sess, doc, ref)
 	if err != nil {
 		return w.outcome(ctx, sent, connectors.Classify(err), log)
 	}
 	log.Info("document confirmed", "external_id", res.ExternalID)
 	return w.confirm(ctx, sent, res)
+}
+
+// settling returns the document to send, with the platform ids of the
+// documents it settles (a payment's invoice) filled in. Those come before
+// it in push order, so they are normally confirmed; one that failed for
+// good fails this one too.
+func (w *Worker) settling(e *v1.OutboxEntry) (*v1.Document, *connectors.Error) {
+	doc := e.GetDocument()
+	if len(doc.GetAppliesTo()) == 0 {
+		return doc, nil
+	}
+	doc = proto.Clone(doc).(*v1.Document)
+	doc.AppliesToExternalIds = nil
+	for _, i := range doc.GetAppliesTo() {
+		id := mapping.DocumentID(e.GetSummaryId(), int(i))
+		dep, ok := w.outbox.Doc(id)
+		switch {
+		case ok && dep.GetState() == v1.OutboxState_OUTBOX_STATE_CONFIRMED && dep.GetExternalId() != "":
+			doc.AppliesToExternalIds = append(doc.AppliesToExternalIds, dep.GetExternalId())
+		case ok && dep.GetState() == v1.OutboxState_OUTBOX_STATE_FAILED && dep.GetErrorClass() == v1.ErrorClass_ERROR_CLASS_FATAL:
+			return nil, &connectors.Error{Class: connectors.Fatal, Message: fmt.Sprintf(
+				"the %s this %s settles (%s) failed: %s", dep.GetDocument().GetType(), doc.GetType(), dep.GetReference(), dep.GetErrorMessage())}
+		default:
+			return nil, &connectors.Error{Class: connectors.Retryable, Message: fmt.Sprintf(
+				"waiting for document %d of the day, which this %s settles, to be confirmed", i, doc.GetType())}
+		}
+	}
+	return doc, nil
 }
 
 // outcome acts on a classified error: back off for retryable and throttled

@@ -257,7 +257,10 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		job := window.NewJob(s.Brokers, append([]window.Option{window.WithLogger(log), window.WithTopics(topics)}, cfg.windowOpts...)...)
 		s.goRun("window", job.Run)
 	}
-	planner := plan.New(ledger, outbox, writer, store, log, cfg.now)
+	planner := plan.New(ledger, outbox, writer, store, log, cfg.now, plan.WithInvoicePlatforms(func(key string) bool {
+		c, ok := conns[key]
+		return ok && c.Capabilities().InvoiceMode
+	}))
 	s.goRun("plan", planner.Run)
 	worker := push.New(outbox, writer, store, conns, callback, log, push.WithClock(cfg.now))
 	s.goRun("push", worker.Run)

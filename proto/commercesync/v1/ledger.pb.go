@@ -29,6 +29,8 @@ const (
 	OutboxState_OUTBOX_STATE_SENT        OutboxState = 2
 	OutboxState_OUTBOX_STATE_CONFIRMED   OutboxState = 3
 	OutboxState_OUTBOX_STATE_FAILED      OutboxState = 4
+	// A re-plan no longer contains the document; it is never sent.
+	OutboxState_OUTBOX_STATE_SUPERSEDED OutboxState = 5
 )
 
 // Enum value maps for OutboxState.
@@ -39,6 +41,7 @@ var (
 		2: "OUTBOX_STATE_SENT",
 		3: "OUTBOX_STATE_CONFIRMED",
 		4: "OUTBOX_STATE_FAILED",
+		5: "OUTBOX_STATE_SUPERSEDED",
 	}
 	OutboxState_value = map[string]int32{
 		"OUTBOX_STATE_UNSPECIFIED": 0,
@@ -46,6 +49,7 @@ var (
 		"OUTBOX_STATE_SENT":        2,
 		"OUTBOX_STATE_CONFIRMED":   3,
 		"OUTBOX_STATE_FAILED":      4,
+		"OUTBOX_STATE_SUPERSEDED":  5,
 	}
 )
 
@@ -438,14 +442,35 @@ func (x *SummaryLine) GetCredit() string {
 // accounts. Connectors turn it into their platform's payload.
 type Document struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// ManualJournal
-	Type          string          `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
-	Date          string          `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
-	Currency      string          `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
-	Narration     string          `protobuf:"bytes,4,opt,name=narration,proto3" json:"narration,omitempty"`
-	Lines         []*DocumentLine `protobuf:"bytes,5,rep,name=lines,proto3" json:"lines,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// ManualJournal in journal-entry mode. Invoice mode: SalesInvoice,
+	// SalesCreditNote, Payment, Refund, CreditAllocation, Bill,
+	// BillCreditNote, BillPayment, BillRefund, SpendMoney, ReceiveMoney,
+	// Transfer.
+	Type      string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Date      string `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
+	Currency  string `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
+	Narration string `protobuf:"bytes,4,opt,name=narration,proto3" json:"narration,omitempty"`
+	// A journal's lines are signed (+ debit, - credit). The lines of an
+	// invoice, credit note, bill or money transaction are positive where they
+	// add to the document's total.
+	Lines []*DocumentLine `protobuf:"bytes,5,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The customer (sales documents) or supplier (bills) the document is with.
+	Contact string `protobuf:"bytes,6,opt,name=contact,proto3" json:"contact,omitempty"`
+	// Submitted or Draft, for sales invoices and credit notes.
+	Status string `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	// The account money moves through (a payment's, refund's or spend's bank
+	// or clearing account, a transfer's source) and the amount, positive.
+	Money *DocumentLine `protobuf:"bytes,8,opt,name=money,proto3" json:"money,omitempty"`
+	// A transfer's destination.
+	To *DocumentLine `protobuf:"bytes,9,opt,name=to,proto3" json:"to,omitempty"`
+	// Indexes, within the same summary, of the documents a payment or refund
+	// settles; a credit allocation names the credit note, then the invoice.
+	AppliesTo []int32 `protobuf:"varint,10,rep,packed,name=applies_to,json=appliesTo,proto3" json:"applies_to,omitempty"`
+	// Filled by the push worker just before sending: the platform ids of the
+	// applies_to documents, in the same order.
+	AppliesToExternalIds []string `protobuf:"bytes,11,rep,name=applies_to_external_ids,json=appliesToExternalIds,proto3" json:"applies_to_external_ids,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Document) Reset() {
@@ -513,6 +538,48 @@ func (x *Document) GetLines() []*DocumentLine {
 	return nil
 }
 
+func (x *Document) GetContact() string {
+	if x != nil {
+		return x.Contact
+	}
+	return ""
+}
+
+func (x *Document) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Document) GetMoney() *DocumentLine {
+	if x != nil {
+		return x.Money
+	}
+	return nil
+}
+
+func (x *Document) GetTo() *DocumentLine {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *Document) GetAppliesTo() []int32 {
+	if x != nil {
+		return x.AppliesTo
+	}
+	return nil
+}
+
+func (x *Document) GetAppliesToExternalIds() []string {
+	if x != nil {
+		return x.AppliesToExternalIds
+	}
+	return nil
+}
+
 type DocumentLine struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	AccountId   string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
@@ -521,8 +588,10 @@ type DocumentLine struct {
 	// Signed, in the currency's minor units as a decimal: + debit, - credit.
 	Amount          string `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
 	SemanticAccount string `protobuf:"bytes,5,opt,name=semantic_account,json=semanticAccount,proto3" json:"semantic_account,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The merchant's account is a bank account on the platform.
+	Bank          bool `protobuf:"varint,6,opt,name=bank,proto3" json:"bank,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DocumentLine) Reset() {
@@ -588,6 +657,13 @@ func (x *DocumentLine) GetSemanticAccount() string {
 		return x.SemanticAccount
 	}
 	return ""
+}
+
+func (x *DocumentLine) GetBank() bool {
+	if x != nil {
+		return x.Bank
+	}
+	return false
 }
 
 // OutboxEntry is the value on push.outbox (compacted, keyed by document_id).
@@ -835,20 +911,29 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\vSummaryLine\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x14\n" +
 	"\x05debit\x18\x02 \x01(\tR\x05debit\x12\x16\n" +
-	"\x06credit\x18\x03 \x01(\tR\x06credit\"\xa1\x01\n" +
+	"\x06credit\x18\x03 \x01(\tR\x06credit\"\x8d\x03\n" +
 	"\bDocument\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x12\n" +
 	"\x04date\x18\x02 \x01(\tR\x04date\x12\x1a\n" +
 	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12\x1c\n" +
 	"\tnarration\x18\x04 \x01(\tR\tnarration\x123\n" +
-	"\x05lines\x18\x05 \x03(\v2\x1d.commercesync.v1.DocumentLineR\x05lines\"\xb5\x01\n" +
+	"\x05lines\x18\x05 \x03(\v2\x1d.commercesync.v1.DocumentLineR\x05lines\x12\x18\n" +
+	"\acontact\x18\x06 \x01(\tR\acontact\x12\x16\n" +
+	"\x06status\x18\a \x01(\tR\x06status\x123\n" +
+	"\x05money\x18\b \x01(\v2\x1d.commercesync.v1.DocumentLineR\x05money\x12-\n" +
+	"\x02to\x18\t \x01(\v2\x1d.commercesync.v1.DocumentLineR\x02to\x12\x1d\n" +
+	"\n" +
+	"applies_to\x18\n" +
+	" \x03(\x05R\tappliesTo\x125\n" +
+	"\x17applies_to_external_ids\x18\v \x03(\tR\x14appliesToExternalIds\"\xc9\x01\n" +
 	"\fDocumentLine\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12!\n" +
 	"\faccount_code\x18\x02 \x01(\tR\vaccountCode\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x16\n" +
 	"\x06amount\x18\x04 \x01(\tR\x06amount\x12)\n" +
-	"\x10semantic_account\x18\x05 \x01(\tR\x0fsemanticAccount\"\x8f\x06\n" +
+	"\x10semantic_account\x18\x05 \x01(\tR\x0fsemanticAccount\x12\x12\n" +
+	"\x04bank\x18\x06 \x01(\bR\x04bank\"\x8f\x06\n" +
 	"\vOutboxEntry\x12\x1f\n" +
 	"\vdocument_id\x18\x01 \x01(\tR\n" +
 	"documentId\x12\x1d\n" +
@@ -877,13 +962,14 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"errorField\x12\x1a\n" +
 	"\battempts\x18\x13 \x01(\x05R\battempts\x12&\n" +
 	"\x0fupdated_unix_ms\x18\x14 \x01(\x03R\rupdatedUnixMs\x12!\n" +
-	"\flookup_first\x18\x15 \x01(\bR\vlookupFirst*\x91\x01\n" +
+	"\flookup_first\x18\x15 \x01(\bR\vlookupFirst*\xae\x01\n" +
 	"\vOutboxState\x12\x1c\n" +
 	"\x18OUTBOX_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14OUTBOX_STATE_PLANNED\x10\x01\x12\x15\n" +
 	"\x11OUTBOX_STATE_SENT\x10\x02\x12\x1a\n" +
 	"\x16OUTBOX_STATE_CONFIRMED\x10\x03\x12\x17\n" +
-	"\x13OUTBOX_STATE_FAILED\x10\x04*\x9b\x01\n" +
+	"\x13OUTBOX_STATE_FAILED\x10\x04\x12\x1b\n" +
+	"\x17OUTBOX_STATE_SUPERSEDED\x10\x05*\x9b\x01\n" +
 	"\n" +
 	"ErrorClass\x12\x1b\n" +
 	"\x17ERROR_CLASS_UNSPECIFIED\x10\x00\x12\x19\n" +
@@ -920,14 +1006,16 @@ var file_commercesync_v1_ledger_proto_depIdxs = []int32{
 	4, // 0: commercesync.v1.DaySummary.lines:type_name -> commercesync.v1.SummaryLine
 	3, // 1: commercesync.v1.DaySummary.exceptions:type_name -> commercesync.v1.SummaryException
 	6, // 2: commercesync.v1.Document.lines:type_name -> commercesync.v1.DocumentLine
-	0, // 3: commercesync.v1.OutboxEntry.state:type_name -> commercesync.v1.OutboxState
-	5, // 4: commercesync.v1.OutboxEntry.document:type_name -> commercesync.v1.Document
-	1, // 5: commercesync.v1.OutboxEntry.error_class:type_name -> commercesync.v1.ErrorClass
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	6, // 3: commercesync.v1.Document.money:type_name -> commercesync.v1.DocumentLine
+	6, // 4: commercesync.v1.Document.to:type_name -> commercesync.v1.DocumentLine
+	0, // 5: commercesync.v1.OutboxEntry.state:type_name -> commercesync.v1.OutboxState
+	5, // 6: commercesync.v1.OutboxEntry.document:type_name -> commercesync.v1.Document
+	1, // 7: commercesync.v1.OutboxEntry.error_class:type_name -> commercesync.v1.ErrorClass
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_ledger_proto_init() }
