@@ -129,6 +129,7 @@ func (c *Connector) Name() string { return "Xero" }
 func (c *Connector) Capabilities() connectors.Capabilities {
 	return connectors.Capabilities{
 		JournalMode:                  true,
+		InvoiceMode:                  true,
 		JournalForbidsBankAccounts:   true,
 		JournalForbidsSystemAccounts: true,
 		MaxIdempotencyKeyLen:         MaxIdempotencyKeyLen,
@@ -239,9 +240,10 @@ func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connector
 	return setup, nil
 }
 
-// Push creates the document as a POSTED manual journal. The narration ends
-// with "[ref.Value]" so Find can locate the journal once Xero has
-// forgotten the idempotency key (6 minutes, §1.4).
+// Push creates the document: a journal as a POSTED manual journal, whose
+// narration ends with "[ref.Value]" so Find can locate it once Xero has
+// forgotten the idempotency key (6 minutes, §1.4); an invoice-mode
+// document on its own route (invoices.go).
 func (c *Connector) Push(ctx context.Context, s connectors.Session, doc *commercesyncv1.Document, ref connectors.Reference) (connectors.Result, error) {
 	if err := checkSession(s); err != nil {
 		return connectors.Result{}, err
@@ -252,6 +254,17 @@ func (c *Connector) Push(ctx context.Context, s connectors.Session, doc *commerc
 	if ref.IdempotencyKey == "" || len(ref.IdempotencyKey) > MaxIdempotencyKeyLen {
 		return connectors.Result{}, &connectors.Error{Class: connectors.Fatal, Field: "IdempotencyKey",
 			Message: fmt.Sprintf("xero: idempotency key must be 1 to %d characters, got %d", MaxIdempotencyKeyLen, len(ref.IdempotencyKey))}
+	}
+	if doc != nil && doc.GetType() != "ManualJournal" {
+		r, err := routeOf(doc, ref)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		j, ok := r.body.(*commercesyncv1.Document)
+		if !ok {
+			return c.pushRoute(ctx, s, r, ref)
+		}
+		doc = j // a transfer between two accounts that are not banks
 	}
 	body, err := manualJournalBody(doc, ref)
 	if err != nil {
@@ -287,6 +300,16 @@ func (c *Connector) Find(ctx context.Context, s connectors.Session, ref connecto
 	}
 	if err := checkReference(ref); err != nil {
 		return connectors.Result{}, false, err
+	}
+	if d := ref.Document; d != nil && d.GetType() != "ManualJournal" {
+		r, err := routeOf(d, ref)
+		if err != nil {
+			return connectors.Result{}, false, err
+		}
+		if r.find != nil {
+			id, found, err := r.find(ctx, c, s, ref)
+			return connectors.Result{ExternalID: id}, found, err
+		}
 	}
 	tag := "[" + ref.Value + "]"
 	q := url.Values{"where": {`Narration.Contains("` + tag + `")`}}

@@ -172,8 +172,37 @@ func (s *Server) route(req *apiRequest) apiResponse {
 	if len(parts) > 1 {
 		id = parts[1]
 	}
+	if len(parts) == 3 && resource == "creditnotes" && strings.EqualFold(parts[2], "Allocations") && req.method == http.MethodPut {
+		return s.createAllocations(req, id)
+	}
 	if len(parts) > 2 {
 		return notFound()
+	}
+	create := req.method == http.MethodPut || req.method == http.MethodPost
+	switch {
+	case resource == "contacts" && id == "" && req.method == http.MethodGet:
+		return s.listContacts(req)
+	case (resource == "invoices" || resource == "creditnotes") && id == "" && create:
+		return s.createInvoices(req, resource == "creditnotes")
+	case resource == "invoices" && id == "" && req.method == http.MethodGet:
+		return s.listInvoices(req, false)
+	case resource == "creditnotes" && req.method == http.MethodGet:
+		if id != "" {
+			return s.getCreditNote(req, id)
+		}
+		return s.listInvoices(req, true)
+	case resource == "payments" && id == "" && create:
+		return s.createPayments(req)
+	case resource == "payments" && id == "" && req.method == http.MethodGet:
+		return s.listPayments(req)
+	case resource == "banktransactions" && id == "" && create:
+		return s.createBankTransactions(req)
+	case resource == "banktransactions" && id == "" && req.method == http.MethodGet:
+		return s.listBankTransactions(req)
+	case resource == "banktransfers" && id == "" && create:
+		return s.createBankTransfers(req)
+	case resource == "banktransfers" && id == "" && req.method == http.MethodGet:
+		return s.listBankTransfers(req)
 	}
 	switch {
 	case resource == "accounts" && id == "" && req.method == http.MethodGet:

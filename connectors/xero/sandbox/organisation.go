@@ -29,6 +29,7 @@ type Organisation struct {
 	Currencies        []Currency
 	Accounts          []Account
 	TaxRates          []TaxRate
+	Contacts          []Contact
 }
 
 // Currency is an enabled currency (GET /Currencies).
@@ -158,7 +159,7 @@ func DefaultOrganisation() Organisation {
 			acct("405", "Payment fee refunds", "OTHERINCOME"),
 			payable(acct("610", "Card clearing", "CURRENT")),
 			payable(acct("611", "Cash clearing", "CURRENT")),
-			acct("612", "Unsettled sales", "CURRENT"),
+			payable(acct("612", "Unsettled sales", "CURRENT")),
 			system("620", "Accounts Receivable", "CURRENT", "DEBTORS"),
 			acct("630", "Inventory", "INVENTORY"),
 			system("800", "Accounts Payable", "CURRLIAB", "CREDITORS"),
@@ -172,6 +173,12 @@ func DefaultOrganisation() Organisation {
 			{Name: "Tax Exempt", TaxType: "NONE", ReportTaxType: "NONE", Rate: "0.0000"},
 			{Name: "Tax on Sales", TaxType: "OUTPUT", ReportTaxType: "OUTPUT", Rate: "8.5000"},
 			{Name: "Tax on Purchases", TaxType: "INPUT", ReportTaxType: "INPUT", Rate: "8.5000"},
+		},
+		// The commerce provider is both the customer of the daily sales
+		// invoice and the supplier of the fees bill (codat-sync-for-commerce.md §3.1).
+		Contacts: []Contact{
+			{Name: "Commerce provider", IsCustomer: true, IsSupplier: true},
+			{Name: "Walk-in customers", IsCustomer: true},
 		},
 	}
 }
@@ -211,6 +218,11 @@ func (o *Organisation) normalise() {
 			a.Status = "ACTIVE"
 		}
 	}
+	for i := range o.Contacts {
+		if o.Contacts[i].ContactID == "" {
+			o.Contacts[i].ContactID = nameUUID("contact", o.TenantID, o.Contacts[i].Name)
+		}
+	}
 	for i := range o.TaxRates {
 		if o.TaxRates[i].Status == "" {
 			o.TaxRates[i].Status = "ACTIVE"
@@ -222,6 +234,7 @@ func (o Organisation) clone() Organisation {
 	o.Currencies = slices.Clone(o.Currencies)
 	o.Accounts = slices.Clone(o.Accounts)
 	o.TaxRates = slices.Clone(o.TaxRates)
+	o.Contacts = slices.Clone(o.Contacts)
 	return o
 }
 

@@ -239,6 +239,7 @@ func (s *Server) addOrg(o Organisation) {
 type org struct {
 	Organisation
 	journals []*Journal
+	books
 }
 
 // Clock is a manual clock for tests: pass Now to WithClock and Advance it

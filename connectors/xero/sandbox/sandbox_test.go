@@ -373,7 +373,7 @@ func TestSettingsEndpoints(t *testing.T) {
 	if r := e.api("GET", "/Currencies", ""); !strings.Contains(string(r.body), `{"Code":"EUR","Description":"Euro"}`) {
 		t.Fatalf("currencies: %s", r.body)
 	}
-	if r := e.api("GET", "/Invoices", ""); r.status != 404 || string(r.body) != "The resource you're looking for cannot be found" {
+	if r := e.api("GET", "/PurchaseOrders", ""); r.status != 404 || string(r.body) != "The resource you're looking for cannot be found" {
 		t.Fatalf("unknown route: %d %s", r.status, r.body)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,8 @@ var loadSpec = sync.OnceValues(func() (*openapi3.T, error) {
 // ManualJournalID, ...). kin-openapi leaves that format unchecked unless
 // told; Xero deserialises these fields as GUIDs, so a malformed one cannot
 // be read.
+var pathParam = regexp.MustCompile(`\{(\w+)\}`)
+
 var uuidFormat = openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)
 
 // schemaProblems validates a request body against the spec's operation for
@@ -75,9 +78,15 @@ func schemaProblems(ctx context.Context, method, specPath string, body []byte) (
 		return nil, err
 	}
 	r.Header.Set("Content-Type", "application/json")
+	// Path parameters were resolved by the route; any valid GUID stands in.
+	params := map[string]string{}
+	for _, m := range pathParam.FindAllStringSubmatch(specPath, -1) {
+		params[m[1]] = "00000000-0000-0000-0000-000000000000"
+	}
 	in := &openapi3filter.RequestValidationInput{
-		Request: r,
-		Route:   &routers.Route{Spec: doc, Path: specPath, PathItem: item, Method: method, Operation: op},
+		Request:    r,
+		PathParams: params,
+		Route:      &routers.Route{Spec: doc, Path: specPath, PathItem: item, Method: method, Operation: op},
 		Options: &openapi3filter.Options{
 			MultiError:                true,
 			SkipSettingDefaults:       true, // never rewrite the request
