@@ -59,10 +59,19 @@ type TaxRate struct {
 	Rate             string
 }
 
+// Contact is a customer or supplier on the platform.
+type Contact struct {
+	ID, Name           string
+	Customer, Supplier bool
+}
+
 // Setup is the merchant configuration the planner binds documents to.
 type Setup struct {
-	Accounts     []Account
-	TaxRates     []TaxRate
+	Accounts []Account
+	TaxRates []TaxRate
+	// Contacts are read by platforms that take invoice mode: the sales
+	// customer and fees supplier are chosen among them.
+	Contacts     []Contact
 	BaseCurrency string
 	// LockDate is the last locked day (YYYY-MM-DD) or "": documents dated
 	// on or before it are refused.

@@ -105,6 +105,22 @@ func configView(companyID string, saved *v1.SyncConfiguration, setup *v1.Platfor
 			ac.AccountOptions = setup.GetAccounts()
 		}
 	}
+	if len(setup.GetCustomers()) > 0 {
+		if conf.Sales.SalesCustomer == nil {
+			conf.Sales.SalesCustomer = &v1.SalesCustomer{}
+		}
+		conf.Sales.SalesCustomer.CustomerOptions = setup.GetCustomers()
+	}
+	if len(setup.GetSuppliers()) > 0 {
+		if conf.Fees.FeesSupplier == nil {
+			conf.Fees.FeesSupplier = &v1.FeesSupplier{}
+		}
+		conf.Fees.FeesSupplier.SupplierOptions = setup.GetSuppliers()
+	}
+	if conf.Sales.InvoiceStatus == nil {
+		conf.Sales.InvoiceStatus = &v1.InvoiceStatus{SelectedInvoiceStatus: "Submitted"}
+	}
+	conf.Sales.InvoiceStatus.InvoiceStatusOptions = []string{"Draft", "Submitted"}
 	return cfg
 }
 
@@ -135,5 +151,19 @@ func checkAgainstSetup(cfg *v1.SyncConfiguration, setup *v1.PlatformSetup) []str
 			}
 		}
 	}
+	contact := func(path, sel, what string, options []*v1.Option) {
+		if sel == "" || len(options) == 0 {
+			return
+		}
+		for _, o := range options {
+			if o.GetId() == sel {
+				return
+			}
+		}
+		msgs = append(msgs, fmt.Sprintf("%s: Selected %s is not a valid option. %q is not a %s of the connected organisation; "+
+			"GET the configuration for the options.", path, what, sel, what))
+	}
+	contact(mapping.CustomerPath, conf.GetSales().GetSalesCustomer().GetSelectedCustomerId(), "customer", setup.GetCustomers())
+	contact(mapping.SupplierPath, conf.GetFees().GetFeesSupplier().GetSelectedSupplierId(), "supplier", setup.GetSuppliers())
 	return msgs
 }

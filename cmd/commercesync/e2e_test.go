@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/shopspring/decimal"
 	"io"
 	"log/slog"
 	"os"
@@ -131,6 +132,53 @@ func endToEnd(t *testing.T, p platform) {
 	s.api.must("GET", "/v1/companies/"+s.company+"/ledger/days?from=2026-03-10&to=2026-03-11", nil, &days)
 	if len(days.Days) != 2 || days.Days[0].Revision != 1 || days.Days[1].Revision != 1 {
 		t.Errorf("ledger days = %+v, want revision 1 of 2026-03-10 and 2026-03-11 only", days.Days)
+	}
+}
+
+// TestEndToEndInvoiceMode runs the same two days in invoice mode on every
+// platform that takes it: each day's invoice, payments and fee bill move
+// every account exactly as the day's journal would, the receivable and
+// payable end each day at zero, and pushing everything again changes
+// nothing.
+func TestEndToEndInvoiceMode(t *testing.T) {
+	for _, p := range platforms {
+		if p.books == nil {
+			continue
+		}
+		t.Run(p.key, func(t *testing.T) {
+			sys := startSystem(t)
+			s := newScenario(t, sys, p, seed, orderCount())
+			s.invoices = true
+			s.connect(2 * 24 * 60)
+			s.pushAll()
+			s.syncTo(syncTo)
+			docs := s.waitSettled(s.ds.days)
+			first := s.checkBooks(s.ds.days)
+			t.Logf("documents per day: %v", docs)
+
+			s.pushAll()
+			s.syncTo(syncTo)
+			barrier := map[string]any{"id": "barrier", "currency": p.currency, "totalAmount": "10.00", "totalTaxAmount": "0",
+				"createdDate": "2026-03-12T12:00:00-04:00"}
+			var resp pushResponse
+			s.api.must("POST", "/v1/companies/"+s.company+"/data/commerce-orders", []any{barrier}, &resp)
+			s.syncTo(syncTo.Add(24 * time.Hour))
+			again := s.waitSettled(append([]string{"2026-03-12"}, s.ds.days...))
+			after := s.checkBooks(s.ds.days)
+			for _, d := range s.ds.days {
+				if again[d] != docs[d] {
+					t.Errorf("day %s had %d documents, and %d after everything was pushed again", d, docs[d], again[d])
+				}
+				for code, v := range first[d] {
+					if !after[d][code].Equal(v) {
+						t.Errorf("day %s account %s moved %s, and %s after everything was pushed again", d, code, v, after[d][code])
+					}
+				}
+			}
+			if b := s.p.books(sys, "2026-03-12"); !b[p.codes.sales].Equal(decimal.RequireFromString("-10")) {
+				t.Errorf("the barrier day moves %v, want its 10.00 of sales", b)
+			}
+		})
 	}
 }
 

@@ -140,6 +140,10 @@ type platform struct {
 	codes    roles
 	consent  func(ctx context.Context, hc *http.Client, authURL string) (*url.URL, error)
 	journals func(sys *system.System) []journal
+	// books returns what the platform's posted documents of one day move
+	// per account code, + debit, - credit; nil when the platform does not
+	// take invoice mode.
+	books func(sys *system.System, day string) map[string]decimal.Decimal
 }
 
 var xeroPlatform = platform{
@@ -158,6 +162,9 @@ var xeroPlatform = platform{
 			out = append(out, nj)
 		}
 		return out
+	},
+	books: func(sys *system.System, day string) map[string]decimal.Decimal {
+		return sys.Xero.Balances(xerosandbox.DefaultTenantID, day)
 	},
 }
 
@@ -362,6 +369,8 @@ type scenario struct {
 	api     *api
 	company string
 	ds      dataset
+	// invoices configures invoice mode instead of journals.
+	invoices bool
 }
 
 func newScenario(t testing.TB, sys *system.System, p platform, seed uint64, n int) *scenario {
@@ -407,7 +416,11 @@ func (s *scenario) connect(graceMinutes int) {
 	var view struct {
 		Configuration struct {
 			Sales struct {
-				Accounts map[string]struct{ AccountOptions []option }
+				Accounts      map[string]struct{ AccountOptions []option }
+				SalesCustomer struct{ CustomerOptions []option }
+			}
+			Fees struct {
+				FeesSupplier struct{ SupplierOptions []option }
 			}
 		}
 	}
@@ -440,6 +453,25 @@ func (s *scenario) connect(graceMinutes int) {
 				"card": slot(codes.card), "cash": slot(codes.cash), "unsettled": slot(codes.unsettled)}},
 			"fees": map[string]any{"syncFees": true, "accounts": map[string]any{"paymentFee": slot(codes.fees)}},
 		},
+	}
+	if s.invoices {
+		// The commerce provider, among the contacts the platform offers,
+		// is the customer of the daily invoice and the supplier of the fees.
+		contact := func(options []option) string {
+			for _, o := range options {
+				if o.Name == "Commerce provider" {
+					return o.ID
+				}
+			}
+			t.Fatalf("the configuration offers no contact named Commerce provider: %+v", options)
+			return ""
+		}
+		conf := cfg["configuration"].(map[string]any)
+		conf["mapSettings"] = map[string]any{"outputFormat": "Invoice"}
+		sales := conf["sales"].(map[string]any)
+		sales["salesCustomer"] = map[string]any{"selectedCustomerId": contact(view.Configuration.Sales.SalesCustomer.CustomerOptions)}
+		sales["invoiceStatus"] = map[string]any{"selectedInvoiceStatus": "Submitted"}
+		conf["fees"].(map[string]any)["feesSupplier"] = map[string]any{"selectedSupplierId": contact(view.Configuration.Fees.FeesSupplier.SupplierOptions)}
 	}
 	var saved struct{ Version string }
 	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, &saved)
@@ -487,6 +519,7 @@ type syncStatus struct {
 	SyncStatus         string
 	DocumentsConfirmed int
 	DocumentsFailed    int
+	DocumentsPlanned   int
 	ErrorMessage       string
 	Documents          []struct{ BusinessDay, Reference, State, ErrorMessage string }
 }
@@ -548,6 +581,59 @@ func (s *scenario) checkJournals(days []string) map[string]string {
 		}
 	}
 	return refs
+}
+
+// waitSettled waits until every one of days has documents and none is
+// still to be sent, and returns how many documents each day has.
+func (s *scenario) waitSettled(days []string) map[string]int {
+	s.t.Helper()
+	var per map[string]int
+	eventually(s.t, 60*time.Second, fmt.Sprintf("every document of %v confirmed", days), func() bool {
+		st := s.status()
+		if st.DocumentsFailed > 0 {
+			s.t.Fatalf("a document failed: %+v", st)
+		}
+		per = map[string]int{}
+		for _, d := range st.Documents {
+			if d.State != "Confirmed" && d.State != "Superseded" {
+				return false
+			}
+			per[d.BusinessDay]++
+		}
+		for _, d := range days {
+			if per[d] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	return per
+}
+
+// checkBooks compares what the platform's documents of each day move, per
+// account, with what the dataset says the day's journal holds: invoice
+// mode must move the same amounts, and leave its receivable and payable
+// control accounts at zero.
+func (s *scenario) checkBooks(days []string) map[string]map[string]decimal.Decimal {
+	t := s.t
+	t.Helper()
+	out := map[string]map[string]decimal.Decimal{}
+	for _, d := range days {
+		got := s.p.books(s.sys, d)
+		out[d] = got
+		want := s.ds.expected[d]
+		for code, w := range want {
+			if !got[code].Equal(w) {
+				t.Errorf("day %s account %s: the documents move %s, the input says %s", d, code, got[code], w)
+			}
+		}
+		for code, g := range got {
+			if _, ok := want[code]; !ok && !g.IsZero() {
+				t.Errorf("day %s account %s: the documents move %s, the input says nothing", d, code, g)
+			}
+		}
+	}
+	return out
 }
 
 func decimalZero() decimal.Decimal { return decimal.Zero }

@@ -189,7 +189,7 @@ func TestInvoiceModeMovesWhatTheJournalMoves(t *testing.T) {
 	}
 	check := func(when string) {
 		t.Helper()
-		got := e.x.sb.Balances(e.x.tenant)
+		got := e.x.sb.Balances(e.x.tenant, "")
 		for code, w := range want {
 			if g := got[code]; g.String() != w.Decimal().String() {
 				t.Errorf("%s: account %s moved %s, the journal moves %s", when, code, g, w)

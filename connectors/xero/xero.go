@@ -210,8 +210,20 @@ func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connector
 	if len(orgs.Organisations) == 0 {
 		return nil, &connectors.Error{Class: connectors.Fatal, Message: "xero: /Organisation returned no organisation"}
 	}
+	var contacts struct {
+		Contacts []struct{ ContactID, Name string }
+	}
+	q := url.Values{"where": {`ContactStatus=="ACTIVE"`}}
+	if err := c.getJSON(ctx, s.Tokens, s.TenantID, c.apiBase+"/Contacts?"+q.Encode(), &contacts); err != nil {
+		return nil, fmt.Errorf("xero: read contacts: %w", err)
+	}
 	org := orgs.Organisations[0]
 	setup := &connectors.Setup{BaseCurrency: org.BaseCurrency}
+	// Xero sets IsCustomer and IsSupplier only once a contact has a
+	// document, so every active contact is offered for either role.
+	for _, ct := range contacts.Contacts {
+		setup.Contacts = append(setup.Contacts, connectors.Contact{ID: ct.ContactID, Name: ct.Name, Customer: true, Supplier: true})
+	}
 	for _, a := range accounts.Accounts {
 		setup.Accounts = append(setup.Accounts, connectors.Account{
 			ID: a.AccountID, Code: a.Code, Name: a.Name, Type: a.Type, Class: a.Class, Status: a.Status,

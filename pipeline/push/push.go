@@ -461,6 +461,14 @@ func setupProto(conn *v1.Connection, s *connectors.Setup, at time.Time) *v1.Plat
 	for _, t := range s.TaxRates {
 		out.TaxRates = append(out.TaxRates, &v1.Option{Id: t.ID, Name: t.Name})
 	}
+	for _, c := range s.Contacts {
+		if c.Customer {
+			out.Customers = append(out.Customers, &v1.Option{Id: c.ID, Name: c.Name})
+		}
+		if c.Supplier {
+			out.Suppliers = append(out.Suppliers, &v1.Option{Id: c.ID, Name: c.Name})
+		}
+	}
 	return out
 }
 

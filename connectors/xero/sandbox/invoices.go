@@ -834,8 +834,9 @@ func (s *Server) listContacts(req *apiRequest) apiResponse {
 // account, by account code, debit positive: journals, and authorised
 // invoices, credit notes, payments, allocations, bank transactions and
 // transfers, with receivables on the DEBTORS account and payables on the
-// CREDITORS account. It is the trial balance of what was pushed.
-func (s *Server) Balances(tenantID string) map[string]decimal.Decimal {
+// CREDITORS account. It is the trial balance of what was pushed, for
+// documents dated on date, or all when date is "".
+func (s *Server) Balances(tenantID, date string) map[string]decimal.Decimal {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.orgs[tenantID]
@@ -860,8 +861,9 @@ func (s *Server) Balances(tenantID string) map[string]decimal.Decimal {
 		return sys
 	}
 	add := func(acct string, d decimal.Decimal) { out[acct] = out[acct].Add(d) }
+	on := func(d string) bool { return date == "" || d == date }
 	for _, j := range o.journals {
-		if j.Status != "POSTED" {
+		if j.Status != "POSTED" || !on(j.Date) {
 			continue
 		}
 		for _, l := range j.Lines {
@@ -875,7 +877,7 @@ func (s *Server) Balances(tenantID string) map[string]decimal.Decimal {
 	docs := map[string]*Invoice{}
 	for _, inv := range o.invoices {
 		docs[inv.ID] = inv
-		if inv.Status != "AUTHORISED" && inv.Status != "PAID" {
+		if inv.Status != "AUTHORISED" && inv.Status != "PAID" || !on(inv.Date) {
 			continue
 		}
 		sg := decimal.NewFromInt(sign[inv.Type])
@@ -885,6 +887,9 @@ func (s *Server) Balances(tenantID string) map[string]decimal.Decimal {
 		add(control[inv.Type], inv.Total.Mul(sg).Neg())
 	}
 	for _, p := range o.payments {
+		if !on(p.Date) {
+			continue
+		}
 		doc := docs[p.DocumentID]
 		// Paying a document moves its control account back by the amount
 		// and the payment account the other way.
@@ -893,6 +898,9 @@ func (s *Server) Balances(tenantID string) map[string]decimal.Decimal {
 		add(control[doc.Type], p.Amount.Mul(sg))
 	}
 	for _, t := range o.bankTxns {
+		if !on(t.Date) {
+			continue
+		}
 		sg := decimal.NewFromInt(1)
 		if t.Type == "RECEIVE" {
 			sg = sg.Neg()
@@ -903,6 +911,9 @@ func (s *Server) Balances(tenantID string) map[string]decimal.Decimal {
 		add(t.BankAccountCode, t.Total.Mul(sg).Neg())
 	}
 	for _, t := range o.transfers {
+		if !on(t.Date) {
+			continue
+		}
 		add(code(t.FromAccountID), t.Amount.Neg())
 		add(code(t.ToAccountID), t.Amount)
 	}

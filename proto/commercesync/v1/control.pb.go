@@ -674,14 +674,18 @@ func (*ControlRecord_PlatformSetup) isControlRecord_Entity() {}
 // that owns the company (the only one that talks to its platform). The
 // configuration's *Options lists are filled from it.
 type PlatformSetup struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ConnectionId  string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
-	CompanyId     string                 `protobuf:"bytes,2,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
-	Accounts      []*AccountOption       `protobuf:"bytes,3,rep,name=accounts,proto3" json:"accounts,omitempty"`
-	TaxRates      []*Option              `protobuf:"bytes,4,rep,name=tax_rates,json=taxRates,proto3" json:"tax_rates,omitempty"`
-	BaseCurrency  string                 `protobuf:"bytes,5,opt,name=base_currency,json=baseCurrency,proto3" json:"base_currency,omitempty"`
-	LockDate      string                 `protobuf:"bytes,6,opt,name=lock_date,json=lockDate,proto3" json:"lock_date,omitempty"`
-	ReadAt        string                 `protobuf:"bytes,7,opt,name=read_at,json=readAt,proto3" json:"read_at,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ConnectionId string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	CompanyId    string                 `protobuf:"bytes,2,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	Accounts     []*AccountOption       `protobuf:"bytes,3,rep,name=accounts,proto3" json:"accounts,omitempty"`
+	TaxRates     []*Option              `protobuf:"bytes,4,rep,name=tax_rates,json=taxRates,proto3" json:"tax_rates,omitempty"`
+	BaseCurrency string                 `protobuf:"bytes,5,opt,name=base_currency,json=baseCurrency,proto3" json:"base_currency,omitempty"`
+	LockDate     string                 `protobuf:"bytes,6,opt,name=lock_date,json=lockDate,proto3" json:"lock_date,omitempty"`
+	ReadAt       string                 `protobuf:"bytes,7,opt,name=read_at,json=readAt,proto3" json:"read_at,omitempty"`
+	// Contacts invoice mode can issue the daily invoice to, and take the
+	// fees bill from.
+	Customers     []*Option `protobuf:"bytes,8,rep,name=customers,proto3" json:"customers,omitempty"`
+	Suppliers     []*Option `protobuf:"bytes,9,rep,name=suppliers,proto3" json:"suppliers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -765,6 +769,20 @@ func (x *PlatformSetup) GetReadAt() string {
 	return ""
 }
 
+func (x *PlatformSetup) GetCustomers() []*Option {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+func (x *PlatformSetup) GetSuppliers() []*Option {
+	if x != nil {
+		return x.Suppliers
+	}
+	return nil
+}
+
 var File_commercesync_v1_control_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_control_proto_rawDesc = "" +
@@ -827,7 +845,7 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"connection\x12G\n" +
 	"\x0econfig_version\x18\x05 \x01(\v2\x1e.commercesync.v1.ConfigVersionH\x00R\rconfigVersion\x12G\n" +
 	"\x0eplatform_setup\x18\x06 \x01(\v2\x1e.commercesync.v1.PlatformSetupH\x00R\rplatformSetupB\b\n" +
-	"\x06entity\"\xa0\x02\n" +
+	"\x06entity\"\x8e\x03\n" +
 	"\rPlatformSetup\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x1d\n" +
 	"\n" +
@@ -836,7 +854,9 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"\ttax_rates\x18\x04 \x03(\v2\x17.commercesync.v1.OptionR\btaxRates\x12#\n" +
 	"\rbase_currency\x18\x05 \x01(\tR\fbaseCurrency\x12\x1b\n" +
 	"\tlock_date\x18\x06 \x01(\tR\blockDate\x12\x17\n" +
-	"\aread_at\x18\a \x01(\tR\x06readAtBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
+	"\aread_at\x18\a \x01(\tR\x06readAt\x125\n" +
+	"\tcustomers\x18\b \x03(\v2\x17.commercesync.v1.OptionR\tcustomers\x125\n" +
+	"\tsuppliers\x18\t \x03(\v2\x17.commercesync.v1.OptionR\tsuppliersBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
 
 var (
 	file_commercesync_v1_control_proto_rawDescOnce sync.Once
@@ -876,11 +896,13 @@ var file_commercesync_v1_control_proto_depIdxs = []int32{
 	7,  // 8: commercesync.v1.ControlRecord.platform_setup:type_name -> commercesync.v1.PlatformSetup
 	9,  // 9: commercesync.v1.PlatformSetup.accounts:type_name -> commercesync.v1.AccountOption
 	10, // 10: commercesync.v1.PlatformSetup.tax_rates:type_name -> commercesync.v1.Option
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	10, // 11: commercesync.v1.PlatformSetup.customers:type_name -> commercesync.v1.Option
+	10, // 12: commercesync.v1.PlatformSetup.suppliers:type_name -> commercesync.v1.Option
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_control_proto_init() }
