@@ -261,6 +261,9 @@ func TestInvoiceModeRefusals(t *testing.T) {
 		{"locked period", invoice("USD", "2026-06-30", "200"), "The document date cannot be before the period lock date of 30 June 2026"},
 	}
 	for i, c := range cases {
+		if c.name == "currency not enabled" {
+			c.want += ". Add JPY under Settings > Currencies in Xero"
+		}
 		_, err := e.x.conn.Push(e.ctx, e.s, c.doc, connectors.Reference{Value: fmt.Sprintf("CS-REFUSED-%d", i), IdempotencyKey: fmt.Sprintf("k-%d", i)})
 		ce := connectors.Classify(err)
 		if ce == nil || ce.Class != connectors.MerchantActionable || ce.Status != 400 || !strings.Contains(ce.Message, c.want) {

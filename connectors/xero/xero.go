@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -476,11 +477,22 @@ func validationError(status int, msg string, warnings []xeroMessage) *connectors
 		return &connectors.Error{Class: connectors.Fatal, Status: status, Field: "IdempotencyKey", Message: msg}
 	}
 	e := &connectors.Error{Class: connectors.MerchantActionable, Status: status, Message: msg, Field: fieldOf(msg)}
+	if m := notSubscribed.FindStringSubmatch(msg); m != nil {
+		// The plain instruction: the merchant can enable the currency, or
+		// have the day converted and posted as a journal.
+		e.Message = fmt.Sprintf("%s. Add %s under Settings > Currencies in Xero (a multi-currency plan is needed), "+
+			"or set configuration.exchangeRates.%s and configuration.mapSettings.outputFormat to \"JournalEntry\" to post the day converted.",
+			strings.TrimSuffix(msg, "."), m[1], m[1])
+	}
 	if len(warnings) > 0 {
 		e.Message += " (" + strings.Join(messages(warnings), "; ") + ")"
 	}
 	return e
 }
+
+// notSubscribed matches both spellings of Xero's currency refusal
+// (accounting-platform-apis.md §1.5).
+var notSubscribed = regexp.MustCompile(`not subscribed to currency '?([A-Z]{3})'?`)
 
 // fieldOf names the document field a known Xero message is about.
 func fieldOf(msg string) string {
@@ -493,6 +505,10 @@ func fieldOf(msg string) string {
 		return "Lines"
 	case strings.HasPrefix(msg, "Narration"):
 		return "Narration"
+	case notSubscribed.MatchString(msg):
+		return "CurrencyCode"
+	case strings.HasPrefix(msg, "Payment amount exceeds"):
+		return "Amount"
 	}
 	return ""
 }
