@@ -145,6 +145,8 @@ func (s *Server) route(req *apiRequest) apiResponse {
 		return s.getAccountLocks(req)
 	case resource == "journal_sets" && id == "" && req.method == http.MethodGet:
 		return s.listJournalSets(req)
+	case resource == "invoices" && id == "" && req.method == http.MethodPost:
+		return s.createInvoice(req)
 	case resource == "journal_sets" && id == "" && req.method == http.MethodPost:
 		return s.createJournalSet(req)
 	case resource == "journal_sets" && id != "" && req.method == http.MethodGet:

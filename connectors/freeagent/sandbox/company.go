@@ -45,6 +45,12 @@ type Company struct {
 	Categories                 []Category
 	BankAccounts               []BankAccount
 	AccountLocks               []AccountLock
+	Contacts                   []Contact
+	// InvoiceCurrencies are the foreign currencies the company invoices in.
+	// Which currencies FreeAgent refuses is not in the reference (apis.md
+	// §5.7 only says invoices take currency and exchange_rate), so this is
+	// the sandbox's setting; the native currency is always accepted.
+	InvoiceCurrencies []string
 }
 
 // User is a FreeAgent user of the company. Tokens belong to one user in one
@@ -202,6 +208,8 @@ func DefaultCompany() Company {
 			{ID: 2, Type: "StandardBankAccount", Name: "Old Savings Account", Currency: "GBP", Status: "hidden",
 				BankName: "Sandbox Bank", OpeningBalance: "0.0", AccountNumber: "87654321", SortCode: "12-34-56"},
 		},
+		Contacts:          []Contact{{Organisation: "Commerce provider"}},
+		InvoiceCurrencies: []string{"EUR", "USD"},
 	}
 }
 
@@ -238,6 +246,11 @@ func (c *Company) normalise() {
 	for i := range c.Categories {
 		if c.Categories[i].Group == "" {
 			c.Categories[i].Group = groupOf(c.Categories[i].NominalCode)
+		}
+	}
+	for i := range c.Contacts {
+		if c.Contacts[i].ID == 0 {
+			c.Contacts[i].ID = i + 1
 		}
 	}
 	for i := range c.BankAccounts {
@@ -291,6 +304,8 @@ func (c Company) clone() Company {
 	c.Categories = slices.Clone(c.Categories)
 	c.BankAccounts = slices.Clone(c.BankAccounts)
 	c.AccountLocks = slices.Clone(c.AccountLocks)
+	c.Contacts = slices.Clone(c.Contacts)
+	c.InvoiceCurrencies = slices.Clone(c.InvoiceCurrencies)
 	return c
 }
 

@@ -67,6 +67,20 @@ type Messages struct {
 	InvalidGrant string
 	// ServerError is the body of an injected 5xx (not in the reference).
 	ServerError string
+	// ContactRequired: "Contact is required" (apis.md §5.5).
+	ContactRequired string
+	// The invoice forms of the "can't be blank" pattern (apis.md §5.5);
+	// wording not in the reference.
+	InvoiceItemsBlank  string
+	PriceBlank         string
+	MissingInvoiceRoot string
+	// ValueInvalid is a format with the attribute and the value (not in
+	// the reference).
+	ValueInvalid string
+	// CurrencyNotEnabled refuses an invoice in a currency the company does
+	// not invoice in (apis.md §6.4); a format with the code. Wording not in
+	// the reference.
+	CurrencyNotEnabled string
 }
 
 // DefaultMessages returns the default wording (see each field).
@@ -93,6 +107,12 @@ func DefaultMessages() Messages {
 		MissingRoot:        "The request must have a journal_set root element",
 		InvalidGrant:       "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.",
 		ServerError:        "We're sorry, but something went wrong.",
+		ContactRequired:    "Contact is required",
+		InvoiceItemsBlank:  "Invoice items can't be blank",
+		PriceBlank:         "Invoice items price can't be blank",
+		MissingInvoiceRoot: "The request must have an invoice root element",
+		ValueInvalid:       "Invoice items %s %s is not a number",
+		CurrencyNotEnabled: "Currency %s is not enabled for this company",
 	}
 }
 

@@ -355,10 +355,12 @@ func (s *Server) addCompany(c Company) {
 // company is a seeded company with what the API created in it.
 type company struct {
 	Company
-	journals []*JournalSet
-	creates  [][]byte
-	nextSet  int
-	nextLine int
+	invoiceList []*Invoice
+	nextInvoice int
+	journals    []*JournalSet
+	creates     [][]byte
+	nextSet     int
+	nextLine    int
 }
 
 // journal finds a journal set by id, deleted ones included. Caller holds s.mu.

@@ -590,3 +590,25 @@ func TestStartServesAlone(t *testing.T) {
 		t.Fatalf("approve against Start's server: %v %v", loc, err)
 	}
 }
+
+// An invoice names its currency (apis.md §5.7); one the company does not
+// invoice in is refused in the 422 list form of apis.md §5.5, beside the
+// reference's own "Contact is required" and "Dated on can't be blank".
+func TestInvoiceCurrencyNotEnabled(t *testing.T) {
+	e := newEnv(t).login()
+	invoice := func(currency, contact string) string {
+		return `{"invoice":{"contact":"` + contact + `","dated_on":"2026-07-14","reference":"CS-1","currency":"` + currency + `",` +
+			`"invoice_items":[{"item_type":"Products","description":"Sales","quantity":"1.0","price":"10.00","category":"` + e.cat("001") + `"}]}}`
+	}
+	provider := e.srv.URL + "/v2/contacts/1"
+	want(t, e.api("POST", "/invoices", invoice("JPY", provider)), 422, `{"errors":[{"message":"Currency JPY is not enabled for this company"}]}`)
+	want(t, e.api("POST", "/invoices", invoice("EUR", e.srv.URL+"/v2/contacts/99")), 404, `{"errors":{"error":{"message":"Resource not found"}}}`)
+	want(t, e.api("POST", "/invoices", `{"invoice":{"invoice_items":[]}}`), 422,
+		`{"errors":[{"message":"Contact is required"},{"message":"Dated on can't be blank"},{"message":"Invoice items can't be blank"}]}`)
+	if r := e.api("POST", "/invoices", invoice("EUR", provider)); r.status != http.StatusCreated || !strings.Contains(r.body, `"status":"Draft"`) {
+		t.Fatalf("EUR invoice: %d %s", r.status, r.body)
+	}
+	if got := e.sb.Invoices(sandbox.DefaultSubdomain); len(got) != 1 || got[0].Currency != "EUR" || got[0].NetValue.String() != "10" {
+		t.Fatalf("stored invoices %+v", got)
+	}
+}

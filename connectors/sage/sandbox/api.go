@@ -318,6 +318,8 @@ func (s *Server) route(req *apiRequest) apiResponse {
 		return s.getFinancialSettings(req)
 	case resource == "journals" && key == "" && get:
 		return s.listJournals(req)
+	case resource == "sales_invoices" && key == "" && post:
+		return s.createSalesInvoice(req)
 	case resource == "journals" && key == "" && post:
 		return s.createJournal(req)
 	case resource == "journals" && key != "" && get:

@@ -38,6 +38,7 @@ type Business struct {
 
 	LedgerAccounts []LedgerAccount
 	TaxRates       []TaxRate
+	Contacts       []Contact
 }
 
 // LedgerAccount is a chart entry with the fields of the spec's
@@ -168,6 +169,7 @@ func DefaultBusiness() Business {
 			{ID: "GB_EXEMPT", Name: "Exempt", Percentage: "0.0"},
 			{ID: "GB_NO_TAX", Name: "No Tax", Percentage: "0.0"},
 		},
+		Contacts: []Contact{{Name: "Commerce provider"}},
 	}
 }
 
@@ -212,11 +214,17 @@ func (b *Business) normalise() {
 			a.ID = LedgerAccountID(b.ID, a.NominalCode)
 		}
 	}
+	for i := range b.Contacts {
+		if b.Contacts[i].ID == "" {
+			b.Contacts[i].ID = ContactID(b.ID, b.Contacts[i].Name)
+		}
+	}
 }
 
 func (b Business) clone() Business {
 	b.LedgerAccounts = slices.Clone(b.LedgerAccounts)
 	b.TaxRates = slices.Clone(b.TaxRates)
+	b.Contacts = slices.Clone(b.Contacts)
 	if b.ExchangeRates != nil {
 		m := make(map[string]string, len(b.ExchangeRates))
 		for k, v := range b.ExchangeRates {

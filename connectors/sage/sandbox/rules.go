@@ -72,7 +72,7 @@ type Rules struct {
 // for unbalanced journals, lock dates (…), inactive ledgers and currency
 // not enabled were not found"), plus others the reference does not give.
 // Placeholders in braces are replaced: {debits} {credits} {date}
-// {lock_date} {ledger_account} {nominal_code} {max}.
+// {lock_date} {ledger_account} {nominal_code} {max} {currency}.
 type Messages struct {
 	Unbalanced          string
 	LockedDate          string
@@ -87,6 +87,7 @@ type Messages struct {
 	IdempotencyFormat   string
 	IdempotencyConflict string
 	UnknownBusiness     string
+	CurrencyNotEnabled  string
 }
 
 // DefaultRules are the sandbox's defaults for the [UNVERIFIED] behaviours.
@@ -110,6 +111,7 @@ func DefaultRules() Rules {
 			IdempotencyFormat:   "The idempotency_id must be a 32 character hyphenless GUID.",
 			IdempotencyConflict: "This idempotency_id was already used with a different request.",
 			UnknownBusiness:     "Business not found",
+			CurrencyNotEnabled:  "The currency {currency} is not enabled for this business.",
 		},
 	}
 }

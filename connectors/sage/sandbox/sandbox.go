@@ -265,6 +265,7 @@ func (s *Server) lead() string {
 type business struct {
 	Business
 	journals []*Journal
+	invoices []*SalesInvoice
 }
 
 // Clock is a manual clock for tests: pass Now to WithClock and Advance it

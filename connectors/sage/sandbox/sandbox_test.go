@@ -577,3 +577,31 @@ func TestStart(t *testing.T) {
 		t.Fatal("default business missing")
 	}
 }
+
+// A sales invoice names its currency; one the business has not enabled is
+// refused with the 422 array of apis.md §3.5, naming currency_id.
+func TestSalesInvoiceCurrencyNotEnabled(t *testing.T) {
+	e := newEnv(t)
+	contact := sandbox.ContactID(sandbox.DefaultBusinessID, "Commerce provider")
+	invoice := func(currency, contactID string) string {
+		return `{"sales_invoice":{"contact_id":"` + contactID + `","date":"2026-07-14","reference":"CS-1","currency_id":"` + currency + `",` +
+			`"invoice_lines":[{"description":"Sales","ledger_account_id":"` + sales + `","quantity":1,"unit_price":"10.00"}]}}`
+	}
+	e.expect(e.api(http.MethodPost, "/sales_invoices", invoice("JPY", contact)), 422,
+		`[{"$severity":"error","$dataCode":"RecordInvalid","$message":"The currency JPY is not enabled for this business.","$source":"currency_id"}]`)
+	e.expect(e.api(http.MethodPost, "/sales_invoices", invoice("USD", "no-such-contact")), 404,
+		`[{"$severity":"error","$message":"Contact not found","$dataCode":"ResourceNotFound"}]`)
+	e.expect(e.api(http.MethodPost, "/sales_invoices", `{"sales_invoice":{"invoice_lines":[{}]}}`), 422, `[`+
+		`{"$severity":"error","$dataCode":"RecordInvalid","$message":"This field is required.","$source":"contact_id"},`+
+		`{"$severity":"error","$dataCode":"RecordInvalid","$message":"This field is required.","$source":"date"},`+
+		`{"$severity":"error","$dataCode":"RecordInvalid","$message":"This field is required.","$source":"invoice_lines.description"},`+
+		`{"$severity":"error","$dataCode":"RecordInvalid","$message":"This field is required.","$source":"invoice_lines.unit_price"},`+
+		`{"$severity":"error","$dataCode":"RecordInvalid","$message":"This field is required.","$source":"invoice_lines.ledger_account_id"}]`)
+	// USD has an exchange rate and multi-currency is on: accepted.
+	if r := e.api(http.MethodPost, "/sales_invoices", invoice("USD", contact)); r.status != 201 || !strings.Contains(r.body, `"total_amount":10.00`) {
+		t.Fatalf("USD invoice: %d %s", r.status, r.body)
+	}
+	if n := len(e.sb.SalesInvoices(sandbox.DefaultBusinessID)); n != 1 {
+		t.Fatalf("%d invoices stored, want 1", n)
+	}
+}
