@@ -58,6 +58,13 @@ type Env struct {
 	// Currency is the organisation's base currency; Disabled is a currency
 	// it has not enabled.
 	Currency, Disabled string
+	// DisabledOnInvoices says the platform's journals carry no currency,
+	// so the currency check pushes a sales invoice (invoice mode) instead.
+	DisabledOnInvoices bool
+	// Payments is an account that takes payments against an invoice (a
+	// bank or clearing account), for the invoice-mode check; Debit when
+	// empty.
+	Payments Account
 	// Journals returns how many journals the sandbox holds, and whether one
 	// carries the reference.
 	Journals func() (count int, refs map[string]bool)

@@ -44,8 +44,10 @@ import (
 //	locked-period                  a journal dated in the locked period is MerchantActionable;
 //	                               the day after the lock posts
 //	unbalanced                     MerchantActionable from the platform, or Fatal before sending
-//	currency-not-enabled           a journal in Env.Disabled is MerchantActionable
-//	invoice-mode                   only where Capabilities().InvoiceMode
+//	currency-not-enabled           a journal (or, with Env.DisabledOnInvoices, a sales invoice) in
+//	                               Env.Disabled is MerchantActionable
+//	invoice-mode                   where Capabilities().InvoiceMode: an invoice and its payment, each
+//	                               pushed twice for one id and found; a second payment refused
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	if h.Name == "" || h.Start == nil {
@@ -650,19 +652,82 @@ func checkCurrencyNotEnabled(r *run) {
 			"(they post in the base currency, and pipeline/push refuses other currencies before calling the connector)")
 	}
 	r.authorize()
-	doc := r.journal(r.day(-1), r.env.Disabled, docLine{r.env.Debit, "7.00"}, docLine{r.env.Credit, "-7.00"})
+	doc, what := r.journal(r.day(-1), r.env.Disabled, docLine{r.env.Debit, "7.00"}, docLine{r.env.Credit, "-7.00"}), "a journal"
+	if r.env.DisabledOnInvoices {
+		doc, what = r.invoice(r.day(-1), r.env.Disabled, "7.00"), "a sales invoice"
+	}
 	res, ce := r.push(doc, r.ref("currency"))
-	r.expectRefused("a journal in "+r.env.Disabled, ce, res, 0, connectors.MerchantActionable)
+	r.expectRefused(what+" in "+r.env.Disabled, ce, res, 0, connectors.MerchantActionable)
 	r.t.Logf("merchant sees: %s", ce.Message)
 }
 
+// checkInvoiceMode pushes a daily sales invoice to the first customer the
+// setup offers, with one line on the Credit account, and a payment of it
+// into the Debit account; each push repeated gives the same id, each is
+// found by its reference, and a second payment of the paid invoice is
+// the merchant's to fix.
 func checkInvoiceMode(r *run) {
 	if !r.caps.InvoiceMode {
 		r.s.skip(r.t, "Capabilities().InvoiceMode is false")
 	}
-	// commercesync.v1.Document has only the ManualJournal type so far: the
-	// planner makes no invoice documents for the suite to push.
-	r.s.skip(r.t, "the connector reports invoice mode, but commercesync.v1.Document has no invoice type yet to check it with")
+	t := r.t
+	r.authorize()
+	pay := r.env.Payments
+	if pay == (Account{}) {
+		pay = r.env.Debit
+	}
+	twice := func(what string, doc *commercesyncv1.Document, ref connectors.Reference) string {
+		t.Helper()
+		ref.Document = doc
+		first, ce := r.push(doc, ref)
+		if ce != nil || first.ExternalID == "" {
+			t.Fatalf("push the %s: %+v, %v", what, first, ce)
+		}
+		again, ce := r.push(doc, ref)
+		if ce != nil || again.ExternalID != first.ExternalID {
+			t.Fatalf("the same %s again: %q, %v; the first was %q", what, again.ExternalID, ce, first.ExternalID)
+		}
+		found, ok, ce := r.find(ref)
+		if ce != nil || !ok || found.ExternalID != first.ExternalID {
+			t.Fatalf("find the %s: %+v found %t err %v, want %q", what, found, ok, ce, first.ExternalID)
+		}
+		return first.ExternalID
+	}
+	day := r.day(-1)
+	invoice := r.invoice(day, r.env.Currency, "12.34")
+	invoiceID := twice("invoice", invoice, r.ref("invoice"))
+	payment := &commercesyncv1.Document{Type: "Payment", Date: day, Currency: r.env.Currency, Contact: invoice.GetContact(),
+		Money: docLineProto(pay, "12.34"), AppliesTo: []int32{0}, AppliesToExternalIds: []string{invoiceID}}
+	twice("payment", payment, r.ref("payment"))
+	over := &commercesyncv1.Document{Type: "Payment", Date: day, Currency: r.env.Currency, Contact: invoice.GetContact(),
+		Money: docLineProto(pay, "0.01"), AppliesTo: []int32{0}, AppliesToExternalIds: []string{invoiceID}}
+	_, ce := r.push(over, r.ref("overpaid"))
+	if ce == nil || ce.Class != connectors.MerchantActionable || ce.Message == "" {
+		t.Fatalf("a payment of an invoice already paid: %v, want MerchantActionable with a message", ce)
+	}
+	t.Logf("merchant sees: %s", ce.Message)
+}
+
+func docLineProto(a Account, amount string) *commercesyncv1.DocumentLine {
+	return &commercesyncv1.DocumentLine{AccountId: a.ID, AccountCode: a.Code, Amount: amount, Description: "conformance"}
+}
+
+// invoice is a daily sales invoice to the first customer the setup
+// offers, with one line of amount on the Credit account.
+func (r *run) invoice(date, currency, amount string) *commercesyncv1.Document {
+	r.t.Helper()
+	customer := ""
+	for _, c := range r.setup.Contacts {
+		if c.Customer {
+			customer = c.ID
+			break
+		}
+	}
+	if customer == "" {
+		r.t.Fatalf("the setup offers no customer for the daily invoice (%d contacts)", len(r.setup.Contacts))
+	}
+	return &commercesyncv1.Document{Type: "SalesInvoice", Date: date, Currency: currency, Contact: customer, Status: "Submitted",
+		Narration: "commercesync conformance " + r.s.h.Name + " " + date, Lines: []*commercesyncv1.DocumentLine{docLineProto(r.env.Credit, amount)}}
 }
 
 func randomHex(n int) string {

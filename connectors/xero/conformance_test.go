@@ -110,10 +110,13 @@ func (x *xeroSandbox) env(t connectortest.TB) *connectortest.Env {
 		Debit: account("404"), Credit: account("200"), Archived: account("310"),
 		Currency: org.BaseCurrency,
 		// A manual journal has no CurrencyCode (spec schema ManualJournal):
-		// it always posts in the base currency, so Xero cannot refuse one
-		// for its currency. pipeline/push refuses journals whose currency
-		// is not the base one before calling the connector.
-		Disabled: "",
+		// it always posts in the base currency, so pipeline/push refuses
+		// journals whose currency is not the base one before calling the
+		// connector. An invoice names its currency, and JPY is not among
+		// the organisation's.
+		Disabled: "JPY", DisabledOnInvoices: true,
+		// 610 Card clearing has "Enable payments to this account".
+		Payments: account("610"),
 		Journals: func() (int, map[string]bool) {
 			js := x.sb.ManualJournals(x.tenant)
 			refs := map[string]bool{}

@@ -451,7 +451,7 @@ func amount(n json.Number) (decimal.Decimal, []string) {
 // AUTHORISED, and amt may not exceed what is outstanding ("Payment amount
 // exceeds the amount outstanding on this document", accounting-platform-apis.md §1.5).
 func settle(doc *Invoice, amt decimal.Decimal) []string {
-	if doc.Status != "AUTHORISED" {
+	if doc.Status != "AUTHORISED" && doc.Status != "PAID" {
 		return []string{fmt.Sprintf("Payments can only be made against Authorised documents; this one is %s.", doc.Status)} // not in the reference
 	}
 	if amt.GreaterThan(doc.Due) {
