@@ -58,8 +58,18 @@ func coverStream(rt *rapid.T, seen map[string]int, runs *int) {
 	srcs := map[vk]int{}
 	payStatuses := map[refKey][]string{}
 	paymentSeen := map[refKey]bool{}
+	namedBy := map[string]bool{} // company/product named by an order line seen so far
 	for _, ev := range s.events {
 		switch b := ev.Body.(type) {
+		case *v1.CommerceEvent_Reference:
+			rf := b.Reference
+			f["reference "+strings.ToLower(strings.TrimPrefix(rf.GetKind().String(), "REFERENCE_KIND_"))] = true
+			if rf.GetDeleted() {
+				f["reference deleted"] = true
+			}
+			if namedBy[ev.GetCompanyId()+"/"+rf.GetId()] {
+				f["product version after an order naming it"] = true
+			}
 		case *v1.CommerceEvent_ClockTick:
 			f["clock tick"] = true
 		case *v1.CommerceEvent_CloseUpTo:
@@ -94,6 +104,9 @@ func coverStream(rt *rapid.T, seen map[string]int, runs *int) {
 					}
 				}
 				for _, l := range o.GetOrderLineItems() {
+					if id := l.GetProductRef().GetId(); id != "" {
+						namedBy[ev.GetCompanyId()+"/"+id] = true
+					}
 					if len(l.GetDiscountAllocations()) > 0 {
 						f["discount"] = true
 					}
@@ -216,6 +229,10 @@ func checkCoverage(t *testing.T, seen map[string]int, runs int) {
 		"revision with exceptions", "revision of exceptions alone", "exceptions cleared by a later revision",
 		"account sales", "account tax", "account tax:rate:*", "account tax:<component>", "account discounts", "account refunds",
 		"account shipping", "account service_charges", "account rounding", "account gratuity",
+		// Reference data.
+		"reference product", "reference location", "reference tax_component", "reference deleted",
+		"product version after an order naming it", "gift card line", "categorised line",
+		"account gift_card_liability", "account sales:food", "account sales:drink",
 		// Payouts.
 		"Payout", "FailedPayout", "payout settling several payments", "payout before (or without) a payment it settles",
 		"payout to a tender", "payout to payout_clearing", "account payouts", "account payout_clearing",

@@ -171,6 +171,49 @@ type companyGen struct {
 	data     []*v1.CommerceEvent
 	versions []*v1.CommerceEvent // every non-delete data event, for duplicates
 	hashes   int
+	products int // prod-0 … prod-<products-1> exist as reference data
+}
+
+// referenceData emits n products, each in 1–3 versions valid from random
+// times (a category or none, sometimes a gift card, sometimes deleted),
+// and a few locations and tax components, which carry no money. Order
+// lines then name the products.
+func (g *companyGen) referenceData(n int) {
+	t := g.t
+	g.products = n
+	emit := func(re *v1.ReferenceEvent) {
+		ev := &v1.CommerceEvent{CompanyId: g.c.id, TenantId: g.c.tenant, ReceivedUnixMs: re.GetValidFromUnixMs() + 1000,
+			Body: &v1.CommerceEvent_Reference{Reference: re}}
+		g.data = append(g.data, ev)
+		g.versions = append(g.versions, ev)
+	}
+	for i := range n {
+		id := fmt.Sprintf("prod-%d", i)
+		for j := range rapid.IntRange(1, 3).Draw(t, "product versions") {
+			re := &v1.ReferenceEvent{Kind: v1.ReferenceKind_REFERENCE_KIND_PRODUCT, Id: id,
+				ValidFromUnixMs: spread(t, g.c.from-24*hourMs, 5, "product valid from"), ContentHash: g.hash(id)}
+			if j > 0 && rapid.IntRange(0, 5).Draw(t, "product deleted?") == 0 {
+				re.Deleted = true
+			} else {
+				p := &v1.Product{Id: id, Name: id, IsGiftCard: rapid.IntRange(0, 4).Draw(t, "gift card?") == 0}
+				if cat := rapid.SampledFrom([]string{"", "food", "drink"}).Draw(t, "product category"); cat != "" {
+					p.ProductCategoryRefs = []*v1.Ref{{Id: cat}}
+				}
+				re.Body = &v1.ReferenceEvent_Product{Product: p}
+			}
+			emit(re)
+		}
+	}
+	for i := range rapid.IntRange(0, 2).Draw(t, "other reference data") {
+		id := fmt.Sprintf("ref-%d", i)
+		re := &v1.ReferenceEvent{Id: id, ValidFromUnixMs: spread(t, g.c.from, 3, "reference valid from"), ContentHash: g.hash(id)}
+		if rapid.Bool().Draw(t, "location?") {
+			re.Kind, re.Body = v1.ReferenceKind_REFERENCE_KIND_LOCATION, &v1.ReferenceEvent_Location{Location: &v1.Location{Id: id, Name: "Shop " + id}}
+		} else {
+			re.Kind, re.Body = v1.ReferenceKind_REFERENCE_KIND_TAX_COMPONENT, &v1.ReferenceEvent_TaxComponent{TaxComponent: &v1.TaxComponent{Id: id, Name: "Tax " + id}}
+		}
+		emit(re)
+	}
 }
 
 func genCompanyEvents(t *rapid.T, idx, scale int) (genCompany, []*v1.CommerceEvent) {
@@ -196,6 +239,7 @@ func genCompanyEvents(t *rapid.T, idx, scale int) (genCompany, []*v1.CommerceEve
 		from: from, to: from + 78*hourMs,
 	}
 	g := &companyGen{t: t, c: c, loc: loc}
+	g.referenceData(rapid.IntRange(0, 3).Draw(t, "products"))
 
 	nPay := rapid.IntRange(0, 5*scale).Draw(t, "payments")
 	nOrd := rapid.IntRange(0, 6*scale).Draw(t, "orders")
@@ -546,6 +590,11 @@ func (g *companyGen) orderLines(o *v1.Order) {
 			total = -total
 		}
 		l := &v1.OrderLineItem{Id: fmt.Sprintf("%s-line-%d", o.GetId(), i), Quantity: "1"}
+		if g.products > 0 && rapid.Bool().Draw(t, "line names a product?") {
+			// Sometimes one no reference data describes: it counts as
+			// uncategorised sales.
+			l.ProductRef = &v1.Ref{Id: fmt.Sprintf("prod-%d", rapid.IntRange(0, g.products).Draw(t, "line product"))}
+		}
 		tax := g.lineTax(unit, total, &l.TaxPercentage, &l.Taxes)
 		l.TotalAmount, l.TotalTaxAmount = g.text(total), g.text(tax)
 		if rapid.IntRange(0, 2).Draw(t, "discount?") == 0 {

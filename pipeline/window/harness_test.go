@@ -203,6 +203,12 @@ func dumpState(a *Aggregator, partitions ...int32) string {
 			b, _ := det.Marshal(dayProto(k, e.cur))
 			lines = append(lines, fmt.Sprintf("%q day %s %s %x", id, k.day, k.currency, b))
 		}
+		for k, e := range c.refs {
+			for _, v := range e.cur {
+				lines = append(lines, fmt.Sprintf("%q ref %s %s from=%d hash=%x deleted=%t category=%q gift=%t",
+					id, k.kind, k.id, v.from, v.hash, v.deleted, v.category, v.gift))
+			}
+		}
 		for p, set := range c.feesByPayment {
 			for k := range set {
 				lines = append(lines, fmt.Sprintf("%q fee %s -> %s", id, p, k.String()))
@@ -621,6 +627,62 @@ func referenceState(f fataler, settings map[string]refSettings, evs []*v1.Commer
 		}
 	}
 	txTypes := []string{"Payment", "Refund", "Payout", "FailedPayout", "Transfer", "PaymentFee", "PaymentFeeRefund", "Unknown"}
+	// Product versions, each kept once, ordered by valid-from time then
+	// content hash (a deletion's hash above all).
+	type productVersion struct {
+		from     int64
+		hash     []byte
+		deleted  bool
+		category string
+		gift     bool
+	}
+	products := map[[2]string][]productVersion{}
+	for _, ev := range evs {
+		rf := ev.GetReference()
+		if rf == nil || rf.GetKind() != v1.ReferenceKind_REFERENCE_KIND_PRODUCT {
+			continue
+		}
+		v := productVersion{from: rf.GetValidFromUnixMs(), hash: rf.GetContentHash(), deleted: rf.GetDeleted()}
+		if v.deleted {
+			v.hash = tomb
+		}
+		if p := rf.GetProduct(); p != nil {
+			v.gift = p.GetIsGiftCard()
+			if refs := p.GetProductCategoryRefs(); len(refs) > 0 {
+				v.category = refs[0].GetId()
+			}
+		}
+		k := [2]string{ev.GetCompanyId(), rf.GetId()}
+		if !slices.ContainsFunc(products[k], func(o productVersion) bool { return o.from == v.from && bytes.Equal(o.hash, v.hash) }) {
+			products[k] = append(products[k], v)
+		}
+	}
+	for _, vs := range products {
+		sort.Slice(vs, func(i, j int) bool {
+			if vs[i].from != vs[j].from {
+				return vs[i].from < vs[j].from
+			}
+			return bytes.Compare(vs[i].hash, vs[j].hash) < 0
+		})
+	}
+	// productAt is the version in force at t: the last one valid by then,
+	// or the first one for an order older than every version.
+	productAt := func(company, id string, t int64) (string, bool) {
+		vs := products[[2]string{company, id}]
+		if id == "" || len(vs) == 0 {
+			return "", false
+		}
+		v := vs[0]
+		for _, x := range vs {
+			if x.from <= t {
+				v = x
+			}
+		}
+		if v.deleted {
+			return "", false
+		}
+		return v.category, v.gift
+	}
 	for _, ev := range evs {
 		re := ev.GetRecord()
 		if re == nil {
@@ -673,7 +735,8 @@ func referenceState(f fataler, settings map[string]refSettings, evs []*v1.Commer
 		case *v1.RecordEvent_Order:
 			o := b.Order
 			var ok bool
-			if ps, ok = refOrder(f, o, res.features); !ok {
+			product := func(id string) (string, bool) { return productAt(k.company, id, re.GetEventUnixMs()) }
+			if ps, ok = refOrder(f, o, product, res.features); !ok {
 				dk := dayCur{k.company, d, cur}
 				res.exceptions[dk] = append(res.exceptions[dk], k.id)
 				continue
@@ -837,7 +900,7 @@ func refRateKey(f fataler, pct string) string {
 //     tax:<component>; what the parts leave of the tax credits the rate's
 //     account, or the untyped tax.
 //   - What the lines and charges leave of the total credits rounding.
-func refOrder(f fataler, o *v1.Order, features map[string]bool) (map[string]int64, bool) {
+func refOrder(f fataler, o *v1.Order, product func(id string) (category string, gift bool), features map[string]bool) (map[string]int64, bool) {
 	ps := map[string]int64{}
 	post := func(a string, v int64) {
 		if v != 0 {
@@ -872,15 +935,27 @@ func refOrder(f fataler, o *v1.Order, features map[string]bool) (map[string]int6
 	for _, l := range lines {
 		lt, tax := refDecimal(f, l.GetTotalAmount()), refDecimal(f, l.GetTotalTaxAmount())
 		net := lt - tax
-		if lt < 0 {
+		category, gift := product(l.GetProductRef().GetId())
+		switch {
+		case gift:
+			// Owed to the card's holder, refunded or not; its discount is
+			// inside its net.
+			post("gift_card_liability", -net)
+			features["gift card line"] = true
+		case lt < 0:
 			post("refunds", -net)
 			features["refund line"] = true
-		} else {
+		default:
 			var disc int64
 			for _, d := range l.GetDiscountAllocations() {
 				disc += refDecimal(f, d.GetTotalAmount())
 			}
-			post("sales", -(net + disc))
+			acct := "sales"
+			if category != "" {
+				acct = "sales:" + category
+				features["categorised line"] = true
+			}
+			post(acct, -(net + disc))
 			post("discounts", disc)
 		}
 		taxes(tax, l.GetTaxes(), l.GetTaxPercentage())
@@ -955,4 +1030,6 @@ func deleteEvent(company, tenant string, kind v1.RecordKind, typ, id string, rec
 	return ev
 }
 
-func isData(ev *v1.CommerceEvent) bool { return ev.GetRecord() != nil }
+// isData reports a record or a reference data version: what a merchant's
+// platform pushes, in any order.
+func isData(ev *v1.CommerceEvent) bool { return ev.GetRecord() != nil || ev.GetReference() != nil }
