@@ -30,6 +30,10 @@ type Capabilities struct {
 	// postings through other documents.
 	JournalForbidsBankAccounts   bool
 	JournalForbidsSystemAccounts bool
+	// BankTransactions: the connector takes spend money, receive money and
+	// transfers, so journal mode can move a bank account's money through
+	// them where journals refuse bank accounts.
+	BankTransactions bool
 	MaxIdempotencyKeyLen         int
 	MaxReferenceLen              int
 	// IdempotencyKind says where the key travels: "header", "query",

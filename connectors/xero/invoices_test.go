@@ -288,3 +288,64 @@ func TestInvoiceModeRefusals(t *testing.T) {
 		t.Errorf("payment to an expense account: %v", err)
 	}
 }
+
+// Xero's journals refuse bank accounts (§1.2): in journal mode a day whose
+// cash lands in a bank account and whose payout goes to another bank
+// account posts as a journal for the rest, receive money, spend money and
+// a bank transfer, and the organisation's balances move as the day's
+// journal says.
+func TestJournalModeMovesBankAccountsThroughBankTransactions(t *testing.T) {
+	e := newInvoiceEnv(t)
+	accts := codes{ids: e.accts.ids, slot: map[string]string{}}
+	for k, v := range e.accts.slot {
+		accts.slot[k] = v
+	}
+	accts.slot["payments/cash"] = "091" // the till's takings are banked
+	s := summaryOf(t, "2026-07-14", 1, day.Totals{
+		day.Sales: usd(t, "-300"), day.Tax: usd(t, "-25.50"), day.Tender("Card"): usd(t, "-179.50"),
+		day.Tender("Cash"): usd(t, "100"), day.Payouts: usd(t, "400"), day.PaymentFees: usd(t, "5"),
+	})
+	journal, err := mapping.Journal(s, accts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := mapping.MoveBankLines(journal[0], s.ID, accts.isBank, e.cust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, d := range docs {
+		types = append(types, d.Document.Type)
+	}
+	if got := strings.Join(types, ","); got != "ManualJournal,ReceiveMoney,ReceiveMoney" {
+		t.Fatalf("documents %s", got)
+	}
+	e.push(t, docs)
+	got := e.x.sb.Balances(e.x.tenant, "")
+	for _, l := range journal[0].Document.Lines {
+		if g := got[l.Account.Code]; g.String() != l.Amount.Decimal().String() {
+			t.Errorf("account %s moved %s, the journal moves %s", l.Account.Code, g, l.Amount)
+		}
+		delete(got, l.Account.Code)
+	}
+	for code, g := range got {
+		t.Errorf("account %s moved %s, the journal moves nothing there", code, g)
+	}
+	// Money from one bank account to another is a bank transfer.
+	s2 := summaryOf(t, "2026-07-15", 1, day.Totals{day.Tender("Cash"): usd(t, "-60"), day.Payouts: usd(t, "60")})
+	journal2, _ := mapping.Journal(s2, accts)
+	docs2, err := mapping.MoveBankLines(journal2[0], s2.ID, accts.isBank, e.cust)
+	if err != nil || len(docs2) != 1 || docs2[0].Document.Type != "Transfer" {
+		t.Fatalf("cash banked out to the payout account: %+v, %v", docs2, err)
+	}
+	e.push(t, docs2)
+	if b := e.x.sb.Balances(e.x.tenant, "2026-07-15"); b["091"].String() != "-60" || b["090"].String() != "60" || len(b) != 2 {
+		t.Fatalf("the transfer moved %v", b)
+	}
+	if e.x.spec.Operations()["createBankTransfer"] == 0 {
+		t.Fatal("no bank transfer was validated against the spec")
+	}
+	if p := e.x.spec.Problems(); len(p) > 0 {
+		t.Fatalf("requests that do not match the spec:\n%s", strings.Join(p, "\n"))
+	}
+}

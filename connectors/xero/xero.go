@@ -133,6 +133,7 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		InvoiceMode:                  true,
 		JournalForbidsBankAccounts:   true,
 		JournalForbidsSystemAccounts: true,
+		BankTransactions:             true,
 		MaxIdempotencyKeyLen:         MaxIdempotencyKeyLen,
 		MaxReferenceLen:              MaxReferenceLen,
 		IdempotencyKind:              "header",

@@ -35,23 +35,32 @@ type Planner struct {
 	control *control.Store
 	log     *slog.Logger
 	now     func() time.Time
-	// invoices reports whether a platform takes invoice mode's documents.
-	invoices func(platformKey string) bool
+	// platform says what a platform's documents can do.
+	platform func(platformKey string) Platform
+}
+
+// Platform is what the planner needs to know of an accounting platform.
+type Platform struct {
+	// InvoiceMode: the platform takes invoice mode's documents.
+	InvoiceMode bool
+	// BankThroughTransactions: journals refuse bank accounts, and the
+	// platform takes spend money, receive money and transfers instead.
+	BankThroughTransactions bool
 }
 
 // Option configures a Planner.
 type Option func(*Planner)
 
-// WithInvoicePlatforms says which platforms take invoice mode; a company on
-// any other platform whose configuration asks for invoices is stopped with
-// a message instead.
-func WithInvoicePlatforms(supports func(platformKey string) bool) Option {
-	return func(p *Planner) { p.invoices = supports }
+// WithPlatforms says what each platform takes. Without it no platform
+// takes invoice mode (a company whose configuration asks for invoices is
+// stopped with a message) and journals keep their bank lines.
+func WithPlatforms(of func(platformKey string) Platform) Option {
+	return func(p *Planner) { p.platform = of }
 }
 
 // New makes a planner.
 func New(l *view.Ledger, o *view.Outbox, w *view.OutboxWriter, c *control.Store, log *slog.Logger, now func() time.Time, opts ...Option) *Planner {
-	p := &Planner{ledger: l, outbox: o, writer: w, control: c, log: log, now: now, invoices: func(string) bool { return false }}
+	p := &Planner{ledger: l, outbox: o, writer: w, control: c, log: log, now: now, platform: func(string) Platform { return Platform{} }}
 	for _, o := range opts {
 		o(p)
 	}
@@ -258,7 +267,7 @@ func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool
 	}
 	var planned []mapping.Planned
 	if InvoiceMode(cfg) {
-		if !p.invoices(platform) {
+		if !p.platform(platform).InvoiceMode {
 			return nil, &mapping.Error{Field: "configuration.mapSettings.outputFormat", Message: fmt.Sprintf(
 				"This accounting platform takes daily journals only; set configuration.mapSettings.outputFormat to \"JournalEntry\" (it was %q).",
 				cfg.GetConfiguration().GetMapSettings().GetOutputFormat())}
@@ -274,6 +283,12 @@ func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool
 		}
 		if planned, err = convert(planned, s.GetCurrency(), setup.GetBaseCurrency(), cfg); err != nil {
 			return nil, err
+		}
+		if p.platform(platform).BankThroughTransactions && len(planned) == 1 {
+			opts := invoiceOptions(cfg, setup)
+			if planned, err = mapping.MoveBankLines(planned[0], s.GetId(), opts.IsBank, opts.Customer); err != nil {
+				return nil, err
+			}
 		}
 	}
 	lockDate := setup.GetLockDate()

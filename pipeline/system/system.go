@@ -257,9 +257,13 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		job := window.NewJob(s.Brokers, append([]window.Option{window.WithLogger(log), window.WithTopics(topics)}, cfg.windowOpts...)...)
 		s.goRun("window", job.Run)
 	}
-	planner := plan.New(ledger, outbox, writer, store, log, cfg.now, plan.WithInvoicePlatforms(func(key string) bool {
+	planner := plan.New(ledger, outbox, writer, store, log, cfg.now, plan.WithPlatforms(func(key string) plan.Platform {
 		c, ok := conns[key]
-		return ok && c.Capabilities().InvoiceMode
+		if !ok {
+			return plan.Platform{}
+		}
+		caps := c.Capabilities()
+		return plan.Platform{InvoiceMode: caps.InvoiceMode, BankThroughTransactions: caps.JournalForbidsBankAccounts && caps.BankTransactions}
 	}))
 	s.goRun("plan", planner.Run)
 	worker := push.New(outbox, writer, store, conns, callback, log, push.WithClock(cfg.now))
