@@ -33,9 +33,9 @@ type Capabilities struct {
 	// BankTransactions: the connector takes spend money, receive money and
 	// transfers, so journal mode can move a bank account's money through
 	// them where journals refuse bank accounts.
-	BankTransactions bool
-	MaxIdempotencyKeyLen         int
-	MaxReferenceLen              int
+	BankTransactions     bool
+	MaxIdempotencyKeyLen int
+	MaxReferenceLen      int
 	// IdempotencyKind says where the key travels: "header", "query",
 	// "body" or "" (none).
 	IdempotencyKind string
