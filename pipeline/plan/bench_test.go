@@ -136,3 +136,17 @@ func BenchmarkDay10kPlan(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "plans/s")
 }
+
+// BenchmarkDay10kPlanInvoices plans the same day in invoice mode.
+func BenchmarkDay10kPlanInvoices(b *testing.B) {
+	d := makeBenchDay()
+	s := d.summary(b)
+	opts := mapping.InvoiceOptions{Customer: "provider", Supplier: "provider"}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := mapping.Invoices(s, allAccounts{}, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "plans/s")
+}
