@@ -41,7 +41,16 @@ type Capabilities struct {
 	IdempotencyKind string
 	// The published per-tenant limits, for the worker's gates; 0 = unknown.
 	RequestsPerMinute int
+	RequestsPerHour   int
 	MaxConcurrent     int
+	// TrackingDimensions is how many tracking categories (Xero tracking
+	// categories, QBO class and department, Sage analysis types, NetSuite
+	// classification, department and location) one line may carry; 0 when
+	// the platform has none a line can carry.
+	TrackingDimensions int
+	// MaxBatch is how many documents one create request may carry; 1 when
+	// the platform creates one per request.
+	MaxBatch int
 }
 
 // Tenant is one organisation/company the merchant authorised.
@@ -63,6 +72,31 @@ type TaxRate struct {
 	Rate             string
 }
 
+// Option is one named choice the platform offers.
+type Option struct {
+	ID, Name string
+}
+
+// TrackingCategory is one dimension a document line can be tagged with,
+// and its options: a Xero tracking category, QBO classes or departments, a
+// Sage analysis type, NetSuite classifications, departments or locations,
+// FreeAgent projects.
+type TrackingCategory struct {
+	ID, Name string
+	Options  []Option
+}
+
+// Item is a product or service a sales line names where the platform
+// requires one (QBO's ItemRef); its sales post to IncomeAccountID.
+type Item struct {
+	ID, Name, IncomeAccountID string
+}
+
+// Subsidiary is a NetSuite subsidiary a transaction belongs to.
+type Subsidiary struct {
+	ID, Name, Currency string
+}
+
 // Contact is a customer or supplier on the platform.
 type Contact struct {
 	ID, Name           string
@@ -73,9 +107,19 @@ type Contact struct {
 type Setup struct {
 	Accounts []Account
 	TaxRates []TaxRate
-	// Contacts are read by platforms that take invoice mode: the sales
-	// customer and fees supplier are chosen among them.
-	Contacts     []Contact
+	// Contacts are the customers and suppliers invoice mode issues
+	// documents to: the sales customer and fees supplier are chosen among
+	// them.
+	Contacts []Contact
+	// Currencies are the currency codes the organisation can post in, the
+	// base currency included.
+	Currencies []string
+	// Tracking are the dimensions lines can be tagged with.
+	Tracking []TrackingCategory
+	// Items (QBO) and Subsidiaries (NetSuite) are what those platforms'
+	// documents must name.
+	Items        []Item
+	Subsidiaries []Subsidiary
 	BaseCurrency string
 	// LockDate is the last locked day (YYYY-MM-DD) or "": documents dated
 	// on or before it are refused.
