@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,6 +140,10 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		IdempotencyKind:              "header",
 		RequestsPerMinute:            60,
 		MaxConcurrent:                5,
+		// "max 2 tracking categories per line" and "aim for about 50
+		// elements per request" (§1.2, §1.6).
+		TrackingDimensions: 2,
+		MaxBatch:           50,
 	}
 }
 
@@ -219,8 +224,34 @@ func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connector
 	if err := c.getJSON(ctx, s.Tokens, s.TenantID, c.apiBase+"/Contacts?"+q.Encode(), &contacts); err != nil {
 		return nil, fmt.Errorf("xero: read contacts: %w", err)
 	}
+	var currencies struct{ Currencies []struct{ Code string } }
+	if err := c.getJSON(ctx, s.Tokens, s.TenantID, c.apiBase+"/Currencies", &currencies); err != nil {
+		return nil, fmt.Errorf("xero: read currencies: %w", err)
+	}
+	var tracking struct {
+		TrackingCategories []struct {
+			TrackingCategoryID, Name string
+			Options                  []struct{ TrackingOptionID, Name string }
+		}
+	}
+	if err := c.getJSON(ctx, s.Tokens, s.TenantID, c.apiBase+"/TrackingCategories", &tracking); err != nil {
+		return nil, fmt.Errorf("xero: read tracking categories: %w", err)
+	}
 	org := orgs.Organisations[0]
-	setup := &connectors.Setup{BaseCurrency: org.BaseCurrency}
+	setup := &connectors.Setup{BaseCurrency: org.BaseCurrency, Currencies: []string{org.BaseCurrency}}
+	// /Currencies lists the currencies enabled for the organisation (§1.3).
+	for _, cur := range currencies.Currencies {
+		if cur.Code != "" && !slices.Contains(setup.Currencies, cur.Code) {
+			setup.Currencies = append(setup.Currencies, cur.Code)
+		}
+	}
+	for _, tc := range tracking.TrackingCategories {
+		cat := connectors.TrackingCategory{ID: tc.TrackingCategoryID, Name: tc.Name}
+		for _, op := range tc.Options {
+			cat.Options = append(cat.Options, connectors.Option{ID: op.TrackingOptionID, Name: op.Name})
+		}
+		setup.Tracking = append(setup.Tracking, cat)
+	}
 	// Xero sets IsCustomer and IsSupplier only once a contact has a
 	// document, so every active contact is offered for either role.
 	for _, ct := range contacts.Contacts {

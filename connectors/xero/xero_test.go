@@ -185,6 +185,28 @@ func TestOAuthTenantsAndSetup(t *testing.T) {
 	if sales.Rate != "8.5000" || sales.Status != "ACTIVE" {
 		t.Errorf("OUTPUT tax rate = %+v, want rate 8.5000 exactly", sales)
 	}
+	if got := strings.Join(setup.Currencies, ","); got != "USD,EUR,GBP" {
+		t.Errorf("currencies = %s, want the base first, then the organisation's others", got)
+	}
+	// Active categories and options only: the archived category and the
+	// archived Region option are left out.
+	var tracking []string
+	for _, tc := range setup.Tracking {
+		var opts []string
+		for _, o := range tc.Options {
+			opts = append(opts, o.Name)
+			if o.ID == "" {
+				t.Errorf("option %s of %s has no id", o.Name, tc.Name)
+			}
+		}
+		tracking = append(tracking, tc.Name+":"+strings.Join(opts, "/"))
+	}
+	if got := strings.Join(tracking, " "); got != "Region:North/South Channel:In store/Online" {
+		t.Errorf("tracking = %s", got)
+	}
+	if len(setup.Contacts) != 2 || setup.Contacts[0].Name != "Commerce provider" || !setup.Contacts[0].Customer || !setup.Contacts[0].Supplier {
+		t.Errorf("contacts = %+v", setup.Contacts)
+	}
 
 	// The later of the two lock dates binds a push.
 	if err := f.sb.UpdateOrganisation(sandbox.DefaultTenantID, func(o *sandbox.Organisation) {

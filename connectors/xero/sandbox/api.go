@@ -182,6 +182,8 @@ func (s *Server) route(req *apiRequest) apiResponse {
 	switch {
 	case resource == "contacts" && id == "" && req.method == http.MethodGet:
 		return s.listContacts(req)
+	case resource == "trackingcategories" && id == "" && req.method == http.MethodGet:
+		return s.getTrackingCategories(req)
 	case (resource == "invoices" || resource == "creditnotes") && id == "" && create:
 		return s.createInvoices(req, resource == "creditnotes")
 	case resource == "invoices" && id == "" && req.method == http.MethodGet:
@@ -465,6 +467,42 @@ func (s *Server) getOrganisation(req *apiRequest) apiResponse {
 		OrganisationEntity: "COMPANY", ShortCode: o.ShortCode, Edition: "BUSINESS", Class: "PREMIUM",
 		Addresses: []any{}, Phones: []any{}, ExternalLinks: []any{},
 	}}})
+}
+
+// getTrackingCategories answers GET /TrackingCategories: active categories
+// and their active options, archived ones too with includeArchived=true
+// (accounting-platform-apis.md §1.3).
+func (s *Server) getTrackingCategories(req *apiRequest) apiResponse {
+	archived := strings.EqualFold(req.query.Get("includeArchived"), "true")
+	type optionJSON struct {
+		TrackingOptionID string `json:"TrackingOptionID"`
+		Name             string `json:"Name"`
+		Status           string `json:"Status"`
+	}
+	type categoryJSON struct {
+		TrackingCategoryID string       `json:"TrackingCategoryID"`
+		Name               string       `json:"Name"`
+		Status             string       `json:"Status"`
+		Options            []optionJSON `json:"Options"`
+	}
+	s.mu.Lock()
+	cats := s.org(req.tenantID).clone().TrackingCategories
+	s.mu.Unlock()
+	out := []categoryJSON{}
+	for _, c := range cats {
+		if c.Status != "ACTIVE" && !archived {
+			continue
+		}
+		cj := categoryJSON{TrackingCategoryID: c.TrackingCategoryID, Name: c.Name, Status: c.Status, Options: []optionJSON{}}
+		for _, op := range c.Options {
+			if op.Status != "ACTIVE" && !archived {
+				continue
+			}
+			cj.Options = append(cj.Options, optionJSON{op.TrackingOptionID, op.Name, op.Status})
+		}
+		out = append(out, cj)
+	}
+	return okEnvelope(req, field{"TrackingCategories", out})
 }
 
 func (s *Server) getCurrencies(req *apiRequest) apiResponse {

@@ -30,6 +30,20 @@ type Organisation struct {
 	Accounts          []Account
 	TaxRates          []TaxRate
 	Contacts          []Contact
+	// TrackingCategories: at most 2 active categories (accounting-platform-apis.md §1.3).
+	TrackingCategories []TrackingCategory
+}
+
+// TrackingCategory is a tracking category and its options; ids are derived
+// from the tenant and names when empty.
+type TrackingCategory struct {
+	TrackingCategoryID, Name, Status string
+	Options                          []TrackingOption
+}
+
+// TrackingOption is one option of a tracking category.
+type TrackingOption struct {
+	TrackingOptionID, Name, Status string
 }
 
 // Currency is an enabled currency (GET /Currencies).
@@ -180,6 +194,11 @@ func DefaultOrganisation() Organisation {
 			{Name: "Commerce provider", IsCustomer: true, IsSupplier: true},
 			{Name: "Walk-in customers", IsCustomer: true},
 		},
+		TrackingCategories: []TrackingCategory{
+			{Name: "Region", Options: []TrackingOption{{Name: "North"}, {Name: "South"}, {Name: "Closed shop", Status: "ARCHIVED"}}},
+			{Name: "Channel", Options: []TrackingOption{{Name: "In store"}, {Name: "Online"}}},
+			{Name: "Old campaign", Status: "ARCHIVED", Options: []TrackingOption{{Name: "Spring"}}},
+		},
 	}
 }
 
@@ -218,6 +237,24 @@ func (o *Organisation) normalise() {
 			a.Status = "ACTIVE"
 		}
 	}
+	for i := range o.TrackingCategories {
+		tc := &o.TrackingCategories[i]
+		if tc.TrackingCategoryID == "" {
+			tc.TrackingCategoryID = nameUUID("tracking", o.TenantID, tc.Name)
+		}
+		if tc.Status == "" {
+			tc.Status = "ACTIVE"
+		}
+		for j := range tc.Options {
+			op := &tc.Options[j]
+			if op.TrackingOptionID == "" {
+				op.TrackingOptionID = nameUUID("tracking-option", o.TenantID, tc.Name, op.Name)
+			}
+			if op.Status == "" {
+				op.Status = "ACTIVE"
+			}
+		}
+	}
 	for i := range o.Contacts {
 		if o.Contacts[i].ContactID == "" {
 			o.Contacts[i].ContactID = nameUUID("contact", o.TenantID, o.Contacts[i].Name)
@@ -235,6 +272,10 @@ func (o Organisation) clone() Organisation {
 	o.Accounts = slices.Clone(o.Accounts)
 	o.TaxRates = slices.Clone(o.TaxRates)
 	o.Contacts = slices.Clone(o.Contacts)
+	o.TrackingCategories = slices.Clone(o.TrackingCategories)
+	for i := range o.TrackingCategories {
+		o.TrackingCategories[i].Options = slices.Clone(o.TrackingCategories[i].Options)
+	}
 	return o
 }
 

@@ -597,3 +597,18 @@ func TestStart(t *testing.T) {
 		t.Fatalf("tenants %v", ids)
 	}
 }
+
+// GET /TrackingCategories lists active categories and options; archived
+// ones come back with includeArchived=true (accounting-platform-apis.md §1.3).
+func TestTrackingCategories(t *testing.T) {
+	e := newEnv(t).login()
+	r := e.api("GET", "/TrackingCategories", "")
+	if r.status != 200 || strings.Contains(string(r.body), "ARCHIVED") || !strings.Contains(string(r.body), `"Name":"Region"`) ||
+		!strings.Contains(string(r.body), `"Name":"North"`) {
+		t.Fatalf("active: %d %s", r.status, r.body)
+	}
+	r = e.api("GET", "/TrackingCategories?includeArchived=true", "")
+	if !strings.Contains(string(r.body), `"Name":"Old campaign","Status":"ARCHIVED"`) || !strings.Contains(string(r.body), `"Name":"Closed shop","Status":"ARCHIVED"`) {
+		t.Fatalf("with archived: %s", r.body)
+	}
+}
