@@ -1,8 +1,8 @@
 // Package freeagent is the FreeAgent (API v2) connector: OAuth 2.0 against
 // FreeAgent's approve page and token endpoint, the merchant's setup
-// (company, categories, bank accounts, account locks), and daily documents
-// pushed as journal sets (accounting-platform-apis.md §5; ARCHITECTURE.md
-// "Push").
+// (company, categories, bank accounts, account locks, contacts, projects),
+// and daily documents pushed as journal sets (accounting-platform-apis.md
+// §5; ARCHITECTURE.md "Push").
 //
 // FreeAgent has no idempotency (apis.md §5.4). The document's reference is
 // the journal set's tag, and Push looks the tag up before every create, so a
@@ -155,8 +155,7 @@ func (c *Connector) Name() string { return "FreeAgent" }
 // Capabilities reports journal mode with FreeAgent's limits. There is no
 // idempotency key (apis.md §5.4); the reference rides in the tag. Journals
 // cannot post to bank accounts (FreeAgent's journal sets page, apis.md §7).
-// FreeAgent publishes no concurrency limit, and its hourly limit (3,600)
-// has no field here: see RequestsPerHour.
+// FreeAgent publishes no concurrency limit (apis.md §0, §5.6).
 func (c *Connector) Capabilities() connectors.Capabilities {
 	return connectors.Capabilities{
 		JournalMode:                true,
@@ -166,7 +165,16 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		MaxReferenceLen:            MaxReferenceLen,
 		IdempotencyKind:            "",
 		RequestsPerMinute:          RequestsPerMinute,
+		RequestsPerHour:            RequestsPerHour,
 		MaxConcurrent:              0,
+		// A journal entry carries a category, a description and a
+		// debit_value, plus user, bank_account or capital_asset_type for
+		// some categories (apis.md §5.2), but no project: projects are only
+		// "the closest thing to tracking" (§5.3), which a journal line
+		// cannot be tagged with. Setup still lists them (Setup.Tracking).
+		TrackingDimensions: 0,
+		// "One journal set per POST" (apis.md §5.2).
+		MaxBatch: 1,
 	}
 }
 
@@ -208,8 +216,9 @@ func (c *Connector) Tenants(ctx context.Context, ts oauth2.TokenSource) ([]conne
 	return []connectors.Tenant{{ID: co.Company.Subdomain, Name: co.Company.Name}}, nil
 }
 
-// Setup reads the company, its categories and bank accounts, and its
-// account locks (apis.md §5.3; FreeAgent's account locks page).
+// Setup reads the company, its categories and bank accounts, its account
+// locks, contacts and projects (apis.md §5.3; FreeAgent's account locks
+// page).
 func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connectors.Setup, error) {
 	if err := checkSession(s); err != nil {
 		return nil, err
@@ -221,6 +230,15 @@ func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connector
 	c.checkTenant(ctx, s, co.Company.Subdomain)
 	c.remember(s.TenantID, co.Company.Currency)
 	setup := &connectors.Setup{BaseCurrency: co.Company.Currency}
+	// Only the native currency: journal sets carry no currency and post in
+	// it (apis.md §5.2, §5.3), and they are all this connector pushes. A
+	// company's invoices may name other currencies (apis.md §5.7), but the
+	// reference documents no route that lists which, so any other code
+	// here would be a guess; the planner converts days in other currencies
+	// instead (the same rule Push enforces).
+	if co.Company.Currency != "" {
+		setup.Currencies = []string{co.Company.Currency}
+	}
 
 	var cats map[string][]categoryJSON
 	if err := c.getJSON(ctx, s.Tokens, c.apiBase+"/categories", &cats); err != nil {
@@ -267,12 +285,112 @@ func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connector
 		}
 	}
 
+	if setup.Contacts, err = c.contacts(ctx, s); err != nil {
+		return nil, err
+	}
+	projects, err := c.projects(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	// Listed although Capabilities().TrackingDimensions is 0: they are the
+	// company's only tracking, which the merchant may want to see, while no
+	// journal line can carry one.
+	setup.Tracking = []connectors.TrackingCategory{projects}
+
 	lock, err := c.lockDate(ctx, s)
 	if err != nil {
 		return nil, err
 	}
 	setup.LockDate = lock
 	return setup, nil
+}
+
+// contactJSON is the part of a GET /v2/contacts entry the connector reads.
+// Only the url form is in the reference (apis.md §5.2); the name
+// attributes are FreeAgent's contacts page.
+type contactJSON struct {
+	URL              string `json:"url"`
+	OrganisationName string `json:"organisation_name"`
+	FirstName        string `json:"first_name"`
+	LastName         string `json:"last_name"`
+}
+
+// contacts lists every contact, 100 a page (apis.md §5.7). A contact's id
+// is its URL because FreeAgent documents reference contacts by full URL
+// (apis.md §5.2). A FreeAgent contact has no customer or supplier type
+// (FreeAgent's contacts page; not in the reference), so each can be either.
+func (c *Connector) contacts(ctx context.Context, s connectors.Session) ([]connectors.Contact, error) {
+	var out []connectors.Contact
+	err := c.list(ctx, s.Tokens, c.apiBase+"/contacts?per_page=100", func(body []byte) (int, error) {
+		var page struct {
+			Contacts []contactJSON `json:"contacts"`
+		}
+		if err := decode(body, &page); err != nil {
+			return 0, err
+		}
+		for _, ct := range page.Contacts {
+			if ct.URL == "" {
+				// Nothing could reference it; offering it would fail the
+				// push that chose it.
+				c.log.WarnContext(ctx, "freeagent: a contact without a url is left out of the setup", "tenant", s.TenantID, "name", contactName(ct))
+				continue
+			}
+			out = append(out, connectors.Contact{ID: ct.URL, Name: contactName(ct), Customer: true, Supplier: true})
+		}
+		return len(page.Contacts), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("freeagent: read contacts: %w", err)
+	}
+	return out, nil
+}
+
+// contactName is the organisation, or for a person without one their
+// first and last name, as FreeAgent names a contact.
+func contactName(ct contactJSON) string {
+	if n := strings.TrimSpace(ct.OrganisationName); n != "" {
+		return n
+	}
+	return strings.TrimSpace(strings.TrimSpace(ct.FirstName) + " " + strings.TrimSpace(ct.LastName))
+}
+
+// projectsTracking is the one tracking category a FreeAgent company has:
+// its projects (apis.md §5.3).
+const projectsTracking = "projects"
+
+// activeProject is the status of a project that still takes work;
+// FreeAgent's other statuses (Completed, Cancelled, Hidden) are from its
+// projects page, not the reference.
+const activeProject = "Active"
+
+// projects lists the company's projects as a tracking category whose
+// options are the active ones, each identified by its URL (apis.md §5.2).
+// Every status is read and the active ones kept here, because the
+// reference documents no status filter on GET /v2/projects.
+func (c *Connector) projects(ctx context.Context, s connectors.Session) (connectors.TrackingCategory, error) {
+	cat := connectors.TrackingCategory{ID: projectsTracking, Name: "Project"}
+	err := c.list(ctx, s.Tokens, c.apiBase+"/projects?per_page=100", func(body []byte) (int, error) {
+		var page struct {
+			Projects []struct {
+				URL    string `json:"url"`
+				Name   string `json:"name"`
+				Status string `json:"status"`
+			} `json:"projects"`
+		}
+		if err := decode(body, &page); err != nil {
+			return 0, err
+		}
+		for _, p := range page.Projects {
+			if p.URL != "" && strings.EqualFold(p.Status, activeProject) {
+				cat.Options = append(cat.Options, connectors.Option{ID: p.URL, Name: p.Name})
+			}
+		}
+		return len(page.Projects), nil
+	})
+	if err != nil {
+		return connectors.TrackingCategory{}, fmt.Errorf("freeagent: read projects: %w", err)
+	}
+	return cat, nil
 }
 
 // lockDate is the latest account lock (GET /v2/account_locks). That

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -724,7 +725,10 @@ func TestAccountIDForms(t *testing.T) {
 
 func TestCapabilities(t *testing.T) {
 	c := freeagent.New().Capabilities()
-	want := connectors.Capabilities{JournalMode: true, JournalForbidsBankAccounts: true, MaxReferenceLen: 64, RequestsPerMinute: 120}
+	// 120/min and 3,600/h (apis.md §5.6); no tracking on journal entries
+	// (§5.2 lists no project attribute); one journal set per POST (§5.2).
+	want := connectors.Capabilities{JournalMode: true, JournalForbidsBankAccounts: true, MaxReferenceLen: 64,
+		RequestsPerMinute: 120, RequestsPerHour: 3600, TrackingDimensions: 0, MaxBatch: 1}
 	if c != want {
 		t.Fatalf("capabilities = %+v, want %+v", c, want)
 	}
@@ -736,4 +740,95 @@ func TestCapabilities(t *testing.T) {
 		cfg.Endpoint.AuthStyle != oauth2.AuthStyleInHeader || len(cfg.Scopes) != 0 {
 		t.Fatalf("oauth config %+v", cfg)
 	}
+}
+
+// TestSetupContactsCurrenciesAndProjects reads the seeded contacts (an
+// organisation and a person), the native currency and the projects (one
+// Active, one Completed), then a company with more than a page of each, so
+// the Link header must be followed (apis.md §5.7).
+func TestSetupContactsCurrenciesAndProjects(t *testing.T) {
+	f := newFixture(t)
+	f.connect()
+	setup, err := f.conn.Setup(f.ctx, f.session)
+	if err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+	base := f.srv.URL + "/v2"
+	wantContacts := []connectors.Contact{
+		{ID: base + "/contacts/1", Name: "Commerce provider", Customer: true, Supplier: true},
+		{ID: base + "/contacts/2", Name: "Alex Morgan", Customer: true, Supplier: true},
+	}
+	if !slices.Equal(setup.Contacts, wantContacts) {
+		t.Errorf("contacts = %+v\nwant %+v", setup.Contacts, wantContacts)
+	}
+	// Journal sets post only in the native currency (apis.md §5.2); the
+	// sandbox's invoice currencies (EUR, USD) are not listed by any route.
+	if !slices.Equal(setup.Currencies, []string{"GBP"}) {
+		t.Errorf("currencies = %v, want [GBP]", setup.Currencies)
+	}
+	wantTracking := connectors.TrackingCategory{ID: "projects", Name: "Project",
+		Options: []connectors.Option{{ID: base + "/projects/1", Name: "Private Dining Events"}}}
+	if len(setup.Tracking) != 1 || !trackingEqual(setup.Tracking[0], wantTracking) {
+		t.Errorf("tracking = %+v\nwant [%+v]", setup.Tracking, wantTracking)
+	}
+
+	// 150 contacts and 130 projects, every other one active: two pages each
+	// at per_page=100.
+	if err := f.sb.UpdateCompany(company, func(c *sandbox.Company) {
+		c.Contacts, c.Projects = nil, nil
+		for i := range 150 {
+			// An organisation's contact person does not name it.
+			ct := sandbox.Contact{Organisation: fmt.Sprintf("Org %03d", i), FirstName: "Contact", LastName: "Person"}
+			if i%3 == 0 {
+				ct = sandbox.Contact{FirstName: fmt.Sprintf("First%03d", i), LastName: "Last"}
+			}
+			c.Contacts = append(c.Contacts, ct)
+		}
+		statuses := []string{sandbox.ProjectActive, sandbox.ProjectCompleted, sandbox.ProjectActive, sandbox.ProjectHidden, sandbox.ProjectActive, sandbox.ProjectCancelled}
+		for i := range 130 {
+			c.Projects = append(c.Projects, sandbox.Project{Name: fmt.Sprintf("Project %03d", i), Status: statuses[i%len(statuses)]})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if setup, err = f.conn.Setup(f.ctx, f.session); err != nil {
+		t.Fatalf("setup of a larger company: %v", err)
+	}
+	if n := len(setup.Contacts); n != 150 {
+		t.Fatalf("%d contacts, want 150 over two pages", n)
+	}
+	if last := setup.Contacts[149]; last.ID != base+"/contacts/150" || last.Name != "Org 149" {
+		t.Errorf("last contact %+v", last)
+	}
+	if c := setup.Contacts[147]; c.Name != "First147 Last" {
+		t.Errorf("a person's name: %+v", c)
+	}
+	opts := setup.Tracking[0].Options
+	if len(opts) != 65 {
+		t.Fatalf("%d project options, want the 65 active of 130", len(opts))
+	}
+	if last := opts[len(opts)-1]; last.ID != base+"/projects/129" || last.Name != "Project 128" {
+		t.Errorf("last active project %+v", last)
+	}
+}
+
+// A list that fails fails the setup, classified as the call was.
+func TestSetupFailsWithItsLists(t *testing.T) {
+	f := newFixture(t)
+	f.connect()
+	for _, path := range []string{"/contacts", "/projects"} {
+		f.sb.InjectFault(sandbox.Fault{Method: http.MethodGet, Path: path, Status: http.StatusServiceUnavailable})
+		_, err := f.conn.Setup(f.ctx, f.session)
+		if ce := connectors.Classify(err); ce == nil || ce.Class != connectors.Retryable || ce.Status != http.StatusServiceUnavailable ||
+			!strings.Contains(err.Error(), "read "+path[1:]) {
+			t.Fatalf("setup with %s failing: %v", path, err)
+		}
+	}
+	if _, err := f.conn.Setup(f.ctx, f.session); err != nil {
+		t.Fatalf("setup after the faults: %v", err)
+	}
+}
+
+func trackingEqual(a, b connectors.TrackingCategory) bool {
+	return a.ID == b.ID && a.Name == b.Name && slices.Equal(a.Options, b.Options)
 }

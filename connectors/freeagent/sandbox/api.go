@@ -143,6 +143,10 @@ func (s *Server) route(req *apiRequest) apiResponse {
 		return s.getBankAccounts(req)
 	case resource == "account_locks" && id == "" && req.method == http.MethodGet:
 		return s.getAccountLocks(req)
+	case resource == "contacts" && req.method == http.MethodGet:
+		return s.getContacts(req, id)
+	case resource == "projects" && req.method == http.MethodGet:
+		return s.getProjects(req, id)
 	case resource == "journal_sets" && id == "" && req.method == http.MethodGet:
 		return s.listJournalSets(req)
 	case resource == "invoices" && id == "" && req.method == http.MethodPost:
@@ -365,7 +369,8 @@ const rubyTime = "2006-01-02T15:04:05.000Z"
 
 func fmtTime(t time.Time) string { return t.UTC().Format(rubyTime) }
 
-func journalID(raw string) (int, bool) {
+// resourceID reads the :id of a /v2/<resource>/:id path.
+func resourceID(raw string) (int, bool) {
 	id, err := strconv.Atoi(raw)
 	return id, err == nil && id > 0
 }
@@ -405,7 +410,7 @@ func (s *Server) getJournalSet(req *apiRequest, raw string) apiResponse {
 	if !s.allowed(req, levelAccounting) {
 		return s.forbidden()
 	}
-	id, ok := journalID(raw)
+	id, ok := resourceID(raw)
 	j := s.companies[req.subdomain].journal(id)
 	if !ok || j == nil || j.deleted {
 		return s.notFound()
@@ -421,7 +426,7 @@ func (s *Server) deleteJournalSet(req *apiRequest, raw string) apiResponse {
 	if !s.allowed(req, levelAccounting) {
 		return s.forbidden()
 	}
-	id, ok := journalID(raw)
+	id, ok := resourceID(raw)
 	j := s.companies[req.subdomain].journal(id)
 	if !ok || j == nil || j.deleted {
 		return s.notFound()

@@ -22,8 +22,8 @@ const (
 )
 
 // Company is a seedable FreeAgent company: its settings (GET /v2/company,
-// apis.md §5.3), users, chart (categories and bank accounts) and account
-// locks.
+// apis.md §5.3), users, chart (categories and bank accounts), account
+// locks, contacts and projects.
 type Company struct {
 	// Subdomain identifies the company (the tenant id).
 	Subdomain string
@@ -46,6 +46,9 @@ type Company struct {
 	BankAccounts               []BankAccount
 	AccountLocks               []AccountLock
 	Contacts                   []Contact
+	// Projects are what GET /v2/projects lists, "the closest thing to
+	// tracking" (apis.md §5.3).
+	Projects []Project
 	// InvoiceCurrencies are the foreign currencies the company invoices in.
 	// Which currencies FreeAgent refuses is not in the reference (apis.md
 	// §5.7 only says invoices take currency and exchange_rate), so this is
@@ -159,8 +162,13 @@ type JournalEntry struct {
 //	819 general         Gift Card Liability        (liability)
 //	bank account 1      Business Current Account   (GBP, active)
 //	bank account 2      Old Savings Account        (GBP, hidden)
+//	contact 1           Commerce provider          (an organisation)
+//	contact 2           Alex Morgan                (a person, no organisation)
+//	project 1           Private Dining Events      (Active, for contact 2)
+//	project 2           Summer Festival Stall 2025 (Completed, for contact 2)
 //
-// Currency GBP; no account locks; one Full Access user (id 1).
+// Currency GBP, invoices also in EUR and USD; no account locks; one Full
+// Access user (id 1).
 func DefaultCompany() Company {
 	cat := func(code, name string) Category { return Category{NominalCode: code, Description: name} }
 	sales := func(code, name string) Category {
@@ -208,7 +216,11 @@ func DefaultCompany() Company {
 			{ID: 2, Type: "StandardBankAccount", Name: "Old Savings Account", Currency: "GBP", Status: "hidden",
 				BankName: "Sandbox Bank", OpeningBalance: "0.0", AccountNumber: "87654321", SortCode: "12-34-56"},
 		},
-		Contacts:          []Contact{{Organisation: "Commerce provider"}},
+		Contacts: []Contact{{Organisation: "Commerce provider"}, {FirstName: "Alex", LastName: "Morgan"}},
+		Projects: []Project{
+			{Name: "Private Dining Events", ContactID: 2, Status: ProjectActive},
+			{Name: "Summer Festival Stall 2025", ContactID: 2, Status: ProjectCompleted},
+		},
 		InvoiceCurrencies: []string{"EUR", "USD"},
 	}
 }
@@ -251,6 +263,21 @@ func (c *Company) normalise() {
 	for i := range c.Contacts {
 		if c.Contacts[i].ID == 0 {
 			c.Contacts[i].ID = i + 1
+		}
+	}
+	for i := range c.Projects {
+		p := &c.Projects[i]
+		if p.ID == 0 {
+			p.ID = i + 1
+		}
+		if p.ContactID == 0 && len(c.Contacts) > 0 {
+			p.ContactID = c.Contacts[0].ID
+		}
+		if p.Status == "" {
+			p.Status = ProjectActive
+		}
+		if p.Currency == "" {
+			p.Currency = c.Currency
 		}
 	}
 	for i := range c.BankAccounts {
@@ -305,6 +332,7 @@ func (c Company) clone() Company {
 	c.BankAccounts = slices.Clone(c.BankAccounts)
 	c.AccountLocks = slices.Clone(c.AccountLocks)
 	c.Contacts = slices.Clone(c.Contacts)
+	c.Projects = slices.Clone(c.Projects)
 	c.InvoiceCurrencies = slices.Clone(c.InvoiceCurrencies)
 	return c
 }

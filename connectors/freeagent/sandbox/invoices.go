@@ -16,10 +16,17 @@ import (
 // currency + exchange_rate", §5.7), so that is where a currency the company
 // does not invoice in is refused (§6.4). New invoices are Draft (§5.2).
 
-// Contact is a customer or supplier of the company.
+// Contact is a customer or supplier of the company; FreeAgent does not
+// type contacts, so one contact can be either (GET /v2/contacts, see
+// contacts.go).
 type Contact struct {
-	ID           int // numbered from 1 when zero
-	Organisation string
+	ID int // numbered from 1 when zero
+	// Organisation is organisation_name; a person without one is named by
+	// FirstName and LastName. The attribute names come from FreeAgent's
+	// contacts page and are not in the reference (apis.md §5.2 shows only a
+	// contact's URL).
+	Organisation        string
+	FirstName, LastName string
 }
 
 // Invoice is a stored invoice.

@@ -1,7 +1,8 @@
 // Package sandbox is a local stand-in for FreeAgent's API v2: the OAuth
 // approve page and token endpoint, the setup reads a connector makes
-// (company, categories, bank accounts, account locks) and journal sets,
-// with FreeAgent's token lifetimes, rate limits, paging and error shapes.
+// (company, categories, bank accounts, account locks, contacts, projects),
+// journal sets and invoices, with FreeAgent's token lifetimes, rate
+// limits, paging and error shapes.
 // FreeAgent has no idempotency, so the sandbox keeps none: a repeated
 // create makes a second journal set, exactly as the real API does.
 //

@@ -612,3 +612,80 @@ func TestInvoiceCurrencyNotEnabled(t *testing.T) {
 		t.Fatalf("stored invoices %+v", got)
 	}
 }
+
+// Contacts are referenced by URL (apis.md §5.2) and listed with FreeAgent's
+// paging (apis.md §5.7); an unknown one is the nested 404 (apis.md §5.5).
+func TestContacts(t *testing.T) {
+	e := newEnv(t).login()
+	v2 := e.srv.URL + "/v2"
+	self := v2 + "/contacts"
+	r := e.api("GET", "/contacts", "")
+	want(t, r, http.StatusOK, `{"contacts":[{"url":"`+v2+`/contacts/1","organisation_name":"Commerce provider"},`+
+		`{"url":"`+v2+`/contacts/2","first_name":"Alex","last_name":"Morgan"}]}`)
+	if got, wantLink := r.header.Get("Link"), `<`+self+`?page=1&per_page=25>; rel="first", <`+self+`?page=1&per_page=25>; rel="last"`; got != wantLink {
+		t.Fatalf("Link of one page\n got %s\nwant %s", got, wantLink)
+	}
+
+	r = e.api("GET", "/contacts?page=2&per_page=1", "")
+	want(t, r, http.StatusOK, `{"contacts":[{"url":"`+v2+`/contacts/2","first_name":"Alex","last_name":"Morgan"}]}`)
+	wantLink := `<` + self + `?page=1&per_page=1>; rel="prev", <` + self + `?page=1&per_page=1>; rel="first", <` + self + `?page=2&per_page=1>; rel="last"`
+	if got := r.header.Get("Link"); got != wantLink {
+		t.Fatalf("Link of the last page\n got %s\nwant %s", got, wantLink)
+	}
+	r = e.api("GET", "/contacts?per_page=1", "")
+	if got := r.header.Get("Link"); !strings.Contains(got, `<`+self+`?page=2&per_page=1>; rel="next"`) {
+		t.Fatalf("Link of the first page: %s", got)
+	}
+	want(t, e.api("GET", "/contacts?page=3&per_page=1", ""), http.StatusOK, `{"contacts":[]}`)
+	want(t, e.api("GET", "/contacts?page=0", ""), http.StatusBadRequest, `{"errors":{"error":{"message":"page and per_page must be positive integers"}}}`)
+
+	want(t, e.api("GET", "/contacts/1", ""), http.StatusOK, `{"contact":{"url":"`+v2+`/contacts/1","organisation_name":"Commerce provider"}}`)
+	notFound := `{"errors":{"error":{"message":"Resource not found"}}}`
+	want(t, e.api("GET", "/contacts/99", ""), http.StatusNotFound, notFound)
+	want(t, e.api("GET", "/contacts/x", ""), http.StatusNotFound, notFound)
+	want(t, e.api("POST", "/contacts", `{}`), http.StatusNotFound, notFound)
+
+	// Seeds are the company's, so they can be replaced.
+	seeded := newEnv(t, sandbox.WithCompany(sandbox.Company{Subdomain: sandbox.DefaultSubdomain,
+		Contacts: []sandbox.Contact{{ID: 7, Organisation: "Acme Payments", FirstName: "Pat", LastName: "Lee"}}})).login()
+	want(t, seeded.api("GET", "/contacts", ""), http.StatusOK,
+		`{"contacts":[{"url":"`+seeded.srv.URL+`/v2/contacts/7","organisation_name":"Acme Payments","first_name":"Pat","last_name":"Lee"}]}`)
+}
+
+// Projects (apis.md §5.3) are listed whatever their status, with
+// FreeAgent's paging (apis.md §5.7); an unknown one is the nested 404.
+func TestProjects(t *testing.T) {
+	e := newEnv(t).login()
+	v2 := e.srv.URL + "/v2"
+	self := v2 + "/projects"
+	active := `{"url":"` + v2 + `/projects/1","name":"Private Dining Events","contact":"` + v2 + `/contacts/2","status":"Active","currency":"GBP"}`
+	completed := `{"url":"` + v2 + `/projects/2","name":"Summer Festival Stall 2025","contact":"` + v2 + `/contacts/2","status":"Completed","currency":"GBP"}`
+	want(t, e.api("GET", "/projects", ""), http.StatusOK, `{"projects":[`+active+`,`+completed+`]}`)
+
+	r := e.api("GET", "/projects?per_page=1", "")
+	want(t, r, http.StatusOK, `{"projects":[`+active+`]}`)
+	wantLink := `<` + self + `?page=2&per_page=1>; rel="next", <` + self + `?page=1&per_page=1>; rel="first", <` + self + `?page=2&per_page=1>; rel="last"`
+	if got := r.header.Get("Link"); got != wantLink {
+		t.Fatalf("Link\n got %s\nwant %s", got, wantLink)
+	}
+	// The next link keeps the query it came with.
+	r = e.api("GET", "/projects?per_page=1&page=2&view=all", "")
+	want(t, r, http.StatusOK, `{"projects":[`+completed+`]}`)
+	if got := r.header.Get("Link"); !strings.HasPrefix(got, `<`+self+`?page=1&per_page=1&view=all>; rel="prev"`) {
+		t.Fatalf("Link keeps the query: %s", got)
+	}
+
+	want(t, e.api("GET", "/projects/2", ""), http.StatusOK, `{"project":`+completed+`}`)
+	want(t, e.api("GET", "/projects/3", ""), http.StatusNotFound, `{"errors":{"error":{"message":"Resource not found"}}}`)
+
+	// Defaults: the first contact, Active, the company's currency.
+	if err := e.sb.UpdateCompany(sandbox.DefaultSubdomain, func(c *sandbox.Company) {
+		c.Currency = "EUR"
+		c.Projects = []sandbox.Project{{Name: "Terrace"}, {ID: 9, Name: "Old fit-out", Status: sandbox.ProjectHidden, Currency: "GBP"}}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, e.api("GET", "/projects", ""), http.StatusOK, `{"projects":[`+
+		`{"url":"`+v2+`/projects/1","name":"Terrace","contact":"`+v2+`/contacts/1","status":"Active","currency":"EUR"},`+
+		`{"url":"`+v2+`/projects/9","name":"Old fit-out","contact":"`+v2+`/contacts/1","status":"Hidden","currency":"GBP"}]}`)
+}
