@@ -22,8 +22,9 @@
 //
 // # Subsidiary
 //
-// A journal entry needs a subsidiary (§4.2). The shared connectors.Setup
-// has no field for it, so the connector keeps it in its own per-account
+// A journal entry needs a subsidiary (§4.2). Setup.Subsidiaries lists the
+// active, non-elimination ones, but Push takes no choice from the planner
+// yet, so the connector keeps the subsidiary in its own per-account
 // state: WithSubsidiary pins one; otherwise Setup and Push pick the only
 // active, non-elimination subsidiary, and refuse (merchant-actionable) to
 // guess between several. Setup.BaseCurrency is that subsidiary's currency.
@@ -183,7 +184,9 @@ func (c *Connector) Name() string { return "NetSuite" }
 // externalId field (§4.4), derived from Reference.Value and sent in the
 // upsert URL (the shared enumeration has no "path" kind, so "body", where
 // the field belongs, is reported). NetSuite governs concurrency, not a
-// request rate (§4.6).
+// request rate (§4.6), so no per-minute or per-hour limit is reported. A
+// journal line carries a class, a department and a location (§4.2), and
+// the record API creates one record per request (§4.2).
 func (c *Connector) Capabilities() connectors.Capabilities {
 	return connectors.Capabilities{
 		JournalMode:                  true,
@@ -194,7 +197,10 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		MaxReferenceLen:              MaxExternalIDLen,
 		IdempotencyKind:              "body",
 		RequestsPerMinute:            0,
+		RequestsPerHour:              0,
 		MaxConcurrent:                c.concurrency,
+		TrackingDimensions:           len(trackingSegments),
+		MaxBatch:                     1,
 	}
 }
 
@@ -258,10 +264,12 @@ func (c *Connector) Tenants(ctx context.Context, ts oauth2.TokenSource) ([]conne
 	return []connectors.Tenant{{ID: c.accountID, Name: name}}, nil
 }
 
-// Setup reads accounts, subsidiaries, currencies and accounting periods
-// with SuiteQL (§4.3). Journal entries take no tax fields in REST (§4.2)
-// and tax codes need SuiteTax (§4.3), so TaxRates is empty. LockDate is the
-// end of the latest posting period that is closed or locked.
+// Setup reads accounts, subsidiaries, currencies, accounting periods,
+// classes, departments, locations, customers and vendors with SuiteQL, one
+// paged query each (§4.3, §4.7). Journal entries take no tax fields in
+// REST (§4.2) and tax codes need SuiteTax (§4.3), so TaxRates is empty.
+// LockDate is the end of the latest posting period that is closed or
+// locked.
 func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connectors.Setup, error) {
 	if err := checkSession(s); err != nil {
 		return nil, err
@@ -301,6 +309,14 @@ func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connector
 		if end := p["enddate"]; isoDate.MatchString(end) && end > setup.LockDate {
 			setup.LockDate = end
 		}
+	}
+	setup.Subsidiaries = setupSubsidiaries(st)
+	setup.Currencies = setupCurrencies(st, setup.BaseCurrency)
+	if setup.Tracking, err = c.tracking(ctx, s); err != nil {
+		return nil, err
+	}
+	if setup.Contacts, err = c.contacts(ctx, s); err != nil {
+		return nil, err
 	}
 	return setup, nil
 }

@@ -756,6 +756,9 @@ func TestCapabilities(t *testing.T) {
 	want := connectors.Capabilities{
 		JournalMode: true, JournalForbidsSystemAccounts: true, MaxIdempotencyKeyLen: 64, MaxReferenceLen: 64,
 		IdempotencyKind: "body", MaxConcurrent: 15,
+		// Class, department and location on a line; one record a request
+		// (§4.2). No request rate is published, only concurrency (§4.6).
+		TrackingDimensions: 3, MaxBatch: 1,
 	}
 	if c != want {
 		t.Fatalf("capabilities %+v\nwant %+v", c, want)

@@ -18,6 +18,16 @@ const (
 	qAccounts     = "SELECT id, acctnumber, accountsearchdisplaynamecopy, accttype, isinactive, currency FROM account ORDER BY id"
 	qPeriods      = "SELECT id, periodname, TO_CHAR(startdate, 'YYYY-MM-DD') AS startdate, TO_CHAR(enddate, 'YYYY-MM-DD') AS enddate, " +
 		"closed, alllocked FROM accountingperiod WHERE isposting = 'T' ORDER BY id"
+	// Segments and entities are filtered on the server, as in §4.3's
+	// example: inactive ones are never offered, and customer lists can be
+	// long enough for paging to matter.
+	qClasses     = "SELECT id, name FROM classification WHERE isinactive = 'F' ORDER BY id"
+	qDepartments = "SELECT id, name FROM department WHERE isinactive = 'F' ORDER BY id"
+	qLocations   = "SELECT id, name FROM location WHERE isinactive = 'F' ORDER BY id"
+	// altname is the name without the auto-generated entity number,
+	// companyname empty for individuals (not in the reference).
+	qCustomers = "SELECT id, entityid, altname, companyname FROM customer WHERE isinactive = 'F' ORDER BY id"
+	qVendors   = "SELECT id, entityid, altname, companyname FROM vendor WHERE isinactive = 'F' ORDER BY id"
 )
 
 // stateTTL bounds how long Push trusts the subsidiary and currencies it
@@ -40,17 +50,20 @@ type account struct {
 	inactive                        bool
 }
 
-// accountState is what the connector knows of one NetSuite account: the
-// subsidiary journals go to (nil when it cannot be chosen), the currencies
-// and the chart.
+// accountState is what the connector knows of one NetSuite account: its
+// subsidiaries and the one journals go to (nil when it cannot be chosen),
+// the currencies and the chart.
 type accountState struct {
-	sub      *subsidiary
-	subErr   *connectors.Error
-	bySymbol map[string]currency
-	byID     map[string]currency
-	accounts []account
-	byNumber map[string]string
-	at       time.Time
+	subs   []subsidiary
+	sub    *subsidiary
+	subErr *connectors.Error
+	// currencies are in the order SuiteQL returned them (by id).
+	currencies []currency
+	bySymbol   map[string]currency
+	byID       map[string]currency
+	accounts   []account
+	byNumber   map[string]string
+	at         time.Time
 }
 
 // state returns the cached account state, reading it when missing or old.
@@ -78,7 +91,7 @@ func (c *Connector) loadState(ctx context.Context, s connectors.Session) (*accou
 	if err != nil {
 		return nil, fmt.Errorf("netsuite: read accounts: %w", err)
 	}
-	st := &accountState{bySymbol: map[string]currency{}, byID: map[string]currency{}, byNumber: map[string]string{}, at: c.now()}
+	st := &accountState{subs: subs, bySymbol: map[string]currency{}, byID: map[string]currency{}, byNumber: map[string]string{}, at: c.now()}
 	if sub, cerr := c.chooseSubsidiary(subs); cerr != nil {
 		st.subErr = cerr
 	} else {
@@ -91,6 +104,7 @@ func (c *Connector) loadState(ctx context.Context, s connectors.Session) (*accou
 		}
 		cur := currency{id: r["id"], symbol: strings.ToUpper(r["symbol"]), precision: int32(p), inactive: r["isinactive"] == "T"}
 		st.byID[cur.id] = cur
+		st.currencies = append(st.currencies, cur)
 		// An active record wins over an inactive one with the same symbol.
 		if prev, dup := st.bySymbol[cur.symbol]; !dup || prev.inactive {
 			st.bySymbol[cur.symbol] = cur

@@ -207,6 +207,14 @@ var recordTypes = map[string]func(co *company) []string{
 	"location": func(co *company) []string {
 		return ids(len(co.Locations), func(i int) string { return co.Locations[i].ID })
 	},
+	// §4.7 lists customers (GET /record/v1/customer); vendor, the entity
+	// of a vendorbill (§4.2), is not named in the reference.
+	"customer": func(co *company) []string {
+		return ids(len(co.Customers), func(i int) string { return co.Customers[i].ID })
+	},
+	"vendor": func(co *company) []string {
+		return ids(len(co.Vendors), func(i int) string { return co.Vendors[i].ID })
+	},
 }
 
 func ids(n int, at func(int) string) []string {
@@ -387,6 +395,32 @@ func (s *Server) getRecord(req *apiRequest, recordType, id string) apiResponse {
 			ArLocked   bool   `json:"arLocked"`
 			ApLocked   bool   `json:"apLocked"`
 		}{links, p.ID, p.Name, p.Start, p.End, !p.Summary, p.Closed, p.AllLocked, p.ARLocked, p.APLocked}
+	case "customer", "vendor":
+		// The field names are NetSuite's; not in the reference.
+		for _, e := range co.entities(recordType) {
+			if e.ID != id {
+				continue
+			}
+			out := struct {
+				Links       []link   `json:"links"`
+				ID          string   `json:"id"`
+				EntityID    string   `json:"entityId"`
+				CompanyName string   `json:"companyName"`
+				IsPerson    bool     `json:"isPerson"`
+				IsInactive  bool     `json:"isInactive"`
+				Subsidiary  *refJSON `json:"subsidiary,omitempty"`
+				Currency    *refJSON `json:"currency,omitempty"`
+			}{Links: links, ID: e.ID, EntityID: e.EntityID, CompanyName: e.Name, IsInactive: e.Inactive}
+			if sub := co.subsidiary(e.Subsidiary); sub != nil {
+				r := req.ref("subsidiary", sub.ID, sub.Name)
+				out.Subsidiary = &r
+			}
+			if c := co.currency(e.Currency); c != nil {
+				r := req.ref("currency", c.ID, c.Name)
+				out.Currency = &r
+			}
+			v = out
+		}
 	case "department", "classification", "location":
 		list := map[string][]Segment{"department": co.Departments, "classification": co.Classes, "location": co.Locations}[recordType]
 		for _, sg := range list {

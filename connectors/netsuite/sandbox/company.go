@@ -51,13 +51,23 @@ const (
 	DepartmentRetail = "5"
 	ClassStore       = "3"
 	LocationMain     = "2"
+
+	// Customer 220 is the entity of the reference's invoice example and
+	// customer 4 that of its customer payment example (§4.2). Vendor ids
+	// differ from customer ids because NetSuite's customers and vendors
+	// are entity records sharing one id space (not in the reference).
+	CustomerCommerceProvider = "220" // "Commerce provider": the daily invoice's customer
+	CustomerWalkIn           = "4"
+	VendorCommerceProvider   = "221" // "Commerce provider": the fee bills' vendor
+	VendorPackaging          = "222"
 )
 
 // firstJournalID is the first internal id given to a journal entry.
 const firstJournalID = 1001
 
 // Company is a seedable NetSuite account: subsidiaries, currencies, chart
-// of accounts, accounting periods and segments (§4.3).
+// of accounts, accounting periods and segments (§4.3), customers and
+// vendors (the entities of invoices and vendor bills, §4.2).
 type Company struct {
 	// AccountID is the account id ("1234567" or "1234567_SB1").
 	AccountID string
@@ -74,6 +84,10 @@ type Company struct {
 	Departments  []Segment
 	Classes      []Segment
 	Locations    []Segment
+	// Customers and Vendors are entity records (record types customer,
+	// §4.7, and vendor, not in the reference).
+	Customers []Entity
+	Vendors   []Entity
 	// Roles offered on the consent page; the first is preselected.
 	Roles []Role
 }
@@ -120,6 +134,23 @@ type Period struct {
 type Segment struct {
 	ID, Name string
 	Inactive bool
+}
+
+// Entity is a customer or vendor record. The fields are NetSuite's
+// (entityId, companyName, isInactive, subsidiary, currency on the record;
+// entityid, altname, companyname, isinactive, subsidiary, currency in
+// SuiteQL); none is in the reference beyond the entity id references of
+// §4.2's examples.
+type Entity struct {
+	ID string
+	// EntityID is the entity's name or auto-generated number; "" = Name.
+	EntityID string
+	// Name is the company name.
+	Name string
+	// Subsidiary is the primary subsidiary's id and Currency the primary
+	// currency's; "" = the first subsidiary and its currency.
+	Subsidiary, Currency string
+	Inactive             bool
 }
 
 // Journal is a stored journal entry, for tests to read back.
@@ -174,7 +205,9 @@ type JournalLine struct {
 // Currencies: 1 USD, 2 GBP, 3 CAD (inactive), 4 EUR (2 dp), 5 JPY (0 dp);
 // Multiple Currencies on. Monthly posting periods Jan 2020 – Dec 2030
 // (ids from 1) under yearly summary periods, none closed or locked.
-// Department 5 Retail, class 3 Store, location 2 Main Street. Roles:
+// Department 5 Retail, class 3 Store, location 2 Main Street. Customers
+// 220 Commerce provider and 4 Walk-in Customers; vendors 221 Commerce
+// provider and 222 Packaging Supplies Inc. Roles:
 // 1001 Commerce Integration (preselected on the consent page; may not post
 // into locked periods) and 3 Administrator (may override period locks).
 func DefaultCompany() Company {
@@ -218,6 +251,14 @@ func DefaultCompany() Company {
 		Departments: []Segment{{ID: DepartmentRetail, Name: "Retail"}},
 		Classes:     []Segment{{ID: ClassStore, Name: "Store"}},
 		Locations:   []Segment{{ID: LocationMain, Name: "Main Street"}},
+		Customers: []Entity{
+			{ID: CustomerCommerceProvider, Name: "Commerce provider"},
+			{ID: CustomerWalkIn, Name: "Walk-in Customers"},
+		},
+		Vendors: []Entity{
+			{ID: VendorCommerceProvider, Name: "Commerce provider"},
+			{ID: VendorPackaging, Name: "Packaging Supplies Inc."},
+		},
 		Roles: []Role{
 			{ID: RoleIntegration, Name: "Commerce Integration"},
 			{ID: RoleAdministrator, Name: "Administrator", OverridePeriodRestrictions: true},
@@ -256,6 +297,40 @@ func (c *Company) normalise() {
 	if len(c.Roles) == 0 {
 		c.Roles = []Role{{ID: "3", Name: "Administrator", OverridePeriodRestrictions: true}}
 	}
+	// A seed without customers or vendors keeps none, as an account may.
+	c.Customers, c.Vendors = c.fillEntities(c.Customers), c.fillEntities(c.Vendors)
+}
+
+// fillEntities gives entities' blanks the account's defaults, on a copy:
+// the seed's slice belongs to the caller.
+func (c *Company) fillEntities(list []Entity) []Entity {
+	out := slices.Clone(list)
+	for i := range out {
+		e := &out[i]
+		if e.EntityID == "" {
+			e.EntityID = e.Name
+		}
+		if e.Subsidiary == "" {
+			e.Subsidiary = c.Subsidiaries[0].ID
+		}
+		if e.Currency == "" {
+			if sub := findSubsidiary(c.Subsidiaries, e.Subsidiary); sub != nil {
+				e.Currency = sub.Currency
+			} else {
+				e.Currency = c.Currencies[0].ID
+			}
+		}
+	}
+	return out
+}
+
+func findSubsidiary(subs []Subsidiary, id string) *Subsidiary {
+	for i := range subs {
+		if subs[i].ID == id {
+			return &subs[i]
+		}
+	}
+	return nil
 }
 
 func (c Company) clone() Company {
@@ -269,6 +344,8 @@ func (c Company) clone() Company {
 	c.Departments = slices.Clone(c.Departments)
 	c.Classes = slices.Clone(c.Classes)
 	c.Locations = slices.Clone(c.Locations)
+	c.Customers = slices.Clone(c.Customers)
+	c.Vendors = slices.Clone(c.Vendors)
 	c.Roles = slices.Clone(c.Roles)
 	return c
 }
@@ -302,13 +379,14 @@ func (co *company) account(id string) *Account {
 	return nil
 }
 
-func (co *company) subsidiary(id string) *Subsidiary {
-	for i := range co.Subsidiaries {
-		if co.Subsidiaries[i].ID == id {
-			return &co.Subsidiaries[i]
-		}
+func (co *company) subsidiary(id string) *Subsidiary { return findSubsidiary(co.Subsidiaries, id) }
+
+// entities are the customer or vendor records.
+func (co *company) entities(recordType string) []Entity {
+	if recordType == "vendor" {
+		return co.Vendors
 	}
-	return nil
+	return co.Customers
 }
 
 func (co *company) currency(id string) *Currency {

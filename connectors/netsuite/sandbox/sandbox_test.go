@@ -731,3 +731,70 @@ func TestStart(t *testing.T) {
 		t.Fatal("host form")
 	}
 }
+
+// withInactives is the default account plus an inactive customer and an
+// inactive class, which SuiteQL filters must leave out.
+func withInactives() sandbox.Company {
+	c := sandbox.DefaultCompany()
+	c.Customers = append(c.Customers, sandbox.Entity{ID: "9", Name: "Former Customer", Inactive: true})
+	c.Classes = append(c.Classes, sandbox.Segment{ID: "7", Name: "Wholesale", Inactive: true}, sandbox.Segment{ID: "8", Name: "Online"})
+	return c
+}
+
+func TestCustomersVendorsAndSegments(t *testing.T) {
+	seed := withInactives()
+	e := newEnv(t, sandbox.WithCompany(seed)).login("")
+	// The seed is the caller's: filling in entity defaults works on a copy.
+	if seed.Customers[2].EntityID != "" || seed.Customers[2].Subsidiary != "" {
+		t.Fatalf("the seed was modified: %+v", seed.Customers[2])
+	}
+
+	item := func(id, name string) string {
+		return `{"links":[],"id":"` + id + `","entityid":"` + name + `","altname":"` + name + `","companyname":"` + name + `"}`
+	}
+	r := e.query("SELECT id, entityid, altname, companyname FROM customer WHERE isinactive = 'F' ORDER BY id")
+	if !strings.Contains(string(r.body), `"count":2,"hasMore":false,"items":[`+item(sandbox.CustomerWalkIn, "Walk-in Customers")+","+
+		item(sandbox.CustomerCommerceProvider, "Commerce provider")+`],"offset":0,"totalResults":2}`) {
+		t.Fatalf("active customers: %d %s", r.status, r.body)
+	}
+	r = e.query("SELECT id FROM customer WHERE isinactive = 'T'")
+	if !strings.Contains(string(r.body), `"items":[{"links":[],"id":"9"}]`) {
+		t.Fatalf("inactive customers: %s", r.body)
+	}
+	r = e.query("SELECT * FROM vendor WHERE companyname = 'Commerce provider'")
+	if !strings.Contains(string(r.body), `"items":[{"links":[],"id":"221","entityid":"Commerce provider","altname":"Commerce provider",`+
+		`"companyname":"Commerce provider","isperson":"F","isinactive":"F","subsidiary":"1","currency":"1"}]`) {
+		t.Fatalf("vendor: %s", r.body)
+	}
+	// Paging covers the new tables like the others (§4.7).
+	r = e.query("SELECT id FROM vendor ORDER BY id", "limit=1&offset=1")
+	if !strings.Contains(string(r.body), `"count":1,"hasMore":false,"items":[{"links":[],"id":"222"}],"offset":1,"totalResults":2`) {
+		t.Fatalf("vendor page: %s", r.body)
+	}
+	r = e.query("SELECT id, name FROM classification WHERE isinactive = 'F' ORDER BY id")
+	if !strings.Contains(string(r.body), `"items":[{"links":[],"id":"3","name":"Store"},{"links":[],"id":"8","name":"Online"}]`) {
+		t.Fatalf("active classes: %s", r.body)
+	}
+
+	r = e.api("GET", "/record/v1/customer", "")
+	if !strings.Contains(string(r.body), `"count":3,"hasMore":false,"items":[{"links":[{"rel":"self","href":"`+e.base+`/services/rest/record/v1/customer/220"}],"id":"220"},`) {
+		t.Fatalf("customer list: %s", r.body)
+	}
+	expect(t, e.api("GET", "/record/v1/customer/220", ""), 200, `{"links":[{"rel":"self","href":"`+e.base+`/services/rest/record/v1/customer/220"}],`+
+		`"id":"220","entityId":"Commerce provider","companyName":"Commerce provider","isPerson":false,"isInactive":false,`+
+		`"subsidiary":{"links":[{"rel":"self","href":"`+e.base+`/services/rest/record/v1/subsidiary/1"}],"id":"1","refName":"Commerce Demo Inc."},`+
+		`"currency":{"links":[{"rel":"self","href":"`+e.base+`/services/rest/record/v1/currency/1"}],"id":"1","refName":"US Dollar"}}`)
+	if r := e.api("GET", "/record/v1/customer/9", ""); !strings.Contains(string(r.body), `"isInactive":true`) {
+		t.Fatalf("inactive customer: %s", r.body)
+	}
+	if r := e.api("GET", "/record/v1/vendor/222", ""); !strings.Contains(string(r.body), `"id":"222","entityId":"Packaging Supplies Inc."`) {
+		t.Fatalf("vendor: %s", r.body)
+	}
+	// A vendor's id is no customer's.
+	if r := e.api("GET", "/record/v1/customer/221", ""); r.status != 404 {
+		t.Fatalf("vendor id as a customer: %d %s", r.status, r.body)
+	}
+	if r := e.api("POST", "/record/v1/vendor", `{"companyName":"x"}`); r.status != 405 {
+		t.Fatalf("POST vendor: %d", r.status)
+	}
+}

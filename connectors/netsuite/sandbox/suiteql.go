@@ -22,11 +22,11 @@ import (
 //	cond := item (= | <> | !=) 'text' | number
 //
 // over the tables account, subsidiary, currency, accountingperiod,
-// department, classification and location. Column names are lower case in
-// answers; booleans are 'T'/'F'; null columns are left out of an item. A
-// date column without TO_CHAR is rendered in the user's date format, here
-// M/D/YYYY: neither is in the reference, which is why the connector asks
-// for TO_CHAR.
+// department, classification, location, customer and vendor. Column names
+// are lower case in answers; booleans are 'T'/'F'; null columns are left
+// out of an item. A date column without TO_CHAR is rendered in the user's
+// date format, here M/D/YYYY: neither is in the reference, which is why
+// the connector asks for TO_CHAR.
 
 type sqlTable struct {
 	columns []string
@@ -100,6 +100,11 @@ var sqlTables = map[string]sqlTable{
 			return out
 		},
 	},
+	// customer and vendor: §4.3 lists neither table; the columns are
+	// those of NetSuite's SuiteQL records (not in the reference). altname
+	// is the name without the auto-generated entity number.
+	"customer":       entityTable(func(co *company) []Entity { return co.Customers }),
+	"vendor":         entityTable(func(co *company) []Entity { return co.Vendors }),
 	"department":     segmentTable(func(co *company) []Segment { return co.Departments }),
 	"classification": segmentTable(func(co *company) []Segment { return co.Classes }),
 	"location":       segmentTable(func(co *company) []Segment { return co.Locations }),
@@ -113,6 +118,23 @@ func segmentTable(list func(*company) []Segment) sqlTable {
 			out := make([]map[string]string, len(segs))
 			for i, s := range segs {
 				out[i] = map[string]string{"id": s.ID, "name": s.Name, "isinactive": tf(s.Inactive)}
+			}
+			return out
+		},
+	}
+}
+
+func entityTable(list func(*company) []Entity) sqlTable {
+	return sqlTable{
+		columns: []string{"id", "entityid", "altname", "companyname", "isperson", "isinactive", "subsidiary", "currency"},
+		rows: func(co *company) []map[string]string {
+			ents := list(co)
+			out := make([]map[string]string, len(ents))
+			for i, e := range ents {
+				out[i] = map[string]string{
+					"id": e.ID, "entityid": e.EntityID, "altname": e.Name, "companyname": e.Name, "isperson": "F",
+					"isinactive": tf(e.Inactive), "subsidiary": e.Subsidiary, "currency": e.Currency,
+				}
 			}
 			return out
 		},
