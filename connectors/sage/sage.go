@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +57,12 @@ const (
 	// RequestsPerMinute is Sage's published limit: 200 calls in any 60
 	// seconds per business (apis.md §3.6).
 	RequestsPerMinute = 200
+	// MaxAnalysisTypesPerLine is how many analysis types one line may
+	// carry. Neither the reference nor the spec states a number (lines carry
+	// analysis_type_categories, apis.md §3.3); 3 is an assumption, matching
+	// the three transaction analysis types Sage's knowledgebase lists as
+	// defaults (Department, Cost centre, Project).
+	MaxAnalysisTypesPerLine = 3
 	// PageSize is the largest items_per_page (spec: maximum 200).
 	PageSize = 200
 	// maxPages bounds a paged read (200 × 1000 = 200,000 records).
@@ -169,8 +176,14 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		MaxReferenceLen:      MaxReferenceLen,
 		IdempotencyKind:      "body",
 		RequestsPerMinute:    RequestsPerMinute,
+		// apis.md §3.6 publishes a per-minute call limit and an hourly
+		// volume (100 MB), but no hourly call count.
+		RequestsPerHour: 0,
 		// Sage publishes no concurrency limit (apis.md §3.6).
-		MaxConcurrent: 0,
+		MaxConcurrent:      0,
+		TrackingDimensions: MaxAnalysisTypesPerLine,
+		// Every create takes one resource in a singular key (apis.md §3.2).
+		MaxBatch: 1,
 	}
 }
 
@@ -211,7 +224,8 @@ func (c *Connector) Tenants(ctx context.Context, ts oauth2.TokenSource) ([]conne
 // ledgerAccountAttributes are the fields Setup reads (apis.md §3.3).
 const ledgerAccountAttributes = "name,nominal_code,ledger_account_type,included_in_chart,is_control_account"
 
-// Setup reads the chart of accounts, tax rates and financial settings
+// Setup reads the chart of accounts, tax rates, financial settings,
+// contacts, the currencies the business trades in and its analysis types
 // (apis.md §3.3).
 func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connectors.Setup, error) {
 	if err := checkSession(s); err != nil {
@@ -291,7 +305,193 @@ func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connector
 		}
 		setup.LockDate = t.Format(time.DateOnly)
 	}
+	if setup.Currencies, err = c.currencies(ctx, s, fs); err != nil {
+		return nil, err
+	}
+	if setup.Contacts, err = c.contacts(ctx, s); err != nil {
+		return nil, err
+	}
+	if setup.Tracking, err = c.tracking(ctx, s); err != nil {
+		return nil, err
+	}
 	return setup, nil
+}
+
+// currencies are the base currency, then, when multi-currency is on, the
+// foreign currencies the business has exchange rates for (GET
+// /business_exchange_rates; apis.md §3.3, §3.7: foreign currencies need
+// multi_currency_enabled). Without multi-currency the rates are not read:
+// the business cannot post in them.
+func (c *Connector) currencies(ctx context.Context, s connectors.Session, fs *financialSettings) ([]string, error) {
+	out := []string{fs.BaseCurrency.ID}
+	if !fs.MultiCurrencyEnabled {
+		return out, nil
+	}
+	q := url.Values{"attributes": {"currency"}, "items_per_page": {strconv.Itoa(PageSize)}}
+	err := c.list(ctx, s.Tokens, s.TenantID, c.apiBase+"/business_exchange_rates?"+q.Encode(), func(raw json.RawMessage) error {
+		// A business exchange rate has no id of its own (spec
+		// BusinessExchangeRate): its foreign currency names it.
+		var r struct {
+			Currency *baseJSON `json:"currency"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return err
+		}
+		if r.Currency != nil && r.Currency.ID != "" && !slices.Contains(out, r.Currency.ID) {
+			out = append(out, r.Currency.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sage: read business exchange rates: %w", err)
+	}
+	return out, nil
+}
+
+// contactAttributes are the fields contacts reads (spec Contact).
+const contactAttributes = "name,contact_types,system,is_active"
+
+// contacts lists the customers and suppliers documents can name (GET
+// /contacts, spec getContacts). A contact is a customer or supplier by its
+// contact_types, CUSTOMER and VENDOR. System contacts are left out: the
+// spec reserves them for Sage's own transactions (Contact.system,
+// exclude_system "not applicable for transaction creation"). Inactive ones
+// are left out too, so no new document names a contact the merchant
+// retired (what Sage does with such a document is not in the reference).
+func (c *Connector) contacts(ctx context.Context, s connectors.Session) ([]connectors.Contact, error) {
+	var out []connectors.Contact
+	q := url.Values{"attributes": {contactAttributes}, "items_per_page": {strconv.Itoa(PageSize)}}
+	err := c.list(ctx, s.Tokens, s.TenantID, c.apiBase+"/contacts?"+q.Encode(), func(raw json.RawMessage) error {
+		var ct struct {
+			ID           string     `json:"id"`
+			DisplayedAs  string     `json:"displayed_as"`
+			Name         string     `json:"name"`
+			ContactTypes []baseJSON `json:"contact_types"`
+			System       bool       `json:"system"`
+			IsActive     *bool      `json:"is_active"`
+		}
+		if err := json.Unmarshal(raw, &ct); err != nil {
+			return err
+		}
+		if ct.System || (ct.IsActive != nil && !*ct.IsActive) {
+			return nil
+		}
+		// displayed_as may carry the contact's reference besides its
+		// name; name is the contact's own.
+		contact := connectors.Contact{ID: ct.ID, Name: ct.Name}
+		if contact.Name == "" {
+			contact.Name = ct.DisplayedAs
+		}
+		for _, t := range ct.ContactTypes {
+			switch t.ID {
+			case "CUSTOMER":
+				contact.Customer = true
+			case "VENDOR":
+				contact.Supplier = true
+			}
+		}
+		out = append(out, contact)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sage: read contacts: %w", err)
+	}
+	return out, nil
+}
+
+// tracking reads the analysis types lines can carry and their categories
+// (apis.md §3.3: GET /analysis_types + analysis_type_categories), one
+// TrackingCategory per type. Only TRANSACTION types are asked for: GROUP
+// types tag records such as customers, not lines (spec
+// analysis_type_level; the meaning is Sage's knowledgebase's, not in the
+// reference). A type without active areas is deactivated (knowledgebase,
+// not in the reference) and left out. Categories are listed apart, paged,
+// rather than read nested in their type, whose nested list the spec does
+// not say is complete.
+//
+// Analysis types exist on Accounting Plus and Standard only (apis.md
+// §3.3). A business on Start has none, so a 403 or 404 from these routes
+// means no tracking rather than a failed setup; which of the two Sage
+// answers is not in the reference.
+func (c *Connector) tracking(ctx context.Context, s connectors.Session) ([]connectors.TrackingCategory, error) {
+	var out []connectors.TrackingCategory
+	index := map[string]int{}
+	q := url.Values{"analysis_type_level": {"TRANSACTION"}, "attributes": {"name,active_areas"}, "items_per_page": {strconv.Itoa(PageSize)}}
+	err := c.list(ctx, s.Tokens, s.TenantID, c.apiBase+"/analysis_types?"+q.Encode(), func(raw json.RawMessage) error {
+		var t struct {
+			ID          string `json:"id"`
+			DisplayedAs string `json:"displayed_as"`
+			Name        string `json:"name"`
+			// Only whether the list is empty matters; its items' shape is
+			// not in the spec.
+			ActiveAreas []json.RawMessage `json:"active_areas"`
+		}
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return err
+		}
+		if t.ActiveAreas != nil && len(t.ActiveAreas) == 0 {
+			return nil
+		}
+		name := t.Name
+		if name == "" {
+			name = t.DisplayedAs
+		}
+		index[t.ID] = len(out)
+		out = append(out, connectors.TrackingCategory{ID: t.ID, Name: name})
+		return nil
+	})
+	if unavailable(err) {
+		c.log.DebugContext(ctx, "sage analysis types unavailable; no tracking", "business", s.TenantID, "error", err)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sage: read analysis types: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	q = url.Values{"analysis_type_level": {"TRANSACTION"}, "attributes": {"name,analysis_type"}, "items_per_page": {strconv.Itoa(PageSize)}}
+	err = c.list(ctx, s.Tokens, s.TenantID, c.apiBase+"/analysis_type_categories?"+q.Encode(), func(raw json.RawMessage) error {
+		var cat struct {
+			ID           string    `json:"id"`
+			DisplayedAs  string    `json:"displayed_as"`
+			Name         string    `json:"name"`
+			AnalysisType *baseJSON `json:"analysis_type"`
+		}
+		if err := json.Unmarshal(raw, &cat); err != nil {
+			return err
+		}
+		if cat.AnalysisType == nil {
+			return nil
+		}
+		// Categories of a deactivated type, or of one created between the
+		// two reads, have no dimension to join.
+		i, ok := index[cat.AnalysisType.ID]
+		if !ok {
+			return nil
+		}
+		name := cat.Name
+		if name == "" {
+			name = cat.DisplayedAs
+		}
+		out[i].Options = append(out[i].Options, connectors.Option{ID: cat.ID, Name: name})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sage: read analysis type categories: %w", err)
+	}
+	return out, nil
+}
+
+// unavailable reports whether err is Sage refusing a route the business's
+// subscription lacks (403 or 404), rather than the business itself (404
+// naming X-Business).
+func unavailable(err error) bool {
+	e, ok := errors.AsType[*connectors.Error](err)
+	if !ok || e.Field == "X-Business" {
+		return false
+	}
+	return e.Status == http.StatusForbidden || e.Status == http.StatusNotFound
 }
 
 // classOf maps a ledger account type to the account class.
@@ -309,8 +509,9 @@ type baseJSON struct {
 }
 
 type financialSettings struct {
-	BaseCurrency        baseJSON `json:"base_currency"`
-	YearEndLockdownDate string   `json:"year_end_lockdown_date"`
+	BaseCurrency         baseJSON `json:"base_currency"`
+	YearEndLockdownDate  string   `json:"year_end_lockdown_date"`
+	MultiCurrencyEnabled bool     `json:"multi_currency_enabled"`
 }
 
 // financialSettings reads GET /financial_settings and refreshes the base

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -40,6 +41,7 @@ var (
 // exchange is one API call as it crossed the wire.
 type exchange struct {
 	method, path string
+	query        url.Values
 	reqBody      []byte
 	status       int
 	header       http.Header
@@ -68,7 +70,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(rb))
 	r.mu.Lock()
-	r.log = append(r.log, exchange{req.Method, req.URL.Path, body, resp.StatusCode, resp.Header.Clone(), rb})
+	r.log = append(r.log, exchange{req.Method, req.URL.Path, req.URL.Query(), body, resp.StatusCode, resp.Header.Clone(), rb})
 	r.mu.Unlock()
 	return resp, nil
 }
@@ -805,6 +807,9 @@ func TestCapabilities(t *testing.T) {
 	c := sage.New().Capabilities()
 	want := connectors.Capabilities{
 		JournalMode: true, MaxIdempotencyKeyLen: 32, MaxReferenceLen: 25, IdempotencyKind: "body", RequestsPerMinute: 200,
+		// 3 analysis types a line is an assumption (sage.MaxAnalysisTypesPerLine);
+		// every create takes one resource (apis.md §3.2).
+		TrackingDimensions: 3, MaxBatch: 1,
 	}
 	if c != want {
 		t.Fatalf("capabilities = %+v, want %+v", c, want)

@@ -316,6 +316,18 @@ func (s *Server) route(req *apiRequest) apiResponse {
 		return s.listExchangeRates(req)
 	case resource == "financial_settings" && key == "" && get:
 		return s.getFinancialSettings(req)
+	case resource == "contacts" && key == "" && get:
+		return s.listContacts(req)
+	case resource == "contacts" && key != "" && get:
+		return s.getContact(req, key)
+	case resource == "analysis_types" && key == "" && get:
+		return s.listAnalysisTypes(req)
+	case resource == "analysis_types" && key != "" && get:
+		return s.getAnalysisType(req, key)
+	case resource == "analysis_type_categories" && key == "" && get:
+		return s.listAnalysisTypeCategories(req)
+	case resource == "analysis_type_categories" && key != "" && get:
+		return s.getAnalysisTypeCategory(req, key)
 	case resource == "journals" && key == "" && get:
 		return s.listJournals(req)
 	case resource == "sales_invoices" && key == "" && post:
@@ -327,8 +339,9 @@ func (s *Server) route(req *apiRequest) apiResponse {
 	case resource == "journals" && key != "" && del:
 		return s.deleteJournal(req, key)
 	}
-	collection := key == "" && strings.Contains(" businesses ledger_accounts tax_rates currencies business_exchange_rates financial_settings journals ", " "+resource+" ")
-	item := key != "" && (resource == "ledger_accounts" || resource == "journals")
+	collection := key == "" && strings.Contains(" businesses ledger_accounts tax_rates currencies business_exchange_rates financial_settings journals"+
+		" contacts analysis_types analysis_type_categories ", " "+resource+" ")
+	item := key != "" && strings.Contains(" ledger_accounts journals contacts analysis_types analysis_type_categories ", " "+resource+" ")
 	if collection || item {
 		// 405 is in Sage's status list (apis.md §3.5); the body is not.
 		return errorsResponse(http.StatusMethodNotAllowed, sageError{Severity: "error", DataCode: "MethodNotAllowed",

@@ -13,7 +13,7 @@ import (
 const DefaultBusinessID = "0d40342d0287cd6b13555c54afca6c90"
 
 // Business is a seedable Sage business: its financial settings, chart of
-// accounts and tax rates (apis.md §3.3).
+// accounts, tax rates, contacts and analysis types (apis.md §3.3).
 type Business struct {
 	ID   string
 	Name string
@@ -23,13 +23,19 @@ type Business struct {
 	// Lead marks the user's lead business, the one calls without X-Business
 	// use (apis.md §3.1). Without any, the first seeded business leads.
 	Lead bool
+	// StartTier marks an Accounting Start subscription, which has no
+	// analysis types (spec getAnalysisTypes "Endpoint Availability":
+	// Accounting Plus and Standard only).
+	StartTier bool
 
 	// Financial settings (apis.md §3.3 GET /financial_settings; spec
 	// FinancialSettings). Dates are YYYY-MM-DD or "".
 	BaseCurrency         string
 	MultiCurrencyEnabled bool
 	// ExchangeRates are the foreign currencies the business trades in
-	// (GET /business_exchange_rates), code → rate.
+	// (GET /business_exchange_rates, apis.md §3.7), code → rate. They are
+	// listed whether or not MultiCurrencyEnabled is set: the reference does
+	// not say that Sage hides them when multi-currency is off.
 	ExchangeRates       map[string]string
 	YearEndDate         string
 	YearEndLockdownDate string
@@ -39,6 +45,7 @@ type Business struct {
 	LedgerAccounts []LedgerAccount
 	TaxRates       []TaxRate
 	Contacts       []Contact
+	AnalysisTypes  []AnalysisType
 }
 
 // LedgerAccount is a chart entry with the fields of the spec's
@@ -125,6 +132,17 @@ type JournalLine struct {
 // Ids are derived from the business id and nominal code (LedgerAccountID).
 // Multi-currency is on with USD and EUR; JPY is not enabled. No lock date.
 // Tax rates GB_STANDARD 20%, GB_LOWER 5%, GB_ZERO, GB_EXEMPT, GB_NO_TAX.
+//
+// One contact, "Commerce provider" (reference COMMERCE), both customer and
+// vendor, so invoice mode can sell to it and buy its fees from it.
+//
+// Analysis types (ids from AnalysisTypeID and AnalysisTypeCategoryID), named
+// after the defaults Sage's knowledgebase lists (not in the reference):
+//
+//	Department     TRANSACTION  Online store, Retail shop
+//	Cost centre    TRANSACTION  London, Manchester
+//	Project        TRANSACTION  Website relaunch   (deactivated)
+//	Customer group GROUP        Wholesale
 func DefaultBusiness() Business {
 	acct := func(code int, name, typ, tax string) LedgerAccount {
 		return LedgerAccount{NominalCode: code, Name: name, TypeID: typ, TaxRateID: tax}
@@ -169,7 +187,13 @@ func DefaultBusiness() Business {
 			{ID: "GB_EXEMPT", Name: "Exempt", Percentage: "0.0"},
 			{ID: "GB_NO_TAX", Name: "No Tax", Percentage: "0.0"},
 		},
-		Contacts: []Contact{{Name: "Commerce provider"}},
+		Contacts: []Contact{{Name: "Commerce provider", Reference: "COMMERCE", Types: []string{ContactTypeCustomer, ContactTypeVendor}}},
+		AnalysisTypes: []AnalysisType{
+			{Name: "Department", Categories: []AnalysisTypeCategory{{Code: "ONLINE", Name: "Online store"}, {Code: "RETAIL", Name: "Retail shop"}}},
+			{Name: "Cost centre", Categories: []AnalysisTypeCategory{{Code: "LON", Name: "London"}, {Code: "MAN", Name: "Manchester"}}},
+			{Name: "Project", Deactivated: true, Categories: []AnalysisTypeCategory{{Code: "WEB", Name: "Website relaunch"}}},
+			{Name: "Customer group", Level: AnalysisLevelGroup, Categories: []AnalysisTypeCategory{{Code: "WHOLESALE", Name: "Wholesale"}}},
+		},
 	}
 }
 
@@ -215,8 +239,26 @@ func (b *Business) normalise() {
 		}
 	}
 	for i := range b.Contacts {
-		if b.Contacts[i].ID == "" {
-			b.Contacts[i].ID = ContactID(b.ID, b.Contacts[i].Name)
+		c := &b.Contacts[i]
+		if c.ID == "" {
+			c.ID = ContactID(b.ID, c.Name)
+		}
+		if len(c.Types) == 0 {
+			c.Types = []string{ContactTypeCustomer}
+		}
+	}
+	for i := range b.AnalysisTypes {
+		t := &b.AnalysisTypes[i]
+		if t.ID == "" {
+			t.ID = AnalysisTypeID(b.ID, t.Name)
+		}
+		if t.Level == "" {
+			t.Level = AnalysisLevelTransaction
+		}
+		for j := range t.Categories {
+			if t.Categories[j].ID == "" {
+				t.Categories[j].ID = AnalysisTypeCategoryID(b.ID, t.ID, t.Categories[j].Name)
+			}
 		}
 	}
 }
@@ -225,6 +267,13 @@ func (b Business) clone() Business {
 	b.LedgerAccounts = slices.Clone(b.LedgerAccounts)
 	b.TaxRates = slices.Clone(b.TaxRates)
 	b.Contacts = slices.Clone(b.Contacts)
+	for i := range b.Contacts {
+		b.Contacts[i] = b.Contacts[i].clone()
+	}
+	b.AnalysisTypes = slices.Clone(b.AnalysisTypes)
+	for i := range b.AnalysisTypes {
+		b.AnalysisTypes[i] = b.AnalysisTypes[i].clone()
+	}
 	if b.ExchangeRates != nil {
 		m := make(map[string]string, len(b.ExchangeRates))
 		for k, v := range b.ExchangeRates {

@@ -16,13 +16,6 @@ import (
 // currencies need financial_settings.multi_currency_enabled; the business
 // trades in those it has an exchange rate for, GET /business_exchange_rates).
 
-// Contact is a customer or supplier of the business.
-type Contact struct {
-	// ID is derived from the business and name when empty.
-	ID   string
-	Name string
-}
-
 // SalesInvoice is a stored sales invoice.
 type SalesInvoice struct {
 	ID, ContactID, Date, Reference, Currency string
@@ -180,6 +173,3 @@ func (s *Server) SalesInvoices(businessID string) []SalesInvoice {
 	}
 	return out
 }
-
-// ContactID is the id the sandbox gives a seeded contact that has none.
-func ContactID(businessID, name string) string { return stableID("contact", businessID, name) }

@@ -239,6 +239,9 @@ func (s *Server) Journals(businessID string) []Journal {
 func (s *Server) IdempotencyTTL() time.Duration { return s.rules.IdempotencyTTL }
 
 func (s *Server) addBusiness(b Business) {
+	// Cloned first, so that filling in ids does not write into the
+	// caller's seed slices.
+	b = b.clone()
 	if b.ID == "" {
 		b.ID = newID()
 	}
@@ -246,7 +249,7 @@ func (s *Server) addBusiness(b Business) {
 	if _, ok := s.businesses[b.ID]; !ok {
 		s.order = append(s.order, b.ID)
 	}
-	s.businesses[b.ID] = &business{Business: b.clone()}
+	s.businesses[b.ID] = &business{Business: b}
 }
 
 // lead returns the lead business id. Caller holds s.mu.
