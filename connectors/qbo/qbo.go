@@ -63,6 +63,12 @@ const (
 	// RequestsPerSecond is the third published limit (§2.6); Capabilities
 	// has no field for it (see Capabilities).
 	RequestsPerSecond = 10
+	// MaxBatchItems is Intuit batch's limit: "≤30 items per request"
+	// (§2.6).
+	MaxBatchItems = 30
+	// TrackingDimensions: a line carries a ClassRef and a DepartmentRef
+	// (§2.2, §2.3).
+	TrackingDimensions = 2
 )
 
 // maxReferenceLen bounds the references Push and Find accept. The whole
@@ -170,6 +176,12 @@ func (c *Connector) Name() string { return "QuickBooks Online" }
 //   - RequestsPerMinute and MaxConcurrent are per realm and app (§2.6).
 //     QuickBooks also allows only 10 requests per second, which
 //     Capabilities cannot express; a throttled answer carries RetryAfter.
+//     No hourly limit is published, so RequestsPerHour stays 0 (§2.6 gives
+//     per-second, per-minute and, for reads on the free tier, monthly
+//     limits).
+//   - TrackingDimensions is 2: class and department (location).
+//   - MaxBatch is Intuit batch's 30 items per request (§2.6). Push itself
+//     sends one document per request; Setup batches its reads.
 func (c *Connector) Capabilities() connectors.Capabilities {
 	return connectors.Capabilities{
 		JournalMode:                  true,
@@ -181,6 +193,8 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		IdempotencyKind:              "query",
 		RequestsPerMinute:            RequestsPerMinute,
 		MaxConcurrent:                MaxConcurrent,
+		TrackingDimensions:           TrackingDimensions,
+		MaxBatch:                     MaxBatchItems,
 	}
 }
 
@@ -291,123 +305,6 @@ func (c *Connector) country(ctx context.Context, s connectors.Session) (string, 
 	}
 	info, err := c.companyInfo(ctx, s)
 	return info.Country, err
-}
-
-// allActive selects active and inactive list entities alike.
-const allActive = "where Active IN (true, false)"
-
-// Setup reads the company's country, preferences (home currency, book
-// close date), chart of accounts (active and inactive) and tax codes with
-// their rates (§2.3).
-func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connectors.Setup, error) {
-	if _, err := c.companyInfo(ctx, s); err != nil {
-		return nil, err
-	}
-	var prefs struct {
-		Preferences struct {
-			AccountingInfoPrefs struct{ BookCloseDate string }
-			CurrencyPrefs       struct {
-				HomeCurrency struct {
-					Value string `json:"value"`
-				}
-			}
-		}
-	}
-	if err := c.getJSON(ctx, s, "preferences", nil, &prefs); err != nil {
-		return nil, fmt.Errorf("qbo: read preferences: %w", err)
-	}
-	setup := &connectors.Setup{
-		BaseCurrency: prefs.Preferences.CurrencyPrefs.HomeCurrency.Value,
-		LockDate:     prefs.Preferences.AccountingInfoPrefs.BookCloseDate,
-	}
-	if setup.LockDate != "" {
-		d, err := time.Parse(time.DateOnly, setup.LockDate)
-		if err != nil {
-			return nil, &connectors.Error{Class: connectors.Fatal, Message: "qbo: unreadable BookCloseDate " + setup.LockDate, Err: err}
-		}
-		setup.LockDate = d.Format(time.DateOnly)
-	}
-
-	type account struct {
-		ID                                         string `json:"Id"`
-		Name, AcctNum, AccountType, AccountSubType string
-		Classification, FullyQualifiedName         string
-		Active                                     bool
-		CurrencyRef                                struct {
-			Value string `json:"value"`
-		}
-	}
-	// Intuit's name-list queries leave inactive entities out unless the
-	// query names Active (not in the reference, so asked for explicitly);
-	// inactive accounts matter: a mapping may point at one.
-	var accts []account
-	if err := c.queryAll(ctx, s, "Account", allActive, &accts); err != nil {
-		return nil, fmt.Errorf("qbo: read accounts: %w", err)
-	}
-	for _, a := range accts {
-		status := "ACTIVE"
-		if !a.Active {
-			status = "INACTIVE"
-		}
-		setup.Accounts = append(setup.Accounts, connectors.Account{
-			ID: a.ID, Code: a.AcctNum, Name: a.FullyQualifiedName, Type: a.AccountType, Class: a.Classification, Status: status,
-			Bank:   a.AccountType == "Bank",
-			System: a.AccountType == "Accounts Receivable" || a.AccountType == "Accounts Payable",
-			// Deposits and refunds take Bank or Other Current Asset
-			// accounts (§2.2 SalesReceipt/RefundReceipt DepositToAccountRef).
-			EnablePayments: a.AccountType == "Bank" || a.AccountType == "Other Current Asset",
-			Currency:       a.CurrencyRef.Value,
-		})
-	}
-
-	type rateRef struct {
-		TaxRateRef struct {
-			Value string `json:"value"`
-		}
-	}
-	type taxCode struct {
-		ID                  string `json:"Id"`
-		Name                string
-		Active              bool
-		SalesTaxRateList    struct{ TaxRateDetail []rateRef }
-		PurchaseTaxRateList struct{ TaxRateDetail []rateRef }
-	}
-	type taxRate struct {
-		ID        string `json:"Id"`
-		RateValue json.Number
-	}
-	var codes []taxCode
-	if err := c.queryAll(ctx, s, "TaxCode", allActive, &codes); err != nil {
-		return nil, fmt.Errorf("qbo: read tax codes: %w", err)
-	}
-	var rates []taxRate
-	if err := c.queryAll(ctx, s, "TaxRate", "", &rates); err != nil {
-		return nil, fmt.Errorf("qbo: read tax rates: %w", err)
-	}
-	rateOf := map[string]string{}
-	for _, r := range rates {
-		rateOf[r.ID] = r.RateValue.String()
-	}
-	for _, tc := range codes {
-		list := tc.SalesTaxRateList.TaxRateDetail
-		if len(list) == 0 {
-			list = tc.PurchaseTaxRateList.TaxRateDetail
-		}
-		ids := make([]string, len(list))
-		for i, r := range list {
-			ids[i] = r.TaxRateRef.Value
-		}
-		rate, err := sumRates(ids, rateOf)
-		if err != nil {
-			return nil, &connectors.Error{Class: connectors.Fatal, Message: "qbo: tax code " + tc.ID + ": " + err.Error()}
-		}
-		status := "ACTIVE"
-		if !tc.Active {
-			status = "INACTIVE"
-		}
-		setup.TaxRates = append(setup.TaxRates, connectors.TaxRate{ID: tc.ID, Name: tc.Name, Status: status, Rate: rate})
-	}
-	return setup, nil
 }
 
 // Push creates the document. Journal mode sends a JournalEntry (§2.2):

@@ -74,7 +74,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := usageKey{tok.grant.clientID, realmID}
-	if !s.admit(w, key, co, now) {
+	if !s.admit(w, key, co, now, r.Method == http.MethodPost && entity == "batch") {
 		s.mu.Unlock()
 		return
 	}
@@ -153,13 +153,17 @@ func (s *Server) idempotent(r *http.Request, req *apiRequest) apiResponse {
 	}
 	s.mu.Lock()
 	co := s.companies[req.realmID]
-	if len(rid) > MaxRequestIDLen {
+	limit := MaxRequestIDLen
+	if req.entity == "batch" {
+		limit = MaxBatchRequestIDLen // §2.4: "batch: max 36 chars"
+	}
+	if len(rid) > limit {
 		// §2.4 "Max 50 chars"; the fault for a longer one is not in the
 		// reference (2050 is QBO's string-length code).
 		defer s.mu.Unlock()
 		return faultResponse(http.StatusBadRequest, "ValidationFault", co, req.now, faultError{
 			Message: "String length is either shorter or longer than supported by specification",
-			Detail:  fmt.Sprintf("requestid: Min:1 Max:%d supported. Supplied length:%d", MaxRequestIDLen, len(rid)), Code: "2050", Element: "requestid",
+			Detail:  fmt.Sprintf("requestid: Min:1 Max:%d supported. Supplied length:%d", limit, len(rid)), Code: "2050", Element: "requestid",
 		})
 	}
 	if mem := s.rules.RequestIDMemory; mem > 0 {
@@ -200,7 +204,7 @@ func (s *Server) idempotent(r *http.Request, req *apiRequest) apiResponse {
 }
 
 // readable are the entities GET {entity}/{id} serves.
-var readable = []string{"account", "taxcode", "taxrate", "companycurrency", "journalentry"}
+var readable = []string{"account", "taxcode", "taxrate", "companycurrency", "customer", "vendor", "class", "department", "item", "journalentry"}
 
 func (s *Server) route(req *apiRequest) apiResponse {
 	s.mu.Lock()
@@ -232,6 +236,8 @@ func (s *Server) route(req *apiRequest) apiResponse {
 			}
 		}
 		return objectNotFound(co, req.now)
+	case req.entity == "batch" && req.method == http.MethodPost && req.id == "":
+		return s.runBatch(co, req)
 	case req.entity == "journalentry" && req.method == http.MethodPost && req.id == "":
 		return s.writeJournalEntry(co, req)
 	}

@@ -39,11 +39,27 @@ type Company struct {
 	// DocNumber (6140; §2.4: "when the company preference for custom
 	// transaction numbers / duplicate warnings is on").
 	WarnDuplicateDocNumber bool
-	Accounts               []Account
-	TaxCodes               []TaxCode
-	TaxRates               []TaxRate
-	Customers              []Entity
-	Vendors                []Entity
+	// ClassTrackingPerTxn, ClassTrackingPerTxnLine and TrackDepartments are
+	// Preferences.AccountingInfoPrefs' tracking switches: classes are in use
+	// when either class switch is on, departments when TrackDepartments is
+	// (§2.3).
+	ClassTrackingPerTxn     bool
+	ClassTrackingPerTxnLine bool
+	TrackDepartments        bool
+	// DepartmentTerminology is the merchant's word for departments;
+	// "Location" when empty (§2.3: Department is "shown as Location in the
+	// UI"; that the merchant may pick another word is not in the reference).
+	DepartmentTerminology string
+	Accounts              []Account
+	TaxCodes              []TaxCode
+	TaxRates              []TaxRate
+	// Customers and Vendors are separate entities even when they share a
+	// name (§2.2: A/R lines name a Customer, A/P lines a Vendor).
+	Customers   []Entity
+	Vendors     []Entity
+	Classes     []Class
+	Departments []Department
+	Items       []Item
 }
 
 // Currency is one CompanyCurrency (Code, Name, Active; §2.3).
@@ -93,6 +109,32 @@ type TaxRate struct {
 // Entity is a Customer or Vendor, referenced by A/R and A/P lines (§2.2).
 type Entity struct {
 	ID, DisplayName string
+	Inactive        bool
+}
+
+// Class is a Class (§2.3: Id, Name, FullyQualifiedName, SubClass,
+// ParentRef, Active); ParentID makes it a sub-class.
+type Class struct {
+	ID, Name, ParentID string
+	Inactive           bool
+}
+
+// Department is a Department, "shown as Location in the UI" (§2.3). The
+// reference lists no fields for it; it is given Class's shape (SubDepartment
+// for SubClass), which is not in the reference.
+type Department Class
+
+// Item is a product or service. Every sales line names one by ItemRef, and
+// the item carries the income account its sales post to (§2.2).
+type Item struct {
+	ID, Name string
+	// Type is Service when empty; Inventory, NonInventory, Group and
+	// Category are QBO's other types (not in the reference). A Category
+	// only groups items and has no income account.
+	Type string
+	// IncomeAccountID is IncomeAccountRef.value (the field name is not in
+	// the reference, only that items carry the income account).
+	IncomeAccountID string
 	Inactive        bool
 }
 
@@ -160,6 +202,32 @@ const (
 	AccountInactive        = "92"
 )
 
+// Default list ids of DefaultCompany. Customer and vendor ids do not
+// overlap: QBO numbers customers, vendors and employees from one name list
+// (as Intuit's sandbox companies show; not in the reference).
+const (
+	CustomerDailySales       = "1"
+	CustomerCommerceProvider = "2"
+	CustomerWalkIn           = "3"
+	CustomerClosed           = "4"
+	VendorPaymentProcessor   = "30"
+	VendorCommerceProvider   = "31"
+	VendorRetired            = "32"
+	ClassOnline              = "5"
+	ClassRetail              = "6"
+	ClassDowntown            = "7"
+	ClassPopUp               = "8"
+	DepartmentMainStreet     = "1"
+	DepartmentWarehouse      = "2"
+	DepartmentAirport        = "3"
+	ItemSales                = "1"
+	ItemShipping             = "2"
+	ItemServiceCharge        = "3"
+	ItemDiscount             = "4"
+	ItemRefund               = "5"
+	ItemDiscontinued         = "6"
+)
+
 // DefaultCompany is a US company with multicurrency on whose chart covers
 // what a daily commerce summary posts to (Id / AcctNum / AccountType):
 //
@@ -186,8 +254,66 @@ const (
 // Home currency USD; multicurrency on with EUR and GBP active and JPY
 // inactive (CAD is not added); no book close date; duplicate DocNumber
 // warnings on; tax codes TAX and NON (US pseudo-codes, §2.3), 2 California
-// (8.5% sales) and 3 Old county (inactive); customer 1 and vendor 1.
+// (8.5% sales) and 3 Old county (inactive).
+//
+// Names and tracking (Id DisplayName / Name):
+//
+//	customers    1 Daily sales, 2 Commerce provider, 3 Walk-in customers, 4 Closed account (INACTIVE)
+//	vendors     30 Payment processor, 31 Commerce provider, 32 Retired supplier (INACTIVE)
+//	classes      5 Online, 6 Retail, 7 Retail:Downtown, 8 Pop-up (INACTIVE); tracked per line
+//	departments  1 Main street, 2 Warehouse, 3 Airport kiosk (INACTIVE); tracked, called "Location"
+//
+// Items (Id Name → income account), one or more per Income account:
+//
+//	1 Sales → 79, 2 Shipping → 79, 3 Service charge → 80, 4 Discount → 81,
+//	5 Refund → 82, 6 Discontinued product → 92 (item and account INACTIVE)
+//
+// "Commerce provider" is both a customer and a vendor: invoice mode sells
+// to it and buys its fees from it. QBO is believed to refuse a display
+// name a customer and a vendor share (6240 "Duplicate Name Exists Error";
+// §2.5 quotes only "Another customer is already using this name", so the
+// cross-list rule is not in the reference). The sandbox creates no names,
+// so the seed keeps one name for both and tests can pick either by it.
 func DefaultCompany() Company {
+	c := defaultBooks()
+	c.ClassTrackingPerTxnLine = true
+	c.TrackDepartments = true
+	c.DepartmentTerminology = "Location"
+	c.Customers = []Entity{
+		{ID: CustomerDailySales, DisplayName: "Daily sales"},
+		{ID: CustomerCommerceProvider, DisplayName: "Commerce provider"},
+		{ID: CustomerWalkIn, DisplayName: "Walk-in customers"},
+		{ID: CustomerClosed, DisplayName: "Closed account", Inactive: true},
+	}
+	c.Vendors = []Entity{
+		{ID: VendorPaymentProcessor, DisplayName: "Payment processor"},
+		{ID: VendorCommerceProvider, DisplayName: "Commerce provider"},
+		{ID: VendorRetired, DisplayName: "Retired supplier", Inactive: true},
+	}
+	c.Classes = []Class{
+		{ID: ClassOnline, Name: "Online"},
+		{ID: ClassRetail, Name: "Retail"},
+		{ID: ClassDowntown, Name: "Downtown", ParentID: ClassRetail},
+		{ID: ClassPopUp, Name: "Pop-up", Inactive: true},
+	}
+	c.Departments = []Department{
+		{ID: DepartmentMainStreet, Name: "Main street"},
+		{ID: DepartmentWarehouse, Name: "Warehouse"},
+		{ID: DepartmentAirport, Name: "Airport kiosk", Inactive: true},
+	}
+	c.Items = []Item{
+		{ID: ItemSales, Name: "Sales", Type: "NonInventory", IncomeAccountID: AccountSales},
+		{ID: ItemShipping, Name: "Shipping", IncomeAccountID: AccountSales},
+		{ID: ItemServiceCharge, Name: "Service charge", IncomeAccountID: AccountServiceCharges},
+		{ID: ItemDiscount, Name: "Discount", IncomeAccountID: AccountDiscounts},
+		{ID: ItemRefund, Name: "Refund", IncomeAccountID: AccountRefunds},
+		{ID: ItemDiscontinued, Name: "Discontinued product", Type: "NonInventory", IncomeAccountID: AccountInactive, Inactive: true},
+	}
+	return c
+}
+
+// defaultBooks is DefaultCompany's settings, chart and tax.
+func defaultBooks() Company {
 	acct := func(id, num, name, typ, sub string) Account {
 		return Account{ID: id, AcctNum: num, Name: name, AccountType: typ, AccountSubType: sub}
 	}
@@ -237,8 +363,6 @@ func DefaultCompany() Company {
 			{ID: "3", Name: "California", RateValue: "8.5", AgencyID: "1"},
 			{ID: "4", Name: "Old county", RateValue: "1.25", AgencyID: "1", Inactive: true},
 		},
-		Customers: []Entity{{ID: "1", DisplayName: "Daily sales"}},
-		Vendors:   []Entity{{ID: "1", DisplayName: "Payment processor"}},
 	}
 }
 
@@ -276,6 +400,10 @@ func (c *Company) normalise() {
 	if c.HomeCurrency == "" {
 		c.HomeCurrency = "USD"
 	}
+	if c.DepartmentTerminology == "" {
+		c.DepartmentTerminology = "Location"
+	}
+	c.normaliseLists()
 	for i := range c.Accounts {
 		a := &c.Accounts[i]
 		if a.ID == "" {
@@ -288,6 +416,38 @@ func (c *Company) normalise() {
 			a.Currency = c.HomeCurrency
 		}
 	}
+}
+
+// normaliseLists gives unnumbered list entries ids, from a range per list
+// so that seeds mixing numbered and unnumbered entries rarely collide, and
+// items their default type.
+func (c *Company) normaliseLists() {
+	for i := range c.Customers {
+		c.Customers[i].ID = idOr(c.Customers[i].ID, 2000+i)
+	}
+	for i := range c.Vendors {
+		c.Vendors[i].ID = idOr(c.Vendors[i].ID, 3000+i)
+	}
+	for i := range c.Classes {
+		c.Classes[i].ID = idOr(c.Classes[i].ID, 4000+i)
+	}
+	for i := range c.Departments {
+		c.Departments[i].ID = idOr(c.Departments[i].ID, 5000+i)
+	}
+	for i := range c.Items {
+		it := &c.Items[i]
+		it.ID = idOr(it.ID, 6000+i)
+		if it.Type == "" {
+			it.Type = "Service"
+		}
+	}
+}
+
+func idOr(id string, n int) string {
+	if id != "" {
+		return id
+	}
+	return strconv.Itoa(n)
 }
 
 func (c *Company) location() *time.Location {
@@ -361,6 +521,9 @@ func (c Company) clone() Company {
 	c.TaxRates = slices.Clone(c.TaxRates)
 	c.Customers = slices.Clone(c.Customers)
 	c.Vendors = slices.Clone(c.Vendors)
+	c.Classes = slices.Clone(c.Classes)
+	c.Departments = slices.Clone(c.Departments)
+	c.Items = slices.Clone(c.Items)
 	return c
 }
 

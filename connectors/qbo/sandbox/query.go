@@ -68,6 +68,11 @@ func init() {
 		"taxrate":         {name: "TaxRate", fields: fieldSet("Id", "Name", "Active", "RateValue", "MetaData.CreateTime", "MetaData.LastUpdatedTime"), rows: taxRateRows},
 		"companycurrency": {name: "CompanyCurrency", fields: fieldSet("Id", "Code", "Name", "Active"), rows: currencyRows},
 		"journalentry":    {name: "JournalEntry", fields: fieldSet("Id", "DocNumber", "TxnDate", "MetaData.CreateTime", "MetaData.LastUpdatedTime"), rows: journalRows},
+		"customer":        {name: "Customer", fields: fieldSet(nameListFields...), rows: customerRows},
+		"vendor":          {name: "Vendor", fields: fieldSet(nameListFields...), rows: vendorRows},
+		"class":           {name: "Class", fields: fieldSet(classFields...), rows: classRows},
+		"department":      {name: "Department", fields: fieldSet(departmentFields...), rows: departmentRows},
+		"item":            {name: "Item", fields: fieldSet(itemFields...), rows: itemRows},
 		"companyinfo":     {name: "CompanyInfo", fields: fieldSet("Id"), rows: companyInfoRows},
 		"preferences":     {name: "Preferences", fields: fieldSet("Id"), rows: preferencesRows},
 	}
@@ -435,28 +440,57 @@ func (c cond) match(r row) (bool, error) {
 
 // runQuery answers GET/POST /query. Caller holds s.mu.
 func (s *Server) runQuery(co *company, text string, now time.Time) apiResponse {
-	fail := func(err error) apiResponse {
-		if qe, ok := err.(*queryError); ok {
-			return validationFault(co, now, qe.faultError)
-		}
-		return validationFault(co, now, faultError{Message: "Error parsing query", Detail: err.Error(), Code: "4000"})
+	qr, fe, err := evalQuery(co, text, now)
+	switch {
+	case err != nil:
+		return systemFault(http.StatusInternalServerError, co, now)
+	case fe != nil:
+		return validationFault(co, now, *fe)
 	}
+	var b bytes.Buffer
+	b.WriteString(`{"QueryResponse":`)
+	b.Write(qr)
+	fmt.Fprintf(&b, `,"time":%q}`, companyTime(co, now))
+	return apiResponse{status: http.StatusOK, body: b.Bytes()}
+}
+
+// evalQuery runs one query and returns its QueryResponse object, or the
+// fault to answer with; err is the sandbox's own failure. /query and
+// /batch share it.
+func evalQuery(co *company, text string, now time.Time) ([]byte, *faultError, error) {
 	if strings.TrimSpace(text) == "" {
 		// §2.5: 2020 "Required param missing".
-		return validationFault(co, now, faultError{Message: "Required param missing, need to supply the required value for the API",
-			Detail: "Required parameter query is missing in the request", Code: "2020", Element: "query"})
+		return nil, &faultError{Message: "Required param missing, need to supply the required value for the API",
+			Detail: "Required parameter query is missing in the request", Code: "2020", Element: "query"}, nil
 	}
 	q, err := parseQuery(text)
 	if err != nil {
-		return fail(err)
+		return nil, asQueryFault(err), nil
 	}
+	hits, err := q.run(co, now)
+	if err != nil {
+		return nil, asQueryFault(err), nil
+	}
+	qr, err := q.response(hits)
+	return qr, nil, err
+}
+
+func asQueryFault(err error) *faultError {
+	if qe, ok := err.(*queryError); ok {
+		return &qe.faultError
+	}
+	return &faultError{Message: "Error parsing query", Detail: err.Error(), Code: "4000"}
+}
+
+// run filters and orders the entity's rows.
+func (q *query) run(co *company, now time.Time) ([]row, error) {
 	var hits []row
 	for _, r := range q.entity.rows(co, now) {
 		ok := true
 		for _, c := range q.where {
 			m, err := c.match(r)
 			if err != nil {
-				return fail(err)
+				return nil, err
 			}
 			if !m {
 				ok = false
@@ -479,8 +513,14 @@ func (s *Server) runQuery(co *company, text string, now time.Time) apiResponse {
 			return false
 		})
 	}
+	return hits, nil
+}
+
+// response is the QueryResponse object for hits: a count, or the page
+// STARTPOSITION/MAXRESULTS select (§2.8).
+func (q *query) response(hits []row) ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteString(`{"QueryResponse":{`)
+	b.WriteString("{")
 	switch {
 	case q.count:
 		fmt.Fprintf(&b, `"totalCount":%d`, len(hits))
@@ -497,15 +537,15 @@ func (s *Server) runQuery(co *company, text string, now time.Time) apiResponse {
 			}
 			list, err := json.Marshal(items)
 			if err != nil {
-				return apiResponse{status: http.StatusInternalServerError, body: []byte(err.Error())}
+				return nil, err
 			}
 			fmt.Fprintf(&b, "%q:", q.entity.name)
 			b.Write(list)
 			fmt.Fprintf(&b, `,"startPosition":%d,"maxResults":%d,"totalCount":%d`, q.start, len(page), len(hits))
 		}
 	}
-	fmt.Fprintf(&b, `},"time":%q}`, companyTime(co, now))
-	return apiResponse{status: http.StatusOK, body: b.Bytes()}
+	b.WriteString("}")
+	return b.Bytes(), nil
 }
 
 func str(s string) value   { return value{s: s, k: kString} }
@@ -772,7 +812,11 @@ func (co *company) preferencesJSON(_ time.Time) any {
 		SyncToken           string         `json:"SyncToken"`
 		MetaData            metaJSON       `json:"MetaData"`
 	}{
-		accountingInfo{DepartmentTerminology: "Location", CustomerTerminology: "Customers", BookCloseDate: co.BookCloseDate},
+		accountingInfo{
+			TrackDepartments: co.TrackDepartments, DepartmentTerminology: co.DepartmentTerminology,
+			ClassTrackingPerTxn: co.ClassTrackingPerTxn, ClassTrackingPerTxnLine: co.ClassTrackingPerTxnLine,
+			CustomerTerminology: "Customers", BookCloseDate: co.BookCloseDate,
+		},
 		currencyPrefs{MultiCurrencyEnabled: co.MultiCurrencyEnabled, HomeCurrency: refJSON{Value: co.HomeCurrency}},
 		"QBO", false, "1", "0", metaJSON{seeded(co), seeded(co)},
 	}

@@ -21,9 +21,10 @@
 // Accounting API routes (entity names are case-insensitive, §2.2/§2.3):
 //
 //	GET  query?query=<SQL>  or  POST query (Content-Type: application/text)
+//	POST batch (BatchItemRequest of Query items)
 //	GET  companyinfo/{realmId}
 //	GET  preferences
-//	GET  account|taxcode|taxrate|companycurrency|journalentry/{id}
+//	GET  account|taxcode|taxrate|companycurrency|customer|vendor|class|department|item|journalentry/{id}
 //	POST journalentry[?requestid=…]                    create, or update when the body has Id
 //	POST journalentry?operation=update|delete[&requestid=…]
 //
@@ -38,8 +39,18 @@
 //   - Gates (§2.5, §2.6, §6.2): a bad or expired token is the gateway's
 //     lower-case 401 (3200); a realm the token was not granted, or no
 //     accounting scope, is 403 (3100); then 10 concurrent, 500 per minute
-//     and 10 per second per realm and app, else 429 Fault 3001.
-//   - requestid (§2.4): ≤ 50 characters; a repeat replays the first answer.
+//     and 10 per second per realm and app, and 120 batch calls a minute
+//     per realm, else 429 Fault 3001.
+//   - requestid (§2.4): ≤ 50 characters (36 on batch); a repeat replays the
+//     first answer.
+//   - Batch (§2.4, §2.6): at most 30 items, each with a unique bId (at most
+//     10 characters with a requestid); each Query item is answered like
+//     /query, in its own QueryResponse or Fault. Other operations are not
+//     served.
+//   - Queryable entities (§2.3, §2.8): Account, TaxCode, TaxRate,
+//     CompanyCurrency, Customer, Vendor, Class, Department, Item,
+//     JournalEntry, CompanyInfo, Preferences; Preferences carries the class
+//     and department tracking switches and the currency settings.
 //   - JournalEntry (§2.2, §2.3, §2.5, §2.7, §6.4): Line required; DetailType
 //     JournalEntryLineDetail; PostingType Debit|Credit (2170); positive
 //     amounts with at most 2 decimals; DocNumber ≤ 21 and PrivateNote ≤ 4000
@@ -122,10 +133,15 @@ type Limits struct {
 	PerSecond int
 	// Concurrent: "10 concurrent per app+realm; above that → 429".
 	Concurrent int
+	// BatchPerMinute: "batch endpoint limited to 120 requests/min per
+	// realm (production from 31 Oct 2025; earlier 40/min)".
+	BatchPerMinute int
 }
 
 // DefaultLimits are Intuit's published limits (§2.6).
-func DefaultLimits() Limits { return Limits{PerMinute: 500, PerSecond: 10, Concurrent: 10} }
+func DefaultLimits() Limits {
+	return Limits{PerMinute: 500, PerSecond: 10, Concurrent: 10, BatchPerMinute: 120}
+}
 
 // FaultText is one Fault.Error entry. Detail may hold the placeholders
 // {debits}, {credits}, {currency} and {amount}, filled in by the rule that
@@ -235,6 +251,7 @@ type Server struct {
 	access    map[string]*accessToken
 	refresh   map[string]*refreshToken
 	usage     map[usageKey]*usage
+	batches   map[string]*window
 	faults    []*faultState
 	stall     *sandboxkit.Gate
 }
@@ -253,6 +270,7 @@ func New(opts ...Option) *Server {
 		access:    map[string]*accessToken{},
 		refresh:   map[string]*refreshToken{},
 		usage:     map[usageKey]*usage{},
+		batches:   map[string]*window{},
 	}
 	for _, o := range opts {
 		o(s)

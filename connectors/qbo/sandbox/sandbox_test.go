@@ -459,7 +459,7 @@ func TestPreferencesAndCompanyInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := e.api("GET", "/preferences?minorversion=75", "")
-	if !strings.Contains(r.String(), `"AccountingInfoPrefs":{"TrackDepartments":false,"DepartmentTerminology":"Location","ClassTrackingPerTxn":false,"ClassTrackingPerTxnLine":false,"CustomerTerminology":"Customers","BookCloseDate":"2026-06-30"}`) ||
+	if !strings.Contains(r.String(), `"AccountingInfoPrefs":{"TrackDepartments":true,"DepartmentTerminology":"Location","ClassTrackingPerTxn":false,"ClassTrackingPerTxnLine":true,"CustomerTerminology":"Customers","BookCloseDate":"2026-06-30"}`) ||
 		!strings.Contains(r.String(), `"CurrencyPrefs":{"MultiCurrencyEnabled":true,"HomeCurrency":{"value":"USD"}}`) {
 		t.Fatalf("preferences: %s", r)
 	}
