@@ -494,3 +494,43 @@ func TestDayThatNetsToNothingPostsNothing(t *testing.T) {
 		t.Fatalf("%d journals for a day that nets to nothing, want 0", n)
 	}
 }
+
+// In invoice mode a day sold in a currency the organisation has not
+// enabled stops before anything is sent, saying what to do; once the
+// merchant enables it and saves the configuration again, both days post,
+// as invoices in the currency sold.
+func TestInvoiceModeStopsOnACurrencyNotEnabled(t *testing.T) {
+	sys := startSystem(t)
+	if err := sys.Xero.UpdateOrganisation(xeroTenant, func(o *xerosandbox.Organisation) {
+		o.BaseCurrency, o.Currencies = "GBP", []xerosandbox.Currency{{Code: "GBP", Description: "British Pound"}}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := newScenario(t, sys, xeroPlatform, seed, 40) // sold in USD
+	s.invoices = true
+	s.connect(2 * 24 * 60)
+	s.pushAll()
+	s.syncTo(syncTo)
+	eventually(t, 30*time.Second, "the first day to stop for its currency", func() bool {
+		st := s.status()
+		return st.DocumentsFailed == 1 && strings.Contains(st.ErrorMessage, "Xero has not enabled USD for this organisation (it has GBP)")
+	})
+	if n := len(sys.Xero.Invoices(xeroTenant)); n != 0 {
+		t.Fatalf("%d invoices posted in a currency the organisation does not use, want 0", n)
+	}
+	if err := sys.Xero.UpdateOrganisation(xeroTenant, func(o *xerosandbox.Organisation) {
+		o.Currencies = append(o.Currencies, xerosandbox.Currency{Code: "USD", Description: "United States Dollar"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/config", nil, &cfg)
+	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, nil)
+	s.waitSettled(s.ds.days)
+	for _, inv := range sys.Xero.Invoices(xeroTenant) {
+		if inv.Currency != "USD" {
+			t.Errorf("invoice %s in %s, want USD as sold", inv.Number, inv.Currency)
+		}
+	}
+	s.checkBooks(s.ds.days)
+}

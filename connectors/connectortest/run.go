@@ -29,7 +29,8 @@ import (
 // The checks, in order:
 //
 //	authorize                      consent → code → token (with a refresh token) → tenants → setup:
-//	                               base currency, the Debit/Credit/Archived accounts
+//	                               base currency first among the currencies, the Debit/Credit/Archived
+//	                               accounts, contacts and tracking options with ids
 //	push-twice                     a balanced journal; the same push again gives the same id and
 //	                               still one journal; Find finds it, and not an unknown reference
 //	dropped-response-retry         the answer to a committed push is lost: Retryable (or a
@@ -389,6 +390,27 @@ func checkAuthorize(r *run) {
 	if r.env.Disabled != "" && r.env.Disabled == setup.BaseCurrency {
 		t.Fatalf("harness: Env.Disabled %q is the base currency", r.env.Disabled)
 	}
+	if len(setup.Currencies) == 0 || setup.Currencies[0] != setup.BaseCurrency {
+		t.Fatalf("setup currencies %v: want the base currency %s first", setup.Currencies, setup.BaseCurrency)
+	}
+	if r.env.Disabled != "" && slices.Contains(setup.Currencies, r.env.Disabled) {
+		t.Fatalf("setup currencies %v include Env.Disabled %s", setup.Currencies, r.env.Disabled)
+	}
+	if r.caps.MaxBatch < 1 {
+		t.Fatalf("Capabilities().MaxBatch is %d; a connector creates at least one document a request", r.caps.MaxBatch)
+	}
+	for _, tc := range setup.Tracking {
+		for _, o := range tc.Options {
+			if tc.ID == "" || o.ID == "" || o.Name == "" {
+				t.Fatalf("tracking category %q option %+v: ids and names must be present", tc.Name, o)
+			}
+		}
+	}
+	for _, c := range setup.Contacts {
+		if c.ID == "" || (!c.Customer && !c.Supplier) {
+			t.Fatalf("contact %+v: needs an id and a role", c)
+		}
+	}
 	ids := map[string]bool{}
 	for _, a := range setup.Accounts {
 		if a.ID == "" || ids[a.ID] {
@@ -410,8 +432,8 @@ func checkAuthorize(r *run) {
 	if debit.ID == credit.ID {
 		t.Fatal("harness: Debit and Credit are the same account")
 	}
-	t.Logf("%d accounts, %d tax rates, base currency %s, lock date %q; archived %s has status %s",
-		len(setup.Accounts), len(setup.TaxRates), setup.BaseCurrency, setup.LockDate, archived.Code, archived.Status)
+	t.Logf("%d accounts, %d tax rates, %d contacts, %d tracking categories, currencies %v, lock date %q; archived %s has status %s",
+		len(setup.Accounts), len(setup.TaxRates), len(setup.Contacts), len(setup.Tracking), setup.Currencies, setup.LockDate, archived.Code, archived.Status)
 }
 
 func checkPushTwice(r *run) {

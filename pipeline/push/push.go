@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,7 +47,7 @@ type Worker struct {
 	retryAt map[string]time.Time // document id → earliest next attempt
 	tokens  map[string]oauth2.TokenSource
 	setups  map[string]cachedSetup
-	limits  map[string]*rate.Limiter
+	limits  map[string]*pacer
 	reading map[string]bool // connections whose setup is being read
 	wake    chan struct{}
 }
@@ -75,7 +76,7 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 	w := &Worker{
 		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now,
 		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
-		setups: map[string]cachedSetup{}, limits: map[string]*rate.Limiter{}, reading: map[string]bool{},
+		setups: map[string]cachedSetup{}, limits: map[string]*pacer{}, reading: map[string]bool{},
 		wake: make(chan struct{}, 1),
 	}
 	for _, opt := range opts {
@@ -261,6 +262,14 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 				"Set configuration.exchangeRates.%s to the units of %s one %s buys, and the day posts converted.",
 			c.Name(), base, e.GetDocument().GetCurrency(), e.GetDocument().GetCurrency(), base, e.GetDocument().GetCurrency())}, log)
 	}
+	if cur := doc.GetCurrency(); doc.GetType() != "ManualJournal" && cur != "" && len(setup.Currencies) > 0 && !slices.Contains(setup.Currencies, cur) {
+		// Invoice-mode documents carry their currency; say what to do
+		// before the platform refuses it in its own words.
+		return w.outcome(ctx, e, &connectors.Error{Class: connectors.MerchantActionable, Field: "currency", Message: fmt.Sprintf(
+			"%s has not enabled %s for this organisation (it has %s). Enable %s in %s, or set configuration.exchangeRates.%s and "+
+				"configuration.mapSettings.outputFormat to \"JournalEntry\" to post the day converted to %s.",
+			c.Name(), cur, strings.Join(setup.Currencies, ", "), cur, c.Name(), cur, setup.BaseCurrency)}, log)
+	}
 	if err := lim.Wait(ctx); err != nil {
 		return false
 	}
@@ -319,6 +328,11 @@ func (w *Worker) outcome(ctx context.Context, e *v1.OutboxEntry, ce *connectors.
 		return false
 	case connectors.MerchantActionable:
 		log.Warn("company paused: the merchant must act", "reason", ce.Message)
+		// What the merchant fixes may be on the platform (an account
+		// restored, a currency enabled): read its setup afresh next time.
+		w.mu.Lock()
+		delete(w.setups, e.GetConnectionId())
+		w.mu.Unlock()
 		w.fail(ctx, e, ce)
 		return false
 	default:
@@ -376,7 +390,7 @@ func (w *Worker) retry(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Er
 	log.Warn("push will be retried", "in", backoff, "class", ce.Class, "reason", ce.Message)
 }
 
-func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connector, sess connectors.Session, lim *rate.Limiter) (*connectors.Setup, error) {
+func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connector, sess connectors.Session, lim *pacer) (*connectors.Setup, error) {
 	w.mu.Lock()
 	cs, ok := w.setups[connID]
 	w.mu.Unlock()
@@ -475,21 +489,52 @@ func setupProto(conn *v1.Connection, s *connectors.Setup, at time.Time) *v1.Plat
 // limiter paces calls to one connection at the platform's published rate,
 // so the worker stays under the limit instead of learning it from 429s.
 // Retries and look-ups count too, as they do at the platform.
-func (w *Worker) limiter(connID string, c connectors.Connector) *rate.Limiter {
+func (w *Worker) limiter(connID string, c connectors.Connector) *pacer {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if l, ok := w.limits[connID]; ok {
 		return l
 	}
-	l := rate.NewLimiter(rate.Inf, 1)
-	if rpm := c.Capabilities().RequestsPerMinute; rpm > 0 {
+	caps := c.Capabilities()
+	l := &pacer{minute: rate.NewLimiter(rate.Inf, 1)}
+	if rpm := caps.RequestsPerMinute; rpm > 0 {
 		// A small burst lets a day's few documents go at once while a long
 		// backlog settles at the published rate; ten keeps it inside the
 		// per-second limits some platforms add (QBO: 10 a second).
-		l = rate.NewLimiter(rate.Limit(float64(rpm)/60), min(max(rpm/10, 3), 10))
+		l.minute = rate.NewLimiter(rate.Limit(float64(rpm)/60), min(max(rpm/10, 3), 10))
+	}
+	if rph := caps.RequestsPerHour; rph > 0 {
+		// An hourly quota (FreeAgent: 3,600) is a bucket of the hour's
+		// calls refilled evenly, so a backlog cannot spend the hour in its
+		// first minutes at the per-minute rate and then meet 429s.
+		l.hour = rate.NewLimiter(rate.Limit(float64(rph)/3600), max(rph/60, 1))
 	}
 	w.limits[connID] = l
 	return l
+}
+
+// pacer holds a connection's published limits: per minute, and per hour
+// where the platform has one.
+type pacer struct {
+	minute, hour *rate.Limiter
+}
+
+func (p *pacer) Wait(ctx context.Context) error { return p.WaitN(ctx, 1) }
+
+func (p *pacer) WaitN(ctx context.Context, n int) error {
+	if p.hour != nil {
+		if err := p.hour.WaitN(ctx, min(n, p.hour.Burst())); err != nil {
+			return err
+		}
+	}
+	return p.minute.WaitN(ctx, n)
+}
+
+func (p *pacer) Burst() int {
+	if p.hour != nil {
+		return min(p.minute.Burst(), p.hour.Burst())
+	}
+	return p.minute.Burst()
 }
 
 // tokenSource returns the connection's refreshing token source, which
