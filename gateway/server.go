@@ -147,6 +147,9 @@ func (s *Server) PutSyncConfig(ctx context.Context, req *v1.PutSyncConfigRequest
 	if setup := s.setupOf(c.GetId()); setup != nil {
 		msgs = append(msgs, checkAgainstSetup(cfg, setup)...)
 	}
+	if msg := s.checkModeChange(c.GetId(), cfg); msg != "" {
+		msgs = append(msgs, msg)
+	}
 	if len(msgs) > 0 {
 		return nil, status.Error(codes.InvalidArgument, strings.Join(msgs, "; "))
 	}
@@ -315,6 +318,30 @@ func (s *Server) SyncLatest(ctx context.Context, req *v1.SyncLatestRequest) (*v1
 		CompanyId: c.GetId(), SyncId: id, SyncStatusCode: 1000, SyncStatus: "Pending",
 		SyncDateRangeUtc: &v1.DateRange{Finish: to.UTC().Format(time.RFC3339)},
 	}, nil
+}
+
+// checkModeChange refuses switching between journals and invoices once a
+// document has reached the platform: Codat's choice "cannot be changed after
+// the initial configuration is complete", and posted days would otherwise be
+// planned again in the other form beside what is already in the books.
+func (s *Server) checkModeChange(companyID string, cfg *v1.SyncConfiguration) string {
+	cv, ok := s.store.Config(companyID)
+	if !ok || plan.InvoiceMode(cv.GetConfig()) == plan.InvoiceMode(cfg) {
+		return ""
+	}
+	for _, e := range s.outbox.Company(companyID) {
+		posted := e.GetState() == v1.OutboxState_OUTBOX_STATE_CONFIRMED && e.GetExternalId() != ""
+		if posted || e.GetLookupFirst() {
+			from, to := "JournalEntry", "Invoice"
+			if plan.InvoiceMode(cv.GetConfig()) {
+				from, to = to, from
+			}
+			return fmt.Sprintf("configuration.mapSettings.outputFormat: cannot change from %q to %q once documents have been posted "+
+				"(%s of %s is in the books); keep %q, or connect a new company for the other format", from, to,
+				e.GetReference(), e.GetBusinessDay(), from)
+		}
+	}
+	return ""
 }
 
 // GetSyncStatus reports the company's sync as Codat's status codes do.

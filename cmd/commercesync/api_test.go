@@ -534,3 +534,35 @@ func TestInvoiceModeStopsOnACurrencyNotEnabled(t *testing.T) {
 	}
 	s.checkBooks(s.ds.days)
 }
+
+// The choice between journals and invoices is made once: after a day has
+// been posted as a journal, a configuration asking for invoices is refused,
+// naming the field and what is already in the books. Before anything is
+// posted the choice is free.
+func TestOutputFormatIsFixedOncePosted(t *testing.T) {
+	sys := startSystem(t)
+	s := newScenario(t, sys, xeroPlatform, seed, 20)
+	s.connect(2 * 24 * 60)
+	var cfg map[string]any
+	s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/config", nil, &cfg)
+	toInvoices := func() {
+		conf := cfg["configuration"].(map[string]any)
+		conf["mapSettings"] = map[string]any{"outputFormat": "Invoice"}
+		customers := conf["sales"].(map[string]any)["salesCustomer"].(map[string]any)["customerOptions"].([]any)
+		conf["sales"].(map[string]any)["salesCustomer"].(map[string]any)["selectedCustomerId"] = customers[0].(map[string]any)["id"]
+	}
+	toInvoices()
+	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, nil) // nothing posted yet
+	cfg["configuration"].(map[string]any)["mapSettings"] = map[string]any{"outputFormat": "JournalEntry"}
+	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, nil)
+
+	s.pushAll()
+	s.syncTo(syncTo)
+	s.waitConfirmed(2)
+	toInvoices()
+	var refused struct{ Message string }
+	if code := s.api.do("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, &refused); code != 400 ||
+		!strings.Contains(refused.Message, `configuration.mapSettings.outputFormat: cannot change from "JournalEntry" to "Invoice" once documents have been posted`) {
+		t.Fatalf("switching to invoices after posting: %d %q", code, refused.Message)
+	}
+}
