@@ -114,6 +114,10 @@ type Setup struct {
 	// Currencies are the currency codes the organisation can post in, the
 	// base currency included.
 	Currencies []string
+	// ExchangeRates are the rates the platform holds, as units of the base
+	// currency one unit of the key currency buys, for a configuration that
+	// takes its rates from the platform.
+	ExchangeRates map[string]string
 	// Tracking are the dimensions lines can be tagged with.
 	Tracking []TrackingCategory
 	// Items (QBO) and Subsidiaries (NetSuite) are what those platforms'

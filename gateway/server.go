@@ -266,9 +266,13 @@ func checkRates(rates map[string]string) []string {
 			msgs = append(msgs, fmt.Sprintf("%s: %q is not an ISO 4217 currency code; key each rate by the currency sold in, such as \"EUR\"", path, c))
 			continue
 		}
+		if rates[c] == plan.PlatformRate {
+			continue
+		}
 		r, err := decimal.NewFromString(rates[c])
 		if err != nil || !r.IsPositive() {
-			msgs = append(msgs, fmt.Sprintf("%s: %q is not a positive decimal; give the units of the base currency one %s buys, such as \"1.27\"", path, rates[c], c))
+			msgs = append(msgs, fmt.Sprintf("%s: %q is not a positive decimal; give the units of the base currency one %s buys, such as \"1.27\", "+
+				"or \"platform\" for the rate the accounting platform holds", path, rates[c], c))
 		}
 	}
 	return msgs

@@ -566,3 +566,34 @@ func TestOutputFormatIsFixedOncePosted(t *testing.T) {
 		t.Fatalf("switching to invoices after posting: %d %q", code, refused.Message)
 	}
 }
+
+// A configuration can take a currency's rate from the accounting platform:
+// Sage holds the business's exchange rates, and days sold in US dollars post
+// converted to pounds at the rate Sage holds.
+func TestDaysConvertAtThePlatformsRate(t *testing.T) {
+	sys := startSystem(t)
+	p := sagePlatform
+	p.currency = "USD"
+	s := newScenario(t, sys, p, seed, 40)
+	s.connect(2 * 24 * 60)
+	var cfg map[string]any
+	s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/config", nil, &cfg)
+	conf := cfg["configuration"].(map[string]any)
+	conf["exchangeRates"] = map[string]any{"USD": "platform"}
+	fees := conf["fees"].(map[string]any)["accounts"].(map[string]any)
+	conf["sales"].(map[string]any)["accounts"].(map[string]any)["fx"] = fees["paymentFee"]
+	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, nil)
+	s.pushAll()
+	s.syncTo(syncTo)
+	s.waitConfirmed(2)
+	js := p.journals(sys)
+	if len(js) != 2 {
+		t.Fatalf("%d journals, want one per day", len(js))
+	}
+	for _, j := range js {
+		// GBP 1 = USD 1.27 in the sandbox business: Sage's inverse rate.
+		if !strings.Contains(j.Narration, "converted from USD at 0.787402") {
+			t.Errorf("journal %q does not say it was converted at Sage's rate", j.Narration)
+		}
+	}
+}

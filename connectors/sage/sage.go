@@ -305,7 +305,7 @@ func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connector
 		}
 		setup.LockDate = t.Format(time.DateOnly)
 	}
-	if setup.Currencies, err = c.currencies(ctx, s, fs); err != nil {
+	if setup.Currencies, setup.ExchangeRates, err = c.currencies(ctx, s, fs); err != nil {
 		return nil, err
 	}
 	if setup.Contacts, err = c.contacts(ctx, s); err != nil {
@@ -321,31 +321,43 @@ func (c *Connector) Setup(ctx context.Context, s connectors.Session) (*connector
 // foreign currencies the business has exchange rates for (GET
 // /business_exchange_rates; apis.md §3.3, §3.7: foreign currencies need
 // multi_currency_enabled). Without multi-currency the rates are not read:
-// the business cannot post in them.
-func (c *Connector) currencies(ctx context.Context, s connectors.Session, fs *financialSettings) ([]string, error) {
+// the business cannot post in them. The rates come too: inverse_rate is
+// the units of the base currency one unit of the foreign currency buys
+// (rate is the other way round, GBP 1 = USD 1.27; spec BusinessExchangeRate).
+func (c *Connector) currencies(ctx context.Context, s connectors.Session, fs *financialSettings) ([]string, map[string]string, error) {
 	out := []string{fs.BaseCurrency.ID}
 	if !fs.MultiCurrencyEnabled {
-		return out, nil
+		return out, nil, nil
 	}
-	q := url.Values{"attributes": {"currency"}, "items_per_page": {strconv.Itoa(PageSize)}}
+	rates := map[string]string{}
+	q := url.Values{"attributes": {"currency,inverse_rate"}, "items_per_page": {strconv.Itoa(PageSize)}}
 	err := c.list(ctx, s.Tokens, s.TenantID, c.apiBase+"/business_exchange_rates?"+q.Encode(), func(raw json.RawMessage) error {
 		// A business exchange rate has no id of its own (spec
 		// BusinessExchangeRate): its foreign currency names it.
 		var r struct {
-			Currency *baseJSON `json:"currency"`
+			Currency    *baseJSON   `json:"currency"`
+			InverseRate json.Number `json:"inverse_rate"`
 		}
-		if err := json.Unmarshal(raw, &r); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber() // a rate is exact decimal text, never a float
+		if err := dec.Decode(&r); err != nil {
 			return err
 		}
-		if r.Currency != nil && r.Currency.ID != "" && !slices.Contains(out, r.Currency.ID) {
+		if r.Currency == nil || r.Currency.ID == "" {
+			return nil
+		}
+		if !slices.Contains(out, r.Currency.ID) {
 			out = append(out, r.Currency.ID)
+		}
+		if inv, err := decimal.NewFromString(r.InverseRate.String()); err == nil && inv.IsPositive() {
+			rates[r.Currency.ID] = inv.String()
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sage: read business exchange rates: %w", err)
+		return nil, nil, fmt.Errorf("sage: read business exchange rates: %w", err)
 	}
-	return out, nil
+	return out, rates, nil
 }
 
 // contactAttributes are the fields contacts reads (spec Contact).

@@ -30,6 +30,11 @@ func TestSetupContactsCurrenciesTracking(t *testing.T) {
 	if want := []string{"GBP", "EUR", "USD"}; !slices.Equal(setup.Currencies, want) {
 		t.Errorf("currencies = %v, want %v", setup.Currencies, want)
 	}
+	// GBP 1 = USD 1.27 and EUR 1.17: a unit of each buys 1/rate pounds,
+	// which Sage gives as inverse_rate to 6 places.
+	if got := setup.ExchangeRates; len(got) != 2 || got["USD"] != "0.787402" || got["EUR"] != "0.854701" {
+		t.Errorf("exchange rates = %v, want USD 0.787402 and EUR 0.854701", got)
+	}
 	dept, cost := sandbox.AnalysisTypeID(biz, "Department"), sandbox.AnalysisTypeID(biz, "Cost centre")
 	want := []connectors.TrackingCategory{
 		{ID: dept, Name: "Department", Options: []connectors.Option{
@@ -86,7 +91,7 @@ func TestSetupSingleCurrencyStartBusiness(t *testing.T) {
 	if err != nil {
 		t.Fatalf("setup: %v", err)
 	}
-	if !slices.Equal(setup.Currencies, []string{"GBP"}) || setup.BaseCurrency != "GBP" {
+	if !slices.Equal(setup.Currencies, []string{"GBP"}) || setup.BaseCurrency != "GBP" || len(setup.ExchangeRates) != 0 {
 		t.Errorf("currencies = %v base %q, want [GBP]", setup.Currencies, setup.BaseCurrency)
 	}
 	if n := f.rec.count(http.MethodGet, "/v3.1/business_exchange_rates"); n != 0 {

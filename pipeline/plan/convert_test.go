@@ -27,8 +27,26 @@ func ratesConfig(rates map[string]string, fx string) *v1.SyncConfiguration {
 	return cfg
 }
 
+var gbp = &v1.PlatformSetup{BaseCurrency: "GBP", ExchangeRates: map[string]string{"EUR": "0.5", "USD": "0.787402"}}
+
+// "platform" takes the rate the accounting platform holds.
+func TestConvertAtThePlatformsRate(t *testing.T) {
+	got, err := convert(eurDay(), "EUR", gbp, ratesConfig(map[string]string{"EUR": PlatformRate}, "fx-acc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc := got[0].Document; doc.Currency != "GBP" || !strings.Contains(doc.Narration, "converted from EUR at 0.5") {
+		t.Fatalf("document = %s %q, want GBP converted at the platform's 0.5", doc.Currency, doc.Narration)
+	}
+	_, err = convert(eurDay(), "EUR", &v1.PlatformSetup{BaseCurrency: "GBP"}, ratesConfig(map[string]string{"EUR": PlatformRate}, "fx-acc"))
+	var merr *mapping.Error
+	if !errors.As(err, &merr) || merr.Field != "configuration.exchangeRates.EUR" || !strings.Contains(merr.Message, "holds no exchange rate for EUR") {
+		t.Fatalf("no platform rate: %v", err)
+	}
+}
+
 func TestConvertAtConfiguredRate(t *testing.T) {
-	got, err := convert(eurDay(), "EUR", "GBP", ratesConfig(map[string]string{"EUR": "0.5"}, "fx-acc"))
+	got, err := convert(eurDay(), "EUR", gbp, ratesConfig(map[string]string{"EUR": "0.5"}, "fx-acc"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +79,7 @@ func TestConvertLeavesDaysItCannotOrNeedNotConvert(t *testing.T) {
 		"base not known":        {"EUR", "", map[string]string{"EUR": "2"}},
 		"no rate for the day's": {"EUR", "GBP", map[string]string{"USD": "0.8"}},
 	} {
-		got, err := convert(eurDay(), tc.currency, tc.base, ratesConfig(tc.rates, "fx-acc"))
+		got, err := convert(eurDay(), tc.currency, &v1.PlatformSetup{BaseCurrency: tc.base}, ratesConfig(tc.rates, "fx-acc"))
 		if err != nil || got[0].Document.Currency != "EUR" || got[0].Document.Lines[0].Amount.String() != "10.01" {
 			t.Errorf("%s: got %+v, %v; want the day unchanged", name, got, err)
 		}
@@ -76,7 +94,7 @@ func TestConvertNamesWhatTheMerchantMustFix(t *testing.T) {
 		"rate zero":         {"0", "fx-acc", "configuration.exchangeRates.EUR", "not a positive decimal"},
 		"no FX account":     {"0.5", "", "configuration.sales.accounts.fx.selectedAccountId", "leaves a rounding credit of 0.01 GBP"},
 	} {
-		_, err := convert(eurDay(), "EUR", "GBP", ratesConfig(map[string]string{"EUR": tc.rate}, tc.fx))
+		_, err := convert(eurDay(), "EUR", gbp, ratesConfig(map[string]string{"EUR": tc.rate}, tc.fx))
 		var merr *mapping.Error
 		if !errors.As(err, &merr) || merr.Field != tc.field || !strings.Contains(merr.Message, tc.says) {
 			t.Errorf("%s: err = %v, want field %s saying %q", name, err, tc.field, tc.says)

@@ -281,7 +281,7 @@ func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool
 		if planned, err = mapping.Journal(ds, configAccounts{cfg}); err != nil {
 			return nil, err
 		}
-		if planned, err = convert(planned, s.GetCurrency(), setup.GetBaseCurrency(), cfg); err != nil {
+		if planned, err = convert(planned, s.GetCurrency(), setup, cfg); err != nil {
 			return nil, err
 		}
 		if p.platform(platform).BankThroughTransactions && len(planned) == 1 {
@@ -323,7 +323,8 @@ func invoiceOptions(cfg *v1.SyncConfiguration, setup *v1.PlatformSetup) mapping.
 // one at the merchant's configured rate. Without a rate the documents stay
 // as sold, and the push worker names the missing rate before anything is
 // sent.
-func convert(planned []mapping.Planned, currency, base string, cfg *v1.SyncConfiguration) ([]mapping.Planned, error) {
+func convert(planned []mapping.Planned, currency string, setup *v1.PlatformSetup, cfg *v1.SyncConfiguration) ([]mapping.Planned, error) {
+	base := setup.GetBaseCurrency()
 	if base == "" || base == currency {
 		return planned, nil
 	}
@@ -331,14 +332,28 @@ func convert(planned []mapping.Planned, currency, base string, cfg *v1.SyncConfi
 	if !ok {
 		return planned, nil
 	}
+	field := "configuration.exchangeRates." + currency
+	if raw == PlatformRate {
+		held, ok := setup.GetExchangeRates()[currency]
+		if !ok {
+			return nil, &mapping.Error{Field: field, Message: fmt.Sprintf(
+				"%s is \"platform\", but the accounting platform holds no exchange rate for %s. Add one there, or give a fixed rate such as \"1.27\".",
+				field, currency)}
+		}
+		raw = held
+	}
 	rate, err := decimal.NewFromString(raw)
 	if err != nil || !rate.IsPositive() {
-		return nil, &mapping.Error{Field: "configuration.exchangeRates." + currency, Message: fmt.Sprintf(
+		return nil, &mapping.Error{Field: field, Message: fmt.Sprintf(
 			"The exchange rate %q for %s is not a positive decimal; set it to the units of %s one %s buys, such as \"1.27\".",
 			raw, currency, base, currency)}
 	}
 	return mapping.Convert(planned, base, rate, configAccounts{cfg})
 }
+
+// PlatformRate, as a configured exchange rate, takes the rate the
+// accounting platform holds when the day is planned.
+const PlatformRate = "platform"
 
 // onLockedDay applies the configured policy to a day the platform has
 // locked: stop with "reconcile manually", or post on the first open day.

@@ -460,7 +460,7 @@ func (w *Worker) publishSetups(ctx context.Context, wg *sync.WaitGroup) {
 func setupProto(conn *v1.Connection, s *connectors.Setup, at time.Time) *v1.PlatformSetup {
 	out := &v1.PlatformSetup{
 		ConnectionId: conn.GetId(), CompanyId: conn.GetCompanyId(), BaseCurrency: s.BaseCurrency,
-		LockDate: s.LockDate, ReadAt: at.UTC().Format(time.RFC3339),
+		LockDate: s.LockDate, ReadAt: at.UTC().Format(time.RFC3339), ExchangeRates: s.ExchangeRates,
 	}
 	for _, a := range s.Accounts {
 		if a.Status != "" && !strings.EqualFold(a.Status, "ACTIVE") {

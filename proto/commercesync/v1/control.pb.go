@@ -684,8 +684,11 @@ type PlatformSetup struct {
 	ReadAt       string                 `protobuf:"bytes,7,opt,name=read_at,json=readAt,proto3" json:"read_at,omitempty"`
 	// Contacts invoice mode can issue the daily invoice to, and take the
 	// fees bill from.
-	Customers     []*Option `protobuf:"bytes,8,rep,name=customers,proto3" json:"customers,omitempty"`
-	Suppliers     []*Option `protobuf:"bytes,9,rep,name=suppliers,proto3" json:"suppliers,omitempty"`
+	Customers []*Option `protobuf:"bytes,8,rep,name=customers,proto3" json:"customers,omitempty"`
+	Suppliers []*Option `protobuf:"bytes,9,rep,name=suppliers,proto3" json:"suppliers,omitempty"`
+	// The platform's exchange rates: units of the base currency one unit of
+	// the key currency buys.
+	ExchangeRates map[string]string `protobuf:"bytes,10,rep,name=exchange_rates,json=exchangeRates,proto3" json:"exchange_rates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -783,6 +786,13 @@ func (x *PlatformSetup) GetSuppliers() []*Option {
 	return nil
 }
 
+func (x *PlatformSetup) GetExchangeRates() map[string]string {
+	if x != nil {
+		return x.ExchangeRates
+	}
+	return nil
+}
+
 var File_commercesync_v1_control_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_control_proto_rawDesc = "" +
@@ -845,7 +855,7 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"connection\x12G\n" +
 	"\x0econfig_version\x18\x05 \x01(\v2\x1e.commercesync.v1.ConfigVersionH\x00R\rconfigVersion\x12G\n" +
 	"\x0eplatform_setup\x18\x06 \x01(\v2\x1e.commercesync.v1.PlatformSetupH\x00R\rplatformSetupB\b\n" +
-	"\x06entity\"\x8e\x03\n" +
+	"\x06entity\"\xaa\x04\n" +
 	"\rPlatformSetup\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x1d\n" +
 	"\n" +
@@ -856,7 +866,12 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"\tlock_date\x18\x06 \x01(\tR\blockDate\x12\x17\n" +
 	"\aread_at\x18\a \x01(\tR\x06readAt\x125\n" +
 	"\tcustomers\x18\b \x03(\v2\x17.commercesync.v1.OptionR\tcustomers\x125\n" +
-	"\tsuppliers\x18\t \x03(\v2\x17.commercesync.v1.OptionR\tsuppliersBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
+	"\tsuppliers\x18\t \x03(\v2\x17.commercesync.v1.OptionR\tsuppliers\x12X\n" +
+	"\x0eexchange_rates\x18\n" +
+	" \x03(\v21.commercesync.v1.PlatformSetup.ExchangeRatesEntryR\rexchangeRates\x1a@\n" +
+	"\x12ExchangeRatesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01BKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
 
 var (
 	file_commercesync_v1_control_proto_rawDescOnce sync.Once
@@ -870,7 +885,7 @@ func file_commercesync_v1_control_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_control_proto_rawDescData
 }
 
-var file_commercesync_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_commercesync_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_commercesync_v1_control_proto_goTypes = []any{
 	(*Tenant)(nil),            // 0: commercesync.v1.Tenant
 	(*ApiKey)(nil),            // 1: commercesync.v1.ApiKey
@@ -880,29 +895,31 @@ var file_commercesync_v1_control_proto_goTypes = []any{
 	(*ConfigVersion)(nil),     // 5: commercesync.v1.ConfigVersion
 	(*ControlRecord)(nil),     // 6: commercesync.v1.ControlRecord
 	(*PlatformSetup)(nil),     // 7: commercesync.v1.PlatformSetup
-	(*SyncConfiguration)(nil), // 8: commercesync.v1.SyncConfiguration
-	(*AccountOption)(nil),     // 9: commercesync.v1.AccountOption
-	(*Option)(nil),            // 10: commercesync.v1.Option
+	nil,                       // 8: commercesync.v1.PlatformSetup.ExchangeRatesEntry
+	(*SyncConfiguration)(nil), // 9: commercesync.v1.SyncConfiguration
+	(*AccountOption)(nil),     // 10: commercesync.v1.AccountOption
+	(*Option)(nil),            // 11: commercesync.v1.Option
 }
 var file_commercesync_v1_control_proto_depIdxs = []int32{
 	4,  // 0: commercesync.v1.ApiKey.dev_secret:type_name -> commercesync.v1.SealedSecret
 	4,  // 1: commercesync.v1.Connection.token:type_name -> commercesync.v1.SealedSecret
-	8,  // 2: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
+	9,  // 2: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
 	0,  // 3: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
 	1,  // 4: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
 	2,  // 5: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
 	3,  // 6: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
 	5,  // 7: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
 	7,  // 8: commercesync.v1.ControlRecord.platform_setup:type_name -> commercesync.v1.PlatformSetup
-	9,  // 9: commercesync.v1.PlatformSetup.accounts:type_name -> commercesync.v1.AccountOption
-	10, // 10: commercesync.v1.PlatformSetup.tax_rates:type_name -> commercesync.v1.Option
-	10, // 11: commercesync.v1.PlatformSetup.customers:type_name -> commercesync.v1.Option
-	10, // 12: commercesync.v1.PlatformSetup.suppliers:type_name -> commercesync.v1.Option
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	10, // 9: commercesync.v1.PlatformSetup.accounts:type_name -> commercesync.v1.AccountOption
+	11, // 10: commercesync.v1.PlatformSetup.tax_rates:type_name -> commercesync.v1.Option
+	11, // 11: commercesync.v1.PlatformSetup.customers:type_name -> commercesync.v1.Option
+	11, // 12: commercesync.v1.PlatformSetup.suppliers:type_name -> commercesync.v1.Option
+	8,  // 13: commercesync.v1.PlatformSetup.exchange_rates:type_name -> commercesync.v1.PlatformSetup.ExchangeRatesEntry
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_control_proto_init() }
@@ -925,7 +942,7 @@ func file_commercesync_v1_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_control_proto_rawDesc), len(file_commercesync_v1_control_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
