@@ -940,3 +940,16 @@ func (s *Server) Invoices(tenantID string) []Invoice {
 	}
 	return out
 }
+
+// Payments returns copies of the organisation's payments, for tests.
+func (s *Server) Payments(tenantID string) []Payment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Payment
+	if o := s.orgs[tenantID]; o != nil {
+		for _, p := range o.payments {
+			out = append(out, *p)
+		}
+	}
+	return out
+}
