@@ -269,3 +269,51 @@ func startWorker(t *testing.T, args string, pause bool) (*exec.Cmd, <-chan struc
 	}()
 	return cmd, paused
 }
+
+// A refund pushed after its day was posted in invoice mode becomes the
+// day's next revision: a credit note and its refund, never an edit of the
+// posted invoice. The day's books then hold the first revision plus the
+// refund, account by account.
+func TestInvoiceModeLateRefundIsACreditNote(t *testing.T) {
+	sys := startSystem(t)
+	s := newScenario(t, sys, xeroPlatform, seed, 40)
+	s.invoices = true
+	s.connect(2 * 24 * 60)
+	s.pushAll()
+	s.syncTo(syncTo)
+	s.waitSettled(s.ds.days)
+	before := len(sys.Xero.Invoices(xeroTenant))
+
+	refund := map[string]any{"id": "late-refund", "currency": "USD", "createdDate": "2026-03-10T15:00:00-04:00",
+		"totalAmount": "-21.70", "totalTaxAmount": "-1.70",
+		"orderLineItems": []any{map[string]any{"id": "l1", "totalAmount": "-21.70", "totalTaxAmount": "-1.70", "taxPercentage": "8.5"}}}
+	var resp pushResponse
+	s.api.must("POST", "/v1/companies/"+s.company+"/data/commerce-orders", []any{refund}, &resp)
+	if resp.Accepted != 1 {
+		t.Fatalf("late refund: %+v", resp.Results)
+	}
+	s.syncTo(syncTo)
+	eventually(t, 30*time.Second, "the second revision posted", func() bool {
+		st := s.status()
+		n := 0
+		for _, d := range st.Documents {
+			if d.BusinessDay == "2026-03-10" && d.State == "Confirmed" && strings.Contains(d.Reference, "CS-") {
+				n++
+			}
+		}
+		return len(sys.Xero.Invoices(xeroTenant)) > before && st.DocumentsPlanned == 0 && n > 0
+	})
+	var added []string
+	for _, inv := range sys.Xero.Invoices(xeroTenant)[before:] {
+		added = append(added, inv.Type+" "+inv.Total.StringFixed(2))
+	}
+	if got := strings.Join(added, ","); got != "ACCRECCREDIT 21.70" {
+		t.Fatalf("the late refund added %q, want one credit note of 21.70", got)
+	}
+	codes := xeroPlatform.codes
+	want := s.ds.expected["2026-03-10"]
+	want[codes.sales] = want[codes.sales].Add(decimal.RequireFromString("20.00"))
+	want[codes.tax] = want[codes.tax].Add(decimal.RequireFromString("1.70"))
+	want[codes.unsettled] = want[codes.unsettled].Sub(decimal.RequireFromString("21.70"))
+	s.checkBooks([]string{"2026-03-10"})
+}
