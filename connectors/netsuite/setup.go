@@ -3,6 +3,8 @@ package netsuite
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/commercesync/commercesync/connectors"
 )
@@ -71,6 +73,12 @@ func (c *Connector) tracking(ctx context.Context, s connectors.Session) ([]conne
 	var out []connectors.TrackingCategory
 	for _, seg := range trackingSegments {
 		rows, err := c.suiteQL(ctx, s, seg.query)
+		if ce := connectors.Classify(err); ce != nil && ce.Status == http.StatusBadRequest && strings.Contains(ce.Message, "was not found") {
+			// The account has the feature turned off, so no line can carry
+			// the segment; the rest of the setup still stands.
+			c.log.InfoContext(ctx, "netsuite: tracking segment not available", "segment", seg.field, "reason", ce.Message)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("netsuite: read %s records: %w", seg.field, err)
 		}

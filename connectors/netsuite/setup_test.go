@@ -167,3 +167,24 @@ func TestSetupPagesThroughCustomers(t *testing.T) {
 		t.Fatalf("customer pages %v, vendor pages %v", got["customer"], got["vendor"])
 	}
 }
+
+// An account with classes turned off answers a SuiteQL query on them as on
+// any unknown record; the setup leaves the segment out and reads the rest.
+func TestSetupWithoutAFeature(t *testing.T) {
+	co := sandbox.DefaultCompany()
+	co.Disabled = []string{"classification"}
+	f := newFixture(t, options{sandbox: []sandbox.Option{sandbox.WithCompany(co)}})
+	f.connect()
+	setup, err := f.conn.Setup(f.ctx, f.session)
+	if err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+	for _, tc := range setup.Tracking {
+		if tc.ID == "class" {
+			t.Fatalf("classes are offered although the feature is off: %+v", tc)
+		}
+	}
+	if len(setup.Tracking) == 0 || len(setup.Accounts) == 0 || len(setup.Contacts) == 0 {
+		t.Fatalf("the rest of the setup is missing: %d tracking, %d accounts, %d contacts", len(setup.Tracking), len(setup.Accounts), len(setup.Contacts))
+	}
+}

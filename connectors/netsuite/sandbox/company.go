@@ -84,6 +84,11 @@ type Company struct {
 	Departments  []Segment
 	Classes      []Segment
 	Locations    []Segment
+	// Disabled lists the record types whose feature the account has turned
+	// off (department, classification, location): SuiteQL then knows no
+	// such record, as it knows no misspelt one. How NetSuite answers a
+	// query on a disabled feature is not in the reference.
+	Disabled []string
 	// Customers and Vendors are entity records (record types customer,
 	// §4.7, and vendor, not in the reference).
 	Customers []Entity
@@ -344,6 +349,7 @@ func (c Company) clone() Company {
 	c.Departments = slices.Clone(c.Departments)
 	c.Classes = slices.Clone(c.Classes)
 	c.Locations = slices.Clone(c.Locations)
+	c.Disabled = slices.Clone(c.Disabled)
 	c.Customers = slices.Clone(c.Customers)
 	c.Vendors = slices.Clone(c.Vendors)
 	c.Roles = slices.Clone(c.Roles)

@@ -226,7 +226,7 @@ func (s *Server) suiteQL(req *apiRequest) apiResponse {
 // run evaluates the query; each row holds the output columns' values.
 func (q *sqlQuery) run(co *company) ([][]string, []string, error) {
 	t, ok := sqlTables[q.table]
-	if !ok {
+	if !ok || slices.Contains(co.Disabled, q.table) {
 		return nil, nil, fmt.Errorf("Record '%s' was not found.", q.table)
 	}
 	check := func(c string) error {
