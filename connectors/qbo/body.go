@@ -15,18 +15,10 @@ import (
 	commercesyncv1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
-// kind is one document type the connector pushes: the QuickBooks entity it
-// becomes and how its body is built.
-//
-// Invoice mode plugs in here: when the planner emits invoice-mode
-// documents (issue 3), each type gets an entry whose build function writes
-// that entity's body (§2.2): the daily sales as "SalesReceipt" or
-// "Invoice" (ItemRef lines), payments as "Payment", refunds as
-// "RefundReceipt" or "CreditMemo", fees as "Purchase" or "Bill", payouts as
-// "Deposit" or "Transfer". Push, Find, requestid and error handling are
-// shared; Find searches every entity in kindOrder. Entities without
-// DocNumber (Transfer, Deposit) will need a findIn that pages by TxnDate
-// and matches PrivateNote instead.
+// kind is the document type journal mode pushes: the QuickBooks entity
+// it becomes and how its body is built. Invoice mode's types are routed
+// in invoices.go (draft.steps), and Find searches them by the document's
+// type (lookups).
 type kind struct {
 	entity string // URL path segment, e.g. "journalentry"
 	name   string // entity name in queries and response wrappers
@@ -74,6 +66,15 @@ type lineJSON struct {
 type detailJSON struct {
 	PostingType string  `json:"PostingType"`
 	AccountRef  refJSON `json:"AccountRef"`
+	// Entity names the customer or vendor of a line on Accounts
+	// Receivable or Accounts Payable (§2.2); only invoice mode's journal
+	// entries post there.
+	Entity *entityJSON `json:"Entity,omitempty"`
+}
+
+type entityJSON struct {
+	Type      string  `json:"Type"`
+	EntityRef refJSON `json:"EntityRef"`
 }
 
 var isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)

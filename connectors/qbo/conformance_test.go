@@ -153,6 +153,10 @@ func (x *qboSandbox) env(t connectortest.TB) *connectortest.Env {
 		// (Income): ordinary accounts a journal entry may use. 92/4090
 		// Discontinued sales is inactive.
 		Debit: account(sandbox.AccountCardClearing), Credit: account(sandbox.AccountSales), Archived: account(sandbox.AccountInactive),
+		// Payments against an invoice go into a bank or other current asset
+		// account (§2.2 DepositToAccountRef; Codat's "Cash at bank and in
+		// hand", codat-sync-for-commerce.md §3.2): card clearing, 87/1010.
+		Payments: account(sandbox.AccountCardClearing),
 		Currency: co.HomeCurrency,
 		// JournalEntry carries CurrencyRef (§2.2); CAD was never added to
 		// the default company's currencies.

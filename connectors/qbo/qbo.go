@@ -1,8 +1,10 @@
 // Package qbo is the QuickBooks Online connector: OAuth 2.0 through
 // Intuit, the merchant's setup from the Accounting API v3, and daily
-// documents pushed as journal entries with a requestid for idempotency and
-// a DocNumber plus a tagged PrivateNote for later look-up
-// (ARCHITECTURE.md "Push"; accounting-platform-apis.md §2).
+// documents pushed as journal entries (journal mode) or as invoices,
+// payments, credit memos, bills and their kin (invoice mode, invoices.go),
+// each with a requestid for idempotency and a DocNumber or a tagged
+// PrivateNote for later look-up (ARCHITECTURE.md "Push";
+// accounting-platform-apis.md §2).
 //
 // Tenant selection: QuickBooks names the company (realmId) only on the
 // OAuth redirect (…/callback?code=…&state=…&realmId=…); the token response
@@ -161,8 +163,10 @@ func (c *Connector) Key() string { return "qbo" }
 // Name is the platform's display name.
 func (c *Connector) Name() string { return "QuickBooks Online" }
 
-// Capabilities reports journal mode with QuickBooks' limits.
+// Capabilities reports journal and invoice mode with QuickBooks' limits.
 //
+//   - Invoice mode follows Codat's QuickBooks specification
+//     (codat-sync-for-commerce.md §3.2; see invoices.go).
 //   - Journal entries may use bank accounts; lines on Accounts Receivable
 //     and Accounts Payable need a customer or vendor (§2.2), which journal
 //     mode does not send, so those are reported as system accounts that
@@ -185,7 +189,7 @@ func (c *Connector) Name() string { return "QuickBooks Online" }
 func (c *Connector) Capabilities() connectors.Capabilities {
 	return connectors.Capabilities{
 		JournalMode:                  true,
-		InvoiceMode:                  false,
+		InvoiceMode:                  true,
 		JournalForbidsBankAccounts:   false,
 		JournalForbidsSystemAccounts: true,
 		MaxIdempotencyKeyLen:         MaxRequestIDLen,
@@ -307,7 +311,8 @@ func (c *Connector) country(ctx context.Context, s connectors.Session) (string, 
 	return info.Country, err
 }
 
-// Push creates the document. Journal mode sends a JournalEntry (§2.2):
+// Push creates the document. Invoice-mode documents go their own routes
+// (pushInvoice). Journal mode sends a JournalEntry (§2.2):
 // POST /v3/company/{realm}/journalentry?minorversion=75&requestid=…, so a
 // retry while QuickBooks remembers the requestid replays the first answer
 // (§2.4). The DocNumber and the "[reference]" ending of PrivateNote let
@@ -324,11 +329,10 @@ func (c *Connector) Push(ctx context.Context, s connectors.Session, doc *commerc
 	if ref.IdempotencyKey == "" {
 		return connectors.Result{}, &connectors.Error{Class: connectors.Fatal, Field: "IdempotencyKey", Message: "qbo: an idempotency key is required"}
 	}
-	k, ok := kinds[doc.GetType()]
-	if !ok {
-		return connectors.Result{}, &connectors.Error{Class: connectors.Fatal, Field: "Type",
-			Message: fmt.Sprintf("qbo: document type %q is not supported; only ManualJournal (invoice mode is not built yet)", doc.GetType())}
+	if doc.GetType() != "ManualJournal" {
+		return c.pushInvoice(ctx, s, doc, ref)
 	}
+	k := kinds[doc.GetType()]
 	country, err := c.country(ctx, s)
 	if err != nil {
 		return connectors.Result{}, err
@@ -341,8 +345,7 @@ func (c *Connector) Push(ctx context.Context, s connectors.Session, doc *commerc
 	if err != nil {
 		return connectors.Result{}, err
 	}
-	q := url.Values{"minorversion": {MinorVersion}, "requestid": {RequestID(ref.IdempotencyKey)}}
-	_, respBody, err := c.call(ctx, s, http.MethodPost, c.entityURL(s.TenantID, k.entity)+"?"+q.Encode(), body, "application/json")
+	id, err := c.create(ctx, s, entity{k.entity, k.name}, json.RawMessage(body), RequestID(ref.IdempotencyKey))
 	if err != nil {
 		switch faultCode(err) {
 		case "6140":
@@ -357,29 +360,24 @@ func (c *Connector) Push(ctx context.Context, s connectors.Session, doc *commerc
 		}
 		return connectors.Result{}, fmt.Errorf("qbo: push %s %s: %w", k.name, ref.Value, err)
 	}
-	var out map[string]json.RawMessage
-	var ent struct {
-		ID string `json:"Id"`
-	}
-	if err := json.Unmarshal(respBody, &out); err != nil || json.Unmarshal(out[k.name], &ent) != nil || ent.ID == "" {
-		// A 200 we cannot read leaves the outcome unknown: Find decides.
-		return connectors.Result{}, &connectors.Error{Class: connectors.Retryable, Status: http.StatusOK,
-			Message: "qbo: unreadable " + k.name + " response; look the document up before retrying", Err: err}
-	}
-	c.log.DebugContext(ctx, "qbo document created", "reference", ref.Value, "entity", k.name, "id", ent.ID)
-	return connectors.Result{ExternalID: ent.ID}, nil
+	c.log.DebugContext(ctx, "qbo document created", "reference", ref.Value, "entity", k.name, "id", id)
+	return connectors.Result{ExternalID: id}, nil
 }
 
 // Find looks the document up by its DocNumber (a queryable field, unlike
 // PrivateNote; §2.4 "Further dedupe: DocNumber … query before create") and
-// confirms it by the "[reference]" ending of PrivateNote. It searches each
-// entity the connector pushes (only JournalEntry today).
+// confirms it by the "[reference]" ending of PrivateNote. An invoice-mode
+// document (ref.Document) is searched where its type stands
+// (findInvoice); otherwise the journal entries are.
 func (c *Connector) Find(ctx context.Context, s connectors.Session, ref connectors.Reference) (connectors.Result, bool, error) {
 	if err := checkSession(s); err != nil {
 		return connectors.Result{}, false, err
 	}
 	if err := checkReference(ref); err != nil {
 		return connectors.Result{}, false, err
+	}
+	if d := ref.Document; d != nil && d.GetType() != "ManualJournal" {
+		return c.findInvoice(ctx, s, ref)
 	}
 	for _, name := range kindOrder {
 		res, found, err := c.findIn(ctx, s, ref, kinds[name])
@@ -391,25 +389,8 @@ func (c *Connector) Find(ctx context.Context, s connectors.Session, ref connecto
 }
 
 func (c *Connector) findIn(ctx context.Context, s connectors.Session, ref connectors.Reference, k kind) (connectors.Result, bool, error) {
-	var hits []struct {
-		ID          string `json:"Id"`
-		DocNumber   string
-		PrivateNote string
-	}
-	where := fmt.Sprintf("where DocNumber = '%s'", DocNumber(ref.Value))
-	if err := c.queryAll(ctx, s, k.name, where, &hits); err != nil {
-		return connectors.Result{}, false, fmt.Errorf("qbo: find %s %s: %w", k.name, ref.Value, err)
-	}
-	tag := referenceTag(ref.Value)
-	for _, h := range hits {
-		// The tag confirms the match. A note the merchant rewrote loses the
-		// tag; the number alone then decides, unless the note carries
-		// another reference.
-		if strings.HasSuffix(h.PrivateNote, tag) || !strings.HasSuffix(h.PrivateNote, "]") {
-			return connectors.Result{ExternalID: h.ID}, true, nil
-		}
-	}
-	return connectors.Result{}, false, nil
+	id, found, err := c.lookUp(ctx, s, lookup{entity{k.entity, k.name}, true}, ref, "")
+	return connectors.Result{ExternalID: id}, found, err
 }
 
 func faultCode(err error) string {
@@ -430,7 +411,7 @@ func (c *Connector) nameInactiveAccounts(ctx context.Context, s connectors.Sessi
 		return err
 	}
 	var ids []string
-	for _, l := range doc.GetLines() {
+	for _, l := range docLines(doc) {
 		id := l.GetAccountId()
 		if id == "" {
 			id = byCode[l.GetAccountCode()]
@@ -463,12 +444,36 @@ func (c *Connector) nameInactiveAccounts(ctx context.Context, s connectors.Sessi
 	return &named
 }
 
+// docLines are every line of a document that names an account: its
+// lines, then the money and destination lines of invoice mode.
+func docLines(doc *commercesyncv1.Document) []*commercesyncv1.DocumentLine {
+	out := append([]*commercesyncv1.DocumentLine(nil), doc.GetLines()...)
+	for _, l := range []*commercesyncv1.DocumentLine{doc.GetMoney(), doc.GetTo()} {
+		if l != nil {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// lineField names the i-th of docLines in errors.
+func lineField(doc *commercesyncv1.Document, i int) string {
+	n := len(doc.GetLines())
+	switch {
+	case i < n:
+		return fmt.Sprintf("Lines[%d]", i)
+	case i == n && doc.GetMoney() != nil:
+		return "Money"
+	}
+	return "To"
+}
+
 // resolveCodes maps the account numbers (AcctNum) of lines that carry no
 // account id to ids, one query per number. The planner always sets ids;
 // this serves documents built by hand.
 func (c *Connector) resolveCodes(ctx context.Context, s connectors.Session, doc *commercesyncv1.Document) (map[string]string, error) {
 	out := map[string]string{}
-	for i, l := range doc.GetLines() {
+	for i, l := range docLines(doc) {
 		code := l.GetAccountCode()
 		if l.GetAccountId() != "" || code == "" {
 			continue
@@ -477,7 +482,7 @@ func (c *Connector) resolveCodes(ctx context.Context, s connectors.Session, doc 
 			continue
 		}
 		if strings.ContainsAny(code, `'"\`) {
-			return nil, &connectors.Error{Class: connectors.Fatal, Field: fmt.Sprintf("Lines[%d].AccountCode", i), Message: fmt.Sprintf("qbo: account code %q has quotes", code)}
+			return nil, &connectors.Error{Class: connectors.Fatal, Field: lineField(doc, i) + ".AccountCode", Message: fmt.Sprintf("qbo: account code %q has quotes", code)}
 		}
 		var accts []struct {
 			ID string `json:"Id"`
@@ -486,7 +491,7 @@ func (c *Connector) resolveCodes(ctx context.Context, s connectors.Session, doc 
 			return nil, fmt.Errorf("qbo: resolve account number %s: %w", code, err)
 		}
 		if len(accts) == 0 {
-			return nil, &connectors.Error{Class: connectors.MerchantActionable, Field: fmt.Sprintf("Lines[%d].AccountCode", i),
+			return nil, &connectors.Error{Class: connectors.MerchantActionable, Field: lineField(doc, i) + ".AccountCode",
 				Message: fmt.Sprintf("QuickBooks has no account numbered %s; choose another account in the mapping", code)}
 		}
 		out[code] = accts[0].ID

@@ -697,7 +697,7 @@ func TestNetworkErrorsAreRetryable(t *testing.T) {
 func TestCapabilities(t *testing.T) {
 	c := qbo.New()
 	want := connectors.Capabilities{
-		JournalMode: true, JournalForbidsSystemAccounts: true,
+		JournalMode: true, InvoiceMode: true, JournalForbidsSystemAccounts: true,
 		MaxIdempotencyKeyLen: 50, MaxReferenceLen: 21, IdempotencyKind: "query",
 		RequestsPerMinute: 500, MaxConcurrent: 10,
 		// Class and department (§2.3); Intuit batch's 30 items (§2.6); no

@@ -203,8 +203,15 @@ func (s *Server) idempotent(r *http.Request, req *apiRequest) apiResponse {
 	return e.resp
 }
 
-// readable are the entities GET {entity}/{id} serves.
+// readable are the lists and journal entries GET {entity}/{id} serves.
 var readable = []string{"account", "taxcode", "taxrate", "companycurrency", "customer", "vendor", "class", "department", "item", "journalentry"}
+
+// isReadable: GET {entity}/{id} serves readable and invoice mode's
+// transactions (txnKinds).
+func isReadable(entity string) bool {
+	_, txn := txnKinds[entity]
+	return txn || slices.Contains(readable, entity)
+}
 
 func (s *Server) route(req *apiRequest) apiResponse {
 	s.mu.Lock()
@@ -228,7 +235,7 @@ func (s *Server) route(req *apiRequest) apiResponse {
 		return entityResponse(co, req.now, "CompanyInfo", co.companyInfoJSON(req.now))
 	case req.entity == "preferences" && req.method == http.MethodGet && req.id == "":
 		return entityResponse(co, req.now, "Preferences", co.preferencesJSON(req.now))
-	case slices.Contains(readable, req.entity) && req.method == http.MethodGet && req.id != "":
+	case isReadable(req.entity) && req.method == http.MethodGet && req.id != "":
 		ent := entities[req.entity]
 		for _, row := range ent.rows(co, req.now) {
 			if row.fields["id"].s == req.id {
@@ -240,6 +247,8 @@ func (s *Server) route(req *apiRequest) apiResponse {
 		return s.runBatch(co, req)
 	case req.entity == "journalentry" && req.method == http.MethodPost && req.id == "":
 		return s.writeJournalEntry(co, req)
+	case txnKinds[req.entity].name != "" && req.method == http.MethodPost && req.id == "":
+		return s.writeTxn(co, req, txnKinds[req.entity])
 	}
 	return unsupported(co, req.now, req.method, req.entity)
 }

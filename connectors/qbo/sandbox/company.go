@@ -110,6 +110,9 @@ type TaxRate struct {
 type Entity struct {
 	ID, DisplayName string
 	Inactive        bool
+	// Currency is the one currency the name deals in (§2.7: "customers
+	// each have one currency"); the home currency when empty.
+	Currency string
 }
 
 // Class is a Class (§2.3: Id, Name, FullyQualifiedName, SubClass,
@@ -544,8 +547,13 @@ func (j *JournalEntry) bump(now time.Time) {
 type company struct {
 	Company
 	journals []*JournalEntry
-	nextID   int
-	requests map[string]*idemEntry
+	txns     []*Txn
+	// applied is what payments have applied of each transaction, and
+	// appliedBy which payments, keyed by Link.key().
+	applied   map[string]decimal.Decimal
+	appliedBy map[string][]Link
+	nextID    int
+	requests  map[string]*idemEntry
 }
 
 func (c *company) journal(id string) *JournalEntry {

@@ -18,8 +18,9 @@ var (
 	itemFields       = []string{"Id", "Name", "FullyQualifiedName", "Active", "Type", "MetaData.CreateTime", "MetaData.LastUpdatedTime"}
 )
 
-// customerJSON is a Customer. CurrencyRef is the home currency: "customers
-// each have one currency" (§2.7).
+// customerJSON is a Customer. CurrencyRef is its one currency, the home
+// currency unless seeded otherwise: "customers each have one currency"
+// (§2.7).
 type customerJSON struct {
 	DisplayName        string   `json:"DisplayName"`
 	PrintOnCheckName   string   `json:"PrintOnCheckName"`
@@ -48,12 +49,11 @@ type vendorJSON struct {
 
 func customerRows(co *company, _ time.Time) []row {
 	meta := metaJSON{seeded(co), seeded(co)}
-	home := refJSON{Value: co.HomeCurrency, Name: co.currencyName(co.HomeCurrency)}
 	out := make([]row, 0, len(co.Customers))
 	for _, e := range co.Customers {
 		j := customerJSON{
 			DisplayName: e.DisplayName, PrintOnCheckName: e.DisplayName, FullyQualifiedName: e.DisplayName, Active: !e.Inactive,
-			CurrencyRef: home, Domain: "QBO", ID: e.ID, SyncToken: "0", MetaData: meta,
+			CurrencyRef: co.currencyRef(co.entityCurrency(&e)), Domain: "QBO", ID: e.ID, SyncToken: "0", MetaData: meta,
 		}
 		out = append(out, nameRow(e, meta, j))
 	}
@@ -62,12 +62,11 @@ func customerRows(co *company, _ time.Time) []row {
 
 func vendorRows(co *company, _ time.Time) []row {
 	meta := metaJSON{seeded(co), seeded(co)}
-	home := refJSON{Value: co.HomeCurrency, Name: co.currencyName(co.HomeCurrency)}
 	out := make([]row, 0, len(co.Vendors))
 	for _, e := range co.Vendors {
 		j := vendorJSON{
 			DisplayName: e.DisplayName, PrintOnCheckName: e.DisplayName, Active: !e.Inactive,
-			CurrencyRef: home, Domain: "QBO", ID: e.ID, SyncToken: "0", MetaData: meta,
+			CurrencyRef: co.currencyRef(co.entityCurrency(&e)), Domain: "QBO", ID: e.ID, SyncToken: "0", MetaData: meta,
 		}
 		out = append(out, nameRow(e, meta, j))
 	}

@@ -53,7 +53,8 @@ func fieldSet(names ...string) map[string]string {
 	return m
 }
 
-// entities are the queryable entities. JournalEntry exposes only the
+// entities are the queryable entities, with invoice mode's transactions
+// (txnEntity). JournalEntry exposes only the
 // properties QBO lets transactions be filtered on (Id, DocNumber, TxnDate,
 // MetaData times); PrivateNote is not among them, so look-ups go by
 // DocNumber (§2.4 "Further dedupe: DocNumber … query before create").
@@ -75,6 +76,9 @@ func init() {
 		"item":            {name: "Item", fields: fieldSet(itemFields...), rows: itemRows},
 		"companyinfo":     {name: "CompanyInfo", fields: fieldSet("Id"), rows: companyInfoRows},
 		"preferences":     {name: "Preferences", fields: fieldSet("Id"), rows: preferencesRows},
+	}
+	for key, k := range txnKinds {
+		entities[key] = txnEntity(k)
 	}
 }
 
@@ -589,14 +593,12 @@ type accountJSON struct {
 	MetaData                      metaJSON        `json:"MetaData"`
 }
 
-// balances sums the posted journal lines per account, signed the way QBO
-// shows balances (debit-normal classifications positive).
+// balances sums every posting per account, debit positive; accountRows
+// turns credit-normal classifications around, as QBO shows balances.
 func balances(co *company) map[string]decimal.Decimal {
 	out := map[string]decimal.Decimal{}
-	for _, j := range co.journals {
-		for _, l := range j.Lines {
-			out[l.AccountID] = out[l.AccountID].Add(l.Signed())
-		}
+	for _, p := range co.postingsOn("") {
+		out[p.accountID] = out[p.accountID].Add(p.amount)
 	}
 	return out
 }

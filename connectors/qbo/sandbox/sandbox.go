@@ -27,6 +27,8 @@
 //	GET  account|taxcode|taxrate|companycurrency|customer|vendor|class|department|item|journalentry/{id}
 //	POST journalentry[?requestid=…]                    create, or update when the body has Id
 //	POST journalentry?operation=update|delete[&requestid=…]
+//	GET  invoice|creditmemo|payment|bill|vendorcredit|billpayment|purchase|deposit|transfer/{id}
+//	POST invoice|creditmemo|payment|bill|vendorcredit|billpayment|purchase|deposit|transfer[?requestid=…]  create
 //
 // Rules enforced, in the order a client meets them:
 //
@@ -49,8 +51,10 @@
 //     served.
 //   - Queryable entities (§2.3, §2.8): Account, TaxCode, TaxRate,
 //     CompanyCurrency, Customer, Vendor, Class, Department, Item,
-//     JournalEntry, CompanyInfo, Preferences; Preferences carries the class
-//     and department tracking switches and the currency settings.
+//     JournalEntry, CompanyInfo, Preferences, and invoice mode's
+//     transactions (by Id, TxnDate, MetaData times, and DocNumber except on
+//     Payment, Deposit and Transfer); Preferences carries the class and
+//     department tracking switches and the currency settings.
 //   - JournalEntry (§2.2, §2.3, §2.5, §2.7, §6.4): Line required; DetailType
 //     JournalEntryLineDetail; PostingType Debit|Credit (2170); positive
 //     amounts with at most 2 decimals; DocNumber ≤ 21 and PrivateNote ≤ 4000
@@ -63,6 +67,26 @@
 //     debits equal to credits; a DocNumber not yet used when the company
 //     warns on duplicates (6140); updates and deletes carry the current
 //     SyncToken (5010).
+//   - Invoice mode's transactions (txns.go, links.go; §2.2, §2.5, §2.7,
+//     codat-sync-for-commerce.md §3.2), created only: properties the
+//     entity takes (2010); the customer or vendor exists (2500) and is
+//     active (610); accounts exist (2500) and are active (610); sales lines
+//     name an existing (2500), active (610) item with an active income
+//     account, and Amount = round(Qty × UnitPrice) when both are given
+//     (6070); payments go into Bank or Other Current Asset accounts, bill
+//     payments come from a Bank (Check) or Credit Card (CreditCard)
+//     account, purchases from the account their PaymentType takes,
+//     transfers move between two Asset accounts; lines on A/R and A/P name
+//     a customer or vendor; payments apply invoices, credit memos and
+//     journal entries, bill payments bills, vendor credits and journal
+//     entries, each of the payment's name and currency and never more than
+//     its open balance, TotalAmt being what they apply (a payment may
+//     receive more, left unapplied); the currency rules of journals plus
+//     the name's one currency; dates after BookCloseDate (6210); totals
+//     not negative; DocNumber unique per entity type when the company warns
+//     on duplicates (6140). Balances is the trial balance of everything
+//     posted, by account number. Wording the reference does not give is
+//     the sandbox's and marked so where it is written.
 package sandbox
 
 import (
@@ -78,6 +102,8 @@ import (
 	"time"
 
 	_ "time/tzdata" // company time zones render MetaData and "time" (§2.7)
+
+	"github.com/shopspring/decimal"
 
 	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
@@ -381,7 +407,8 @@ func (s *Server) addCompany(c Company) {
 	if _, ok := s.companies[c.RealmID]; !ok {
 		s.order = append(s.order, c.RealmID)
 	}
-	s.companies[c.RealmID] = &company{Company: c.clone(), requests: map[string]*idemEntry{}}
+	s.companies[c.RealmID] = &company{Company: c.clone(), requests: map[string]*idemEntry{},
+		applied: map[string]decimal.Decimal{}, appliedBy: map[string][]Link{}}
 }
 
 // Clock is a manual clock for tests: pass Now to WithClock and Advance it
