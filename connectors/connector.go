@@ -40,6 +40,7 @@ type Capabilities struct {
 	// "body" or "" (none).
 	IdempotencyKind string
 	// The published per-tenant limits, for the worker's gates; 0 = unknown.
+	RequestsPerSecond int
 	RequestsPerMinute int
 	RequestsPerHour   int
 	MaxConcurrent     int

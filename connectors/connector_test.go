@@ -222,3 +222,32 @@ func TestPersistingTokenSourceNeverHandsOutUnsavedTokens(t *testing.T) {
 		t.Fatalf("token %v saved %v refreshes %d", tok, saved, te.refreshes.Load())
 	}
 }
+
+type countingGate struct {
+	n   int
+	err error
+}
+
+func (g *countingGate) Wait(context.Context) error { g.n++; return g.err }
+
+// Every request built under WithGate waits on the gate first, so a caller
+// paces HTTP requests, not calls to Push; a gate that gives up makes the
+// request retryable without reaching the platform.
+func TestRequestsWaitOnTheGate(t *testing.T) {
+	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "a"})
+	g := &countingGate{}
+	ctx := connectors.WithGate(context.Background(), g)
+	for range 3 {
+		if _, _, err := connectors.NewAuthorizedRequest(ctx, ts, "GET", "https://platform.test/x", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := connectors.NewAuthorizedRequest(context.Background(), ts, "GET", "https://platform.test/x", nil); err != nil || g.n != 3 {
+		t.Fatalf("gate waited %d times for 3 gated requests (err %v)", g.n, err)
+	}
+	g.err = context.DeadlineExceeded
+	_, _, ce := connectors.NewAuthorizedRequest(ctx, ts, "GET", "https://platform.test/x", nil)
+	if ce == nil || ce.Class != connectors.Retryable {
+		t.Fatalf("a gate that gives up: %v, want retryable", ce)
+	}
+}

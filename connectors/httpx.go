@@ -111,6 +111,11 @@ func TransientStatusError(resp *http.Response, detail string, now time.Time) *Er
 // invalidate exactly that one. Errors are already classified: a token that
 // cannot be had is a token error, a request that cannot be built is fatal.
 func NewAuthorizedRequest(ctx context.Context, ts oauth2.TokenSource, method, u string, body []byte) (*http.Request, *oauth2.Token, *Error) {
+	if g, ok := ctx.Value(gateKey{}).(Gate); ok {
+		if err := g.Wait(ctx); err != nil {
+			return nil, nil, &Error{Class: Retryable, Message: "waiting for the platform's rate limit: " + err.Error(), Err: err}
+		}
+	}
 	tok, err := ts.Token()
 	if err != nil {
 		return nil, nil, Classify(fmt.Errorf("get access token: %w", err))
@@ -125,4 +130,20 @@ func NewAuthorizedRequest(ctx context.Context, ts oauth2.TokenSource, method, u 
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	return req, tok, nil
+}
+
+// Gate paces requests to one platform connection: Wait returns when the
+// next request may go.
+type Gate interface {
+	Wait(ctx context.Context) error
+}
+
+type gateKey struct{}
+
+// WithGate returns a context under which every request a connector builds
+// with NewAuthorizedRequest first waits on g. A connector makes several
+// requests for some documents (a look-up, then a create), so the caller
+// paces requests this way rather than calls to Push.
+func WithGate(ctx context.Context, g Gate) context.Context {
+	return context.WithValue(ctx, gateKey{}, g)
 }

@@ -260,6 +260,9 @@ var qboPlatform = platform{
 		}
 		return out
 	},
+	books: func(sys *system.System, day string) map[string]decimal.Decimal {
+		return sys.QBO.Balances(qbosandbox.DefaultRealmID, day)
+	},
 }
 
 // platforms are the platforms every end-to-end flow runs against.
@@ -588,8 +591,15 @@ func (s *scenario) checkJournals(days []string) map[string]string {
 func (s *scenario) waitSettled(days []string) map[string]int {
 	s.t.Helper()
 	var per map[string]int
+	var last syncStatus
+	defer func() {
+		if s.t.Failed() {
+			s.t.Logf("last status: %+v", last)
+		}
+	}()
 	eventually(s.t, 60*time.Second, fmt.Sprintf("every document of %v confirmed", days), func() bool {
 		st := s.status()
+		last = st
 		if st.DocumentsFailed > 0 {
 			s.t.Fatalf("a document failed: %+v", st)
 		}

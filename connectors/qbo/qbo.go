@@ -62,8 +62,7 @@ const (
 	// RequestsPerMinute and MaxConcurrent are per realm and app (§2.6).
 	RequestsPerMinute = 500
 	MaxConcurrent     = 10
-	// RequestsPerSecond is the third published limit (§2.6); Capabilities
-	// has no field for it (see Capabilities).
+	// RequestsPerSecond is the third published limit (§2.6).
 	RequestsPerSecond = 10
 	// MaxBatchItems is Intuit batch's limit: "≤30 items per request"
 	// (§2.6).
@@ -177,9 +176,8 @@ func (c *Connector) Name() string { return "QuickBooks Online" }
 //     characters) and mapped deterministically into the limits (see
 //     RequestID and DocNumber), so the planner's 23-character references
 //     work unchanged.
-//   - RequestsPerMinute and MaxConcurrent are per realm and app (§2.6).
-//     QuickBooks also allows only 10 requests per second, which
-//     Capabilities cannot express; a throttled answer carries RetryAfter.
+//   - RequestsPerSecond (10), RequestsPerMinute and MaxConcurrent are per
+//     realm and app (§2.6); a throttled answer carries RetryAfter.
 //     No hourly limit is published, so RequestsPerHour stays 0 (§2.6 gives
 //     per-second, per-minute and, for reads on the free tier, monthly
 //     limits).
@@ -195,6 +193,7 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		MaxIdempotencyKeyLen:         MaxRequestIDLen,
 		MaxReferenceLen:              MaxDocNumberLen,
 		IdempotencyKind:              "query",
+		RequestsPerSecond:            RequestsPerSecond,
 		RequestsPerMinute:            RequestsPerMinute,
 		MaxConcurrent:                MaxConcurrent,
 		TrackingDimensions:           TrackingDimensions,

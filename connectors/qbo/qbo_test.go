@@ -699,7 +699,7 @@ func TestCapabilities(t *testing.T) {
 	want := connectors.Capabilities{
 		JournalMode: true, InvoiceMode: true, JournalForbidsSystemAccounts: true,
 		MaxIdempotencyKeyLen: 50, MaxReferenceLen: 21, IdempotencyKind: "query",
-		RequestsPerMinute: 500, MaxConcurrent: 10,
+		RequestsPerSecond: 10, RequestsPerMinute: 500, MaxConcurrent: 10,
 		// Class and department (§2.3); Intuit batch's 30 items (§2.6); no
 		// hourly limit is published.
 		TrackingDimensions: 2, MaxBatch: 30, RequestsPerHour: 0,

@@ -79,18 +79,20 @@ func TestSetupListsOfTheDefaultCompany(t *testing.T) {
 		{ID: sandbox.ItemServiceCharge, Name: "Service charge", IncomeAccountID: sandbox.AccountServiceCharges},
 		{ID: sandbox.ItemDiscount, Name: "Discount", IncomeAccountID: sandbox.AccountDiscounts},
 		{ID: sandbox.ItemRefund, Name: "Refund", IncomeAccountID: sandbox.AccountRefunds},
+		{ID: sandbox.ItemSalesTax, Name: "Sales tax collected", IncomeAccountID: sandbox.AccountSalesTax},
+		{ID: sandbox.ItemTips, Name: "Tips", IncomeAccountID: sandbox.AccountTips},
 	}
 	if !reflect.DeepEqual(setup.Items, wantItems) {
 		t.Errorf("items %+v\nwant %+v", setup.Items, wantItems)
 	}
-	// Each item's income account is an active revenue account of the same
-	// setup, so a mapping can go from account to item.
+	// Each item's income account is an active revenue or liability account
+	// of the same setup, so a mapping can go from account to item.
 	accounts := map[string]connectors.Account{}
 	for _, a := range setup.Accounts {
 		accounts[a.ID] = a
 	}
 	for _, it := range setup.Items {
-		if a := accounts[it.IncomeAccountID]; a.Class != "Revenue" || a.Status != "ACTIVE" {
+		if a := accounts[it.IncomeAccountID]; (a.Class != "Revenue" && a.Class != "Liability") || a.Status != "ACTIVE" {
 			t.Errorf("item %s posts to %+v", it.ID, a)
 		}
 	}

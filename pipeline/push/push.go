@@ -229,7 +229,8 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 		return w.outcome(ctx, e, &connectors.Error{Class: connectors.Fatal, Message: fmt.Sprintf("no connector for platform %q", conn.GetPlatformKey())}, log)
 	}
 	sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
-	lim := w.limiter(conn.GetId(), c)
+	// Every request the connector makes waits for the connection's limits.
+	ctx = connectors.WithGate(ctx, w.limiter(conn.GetId(), c))
 	doc, ce := w.settling(e)
 	if ce != nil {
 		return w.outcome(ctx, e, ce, log)
@@ -238,9 +239,6 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 		Document: doc}
 
 	if e.GetState() == v1.OutboxState_OUTBOX_STATE_SENT || e.GetLookupFirst() {
-		if err := lim.Wait(ctx); err != nil {
-			return false
-		}
 		res, found, err := c.Find(ctx, sess, ref)
 		if err != nil {
 			return w.outcome(ctx, e, connectors.Classify(fmt.Errorf("look the document up: %w", err)), log)
@@ -250,7 +248,7 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 			return w.confirm(ctx, e, res)
 		}
 	}
-	setup, err := w.setup(ctx, conn.GetId(), c, sess, lim)
+	setup, err := w.setup(ctx, conn.GetId(), c, sess)
 	if err != nil {
 		return w.outcome(ctx, e, connectors.Classify(err), log)
 	}
@@ -270,7 +268,7 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
 				"configuration.mapSettings.outputFormat to \"JournalEntry\" to post the day converted to %s.",
 			c.Name(), cur, strings.Join(setup.Currencies, ", "), cur, c.Name(), cur, setup.BaseCurrency)}, log)
 	}
-	if err := lim.Wait(ctx); err != nil {
+	if ctx.Err() != nil {
 		return false
 	}
 	// From here the outcome can be unknown: record the attempt first, and
@@ -390,16 +388,12 @@ func (w *Worker) retry(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Er
 	log.Warn("push will be retried", "in", backoff, "class", ce.Class, "reason", ce.Message)
 }
 
-func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connector, sess connectors.Session, lim *pacer) (*connectors.Setup, error) {
+func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connector, sess connectors.Session) (*connectors.Setup, error) {
 	w.mu.Lock()
 	cs, ok := w.setups[connID]
 	w.mu.Unlock()
 	if ok && w.now().Sub(cs.at) < setupTTL {
 		return cs.setup, nil
-	}
-	// Reading the setup takes a few calls (accounts, tax rates, settings).
-	if err := lim.WaitN(ctx, min(3, lim.Burst())); err != nil {
-		return nil, err
 	}
 	setup, err := c.Setup(ctx, sess)
 	if err != nil {
@@ -445,7 +439,7 @@ func (w *Worker) publishSetups(ctx context.Context, wg *sync.WaitGroup) {
 				w.mu.Unlock()
 			}()
 			sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
-			setup, err := w.setup(ctx, conn.GetId(), c, sess, w.limiter(conn.GetId(), c))
+			setup, err := w.setup(connectors.WithGate(ctx, w.limiter(conn.GetId(), c)), conn.GetId(), c, sess)
 			if err != nil {
 				w.log.Warn("platform setup not read", "connection", conn.GetId(), "err", err)
 				return
@@ -497,6 +491,11 @@ func (w *Worker) limiter(connID string, c connectors.Connector) *pacer {
 	}
 	caps := c.Capabilities()
 	l := &pacer{minute: rate.NewLimiter(rate.Inf, 1)}
+	if rps := caps.RequestsPerSecond; rps > 0 {
+		// Spaced evenly, never two in the same tenth of the allowance, so
+		// no second, however the platform cuts them, holds more than rps.
+		l.second = rate.NewLimiter(rate.Limit(float64(rps)*0.9), 1)
+	}
 	if rpm := caps.RequestsPerMinute; rpm > 0 {
 		// A small burst lets a day's few documents go at once while a long
 		// backlog settles at the published rate; ten keeps it inside the
@@ -513,28 +512,24 @@ func (w *Worker) limiter(connID string, c connectors.Connector) *pacer {
 	return l
 }
 
-// pacer holds a connection's published limits: per minute, and per hour
-// where the platform has one.
+// pacer holds a connection's published limits, per second, minute and
+// hour where the platform has them; it gates each HTTP request
+// (connectors.Gate), look-ups and setup reads included, as the platform
+// counts them.
 type pacer struct {
-	minute, hour *rate.Limiter
+	second, minute, hour *rate.Limiter
 }
 
-func (p *pacer) Wait(ctx context.Context) error { return p.WaitN(ctx, 1) }
-
-func (p *pacer) WaitN(ctx context.Context, n int) error {
-	if p.hour != nil {
-		if err := p.hour.WaitN(ctx, min(n, p.hour.Burst())); err != nil {
+func (p *pacer) Wait(ctx context.Context) error {
+	for _, l := range []*rate.Limiter{p.hour, p.minute, p.second} {
+		if l == nil {
+			continue
+		}
+		if err := l.Wait(ctx); err != nil {
 			return err
 		}
 	}
-	return p.minute.WaitN(ctx, n)
-}
-
-func (p *pacer) Burst() int {
-	if p.hour != nil {
-		return min(p.minute.Burst(), p.hour.Burst())
-	}
-	return p.minute.Burst()
+	return nil
 }
 
 // tokenSource returns the connection's refreshing token source, which

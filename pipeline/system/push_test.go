@@ -162,14 +162,14 @@ func probeToken(t *testing.T, sys *system.System) string {
 }
 
 // TestThrottledHonoursRetryAfter: another session of the app spends the
-// tenant's whole minute quota (5 calls here, enough for the worker's
-// look-up, setup read and send) 52 s before the day's push, so Xero
+// tenant's whole minute quota (8 calls here, enough for the worker's
+// setup read of six calls) 52 s before the day's push, so Xero
 // answers the worker 429 with a Retry-After of the 8 s left in the window.
 // The worker's next call comes no sooner, by the injected clock (its own
 // first back-off is at most 2 s), and the journal is confirmed once.
 func TestThrottledHonoursRetryAfter(t *testing.T) {
 	t.Parallel()
-	const limit = 5
+	const limit = 8
 	clk := newClock(testStart)
 	sys, _ := start(t, clk, system.WithSandboxOptions(xerosandbox.WithMinuteLimit(limit)))
 	m := newMerchant(t, sys)

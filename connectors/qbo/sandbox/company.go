@@ -229,6 +229,8 @@ const (
 	ItemDiscount             = "4"
 	ItemRefund               = "5"
 	ItemDiscontinued         = "6"
+	ItemSalesTax             = "7"
+	ItemTips                 = "8"
 )
 
 // DefaultCompany is a US company with multicurrency on whose chart covers
@@ -311,6 +313,11 @@ func DefaultCompany() Company {
 		{ID: ItemDiscount, Name: "Discount", IncomeAccountID: AccountDiscounts},
 		{ID: ItemRefund, Name: "Refund", IncomeAccountID: AccountRefunds},
 		{ID: ItemDiscontinued, Name: "Discontinued product", Type: "NonInventory", IncomeAccountID: AccountInactive, Inactive: true},
+		// Tax collected and tips are lines of the daily invoice too
+		// (codat-sync-for-commerce.md §3.1, §3.2), so each has a service
+		// whose "income" account is the liability.
+		{ID: ItemSalesTax, Name: "Sales tax collected", IncomeAccountID: AccountSalesTax},
+		{ID: ItemTips, Name: "Tips", IncomeAccountID: AccountTips},
 	}
 	return c
 }
