@@ -13,6 +13,7 @@ import (
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/mapping"
 	"github.com/commercesync/commercesync/ledger/money"
+	"github.com/commercesync/commercesync/pipeline/plan"
 	commercesyncv1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
@@ -47,30 +48,6 @@ func (c codes) with(slot, num string) codes {
 		out.slot[k] = v
 	}
 	out.slot[slot] = num
-	return out
-}
-
-// wire is a planned document as the push worker sends it.
-func wire(d mapping.Document, bank func(string) bool) *commercesyncv1.Document {
-	dp, _ := money.MinorUnits(d.Currency)
-	line := func(l mapping.Line) *commercesyncv1.DocumentLine {
-		amt, _ := l.Amount.Fixed(dp)
-		return &commercesyncv1.DocumentLine{AccountId: l.Account.AccountID, AccountCode: l.Account.Code, Description: l.Description,
-			Amount: amt, SemanticAccount: string(l.Semantic), Bank: bank(l.Account.AccountID)}
-	}
-	out := &commercesyncv1.Document{Type: d.Type, Date: d.Date, Currency: d.Currency, Narration: d.Narration, Contact: d.Contact, Status: d.Status}
-	for _, l := range d.Lines {
-		out.Lines = append(out.Lines, line(l))
-	}
-	if d.Money.Amount != 0 {
-		out.Money = line(d.Money)
-	}
-	if d.To.Amount != 0 {
-		out.To = line(d.To)
-	}
-	for _, i := range d.AppliesTo {
-		out.AppliesTo = append(out.AppliesTo, int32(i))
-	}
 	return out
 }
 
@@ -117,7 +94,7 @@ func (e *invoiceEnv) pushAll(t *testing.T, docs []mapping.Planned) ([]connectors
 	var refs []connectors.Reference
 	var ids []string
 	for _, p := range docs {
-		doc := wire(p.Document, e.accts.isBank)
+		doc := plan.DocumentProto(p.Document, e.accts.isBank)
 		for _, i := range doc.GetAppliesTo() {
 			doc.AppliesToExternalIds = append(doc.AppliesToExternalIds, ids[i])
 		}

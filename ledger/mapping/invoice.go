@@ -108,40 +108,26 @@ func Invoices(s day.Summary, accts Accounts, o InvoiceOptions) ([]Planned, error
 		invoice, credit, fees, fee []Line
 		cash                       = newResiduals()
 	)
-	for _, l := range s.Lines {
-		bound, slot, ok, err := b.bind(accts, l.Account)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		net, err := l.Debit.Sub(l.Credit)
-		if err != nil {
-			return nil, fmt.Errorf("line %s: %w", l.Account, err)
-		}
-		if err := fits(net, dp, l.Account, slot, s.Currency); err != nil {
-			return nil, err
-		}
-		line := Line{Account: bound, Semantic: l.Account, Description: slot.Label}
-		switch kindOf(l.Account) {
+	bound, err := b.lines(s, accts, dp)
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range bound {
+		net := line.Amount
+		switch kindOf(line.Semantic) {
 		case kindMoney:
 			cash.add(line, net)
 		case kindFee:
 			if net > 0 {
-				line.Amount = net
 				fees = append(fees, line)
 			} else {
-				line.Amount = -net
-				fee = append(fee, line)
+				fee = append(fee, with(line, -net))
 			}
 		default:
-			if l.Account == day.Refunds && net > 0 {
-				line.Amount = net
+			if line.Semantic == day.Refunds && net > 0 {
 				credit = append(credit, line)
 			} else {
-				line.Amount = -net
-				invoice = append(invoice, line)
+				invoice = append(invoice, with(line, -net))
 			}
 		}
 	}

@@ -171,24 +171,10 @@ func Journal(s day.Summary, accts Accounts) ([]Planned, error) {
 	if !ok {
 		return nil, &Error{Field: "currency", Message: fmt.Sprintf("currency %s is not an ISO 4217 currency", s.Currency)}
 	}
-	lines := make([]Line, 0, len(s.Lines))
 	var b binder
-	for _, l := range s.Lines {
-		bound, slot, ok, err := b.bind(accts, l.Account)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		amt, err := l.Debit.Sub(l.Credit)
-		if err != nil {
-			return nil, fmt.Errorf("line %s: %w", l.Account, err)
-		}
-		if err := fits(amt, dp, l.Account, slot, s.Currency); err != nil {
-			return nil, err
-		}
-		lines = append(lines, Line{Account: bound, Semantic: l.Account, Description: slot.Label, Amount: amt})
+	lines, err := b.lines(s, accts, dp)
+	if err != nil {
+		return nil, err
 	}
 	if err := b.err(); err != nil {
 		return nil, err
@@ -255,6 +241,30 @@ func (b *binder) err() error {
 	}
 	return &Error{Field: b.missing[0].path, Message: fmt.Sprintf(
 		"No account is mapped for %s. Please configure your Sync settings to map these accounts.", strings.Join(texts, ", "))}
+}
+
+// lines binds each of the summary's lines, its amount the net (debit
+// positive); an unmapped one is left out and recorded for err.
+func (b *binder) lines(s day.Summary, accts Accounts, dp int) ([]Line, error) {
+	out := make([]Line, 0, len(s.Lines))
+	for _, l := range s.Lines {
+		bound, slot, ok, err := b.bind(accts, l.Account)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		net, err := l.Debit.Sub(l.Credit)
+		if err != nil {
+			return nil, fmt.Errorf("line %s: %w", l.Account, err)
+		}
+		if err := fits(net, dp, l.Account, slot, s.Currency); err != nil {
+			return nil, err
+		}
+		out = append(out, Line{Account: bound, Semantic: l.Account, Description: slot.Label, Amount: net})
+	}
+	return out, nil
 }
 
 // fits refuses an amount finer than the currency's minor units.

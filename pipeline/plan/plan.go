@@ -204,7 +204,7 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 	for _, pd := range planned {
 		e := cloneEntry(base)
 		e.DocumentId, e.Reference, e.DocumentIndex = pd.DocumentID, pd.Reference, int32(pd.Index)
-		e.State, e.Document = v1.OutboxState_OUTBOX_STATE_PLANNED, documentProto(pd.Document, invoiceOptions(cv.GetConfig(), setup).IsBank)
+		e.State, e.Document = v1.OutboxState_OUTBOX_STATE_PLANNED, DocumentProto(pd.Document, invoiceOptions(cv.GetConfig(), setup).IsBank)
 		e = carry(e)
 		if pd.Document.Type == mapping.TypeJournal && len(pd.Document.Lines) == 0 && !e.GetLookupFirst() {
 			// Everything nets to nothing in the merchant's accounts (a sale
@@ -431,7 +431,10 @@ func (c configAccounts) Account(section, key string) (mapping.Binding, bool) {
 	return mapping.Binding{}, false
 }
 
-func documentProto(d mapping.Document, bank func(string) bool) *v1.Document {
+// DocumentProto is a planned document as the outbox stores it and the push
+// worker sends it; bank says which of the merchant's accounts are bank
+// accounts.
+func DocumentProto(d mapping.Document, bank func(string) bool) *v1.Document {
 	dp, _ := money.MinorUnits(d.Currency)
 	line := func(l mapping.Line) *v1.DocumentLine {
 		amt, _ := l.Amount.Fixed(dp) // the mapping already refused amounts that do not fit
