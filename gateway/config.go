@@ -121,6 +121,24 @@ func configView(companyID string, saved *v1.SyncConfiguration, setup *v1.Platfor
 		conf.Sales.InvoiceStatus = &v1.InvoiceStatus{SelectedInvoiceStatus: "Submitted"}
 	}
 	conf.Sales.InvoiceStatus.InvoiceStatusOptions = []string{"Draft", "Submitted"}
+	g := conf.Sales.Grouping
+	if g == nil {
+		g = &v1.Grouping{}
+		conf.Sales.Grouping = g
+	}
+	g.GroupingPeriod = &v1.GroupingPeriod{SelectedGroupingPeriod: "Daily", GroupingPeriodOptions: []string{"Daily"}}
+	if g.GroupingLevels == nil {
+		g.GroupingLevels = &v1.GroupingLevels{}
+	}
+	for _, l := range []struct {
+		key string
+		dst **v1.GroupingLevel
+	}{{"invoiceLevel", &g.GroupingLevels.InvoiceLevel}, {"invoiceLineLevel", &g.GroupingLevels.InvoiceLineLevel}} {
+		if *l.dst == nil {
+			*l.dst = &v1.GroupingLevel{}
+		}
+		(*l.dst).GroupByOptions = groupByOptions[l.key]
+	}
 	return cfg
 }
 

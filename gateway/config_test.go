@@ -41,6 +41,10 @@ func TestValidateConfigNamesTheFieldAndTheFix(t *testing.T) {
 			Sales: &v1.SalesConfiguration{SalesCustomer: &v1.SalesCustomer{SelectedCustomerId: "c-1"},
 				InvoiceStatus: &v1.InvoiceStatus{SelectedInvoiceStatus: "Paid"}},
 		}}, []string{"configuration.sales.invoiceStatus.selectedInvoiceStatus: Invalid invoice status selected"}},
+		{"grouping", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
+			MapSettings: journal.MapSettings, Sales: &v1.SalesConfiguration{Grouping: &v1.Grouping{GroupingLevels: &v1.GroupingLevels{
+				InvoiceLevel: &v1.GroupingLevel{SelectedGroupByOptions: []string{"Location", "Country"}}}}},
+		}}, []string{`configuration.sales.grouping.groupingLevels.invoiceLevel.selectedGroupByOptions: Invalid invoice level grouping selected; "Country" is not one of ["Location"]`}},
 		{"unknown format", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
 			MapSettings: &v1.MapSettings{OutputFormat: "Journal"}}}, []string{`configuration.mapSettings.outputFormat: "Journal" is not a format`}},
 		{"selection not offered", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -169,7 +170,7 @@ func (s *Server) PutSyncConfig(ctx context.Context, req *v1.PutSyncConfigRequest
 	}
 	if err := s.control(ctx, c, &v1.CommerceEvent{Body: &v1.CommerceEvent_Settings{Settings: &v1.WindowSettings{
 		TimeZone: sch.GetTimeZone(), CutoffHour: sch.GetSyncHour(), GraceMs: grace.Milliseconds(),
-		ConfigVersion: cv.GetVersion(), StartDate: sch.GetStartDate(),
+		ConfigVersion: cv.GetVersion(), StartDate: sch.GetStartDate(), GroupByLocation: groupsByLocation(cv.GetConfig()),
 	}}}); err != nil {
 		return nil, err
 	}
@@ -249,7 +250,31 @@ func validateConfig(cfg *v1.SyncConfiguration) []string {
 	check("newPayments", conf.GetNewPayments().GetAccounts())
 	check("fees", conf.GetFees().GetAccounts())
 	msgs = append(msgs, checkRates(conf.GetExchangeRates())...)
+	levels := conf.GetSales().GetGrouping().GetGroupingLevels()
+	for _, l := range []struct {
+		key, name string
+		g         *v1.GroupingLevel
+	}{{"invoiceLevel", "invoice level", levels.GetInvoiceLevel()}, {"invoiceLineLevel", "invoice line level", levels.GetInvoiceLineLevel()}} {
+		for _, o := range l.g.GetSelectedGroupByOptions() {
+			if !slices.Contains(groupByOptions[l.key], o) {
+				// Codat's "Invalid invoice level grouping selected.", with the options.
+				msgs = append(msgs, fmt.Sprintf("configuration.sales.grouping.groupingLevels.%s.selectedGroupByOptions: Invalid %s grouping selected; %q is not one of %q",
+					l.key, l.name, o, groupByOptions[l.key]))
+			}
+		}
+	}
 	return msgs
+}
+
+// groupByOptions are the groupings offered per level: a day's documents can
+// be split by location; lines are not grouped further.
+var groupByOptions = map[string][]string{"invoiceLevel": {"Location"}, "invoiceLineLevel": {}}
+
+// groupsByLocation reports whether the configuration splits each day by
+// location (Codat's invoice-level grouping "by country/location of orders";
+// it splits journals the same way).
+func groupsByLocation(cfg *v1.SyncConfiguration) bool {
+	return slices.Contains(cfg.GetConfiguration().GetSales().GetGrouping().GetGroupingLevels().GetInvoiceLevel().GetSelectedGroupByOptions(), "Location")
 }
 
 // checkRates names every exchange rate that could not convert a day.

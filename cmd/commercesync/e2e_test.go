@@ -317,3 +317,55 @@ func TestInvoiceModeLateRefundIsACreditNote(t *testing.T) {
 	want[codes.unsettled] = want[codes.unsettled].Sub(decimal.RequireFromString("21.70"))
 	s.checkBooks([]string{"2026-03-10"})
 }
+
+// A merchant whose configuration groups days by location gets a journal per
+// shop for its orders, and one for the rest of the day (payments and fees
+// name no location); together they hold exactly what the day's one journal
+// would, account by account.
+func TestDaysGroupedByLocation(t *testing.T) {
+	sys := startSystem(t)
+	s := newScenario(t, sys, xeroPlatform, seed, 60)
+	for i, o := range s.ds.orders {
+		o["locationRef"] = map[string]any{"id": []string{"shop-a", "shop-b"}[(i/2)%2]} // both shops on both days (orders alternate days)
+	}
+	s.connect(2 * 24 * 60)
+	var cfg map[string]any
+	s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/config", nil, &cfg)
+	sales := cfg["configuration"].(map[string]any)["sales"].(map[string]any)
+	sales["grouping"] = map[string]any{"groupingLevels": map[string]any{"invoiceLevel": map[string]any{"selectedGroupByOptions": []string{"Location"}}}}
+	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, nil)
+	s.pushAll()
+	s.syncTo(syncTo)
+	s.waitConfirmed(6)
+
+	perDay := map[string]map[string]decimal.Decimal{}
+	shops := map[string][]string{}
+	for _, j := range xeroPlatform.journals(sys) {
+		if perDay[j.Date] == nil {
+			perDay[j.Date] = map[string]decimal.Decimal{}
+		}
+		var sum decimal.Decimal
+		for _, l := range j.Lines {
+			perDay[j.Date][l.Code] = perDay[j.Date][l.Code].Add(l.Amount)
+			sum = sum.Add(l.Amount)
+		}
+		if !sum.IsZero() {
+			t.Errorf("journal %q does not balance: %s", j.Narration, sum)
+		}
+		for _, shop := range []string{"shop-a", "shop-b"} {
+			if strings.Contains(j.Narration, " at "+shop) {
+				shops[j.Date] = append(shops[j.Date], shop)
+			}
+		}
+	}
+	for _, d := range s.ds.days {
+		if len(shops[d]) != 2 {
+			t.Errorf("day %s has journals for shops %v, want shop-a and shop-b", d, shops[d])
+		}
+		for code, w := range s.ds.expected[d] {
+			if !perDay[d][code].Equal(w) {
+				t.Errorf("day %s account %s: the journals hold %s together, the input says %s", d, code, perDay[d][code], w)
+			}
+		}
+	}
+}

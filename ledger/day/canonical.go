@@ -28,6 +28,11 @@ func (s Summary) Canonical() []byte {
 	b = field(b, "day", quote(s.Day))
 	b = field(b, "currency", quote(s.Currency))
 	b = field(b, "revision", strconv.Itoa(s.Revision))
+	// Locations were added to v1 as an optional field: a summary of a day
+	// not grouped by location encodes exactly as before.
+	if s.Location != "" {
+		b = field(b, "location", quote(s.Location))
+	}
 	b = field(b, "zone", quote(s.Zone))
 	b = field(b, "cutoff_hour", strconv.Itoa(s.CutoffHour))
 	b = field(b, "start", quote(instant(s.Start)))
@@ -84,12 +89,21 @@ func fixed4(a money.Amount) string {
 
 // SummaryID is the deterministic id of a revision of a company's day.
 func SummaryID(companyID, day, currency string, revision int) string {
+	return LocationSummaryID(companyID, day, currency, "", revision)
+}
+
+// LocationSummaryID is the id of a revision of one location's part of a
+// company's day; without a location it is SummaryID.
+func LocationSummaryID(companyID, day, currency, location string, revision int) string {
 	b := make([]byte, 0, 128)
 	b = append(b, idVersion...)
 	b = append(b, '\n')
 	b = field(b, "company", quote(companyID))
 	b = field(b, "day", quote(day))
 	b = field(b, "currency", quote(currency))
+	if location != "" {
+		b = field(b, "location", quote(location))
+	}
 	b = field(b, "revision", strconv.Itoa(revision))
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])

@@ -52,7 +52,7 @@ func verifyOne(s *Summary, company, prevHash string, sequence int64) error {
 		return fmt.Errorf("sequence %d, want %d: %w", s.Sequence, sequence, ErrSequence)
 	case s.PrevHash != prevHash:
 		return fmt.Errorf("prev hash %q, want %q: %w", s.PrevHash, prevHash, ErrPrevHash)
-	case s.ID != SummaryID(s.CompanyID, s.Day, s.Currency, s.Revision):
+	case s.ID != LocationSummaryID(s.CompanyID, s.Day, s.Currency, s.Location, s.Revision):
 		return fmt.Errorf("id %q: %w", s.ID, ErrID)
 	case !s.Balanced():
 		return fmt.Errorf("%d lines: %w", len(s.Lines), ErrUnbalanced)

@@ -78,6 +78,7 @@
 //	day <quoted>
 //	currency <quoted>
 //	revision <decimal>
+//	location <quoted>                          (only when the day is grouped by location)
 //	zone <quoted>
 //	cutoff_hour <decimal>
 //	start <RFC 3339 in UTC, nanoseconds, quoted>
@@ -100,6 +101,6 @@
 // layout must bump the version line and keep the old encoder for old links.
 //
 // ID is the first 32 hex characters of sha256 over a separate versioned
-// encoding of (company, day, currency, revision), so that replaying the same
-// input yields the same id.
+// encoding of (company, day, currency, location when there is one,
+// revision), so that replaying the same input yields the same id.
 package day

@@ -20,13 +20,16 @@ type Line struct {
 // cut, so that the day can be explained without the configuration history.
 type Header struct {
 	CompanyID, TenantID, Day, Currency string
-	Revision                           int
-	Zone                               string
-	CutoffHour                         int
-	Start, End                         time.Time
-	SealedBy                           string
-	ConfigVersion                      int64
-	RecordCount                        int
+	// Location is set when the company groups its days by location: the
+	// summary holds that location's orders ("" for the rest of the day).
+	Location      string
+	Revision      int
+	Zone          string
+	CutoffHour    int
+	Start, End    time.Time
+	SealedBy      string
+	ConfigVersion int64
+	RecordCount   int
 	// Exceptions are the day's records counted without their money, sorted
 	// by record id; the same set rides on every revision until it changes.
 	Exceptions []Exception
@@ -76,7 +79,7 @@ func NewSummary(h Header, t Totals) (Summary, error) {
 		}
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].Account < lines[j].Account })
-	return Summary{Header: h, Lines: lines, ID: SummaryID(h.CompanyID, h.Day, h.Currency, h.Revision)}, nil
+	return Summary{Header: h, Lines: lines, ID: LocationSummaryID(h.CompanyID, h.Day, h.Currency, h.Location, h.Revision)}, nil
 }
 
 func checkHeader(h Header) error {

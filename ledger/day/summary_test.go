@@ -272,3 +272,26 @@ func TestSummaryIDDistinguishesFields(t *testing.T) {
 		ids[id] = true
 	}
 }
+
+// A location is part of a summary's identity and hash, and a summary
+// without one keeps the id and encoding it had before locations existed.
+func TestLocationInIdentity(t *testing.T) {
+	h := Header{CompanyID: "co", TenantID: "t", Day: "2026-03-10", Currency: "GBP", Revision: 1}
+	tot := Totals{Sales: -100, Unsettled: 100}
+	plain, err := NewSummary(h, tot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.ID != SummaryID("co", "2026-03-10", "GBP", 1) || strings.Contains(string(plain.Canonical()), "location") {
+		t.Fatalf("a summary without a location changed its id or encoding: %s", plain.Canonical())
+	}
+	h.Location = "shop-1"
+	at, err := NewSummary(h, tot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.ID == plain.ID || at.ID != LocationSummaryID("co", "2026-03-10", "GBP", "shop-1", 1) ||
+		!strings.Contains(string(at.Canonical()), "location \"shop-1\"\n") {
+		t.Fatalf("location summary id %s, canonical:\n%s", at.ID, at.Canonical())
+	}
+}

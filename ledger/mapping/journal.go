@@ -191,10 +191,14 @@ func Journal(s day.Summary, accts Accounts) ([]Planned, error) {
 // Narration names the day a summary's documents carry, and the adjustment
 // when the summary is a later revision.
 func Narration(s day.Summary) string {
-	if s.Revision > 1 {
-		return fmt.Sprintf("Adjustment %d to daily sales summary %s %s", s.Revision-1, s.Day, s.Currency)
+	what := fmt.Sprintf("daily sales summary %s %s", s.Day, s.Currency)
+	if s.Location != "" {
+		what += " at " + s.Location
 	}
-	return fmt.Sprintf("Daily sales summary %s %s", s.Day, s.Currency)
+	if s.Revision > 1 {
+		return fmt.Sprintf("Adjustment %d to %s", s.Revision-1, what)
+	}
+	return "D" + what[1:]
 }
 
 // binder binds semantic accounts to the merchant's accounts, trying each

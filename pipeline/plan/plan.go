@@ -100,12 +100,13 @@ func (p *Planner) Pass(ctx context.Context) error {
 		summaries := p.ledger.Company(companyID)
 		// A day's exceptions are resolved once its latest revision has none.
 		latest := map[string]*v1.DaySummary{}
+		key := func(s *v1.DaySummary) string {
+			return s.GetBusinessDay() + "\x00" + s.GetCurrency() + "\x00" + s.GetLocation()
+		}
 		for _, s := range summaries {
-			latest[s.GetBusinessDay()+"\x00"+s.GetCurrency()] = s
+			latest[key(s)] = s
 		}
-		blocked := func(s *v1.DaySummary) bool {
-			return len(latest[s.GetBusinessDay()+"\x00"+s.GetCurrency()].GetExceptions()) > 0
-		}
+		blocked := func(s *v1.DaySummary) bool { return len(latest[key(s)].GetExceptions()) > 0 }
 		for _, s := range summaries {
 			existing := p.outbox.ForSummary(s.GetId())
 			if len(existing) > 0 {
@@ -379,7 +380,7 @@ func onLockedDay(planned []mapping.Planned, day, lockDate, policy string) ([]map
 func DomainSummary(s *v1.DaySummary) (day.Summary, error) {
 	out := day.Summary{
 		Header: day.Header{
-			CompanyID: s.GetCompanyId(), TenantID: s.GetTenantId(), Day: s.GetBusinessDay(), Currency: s.GetCurrency(),
+			CompanyID: s.GetCompanyId(), TenantID: s.GetTenantId(), Day: s.GetBusinessDay(), Currency: s.GetCurrency(), Location: s.GetLocation(),
 			Revision: int(s.GetRevision()), Zone: s.GetTimeZone(), CutoffHour: int(s.GetCutoffHour()),
 			Start: time.UnixMilli(s.GetStartUnixMs()).UTC(), End: time.UnixMilli(s.GetEndUnixMs()).UTC(),
 			SealedBy: s.GetSealedBy(), ConfigVersion: s.GetConfigVersion(), RecordCount: int(s.GetRecordCount()),

@@ -223,6 +223,10 @@ func less(a, b *v1.OutboxEntry) bool {
 		return a.GetCurrency() < b.GetCurrency()
 	case a.GetRevision() != b.GetRevision():
 		return a.GetRevision() < b.GetRevision()
+	case a.GetSummaryId() != b.GetSummaryId():
+		// A day grouped by location has a summary per location: each one's
+		// documents go together.
+		return a.GetSummaryId() < b.GetSummaryId()
 	}
 	return a.GetDocumentIndex() < b.GetDocumentIndex()
 }

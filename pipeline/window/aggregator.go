@@ -229,6 +229,7 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 		}
 	}
 	next.day = c.dayFor(next.event)
+	next.location = c.locationFor(next.site)
 	next.seen = next.event
 	if old != nil && old.seen > next.seen {
 		next.seen = old.seen
@@ -324,7 +325,7 @@ func facts(re *v1.RecordEvent) (*recState, error) {
 	switch b := re.Body.(type) {
 	case *v1.RecordEvent_Order:
 		o := b.Order
-		rs.currency = o.GetCurrency()
+		rs.currency, rs.site = o.GetCurrency(), o.GetLocationRef().GetId()
 		parse("totalAmount", o.GetTotalAmount(), &rs.total)
 		parse("totalTaxAmount", o.GetTotalTaxAmount(), &rs.tax)
 		parse("totalGratuity", o.GetTotalGratuity(), &rs.gratuity)
@@ -576,15 +577,15 @@ func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, next
 		}
 	}
 	if counts(old) {
-		if err := a.contribute(c, dayKey{old.day, old.currency}, oldPs, -1, k.id, old.exception); err != nil {
+		if err := a.contribute(c, old.dayKey(), oldPs, -1, k.id, old.exception); err != nil {
 			return err
 		}
 	}
 	if counts(next) {
-		if err := a.contribute(c, dayKey{next.day, next.currency}, nextPs, +1, k.id, next.exception); err != nil {
+		if err := a.contribute(c, next.dayKey(), nextPs, +1, k.id, next.exception); err != nil {
 			if counts(old) {
 				// Put the old contribution back: it fitted before.
-				_ = a.contribute(c, dayKey{old.day, old.currency}, oldPs, +1, k.id, old.exception)
+				_ = a.contribute(c, old.dayKey(), oldPs, +1, k.id, old.exception)
 			}
 			return err
 		}
@@ -714,19 +715,19 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 	c.cacheFrom, c.cacheTo = 0, 0
 	keys := make([]recordKey, 0, len(c.records))
 	for k, e := range c.records {
-		if rs := e.cur; rs != nil && (rs.day == "" || !c.sealedDay(dayKey{rs.day, rs.currency})) {
+		if rs := e.cur; rs != nil && (rs.day == "" || !c.sealedDay(rs.dayKey())) {
 			keys = append(keys, k)
 		}
 	}
 	sortKeys(keys)
 	for _, k := range keys {
 		old := c.rec(k)
-		d := c.dayFor(old.event)
-		if d == old.day {
+		d, loc := c.dayFor(old.event), c.locationFor(old.site)
+		if d == old.day && loc == old.location {
 			continue
 		}
 		next := *old
-		next.day = d
+		next.day, next.location = d, loc
 		if err := a.swap(c, k, old, &next); err != nil {
 			return err
 		}
@@ -738,7 +739,7 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 			open = append(open, k)
 		}
 	}
-	sort.Slice(open, func(i, j int) bool { return open[i].day+open[i].currency < open[j].day+open[j].currency })
+	sort.Slice(open, func(i, j int) bool { return open[i].less(open[j]) })
 	for _, k := range open {
 		start, end, err := c.cal.Bounds(k.day)
 		if err != nil {
@@ -755,6 +756,27 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 	}
 	wm := c.watermark
 	return a.sealAndEmit(c, ByWatermark, func(d *dayState) bool { return wm > 0 && d.end+c.grace() <= wm })
+}
+
+// locationFor is the location an order of site counts its day in: its own
+// when the company groups its days by location, else none.
+func (c *company) locationFor(site string) string {
+	if c.settings.GetGroupByLocation() {
+		return site
+	}
+	return ""
+}
+
+func (rs *recState) dayKey() dayKey { return dayKey{rs.day, rs.currency, rs.location} }
+
+func (k dayKey) less(o dayKey) bool {
+	if k.day != o.day {
+		return k.day < o.day
+	}
+	if k.currency != o.currency {
+		return k.currency < o.currency
+	}
+	return k.location < o.location
 }
 
 func (c *company) sealedDay(k dayKey) bool {
@@ -792,12 +814,7 @@ func (a *Aggregator) sealAndEmit(c *company, by string, pred func(*dayState) boo
 		// become a stream of one-record revisions.
 		return nil
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].day != keys[j].day {
-			return keys[i].day < keys[j].day
-		}
-		return keys[i].currency < keys[j].currency
-	})
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	for _, k := range keys {
 		d, err := a.dayForWrite(c, k)
 		if err != nil {
@@ -822,7 +839,7 @@ func (a *Aggregator) sealAndEmit(c *company, by string, pred func(*dayState) boo
 func (a *Aggregator) emit(c *company, k dayKey, d *dayState, delta day.Totals, by string) error {
 	d.revision++
 	s, err := day.NewSummary(day.Header{
-		CompanyID: c.id, TenantID: c.tenant, Day: k.day, Currency: k.currency, Revision: d.revision,
+		CompanyID: c.id, TenantID: c.tenant, Day: k.day, Currency: k.currency, Location: k.location, Revision: d.revision,
 		Zone: c.settings.GetTimeZone(), CutoffHour: int(c.settings.GetCutoffHour()),
 		Start: time.UnixMilli(d.start).UTC(), End: time.UnixMilli(d.end).UTC(),
 		SealedBy: by, ConfigVersion: c.settings.GetConfigVersion(), RecordCount: d.records,
@@ -843,7 +860,7 @@ func (a *Aggregator) emit(c *company, k dayKey, d *dayState, delta day.Totals, b
 // SummaryProto converts a domain summary to its wire form.
 func SummaryProto(s day.Summary) *v1.DaySummary {
 	out := &v1.DaySummary{
-		Id: s.ID, CompanyId: s.CompanyID, TenantId: s.TenantID, BusinessDay: s.Day, Currency: s.Currency,
+		Id: s.ID, CompanyId: s.CompanyID, TenantId: s.TenantID, BusinessDay: s.Day, Currency: s.Currency, Location: s.Location,
 		Revision: int32(s.Revision), TimeZone: s.Zone, CutoffHour: int32(s.CutoffHour),
 		StartUnixMs: s.Start.UnixMilli(), EndUnixMs: s.End.UnixMilli(),
 		Sequence: s.Sequence, PrevHash: s.PrevHash, Hash: s.Hash, SealedBy: s.SealedBy,

@@ -86,6 +86,10 @@ func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
 	for _, t := range a.b.days {
 		n := len(kb)
 		kb = append(append(append(append(append(kb, t.c.id...), 0, kindDay, 0), t.k.day...), 0), t.k.currency...)
+		if t.k.location != "" {
+			// Only grouped days name a location, so other keys are as before.
+			kb = append(append(kb, 0), t.k.location...)
+		}
 		key := kb[n:len(kb):len(kb)]
 		if t.e.cur == nil {
 			out = append(out, Change{Partition: t.c.partition, Key: key})
@@ -249,11 +253,14 @@ func (a *Aggregator) Restore(partition int32, key, value []byte) error {
 		c.records[k] = &recEntry{cur: recordState(wc.GetRecord())}
 		return nil
 	case kindDay:
-		dk := bytes.SplitN(parts[2], []byte{0}, 2)
-		if len(dk) != 2 {
+		dk := bytes.SplitN(parts[2], []byte{0}, 3)
+		if len(dk) < 2 {
 			return fmt.Errorf("malformed day key %q", key)
 		}
-		k := dayKey{string(dk[0]), string(dk[1])}
+		k := dayKey{day: string(dk[0]), currency: string(dk[1])}
+		if len(dk) == 3 {
+			k.location = string(dk[2])
+		}
 		if value == nil {
 			delete(c.days, k)
 			return nil
@@ -325,6 +332,7 @@ func recordProto(k recordKey, rs *recState) *v1.WindowChange {
 		Total: int64(rs.total), Tax: int64(rs.tax), Gratuity: int64(rs.gratuity),
 		PaymentType: rs.payType, Status: rs.status, LinkedPaymentId: rs.linked, TenderType: rs.tender,
 		MaxEventUnixMs: rs.seen, Lines: linesProto(rs.lines), Charges: chargesProto(rs.charges), Exception: rs.exception, Settled: rs.settled,
+		Site: rs.site, Location: rs.location,
 	}}}
 }
 
@@ -386,6 +394,7 @@ func recordState(w *v1.WindowRecord) *recState {
 		total: money.Amount(w.GetTotal()), tax: money.Amount(w.GetTax()), gratuity: money.Amount(w.GetGratuity()),
 		payType: w.GetPaymentType(), status: w.GetStatus(), linked: w.GetLinkedPaymentId(), tender: w.GetTenderType(),
 		seen: w.GetMaxEventUnixMs(), lines: linesState(w.GetLines()), charges: chargesState(w.GetCharges()), exception: w.GetException(), settled: w.GetSettled(),
+		site: w.GetSite(), location: w.GetLocation(),
 	}
 }
 
@@ -415,6 +424,7 @@ func dayProto(k dayKey, d *dayState) *v1.WindowDay {
 		BusinessDay: k.day, Currency: k.currency, Totals: amounts(d.totals), Posted: amounts(d.posted),
 		Revision: int32(d.revision), Sealed: d.sealed, RecordCount: int32(d.records), Dirty: d.dirty,
 		StartUnixMs: d.start, EndUnixMs: d.end, Exceptions: exceptionsProto(d.exceptions), PostedExceptions: exceptionsProto(d.postedExc),
+		Location: k.location,
 	}
 }
 

@@ -179,7 +179,7 @@ func coverStream(rt *rapid.T, seen map[string]int, runs *int) {
 	}
 	lastExc := map[dayCur]int{}
 	for _, sum := range r.summaries {
-		k := dayCur{sum.GetCompanyId(), sum.GetBusinessDay(), sum.GetCurrency()}
+		k := dayCur{sum.GetCompanyId(), sum.GetBusinessDay(), sum.GetCurrency(), sum.GetLocation()}
 		if n := len(sum.GetExceptions()); n > 0 {
 			f["revision with exceptions"] = true
 			if len(sum.GetLines()) == 0 {
@@ -202,6 +202,12 @@ func coverStream(rt *rapid.T, seen map[string]int, runs *int) {
 			}
 		}
 		f["sealed by "+sum.GetSealedBy()] = true
+		if sum.GetLocation() != "" {
+			f["location summary"] = true
+			if sum.GetRevision() > 1 {
+				f["later revision of a location summary"] = true
+			}
+		}
 		if sum.GetRevision() > 1 {
 			f["later revision"] = true
 		}
@@ -229,6 +235,7 @@ func checkCoverage(t *testing.T, seen map[string]int, runs int) {
 		"revision with exceptions", "revision of exceptions alone", "exceptions cleared by a later revision",
 		"account sales", "account tax", "account tax:rate:*", "account tax:<component>", "account discounts", "account refunds",
 		"account shipping", "account service_charges", "account rounding", "account gratuity",
+		"location summary", "later revision of a location summary",
 		// Reference data.
 		"reference product", "reference location", "reference tax_component", "reference deleted",
 		"product version after an order naming it", "gift card line", "categorised line",

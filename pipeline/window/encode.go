@@ -61,6 +61,8 @@ func appendRecordChange(buf, scratch []byte, k recordKey, rs *recState) (out, sc
 		b = protowire.AppendTag(b, 21, protowire.BytesType)
 		b = protowire.AppendString(b, id)
 	}
+	str(22, rs.site)
+	str(23, rs.location)
 	buf = protowire.AppendTag(buf, protowire.Number(recordChangeField), protowire.BytesType)
 	buf = protowire.AppendBytes(buf, b)
 	return buf, b
@@ -183,6 +185,7 @@ func appendDayChange(buf, scratch []byte, k dayKey, d *dayState) (out, scratchOu
 	varint(10, d.end)
 	exceptions(11, d.exceptions)
 	exceptions(12, d.postedExc)
+	str(13, k.location)
 	buf = protowire.AppendTag(buf, protowire.Number(dayChangeField), protowire.BytesType)
 	buf = protowire.AppendBytes(buf, b)
 	return buf, b

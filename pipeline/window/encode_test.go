@@ -24,7 +24,7 @@ func TestRecordEncodingMatchesProto(t *testing.T) {
 		rs := &recState{
 			srcMod: rapid.Int64().Draw(t, "srcMod"), hash: rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(t, "hash"),
 			deleted: rapid.Bool().Draw(t, "deleted"), event: rapid.Int64().Draw(t, "event"),
-			currency: str("currency"), day: str("day"),
+			currency: str("currency"), day: str("day"), site: str("site"), location: str("location"),
 			total: money.Amount(rapid.Int64().Draw(t, "total")), tax: money.Amount(rapid.Int64().Draw(t, "tax")),
 			gratuity: money.Amount(rapid.Int64().Draw(t, "gratuity")),
 			payType:  str("payType"), status: str("status"), linked: str("linked"), tender: str("tender"),
@@ -62,7 +62,8 @@ func TestRecordEncodingMatchesProto(t *testing.T) {
 
 func TestDayEncodingMatchesProto(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		k := dayKey{rapid.SampledFrom([]string{"", "2026-03-10"}).Draw(t, "day"), rapid.SampledFrom([]string{"", "GBP"}).Draw(t, "currency")}
+		k := dayKey{rapid.SampledFrom([]string{"", "2026-03-10"}).Draw(t, "day"), rapid.SampledFrom([]string{"", "GBP"}).Draw(t, "currency"),
+			rapid.SampledFrom([]string{"", "shop-1"}).Draw(t, "location")}
 		totals := func(label string) acctTotals {
 			var out acctTotals
 			for i, a := range rapid.SliceOfNDistinct(rapid.SampledFrom([]string{"sales", "tax", "tender:Card", "é"}), 0, 4, rapid.ID[string]).Draw(t, label) {

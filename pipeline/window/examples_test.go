@@ -377,7 +377,7 @@ func TestRefusedVersionLeavesDayIntact(t *testing.T) {
 	// beyond what money.Parse accepts back, see the report.)
 	r.apply(t, exOrder("x", at, 3, "USD", "1", "0"))
 	r.commit(t)
-	d := r.a.companies[exCompany].dayState(dayKey{"2026-06-10", "USD"})
+	d := r.a.companies[exCompany].dayState(dayKey{day: "2026-06-10", currency: "USD"})
 	want := money.Amount(9222*100_000_000_000*10000 + 10000)
 	if got := d.totals.get(day.Unsettled); got != want {
 		t.Errorf("a refused version corrupted the day: unsettled %s, want %s (short by %s)", got, want, want-got)

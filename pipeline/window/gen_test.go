@@ -60,7 +60,8 @@ func (s *stream) partitions() map[string]int32 {
 func (s *stream) refSettings() map[string]refSettings {
 	m := map[string]refSettings{}
 	for _, c := range s.companies {
-		m[c.id] = refSettings{zone: c.settings.GetTimeZone(), cutoff: int(c.settings.GetCutoffHour()), startDate: c.settings.GetStartDate()}
+		m[c.id] = refSettings{zone: c.settings.GetTimeZone(), cutoff: int(c.settings.GetCutoffHour()), startDate: c.settings.GetStartDate(),
+			byLocation: c.settings.GetGroupByLocation()}
 	}
 	return m
 }
@@ -235,6 +236,7 @@ func genCompanyEvents(t *rapid.T, idx, scale int) (genCompany, []*v1.CommerceEve
 		settings: &v1.WindowSettings{
 			TimeZone: zone, CutoffHour: int32(cutoff), GraceMs: grace,
 			ConfigVersion: int64(rapid.IntRange(1, 3).Draw(t, "config version")), StartDate: startDate,
+			GroupByLocation: rapid.IntRange(0, 2).Draw(t, "group by location?") == 0,
 		},
 		from: from, to: from + 78*hourMs,
 	}
@@ -416,6 +418,11 @@ func (g *companyGen) order(id string) {
 			grat = g.amount("gratuity", 2_000)
 		}
 		o := &v1.Order{Id: id, OrderNumber: id, Currency: cur, CreatedDate: time.UnixMilli(at).UTC().Format(time.RFC3339Nano)}
+		// Orders of two shops and some with no location; a later version
+		// may move an order to another shop.
+		if site := rapid.SampledFrom([]string{"", "shop-a", "shop-b", "shop-b"}).Draw(t, "order location"); site != "" {
+			o.LocationRef = &v1.Ref{Id: site}
+		}
 		if rapid.Bool().Draw(t, "order with lines?") {
 			g.orderLines(o)
 		} else {

@@ -239,9 +239,14 @@ func firstDiff(a, b string) string {
 // ---------------------------------------------------------------------------
 // Summaries.
 
-type dayCur struct{ company, day, currency string }
+type dayCur struct{ company, day, currency, location string }
 
-func (k dayCur) String() string { return k.company + "/" + k.day + "/" + k.currency }
+func (k dayCur) String() string {
+	if k.location != "" {
+		return k.company + "/" + k.day + "/" + k.currency + "@" + k.location
+	}
+	return k.company + "/" + k.day + "/" + k.currency
+}
 
 // accountSums is net money (debit positive) in 1/10000 units per account.
 type accountSums map[dayCur]map[string]int64
@@ -306,7 +311,7 @@ func parseAmount(f fataler, s string) money.Amount {
 func sumRevisions(f fataler, sums []*v1.DaySummary) accountSums {
 	out := accountSums{}
 	for _, s := range sums {
-		k := dayCur{s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency()}
+		k := dayCur{s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency(), s.GetLocation()}
 		for _, l := range s.GetLines() {
 			out.add(k, l.GetAccount(), int64(parseAmount(f, l.GetDebit()))-int64(parseAmount(f, l.GetCredit())))
 		}
@@ -328,7 +333,7 @@ func netLines(f fataler, s *v1.DaySummary) map[string]string {
 func toDomain(f fataler, p *v1.DaySummary) day.Summary {
 	s := day.Summary{
 		Header: day.Header{
-			CompanyID: p.GetCompanyId(), TenantID: p.GetTenantId(), Day: p.GetBusinessDay(), Currency: p.GetCurrency(),
+			CompanyID: p.GetCompanyId(), TenantID: p.GetTenantId(), Day: p.GetBusinessDay(), Currency: p.GetCurrency(), Location: p.GetLocation(),
 			Revision: int(p.GetRevision()), Zone: p.GetTimeZone(), CutoffHour: int(p.GetCutoffHour()),
 			Start: time.UnixMilli(p.GetStartUnixMs()).UTC(), End: time.UnixMilli(p.GetEndUnixMs()).UTC(),
 			SealedBy: p.GetSealedBy(), ConfigVersion: p.GetConfigVersion(), RecordCount: int(p.GetRecordCount()),
@@ -369,7 +374,7 @@ func exceptionText(s *v1.DaySummary) string {
 func checkLastExceptions(f fataler, want map[dayCur][]string, sums []*v1.DaySummary) {
 	last := map[dayCur]*v1.DaySummary{}
 	for _, s := range sums {
-		last[dayCur{s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency()}] = s
+		last[dayCur{s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency(), s.GetLocation()}] = s
 	}
 	var out []string
 	for k, ids := range want {
@@ -406,7 +411,7 @@ func checkSummaries(f fataler, sums []*v1.DaySummary) {
 	revs := map[dayCur]int32{}
 	excs := map[dayCur]string{}
 	for i, s := range sums {
-		k := dayCur{s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency()}
+		k := dayCur{s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency(), s.GetLocation()}
 		exc := exceptionText(s)
 		if len(s.GetLines()) == 0 && exc == excs[k] {
 			f.Fatalf("summary %d (%s rev %d) has no lines and the exceptions of the revision before (%v): a zero revision must not be emitted",
@@ -494,9 +499,10 @@ func sameSummaries(f fataler, what string, want, got []*v1.DaySummary) {
 
 // refSettings is what the model needs of a company's settings.
 type refSettings struct {
-	zone      string
-	cutoff    int
-	startDate string
+	zone       string
+	cutoff     int
+	startDate  string
+	byLocation bool
 }
 
 type refKey struct {
@@ -730,14 +736,18 @@ func referenceState(f fataler, settings map[string]refSettings, evs []*v1.Commer
 		ps := map[string]int64{}
 		post := func(a string, v int64) { ps[a] += v }
 		cur := recordCurrency(re)
-		res.records[dayCur{k.company, d, cur}]++
+		loc := ""
+		if s.byLocation {
+			loc = re.GetOrder().GetLocationRef().GetId()
+		}
+		res.records[dayCur{k.company, d, cur, loc}]++
 		switch b := re.Body.(type) {
 		case *v1.RecordEvent_Order:
 			o := b.Order
 			var ok bool
 			product := func(id string) (string, bool) { return productAt(k.company, id, re.GetEventUnixMs()) }
 			if ps, ok = refOrder(f, o, product, res.features); !ok {
-				dk := dayCur{k.company, d, cur}
+				dk := dayCur{k.company, d, cur, loc}
 				res.exceptions[dk] = append(res.exceptions[dk], k.id)
 				continue
 			}
@@ -800,7 +810,7 @@ func referenceState(f fataler, settings map[string]refSettings, evs []*v1.Commer
 				}
 			}
 		}
-		dk := dayCur{k.company, d, cur}
+		dk := dayCur{k.company, d, cur, loc}
 		for a, v := range refRound(ps, refUnit(f, cur)) {
 			out.add(dk, a, v)
 		}

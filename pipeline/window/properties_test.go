@@ -100,7 +100,7 @@ func checkEveryRevision(t *rapid.T, s *stream, evs []*v1.CommerceEvent) {
 		}
 		want := referenceState(t, settings, evs[:i+1])
 		for _, sm := range sums {
-			k := dayCur{sm.GetCompanyId(), sm.GetBusinessDay(), sm.GetCurrency()}
+			k := dayCur{sm.GetCompanyId(), sm.GetBusinessDay(), sm.GetCurrency(), sm.GetLocation()}
 			for a, v := range sumRevisions(t, []*v1.DaySummary{sm})[k] {
 				posted.add(k, a, v)
 			}

@@ -67,7 +67,7 @@ func TestPaymentDeleteRelinksFees(t *testing.T) {
 	feeLast := finalLines(t, settings, pay, del, fee)
 	feeFirst := finalLines(t, settings, pay, fee, del)
 	want := accountSums{}
-	k := dayCur{exCompany, "2026-06-10", "GBP"}
+	k := dayCur{exCompany, "2026-06-10", "GBP", ""}
 	want.add(k, "payment_fees", 14900)
 	want.add(k, "tender:Unknown", -14900)
 	if d := diffSums(want, feeLast); d != "" {

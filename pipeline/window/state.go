@@ -27,14 +27,17 @@ type recState struct {
 	event    int64
 	currency string
 	day      string // "" when the record counts in no day
-	total    money.Amount
-	tax      money.Amount
-	gratuity money.Amount
-	payType  string
-	status   string
-	linked   string
-	tender   string
-	seen     int64 // the latest event time of any version applied
+	// site is an order's location; location is the one its day is grouped
+	// by, "" unless the company groups its days by location.
+	site, location string
+	total          money.Amount
+	tax            money.Amount
+	gratuity       money.Amount
+	payType        string
+	status         string
+	linked         string
+	tender         string
+	seen           int64 // the latest event time of any version applied
 	// An order's lines and service charges, and why it counts without
 	// money when they do not add up.
 	lines     []day.OrderLine
@@ -67,6 +70,7 @@ type recEntry struct {
 type dayKey struct {
 	day      string
 	currency string
+	location string // "" unless the company groups its days by location
 }
 
 // dayState is one business day in one currency.

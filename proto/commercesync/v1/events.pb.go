@@ -733,9 +733,12 @@ type WindowSettings struct {
 	GraceMs       int64                  `protobuf:"varint,3,opt,name=grace_ms,json=graceMs,proto3" json:"grace_ms,omitempty"`
 	ConfigVersion int64                  `protobuf:"varint,4,opt,name=config_version,json=configVersion,proto3" json:"config_version,omitempty"`
 	// YYYY-MM-DD; records of earlier business days are not synced.
-	StartDate     string `protobuf:"bytes,5,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	StartDate string `protobuf:"bytes,5,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// Each location's orders make a day of their own (Codat's invoice-level
+	// grouping by location); records without a location share one.
+	GroupByLocation bool `protobuf:"varint,6,opt,name=group_by_location,json=groupByLocation,proto3" json:"group_by_location,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *WindowSettings) Reset() {
@@ -803,6 +806,13 @@ func (x *WindowSettings) GetStartDate() string {
 	return ""
 }
 
+func (x *WindowSettings) GetGroupByLocation() bool {
+	if x != nil {
+		return x.GroupByLocation
+	}
+	return false
+}
+
 var File_commercesync_v1_events_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_events_proto_rawDesc = "" +
@@ -853,7 +863,7 @@ const file_commercesync_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"+\n" +
 	"\tClockTick\x12\x1e\n" +
-	"\vnow_unix_ms\x18\x01 \x01(\x03R\tnowUnixMs\"\xaf\x01\n" +
+	"\vnow_unix_ms\x18\x01 \x01(\x03R\tnowUnixMs\"\xdb\x01\n" +
 	"\x0eWindowSettings\x12\x1b\n" +
 	"\ttime_zone\x18\x01 \x01(\tR\btimeZone\x12\x1f\n" +
 	"\vcutoff_hour\x18\x02 \x01(\x05R\n" +
@@ -861,7 +871,8 @@ const file_commercesync_v1_events_proto_rawDesc = "" +
 	"\bgrace_ms\x18\x03 \x01(\x03R\agraceMs\x12%\n" +
 	"\x0econfig_version\x18\x04 \x01(\x03R\rconfigVersion\x12\x1d\n" +
 	"\n" +
-	"start_date\x18\x05 \x01(\tR\tstartDate*\xd2\x01\n" +
+	"start_date\x18\x05 \x01(\tR\tstartDate\x12*\n" +
+	"\x11group_by_location\x18\x06 \x01(\bR\x0fgroupByLocation*\xd2\x01\n" +
 	"\rReferenceKind\x12\x1e\n" +
 	"\x1aREFERENCE_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17REFERENCE_KIND_LOCATION\x10\x01\x12\x1a\n" +

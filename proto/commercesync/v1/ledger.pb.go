@@ -163,7 +163,10 @@ type DaySummary struct {
 	// Records of the day counted without their money because they do not
 	// add up (an order whose lines miss its total beyond rounding). While a
 	// day has any, its documents stop with a message naming them.
-	Exceptions    []*SummaryException `protobuf:"bytes,18,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
+	Exceptions []*SummaryException `protobuf:"bytes,18,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
+	// The location whose orders the summary holds, when the company groups
+	// its days by location; "" for the rest of the day.
+	Location      string `protobuf:"bytes,19,opt,name=location,proto3" json:"location,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -322,6 +325,13 @@ func (x *DaySummary) GetExceptions() []*SummaryException {
 		return x.Exceptions
 	}
 	return nil
+}
+
+func (x *DaySummary) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
 }
 
 type SummaryException struct {
@@ -879,7 +889,7 @@ var File_commercesync_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccommercesync/v1/ledger.proto\x12\x0fcommercesync.v1\"\xe0\x04\n" +
+	"\x1ccommercesync/v1/ledger.proto\x12\x0fcommercesync.v1\"\xfc\x04\n" +
 	"\n" +
 	"DaySummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
@@ -904,7 +914,8 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\frecord_count\x18\x11 \x01(\x05R\vrecordCount\x12A\n" +
 	"\n" +
 	"exceptions\x18\x12 \x03(\v2!.commercesync.v1.SummaryExceptionR\n" +
-	"exceptions\"I\n" +
+	"exceptions\x12\x1a\n" +
+	"\blocation\x18\x13 \x01(\tR\blocation\"I\n" +
 	"\x10SummaryException\x12\x1b\n" +
 	"\trecord_id\x18\x01 \x01(\tR\brecordId\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\"U\n" +

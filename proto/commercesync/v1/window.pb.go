@@ -109,7 +109,11 @@ type WindowRecord struct {
 	// do not add up to its total).
 	Exception string `protobuf:"bytes,20,opt,name=exception,proto3" json:"exception,omitempty"`
 	// For payouts: the ids of the payments they settle.
-	Settled       []string `protobuf:"bytes,21,rep,name=settled,proto3" json:"settled,omitempty"`
+	Settled []string `protobuf:"bytes,21,rep,name=settled,proto3" json:"settled,omitempty"`
+	// An order's location, and the location its day is grouped by ("" when
+	// the company does not group by location).
+	Site          string `protobuf:"bytes,22,opt,name=site,proto3" json:"site,omitempty"`
+	Location      string `protobuf:"bytes,23,opt,name=location,proto3" json:"location,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -289,6 +293,20 @@ func (x *WindowRecord) GetSettled() []string {
 		return x.Settled
 	}
 	return nil
+}
+
+func (x *WindowRecord) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *WindowRecord) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
 }
 
 type WindowLine struct {
@@ -521,6 +539,7 @@ type WindowDay struct {
 	Exceptions  []*RecordException `protobuf:"bytes,11,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
 	// The exceptions the last emitted revision carried.
 	PostedExceptions []*RecordException `protobuf:"bytes,12,rep,name=posted_exceptions,json=postedExceptions,proto3" json:"posted_exceptions,omitempty"`
+	Location         string             `protobuf:"bytes,13,opt,name=location,proto3" json:"location,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -637,6 +656,13 @@ func (x *WindowDay) GetPostedExceptions() []*RecordException {
 		return x.PostedExceptions
 	}
 	return nil
+}
+
+func (x *WindowDay) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
 }
 
 type WindowCompany struct {
@@ -984,7 +1010,7 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x1ccommercesync/v1/window.proto\x12\x0fcommercesync.v1\x1a\x1ccommercesync/v1/events.proto\"A\n" +
 	"\rAccountAmount\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\x03R\x06amount\"\xea\x05\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\"\x9a\x06\n" +
 	"\fWindowRecord\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.commercesync.v1.RecordKindR\x04kind\x12)\n" +
 	"\x10transaction_type\x18\x02 \x01(\tR\x0ftransactionType\x12\x0e\n" +
@@ -1008,7 +1034,9 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x05lines\x18\x12 \x03(\v2\x1b.commercesync.v1.WindowLineR\x05lines\x125\n" +
 	"\acharges\x18\x13 \x03(\v2\x1b.commercesync.v1.WindowLineR\acharges\x12\x1c\n" +
 	"\texception\x18\x14 \x01(\tR\texception\x12\x18\n" +
-	"\asettled\x18\x15 \x03(\tR\asettled\"\x8e\x02\n" +
+	"\asettled\x18\x15 \x03(\tR\asettled\x12\x12\n" +
+	"\x04site\x18\x16 \x01(\tR\x04site\x12\x1a\n" +
+	"\blocation\x18\x17 \x01(\tR\blocation\"\x8e\x02\n" +
 	"\n" +
 	"WindowLine\x12\x18\n" +
 	"\aproduct\x18\t \x01(\tR\aproduct\x12\x14\n" +
@@ -1025,7 +1053,7 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x06amount\x18\x02 \x01(\x03R\x06amount\"H\n" +
 	"\x0fRecordException\x12\x1b\n" +
 	"\trecord_id\x18\x01 \x01(\tR\brecordId\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\xfc\x03\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x98\x04\n" +
 	"\tWindowDay\x12!\n" +
 	"\fbusiness_day\x18\x01 \x01(\tR\vbusinessDay\x12\x1a\n" +
 	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x126\n" +
@@ -1041,7 +1069,8 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\n" +
 	"exceptions\x18\v \x03(\v2 .commercesync.v1.RecordExceptionR\n" +
 	"exceptions\x12M\n" +
-	"\x11posted_exceptions\x18\f \x03(\v2 .commercesync.v1.RecordExceptionR\x10postedExceptions\"\xed\x01\n" +
+	"\x11posted_exceptions\x18\f \x03(\v2 .commercesync.v1.RecordExceptionR\x10postedExceptions\x12\x1a\n" +
+	"\blocation\x18\r \x01(\tR\blocation\"\xed\x01\n" +
 	"\rWindowCompany\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x1b\n" +
