@@ -49,6 +49,8 @@ type Capabilities struct {
 	// classification, department and location) one line may carry; 0 when
 	// the platform has none a line can carry.
 	TrackingDimensions int
+	// LineTracking: the connector sends a document's tracking on its lines.
+	LineTracking bool
 	// MaxBatch is how many documents one create request may carry; 1 when
 	// the platform creates one per request.
 	MaxBatch int

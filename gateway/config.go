@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"google.golang.org/protobuf/proto"
@@ -105,6 +106,9 @@ func configView(companyID string, saved *v1.SyncConfiguration, setup *v1.Platfor
 			ac.AccountOptions = setup.GetAccounts()
 		}
 	}
+	if setup != nil {
+		conf.TrackingOptions = setup.GetTracking()
+	}
 	if len(setup.GetCustomers()) > 0 {
 		if conf.Sales.SalesCustomer == nil {
 			conf.Sales.SalesCustomer = &v1.SalesCustomer{}
@@ -182,6 +186,40 @@ func checkAgainstSetup(cfg *v1.SyncConfiguration, setup *v1.PlatformSetup) []str
 			"GET the configuration for the options.", path, what, sel, what))
 	}
 	contact(mapping.CustomerPath, conf.GetSales().GetSalesCustomer().GetSelectedCustomerId(), "customer", setup.GetCustomers())
+	msgs = append(msgs, checkTracking(conf.GetLocationTracking(), setup.GetTracking())...)
 	contact(mapping.SupplierPath, conf.GetFees().GetFeesSupplier().GetSelectedSupplierId(), "supplier", setup.GetSuppliers())
+	return msgs
+}
+
+// checkTracking refuses a location's tracking the platform does not offer:
+// an unknown category or option, or two options of one category.
+func checkTracking(byLocation map[string]*v1.LocationTracking, offered []*v1.TrackingCategory) []string {
+	var msgs []string
+	locations := make([]string, 0, len(byLocation))
+	for l := range byLocation {
+		locations = append(locations, l)
+	}
+	sort.Strings(locations)
+	for _, l := range locations {
+		seen := map[string]bool{}
+		for i, r := range byLocation[l].GetTracking() {
+			path := fmt.Sprintf("configuration.locationTracking.%s.tracking[%d]", l, i)
+			var cat *v1.TrackingCategory
+			for _, c := range offered {
+				if c.GetId() == r.GetCategoryId() {
+					cat = c
+				}
+			}
+			switch {
+			case cat == nil:
+				msgs = append(msgs, fmt.Sprintf("%s.categoryId: %q is not a tracking category of the connected organisation; GET the configuration for the trackingOptions", path, r.GetCategoryId()))
+			case seen[cat.GetId()]:
+				msgs = append(msgs, fmt.Sprintf("%s.categoryId: a location takes one option of each tracking category, and %q is named twice", path, cat.GetName()))
+			case !slices.ContainsFunc(cat.GetOptions(), func(o *v1.Option) bool { return o.GetId() == r.GetOptionId() }):
+				msgs = append(msgs, fmt.Sprintf("%s.optionId: %q is not an active option of %q", path, r.GetOptionId(), cat.GetName()))
+			}
+			seen[r.GetCategoryId()] = true
+		}
+	}
 	return msgs
 }

@@ -74,3 +74,29 @@ func TestValidateConfigNamesTheFieldAndTheFix(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckTrackingNamesTheFieldAndTheFix(t *testing.T) {
+	offered := []*v1.TrackingCategory{
+		{Id: "region", Name: "Region", Options: []*v1.Option{{Id: "north", Name: "North"}, {Id: "south", Name: "South"}}},
+		{Id: "channel", Name: "Channel", Options: []*v1.Option{{Id: "online", Name: "Online"}}},
+	}
+	ref := func(cat, opt string) *v1.TrackingRef { return &v1.TrackingRef{CategoryId: cat, OptionId: opt} }
+	got := checkTracking(map[string]*v1.LocationTracking{
+		"shop-a": {Tracking: []*v1.TrackingRef{ref("region", "north"), ref("channel", "online")}},
+		"shop-b": {Tracking: []*v1.TrackingRef{ref("region", "east"), ref("colour", "red")}},
+		"shop-c": {Tracking: []*v1.TrackingRef{ref("region", "north"), ref("region", "south")}},
+	}, offered)
+	want := []string{
+		`configuration.locationTracking.shop-b.tracking[0].optionId: "east" is not an active option of "Region"`,
+		`configuration.locationTracking.shop-b.tracking[1].categoryId: "colour" is not a tracking category of the connected organisation`,
+		`configuration.locationTracking.shop-c.tracking[1].categoryId: a location takes one option of each tracking category, and "Region" is named twice`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("messages %q, want %d", got, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(got[i], w) {
+			t.Errorf("message %d = %q, want it to say %q", i, got[i], w)
+		}
+	}
+}

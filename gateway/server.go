@@ -148,6 +148,9 @@ func (s *Server) PutSyncConfig(ctx context.Context, req *v1.PutSyncConfigRequest
 	if setup := s.setupOf(c.GetId()); setup != nil {
 		msgs = append(msgs, checkAgainstSetup(cfg, setup)...)
 	}
+	if lt := cfg.GetConfiguration().GetLocationTracking(); len(lt) > 0 {
+		msgs = append(msgs, s.checkLineTracking(c.GetId(), lt)...)
+	}
 	if msg := s.checkModeChange(c.GetId(), cfg); msg != "" {
 		msgs = append(msgs, msg)
 	}
@@ -347,6 +350,31 @@ func (s *Server) SyncLatest(ctx context.Context, req *v1.SyncLatestRequest) (*v1
 		CompanyId: c.GetId(), SyncId: id, SyncStatusCode: 1000, SyncStatus: "Pending",
 		SyncDateRangeUtc: &v1.DateRange{Finish: to.UTC().Format(time.RFC3339)},
 	}, nil
+}
+
+// checkLineTracking refuses location tracking on a platform whose connector
+// does not carry tracking on lines, or more categories than a line takes.
+func (s *Server) checkLineTracking(companyID string, lt map[string]*v1.LocationTracking) []string {
+	conn, ok := s.store.AccountingConnection(companyID)
+	if !ok {
+		return nil
+	}
+	p, ok := s.connectors[conn.GetPlatformKey()]
+	if !ok {
+		return nil
+	}
+	caps := p.Capabilities()
+	if !caps.LineTracking {
+		return []string{fmt.Sprintf("configuration.locationTracking: %s lines carry no tracking here yet; leave locationTracking out (days can still be grouped by location)", p.Name())}
+	}
+	var msgs []string
+	for l, t := range lt {
+		if n := len(t.GetTracking()); n > caps.TrackingDimensions {
+			msgs = append(msgs, fmt.Sprintf("configuration.locationTracking.%s: %d tracking options, but a %s line takes at most %d", l, n, p.Name(), caps.TrackingDimensions))
+		}
+	}
+	sort.Strings(msgs)
+	return msgs
 }
 
 // checkModeChange refuses switching between journals and invoices once a

@@ -319,9 +319,10 @@ func TestInvoiceModeLateRefundIsACreditNote(t *testing.T) {
 }
 
 // A merchant whose configuration groups days by location gets a journal per
-// shop for its orders, and one for the rest of the day (payments and fees
-// name no location); together they hold exactly what the day's one journal
-// would, account by account.
+// shop for its orders, each line tagged with the shop's tracking option, and
+// one for the rest of the day (payments and fees name no location);
+// together they hold exactly what the day's one journal would, account by
+// account.
 func TestDaysGroupedByLocation(t *testing.T) {
 	sys := startSystem(t)
 	s := newScenario(t, sys, xeroPlatform, seed, 60)
@@ -331,8 +332,30 @@ func TestDaysGroupedByLocation(t *testing.T) {
 	s.connect(2 * 24 * 60)
 	var cfg map[string]any
 	s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/config", nil, &cfg)
-	sales := cfg["configuration"].(map[string]any)["sales"].(map[string]any)
+	conf := cfg["configuration"].(map[string]any)
+	sales := conf["sales"].(map[string]any)
 	sales["grouping"] = map[string]any{"groupingLevels": map[string]any{"invoiceLevel": map[string]any{"selectedGroupByOptions": []string{"Location"}}}}
+	// Each shop's lines carry its Region, chosen among the tracking options
+	// the configuration offers from the organisation.
+	option := func(category, name string) map[string]any {
+		for _, c := range conf["trackingOptions"].([]any) {
+			c := c.(map[string]any)
+			if c["name"] != category {
+				continue
+			}
+			for _, o := range c["options"].([]any) {
+				if o := o.(map[string]any); o["name"] == name {
+					return map[string]any{"categoryId": c["id"], "optionId": o["id"]}
+				}
+			}
+		}
+		t.Fatalf("the configuration offers no tracking option %s/%s: %v", category, name, conf["trackingOptions"])
+		return nil
+	}
+	conf["locationTracking"] = map[string]any{
+		"shop-a": map[string]any{"tracking": []any{option("Region", "North")}},
+		"shop-b": map[string]any{"tracking": []any{option("Region", "South")}},
+	}
 	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, nil)
 	s.pushAll()
 	s.syncTo(syncTo)
@@ -355,6 +378,24 @@ func TestDaysGroupedByLocation(t *testing.T) {
 		for _, shop := range []string{"shop-a", "shop-b"} {
 			if strings.Contains(j.Narration, " at "+shop) {
 				shops[j.Date] = append(shops[j.Date], shop)
+			}
+		}
+	}
+	for _, j := range sys.Xero.ManualJournals(xeroTenant) {
+		want := ""
+		switch {
+		case strings.Contains(j.Narration, " at shop-a"):
+			want = "North"
+		case strings.Contains(j.Narration, " at shop-b"):
+			want = "South"
+		}
+		for _, l := range j.Lines {
+			got := ""
+			if len(l.Tracking) == 1 && l.Tracking[0].Category == "Region" {
+				got = l.Tracking[0].Option
+			}
+			if got != want || (want == "" && len(l.Tracking) > 0) {
+				t.Errorf("journal %q line %s carries tracking %+v, want Region %q", j.Narration, l.AccountCode, l.Tracking, want)
 			}
 		}
 	}

@@ -35,6 +35,23 @@ type lineBody struct {
 	AccountCode string          `json:"AccountCode,omitempty"`
 	AccountID   string          `json:"AccountID,omitempty"`
 	Description string          `json:"Description,omitempty"`
+	// Tracking: at most 2 per line (spec ManualJournalLine.Tracking).
+	Tracking []trackingRef `json:"Tracking,omitempty"`
+}
+
+// trackingRef is the spec's TrackingCategory / LineItemTracking by ids.
+type trackingRef struct {
+	TrackingCategoryID string `json:"TrackingCategoryID"`
+	TrackingOptionID   string `json:"TrackingOptionID"`
+}
+
+// tracking is the document's tracking as every line carries it.
+func tracking(doc *commercesyncv1.Document) []trackingRef {
+	var out []trackingRef
+	for _, t := range doc.GetTracking() {
+		out = append(out, trackingRef{TrackingCategoryID: t.GetCategoryId(), TrackingOptionID: t.GetOptionId()})
+	}
+	return out
 }
 
 var isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
@@ -72,7 +89,7 @@ func manualJournalBody(doc *commercesyncv1.Document, ref connectors.Reference) (
 		if err != nil {
 			return nil, fatal(fmt.Sprintf("Lines[%d].Amount", i), "%v", err)
 		}
-		lb := lineBody{LineAmount: amt, Description: l.GetDescription()}
+		lb := lineBody{LineAmount: amt, Description: l.GetDescription(), Tracking: tracking(doc)}
 		// The code is what the merchant sees and maps; the id is the fallback.
 		switch {
 		case l.GetAccountCode() != "":

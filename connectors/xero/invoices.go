@@ -47,8 +47,9 @@ type lineItem struct {
 	AccountCode string          `json:"AccountCode,omitempty"`
 	AccountID   string          `json:"AccountID,omitempty"`
 	// NONE: tax arrives as lines of its own, as the orders gave it, so
-	// Xero computes none (issue: tax amounts are sent explicitly).
-	TaxType string `json:"TaxType"`
+	// Xero computes none.
+	TaxType  string        `json:"TaxType"`
+	Tracking []trackingRef `json:"Tracking,omitempty"`
 }
 
 type invoiceBody struct {
@@ -137,7 +138,7 @@ func lineItems(doc *commercesyncv1.Document, lines []*commercesyncv1.DocumentLin
 		}
 		a := account(l)
 		out = append(out, lineItem{Description: l.GetDescription(), Quantity: json.RawMessage("1"), UnitAmount: amt,
-			AccountCode: a.Code, AccountID: a.AccountID, TaxType: "NONE"})
+			AccountCode: a.Code, AccountID: a.AccountID, TaxType: "NONE", Tracking: tracking(doc)})
 	}
 	return out, nil
 }
@@ -291,11 +292,11 @@ func transferRoute(doc *commercesyncv1.Document, ref connectors.Reference,
 			body: bankTransactionBody{Type: typ, Contact: xeroRef{ContactID: doc.GetContact()}, BankAccount: account(bank), Date: doc.GetDate(),
 				Reference: ref.Value, LineAmountTypes: "NoTax", CurrencyCode: doc.GetCurrency(),
 				LineItems: []lineItem{{Description: other.GetDescription(), Quantity: json.RawMessage("1"), UnitAmount: amt,
-					AccountCode: o.Code, AccountID: o.AccountID, TaxType: "NONE"}}},
+					AccountCode: o.Code, AccountID: o.AccountID, TaxType: "NONE", Tracking: tracking(doc)}}},
 			find: byRef("/BankTransactions", "BankTransactions", "BankTransactionID", "Reference")}, nil
 	}
 	neg := "-" + from.GetAmount()
-	journal := &commercesyncv1.Document{Type: "ManualJournal", Date: doc.GetDate(), Currency: doc.GetCurrency(), Narration: doc.GetNarration(),
+	journal := &commercesyncv1.Document{Type: "ManualJournal", Date: doc.GetDate(), Currency: doc.GetCurrency(), Narration: doc.GetNarration(), Tracking: doc.GetTracking(),
 		Lines: []*commercesyncv1.DocumentLine{
 			{AccountId: to.GetAccountId(), AccountCode: to.GetAccountCode(), Description: to.GetDescription(), Amount: to.GetAmount()},
 			{AccountId: from.GetAccountId(), AccountCode: from.GetAccountCode(), Description: from.GetDescription(), Amount: neg},

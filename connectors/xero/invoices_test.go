@@ -327,3 +327,46 @@ func TestJournalModeMovesBankAccountsThroughBankTransactions(t *testing.T) {
 		t.Fatalf("requests that do not match the spec:\n%s", strings.Join(p, "\n"))
 	}
 }
+
+// A document's tracking rides on every line, journal and invoice alike,
+// validated against the official schema; an archived option is the
+// merchant's to fix.
+func TestTrackingOnLines(t *testing.T) {
+	e := newInvoiceEnv(t)
+	org, _ := e.x.sb.Organisation(e.x.tenant)
+	region := org.TrackingCategories[0]
+	north, closed := region.Options[0], region.Options[2]
+	tracked := func(opt string) []*commercesyncv1.DocumentTracking {
+		return []*commercesyncv1.DocumentTracking{{CategoryId: region.TrackingCategoryID, OptionId: opt}}
+	}
+	journal := &commercesyncv1.Document{Type: "ManualJournal", Date: "2026-07-14", Currency: "USD", Narration: "Shop north", Tracking: tracked(north.TrackingOptionID),
+		Lines: []*commercesyncv1.DocumentLine{{AccountCode: "610", Amount: "10.00"}, {AccountCode: "200", Amount: "-10.00"}}}
+	if _, err := e.x.conn.Push(e.ctx, e.s, journal, connectors.Reference{Value: "CS-TRACK-1", IdempotencyKey: "t-1"}); err != nil {
+		t.Fatal(err)
+	}
+	js := e.x.sb.ManualJournals(e.x.tenant)
+	if len(js) != 1 {
+		t.Fatalf("%d journals", len(js))
+	}
+	for _, l := range js[0].Lines {
+		if len(l.Tracking) != 1 || l.Tracking[0].Category != "Region" || l.Tracking[0].Option != "North" {
+			t.Fatalf("line %s tracking %+v, want Region North", l.AccountCode, l.Tracking)
+		}
+	}
+	invoice := &commercesyncv1.Document{Type: "SalesInvoice", Date: "2026-07-14", Currency: "USD", Contact: e.cust, Status: "Submitted",
+		Tracking: tracked(north.TrackingOptionID), Lines: []*commercesyncv1.DocumentLine{{AccountCode: "200", Amount: "10.00"}}}
+	if _, err := e.x.conn.Push(e.ctx, e.s, invoice, connectors.Reference{Value: "CS-TRACK-2", IdempotencyKey: "t-2"}); err != nil {
+		t.Fatal(err)
+	}
+	if inv := e.x.sb.Invoices(e.x.tenant); len(inv) != 1 || len(inv[0].Lines[0].Tracking) != 1 || inv[0].Lines[0].Tracking[0].Option != "North" {
+		t.Fatalf("invoice tracking %+v", inv)
+	}
+	journal.Tracking = tracked(closed.TrackingOptionID)
+	_, err := e.x.conn.Push(e.ctx, e.s, journal, connectors.Reference{Value: "CS-TRACK-3", IdempotencyKey: "t-3"})
+	if ce := connectors.Classify(err); ce == nil || ce.Class != connectors.MerchantActionable || !strings.Contains(ce.Message, "is not an active option of 'Region'") {
+		t.Fatalf("archived option: %v", err)
+	}
+	if p := e.x.spec.Problems(); len(p) > 0 {
+		t.Fatalf("requests that do not match the spec:\n%s", strings.Join(p, "\n"))
+	}
+}

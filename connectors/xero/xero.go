@@ -143,6 +143,7 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		// "max 2 tracking categories per line" and "aim for about 50
 		// elements per request" (§1.2, §1.6).
 		TrackingDimensions: 2,
+		LineTracking:       true,
 		MaxBatch:           50,
 	}
 }

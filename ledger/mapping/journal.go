@@ -140,6 +140,25 @@ type Document struct {
 	// AppliesTo holds the indexes of the documents a payment or refund
 	// settles; a credit allocation names the credit note, then the invoice.
 	AppliesTo []int
+	// Tracking is what every line carries: the location's tracking options
+	// when the day is grouped by location.
+	Tracking []Tracking
+}
+
+// Tracking names one option of one of the platform's tracking categories.
+type Tracking struct {
+	CategoryID, OptionID string
+}
+
+// Track gives every document the tracking of the summary's location.
+func Track(planned []Planned, tracking []Tracking) []Planned {
+	if len(tracking) == 0 {
+		return planned
+	}
+	for i := range planned {
+		planned[i].Document.Tracking = append([]Tracking(nil), tracking...)
+	}
+	return planned
 }
 
 // Planned is a document with its deterministic identity.

@@ -292,6 +292,13 @@ func (p *Planner) documents(s *v1.DaySummary, cv *v1.ConfigVersion, blocked bool
 			}
 		}
 	}
+	if loc := s.GetLocation(); loc != "" {
+		var tr []mapping.Tracking
+		for _, r := range cfg.GetConfiguration().GetLocationTracking()[loc].GetTracking() {
+			tr = append(tr, mapping.Tracking{CategoryID: r.GetCategoryId(), OptionID: r.GetOptionId()})
+		}
+		planned = mapping.Track(planned, tr)
+	}
 	lockDate := setup.GetLockDate()
 	if lockDate == "" || s.GetBusinessDay() > lockDate {
 		return planned, nil
@@ -456,6 +463,9 @@ func DocumentProto(d mapping.Document, bank func(string) bool) *v1.Document {
 	}
 	for _, i := range d.AppliesTo {
 		out.AppliesTo = append(out.AppliesTo, int32(i))
+	}
+	for _, t := range d.Tracking {
+		out.Tracking = append(out.Tracking, &v1.DocumentTracking{CategoryId: t.CategoryID, OptionId: t.OptionID})
 	}
 	return out
 }

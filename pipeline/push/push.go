@@ -469,6 +469,13 @@ func setupProto(conn *v1.Connection, s *connectors.Setup, at time.Time) *v1.Plat
 	for _, t := range s.TaxRates {
 		out.TaxRates = append(out.TaxRates, &v1.Option{Id: t.ID, Name: t.Name})
 	}
+	for _, tc := range s.Tracking {
+		cat := &v1.TrackingCategory{Id: tc.ID, Name: tc.Name}
+		for _, o := range tc.Options {
+			cat.Options = append(cat.Options, &v1.Option{Id: o.ID, Name: o.Name})
+		}
+		out.Tracking = append(out.Tracking, cat)
+	}
 	for _, c := range s.Contacts {
 		if c.Customer {
 			out.Customers = append(out.Customers, &v1.Option{Id: c.ID, Name: c.Name})

@@ -39,6 +39,7 @@ type Invoice struct {
 type LineItem struct {
 	Description, AccountID, AccountCode string
 	Amount                              decimal.Decimal
+	Tracking                            []LineTracking
 }
 
 // Payment is money paid against an invoice or a credit note.
@@ -87,12 +88,13 @@ type idRef struct {
 }
 
 type lineItemIn struct {
-	Description string      `json:"Description"`
-	Quantity    json.Number `json:"Quantity"`
-	UnitAmount  json.Number `json:"UnitAmount"`
-	AccountCode string      `json:"AccountCode"`
-	AccountID   string      `json:"AccountID"`
-	TaxType     string      `json:"TaxType"`
+	Description string          `json:"Description"`
+	Quantity    json.Number     `json:"Quantity"`
+	UnitAmount  json.Number     `json:"UnitAmount"`
+	AccountCode string          `json:"AccountCode"`
+	AccountID   string          `json:"AccountID"`
+	TaxType     string          `json:"TaxType"`
+	Tracking    json.RawMessage `json:"Tracking"`
 }
 
 type invoiceIn struct {
@@ -297,6 +299,9 @@ func (o *org) lineItems(in []lineItemIn, unitdp int32) ([]LineItem, decimal.Deci
 		amt := qty.Mul(unit).Round(2)
 		total = total.Add(amt)
 		li := LineItem{Description: l.Description, Amount: amt}
+		var terrs []string
+		li.Tracking, terrs = o.tracking(l.Tracking)
+		errs = append(errs, terrs...)
 		if a != nil {
 			li.AccountID, li.AccountCode = a.AccountID, a.Code
 		}
@@ -952,4 +957,56 @@ func (s *Server) Payments(tenantID string) []Payment {
 		}
 	}
 	return out
+}
+
+// tracking resolves a line's Tracking: each element names an active
+// category and one of its active options, by ids or by Name and Option,
+// at most 2 per line ("Any JournalLine can have a maximum of 2
+// <TrackingCategory> elements", spec ManualJournalLine.Tracking;
+// accounting-platform-apis.md §1.2 "max 2 tracking categories per line").
+// The messages are not in the reference.
+func (o *org) tracking(raw json.RawMessage) ([]LineTracking, []string) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var in []struct{ TrackingCategoryID, TrackingOptionID, Name, Option string }
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, []string{"Tracking could not be read: " + err.Error()}
+	}
+	if len(in) > 2 {
+		return nil, []string{"A line can have at most 2 tracking categories."}
+	}
+	var out []LineTracking
+	var errs []string
+	for _, t := range in {
+		var cat *TrackingCategory
+		for i := range o.TrackingCategories {
+			c := &o.TrackingCategories[i]
+			if (t.TrackingCategoryID != "" && strings.EqualFold(c.TrackingCategoryID, t.TrackingCategoryID)) || (t.TrackingCategoryID == "" && c.Name == t.Name) {
+				cat = c
+			}
+		}
+		if cat == nil || cat.Status != "ACTIVE" {
+			errs = append(errs, fmt.Sprintf("The tracking category '%s' is not an active tracking category.", t.TrackingCategoryID+t.Name))
+			continue
+		}
+		var opt *TrackingOption
+		for i := range cat.Options {
+			op := &cat.Options[i]
+			if (t.TrackingOptionID != "" && strings.EqualFold(op.TrackingOptionID, t.TrackingOptionID)) || (t.TrackingOptionID == "" && op.Name == t.Option) {
+				opt = op
+			}
+		}
+		if opt == nil || opt.Status != "ACTIVE" {
+			errs = append(errs, fmt.Sprintf("The tracking option '%s' is not an active option of '%s'.", t.TrackingOptionID+t.Option, cat.Name))
+			continue
+		}
+		for _, prev := range out {
+			if prev.CategoryID == cat.TrackingCategoryID {
+				errs = append(errs, fmt.Sprintf("The tracking category '%s' is given twice on one line.", cat.Name))
+			}
+		}
+		out = append(out, LineTracking{CategoryID: cat.TrackingCategoryID, OptionID: opt.TrackingOptionID, Category: cat.Name, Option: opt.Name})
+	}
+	return out, errs
 }

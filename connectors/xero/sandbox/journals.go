@@ -227,6 +227,9 @@ func (c *checked) checkLines(lines []journalLineIn, o *org) {
 			continue
 		}
 		line := JournalLine{Description: in.Description, TaxType: in.TaxType, Amount: amount}
+		var terrs []string
+		line.Tracking, terrs = o.tracking(in.Tracking)
+		c.errors = append(c.errors, terrs...)
 		if line.TaxType == "" {
 			line.TaxType = "NONE"
 		}
@@ -349,7 +352,7 @@ func (j *Journal) render(withLines bool) manualJournalOut {
 			out.JournalLines = append(out.JournalLines, journalLineOut{
 				Description: l.Description, TaxType: l.TaxType, TaxAmount: json.RawMessage("0.00"),
 				LineAmount: json.RawMessage(l.Amount.StringFixed(2)), AccountCode: l.AccountCode,
-				Tracking: []any{}, AccountID: l.AccountID,
+				Tracking: trackingOut(l.Tracking), AccountID: l.AccountID,
 			})
 		}
 	}
@@ -424,4 +427,14 @@ func fixed(s string, dp int32) (json.RawMessage, error) {
 		return nil, fmt.Errorf("decimal %q: %w", s, err)
 	}
 	return json.RawMessage(d.StringFixed(dp)), nil
+}
+
+// trackingOut renders a line's tracking as the spec's TrackingCategory
+// elements.
+func trackingOut(ts []LineTracking) []any {
+	out := []any{}
+	for _, t := range ts {
+		out = append(out, map[string]string{"Name": t.Category, "Option": t.Option, "TrackingCategoryID": t.CategoryID, "TrackingOptionID": t.OptionID})
+	}
+	return out
 }

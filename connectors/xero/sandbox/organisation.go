@@ -102,6 +102,12 @@ type JournalLine struct {
 	Description string
 	TaxType     string
 	Amount      decimal.Decimal
+	Tracking    []LineTracking
+}
+
+// LineTracking is the tracking option a line carries in one category.
+type LineTracking struct {
+	CategoryID, OptionID, Category, Option string
 }
 
 // DefaultOrganisation is a US demo company whose chart covers what a

@@ -233,8 +233,15 @@ type CommerceConfiguration struct {
 	// the key's currency ("GBP": "1.27"). A day in a currency listed here is
 	// posted converted, what rounding leaves going to sales.accounts.fx.
 	ExchangeRates map[string]string `protobuf:"bytes,7,rep,name=exchange_rates,json=exchangeRates,proto3" json:"exchange_rates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The tracking a location's documents carry, by location id, when the
+	// days are grouped by location: one option per tracking category, chosen
+	// among tracking_options.
+	LocationTracking map[string]*LocationTracking `protobuf:"bytes,8,rep,name=location_tracking,json=locationTracking,proto3" json:"location_tracking,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Read-only: the tracking categories and options the accounting platform
+	// offers, refreshed from it as the accountOptions are.
+	TrackingOptions []*TrackingCategory `protobuf:"bytes,9,rep,name=tracking_options,json=trackingOptions,proto3" json:"tracking_options,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CommerceConfiguration) Reset() {
@@ -316,6 +323,177 @@ func (x *CommerceConfiguration) GetExchangeRates() map[string]string {
 	return nil
 }
 
+func (x *CommerceConfiguration) GetLocationTracking() map[string]*LocationTracking {
+	if x != nil {
+		return x.LocationTracking
+	}
+	return nil
+}
+
+func (x *CommerceConfiguration) GetTrackingOptions() []*TrackingCategory {
+	if x != nil {
+		return x.TrackingOptions
+	}
+	return nil
+}
+
+type LocationTracking struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tracking      []*TrackingRef         `protobuf:"bytes,1,rep,name=tracking,proto3" json:"tracking,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocationTracking) Reset() {
+	*x = LocationTracking{}
+	mi := &file_commercesync_v1_config_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocationTracking) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocationTracking) ProtoMessage() {}
+
+func (x *LocationTracking) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_config_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocationTracking.ProtoReflect.Descriptor instead.
+func (*LocationTracking) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *LocationTracking) GetTracking() []*TrackingRef {
+	if x != nil {
+		return x.Tracking
+	}
+	return nil
+}
+
+// TrackingRef names one option of one tracking category.
+type TrackingRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CategoryId    string                 `protobuf:"bytes,1,opt,name=category_id,json=categoryId,proto3" json:"category_id,omitempty"`
+	OptionId      string                 `protobuf:"bytes,2,opt,name=option_id,json=optionId,proto3" json:"option_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackingRef) Reset() {
+	*x = TrackingRef{}
+	mi := &file_commercesync_v1_config_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackingRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackingRef) ProtoMessage() {}
+
+func (x *TrackingRef) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_config_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackingRef.ProtoReflect.Descriptor instead.
+func (*TrackingRef) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *TrackingRef) GetCategoryId() string {
+	if x != nil {
+		return x.CategoryId
+	}
+	return ""
+}
+
+func (x *TrackingRef) GetOptionId() string {
+	if x != nil {
+		return x.OptionId
+	}
+	return ""
+}
+
+type TrackingCategory struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Options       []*Option              `protobuf:"bytes,3,rep,name=options,proto3" json:"options,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackingCategory) Reset() {
+	*x = TrackingCategory{}
+	mi := &file_commercesync_v1_config_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackingCategory) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackingCategory) ProtoMessage() {}
+
+func (x *TrackingCategory) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_config_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackingCategory.ProtoReflect.Descriptor instead.
+func (*TrackingCategory) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *TrackingCategory) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TrackingCategory) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TrackingCategory) GetOptions() []*Option {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
 type MapSettings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// JournalEntry; absent means invoices.
@@ -326,7 +504,7 @@ type MapSettings struct {
 
 func (x *MapSettings) Reset() {
 	*x = MapSettings{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[3]
+	mi := &file_commercesync_v1_config_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +516,7 @@ func (x *MapSettings) String() string {
 func (*MapSettings) ProtoMessage() {}
 
 func (x *MapSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[3]
+	mi := &file_commercesync_v1_config_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +529,7 @@ func (x *MapSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MapSettings.ProtoReflect.Descriptor instead.
 func (*MapSettings) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{3}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MapSettings) GetOutputFormat() string {
@@ -373,7 +551,7 @@ type AccountOption struct {
 
 func (x *AccountOption) Reset() {
 	*x = AccountOption{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[4]
+	mi := &file_commercesync_v1_config_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -385,7 +563,7 @@ func (x *AccountOption) String() string {
 func (*AccountOption) ProtoMessage() {}
 
 func (x *AccountOption) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[4]
+	mi := &file_commercesync_v1_config_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -398,7 +576,7 @@ func (x *AccountOption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountOption.ProtoReflect.Descriptor instead.
 func (*AccountOption) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{4}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AccountOption) GetId() string {
@@ -442,7 +620,7 @@ type AccountConfiguration struct {
 
 func (x *AccountConfiguration) Reset() {
 	*x = AccountConfiguration{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[5]
+	mi := &file_commercesync_v1_config_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -454,7 +632,7 @@ func (x *AccountConfiguration) String() string {
 func (*AccountConfiguration) ProtoMessage() {}
 
 func (x *AccountConfiguration) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[5]
+	mi := &file_commercesync_v1_config_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -467,7 +645,7 @@ func (x *AccountConfiguration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountConfiguration.ProtoReflect.Descriptor instead.
 func (*AccountConfiguration) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{5}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AccountConfiguration) GetLabelText() string {
@@ -515,7 +693,7 @@ type Option struct {
 
 func (x *Option) Reset() {
 	*x = Option{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[6]
+	mi := &file_commercesync_v1_config_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -527,7 +705,7 @@ func (x *Option) String() string {
 func (*Option) ProtoMessage() {}
 
 func (x *Option) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[6]
+	mi := &file_commercesync_v1_config_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -540,7 +718,7 @@ func (x *Option) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Option.ProtoReflect.Descriptor instead.
 func (*Option) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{6}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Option) GetId() string {
@@ -567,7 +745,7 @@ type InvoiceStatus struct {
 
 func (x *InvoiceStatus) Reset() {
 	*x = InvoiceStatus{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[7]
+	mi := &file_commercesync_v1_config_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +757,7 @@ func (x *InvoiceStatus) String() string {
 func (*InvoiceStatus) ProtoMessage() {}
 
 func (x *InvoiceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[7]
+	mi := &file_commercesync_v1_config_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +770,7 @@ func (x *InvoiceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvoiceStatus.ProtoReflect.Descriptor instead.
 func (*InvoiceStatus) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{7}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *InvoiceStatus) GetSelectedInvoiceStatus() string {
@@ -619,7 +797,7 @@ type SalesCustomer struct {
 
 func (x *SalesCustomer) Reset() {
 	*x = SalesCustomer{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[8]
+	mi := &file_commercesync_v1_config_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -631,7 +809,7 @@ func (x *SalesCustomer) String() string {
 func (*SalesCustomer) ProtoMessage() {}
 
 func (x *SalesCustomer) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[8]
+	mi := &file_commercesync_v1_config_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -644,7 +822,7 @@ func (x *SalesCustomer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SalesCustomer.ProtoReflect.Descriptor instead.
 func (*SalesCustomer) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{8}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SalesCustomer) GetSelectedCustomerId() string {
@@ -671,7 +849,7 @@ type TaxRateAmount struct {
 
 func (x *TaxRateAmount) Reset() {
 	*x = TaxRateAmount{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[9]
+	mi := &file_commercesync_v1_config_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +861,7 @@ func (x *TaxRateAmount) String() string {
 func (*TaxRateAmount) ProtoMessage() {}
 
 func (x *TaxRateAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[9]
+	mi := &file_commercesync_v1_config_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +874,7 @@ func (x *TaxRateAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaxRateAmount.ProtoReflect.Descriptor instead.
 func (*TaxRateAmount) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{9}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TaxRateAmount) GetSelectedTaxRateId() string {
@@ -723,7 +901,7 @@ type TaxRateMapping struct {
 
 func (x *TaxRateMapping) Reset() {
 	*x = TaxRateMapping{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[10]
+	mi := &file_commercesync_v1_config_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -735,7 +913,7 @@ func (x *TaxRateMapping) String() string {
 func (*TaxRateMapping) ProtoMessage() {}
 
 func (x *TaxRateMapping) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[10]
+	mi := &file_commercesync_v1_config_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -748,7 +926,7 @@ func (x *TaxRateMapping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaxRateMapping.ProtoReflect.Descriptor instead.
 func (*TaxRateMapping) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{10}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TaxRateMapping) GetSelectedCommerceTaxRateIds() []string {
@@ -778,7 +956,7 @@ type NewTaxRates struct {
 
 func (x *NewTaxRates) Reset() {
 	*x = NewTaxRates{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[11]
+	mi := &file_commercesync_v1_config_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -790,7 +968,7 @@ func (x *NewTaxRates) String() string {
 func (*NewTaxRates) ProtoMessage() {}
 
 func (x *NewTaxRates) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[11]
+	mi := &file_commercesync_v1_config_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -803,7 +981,7 @@ func (x *NewTaxRates) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewTaxRates.ProtoReflect.Descriptor instead.
 func (*NewTaxRates) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{11}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *NewTaxRates) GetAccountingTaxRateOptions() []*Option {
@@ -851,7 +1029,7 @@ type GroupingPeriod struct {
 
 func (x *GroupingPeriod) Reset() {
 	*x = GroupingPeriod{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[12]
+	mi := &file_commercesync_v1_config_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -863,7 +1041,7 @@ func (x *GroupingPeriod) String() string {
 func (*GroupingPeriod) ProtoMessage() {}
 
 func (x *GroupingPeriod) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[12]
+	mi := &file_commercesync_v1_config_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -876,7 +1054,7 @@ func (x *GroupingPeriod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupingPeriod.ProtoReflect.Descriptor instead.
 func (*GroupingPeriod) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{12}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GroupingPeriod) GetSelectedGroupingPeriod() string {
@@ -903,7 +1081,7 @@ type GroupingLevel struct {
 
 func (x *GroupingLevel) Reset() {
 	*x = GroupingLevel{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[13]
+	mi := &file_commercesync_v1_config_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -915,7 +1093,7 @@ func (x *GroupingLevel) String() string {
 func (*GroupingLevel) ProtoMessage() {}
 
 func (x *GroupingLevel) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[13]
+	mi := &file_commercesync_v1_config_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -928,7 +1106,7 @@ func (x *GroupingLevel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupingLevel.ProtoReflect.Descriptor instead.
 func (*GroupingLevel) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{13}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GroupingLevel) GetSelectedGroupByOptions() []string {
@@ -955,7 +1133,7 @@ type GroupingLevels struct {
 
 func (x *GroupingLevels) Reset() {
 	*x = GroupingLevels{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[14]
+	mi := &file_commercesync_v1_config_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -967,7 +1145,7 @@ func (x *GroupingLevels) String() string {
 func (*GroupingLevels) ProtoMessage() {}
 
 func (x *GroupingLevels) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[14]
+	mi := &file_commercesync_v1_config_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -980,7 +1158,7 @@ func (x *GroupingLevels) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupingLevels.ProtoReflect.Descriptor instead.
 func (*GroupingLevels) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{14}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GroupingLevels) GetInvoiceLevel() *GroupingLevel {
@@ -1007,7 +1185,7 @@ type Grouping struct {
 
 func (x *Grouping) Reset() {
 	*x = Grouping{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[15]
+	mi := &file_commercesync_v1_config_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1197,7 @@ func (x *Grouping) String() string {
 func (*Grouping) ProtoMessage() {}
 
 func (x *Grouping) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[15]
+	mi := &file_commercesync_v1_config_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1210,7 @@ func (x *Grouping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Grouping.ProtoReflect.Descriptor instead.
 func (*Grouping) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{15}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Grouping) GetGroupingPeriod() *GroupingPeriod {
@@ -1064,7 +1242,7 @@ type SalesConfiguration struct {
 
 func (x *SalesConfiguration) Reset() {
 	*x = SalesConfiguration{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[16]
+	mi := &file_commercesync_v1_config_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1076,7 +1254,7 @@ func (x *SalesConfiguration) String() string {
 func (*SalesConfiguration) ProtoMessage() {}
 
 func (x *SalesConfiguration) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[16]
+	mi := &file_commercesync_v1_config_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1089,7 +1267,7 @@ func (x *SalesConfiguration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SalesConfiguration.ProtoReflect.Descriptor instead.
 func (*SalesConfiguration) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{16}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SalesConfiguration) GetSyncSales() bool {
@@ -1151,7 +1329,7 @@ type PaymentsConfiguration struct {
 
 func (x *PaymentsConfiguration) Reset() {
 	*x = PaymentsConfiguration{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[17]
+	mi := &file_commercesync_v1_config_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1163,7 +1341,7 @@ func (x *PaymentsConfiguration) String() string {
 func (*PaymentsConfiguration) ProtoMessage() {}
 
 func (x *PaymentsConfiguration) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[17]
+	mi := &file_commercesync_v1_config_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1176,7 +1354,7 @@ func (x *PaymentsConfiguration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaymentsConfiguration.ProtoReflect.Descriptor instead.
 func (*PaymentsConfiguration) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{17}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PaymentsConfiguration) GetSyncPayments() bool {
@@ -1204,7 +1382,7 @@ type FeesConfiguration struct {
 
 func (x *FeesConfiguration) Reset() {
 	*x = FeesConfiguration{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[18]
+	mi := &file_commercesync_v1_config_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1216,7 +1394,7 @@ func (x *FeesConfiguration) String() string {
 func (*FeesConfiguration) ProtoMessage() {}
 
 func (x *FeesConfiguration) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[18]
+	mi := &file_commercesync_v1_config_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1229,7 +1407,7 @@ func (x *FeesConfiguration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeesConfiguration.ProtoReflect.Descriptor instead.
 func (*FeesConfiguration) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{18}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *FeesConfiguration) GetFeesSupplier() *FeesSupplier {
@@ -1263,7 +1441,7 @@ type FeesSupplier struct {
 
 func (x *FeesSupplier) Reset() {
 	*x = FeesSupplier{}
-	mi := &file_commercesync_v1_config_proto_msgTypes[19]
+	mi := &file_commercesync_v1_config_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1275,7 +1453,7 @@ func (x *FeesSupplier) String() string {
 func (*FeesSupplier) ProtoMessage() {}
 
 func (x *FeesSupplier) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_config_proto_msgTypes[19]
+	mi := &file_commercesync_v1_config_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1288,7 +1466,7 @@ func (x *FeesSupplier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeesSupplier.ProtoReflect.Descriptor instead.
 func (*FeesSupplier) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{19}
+	return file_commercesync_v1_config_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *FeesSupplier) GetSelectedSupplierId() string {
@@ -1329,7 +1507,7 @@ const file_commercesync_v1_config_proto_rawDesc = "" +
 	"\tsync_hour\x18\x04 \x01(\x05R\bsyncHour\x12\x1b\n" +
 	"\ttime_zone\x18\x05 \x01(\tR\btimeZone\x12#\n" +
 	"\rgrace_minutes\x18\x06 \x01(\x05R\fgraceMinutes\x120\n" +
-	"\x14locked_period_policy\x18\a \x01(\tR\x12lockedPeriodPolicy\"\xa1\x04\n" +
+	"\x14locked_period_policy\x18\a \x01(\tR\x12lockedPeriodPolicy\"\xc2\x06\n" +
 	"\x15CommerceConfiguration\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12?\n" +
 	"\fmap_settings\x18\x02 \x01(\v2\x1c.commercesync.v1.MapSettingsR\vmapSettings\x129\n" +
@@ -1337,10 +1515,25 @@ const file_commercesync_v1_config_proto_rawDesc = "" +
 	"\bpayments\x18\x04 \x01(\v2&.commercesync.v1.PaymentsConfigurationR\bpayments\x12I\n" +
 	"\fnew_payments\x18\x05 \x01(\v2&.commercesync.v1.PaymentsConfigurationR\vnewPayments\x126\n" +
 	"\x04fees\x18\x06 \x01(\v2\".commercesync.v1.FeesConfigurationR\x04fees\x12`\n" +
-	"\x0eexchange_rates\x18\a \x03(\v29.commercesync.v1.CommerceConfiguration.ExchangeRatesEntryR\rexchangeRates\x1a@\n" +
+	"\x0eexchange_rates\x18\a \x03(\v29.commercesync.v1.CommerceConfiguration.ExchangeRatesEntryR\rexchangeRates\x12i\n" +
+	"\x11location_tracking\x18\b \x03(\v2<.commercesync.v1.CommerceConfiguration.LocationTrackingEntryR\x10locationTracking\x12L\n" +
+	"\x10tracking_options\x18\t \x03(\v2!.commercesync.v1.TrackingCategoryR\x0ftrackingOptions\x1a@\n" +
 	"\x12ExchangeRatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"2\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1af\n" +
+	"\x15LocationTrackingEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x127\n" +
+	"\x05value\x18\x02 \x01(\v2!.commercesync.v1.LocationTrackingR\x05value:\x028\x01\"L\n" +
+	"\x10LocationTracking\x128\n" +
+	"\btracking\x18\x01 \x03(\v2\x1c.commercesync.v1.TrackingRefR\btracking\"K\n" +
+	"\vTrackingRef\x12\x1f\n" +
+	"\vcategory_id\x18\x01 \x01(\tR\n" +
+	"categoryId\x12\x1b\n" +
+	"\toption_id\x18\x02 \x01(\tR\boptionId\"i\n" +
+	"\x10TrackingCategory\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x121\n" +
+	"\aoptions\x18\x03 \x03(\v2\x17.commercesync.v1.OptionR\aoptions\"2\n" +
 	"\vMapSettings\x12#\n" +
 	"\routput_format\x18\x01 \x01(\tR\foutputFormat\"~\n" +
 	"\rAccountOption\x12\x0e\n" +
@@ -1435,73 +1628,82 @@ func file_commercesync_v1_config_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_config_proto_rawDescData
 }
 
-var file_commercesync_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_commercesync_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_commercesync_v1_config_proto_goTypes = []any{
 	(*SyncConfiguration)(nil),     // 0: commercesync.v1.SyncConfiguration
 	(*Schedule)(nil),              // 1: commercesync.v1.Schedule
 	(*CommerceConfiguration)(nil), // 2: commercesync.v1.CommerceConfiguration
-	(*MapSettings)(nil),           // 3: commercesync.v1.MapSettings
-	(*AccountOption)(nil),         // 4: commercesync.v1.AccountOption
-	(*AccountConfiguration)(nil),  // 5: commercesync.v1.AccountConfiguration
-	(*Option)(nil),                // 6: commercesync.v1.Option
-	(*InvoiceStatus)(nil),         // 7: commercesync.v1.InvoiceStatus
-	(*SalesCustomer)(nil),         // 8: commercesync.v1.SalesCustomer
-	(*TaxRateAmount)(nil),         // 9: commercesync.v1.TaxRateAmount
-	(*TaxRateMapping)(nil),        // 10: commercesync.v1.TaxRateMapping
-	(*NewTaxRates)(nil),           // 11: commercesync.v1.NewTaxRates
-	(*GroupingPeriod)(nil),        // 12: commercesync.v1.GroupingPeriod
-	(*GroupingLevel)(nil),         // 13: commercesync.v1.GroupingLevel
-	(*GroupingLevels)(nil),        // 14: commercesync.v1.GroupingLevels
-	(*Grouping)(nil),              // 15: commercesync.v1.Grouping
-	(*SalesConfiguration)(nil),    // 16: commercesync.v1.SalesConfiguration
-	(*PaymentsConfiguration)(nil), // 17: commercesync.v1.PaymentsConfiguration
-	(*FeesConfiguration)(nil),     // 18: commercesync.v1.FeesConfiguration
-	(*FeesSupplier)(nil),          // 19: commercesync.v1.FeesSupplier
-	nil,                           // 20: commercesync.v1.CommerceConfiguration.ExchangeRatesEntry
-	nil,                           // 21: commercesync.v1.SalesConfiguration.AccountsEntry
-	nil,                           // 22: commercesync.v1.SalesConfiguration.TaxRatesEntry
-	nil,                           // 23: commercesync.v1.PaymentsConfiguration.AccountsEntry
-	nil,                           // 24: commercesync.v1.FeesConfiguration.AccountsEntry
+	(*LocationTracking)(nil),      // 3: commercesync.v1.LocationTracking
+	(*TrackingRef)(nil),           // 4: commercesync.v1.TrackingRef
+	(*TrackingCategory)(nil),      // 5: commercesync.v1.TrackingCategory
+	(*MapSettings)(nil),           // 6: commercesync.v1.MapSettings
+	(*AccountOption)(nil),         // 7: commercesync.v1.AccountOption
+	(*AccountConfiguration)(nil),  // 8: commercesync.v1.AccountConfiguration
+	(*Option)(nil),                // 9: commercesync.v1.Option
+	(*InvoiceStatus)(nil),         // 10: commercesync.v1.InvoiceStatus
+	(*SalesCustomer)(nil),         // 11: commercesync.v1.SalesCustomer
+	(*TaxRateAmount)(nil),         // 12: commercesync.v1.TaxRateAmount
+	(*TaxRateMapping)(nil),        // 13: commercesync.v1.TaxRateMapping
+	(*NewTaxRates)(nil),           // 14: commercesync.v1.NewTaxRates
+	(*GroupingPeriod)(nil),        // 15: commercesync.v1.GroupingPeriod
+	(*GroupingLevel)(nil),         // 16: commercesync.v1.GroupingLevel
+	(*GroupingLevels)(nil),        // 17: commercesync.v1.GroupingLevels
+	(*Grouping)(nil),              // 18: commercesync.v1.Grouping
+	(*SalesConfiguration)(nil),    // 19: commercesync.v1.SalesConfiguration
+	(*PaymentsConfiguration)(nil), // 20: commercesync.v1.PaymentsConfiguration
+	(*FeesConfiguration)(nil),     // 21: commercesync.v1.FeesConfiguration
+	(*FeesSupplier)(nil),          // 22: commercesync.v1.FeesSupplier
+	nil,                           // 23: commercesync.v1.CommerceConfiguration.ExchangeRatesEntry
+	nil,                           // 24: commercesync.v1.CommerceConfiguration.LocationTrackingEntry
+	nil,                           // 25: commercesync.v1.SalesConfiguration.AccountsEntry
+	nil,                           // 26: commercesync.v1.SalesConfiguration.TaxRatesEntry
+	nil,                           // 27: commercesync.v1.PaymentsConfiguration.AccountsEntry
+	nil,                           // 28: commercesync.v1.FeesConfiguration.AccountsEntry
 }
 var file_commercesync_v1_config_proto_depIdxs = []int32{
 	1,  // 0: commercesync.v1.SyncConfiguration.schedule:type_name -> commercesync.v1.Schedule
 	2,  // 1: commercesync.v1.SyncConfiguration.configuration:type_name -> commercesync.v1.CommerceConfiguration
-	3,  // 2: commercesync.v1.CommerceConfiguration.map_settings:type_name -> commercesync.v1.MapSettings
-	16, // 3: commercesync.v1.CommerceConfiguration.sales:type_name -> commercesync.v1.SalesConfiguration
-	17, // 4: commercesync.v1.CommerceConfiguration.payments:type_name -> commercesync.v1.PaymentsConfiguration
-	17, // 5: commercesync.v1.CommerceConfiguration.new_payments:type_name -> commercesync.v1.PaymentsConfiguration
-	18, // 6: commercesync.v1.CommerceConfiguration.fees:type_name -> commercesync.v1.FeesConfiguration
-	20, // 7: commercesync.v1.CommerceConfiguration.exchange_rates:type_name -> commercesync.v1.CommerceConfiguration.ExchangeRatesEntry
-	4,  // 8: commercesync.v1.AccountConfiguration.account_options:type_name -> commercesync.v1.AccountOption
-	6,  // 9: commercesync.v1.SalesCustomer.customer_options:type_name -> commercesync.v1.Option
-	6,  // 10: commercesync.v1.TaxRateAmount.tax_rate_options:type_name -> commercesync.v1.Option
-	6,  // 11: commercesync.v1.NewTaxRates.accounting_tax_rate_options:type_name -> commercesync.v1.Option
-	6,  // 12: commercesync.v1.NewTaxRates.commerce_tax_rate_options:type_name -> commercesync.v1.Option
-	10, // 13: commercesync.v1.NewTaxRates.tax_rate_mappings:type_name -> commercesync.v1.TaxRateMapping
-	6,  // 14: commercesync.v1.NewTaxRates.default_zero_tax_rate_options:type_name -> commercesync.v1.Option
-	13, // 15: commercesync.v1.GroupingLevels.invoice_level:type_name -> commercesync.v1.GroupingLevel
-	13, // 16: commercesync.v1.GroupingLevels.invoice_line_level:type_name -> commercesync.v1.GroupingLevel
-	12, // 17: commercesync.v1.Grouping.grouping_period:type_name -> commercesync.v1.GroupingPeriod
-	14, // 18: commercesync.v1.Grouping.grouping_levels:type_name -> commercesync.v1.GroupingLevels
-	21, // 19: commercesync.v1.SalesConfiguration.accounts:type_name -> commercesync.v1.SalesConfiguration.AccountsEntry
-	7,  // 20: commercesync.v1.SalesConfiguration.invoice_status:type_name -> commercesync.v1.InvoiceStatus
-	8,  // 21: commercesync.v1.SalesConfiguration.sales_customer:type_name -> commercesync.v1.SalesCustomer
-	22, // 22: commercesync.v1.SalesConfiguration.tax_rates:type_name -> commercesync.v1.SalesConfiguration.TaxRatesEntry
-	11, // 23: commercesync.v1.SalesConfiguration.new_tax_rates:type_name -> commercesync.v1.NewTaxRates
-	15, // 24: commercesync.v1.SalesConfiguration.grouping:type_name -> commercesync.v1.Grouping
-	23, // 25: commercesync.v1.PaymentsConfiguration.accounts:type_name -> commercesync.v1.PaymentsConfiguration.AccountsEntry
-	19, // 26: commercesync.v1.FeesConfiguration.fees_supplier:type_name -> commercesync.v1.FeesSupplier
-	24, // 27: commercesync.v1.FeesConfiguration.accounts:type_name -> commercesync.v1.FeesConfiguration.AccountsEntry
-	6,  // 28: commercesync.v1.FeesSupplier.supplier_options:type_name -> commercesync.v1.Option
-	5,  // 29: commercesync.v1.SalesConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
-	9,  // 30: commercesync.v1.SalesConfiguration.TaxRatesEntry.value:type_name -> commercesync.v1.TaxRateAmount
-	5,  // 31: commercesync.v1.PaymentsConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
-	5,  // 32: commercesync.v1.FeesConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	6,  // 2: commercesync.v1.CommerceConfiguration.map_settings:type_name -> commercesync.v1.MapSettings
+	19, // 3: commercesync.v1.CommerceConfiguration.sales:type_name -> commercesync.v1.SalesConfiguration
+	20, // 4: commercesync.v1.CommerceConfiguration.payments:type_name -> commercesync.v1.PaymentsConfiguration
+	20, // 5: commercesync.v1.CommerceConfiguration.new_payments:type_name -> commercesync.v1.PaymentsConfiguration
+	21, // 6: commercesync.v1.CommerceConfiguration.fees:type_name -> commercesync.v1.FeesConfiguration
+	23, // 7: commercesync.v1.CommerceConfiguration.exchange_rates:type_name -> commercesync.v1.CommerceConfiguration.ExchangeRatesEntry
+	24, // 8: commercesync.v1.CommerceConfiguration.location_tracking:type_name -> commercesync.v1.CommerceConfiguration.LocationTrackingEntry
+	5,  // 9: commercesync.v1.CommerceConfiguration.tracking_options:type_name -> commercesync.v1.TrackingCategory
+	4,  // 10: commercesync.v1.LocationTracking.tracking:type_name -> commercesync.v1.TrackingRef
+	9,  // 11: commercesync.v1.TrackingCategory.options:type_name -> commercesync.v1.Option
+	7,  // 12: commercesync.v1.AccountConfiguration.account_options:type_name -> commercesync.v1.AccountOption
+	9,  // 13: commercesync.v1.SalesCustomer.customer_options:type_name -> commercesync.v1.Option
+	9,  // 14: commercesync.v1.TaxRateAmount.tax_rate_options:type_name -> commercesync.v1.Option
+	9,  // 15: commercesync.v1.NewTaxRates.accounting_tax_rate_options:type_name -> commercesync.v1.Option
+	9,  // 16: commercesync.v1.NewTaxRates.commerce_tax_rate_options:type_name -> commercesync.v1.Option
+	13, // 17: commercesync.v1.NewTaxRates.tax_rate_mappings:type_name -> commercesync.v1.TaxRateMapping
+	9,  // 18: commercesync.v1.NewTaxRates.default_zero_tax_rate_options:type_name -> commercesync.v1.Option
+	16, // 19: commercesync.v1.GroupingLevels.invoice_level:type_name -> commercesync.v1.GroupingLevel
+	16, // 20: commercesync.v1.GroupingLevels.invoice_line_level:type_name -> commercesync.v1.GroupingLevel
+	15, // 21: commercesync.v1.Grouping.grouping_period:type_name -> commercesync.v1.GroupingPeriod
+	17, // 22: commercesync.v1.Grouping.grouping_levels:type_name -> commercesync.v1.GroupingLevels
+	25, // 23: commercesync.v1.SalesConfiguration.accounts:type_name -> commercesync.v1.SalesConfiguration.AccountsEntry
+	10, // 24: commercesync.v1.SalesConfiguration.invoice_status:type_name -> commercesync.v1.InvoiceStatus
+	11, // 25: commercesync.v1.SalesConfiguration.sales_customer:type_name -> commercesync.v1.SalesCustomer
+	26, // 26: commercesync.v1.SalesConfiguration.tax_rates:type_name -> commercesync.v1.SalesConfiguration.TaxRatesEntry
+	14, // 27: commercesync.v1.SalesConfiguration.new_tax_rates:type_name -> commercesync.v1.NewTaxRates
+	18, // 28: commercesync.v1.SalesConfiguration.grouping:type_name -> commercesync.v1.Grouping
+	27, // 29: commercesync.v1.PaymentsConfiguration.accounts:type_name -> commercesync.v1.PaymentsConfiguration.AccountsEntry
+	22, // 30: commercesync.v1.FeesConfiguration.fees_supplier:type_name -> commercesync.v1.FeesSupplier
+	28, // 31: commercesync.v1.FeesConfiguration.accounts:type_name -> commercesync.v1.FeesConfiguration.AccountsEntry
+	9,  // 32: commercesync.v1.FeesSupplier.supplier_options:type_name -> commercesync.v1.Option
+	3,  // 33: commercesync.v1.CommerceConfiguration.LocationTrackingEntry.value:type_name -> commercesync.v1.LocationTracking
+	8,  // 34: commercesync.v1.SalesConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
+	12, // 35: commercesync.v1.SalesConfiguration.TaxRatesEntry.value:type_name -> commercesync.v1.TaxRateAmount
+	8,  // 36: commercesync.v1.PaymentsConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
+	8,  // 37: commercesync.v1.FeesConfiguration.AccountsEntry.value:type_name -> commercesync.v1.AccountConfiguration
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_config_proto_init() }
@@ -1509,14 +1711,14 @@ func file_commercesync_v1_config_proto_init() {
 	if File_commercesync_v1_config_proto != nil {
 		return
 	}
-	file_commercesync_v1_config_proto_msgTypes[5].OneofWrappers = []any{}
+	file_commercesync_v1_config_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_config_proto_rawDesc), len(file_commercesync_v1_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

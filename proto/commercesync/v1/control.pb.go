@@ -689,6 +689,8 @@ type PlatformSetup struct {
 	// The platform's exchange rates: units of the base currency one unit of
 	// the key currency buys.
 	ExchangeRates map[string]string `protobuf:"bytes,10,rep,name=exchange_rates,json=exchangeRates,proto3" json:"exchange_rates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The tracking categories lines can carry, with their options.
+	Tracking      []*TrackingCategory `protobuf:"bytes,11,rep,name=tracking,proto3" json:"tracking,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -793,6 +795,13 @@ func (x *PlatformSetup) GetExchangeRates() map[string]string {
 	return nil
 }
 
+func (x *PlatformSetup) GetTracking() []*TrackingCategory {
+	if x != nil {
+		return x.Tracking
+	}
+	return nil
+}
+
 var File_commercesync_v1_control_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_control_proto_rawDesc = "" +
@@ -855,7 +864,7 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"connection\x12G\n" +
 	"\x0econfig_version\x18\x05 \x01(\v2\x1e.commercesync.v1.ConfigVersionH\x00R\rconfigVersion\x12G\n" +
 	"\x0eplatform_setup\x18\x06 \x01(\v2\x1e.commercesync.v1.PlatformSetupH\x00R\rplatformSetupB\b\n" +
-	"\x06entity\"\xaa\x04\n" +
+	"\x06entity\"\xe9\x04\n" +
 	"\rPlatformSetup\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x1d\n" +
 	"\n" +
@@ -868,7 +877,8 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"\tcustomers\x18\b \x03(\v2\x17.commercesync.v1.OptionR\tcustomers\x125\n" +
 	"\tsuppliers\x18\t \x03(\v2\x17.commercesync.v1.OptionR\tsuppliers\x12X\n" +
 	"\x0eexchange_rates\x18\n" +
-	" \x03(\v21.commercesync.v1.PlatformSetup.ExchangeRatesEntryR\rexchangeRates\x1a@\n" +
+	" \x03(\v21.commercesync.v1.PlatformSetup.ExchangeRatesEntryR\rexchangeRates\x12=\n" +
+	"\btracking\x18\v \x03(\v2!.commercesync.v1.TrackingCategoryR\btracking\x1a@\n" +
 	"\x12ExchangeRatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01BKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
@@ -899,6 +909,7 @@ var file_commercesync_v1_control_proto_goTypes = []any{
 	(*SyncConfiguration)(nil), // 9: commercesync.v1.SyncConfiguration
 	(*AccountOption)(nil),     // 10: commercesync.v1.AccountOption
 	(*Option)(nil),            // 11: commercesync.v1.Option
+	(*TrackingCategory)(nil),  // 12: commercesync.v1.TrackingCategory
 }
 var file_commercesync_v1_control_proto_depIdxs = []int32{
 	4,  // 0: commercesync.v1.ApiKey.dev_secret:type_name -> commercesync.v1.SealedSecret
@@ -915,11 +926,12 @@ var file_commercesync_v1_control_proto_depIdxs = []int32{
 	11, // 11: commercesync.v1.PlatformSetup.customers:type_name -> commercesync.v1.Option
 	11, // 12: commercesync.v1.PlatformSetup.suppliers:type_name -> commercesync.v1.Option
 	8,  // 13: commercesync.v1.PlatformSetup.exchange_rates:type_name -> commercesync.v1.PlatformSetup.ExchangeRatesEntry
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	12, // 14: commercesync.v1.PlatformSetup.tracking:type_name -> commercesync.v1.TrackingCategory
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_control_proto_init() }

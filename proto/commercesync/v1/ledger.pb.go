@@ -479,8 +479,11 @@ type Document struct {
 	// Filled by the push worker just before sending: the platform ids of the
 	// applies_to documents, in the same order.
 	AppliesToExternalIds []string `protobuf:"bytes,11,rep,name=applies_to_external_ids,json=appliesToExternalIds,proto3" json:"applies_to_external_ids,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The tracking every line of the document carries (the location's, when
+	// the day is grouped by location).
+	Tracking      []*DocumentTracking `protobuf:"bytes,12,rep,name=tracking,proto3" json:"tracking,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Document) Reset() {
@@ -590,6 +593,65 @@ func (x *Document) GetAppliesToExternalIds() []string {
 	return nil
 }
 
+func (x *Document) GetTracking() []*DocumentTracking {
+	if x != nil {
+		return x.Tracking
+	}
+	return nil
+}
+
+type DocumentTracking struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CategoryId    string                 `protobuf:"bytes,1,opt,name=category_id,json=categoryId,proto3" json:"category_id,omitempty"`
+	OptionId      string                 `protobuf:"bytes,2,opt,name=option_id,json=optionId,proto3" json:"option_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DocumentTracking) Reset() {
+	*x = DocumentTracking{}
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DocumentTracking) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DocumentTracking) ProtoMessage() {}
+
+func (x *DocumentTracking) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DocumentTracking.ProtoReflect.Descriptor instead.
+func (*DocumentTracking) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DocumentTracking) GetCategoryId() string {
+	if x != nil {
+		return x.CategoryId
+	}
+	return ""
+}
+
+func (x *DocumentTracking) GetOptionId() string {
+	if x != nil {
+		return x.OptionId
+	}
+	return ""
+}
+
 type DocumentLine struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	AccountId   string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
@@ -606,7 +668,7 @@ type DocumentLine struct {
 
 func (x *DocumentLine) Reset() {
 	*x = DocumentLine{}
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[4]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -618,7 +680,7 @@ func (x *DocumentLine) String() string {
 func (*DocumentLine) ProtoMessage() {}
 
 func (x *DocumentLine) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[4]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -631,7 +693,7 @@ func (x *DocumentLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentLine.ProtoReflect.Descriptor instead.
 func (*DocumentLine) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{4}
+	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DocumentLine) GetAccountId() string {
@@ -710,7 +772,7 @@ type OutboxEntry struct {
 
 func (x *OutboxEntry) Reset() {
 	*x = OutboxEntry{}
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[5]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -722,7 +784,7 @@ func (x *OutboxEntry) String() string {
 func (*OutboxEntry) ProtoMessage() {}
 
 func (x *OutboxEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_ledger_proto_msgTypes[5]
+	mi := &file_commercesync_v1_ledger_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -735,7 +797,7 @@ func (x *OutboxEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutboxEntry.ProtoReflect.Descriptor instead.
 func (*OutboxEntry) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{5}
+	return file_commercesync_v1_ledger_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OutboxEntry) GetDocumentId() string {
@@ -922,7 +984,7 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\vSummaryLine\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x14\n" +
 	"\x05debit\x18\x02 \x01(\tR\x05debit\x12\x16\n" +
-	"\x06credit\x18\x03 \x01(\tR\x06credit\"\x8d\x03\n" +
+	"\x06credit\x18\x03 \x01(\tR\x06credit\"\xcc\x03\n" +
 	"\bDocument\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x12\n" +
 	"\x04date\x18\x02 \x01(\tR\x04date\x12\x1a\n" +
@@ -936,7 +998,12 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\n" +
 	"applies_to\x18\n" +
 	" \x03(\x05R\tappliesTo\x125\n" +
-	"\x17applies_to_external_ids\x18\v \x03(\tR\x14appliesToExternalIds\"\xc9\x01\n" +
+	"\x17applies_to_external_ids\x18\v \x03(\tR\x14appliesToExternalIds\x12=\n" +
+	"\btracking\x18\f \x03(\v2!.commercesync.v1.DocumentTrackingR\btracking\"P\n" +
+	"\x10DocumentTracking\x12\x1f\n" +
+	"\vcategory_id\x18\x01 \x01(\tR\n" +
+	"categoryId\x12\x1b\n" +
+	"\toption_id\x18\x02 \x01(\tR\boptionId\"\xc9\x01\n" +
 	"\fDocumentLine\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12!\n" +
@@ -1002,7 +1069,7 @@ func file_commercesync_v1_ledger_proto_rawDescGZIP() []byte {
 }
 
 var file_commercesync_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_commercesync_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_commercesync_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_commercesync_v1_ledger_proto_goTypes = []any{
 	(OutboxState)(0),         // 0: commercesync.v1.OutboxState
 	(ErrorClass)(0),          // 1: commercesync.v1.ErrorClass
@@ -1010,23 +1077,25 @@ var file_commercesync_v1_ledger_proto_goTypes = []any{
 	(*SummaryException)(nil), // 3: commercesync.v1.SummaryException
 	(*SummaryLine)(nil),      // 4: commercesync.v1.SummaryLine
 	(*Document)(nil),         // 5: commercesync.v1.Document
-	(*DocumentLine)(nil),     // 6: commercesync.v1.DocumentLine
-	(*OutboxEntry)(nil),      // 7: commercesync.v1.OutboxEntry
+	(*DocumentTracking)(nil), // 6: commercesync.v1.DocumentTracking
+	(*DocumentLine)(nil),     // 7: commercesync.v1.DocumentLine
+	(*OutboxEntry)(nil),      // 8: commercesync.v1.OutboxEntry
 }
 var file_commercesync_v1_ledger_proto_depIdxs = []int32{
 	4, // 0: commercesync.v1.DaySummary.lines:type_name -> commercesync.v1.SummaryLine
 	3, // 1: commercesync.v1.DaySummary.exceptions:type_name -> commercesync.v1.SummaryException
-	6, // 2: commercesync.v1.Document.lines:type_name -> commercesync.v1.DocumentLine
-	6, // 3: commercesync.v1.Document.money:type_name -> commercesync.v1.DocumentLine
-	6, // 4: commercesync.v1.Document.to:type_name -> commercesync.v1.DocumentLine
-	0, // 5: commercesync.v1.OutboxEntry.state:type_name -> commercesync.v1.OutboxState
-	5, // 6: commercesync.v1.OutboxEntry.document:type_name -> commercesync.v1.Document
-	1, // 7: commercesync.v1.OutboxEntry.error_class:type_name -> commercesync.v1.ErrorClass
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	7, // 2: commercesync.v1.Document.lines:type_name -> commercesync.v1.DocumentLine
+	7, // 3: commercesync.v1.Document.money:type_name -> commercesync.v1.DocumentLine
+	7, // 4: commercesync.v1.Document.to:type_name -> commercesync.v1.DocumentLine
+	6, // 5: commercesync.v1.Document.tracking:type_name -> commercesync.v1.DocumentTracking
+	0, // 6: commercesync.v1.OutboxEntry.state:type_name -> commercesync.v1.OutboxState
+	5, // 7: commercesync.v1.OutboxEntry.document:type_name -> commercesync.v1.Document
+	1, // 8: commercesync.v1.OutboxEntry.error_class:type_name -> commercesync.v1.ErrorClass
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_ledger_proto_init() }
@@ -1040,7 +1109,7 @@ func file_commercesync_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_ledger_proto_rawDesc), len(file_commercesync_v1_ledger_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
