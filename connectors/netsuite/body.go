@@ -62,6 +62,52 @@ type journalLine struct {
 	Debit  json.RawMessage `json:"debit,omitempty"`
 	Credit json.RawMessage `json:"credit,omitempty"`
 	Memo   string          `json:"memo,omitempty"`
+	// The segments in §4.2's order; nil when the document has no tracking
+	// in that segment, so untracked entries keep their earlier bytes.
+	Department *recordRef `json:"department,omitempty"`
+	Class      *recordRef `json:"class,omitempty"`
+	Location   *recordRef `json:"location,omitempty"`
+}
+
+// lineTracking is the segments every line of a document carries.
+type lineTracking struct {
+	department, class, location *recordRef
+}
+
+// tracking reads Document.tracking. Category ids are the line fields
+// Setup offers (trackingSegments), so anything else, a category named
+// twice or an option without an id is the planner's bug (Fatal). Whether
+// an option is active is NetSuite's to say: it refuses an inactive or
+// unknown record as an invalid field value (§4.5), which names the line
+// field, where the merchant can act on it.
+func tracking(doc *commercesyncv1.Document) (lineTracking, error) {
+	var lt lineTracking
+	for i, t := range doc.GetTracking() {
+		field := fmt.Sprintf("Tracking[%d]", i)
+		if t.GetOptionId() == "" {
+			return lt, &connectors.Error{Class: connectors.Fatal, Field: field + ".OptionId",
+				Message: fmt.Sprintf("netsuite: tracking %q has no option id", t.GetCategoryId())}
+		}
+		var dst **recordRef
+		switch t.GetCategoryId() {
+		case "department":
+			dst = &lt.department
+		case "class":
+			dst = &lt.class
+		case "location":
+			dst = &lt.location
+		default:
+			return lt, &connectors.Error{Class: connectors.Fatal, Field: field + ".CategoryId",
+				Message: fmt.Sprintf("netsuite: tracking category %q is not one Setup offers (class, department, location)", t.GetCategoryId())}
+		}
+		if *dst != nil {
+			// A line holds one value per segment (§4.2).
+			return lt, &connectors.Error{Class: connectors.Fatal, Field: field + ".CategoryId",
+				Message: fmt.Sprintf("netsuite: tracking category %q is given twice", t.GetCategoryId())}
+		}
+		*dst = &recordRef{t.GetOptionId()}
+	}
+	return lt, nil
 }
 
 var isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
@@ -87,6 +133,10 @@ func journalEntryBody(doc *commercesyncv1.Document, ref connectors.Reference, st
 	if !ok {
 		return nil, &connectors.Error{Class: connectors.MerchantActionable, Field: "Currency", Message: fmt.Sprintf(
 			"The currency %s is not set up in NetSuite. Add it under Lists > Accounting > Currencies (Multiple Currencies must be enabled), then retry.", doc.GetCurrency())}
+	}
+	lt, err := tracking(doc)
+	if err != nil {
+		return nil, err
 	}
 	je := journalEntry{
 		Subsidiary: recordRef{st.sub.id},
@@ -125,7 +175,8 @@ func journalEntryBody(doc *commercesyncv1.Document, ref connectors.Reference, st
 			return nil, fatal(field+".AccountId", "line %d has no account", i)
 		}
 		amount := json.RawMessage(d.Abs().StringFixed(cur.precision))
-		line := journalLine{Account: recordRef{id}, Memo: l.GetDescription()}
+		line := journalLine{Account: recordRef{id}, Memo: l.GetDescription(),
+			Department: lt.department, Class: lt.class, Location: lt.location}
 		if d.IsPositive() {
 			line.Debit = amount
 		} else {

@@ -185,8 +185,9 @@ func (c *Connector) Name() string { return "NetSuite" }
 // upsert URL (the shared enumeration has no "path" kind, so "body", where
 // the field belongs, is reported). NetSuite governs concurrency, not a
 // request rate (§4.6), so no per-minute or per-hour limit is reported. A
-// journal line carries a class, a department and a location (§4.2), and
-// the record API creates one record per request (§4.2).
+// journal line carries a class, a department and a location (§4.2), so a
+// document's tracking goes on every line; the record API creates one
+// record per request (§4.2).
 func (c *Connector) Capabilities() connectors.Capabilities {
 	return connectors.Capabilities{
 		JournalMode:                  true,
@@ -200,6 +201,7 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		RequestsPerHour:              0,
 		MaxConcurrent:                c.concurrency,
 		TrackingDimensions:           len(trackingSegments),
+		LineTracking:                 true,
 		MaxBatch:                     1,
 	}
 }

@@ -758,7 +758,7 @@ func TestCapabilities(t *testing.T) {
 		IdempotencyKind: "body", MaxConcurrent: 15,
 		// Class, department and location on a line; one record a request
 		// (§4.2). No request rate is published, only concurrency (§4.6).
-		TrackingDimensions: 3, MaxBatch: 1,
+		TrackingDimensions: 3, LineTracking: true, MaxBatch: 1,
 	}
 	if c != want {
 		t.Fatalf("capabilities %+v\nwant %+v", c, want)

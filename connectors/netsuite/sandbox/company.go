@@ -86,8 +86,9 @@ type Company struct {
 	Locations    []Segment
 	// Disabled lists the record types whose feature the account has turned
 	// off (department, classification, location): SuiteQL then knows no
-	// such record, as it knows no misspelt one. How NetSuite answers a
-	// query on a disabled feature is not in the reference.
+	// such record, as it knows no misspelt one, and a journal entry or
+	// line naming one is refused as an invalid field value. How NetSuite
+	// answers either is not in the reference.
 	Disabled []string
 	// Customers and Vendors are entity records (record types customer,
 	// §4.7, and vendor, not in the reference).

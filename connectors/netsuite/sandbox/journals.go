@@ -281,14 +281,10 @@ func (c *checker) build(body map[string]json.RawMessage, prev *Journal, replaceL
 		}
 		j.Memo = s
 	}
-	for _, seg := range []struct {
-		key  string
-		list []Segment
-	}{{"department", co.Departments}, {"class", co.Classes}, {"location", co.Locations}} {
+	for _, seg := range co.segmentFields() {
 		if raw, ok := body[seg.key]; ok {
-			id, ok := refID(raw)
-			if !ok || !segmentActive(seg.list, id) {
-				return nil, c.invalid(seg.key, seg.key, id)
+			if _, r := c.segment(seg.key, seg, raw); r != nil {
+				return nil, r
 			}
 		}
 	}
@@ -405,20 +401,50 @@ func (c *checker) line(i int, it map[string]json.RawMessage, sub *Subsidiary, cu
 		}
 		l.Memo = s
 	}
-	for _, seg := range []struct {
-		key  string
-		list []Segment
-		dst  *string
-	}{{"department", co.Departments, &l.Department}, {"class", co.Classes, &l.Class}, {"location", co.Locations, &l.Location}} {
+	// What a line carried is stored, so tests can read the tracking back.
+	dst := map[string]*string{"department": &l.Department, "class": &l.Class, "location": &l.Location}
+	for _, seg := range co.segmentFields() {
 		if raw, ok := it[seg.key]; ok {
-			id, ok := refID(raw)
-			if !ok || !segmentActive(seg.list, id) {
-				return l, c.invalid(at(seg.key), seg.key, id)
+			id, r := c.segment(at(seg.key), seg, raw)
+			if r != nil {
+				return l, r
 			}
-			*seg.dst = id
+			*dst[seg.key] = id
 		}
 	}
 	return l, nil
+}
+
+// segmentField is a department, class or location field of a journal
+// entry or line (§4.2) with the record type it references (§4.3).
+type segmentField struct {
+	key, recordType string
+	list            []Segment
+}
+
+func (co *company) segmentFields() []segmentField {
+	return []segmentField{
+		{"department", "department", co.Departments},
+		{"class", "classification", co.Classes},
+		{"location", "location", co.Locations},
+	}
+}
+
+// segment reads a segment reference at path. An unknown or inactive
+// record is refused like an inactive account (§6.4), with §4.5's
+// invalid-field-value text. So is any record of a feature the account has
+// turned off (Company.Disabled): the reference does not say how NetSuite
+// answers one, and this envelope names the field the merchant must
+// change.
+func (c *checker) segment(path string, f segmentField, raw json.RawMessage) (string, *rejection) {
+	id, ok := refID(raw)
+	if !ok {
+		return "", c.invalid(path, f.key, strings.TrimSpace(string(raw)))
+	}
+	if slices.Contains(c.co.Disabled, f.recordType) || !segmentActive(f.list, id) {
+		return "", c.invalid(path, f.key, id)
+	}
+	return id, nil
 }
 
 func accountInSubsidiary(a *Account, sub string) bool {

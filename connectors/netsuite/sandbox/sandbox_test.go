@@ -517,6 +517,68 @@ func TestJournalValidation(t *testing.T) {
 	}
 }
 
+// TestLineSegments: a line's department, class and location (§4.2) must
+// name an active record of a feature the account has on; what a line
+// carried is stored and read back.
+func TestLineSegments(t *testing.T) {
+	sales := `{"account":{"id":"4"},"credit":10.00}`
+	tagged := func(segs string) string { return `{"account":{"id":"58"},"debit":10.00,` + segs + `}` }
+	all := `"department":{"id":"5"},"class":{"id":"8"},"location":{"id":"2"}`
+	classOff := withInactives()
+	classOff.Disabled = []string{"classification"}
+
+	e := newEnv(t, sandbox.WithCompany(withInactives())).login("")
+	expect(t, e.api("POST", "/record/v1/journalentry", journalBody("2026-07-14", "1", tagged(all), `{"account":{"id":"4"},"credit":10.00,`+all+`}`)), 204, "")
+	js := e.sb.Journals(acct)
+	if len(js) != 1 || len(js[0].Lines) != 2 {
+		t.Fatalf("stored %+v", js)
+	}
+	for i, l := range js[0].Lines {
+		if l.Department != sandbox.DepartmentRetail || l.Class != "8" || l.Location != sandbox.LocationMain {
+			t.Fatalf("line %d stored %+v", i, l)
+		}
+	}
+	r := e.api("GET", "/record/v1/journalentry/"+js[0].ID+"/line", "")
+	for _, want := range []string{
+		`"class":{"links":[{"rel":"self","href":"` + e.base + `/services/rest/record/v1/classification/8"}],"id":"8"}`,
+		`"location":{"links":[{"rel":"self","href":"` + e.base + `/services/rest/record/v1/location/2"}],"id":"2"}`,
+	} {
+		if !strings.Contains(string(r.body), want) {
+			t.Fatalf("lines read back: %s\nwant %s", r.body, want)
+		}
+	}
+
+	cases := []struct {
+		name string
+		co   sandbox.Company
+		body string
+		want string
+	}{
+		{"inactive class", withInactives(), journalBody("2026-07-14", "1", tagged(`"class":{"id":"7"}`), sales),
+			userError("USER_ERROR", p+"You have entered an Invalid Field Value 7 for the following field: class.", "line.items[0].class")},
+		{"unknown location", withInactives(), journalBody("2026-07-14", "1", sales, tagged(`"location":{"id":"99"}`)),
+			userError("USER_ERROR", p+"You have entered an Invalid Field Value 99 for the following field: location.", "line.items[1].location")},
+		{"unreadable department", withInactives(), journalBody("2026-07-14", "1", tagged(`"department":"5"`), sales),
+			userError("USER_ERROR", p+`You have entered an Invalid Field Value "5" for the following field: department.`, "line.items[0].department")},
+		{"classes turned off", classOff, journalBody("2026-07-14", "1", tagged(`"class":{"id":"3"}`), sales),
+			userError("USER_ERROR", p+"You have entered an Invalid Field Value 3 for the following field: class.", "line.items[0].class")},
+		{"classes turned off, on the entry", classOff, strings.Replace(journalBody("2026-07-14", "1", tagged(`"location":{"id":"2"}`), sales), `{"subsidiary"`, `{"class":{"id":"3"},"subsidiary"`, 1),
+			userError("USER_ERROR", p+"You have entered an Invalid Field Value 3 for the following field: class.", "class")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.WithCompany(c.co)).login("")
+			expect(t, e.api("PUT", "/record/v1/journalentry/eid:CS-SEG?replace=line", c.body), 400, c.want)
+			if n := len(e.sb.Journals(acct)); n != 0 {
+				t.Fatalf("%d journals stored", n)
+			}
+		})
+	}
+	// The other segments still work while classes are off.
+	e = newEnv(t, sandbox.WithCompany(classOff)).login("")
+	expect(t, e.api("POST", "/record/v1/journalentry", journalBody("2026-07-14", "1", tagged(`"department":{"id":"5"},"location":{"id":"2"}`), sales)), 204, "")
+}
+
 func TestPeriodsAndRoles(t *testing.T) {
 	body := journalBody("2026-06-30", "1", `{"account":{"id":"58"},"debit":1.00}`, `{"account":{"id":"4"},"credit":1.00}`)
 	e := newEnv(t).login("")
