@@ -66,6 +66,11 @@ type linePayload struct {
 	Debit   json.RawMessage `json:"debit"`
 	Credit  json.RawMessage `json:"credit"`
 	Details string          `json:"details,omitempty"`
+	// AnalysisTypeCategories are category ids (spec postJournals
+	// journal_lines.analysis_type_categories, an array of strings; apis.md
+	// §3.3). Left out when the document has no tracking, so untracked
+	// journals keep the body they always had.
+	AnalysisTypeCategories []string `json:"analysis_type_categories,omitempty"`
 }
 
 var isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
@@ -88,6 +93,10 @@ func journalBody(doc *commercesyncv1.Document, ref connectors.Reference) ([]byte
 	if len(doc.GetLines()) < 2 {
 		return nil, fatal("Lines", "a journal needs at least 2 lines, got %d", len(doc.GetLines()))
 	}
+	analysis, err := analysisCategories(doc)
+	if err != nil {
+		return nil, err
+	}
 	j := journalPayload{
 		Date:      doc.GetDate(),
 		Reference: ref.Value,
@@ -106,7 +115,7 @@ func journalBody(doc *commercesyncv1.Document, ref connectors.Reference) ([]byte
 		if err != nil {
 			return nil, fatal(fmt.Sprintf("Lines[%d].Amount", i), "%v", err)
 		}
-		lp := linePayload{LedgerAccountID: l.GetAccountId(), Debit: zero, Credit: zero, Details: l.GetDescription()}
+		lp := linePayload{LedgerAccountID: l.GetAccountId(), Debit: zero, Credit: zero, Details: l.GetDescription(), AnalysisTypeCategories: analysis}
 		// + is a debit, - a credit (DocumentLine.amount).
 		if d.IsNegative() {
 			lp.Credit = json.RawMessage(d.Neg().StringFixed(2))
@@ -120,6 +129,24 @@ func journalBody(doc *commercesyncv1.Document, ref connectors.Reference) ([]byte
 		return nil, fatal("", "encode journal: %v", err)
 	}
 	return b, nil
+}
+
+// analysisCategories is the document's tracking as every Sage line carries
+// it: the option ids, which are analysis type category ids (Setup.Tracking
+// lists analysis types as categories and their categories as options). A
+// Sage category belongs to one analysis type, so the type's id is not sent.
+// Whether the categories go together (active, one per type, how many) is
+// left to Sage: its refusal names the merchant's tracking set-up, which the
+// merchant fixes, while an option without an id is a planner bug.
+func analysisCategories(doc *commercesyncv1.Document) ([]string, error) {
+	var out []string
+	for i, t := range doc.GetTracking() {
+		if t.GetOptionId() == "" {
+			return nil, fatal(fmt.Sprintf("Tracking[%d].OptionId", i), "tracking %d (category %q) has no option id", i, t.GetCategoryId())
+		}
+		out = append(out, t.GetOptionId())
+	}
+	return out, nil
 }
 
 // lineAmount parses a signed decimal string with at most 2 decimals (Sage

@@ -61,7 +61,8 @@ const (
 	// carry. Neither the reference nor the spec states a number (lines carry
 	// analysis_type_categories, apis.md §3.3); 3 is an assumption, matching
 	// the three transaction analysis types Sage's knowledgebase lists as
-	// defaults (Department, Cost centre, Project).
+	// defaults (Department, Cost centre, Project). The sandbox refuses more
+	// by the same assumption (sandbox Rules.MaxAnalysisTypesPerLine).
 	MaxAnalysisTypesPerLine = 3
 	// PageSize is the largest items_per_page (spec: maximum 200).
 	PageSize = 200
@@ -182,6 +183,9 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		// Sage publishes no concurrency limit (apis.md §3.6).
 		MaxConcurrent:      0,
 		TrackingDimensions: MaxAnalysisTypesPerLine,
+		// A document's tracking goes on every journal line as
+		// analysis_type_categories (apis.md §3.3; see analysisCategories).
+		LineTracking: true,
 		// Every create takes one resource in a singular key (apis.md §3.2).
 		MaxBatch: 1,
 	}

@@ -809,7 +809,7 @@ func TestCapabilities(t *testing.T) {
 		JournalMode: true, MaxIdempotencyKeyLen: 32, MaxReferenceLen: 25, IdempotencyKind: "body", RequestsPerMinute: 200,
 		// 3 analysis types a line is an assumption (sage.MaxAnalysisTypesPerLine);
 		// every create takes one resource (apis.md §3.2).
-		TrackingDimensions: 3, MaxBatch: 1,
+		TrackingDimensions: 3, LineTracking: true, MaxBatch: 1,
 	}
 	if c != want {
 		t.Fatalf("capabilities = %+v, want %+v", c, want)

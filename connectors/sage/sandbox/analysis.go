@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -216,4 +217,74 @@ func (s *Server) getAnalysisTypeCategory(req *apiRequest, key string) apiRespons
 		}
 	}
 	return notFound("Analysis type category not found")
+}
+
+// analysisCategory finds a category and its type by the category's id.
+// An Accounting Start business has none, whatever it was seeded with, as
+// its analysis routes answer (analysisUnavailable).
+func (b *business) analysisCategory(id string) (AnalysisType, AnalysisTypeCategory, bool) {
+	if b.StartTier {
+		return AnalysisType{}, AnalysisTypeCategory{}, false
+	}
+	for _, t := range b.AnalysisTypes {
+		for _, c := range t.Categories {
+			if c.ID == id {
+				return t, c, true
+			}
+		}
+	}
+	return AnalysisType{}, AnalysisTypeCategory{}, false
+}
+
+// lineAnalysis checks the categories a journal line carries (spec
+// postJournals journal_lines.analysis_type_categories: category ids) and
+// returns them as stored. A category must exist, belong to a TRANSACTION
+// type (GROUP types tag records, not lines) that is active for journals,
+// and be its type's only one on the line; the line carries at most
+// Rules.MaxAnalysisTypesPerLine. Sage's behaviour for each is not in the
+// reference; the errors are the 422 RecordInvalid of apis.md §3.5.
+// Caller holds s.mu.
+func (s *Server) lineAnalysis(b *business, ids []string, add func(sageError)) []LineAnalysis {
+	const source = "journal_lines.analysis_type_categories"
+	m := s.rules.Messages
+	if limit := s.rules.MaxAnalysisTypesPerLine; limit > 0 && len(ids) > limit {
+		add(recordInvalid(source, expand(m.TooManyAnalysisTypes, "{max}", strconv.Itoa(limit))))
+	}
+	var out []LineAnalysis
+	types := map[string]bool{}
+	for _, id := range ids {
+		t, c, ok := b.analysisCategory(id)
+		if !ok {
+			add(recordInvalid(source, expand(m.UnknownAnalysisCategory, "{analysis_type_category}", id)))
+			continue
+		}
+		names := []string{"{analysis_type}", t.Name, "{analysis_type_category}", c.Name}
+		switch {
+		case t.Level != AnalysisLevelTransaction:
+			add(recordInvalid(source, expand(m.GroupAnalysisType, names...)))
+		case !slices.Contains(t.activeAreas(), "journals"):
+			add(recordInvalid(source, expand(m.InactiveAnalysisType, names...)))
+		}
+		if types[t.ID] {
+			add(recordInvalid(source, expand(m.DuplicateAnalysisType, names...)))
+		}
+		types[t.ID] = true
+		out = append(out, LineAnalysis{AnalysisTypeID: t.ID, AnalysisType: t.Name, CategoryID: c.ID, Category: c.Name})
+	}
+	return out
+}
+
+// lineAnalysisObjects renders a line's categories as the spec's
+// AnalysisTypeLineItem. Its analysis_type is a Base reference, as nested
+// resources are throughout the sandbox (categoryObject's too); the full
+// type is at its $path.
+func lineAnalysisObjects(as []LineAnalysis) []object {
+	out := make([]object, 0, len(as))
+	for _, a := range as {
+		out = append(out, object{
+			{"id", a.CategoryID}, {"displayed_as", a.Category}, {"$path", "/analysis_type_categories/" + a.CategoryID},
+			{"analysis_type", base(a.AnalysisTypeID, a.AnalysisType, "/analysis_types/"+a.AnalysisTypeID)},
+		})
+	}
+	return out
 }

@@ -3,6 +3,8 @@ package sandbox_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/commercesync/commercesync/connectors/sage/sandbox"
@@ -98,4 +100,120 @@ func TestAnalysisTypesSeededAndStartTier(t *testing.T) {
 	if pg := e.page("/contacts", "X-Business", start.ID); pg.Total != 1 {
 		t.Fatalf("start contacts: %d", pg.Total)
 	}
+}
+
+// analysedJournal is a postJournals body whose two lines both carry cats.
+func analysedJournal(cats ...string) string {
+	ids, _ := json.Marshal(cats)
+	return `{"journal":{"date":"2026-07-14","reference":"R","journal_lines":[` +
+		`{"ledger_account_id":"` + card + `","debit":5,"credit":0,"analysis_type_categories":` + string(ids) + `},` +
+		`{"ledger_account_id":"` + sales + `","debit":0,"credit":5,"analysis_type_categories":` + string(ids) + `}]}}`
+}
+
+// Journal lines carry analysis type categories (apis.md §3.3): stored,
+// answered as AnalysisTypeLineItem, and refused when the business cannot
+// take them on a line.
+func TestJournalLineAnalysis(t *testing.T) {
+	biz := sandbox.DefaultBusinessID
+	dept, cost := sandbox.AnalysisTypeID(biz, "Department"), sandbox.AnalysisTypeID(biz, "Cost centre")
+	project, group := sandbox.AnalysisTypeID(biz, "Project"), sandbox.AnalysisTypeID(biz, "Customer group")
+	online := sandbox.AnalysisTypeCategoryID(biz, dept, "Online store")
+	retail := sandbox.AnalysisTypeCategoryID(biz, dept, "Retail shop")
+	london := sandbox.AnalysisTypeCategoryID(biz, cost, "London")
+	website := sandbox.AnalysisTypeCategoryID(biz, project, "Website relaunch")
+	wholesale := sandbox.AnalysisTypeCategoryID(biz, group, "Wholesale")
+	// Two more active TRANSACTION types, so a line can name four types.
+	four := sandbox.DefaultBusiness()
+	four.AnalysisTypes = append(four.AnalysisTypes,
+		sandbox.AnalysisType{ID: "AT-REGION", Name: "Region", Categories: []sandbox.AnalysisTypeCategory{{ID: "C-NORTH", Name: "North"}}},
+		sandbox.AnalysisType{ID: "AT-CHANNEL", Name: "Channel", Categories: []sandbox.AnalysisTypeCategory{{ID: "C-WEB", Name: "Web"}}})
+	e := newEnv(t, sandbox.WithBusiness(four))
+
+	r := e.api(http.MethodPost, "/journals", analysedJournal(retail, london))
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	item := func(id, name, typeID, typeName string) string {
+		return `{"id":"` + id + `","displayed_as":"` + name + `","$path":"/analysis_type_categories/` + id + `",` +
+			`"analysis_type":{"id":"` + typeID + `","displayed_as":"` + typeName + `","$path":"/analysis_types/` + typeID + `"}}`
+	}
+	want := `"analysis_type_categories":[` + item(retail, "Retail shop", dept, "Department") + `,` + item(london, "London", cost, "Cost centre") + `]`
+	if n := strings.Count(r.body, want); n != 2 {
+		t.Fatalf("%d lines answered with %s:\n%s", n, want, r.body)
+	}
+	js := e.sb.Journals(biz)
+	if len(js) != 1 {
+		t.Fatalf("%d journals", len(js))
+	}
+	wantStored := []sandbox.LineAnalysis{
+		{AnalysisTypeID: dept, AnalysisType: "Department", CategoryID: retail, Category: "Retail shop"},
+		{AnalysisTypeID: cost, AnalysisType: "Cost centre", CategoryID: london, Category: "London"},
+	}
+	for i, l := range js[0].Lines {
+		if !slices.Equal(l.Analysis, wantStored) {
+			t.Fatalf("line %d stored %+v, want %+v", i, l.Analysis, wantStored)
+		}
+	}
+	if g := e.api(http.MethodGet, "/journals/"+js[0].ID, ""); g.status != 200 || strings.Count(g.body, want) != 2 {
+		t.Fatalf("read back: %d %s", g.status, g.body)
+	}
+	// What a test reads back is a copy.
+	js[0].Lines[0].Analysis[0].Category = "changed"
+	if got := e.sb.Journals(biz)[0].Lines[0].Analysis[0].Category; got != "Retail shop" {
+		t.Fatalf("stored category changed through a copy: %q", got)
+	}
+
+	refused := func(msg string) string {
+		return `{"$severity":"error","$dataCode":"RecordInvalid","$message":"` + msg + `","$source":"journal_lines.analysis_type_categories"}`
+	}
+	cases := []struct {
+		name string
+		cats []string
+		want string
+	}{
+		{"unknown", []string{"ffffffffffffffffffffffffffffffff"},
+			refused("The analysis type category ffffffffffffffffffffffffffffffff was not found.")},
+		{"deactivated type", []string{website}, refused("The analysis type Project is not active for journals.")},
+		{"group type", []string{wholesale}, refused("The analysis type Customer group is a group analysis type and cannot be used on transaction lines.")},
+		{"two of one type", []string{online, retail}, refused("A journal line can have only one category of the analysis type Department.")},
+		{"one twice", []string{london, london}, refused("A journal line can have only one category of the analysis type Cost centre.")},
+		{"more than three", []string{online, london, "C-NORTH", "C-WEB"}, refused("A journal line can have at most 3 analysis type categories.")},
+		{"every problem at once", []string{website, wholesale, "nope", online, retail},
+			refused("A journal line can have at most 3 analysis type categories.") + `,` +
+				refused("The analysis type Project is not active for journals.") + `,` +
+				refused("The analysis type Customer group is a group analysis type and cannot be used on transaction lines.") + `,` +
+				refused("The analysis type category nope was not found.") + `,` +
+				refused("A journal line can have only one category of the analysis type Department.")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e.expect(e.api(http.MethodPost, "/journals", analysedJournal(c.cats...)), 422, `[`+c.want+`]`)
+		})
+	}
+	if n := len(e.sb.Journals(biz)); n != 1 {
+		t.Fatalf("%d journals stored, want only the first", n)
+	}
+
+	// The messages and the limit are the sandbox's (Rules).
+	custom := newEnv(t, sandbox.WithRules(func(r *sandbox.Rules) {
+		r.MaxAnalysisTypesPerLine = 1
+		r.Messages.TooManyAnalysisTypes = "max {max}"
+		r.Messages.UnknownAnalysisCategory = "no {analysis_type_category}"
+	}))
+	custom.expect(custom.api(http.MethodPost, "/journals", analysedJournal(retail, "x")), 422, `[`+refused("max 1")+`,`+refused("no x")+`]`)
+	off := newEnv(t, sandbox.WithRules(func(r *sandbox.Rules) { r.MaxAnalysisTypesPerLine = 0 }), sandbox.WithBusiness(four))
+	if r := off.api(http.MethodPost, "/journals", analysedJournal(online, london, "C-NORTH", "C-WEB")); r.status != 201 {
+		t.Fatalf("four types with the limit off: %d %s", r.status, r.body)
+	}
+}
+
+// A Start business has no analysis types: every category is unknown.
+func TestJournalLineAnalysisOnStartTier(t *testing.T) {
+	start := sandbox.DefaultBusiness()
+	start.StartTier = true
+	e := newEnv(t, sandbox.WithBusiness(start))
+	dept := sandbox.AnalysisTypeID(start.ID, "Department")
+	online := sandbox.AnalysisTypeCategoryID(start.ID, dept, "Online store")
+	e.expect(e.api(http.MethodPost, "/journals", analysedJournal(online)), 422,
+		`[{"$severity":"error","$dataCode":"RecordInvalid","$message":"The analysis type category `+online+` was not found.","$source":"journal_lines.analysis_type_categories"}]`)
 }

@@ -107,6 +107,16 @@ type JournalLine struct {
 	Details            string
 	Debit, Credit      decimal.Decimal
 	IncludeOnTaxReturn bool
+	// Analysis are the analysis type categories the line carried, in the
+	// order sent.
+	Analysis []LineAnalysis
+}
+
+// LineAnalysis is one analysis type category on a stored line, with the
+// names it had when the line was created.
+type LineAnalysis struct {
+	AnalysisTypeID, AnalysisType string
+	CategoryID, Category         string
 }
 
 // DefaultBusiness is a UK business trading in GBP whose chart covers what
@@ -287,5 +297,8 @@ func (b Business) clone() Business {
 func (j *Journal) clone() Journal {
 	c := *j
 	c.Lines = slices.Clone(j.Lines)
+	for i := range c.Lines {
+		c.Lines[i].Analysis = slices.Clone(c.Lines[i].Analysis)
+	}
 	return c
 }

@@ -64,8 +64,9 @@ func (a *amount) UnmarshalJSON(b []byte) error {
 
 // createJournal handles POST /journals (spec postJournals; apis.md §3.2)
 // with the validation of apis.md §6.4: required fields, field lengths,
-// existing and active ledger accounts, 2 decimal places (§3.7), balance and
-// the lock date (financial_settings.year_end_lockdown_date, §3.3, §3.5).
+// existing and active ledger accounts, 2 decimal places (§3.7), balance,
+// the lock date (financial_settings.year_end_lockdown_date, §3.3, §3.5)
+// and the lines' analysis type categories (§3.3, lineAnalysis).
 // Every problem found is reported at once in the 422 array of §3.5.
 func (s *Server) createJournal(req *apiRequest) apiResponse {
 	var in postJournalsIn
@@ -215,6 +216,7 @@ func (s *Server) checkLines(b *business, in []journalLineIn) (lines []JournalLin
 					expand(m.InactiveAccount, "{ledger_account}", a.Name, "{nominal_code}", strconv.Itoa(a.NominalCode))))
 			}
 		}
+		line.Analysis = s.lineAnalysis(b, l.AnalysisTypeCategories, add)
 		lines = append(lines, line)
 	}
 	// The journal must balance (apis.md §6.4; text [UNVERIFIED] §3.5).
@@ -268,7 +270,7 @@ func journalObject(j *Journal, b *business) object {
 		lines = append(lines, object{
 			{"id", l.ID}, {"ledger_account", ref}, {"details", l.Details},
 			{"debit", json.RawMessage(l.Debit.StringFixed(2))}, {"credit", json.RawMessage(l.Credit.StringFixed(2))},
-			{"analysis_type_categories", []object{}}, {"include_on_tax_return", l.IncludeOnTaxReturn},
+			{"analysis_type_categories", lineAnalysisObjects(l.Analysis)}, {"include_on_tax_return", l.IncludeOnTaxReturn},
 			{"tax_reconciled", false}, {"cleared", false}, {"bank_reconciled", false},
 		})
 	}

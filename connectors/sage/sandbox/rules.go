@@ -64,6 +64,14 @@ type Rules struct {
 	// 2 dp"; what Sage does with more is not documented. Default: refuse.
 	RoundExtraDecimals bool
 
+	// MaxAnalysisTypesPerLine is how many analysis type categories one
+	// journal line may carry; 0 or less is unlimited. Lines carry
+	// analysis_type_categories (apis.md §3.3) but neither the reference nor
+	// the spec gives a number. The default, 3, is the connector's
+	// assumption (sage.MaxAnalysisTypesPerLine): the three transaction
+	// analysis types Sage's knowledgebase lists as defaults.
+	MaxAnalysisTypesPerLine int
+
 	// Messages are the $message texts the reference did not find.
 	Messages Messages
 }
@@ -72,7 +80,8 @@ type Rules struct {
 // for unbalanced journals, lock dates (…), inactive ledgers and currency
 // not enabled were not found"), plus others the reference does not give.
 // Placeholders in braces are replaced: {debits} {credits} {date}
-// {lock_date} {ledger_account} {nominal_code} {max} {currency}.
+// {lock_date} {ledger_account} {nominal_code} {max} {currency}
+// {analysis_type} {analysis_type_category}.
 type Messages struct {
 	Unbalanced          string
 	LockedDate          string
@@ -88,15 +97,25 @@ type Messages struct {
 	IdempotencyConflict string
 	UnknownBusiness     string
 	CurrencyNotEnabled  string
+
+	// Analysis on journal lines (apis.md §3.3); the reference gives no
+	// texts for them. {analysis_type_category} is the id sent in
+	// UnknownAnalysisCategory and the category's name elsewhere.
+	UnknownAnalysisCategory string
+	InactiveAnalysisType    string
+	GroupAnalysisType       string
+	DuplicateAnalysisType   string
+	TooManyAnalysisTypes    string
 }
 
 // DefaultRules are the sandbox's defaults for the [UNVERIFIED] behaviours.
 func DefaultRules() Rules {
 	return Rules{
-		IdempotencyPlacement: InResource,
-		IdempotencyTTL:       24 * time.Hour,
-		IdempotencyConflict:  Replay,
-		TooManyRequestsBody:  `[{"$severity":"error","$dataCode":"TooManyRequests","$message":"Too many requests. Please try again later.","$source":""}]`,
+		IdempotencyPlacement:    InResource,
+		IdempotencyTTL:          24 * time.Hour,
+		IdempotencyConflict:     Replay,
+		TooManyRequestsBody:     `[{"$severity":"error","$dataCode":"TooManyRequests","$message":"Too many requests. Please try again later.","$source":""}]`,
+		MaxAnalysisTypesPerLine: 3,
 		Messages: Messages{
 			Unbalanced:          "The total debits ({debits}) must equal the total credits ({credits}).",
 			LockedDate:          "The date {date} is on or before the year end lockdown date {lock_date}.",
@@ -112,6 +131,12 @@ func DefaultRules() Rules {
 			IdempotencyConflict: "This idempotency_id was already used with a different request.",
 			UnknownBusiness:     "Business not found",
 			CurrencyNotEnabled:  "The currency {currency} is not enabled for this business.",
+
+			UnknownAnalysisCategory: "The analysis type category {analysis_type_category} was not found.",
+			InactiveAnalysisType:    "The analysis type {analysis_type} is not active for journals.",
+			GroupAnalysisType:       "The analysis type {analysis_type} is a group analysis type and cannot be used on transaction lines.",
+			DuplicateAnalysisType:   "A journal line can have only one category of the analysis type {analysis_type}.",
+			TooManyAnalysisTypes:    "A journal line can have at most {max} analysis type categories.",
 		},
 	}
 }
