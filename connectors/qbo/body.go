@@ -37,6 +37,8 @@ type company struct {
 	country string
 	// accountByCode maps AcctNum to Id for lines that carry only a code.
 	accountByCode map[string]string
+	// track is the class and department the document's lines carry.
+	track lineTracking
 }
 
 // The JournalEntry body (§2.2). Structs marshal fields in declaration
@@ -70,6 +72,9 @@ type detailJSON struct {
 	// Receivable or Accounts Payable (§2.2); only invoice mode's journal
 	// entries post there.
 	Entity *entityJSON `json:"Entity,omitempty"`
+	// ClassRef and DepartmentRef are the document's tracking (§2.2).
+	ClassRef      *refJSON `json:"ClassRef,omitempty"`
+	DepartmentRef *refJSON `json:"DepartmentRef,omitempty"`
 }
 
 type entityJSON struct {
@@ -85,7 +90,8 @@ var isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 // left out: they post nothing and have no side. CurrencyRef is always sent
 // (required with multicurrency, §2.2); non-US companies get
 // GlobalTaxCalculation TaxExcluded (required outside the US, §2.2; journal
-// mode posts no tax lines, so nothing is calculated). Problems here are
+// mode posts no tax lines, so nothing is calculated). Every line carries
+// the document's class and department (tracking.go). Problems here are
 // planner bugs, so they are Fatal.
 func journalEntryBody(doc *commercesyncv1.Document, ref connectors.Reference, co company) ([]byte, error) {
 	fatal := func(field, format string, args ...any) error {
@@ -132,6 +138,7 @@ func journalEntryBody(doc *commercesyncv1.Document, ref connectors.Reference, co
 	if len(je.Line) < 2 {
 		return nil, fatal("Lines", "a journal entry needs at least 2 non-zero lines, got %d", len(je.Line))
 	}
+	co.track.track(je.Line)
 	b, err := json.Marshal(je)
 	if err != nil {
 		return nil, fatal("", "encode journal entry: %v", err)

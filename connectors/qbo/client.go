@@ -447,6 +447,8 @@ func fieldOf(e FaultEntry) string {
 		return "Date"
 	case e.Code == "610", e.Code == "2500" && strings.Contains(d, "accounts element"):
 		return "AccountId"
+	case e.Code == "2500" && (strings.Contains(d, "class element") || strings.Contains(d, "department element")):
+		return "Tracking"
 	case e.Code == "6140":
 		return "Reference"
 	case strings.Contains(d, "currency"):

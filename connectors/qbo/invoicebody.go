@@ -5,6 +5,8 @@ import "encoding/json"
 // Request bodies (§2.2). Structs marshal in declaration order, so a
 // document always gives the same bytes; amounts are decimal text.
 
+// salesJSON's ClassRef is set when the company classes whole
+// transactions, its lines' otherwise (tracking.go).
 type salesJSON struct {
 	TxnDate              string          `json:"TxnDate"`
 	DocNumber            string          `json:"DocNumber"`
@@ -12,6 +14,8 @@ type salesJSON struct {
 	CustomerRef          refJSON         `json:"CustomerRef"`
 	CurrencyRef          refJSON         `json:"CurrencyRef"`
 	GlobalTaxCalculation string          `json:"GlobalTaxCalculation,omitempty"`
+	ClassRef             *refJSON        `json:"ClassRef,omitempty"`
+	DepartmentRef        *refJSON        `json:"DepartmentRef,omitempty"`
 	Line                 []salesLineJSON `json:"Line"`
 }
 
@@ -29,6 +33,7 @@ type salesItemJSON struct {
 	ItemRef   refJSON         `json:"ItemRef"`
 	Qty       json.RawMessage `json:"Qty"`
 	UnitPrice json.RawMessage `json:"UnitPrice"`
+	ClassRef  *refJSON        `json:"ClassRef,omitempty"`
 }
 
 type paymentJSON struct {
@@ -59,6 +64,7 @@ type billJSON struct {
 	VendorRef            refJSON           `json:"VendorRef"`
 	CurrencyRef          refJSON           `json:"CurrencyRef"`
 	GlobalTaxCalculation string            `json:"GlobalTaxCalculation,omitempty"`
+	DepartmentRef        *refJSON          `json:"DepartmentRef,omitempty"`
 	Line                 []expenseLineJSON `json:"Line"`
 }
 
@@ -70,7 +76,8 @@ type expenseLineJSON struct {
 }
 
 type expenseDetailJSON struct {
-	AccountRef refJSON `json:"AccountRef"`
+	AccountRef refJSON  `json:"AccountRef"`
+	ClassRef   *refJSON `json:"ClassRef,omitempty"`
 }
 
 type billPaymentJSON struct {
@@ -110,6 +117,7 @@ type purchaseJSON struct {
 	EntityRef            *typedRefJSON     `json:"EntityRef,omitempty"`
 	CurrencyRef          refJSON           `json:"CurrencyRef"`
 	GlobalTaxCalculation string            `json:"GlobalTaxCalculation,omitempty"`
+	DepartmentRef        *refJSON          `json:"DepartmentRef,omitempty"`
 	Line                 []expenseLineJSON `json:"Line"`
 }
 
@@ -119,6 +127,7 @@ type depositJSON struct {
 	DepositToAccountRef  refJSON           `json:"DepositToAccountRef"`
 	CurrencyRef          refJSON           `json:"CurrencyRef"`
 	GlobalTaxCalculation string            `json:"GlobalTaxCalculation,omitempty"`
+	DepartmentRef        *refJSON          `json:"DepartmentRef,omitempty"`
 	Line                 []depositLineJSON `json:"Line"`
 }
 
@@ -132,6 +141,7 @@ type depositLineJSON struct {
 type depositDetailJSON struct {
 	AccountRef refJSON       `json:"AccountRef"`
 	Entity     *typedRefJSON `json:"Entity,omitempty"`
+	ClassRef   *refJSON      `json:"ClassRef,omitempty"`
 }
 
 type transferJSON struct {

@@ -177,8 +177,12 @@ func (d *draft) sales(e entity) ([]step, error) {
 	if d.items, err = d.c.activeItems(d.ctx, d.s); err != nil {
 		return nil, err
 	}
+	track, err := d.tracking()
+	if err != nil {
+		return nil, err
+	}
 	body := salesJSON{TxnDate: d.doc.GetDate(), DocNumber: d.number(), PrivateNote: d.note(), CustomerRef: customer,
-		CurrencyRef: d.currency(), GlobalTaxCalculation: d.taxCalculation()}
+		CurrencyRef: d.currency(), GlobalTaxCalculation: d.taxCalculation(), ClassRef: track.headerClassRef(), DepartmentRef: track.departmentRef()}
 	var missing []docLine
 	for _, l := range lines {
 		item, ok := d.itemFor(l.account)
@@ -188,7 +192,7 @@ func (d *draft) sales(e entity) ([]step, error) {
 		}
 		amt := amountJSON(l.amount)
 		body.Line = append(body.Line, salesLineJSON{Description: l.description, Amount: amt, DetailType: "SalesItemLineDetail",
-			SalesItemLineDetail: salesItemJSON{ItemRef: refJSON{Value: item}, Qty: json.RawMessage("1"), UnitPrice: amt}})
+			SalesItemLineDetail: salesItemJSON{ItemRef: refJSON{Value: item}, Qty: json.RawMessage("1"), UnitPrice: amt, ClassRef: track.lineClassRef()}})
 	}
 	if len(missing) > 0 {
 		return nil, d.noItem(missing)
@@ -319,7 +323,8 @@ func (d *draft) control(typ string) (refJSON, error) {
 
 // payment is money received against the invoice (§2.2 "Payment against
 // invoice"): DepositToAccountRef is the money account, Line[].LinkedTxn
-// the invoice.
+// the invoice. Like the other payments, it carries no tracking
+// (tracking.go).
 func (d *draft) payment() ([]step, error) {
 	customer, invoice, amt, money, err := d.settlement()
 	if err != nil {
@@ -391,9 +396,12 @@ func (d *draft) refund() ([]step, error) {
 	if err != nil {
 		return nil, err
 	}
-	je := d.journal(
+	je, err := d.journal(
 		journalLine(d.doc.GetMoney().GetDescription(), amt, "Debit", ar, &entityJSON{Type: "Customer", EntityRef: customer}),
 		journalLine(d.doc.GetMoney().GetDescription(), amt, "Credit", money, nil))
+	if err != nil {
+		return nil, err
+	}
 	return []step{
 		{lookup: lookup{journalEntity, true}, suffix: "je", body: func([]string) any { return je }},
 		{lookup: lookup{paymentEntity, false}, suffix: "link", body: func(ids []string) any {
@@ -403,10 +411,16 @@ func (d *draft) refund() ([]step, error) {
 	}, nil
 }
 
-// journal is a journal entry carrying the document's reference.
-func (d *draft) journal(lines ...lineJSON) journalEntryJSON {
+// journal is a journal entry carrying the document's reference, its
+// lines the document's tracking.
+func (d *draft) journal(lines ...lineJSON) (journalEntryJSON, error) {
+	track, err := d.tracking()
+	if err != nil {
+		return journalEntryJSON{}, err
+	}
+	track.track(lines)
 	return journalEntryJSON{TxnDate: d.doc.GetDate(), DocNumber: d.number(), PrivateNote: d.note(), CurrencyRef: d.currency(),
-		GlobalTaxCalculation: d.taxCalculation(), Line: lines}
+		GlobalTaxCalculation: d.taxCalculation(), Line: lines}, nil
 }
 
 func journalLine(description string, amt json.RawMessage, side string, account refJSON, name *entityJSON) lineJSON {
@@ -415,18 +429,23 @@ func journalLine(description string, amt json.RawMessage, side string, account r
 }
 
 // expenseLines are the document's lines as AccountBasedExpenseLineDetail
-// lines (§2.2 Purchase, Bill).
-func (d *draft) expenseLines() ([]expenseLineJSON, error) {
+// lines (§2.2 Purchase, Bill), each with the document's class; the
+// department is the transaction's (tracking.go).
+func (d *draft) expenseLines() ([]expenseLineJSON, lineTracking, error) {
 	lines, err := d.lines()
 	if err != nil {
-		return nil, err
+		return nil, lineTracking{}, err
+	}
+	track, err := d.tracking()
+	if err != nil {
+		return nil, lineTracking{}, err
 	}
 	out := make([]expenseLineJSON, 0, len(lines))
 	for _, l := range lines {
 		out = append(out, expenseLineJSON{Description: l.description, Amount: amountJSON(l.amount), DetailType: "AccountBasedExpenseLineDetail",
-			AccountBasedExpenseLineDetail: expenseDetailJSON{AccountRef: refJSON{Value: l.account}}})
+			AccountBasedExpenseLineDetail: expenseDetailJSON{AccountRef: refJSON{Value: l.account}, ClassRef: track.classRef()}})
 	}
-	return out, nil
+	return out, track, nil
 }
 
 // bill is a Bill, or a BillCreditNote as a VendorCredit, from the vendor
@@ -438,12 +457,12 @@ func (d *draft) bill(e entity) ([]step, error) {
 	if err != nil {
 		return nil, err
 	}
-	lines, err := d.expenseLines()
+	lines, track, err := d.expenseLines()
 	if err != nil {
 		return nil, err
 	}
 	return one(e, true, billJSON{TxnDate: d.doc.GetDate(), DocNumber: d.number(), PrivateNote: d.note(), VendorRef: vendor,
-		CurrencyRef: d.currency(), GlobalTaxCalculation: d.taxCalculation(), Line: lines}), nil
+		CurrencyRef: d.currency(), GlobalTaxCalculation: d.taxCalculation(), DepartmentRef: track.departmentRef(), Line: lines}), nil
 }
 
 // billPayment pays the bill from the money account. QuickBooks pays bills
@@ -481,9 +500,12 @@ func (d *draft) billPayment() ([]step, error) {
 			"QuickBooks marks a bill paid only with a bill payment, which names a bank or credit card account even when, as here, "+
 				"the money leaves %s; the company has no active bank or credit card account. Add one in QuickBooks.", d.accountName(money.Value))}
 	}
-	je := d.journal(
+	je, err := d.journal(
 		journalLine(d.doc.GetMoney().GetDescription(), amt, "Debit", ap, &entityJSON{Type: "Vendor", EntityRef: vendor}),
 		journalLine(d.doc.GetMoney().GetDescription(), amt, "Credit", money, nil))
+	if err != nil {
+		return nil, err
+	}
 	return []step{
 		{lookup: lookup{journalEntity, true}, suffix: "je", body: func([]string) any { return je }},
 		{lookup: lookup{billPaymentEntity, false}, suffix: "link", body: func(ids []string) any {
@@ -534,10 +556,14 @@ func (d *draft) billRefund() ([]step, error) {
 	if err != nil {
 		return nil, err
 	}
+	track, err := d.tracking()
+	if err != nil {
+		return nil, err
+	}
 	return one(depositEntity, false, depositJSON{TxnDate: d.doc.GetDate(), PrivateNote: d.note(), DepositToAccountRef: refJSON{Value: money},
-		CurrencyRef: d.currency(), GlobalTaxCalculation: d.taxCalculation(),
+		CurrencyRef: d.currency(), GlobalTaxCalculation: d.taxCalculation(), DepartmentRef: track.departmentRef(),
 		Line: []depositLineJSON{{Description: d.doc.GetMoney().GetDescription(), Amount: amt, DetailType: "DepositLineDetail",
-			DepositLineDetail: depositDetailJSON{AccountRef: ap, Entity: &typedRefJSON{Value: vendor.Value, Type: "Vendor"}}}}}), nil
+			DepositLineDetail: depositDetailJSON{AccountRef: ap, Entity: &typedRefJSON{Value: vendor.Value, Type: "Vendor"}, ClassRef: track.classRef()}}}}), nil
 }
 
 // vendorEntity is the document's vendor when it names one: spend and
@@ -565,12 +591,13 @@ func (d *draft) spend() ([]step, error) {
 	if err != nil {
 		return nil, err
 	}
-	lines, err := d.expenseLines()
+	lines, track, err := d.expenseLines()
 	if err != nil {
 		return nil, err
 	}
 	return one(purchaseEntity, true, purchaseJSON{TxnDate: d.doc.GetDate(), DocNumber: d.number(), PrivateNote: d.note(), PaymentType: "Cash",
-		AccountRef: refJSON{Value: money}, EntityRef: vendor, CurrencyRef: d.currency(), GlobalTaxCalculation: d.taxCalculation(), Line: lines}), nil
+		AccountRef: refJSON{Value: money}, EntityRef: vendor, CurrencyRef: d.currency(), GlobalTaxCalculation: d.taxCalculation(),
+		DepartmentRef: track.departmentRef(), Line: lines}), nil
 }
 
 // receive is money received straight into a bank account: a Deposit
@@ -589,11 +616,15 @@ func (d *draft) receive() ([]step, error) {
 	if err != nil {
 		return nil, err
 	}
+	track, err := d.tracking()
+	if err != nil {
+		return nil, err
+	}
 	body := depositJSON{TxnDate: d.doc.GetDate(), PrivateNote: d.note(), DepositToAccountRef: refJSON{Value: money},
-		CurrencyRef: d.currency(), GlobalTaxCalculation: d.taxCalculation()}
+		CurrencyRef: d.currency(), GlobalTaxCalculation: d.taxCalculation(), DepartmentRef: track.departmentRef()}
 	for _, l := range lines {
 		body.Line = append(body.Line, depositLineJSON{Description: l.description, Amount: amountJSON(l.amount), DetailType: "DepositLineDetail",
-			DepositLineDetail: depositDetailJSON{AccountRef: refJSON{Value: l.account}, Entity: vendor}})
+			DepositLineDetail: depositDetailJSON{AccountRef: refJSON{Value: l.account}, Entity: vendor, ClassRef: track.classRef()}})
 	}
 	return one(depositEntity, false, body), nil
 }
@@ -603,7 +634,8 @@ func (d *draft) receive() ([]step, error) {
 // must be Asset classification", §2.2), otherwise a journal entry
 // debiting the destination and crediting the source. A Transfer carries
 // no currency; it moves the accounts' own, so a transfer in another
-// currency goes as a journal entry, which carries one.
+// currency goes as a journal entry, which carries one. A Transfer carries
+// no tracking; the journal entry's lines do (tracking.go).
 func (d *draft) transfer() ([]step, error) {
 	from, to := d.doc.GetMoney(), d.doc.GetTo()
 	amt, err := d.moneyOf()
@@ -633,9 +665,13 @@ func (d *draft) transfer() ([]step, error) {
 		return one(transferEntity, false, transferJSON{TxnDate: d.doc.GetDate(), PrivateNote: d.note(),
 			FromAccountRef: refJSON{Value: fromID}, ToAccountRef: refJSON{Value: toID}, Amount: amt}), nil
 	}
-	return one(journalEntity, true, d.journal(
+	je, err := d.journal(
 		journalLine(to.GetDescription(), amt, "Debit", refJSON{Value: toID}, nil),
-		journalLine(from.GetDescription(), amt, "Credit", refJSON{Value: fromID}, nil))), nil
+		journalLine(from.GetDescription(), amt, "Credit", refJSON{Value: fromID}, nil))
+	if err != nil {
+		return nil, err
+	}
+	return one(journalEntity, true, je), nil
 }
 
 // sameCurrency: both accounts are in the document's currency (an account

@@ -74,7 +74,8 @@ var lookups = map[string][][]lookup{
 }
 
 // draft is one invoice-mode document on its way to QuickBooks, with what
-// its route reads from the company: the active items and the chart.
+// its route reads from the company: the active items, the chart, and the
+// tracking preferences when a transaction carries the tracking.
 type draft struct {
 	c     *Connector
 	ctx   context.Context
@@ -84,6 +85,22 @@ type draft struct {
 	co    company
 	items []itemRow
 	chart []accountRow
+	// tracked: co.track has been read.
+	tracked bool
+}
+
+// tracking is the document's class and department, read once and only
+// by routes whose transactions carry them, so a payment costs no read of
+// the preferences.
+func (d *draft) tracking() (lineTracking, error) {
+	if !d.tracked {
+		t, err := d.c.tracking(d.ctx, d.s, d.doc)
+		if err != nil {
+			return lineTracking{}, err
+		}
+		d.co.track, d.tracked = t, true
+	}
+	return d.co.track, nil
 }
 
 // pushInvoice sends an invoice-mode document. One transaction goes with
@@ -145,13 +162,13 @@ func (c *Connector) pushOne(ctx context.Context, s connectors.Session, d *draft,
 	return connectors.Result{ExternalID: id}, nil
 }
 
-// named adds to a 610 refusal which of the document's accounts are
-// inactive.
+// named adds to a 610 refusal which of the document's accounts, class
+// and department are inactive.
 func (d *draft) named(err error) error {
 	if faultCode(err) != "610" {
 		return err
 	}
-	return d.c.nameInactiveAccounts(d.ctx, d.s, d.doc, d.co.accountByCode, err)
+	return d.c.nameInactive(d.ctx, d.s, d.doc, d.co.accountByCode, d.co.track, err)
 }
 
 // findInvoice looks an invoice-mode document up in each way it may

@@ -181,7 +181,9 @@ func (c *Connector) Name() string { return "QuickBooks Online" }
 //     No hourly limit is published, so RequestsPerHour stays 0 (§2.6 gives
 //     per-second, per-minute and, for reads on the free tier, monthly
 //     limits).
-//   - TrackingDimensions is 2: class and department (location).
+//   - TrackingDimensions is 2: class and department (location); a
+//     document's tracking rides on its transactions where QuickBooks takes
+//     it (LineTracking; see tracking.go).
 //   - MaxBatch is Intuit batch's 30 items per request (§2.6). Push itself
 //     sends one document per request; Setup batches its reads.
 func (c *Connector) Capabilities() connectors.Capabilities {
@@ -197,6 +199,7 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		RequestsPerMinute:            RequestsPerMinute,
 		MaxConcurrent:                MaxConcurrent,
 		TrackingDimensions:           TrackingDimensions,
+		LineTracking:                 true,
 		MaxBatch:                     MaxBatchItems,
 	}
 }
@@ -340,7 +343,11 @@ func (c *Connector) Push(ctx context.Context, s connectors.Session, doc *commerc
 	if err != nil {
 		return connectors.Result{}, err
 	}
-	body, err := k.build(doc, ref, company{country: country, accountByCode: accounts})
+	track, err := c.tracking(ctx, s, doc)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	body, err := k.build(doc, ref, company{country: country, accountByCode: accounts, track: track})
 	if err != nil {
 		return connectors.Result{}, err
 	}
@@ -355,7 +362,7 @@ func (c *Connector) Push(ctx context.Context, s connectors.Session, doc *commerc
 				return res, nil
 			}
 		case "610":
-			err = c.nameInactiveAccounts(ctx, s, doc, accounts, err)
+			err = c.nameInactive(ctx, s, doc, accounts, track, err)
 		}
 		return connectors.Result{}, fmt.Errorf("qbo: push %s %s: %w", k.name, ref.Value, err)
 	}
@@ -399,12 +406,14 @@ func faultCode(err error) string {
 	return ""
 }
 
-// nameInactiveAccounts adds to a 610 refusal which of the document's
-// accounts are inactive: QuickBooks' message says only "Something you're
-// trying to use has been made inactive" (§2.5), and the merchant has to
-// know which account to reactivate or re-map. The classification stays;
-// if the look-up fails, the refusal is returned as it was.
-func (c *Connector) nameInactiveAccounts(ctx context.Context, s connectors.Session, doc *commercesyncv1.Document, byCode map[string]string, err error) error {
+// nameInactive adds to a 610 refusal which of the document's accounts,
+// and of the class and department it carries, are inactive: QuickBooks'
+// message says only "Something you're trying to use has been made
+// inactive" (§2.5), and the merchant has to know what to reactivate or
+// re-map. The look-ups travel in one batch. The classification stays; if
+// the look-up fails, or finds nothing inactive, the refusal is returned as
+// it was.
+func (c *Connector) nameInactive(ctx context.Context, s connectors.Session, doc *commercesyncv1.Document, byCode map[string]string, track lineTracking, err error) error {
 	ce, ok := errors.AsType[*connectors.Error](err)
 	if !ok {
 		return err
@@ -419,28 +428,51 @@ func (c *Connector) nameInactiveAccounts(ctx context.Context, s connectors.Sessi
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) == 0 {
+	inactiveIn := func(ids ...string) string {
+		return "where Id IN ('" + strings.Join(ids, "', '") + "') AND Active = false"
+	}
+	type named struct {
+		ID                       string `json:"Id"`
+		Name, FullyQualifiedName string
+		AcctNum                  string
+	}
+	var accounts, classes, departments []named
+	var qs []listQuery
+	if len(ids) > 0 {
+		qs = append(qs, listQuery{"Account", inactiveIn(ids...), &accounts})
+	}
+	if track.class != "" {
+		qs = append(qs, listQuery{"Class", inactiveIn(track.class), &classes})
+	}
+	if track.department != "" {
+		qs = append(qs, listQuery{"Department", inactiveIn(track.department), &departments})
+	}
+	if len(qs) == 0 || c.readLists(ctx, s, qs) != nil {
 		return err
 	}
-	var inactive []struct {
-		ID      string `json:"Id"`
-		Name    string
-		AcctNum string
-	}
-	where := "where Id IN ('" + strings.Join(ids, "', '") + "') AND Active = false"
-	if qerr := c.queryAll(ctx, s, "Account", where, &inactive); qerr != nil || len(inactive) == 0 {
-		return err
-	}
-	names := make([]string, len(inactive))
-	for i, a := range inactive {
-		names[i] = fmt.Sprintf("%q (id %s)", a.Name, a.ID)
+	var names []string
+	for _, a := range accounts {
+		n := fmt.Sprintf("account %q (id %s)", a.Name, a.ID)
 		if a.AcctNum != "" {
-			names[i] = fmt.Sprintf("%s %q (id %s)", a.AcctNum, a.Name, a.ID)
+			n = fmt.Sprintf("account %s %q (id %s)", a.AcctNum, a.Name, a.ID)
 		}
+		names = append(names, n)
 	}
-	named := *ce
-	named.Message = fmt.Sprintf("%s Inactive in QuickBooks: account %s.", ce.Message, strings.Join(names, ", account "))
-	return &named
+	for _, cl := range classes {
+		names = append(names, fmt.Sprintf("class %q (id %s)", fullName(cl.FullyQualifiedName, cl.Name), cl.ID))
+	}
+	for _, d := range departments {
+		names = append(names, fmt.Sprintf("%s %q (id %s)", strings.ToLower(track.departmentWord), fullName(d.FullyQualifiedName, d.Name), d.ID))
+	}
+	if len(names) == 0 {
+		return err
+	}
+	out := *ce
+	out.Message = fmt.Sprintf("%s Inactive in QuickBooks: %s.", ce.Message, strings.Join(names, ", "))
+	if len(accounts) == 0 {
+		out.Field = "Tracking"
+	}
+	return &out
 }
 
 // docLines are every line of a document that names an account: its

@@ -700,9 +700,9 @@ func TestCapabilities(t *testing.T) {
 		JournalMode: true, InvoiceMode: true, JournalForbidsSystemAccounts: true,
 		MaxIdempotencyKeyLen: 50, MaxReferenceLen: 21, IdempotencyKind: "query",
 		RequestsPerSecond: 10, RequestsPerMinute: 500, MaxConcurrent: 10,
-		// Class and department (§2.3); Intuit batch's 30 items (§2.6); no
-		// hourly limit is published.
-		TrackingDimensions: 2, MaxBatch: 30, RequestsPerHour: 0,
+		// Class and department (§2.3), sent on the lines; Intuit batch's
+		// 30 items (§2.6); no hourly limit is published.
+		TrackingDimensions: 2, LineTracking: true, MaxBatch: 30, RequestsPerHour: 0,
 	}
 	if got := c.Capabilities(); got != want {
 		t.Fatalf("capabilities %+v\nwant %+v", got, want)

@@ -262,14 +262,15 @@ func (l *lists) contacts() []connectors.Contact {
 }
 
 // tracking is Class and Department, each when the company tracks it,
-// with its active options by full name ("Parent:Child", as accounts).
+// with its active options by full name ("Parent:Child", as accounts);
+// Push reads documents' tracking by the same category ids (tracking.go).
 func (l *lists) tracking(p preferences) []connectors.TrackingCategory {
 	var out []connectors.TrackingCategory
 	if p.tracksClasses() {
-		out = append(out, connectors.TrackingCategory{ID: "Class", Name: "Class", Options: options(l.classes)})
+		out = append(out, connectors.TrackingCategory{ID: classCategory, Name: "Class", Options: options(l.classes)})
 	}
 	if p.AccountingInfoPrefs.TrackDepartments {
-		out = append(out, connectors.TrackingCategory{ID: "Department", Name: p.departmentName(), Options: options(l.departments)})
+		out = append(out, connectors.TrackingCategory{ID: departmentCategory, Name: p.departmentName(), Options: options(l.departments)})
 	}
 	return out
 }

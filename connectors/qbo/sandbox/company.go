@@ -170,8 +170,9 @@ type JournalLine struct {
 	TaxCodeID       string
 	TaxApplicableOn string
 	TaxAmount       string
-	ClassID         string
-	DepartmentID    string
+	// ClassID and DepartmentID are the line's ClassRef and DepartmentRef.
+	ClassID      string
+	DepartmentID string
 }
 
 // Signed returns the amount as + debit, − credit.

@@ -380,12 +380,6 @@ func (s *Server) checkJournal(co *company, in jeIn, self *JournalEntry, now time
 		if l.Description != nil {
 			pl.Description = *l.Description
 		}
-		if d.ClassRef != nil {
-			pl.ClassID = d.ClassRef.Value
-		}
-		if d.DepartmentRef != nil {
-			pl.DepartmentID = d.DepartmentRef.Value
-		}
 		lines = append(lines, parsed{pl, d})
 	}
 	if n := utf8.RuneCountInString(j.DocNumber); n > MaxDocNumberLen {
@@ -452,6 +446,14 @@ func (s *Server) checkJournal(co *company, in jeIn, self *JournalEntry, now time
 				return nil, fe
 			}
 			l.TaxCodeID = d.TaxCodeRef.Value
+		}
+		// §2.2: a line's ClassRef and DepartmentRef.
+		var fe *faultError
+		if l.ClassID, fe = co.trackingRef(classList, d.ClassRef); fe != nil {
+			return nil, fe
+		}
+		if l.DepartmentID, fe = co.trackingRef(departmentList, d.DepartmentRef); fe != nil {
+			return nil, fe
 		}
 	}
 
@@ -521,6 +523,20 @@ func (s *Server) checkJournal(co *company, in jeIn, self *JournalEntry, now time
 		j.Lines = append(j.Lines, p.line)
 	}
 	return j, nil
+}
+
+// trackingOut renders a stored class or department id as a reference
+// with its full name, as accounts carry theirs; nil for none.
+func (co *company) trackingOut(list, id string) *refJSON {
+	if id == "" {
+		return nil
+	}
+	r := &refJSON{Value: id}
+	all := co.trackingList(list)
+	if c := findClass(all, id); c != nil {
+		r.Name, _ = fullName(all, *c)
+	}
+	return r
 }
 
 // checkTax validates a line's TaxCodeRef (§2.2: "A line with TaxCodeRef
@@ -621,12 +637,7 @@ func (co *company) journalJSON(j *JournalEntry) journalOut {
 		if l.EntityID != "" {
 			d.Entity = &entityOut{Type: l.EntityType, EntityRef: refJSON{Value: l.EntityID}}
 		}
-		if l.ClassID != "" {
-			d.ClassRef = &refJSON{Value: l.ClassID}
-		}
-		if l.DepartmentID != "" {
-			d.DepartmentRef = &refJSON{Value: l.DepartmentID}
-		}
+		d.ClassRef, d.DepartmentRef = co.trackingOut(classList, l.ClassID), co.trackingOut(departmentList, l.DepartmentID)
 		if l.TaxCodeID != "" {
 			d.TaxCodeRef = &refJSON{Value: l.TaxCodeID}
 		}

@@ -122,10 +122,7 @@ func classRows(co *company, _ time.Time) []row {
 
 func departmentRows(co *company, _ time.Time) []row {
 	meta := metaJSON{seeded(co), seeded(co)}
-	list := make([]Class, len(co.Departments))
-	for i, d := range co.Departments {
-		list[i] = Class(d)
-	}
+	list := co.trackingList(departmentList)
 	out := make([]row, 0, len(list))
 	for _, d := range list {
 		fq, parent := fullName(list, d)

@@ -59,7 +59,8 @@
 //     JournalEntryLineDetail; PostingType Debit|Credit (2170); positive
 //     amounts with at most 2 decimals; DocNumber ≤ 21 and PrivateNote ≤ 4000
 //     characters; GlobalTaxCalculation outside the US; existing (2500) and
-//     active (610) accounts; a customer on A/R and a vendor on A/P lines;
+//     active (610) accounts, and line classes and departments; a customer
+//     on A/R and a vendor on A/P lines;
 //     tax codes that exist, are active and have a rate for TaxApplicableOn;
 //     CurrencyRef with multicurrency, in the home currency or an active
 //     company currency, and accounts in the home or that currency; dates
@@ -73,7 +74,10 @@
 //     active (610); accounts exist (2500) and are active (610); sales lines
 //     name an existing (2500), active (610) item with an active income
 //     account, and Amount = round(Qty × UnitPrice) when both are given
-//     (6070); payments go into Bank or Other Current Asset accounts, bill
+//     (6070); a ClassRef on sales, expense and deposit lines and a
+//     DepartmentRef on those forms (and a ClassRef on sales forms) exist
+//     (2500) and are active (610), while payments, bill payments and
+//     transfers take neither (2010); payments go into Bank or Other Current Asset accounts, bill
 //     payments come from a Bank (Check) or Credit Card (CreditCard)
 //     account, purchases from the account their PaymentType takes,
 //     transfers move between two Asset accounts; lines on A/R and A/P name

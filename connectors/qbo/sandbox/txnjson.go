@@ -62,6 +62,12 @@ func (co *company) txnJSON(t *Txn) map[string]any {
 	if t.ExchangeRate != "" {
 		out["ExchangeRate"] = json.RawMessage(t.ExchangeRate)
 	}
+	if r := co.trackingOut(classList, t.ClassID); r != nil {
+		out["ClassRef"] = r
+	}
+	if r := co.trackingOut(departmentList, t.DepartmentID); r != nil {
+		out["DepartmentRef"] = r
+	}
 	switch t.Type {
 	case "Invoice", "CreditMemo":
 		out["CustomerRef"] = co.nameRef("Customer", t.EntityID)
@@ -127,6 +133,7 @@ func (co *company) linesJSON(t *Txn) []map[string]any {
 			if l.UnitPrice != "" {
 				d["UnitPrice"] = json.RawMessage(l.UnitPrice)
 			}
+			co.lineClass(d, l)
 			m["DetailType"], m["SalesItemLineDetail"] = "SalesItemLineDetail", d
 		case t.Type == "Deposit":
 			d := map[string]any{"AccountRef": co.accountRef(l.AccountID)}
@@ -135,14 +142,23 @@ func (co *company) linesJSON(t *Txn) []map[string]any {
 				r["type"] = l.EntityType
 				d["Entity"] = r
 			}
+			co.lineClass(d, l)
 			m["DetailType"], m["DepositLineDetail"] = "DepositLineDetail", d
 		default:
-			m["DetailType"] = "AccountBasedExpenseLineDetail"
-			m["AccountBasedExpenseLineDetail"] = map[string]any{"AccountRef": co.accountRef(l.AccountID), "BillableStatus": "NotBillable"}
+			d := map[string]any{"AccountRef": co.accountRef(l.AccountID), "BillableStatus": "NotBillable"}
+			co.lineClass(d, l)
+			m["DetailType"], m["AccountBasedExpenseLineDetail"] = "AccountBasedExpenseLineDetail", d
 		}
 		out = append(out, m)
 	}
 	return out
+}
+
+// lineClass adds a line's ClassRef to its detail.
+func (co *company) lineClass(detail map[string]any, l TxnLine) {
+	if r := co.trackingOut(classList, l.ClassID); r != nil {
+		detail["ClassRef"] = r
+	}
 }
 
 func (co *company) itemRef(id string) refJSON {

@@ -43,7 +43,10 @@ type Txn struct {
 	ToAccountID string
 	// ControlID is the Accounts Receivable or Accounts Payable account the
 	// transaction posts to, when it posts to one.
-	ControlID                        string
+	ControlID string
+	// ClassID and DepartmentID are the transaction's ClassRef and
+	// DepartmentRef; a line's class is TxnLine.ClassID.
+	ClassID, DepartmentID            string
 	PayType, PaymentType, PaymentRef string
 	DueDate                          string
 	Lines                            []TxnLine
@@ -73,6 +76,8 @@ type TxnLine struct {
 	UnitPrice string
 	// EntityType and EntityID name a deposit line's customer or vendor.
 	EntityType, EntityID string
+	// ClassID is the line detail's ClassRef.
+	ClassID string
 	// Link is what a payment or bill payment line applies (§2.2
 	// Line[].LinkedTxn).
 	Link *Link
@@ -125,6 +130,8 @@ type txnIn struct {
 	FromAccountRef *refIn      `json:"FromAccountRef"`
 	ToAccountRef   *refIn      `json:"ToAccountRef"`
 	Amount         json.Number `json:"Amount"`
+	ClassRef       *refIn      `json:"ClassRef"`
+	DepartmentRef  *refIn      `json:"DepartmentRef"`
 }
 
 type txnLineIn struct {
@@ -139,17 +146,20 @@ type txnLineIn struct {
 		UnitPrice   json.Number `json:"UnitPrice"`
 		TaxCodeRef  *refIn      `json:"TaxCodeRef"`
 		ServiceDate string      `json:"ServiceDate"`
+		ClassRef    *refIn      `json:"ClassRef"`
 	} `json:"SalesItemLineDetail"`
 	AccountBasedExpenseLineDetail *struct {
 		AccountRef     *refIn `json:"AccountRef"`
 		TaxCodeRef     *refIn `json:"TaxCodeRef"`
 		BillableStatus string `json:"BillableStatus"`
 		CustomerRef    *refIn `json:"CustomerRef"`
+		ClassRef       *refIn `json:"ClassRef"`
 	} `json:"AccountBasedExpenseLineDetail"`
 	DepositLineDetail *struct {
 		AccountRef *refIn `json:"AccountRef"`
 		Entity     *refIn `json:"Entity"`
 		TaxCodeRef *refIn `json:"TaxCodeRef"`
+		ClassRef   *refIn `json:"ClassRef"`
 	} `json:"DepositLineDetail"`
 	LinkedTxn []struct {
 		TxnID     string `json:"TxnId"`
@@ -180,23 +190,33 @@ type txnKind struct {
 	settle func(co *company, t *Txn) (map[string]decimal.Decimal, *faultError)
 }
 
+// Tracking (§2.2, §2.3): journal entry lines take ClassRef and
+// DepartmentRef; sales, expense and deposit lines take ClassRef (§2.2
+// shows it on SalesItemLineDetail and AccountBasedExpenseLineDetail; on
+// DepositLineDetail it is not in the reference). The department of a
+// sales, expense or deposit form is the transaction's DepartmentRef, and a
+// sales form also takes a ClassRef of its own for companies that class
+// whole transactions; neither is in the reference. Payments, bill
+// payments and transfers take neither (not in the reference), so their
+// ClassRef or DepartmentRef is refused with 2010 like any property the
+// entity does not take.
 var txnKinds = map[string]txnKind{
 	"invoice": {name: "Invoice", numbered: true, parse: parseSales,
-		fields: []string{"DocNumber", "CustomerRef", "Line", "DueDate", "GlobalTaxCalculation", "TxnTaxDetail", "CustomerMemo"}},
+		fields: []string{"DocNumber", "CustomerRef", "Line", "DueDate", "GlobalTaxCalculation", "TxnTaxDetail", "CustomerMemo", "ClassRef", "DepartmentRef"}},
 	"creditmemo": {name: "CreditMemo", numbered: true, parse: parseSales,
-		fields: []string{"DocNumber", "CustomerRef", "Line", "GlobalTaxCalculation", "TxnTaxDetail", "CustomerMemo"}},
+		fields: []string{"DocNumber", "CustomerRef", "Line", "GlobalTaxCalculation", "TxnTaxDetail", "CustomerMemo", "ClassRef", "DepartmentRef"}},
 	"payment": {name: "Payment", parse: parsePayment, settle: settleCustomer,
 		fields: []string{"DocNumber", "CustomerRef", "DepositToAccountRef", "PaymentRefNum", "Line"}},
 	"bill": {name: "Bill", numbered: true, parse: parseBill,
-		fields: []string{"DocNumber", "VendorRef", "DueDate", "Line", "GlobalTaxCalculation", "TxnTaxDetail"}},
+		fields: []string{"DocNumber", "VendorRef", "DueDate", "Line", "GlobalTaxCalculation", "TxnTaxDetail", "DepartmentRef"}},
 	"vendorcredit": {name: "VendorCredit", numbered: true, parse: parseBill,
-		fields: []string{"DocNumber", "VendorRef", "Line", "GlobalTaxCalculation", "TxnTaxDetail"}},
+		fields: []string{"DocNumber", "VendorRef", "Line", "GlobalTaxCalculation", "TxnTaxDetail", "DepartmentRef"}},
 	"billpayment": {name: "BillPayment", numbered: true, parse: parseBillPayment, settle: settleVendor,
 		fields: []string{"DocNumber", "VendorRef", "PayType", "CheckPayment", "CreditCardPayment", "Line"}},
 	"purchase": {name: "Purchase", numbered: true, parse: parsePurchase,
-		fields: []string{"DocNumber", "PaymentType", "AccountRef", "EntityRef", "Line", "GlobalTaxCalculation", "TxnTaxDetail"}},
+		fields: []string{"DocNumber", "PaymentType", "AccountRef", "EntityRef", "Line", "GlobalTaxCalculation", "TxnTaxDetail", "DepartmentRef"}},
 	"deposit": {name: "Deposit", parse: parseDeposit,
-		fields: []string{"DepositToAccountRef", "Line", "GlobalTaxCalculation", "TxnTaxDetail"}},
+		fields: []string{"DepositToAccountRef", "Line", "GlobalTaxCalculation", "TxnTaxDetail", "DepartmentRef"}},
 	"transfer": {name: "Transfer", parse: parseTransfer,
 		fields: []string{"FromAccountRef", "ToAccountRef", "Amount"}},
 }
@@ -271,6 +291,9 @@ func (s *Server) checkTxn(co *company, k txnKind, in *txnIn, now time.Time) (*Tx
 		return fail(fe)
 	}
 	if fe := k.parse(s, co, in, t); fe != nil {
+		return fail(fe)
+	}
+	if fe := co.txnTracking(in, t); fe != nil {
 		return fail(fe)
 	}
 	if fe := s.txnCurrency(co, in, t); fe != nil {
@@ -466,6 +489,66 @@ func (co *company) activeName(typ string, ref *refIn, field string) (*Entity, *f
 	return e, nil
 }
 
+// The tracking lists as 2500's detail names them (not in the reference).
+const (
+	classList      = "Class"
+	departmentList = "Department"
+)
+
+// trackingRef resolves an optional ClassRef or DepartmentRef as account
+// references are resolved: 2500 when unknown, 610 when inactive (§2.5;
+// that 610 covers classes and departments too is not in the reference,
+// whose Detail lists "accounts, customers, items, vendors or employees").
+// Whether the company has class or department tracking turned on is not
+// checked: what QuickBooks does with a reference it does not track is not
+// in the reference. Caller holds s.mu.
+func (co *company) trackingRef(list string, ref *refIn) (string, *faultError) {
+	if ref == nil || ref.Value == "" {
+		return "", nil
+	}
+	c := findClass(co.trackingList(list), ref.Value)
+	if c == nil {
+		return "", ptr(invalidReference(list, ref.Value))
+	}
+	if c.Inactive {
+		return "", ptr(inactiveObject())
+	}
+	return c.ID, nil
+}
+
+// trackingList is the Class or the Department list; departments have
+// Class's shape.
+func (co *company) trackingList(list string) []Class {
+	if list == classList {
+		return co.Classes
+	}
+	out := make([]Class, len(co.Departments))
+	for i, d := range co.Departments {
+		out[i] = Class(d)
+	}
+	return out
+}
+
+func findClass(list []Class, id string) *Class {
+	for i := range list {
+		if list[i].ID == id {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+// txnTracking resolves a transaction's own ClassRef and DepartmentRef;
+// decodeTxn has already refused them on entities that do not take them.
+func (co *company) txnTracking(in *txnIn, t *Txn) *faultError {
+	var fe *faultError
+	if t.ClassID, fe = co.trackingRef(classList, in.ClassRef); fe != nil {
+		return fe
+	}
+	t.DepartmentID, fe = co.trackingRef(departmentList, in.DepartmentRef)
+	return fe
+}
+
 func (co *company) entity(typ, id string) *Entity {
 	switch typ {
 	case "Customer":
@@ -625,7 +708,11 @@ func parseSales(s *Server, co *company, in *txnIn, t *Txn) *faultError {
 		if fe != nil {
 			return TxnLine{}, fe
 		}
-		return TxnLine{ItemID: it.ID, AccountID: it.IncomeAccountID, Qty: d.Qty.String(), UnitPrice: d.UnitPrice.String()}, nil
+		class, fe := co.trackingRef(classList, d.ClassRef)
+		if fe != nil {
+			return TxnLine{}, fe
+		}
+		return TxnLine{ItemID: it.ID, AccountID: it.IncomeAccountID, Qty: d.Qty.String(), UnitPrice: d.UnitPrice.String(), ClassID: class}, nil
 	})
 	if fe != nil {
 		return fe
@@ -681,7 +768,11 @@ func expenseLine(co *company) func(l txnLineIn) (TxnLine, *faultError) {
 		if a.AccountType == "Accounts Receivable" || a.AccountType == "Accounts Payable" {
 			return TxnLine{}, ptr(business(fmt.Sprintf("The account %s cannot be used on an expense line.", a.Name)))
 		}
-		return TxnLine{AccountID: a.ID}, nil
+		class, fe := co.trackingRef(classList, d.ClassRef)
+		if fe != nil {
+			return TxnLine{}, fe
+		}
+		return TxnLine{AccountID: a.ID, ClassID: class}, nil
 	}
 }
 
@@ -783,7 +874,11 @@ func parseDeposit(s *Server, co *company, in *txnIn, t *Txn) *faultError {
 		if fe != nil {
 			return TxnLine{}, fe
 		}
-		tl := TxnLine{AccountID: acct.ID}
+		class, fe := co.trackingRef(classList, d.ClassRef)
+		if fe != nil {
+			return TxnLine{}, fe
+		}
+		tl := TxnLine{AccountID: acct.ID, ClassID: class}
 		if d.Entity != nil {
 			if d.Entity.Type != "Customer" && d.Entity.Type != "Vendor" {
 				return TxnLine{}, ptr(invalidEnum("Line.DepositLineDetail.Entity.type", d.Entity.Type))
