@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -263,6 +264,36 @@ func TestConfigRefusesAccountsThePlatformDoesNotOffer(t *testing.T) {
 	}, &e)
 	if code != http.StatusBadRequest || !strings.Contains(e.Message, "configuration.sales.accounts.sales.selectedAccountId: Selected Account is not a valid option.") {
 		t.Errorf("an archived account was answered %d %q; want 400 naming the field", code, e.Message)
+	}
+	// Xero keeps its system accounts (620 Accounts Receivable here) to
+	// itself: no journal takes them, so they are no option either.
+	var receivable string
+	for _, a := range org.Accounts {
+		if a.Code == "620" {
+			receivable = a.AccountID
+		}
+	}
+	var view struct {
+		Configuration struct {
+			Payments struct {
+				Accounts map[string]struct{ AccountOptions []struct{ ID string } }
+			}
+		}
+	}
+	s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/config", nil, &view)
+	opts := view.Configuration.Payments.Accounts["unsettled"].AccountOptions
+	if len(opts) == 0 || slices.ContainsFunc(opts, func(o struct{ ID string }) bool { return o.ID == receivable }) {
+		t.Errorf("unsettled offers %d accounts, the system account 620 among them or none at all", len(opts))
+	}
+	code = s.api.do("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", map[string]any{
+		"schedule": map[string]any{"timeZone": "America/New_York"},
+		"configuration": map[string]any{
+			"mapSettings": map[string]any{"outputFormat": "JournalEntry"},
+			"payments":    map[string]any{"accounts": map[string]any{"unsettled": map[string]any{"selectedAccountId": receivable}}},
+		},
+	}, &e)
+	if code != http.StatusBadRequest || !strings.Contains(e.Message, "configuration.payments.accounts.unsettled.selectedAccountId: Selected Account is not a valid option.") {
+		t.Errorf("the system account was answered %d %q; want 400 naming the field", code, e.Message)
 	}
 }
 

@@ -444,14 +444,14 @@ func (w *Worker) publishSetups(ctx context.Context, wg *sync.WaitGroup) {
 				w.log.Warn("platform setup not read", "connection", conn.GetId(), "err", err)
 				return
 			}
-			if err := w.control.PutPlatformSetup(ctx, setupProto(conn, setup, w.now())); err != nil {
+			if err := w.control.PutPlatformSetup(ctx, setupProto(conn, setup, c.Capabilities(), w.now())); err != nil {
 				w.log.Warn("platform setup not stored", "connection", conn.GetId(), "err", err)
 			}
 		}()
 	}
 }
 
-func setupProto(conn *v1.Connection, s *connectors.Setup, at time.Time) *v1.PlatformSetup {
+func setupProto(conn *v1.Connection, s *connectors.Setup, caps connectors.Capabilities, at time.Time) *v1.PlatformSetup {
 	out := &v1.PlatformSetup{
 		ConnectionId: conn.GetId(), CompanyId: conn.GetCompanyId(), BaseCurrency: s.BaseCurrency,
 		LockDate: s.LockDate, ReadAt: at.UTC().Format(time.RFC3339), ExchangeRates: s.ExchangeRates,
@@ -459,6 +459,12 @@ func setupProto(conn *v1.Connection, s *connectors.Setup, at time.Time) *v1.Plat
 	for _, a := range s.Accounts {
 		if a.Status != "" && !strings.EqualFold(a.Status, "ACTIVE") {
 			continue // an archived account is no option
+		}
+		if a.System && caps.JournalForbidsSystemAccounts {
+			// Such a platform keeps receivables, payables and its other
+			// system accounts to itself: its journals refuse them, and
+			// invoice mode moves them through its own documents.
+			continue
 		}
 		class := "nominal"
 		if a.Bank {
