@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 type authCode struct {
@@ -89,7 +91,7 @@ func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) {
 	}
 	state := p.Get("state")
 	if p.Get("response_type") != "code" {
-		redirectWith(w, r, redirect, url.Values{"error": {"unsupported_response_type"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"unsupported_response_type"}, "state": {state}})
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -97,7 +99,7 @@ func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Get("consent") != "allow" {
-		redirectWith(w, r, redirect, url.Values{"error": {"access_denied"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"access_denied"}, "state": {state}})
 		return
 	}
 	now := s.now()
@@ -113,7 +115,7 @@ func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) {
 	s.codes[code] = &authCode{clientID: client.ID, redirectURI: redirect, subdomain: c.Subdomain, userID: c.Users[0].ID, expires: now.Add(AuthCodeTTL)}
 	s.mu.Unlock()
 	s.log.Debug("freeagent sandbox: app approved", "client", client.ID, "company", c.Subdomain)
-	redirectWith(w, r, redirect, url.Values{"code": {code}, "state": {state}})
+	sandboxkit.Redirect(w, r, redirect, url.Values{"code": {code}, "state": {state}})
 }
 
 func (s *Server) renderApprove(w http.ResponseWriter, r *http.Request, client Client, p url.Values) {
@@ -144,22 +146,6 @@ func (s *Server) errorPage(w http.ResponseWriter, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusBadRequest)
 	_ = errorPage.Execute(w, msg)
-}
-
-func redirectWith(w http.ResponseWriter, r *http.Request, base string, q url.Values) {
-	u, err := url.Parse(base)
-	if err != nil {
-		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-		return
-	}
-	v := u.Query()
-	for k, vs := range q {
-		if len(vs) > 0 && vs[0] != "" {
-			v[k] = vs
-		}
-	}
-	u.RawQuery = v.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
 // tokenResponse is the token endpoint's answer: the access token lives an

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // entityID is the employee every consent is given as; tokens carry
@@ -98,7 +100,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request, co *com
 	}
 	state := p.Get("state")
 	fail := func(code, desc string) {
-		redirectWith(w, r, redirect, url.Values{"error": {code}, "error_description": {desc}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {code}, "error_description": {desc}, "state": {state}})
 	}
 	if p.Get("response_type") != "code" {
 		fail("unsupported_response_type", "response_type must be code")
@@ -145,7 +147,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request, co *com
 	s.codes[code] = &authCode{clientID: client.ID, redirectURI: redirect, scopes: scopes, role: role, expires: s.now().Add(AuthCodeTTL)}
 	s.mu.Unlock()
 	s.log.Debug("netsuite sandbox: consent given", "client", client.ID, "account", co.AccountID, "role", role.ID)
-	redirectWith(w, r, redirect, url.Values{"code": {code}, "state": {state}})
+	sandboxkit.Redirect(w, r, redirect, url.Values{"code": {code}, "state": {state}})
 }
 
 func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, co *company, client Client, p url.Values) {
@@ -175,22 +177,6 @@ func (s *Server) errorPage(w http.ResponseWriter, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusBadRequest)
 	_ = errorPage.Execute(w, msg)
-}
-
-func redirectWith(w http.ResponseWriter, r *http.Request, base string, q url.Values) {
-	u, err := url.Parse(base)
-	if err != nil {
-		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-		return
-	}
-	v := u.Query()
-	for k, vs := range q {
-		if len(vs) > 0 && vs[0] != "" {
-			v[k] = vs
-		}
-	}
-	u.RawQuery = v.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
 // tokenResponse is the token endpoint's answer. expires_in is a string in

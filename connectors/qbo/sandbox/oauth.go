@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 type authCode struct {
@@ -99,12 +101,12 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	state := p.Get("state")
 	if p.Get("response_type") != "code" {
-		redirectWith(w, r, redirect, url.Values{"error": {"unsupported_response_type"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"unsupported_response_type"}, "state": {state}})
 		return
 	}
 	scopes := strings.Fields(p.Get("scope"))
 	if len(scopes) == 0 || slices.ContainsFunc(scopes, func(sc string) bool { return !slices.Contains(knownScopes, sc) }) {
-		redirectWith(w, r, redirect, url.Values{"error": {"invalid_scope"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"invalid_scope"}, "state": {state}})
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -112,7 +114,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Get("consent") != "allow" {
-		redirectWith(w, r, redirect, url.Values{"error": {"access_denied"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"access_denied"}, "state": {state}})
 		return
 	}
 	now := s.now()
@@ -127,7 +129,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.codes[code] = &authCode{clientID: client.ID, redirectURI: redirect, realmID: realm, scopes: scopes, expires: now.Add(s.rules.AuthCodeTTL)}
 	s.mu.Unlock()
 	s.log.Debug("qbo sandbox: consent given", "client", client.ID, "realm", realm)
-	redirectWith(w, r, redirect, url.Values{"code": {code}, "state": {state}, "realmId": {realm}})
+	sandboxkit.Redirect(w, r, redirect, url.Values{"code": {code}, "state": {state}, "realmId": {realm}})
 }
 
 func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, client Client, p url.Values) {
@@ -160,22 +162,6 @@ func (s *Server) errorPage(w http.ResponseWriter, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusBadRequest)
 	_ = errorPage.Execute(w, msg)
-}
-
-func redirectWith(w http.ResponseWriter, r *http.Request, base string, q url.Values) {
-	u, err := url.Parse(base)
-	if err != nil {
-		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-		return
-	}
-	v := u.Query()
-	for k, vs := range q {
-		if len(vs) > 0 && vs[0] != "" {
-			v[k] = vs
-		}
-	}
-	u.RawQuery = v.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
 // tokenResponse is Intuit's token response, fields in the order of §2.1's

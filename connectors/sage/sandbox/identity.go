@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 type authCode struct {
@@ -85,12 +87,12 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	state := p.Get("state")
 	if p.Get("response_type") != "code" {
 		// Authorization code flow only (apis.md §3.1); error codes RFC 6749 §4.1.2.1.
-		redirectWith(w, r, redirect, url.Values{"error": {"unsupported_response_type"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"unsupported_response_type"}, "state": {state}})
 		return
 	}
 	scope := p.Get("scope")
 	if !slices.Contains(scopes, scope) {
-		redirectWith(w, r, redirect, url.Values{"error": {"invalid_scope"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"invalid_scope"}, "state": {state}})
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -98,7 +100,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Get("consent") != "allow" {
-		redirectWith(w, r, redirect, url.Values{"error": {"access_denied"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"access_denied"}, "state": {state}})
 		return
 	}
 	now := s.now()
@@ -110,7 +112,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.log.Debug("sage sandbox: consent given", "client", client.ID)
 	// "The callback gets code and country" (apis.md §3.1).
-	redirectWith(w, r, redirect, url.Values{"code": {code}, "country": {country}, "state": {state}})
+	sandboxkit.Redirect(w, r, redirect, url.Values{"code": {code}, "country": {country}, "state": {state}})
 }
 
 func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, client Client, p url.Values) {
@@ -142,22 +144,6 @@ func (s *Server) errorPage(w http.ResponseWriter, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusBadRequest)
 	_ = errorPage.Execute(w, msg)
-}
-
-func redirectWith(w http.ResponseWriter, r *http.Request, base string, q url.Values) {
-	u, err := url.Parse(base)
-	if err != nil {
-		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-		return
-	}
-	v := u.Query()
-	for k, vs := range q {
-		if len(vs) > 0 && vs[0] != "" {
-			v[k] = vs
-		}
-	}
-	u.RawQuery = v.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
 // tokenResponse is Sage's token answer, fields in the order of apis.md

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 type authCode struct {
@@ -100,17 +102,17 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	state := p.Get("state")
 	if p.Get("response_type") != "code" {
-		redirectWith(w, r, redirect, url.Values{"error": {"unsupported_response_type"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"unsupported_response_type"}, "state": {state}})
 		return
 	}
 	scopes := strings.Fields(p.Get("scope"))
 	if len(scopes) == 0 {
-		redirectWith(w, r, redirect, url.Values{"error": {"invalid_scope"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"invalid_scope"}, "state": {state}})
 		return
 	}
 	if client.Secret == "" && p.Get("code_challenge") == "" {
 		// Public clients must prove possession with PKCE (accounting-platform-apis.md §1.1).
-		redirectWith(w, r, redirect, url.Values{"error": {"invalid_request"}, "error_description": {"code_challenge is required"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"invalid_request"}, "error_description": {"code_challenge is required"}, "state": {state}})
 		return
 	}
 
@@ -119,7 +121,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Get("consent") != "allow" {
-		redirectWith(w, r, redirect, url.Values{"error": {"access_denied"}, "state": {state}})
+		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"access_denied"}, "state": {state}})
 		return
 	}
 	now := s.now()
@@ -142,7 +144,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	s.log.Debug("xero sandbox: consent given", "client", client.ID, "tenant", tenantID)
-	redirectWith(w, r, redirect, url.Values{"code": {code}, "scope": {strings.Join(scopes, " ")}, "state": {state}})
+	sandboxkit.Redirect(w, r, redirect, url.Values{"code": {code}, "scope": {strings.Join(scopes, " ")}, "state": {state}})
 }
 
 func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, client Client, p url.Values) {
@@ -176,22 +178,6 @@ func (s *Server) errorPage(w http.ResponseWriter, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusBadRequest)
 	_ = errorPage.Execute(w, msg)
-}
-
-func redirectWith(w http.ResponseWriter, r *http.Request, base string, q url.Values) {
-	u, err := url.Parse(base)
-	if err != nil {
-		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-		return
-	}
-	v := u.Query()
-	for k, vs := range q {
-		if len(vs) > 0 && vs[0] != "" {
-			v[k] = vs
-		}
-	}
-	u.RawQuery = v.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
 // connect records that client may use tenantID; reconnecting updates the
