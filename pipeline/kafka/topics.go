@@ -19,16 +19,22 @@ type Topics struct {
 	Ledger    string // daily summaries: the append-only ledger
 	Outbox    string // one compacted entry per accounting document
 	Control   string // tenants, keys, companies, connections, configurations
+	// Records and days a stage could not process, with their reason.
+	Quarantine string
+	// Every record a day counts without its money, compacted per record.
+	Exceptions string
 }
 
 // DefaultTopics returns the standard topic names.
 func DefaultTopics() Topics {
 	return Topics{
-		Events:    "commerce.events",
-		Changelog: "window.changelog",
-		Ledger:    "ledger.days",
-		Outbox:    "push.outbox",
-		Control:   "control.state",
+		Events:     "commerce.events",
+		Changelog:  "window.changelog",
+		Ledger:     "ledger.days",
+		Outbox:     "push.outbox",
+		Control:    "control.state",
+		Quarantine: "commerce.quarantine",
+		Exceptions: "ledger.exceptions",
 	}
 }
 
@@ -52,6 +58,8 @@ func (t Topics) Specs(partitions int32) []Spec {
 		{Name: t.Changelog, Partitions: partitions, Configs: compact},
 		{Name: t.Ledger, Partitions: partitions, Configs: forever},
 		{Name: t.Outbox, Partitions: partitions, Configs: compact},
+		{Name: t.Quarantine, Partitions: partitions, Configs: forever},
+		{Name: t.Exceptions, Partitions: partitions, Configs: compact},
 		// One partition keeps every control change in one order.
 		{Name: t.Control, Partitions: 1, Configs: compact},
 	}

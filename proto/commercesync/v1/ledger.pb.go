@@ -166,9 +166,12 @@ type DaySummary struct {
 	Exceptions []*SummaryException `protobuf:"bytes,18,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
 	// The location whose orders the summary holds, when the company groups
 	// its days by location; "" for the rest of the day.
-	Location      string `protobuf:"bytes,19,opt,name=location,proto3" json:"location,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Location string `protobuf:"bytes,19,opt,name=location,proto3" json:"location,omitempty"`
+	// How many records the day counts without their money; exceptions names
+	// the first of them, ListDayExceptions lists all.
+	ExceptionCount int32 `protobuf:"varint,20,opt,name=exception_count,json=exceptionCount,proto3" json:"exception_count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DaySummary) Reset() {
@@ -332,6 +335,13 @@ func (x *DaySummary) GetLocation() string {
 		return x.Location
 	}
 	return ""
+}
+
+func (x *DaySummary) GetExceptionCount() int32 {
+	if x != nil {
+		return x.ExceptionCount
+	}
+	return 0
 }
 
 type SummaryException struct {
@@ -951,7 +961,7 @@ var File_commercesync_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccommercesync/v1/ledger.proto\x12\x0fcommercesync.v1\"\xfc\x04\n" +
+	"\x1ccommercesync/v1/ledger.proto\x12\x0fcommercesync.v1\"\xa5\x05\n" +
 	"\n" +
 	"DaySummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
@@ -977,7 +987,8 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\n" +
 	"exceptions\x18\x12 \x03(\v2!.commercesync.v1.SummaryExceptionR\n" +
 	"exceptions\x12\x1a\n" +
-	"\blocation\x18\x13 \x01(\tR\blocation\"I\n" +
+	"\blocation\x18\x13 \x01(\tR\blocation\x12'\n" +
+	"\x0fexception_count\x18\x14 \x01(\x05R\x0eexceptionCount\"I\n" +
 	"\x10SummaryException\x12\x1b\n" +
 	"\trecord_id\x18\x01 \x01(\tR\brecordId\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\"U\n" +

@@ -1305,6 +1305,239 @@ func (x *ListDaysResponse) GetDays() []*DaySummary {
 	return nil
 }
 
+type ListDayExceptionsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	// YYYY-MM-DD
+	BusinessDay   string `protobuf:"bytes,2,opt,name=business_day,json=businessDay,proto3" json:"business_day,omitempty"`
+	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDayExceptionsRequest) Reset() {
+	*x = ListDayExceptionsRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDayExceptionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDayExceptionsRequest) ProtoMessage() {}
+
+func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDayExceptionsRequest.ProtoReflect.Descriptor instead.
+func (*ListDayExceptionsRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListDayExceptionsRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *ListDayExceptionsRequest) GetBusinessDay() string {
+	if x != nil {
+		return x.BusinessDay
+	}
+	return ""
+}
+
+func (x *ListDayExceptionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDayExceptionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListDayExceptionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Exceptions    []*DayException        `protobuf:"bytes,1,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDayExceptionsResponse) Reset() {
+	*x = ListDayExceptionsResponse{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDayExceptionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDayExceptionsResponse) ProtoMessage() {}
+
+func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDayExceptionsResponse.ProtoReflect.Descriptor instead.
+func (*ListDayExceptionsResponse) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListDayExceptionsResponse) GetExceptions() []*DayException {
+	if x != nil {
+		return x.Exceptions
+	}
+	return nil
+}
+
+func (x *ListDayExceptionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type ListQuarantineRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId     string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQuarantineRequest) Reset() {
+	*x = ListQuarantineRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQuarantineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQuarantineRequest) ProtoMessage() {}
+
+func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQuarantineRequest.ProtoReflect.Descriptor instead.
+func (*ListQuarantineRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListQuarantineRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *ListQuarantineRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListQuarantineRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListQuarantineResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*QuarantineEntry     `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQuarantineResponse) Reset() {
+	*x = ListQuarantineResponse{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQuarantineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQuarantineResponse) ProtoMessage() {}
+
+func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQuarantineResponse.ProtoReflect.Descriptor instead.
+func (*ListQuarantineResponse) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListQuarantineResponse) GetEntries() []*QuarantineEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *ListQuarantineResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type PushOrdersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CompanyId     string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
@@ -1315,7 +1548,7 @@ type PushOrdersRequest struct {
 
 func (x *PushOrdersRequest) Reset() {
 	*x = PushOrdersRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[22]
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1327,7 +1560,7 @@ func (x *PushOrdersRequest) String() string {
 func (*PushOrdersRequest) ProtoMessage() {}
 
 func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[22]
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1340,7 +1573,7 @@ func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushOrdersRequest.ProtoReflect.Descriptor instead.
 func (*PushOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{22}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PushOrdersRequest) GetCompanyId() string {
@@ -1367,7 +1600,7 @@ type PushPaymentsRequest struct {
 
 func (x *PushPaymentsRequest) Reset() {
 	*x = PushPaymentsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[23]
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1379,7 +1612,7 @@ func (x *PushPaymentsRequest) String() string {
 func (*PushPaymentsRequest) ProtoMessage() {}
 
 func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[23]
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1392,7 +1625,7 @@ func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushPaymentsRequest.ProtoReflect.Descriptor instead.
 func (*PushPaymentsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PushPaymentsRequest) GetCompanyId() string {
@@ -1419,7 +1652,7 @@ type PushTransactionsRequest struct {
 
 func (x *PushTransactionsRequest) Reset() {
 	*x = PushTransactionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[24]
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1431,7 +1664,7 @@ func (x *PushTransactionsRequest) String() string {
 func (*PushTransactionsRequest) ProtoMessage() {}
 
 func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[24]
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1444,7 +1677,7 @@ func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTransactionsRequest.ProtoReflect.Descriptor instead.
 func (*PushTransactionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PushTransactionsRequest) GetCompanyId() string {
@@ -1472,7 +1705,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1484,7 +1717,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1497,7 +1730,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *FieldError) GetField() string {
@@ -1527,7 +1760,7 @@ type RecordResult struct {
 
 func (x *RecordResult) Reset() {
 	*x = RecordResult{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1772,7 @@ func (x *RecordResult) String() string {
 func (*RecordResult) ProtoMessage() {}
 
 func (x *RecordResult) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1785,7 @@ func (x *RecordResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResult.ProtoReflect.Descriptor instead.
 func (*RecordResult) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RecordResult) GetIndex() int32 {
@@ -1594,7 +1827,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1839,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1852,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PushResponse) GetAccepted() int32 {
@@ -1647,7 +1880,7 @@ var File_commercesync_v1_service_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcommercesync/v1/service.proto\x12\x0fcommercesync.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1ecommercesync/v1/commerce.proto\x1a\x1ccommercesync/v1/config.proto\x1a\x1dcommercesync/v1/control.proto\x1a\x1ccommercesync/v1/ledger.proto\"m\n" +
+	"\x1dcommercesync/v1/service.proto\x12\x0fcommercesync.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1ecommercesync/v1/commerce.proto\x1a\x1ccommercesync/v1/config.proto\x1a\x1dcommercesync/v1/control.proto\x1a\x1ccommercesync/v1/ledger.proto\x1a commercesync/v1/quarantine.proto\"m\n" +
 	"\x13PutLocationsRequest\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x127\n" +
@@ -1755,7 +1988,28 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x03 \x01(\tR\x02to\"C\n" +
 	"\x10ListDaysResponse\x12/\n" +
-	"\x04days\x18\x01 \x03(\v2\x1b.commercesync.v1.DaySummaryR\x04days\"b\n" +
+	"\x04days\x18\x01 \x03(\v2\x1b.commercesync.v1.DaySummaryR\x04days\"\x98\x01\n" +
+	"\x18ListDayExceptionsRequest\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x12!\n" +
+	"\fbusiness_day\x18\x02 \x01(\tR\vbusinessDay\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\x82\x01\n" +
+	"\x19ListDayExceptionsResponse\x12=\n" +
+	"\n" +
+	"exceptions\x18\x01 \x03(\v2\x1d.commercesync.v1.DayExceptionR\n" +
+	"exceptions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"r\n" +
+	"\x15ListQuarantineRequest\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"|\n" +
+	"\x16ListQuarantineResponse\x12:\n" +
+	"\aentries\x18\x01 \x03(\v2 .commercesync.v1.QuarantineEntryR\aentries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"b\n" +
 	"\x11PushOrdersRequest\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12.\n" +
@@ -1788,14 +2042,16 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"GetCompany\x12\".commercesync.v1.GetCompanyRequest\x1a\x18.commercesync.v1.Company\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/companies/{company_id}\x12\x8c\x01\n" +
 	"\x10CreateConnection\x12(.commercesync.v1.CreateConnectionRequest\x1a\x1b.commercesync.v1.Connection\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/companies/{company_id}/connections\x12\x93\x01\n" +
-	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\">\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\xde\x05\n" +
+	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\">\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\xa8\b\n" +
 	"\vSyncService\x12\x93\x01\n" +
 	"\rGetSyncConfig\x12%.commercesync.v1.GetSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\"7\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/config\x12\x9b\x01\n" +
 	"\rPutSyncConfig\x12%.commercesync.v1.PutSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\"?\x82\xd3\xe4\x93\x029:\x06config\x1a//v1/companies/{company_id}/sync/commerce/config\x12\x8a\x01\n" +
 	"\n" +
 	"SyncLatest\x12\".commercesync.v1.SyncLatestRequest\x1a\x1c.commercesync.v1.SyncSummary\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/companies/{company_id}/sync/commerce/latest\x12\x8c\x01\n" +
 	"\rGetSyncStatus\x12%.commercesync.v1.GetSyncStatusRequest\x1a\x1b.commercesync.v1.SyncStatus\"7\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/status\x12\x7f\n" +
-	"\bListDays\x12 .commercesync.v1.ListDaysRequest\x1a!.commercesync.v1.ListDaysResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/ledger/days2\xba\n" +
+	"\bListDays\x12 .commercesync.v1.ListDaysRequest\x1a!.commercesync.v1.ListDaysResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/ledger/days\x12\xb4\x01\n" +
+	"\x11ListDayExceptions\x12).commercesync.v1.ListDayExceptionsRequest\x1a*.commercesync.v1.ListDayExceptionsResponse\"H\x82\xd3\xe4\x93\x02B\x12@/v1/companies/{company_id}/ledger/days/{business_day}/exceptions\x12\x90\x01\n" +
+	"\x0eListQuarantine\x12&.commercesync.v1.ListQuarantineRequest\x1a'.commercesync.v1.ListQuarantineResponse\"-\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/quarantine2\xba\n" +
 	"\n" +
 	"\vDataService\x12\x90\x01\n" +
 	"\n" +
@@ -1820,7 +2076,7 @@ func file_commercesync_v1_service_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_service_proto_rawDescData
 }
 
-var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_commercesync_v1_service_proto_goTypes = []any{
 	(*PutLocationsRequest)(nil),         // 0: commercesync.v1.PutLocationsRequest
 	(*PutProductsRequest)(nil),          // 1: commercesync.v1.PutProductsRequest
@@ -1844,82 +2100,94 @@ var file_commercesync_v1_service_proto_goTypes = []any{
 	(*SyncStatus)(nil),                  // 19: commercesync.v1.SyncStatus
 	(*ListDaysRequest)(nil),             // 20: commercesync.v1.ListDaysRequest
 	(*ListDaysResponse)(nil),            // 21: commercesync.v1.ListDaysResponse
-	(*PushOrdersRequest)(nil),           // 22: commercesync.v1.PushOrdersRequest
-	(*PushPaymentsRequest)(nil),         // 23: commercesync.v1.PushPaymentsRequest
-	(*PushTransactionsRequest)(nil),     // 24: commercesync.v1.PushTransactionsRequest
-	(*FieldError)(nil),                  // 25: commercesync.v1.FieldError
-	(*RecordResult)(nil),                // 26: commercesync.v1.RecordResult
-	(*PushResponse)(nil),                // 27: commercesync.v1.PushResponse
-	(*Location)(nil),                    // 28: commercesync.v1.Location
-	(*Product)(nil),                     // 29: commercesync.v1.Product
-	(*ProductCategory)(nil),             // 30: commercesync.v1.ProductCategory
-	(*TaxComponent)(nil),                // 31: commercesync.v1.TaxComponent
-	(*PaymentMethod)(nil),               // 32: commercesync.v1.PaymentMethod
-	(*SyncConfiguration)(nil),           // 33: commercesync.v1.SyncConfiguration
-	(*DaySummary)(nil),                  // 34: commercesync.v1.DaySummary
-	(*Order)(nil),                       // 35: commercesync.v1.Order
-	(*Payment)(nil),                     // 36: commercesync.v1.Payment
-	(*Transaction)(nil),                 // 37: commercesync.v1.Transaction
-	(*Company)(nil),                     // 38: commercesync.v1.Company
-	(*Connection)(nil),                  // 39: commercesync.v1.Connection
+	(*ListDayExceptionsRequest)(nil),    // 22: commercesync.v1.ListDayExceptionsRequest
+	(*ListDayExceptionsResponse)(nil),   // 23: commercesync.v1.ListDayExceptionsResponse
+	(*ListQuarantineRequest)(nil),       // 24: commercesync.v1.ListQuarantineRequest
+	(*ListQuarantineResponse)(nil),      // 25: commercesync.v1.ListQuarantineResponse
+	(*PushOrdersRequest)(nil),           // 26: commercesync.v1.PushOrdersRequest
+	(*PushPaymentsRequest)(nil),         // 27: commercesync.v1.PushPaymentsRequest
+	(*PushTransactionsRequest)(nil),     // 28: commercesync.v1.PushTransactionsRequest
+	(*FieldError)(nil),                  // 29: commercesync.v1.FieldError
+	(*RecordResult)(nil),                // 30: commercesync.v1.RecordResult
+	(*PushResponse)(nil),                // 31: commercesync.v1.PushResponse
+	(*Location)(nil),                    // 32: commercesync.v1.Location
+	(*Product)(nil),                     // 33: commercesync.v1.Product
+	(*ProductCategory)(nil),             // 34: commercesync.v1.ProductCategory
+	(*TaxComponent)(nil),                // 35: commercesync.v1.TaxComponent
+	(*PaymentMethod)(nil),               // 36: commercesync.v1.PaymentMethod
+	(*SyncConfiguration)(nil),           // 37: commercesync.v1.SyncConfiguration
+	(*DaySummary)(nil),                  // 38: commercesync.v1.DaySummary
+	(*DayException)(nil),                // 39: commercesync.v1.DayException
+	(*QuarantineEntry)(nil),             // 40: commercesync.v1.QuarantineEntry
+	(*Order)(nil),                       // 41: commercesync.v1.Order
+	(*Payment)(nil),                     // 42: commercesync.v1.Payment
+	(*Transaction)(nil),                 // 43: commercesync.v1.Transaction
+	(*Company)(nil),                     // 44: commercesync.v1.Company
+	(*Connection)(nil),                  // 45: commercesync.v1.Connection
 }
 var file_commercesync_v1_service_proto_depIdxs = []int32{
-	28, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
-	29, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
-	30, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
-	31, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
-	32, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
+	32, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
+	33, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
+	34, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
+	35, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
+	36, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
 	5,  // 5: commercesync.v1.ListPlatformsResponse.platforms:type_name -> commercesync.v1.Platform
-	33, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
+	37, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
 	15, // 7: commercesync.v1.SyncSummary.sync_date_range_utc:type_name -> commercesync.v1.DateRange
 	18, // 8: commercesync.v1.SyncStatus.documents:type_name -> commercesync.v1.DocumentStatus
-	34, // 9: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
-	35, // 10: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
-	36, // 11: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
-	37, // 12: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
-	25, // 13: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
-	26, // 14: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
-	6,  // 15: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
-	8,  // 16: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
-	9,  // 17: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
-	10, // 18: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
-	11, // 19: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
-	12, // 20: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
-	13, // 21: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
-	14, // 22: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
-	17, // 23: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
-	20, // 24: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
-	22, // 25: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
-	23, // 26: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
-	24, // 27: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
-	0,  // 28: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
-	1,  // 29: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
-	2,  // 30: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
-	3,  // 31: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
-	4,  // 32: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
-	7,  // 33: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
-	38, // 34: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
-	38, // 35: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
-	39, // 36: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
-	39, // 37: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
-	33, // 38: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	33, // 39: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	16, // 40: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
-	19, // 41: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
-	21, // 42: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
-	27, // 43: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
-	27, // 44: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
-	27, // 45: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
-	27, // 46: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
-	27, // 47: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
-	27, // 48: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
-	27, // 49: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
-	27, // 50: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
-	33, // [33:51] is the sub-list for method output_type
-	15, // [15:33] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	38, // 9: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
+	39, // 10: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
+	40, // 11: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
+	41, // 12: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
+	42, // 13: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
+	43, // 14: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
+	29, // 15: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
+	30, // 16: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
+	6,  // 17: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
+	8,  // 18: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
+	9,  // 19: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
+	10, // 20: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
+	11, // 21: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
+	12, // 22: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
+	13, // 23: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
+	14, // 24: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
+	17, // 25: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
+	20, // 26: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
+	22, // 27: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
+	24, // 28: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
+	26, // 29: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
+	27, // 30: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
+	28, // 31: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
+	0,  // 32: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
+	1,  // 33: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
+	2,  // 34: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
+	3,  // 35: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
+	4,  // 36: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
+	7,  // 37: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
+	44, // 38: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
+	44, // 39: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
+	45, // 40: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
+	45, // 41: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
+	37, // 42: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	37, // 43: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	16, // 44: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
+	19, // 45: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
+	21, // 46: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
+	23, // 47: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
+	25, // 48: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
+	31, // 49: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
+	31, // 50: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
+	31, // 51: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
+	31, // 52: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
+	31, // 53: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
+	31, // 54: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
+	31, // 55: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
+	31, // 56: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
+	37, // [37:57] is the sub-list for method output_type
+	17, // [17:37] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_service_proto_init() }
@@ -1931,13 +2199,14 @@ func file_commercesync_v1_service_proto_init() {
 	file_commercesync_v1_config_proto_init()
 	file_commercesync_v1_control_proto_init()
 	file_commercesync_v1_ledger_proto_init()
+	file_commercesync_v1_quarantine_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_service_proto_rawDesc), len(file_commercesync_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

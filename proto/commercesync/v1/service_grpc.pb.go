@@ -337,11 +337,13 @@ var CompanyService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	SyncService_GetSyncConfig_FullMethodName = "/commercesync.v1.SyncService/GetSyncConfig"
-	SyncService_PutSyncConfig_FullMethodName = "/commercesync.v1.SyncService/PutSyncConfig"
-	SyncService_SyncLatest_FullMethodName    = "/commercesync.v1.SyncService/SyncLatest"
-	SyncService_GetSyncStatus_FullMethodName = "/commercesync.v1.SyncService/GetSyncStatus"
-	SyncService_ListDays_FullMethodName      = "/commercesync.v1.SyncService/ListDays"
+	SyncService_GetSyncConfig_FullMethodName     = "/commercesync.v1.SyncService/GetSyncConfig"
+	SyncService_PutSyncConfig_FullMethodName     = "/commercesync.v1.SyncService/PutSyncConfig"
+	SyncService_SyncLatest_FullMethodName        = "/commercesync.v1.SyncService/SyncLatest"
+	SyncService_GetSyncStatus_FullMethodName     = "/commercesync.v1.SyncService/GetSyncStatus"
+	SyncService_ListDays_FullMethodName          = "/commercesync.v1.SyncService/ListDays"
+	SyncService_ListDayExceptions_FullMethodName = "/commercesync.v1.SyncService/ListDayExceptions"
+	SyncService_ListQuarantine_FullMethodName    = "/commercesync.v1.SyncService/ListQuarantine"
 )
 
 // SyncServiceClient is the client API for SyncService service.
@@ -353,6 +355,11 @@ type SyncServiceClient interface {
 	SyncLatest(ctx context.Context, in *SyncLatestRequest, opts ...grpc.CallOption) (*SyncSummary, error)
 	GetSyncStatus(ctx context.Context, in *GetSyncStatusRequest, opts ...grpc.CallOption) (*SyncStatus, error)
 	ListDays(ctx context.Context, in *ListDaysRequest, opts ...grpc.CallOption) (*ListDaysResponse, error)
+	// Every record of a day counted without its money, beyond the first ones
+	// its summary names.
+	ListDayExceptions(ctx context.Context, in *ListDayExceptionsRequest, opts ...grpc.CallOption) (*ListDayExceptionsResponse, error)
+	// Records and days of the company that could not be processed, with why.
+	ListQuarantine(ctx context.Context, in *ListQuarantineRequest, opts ...grpc.CallOption) (*ListQuarantineResponse, error)
 }
 
 type syncServiceClient struct {
@@ -413,6 +420,26 @@ func (c *syncServiceClient) ListDays(ctx context.Context, in *ListDaysRequest, o
 	return out, nil
 }
 
+func (c *syncServiceClient) ListDayExceptions(ctx context.Context, in *ListDayExceptionsRequest, opts ...grpc.CallOption) (*ListDayExceptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDayExceptionsResponse)
+	err := c.cc.Invoke(ctx, SyncService_ListDayExceptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *syncServiceClient) ListQuarantine(ctx context.Context, in *ListQuarantineRequest, opts ...grpc.CallOption) (*ListQuarantineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListQuarantineResponse)
+	err := c.cc.Invoke(ctx, SyncService_ListQuarantine_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SyncServiceServer is the server API for SyncService service.
 // All implementations must embed UnimplementedSyncServiceServer
 // for forward compatibility.
@@ -422,6 +449,11 @@ type SyncServiceServer interface {
 	SyncLatest(context.Context, *SyncLatestRequest) (*SyncSummary, error)
 	GetSyncStatus(context.Context, *GetSyncStatusRequest) (*SyncStatus, error)
 	ListDays(context.Context, *ListDaysRequest) (*ListDaysResponse, error)
+	// Every record of a day counted without its money, beyond the first ones
+	// its summary names.
+	ListDayExceptions(context.Context, *ListDayExceptionsRequest) (*ListDayExceptionsResponse, error)
+	// Records and days of the company that could not be processed, with why.
+	ListQuarantine(context.Context, *ListQuarantineRequest) (*ListQuarantineResponse, error)
 	mustEmbedUnimplementedSyncServiceServer()
 }
 
@@ -446,6 +478,12 @@ func (UnimplementedSyncServiceServer) GetSyncStatus(context.Context, *GetSyncSta
 }
 func (UnimplementedSyncServiceServer) ListDays(context.Context, *ListDaysRequest) (*ListDaysResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDays not implemented")
+}
+func (UnimplementedSyncServiceServer) ListDayExceptions(context.Context, *ListDayExceptionsRequest) (*ListDayExceptionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDayExceptions not implemented")
+}
+func (UnimplementedSyncServiceServer) ListQuarantine(context.Context, *ListQuarantineRequest) (*ListQuarantineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListQuarantine not implemented")
 }
 func (UnimplementedSyncServiceServer) mustEmbedUnimplementedSyncServiceServer() {}
 func (UnimplementedSyncServiceServer) testEmbeddedByValue()                     {}
@@ -558,6 +596,42 @@ func _SyncService_ListDays_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SyncService_ListDayExceptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDayExceptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).ListDayExceptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_ListDayExceptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).ListDayExceptions(ctx, req.(*ListDayExceptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SyncService_ListQuarantine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListQuarantineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).ListQuarantine(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_ListQuarantine_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).ListQuarantine(ctx, req.(*ListQuarantineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SyncService_ServiceDesc is the grpc.ServiceDesc for SyncService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -584,6 +658,14 @@ var SyncService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListDays",
 			Handler:    _SyncService_ListDays_Handler,
+		},
+		{
+			MethodName: "ListDayExceptions",
+			Handler:    _SyncService_ListDayExceptions_Handler,
+		},
+		{
+			MethodName: "ListQuarantine",
+			Handler:    _SyncService_ListQuarantine_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
