@@ -39,6 +39,8 @@ type Server struct {
 	topics     kafka.Topics
 	ledger     *view.Ledger
 	outbox     *view.Outbox
+	quarantine *view.Quarantine
+	exceptions *view.Exceptions
 	connectors map[string]connectors.Connector
 	codatKeys  map[string]string
 	callback   string
@@ -435,6 +437,7 @@ func (s *Server) GetSyncStatus(ctx context.Context, req *v1.GetSyncStatusRequest
 	}
 	_, hasConfig := s.store.Config(c.GetId())
 	_, linked := s.store.AccountingConnection(c.GetId())
+	quarantined := s.quarantineStatus(c.GetId(), st)
 	switch {
 	case !linked:
 		st.SyncStatusCode, st.SyncStatus, st.ErrorMessage = 4000, "ConfigurationError", "Company needs a linked accounting connection."
@@ -442,6 +445,9 @@ func (s *Server) GetSyncStatus(ctx context.Context, req *v1.GetSyncStatusRequest
 		st.SyncStatusCode, st.SyncStatus, st.ErrorMessage = 4000, "ConfigurationError", "No sync configuration has been saved."
 	case st.DocumentsFailed > 0:
 		st.SyncStatusCode, st.SyncStatus, st.ErrorMessage = 5130, "PushError", firstErr
+	case quarantined != "":
+		st.SyncStatusCode, st.SyncStatus, st.ErrorMessage = 5120, "DataProcessingError", quarantined
+		st.DataPushed = st.DocumentsConfirmed > 0
 	case st.DocumentsPlanned > 0:
 		st.SyncStatusCode, st.SyncStatus = 1000, "InProgress"
 	case st.DocumentsConfirmed > 0:

@@ -37,6 +37,11 @@ type Planner struct {
 	now     func() time.Time
 	// platform says what a platform's documents can do.
 	platform func(platformKey string) Platform
+	// quarantine keeps days that cannot be planned, so they stop only
+	// their own company; nil logs them instead.
+	quarantine *view.Quarantine
+	qwriter    *view.QuarantineWriter
+	version    string
 }
 
 // Platform is what the planner needs to know of an accounting platform.
@@ -56,6 +61,13 @@ type Option func(*Planner)
 // stopped with a message) and journals keep their bank lines.
 func WithPlatforms(of func(platformKey string) Platform) Option {
 	return func(p *Planner) { p.platform = of }
+}
+
+// WithQuarantine parks a day that cannot be planned (a summary the mapping
+// cannot read, a planning bug) on commerce.quarantine with its reason, so
+// every other day and company goes on. version names the build in entries.
+func WithQuarantine(q *view.Quarantine, w *view.QuarantineWriter, version string) Option {
+	return func(p *Planner) { p.quarantine, p.qwriter, p.version = q, w, version }
 }
 
 // New makes a planner.
@@ -85,47 +97,135 @@ func (p *Planner) Run(ctx context.Context) error {
 }
 
 // Pass plans every summary that has no document yet, and re-plans documents
-// a merchant had to fix once their configuration changed.
+// a merchant had to fix once their configuration changed. A day that cannot
+// be planned is parked with its reason and stops nothing else; an error
+// writing the outbox ends the pass for that company only, and the next pass
+// tries again.
 func (p *Planner) Pass(ctx context.Context) error {
+	var errs []error
+	p.quarantineUnreadable(ctx)
 	for _, companyID := range p.ledger.Companies() {
-		cv, hasConfig := p.control.Config(companyID)
-		conn, linked := p.control.AccountingConnection(companyID)
-		if linked {
-			// The platform's lock date decides where a day may post, so a
-			// connection is planned for once its setup has been read.
-			if _, ok := p.control.PlatformSetup(conn.GetId()); !ok {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := p.passCompany(ctx, companyID); err != nil {
+			errs = append(errs, fmt.Errorf("company %s: %w", companyID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Planner) passCompany(ctx context.Context, companyID string) error {
+	cv, hasConfig := p.control.Config(companyID)
+	conn, linked := p.control.AccountingConnection(companyID)
+	if linked {
+		// The platform's lock date decides where a day may post, so a
+		// connection is planned for once its setup has been read.
+		if _, ok := p.control.PlatformSetup(conn.GetId()); !ok {
+			return nil
+		}
+	}
+	summaries := p.ledger.Company(companyID)
+	// A day's exceptions are resolved once its latest revision has none.
+	latest := map[string]*v1.DaySummary{}
+	key := func(s *v1.DaySummary) string {
+		return s.GetBusinessDay() + "\x00" + s.GetCurrency() + "\x00" + s.GetLocation()
+	}
+	for _, s := range summaries {
+		latest[key(s)] = s
+	}
+	blocked := func(s *v1.DaySummary) bool {
+		l := latest[key(s)]
+		return len(l.GetExceptions()) > 0 || l.GetExceptionCount() > 0
+	}
+	for _, s := range summaries {
+		existing := p.outbox.ForSummary(s.GetId())
+		if len(existing) > 0 {
+			if !(hasConfig && linked && (needsReplan(existing, cv.GetVersion(), conn.GetId()) || resolved(existing, blocked(s)))) {
 				continue
 			}
+		} else if !hasConfig || !linked {
+			continue // the status route reports what is missing
 		}
-		summaries := p.ledger.Company(companyID)
-		// A day's exceptions are resolved once its latest revision has none.
-		latest := map[string]*v1.DaySummary{}
-		key := func(s *v1.DaySummary) string {
-			return s.GetBusinessDay() + "\x00" + s.GetCurrency() + "\x00" + s.GetLocation()
+		if p.parked(s, cv) {
+			continue
 		}
-		for _, s := range summaries {
-			latest[key(s)] = s
-		}
-		blocked := func(s *v1.DaySummary) bool { return len(latest[key(s)].GetExceptions()) > 0 }
-		for _, s := range summaries {
-			existing := p.outbox.ForSummary(s.GetId())
-			if len(existing) > 0 {
-				if hasConfig && linked && (needsReplan(existing, cv.GetVersion(), conn.GetId()) || resolved(existing, blocked(s))) {
-					if err := p.plan(ctx, s, cv, conn, existing, blocked(s)); err != nil {
-						return err
-					}
-				}
-				continue
+		if err := p.planSafely(ctx, s, cv, conn, existing, blocked(s)); err != nil {
+			var perr *parkError
+			if !errors.As(err, &perr) {
+				return err
 			}
-			if !hasConfig || !linked {
-				continue // the status route reports what is missing
-			}
-			if err := p.plan(ctx, s, cv, conn, nil, blocked(s)); err != nil {
+			if err := p.park(ctx, s, cv, perr); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// parkError is a day the planner cannot plan under a configuration version:
+// trying again gives the same answer until the summary or the configuration
+// changes.
+type parkError struct{ reason string }
+
+func (e *parkError) Error() string { return e.reason }
+
+func parkID(s *v1.DaySummary, cv *v1.ConfigVersion) string {
+	return fmt.Sprintf("plan/%s/c%d", s.GetId(), cv.GetVersion())
+}
+
+// parked reports whether the day was parked under this configuration
+// version; a new version tries it again, since a mapping fix may be what it
+// needed.
+func (p *Planner) parked(s *v1.DaySummary, cv *v1.ConfigVersion) bool {
+	return p.quarantine != nil && p.quarantine.Has(s.GetCompanyId(), parkID(s, cv))
+}
+
+func (p *Planner) park(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersion, perr *parkError) error {
+	p.log.Error("day parked: it cannot be planned", "company", s.GetCompanyId(), "day", s.GetBusinessDay(), "summary", s.GetId(), "reason", perr.reason)
+	if p.qwriter == nil {
+		return nil
+	}
+	return p.qwriter.Put(ctx, &v1.QuarantineEntry{
+		Id: parkID(s, cv), CompanyId: s.GetCompanyId(), TenantId: s.GetTenantId(), Stage: "plan", Kind: "day",
+		RecordId: s.GetId(), BusinessDay: s.GetBusinessDay(), Currency: s.GetCurrency(), Location: s.GetLocation(),
+		Reason: fmt.Sprintf("Revision %d of %s (%s) could not be planned under configuration version %d: %s",
+			s.GetRevision(), s.GetBusinessDay(), s.GetCurrency(), cv.GetVersion(), perr.reason),
+		CodeVersion: p.version, QuarantinedUnixMs: p.now().UnixMilli(), Attempts: 1,
+	})
+}
+
+// planSafely plans one summary; a panic inside the mapping is that day's
+// failure, not the planner's.
+func (p *Planner) planSafely(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersion, conn *v1.Connection, existing []*v1.OutboxEntry, blocked bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &parkError{reason: fmt.Sprintf("planning failed unexpectedly (%v); this is a bug in commercesync, and the day waits for a fix", r)}
+		}
+	}()
+	return p.plan(ctx, s, cv, conn, existing, blocked)
+}
+
+// quarantineUnreadable parks ledger records the projection could not read,
+// under the company their key names.
+func (p *Planner) quarantineUnreadable(ctx context.Context) {
+	if p.qwriter == nil {
+		return
+	}
+	for _, u := range p.ledger.Unreadable() {
+		id := fmt.Sprintf("plan/%s/%d/%d", u.Topic, u.Partition, u.Offset)
+		if p.quarantine.Has(u.CompanyID, id) {
+			continue
+		}
+		e := &v1.QuarantineEntry{
+			Id: id, CompanyId: u.CompanyID, Stage: "plan", Kind: "record", Topic: u.Topic, Partition: u.Partition, Offset: u.Offset,
+			Record: u.Value, RecordTruncated: u.Truncated, Reason: "ledger record unreadable: " + u.Err,
+			CodeVersion: p.version, QuarantinedUnixMs: p.now().UnixMilli(), Attempts: 1,
+		}
+		if err := p.qwriter.Put(ctx, e); err != nil {
+			p.log.Warn("unreadable ledger record not quarantined yet", "offset", u.Offset, "err", err)
+		}
+	}
 }
 
 // needsReplan reports whether a summary's documents were bound under an
@@ -190,7 +290,7 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 		return p.writer.Put(ctx, carry(e))
 	}
 	if err != nil {
-		return fmt.Errorf("plan summary %s: %w", s.GetId(), err)
+		return &parkError{reason: err.Error()}
 	}
 	if len(planned) == 0 {
 		// Invoice mode has nothing to send for a day that nets to nothing;

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -217,8 +218,23 @@ func (w *Worker) drive(ctx context.Context, entries []*v1.OutboxEntry) bool {
 
 // attempt makes one attempt and reports whether the company may go on to
 // its next document.
-func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) bool {
+func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) (goOn bool) {
 	log := w.log.With("company", e.GetCompanyId(), "document", e.GetDocumentId(), "day", e.GetBusinessDay(), "revision", e.GetRevision())
+	defer func() {
+		// A connector that panics (a platform answer nobody foresaw) fails
+		// this document alone; the worker and every other company go on.
+		if r := recover(); r != nil {
+			log.Error("push failed unexpectedly", "panic", r, "stack", string(debug.Stack()))
+			cur := e
+			if d, ok := w.outbox.Doc(e.GetDocumentId()); ok {
+				cur = d
+			}
+			w.fail(ctx, cur, &connectors.Error{Class: connectors.Fatal, Message: fmt.Sprintf(
+				"commercesync failed unexpectedly while pushing this document (%v). It may have reached the platform: "+
+					"look for reference %s there before pushing the day again.", r, e.GetReference())})
+			goOn = true
+		}
+	}()
 	conn, ok := w.control.Connection(e.GetConnectionId())
 	if !ok || conn.GetStatus() != "Linked" {
 		return w.outcome(ctx, e, &connectors.Error{Class: connectors.MerchantActionable,

@@ -30,6 +30,7 @@ import (
 	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/gateway"
+	"github.com/commercesync/commercesync/pipeline/buildinfo"
 	"github.com/commercesync/commercesync/pipeline/control"
 	"github.com/commercesync/commercesync/pipeline/kafka"
 	"github.com/commercesync/commercesync/pipeline/plan"
@@ -122,6 +123,8 @@ type System struct {
 	Sage       *sagesandbox.Server
 	QBO        *qbosandbox.Server
 	Store      *control.Store
+	// Quarantine is what every stage could not process, per company.
+	Quarantine *view.Quarantine
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -207,6 +210,22 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, writer.Close)
+	quarantine, err := view.OpenQuarantine(ctx, s.Brokers, topics.Quarantine, log)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, quarantine.Close)
+	s.Quarantine = quarantine
+	qwriter, err := view.NewQuarantineWriter(s.Brokers, topics.Quarantine, quarantine, log)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, qwriter.Close)
+	exceptions, err := view.OpenExceptions(ctx, s.Brokers, topics.Exceptions, log)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, exceptions.Close)
 
 	httpLn, err := listen(cfg.httpAddr)
 	if err != nil {
@@ -231,7 +250,8 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		return nil, fmt.Errorf("gateway producer: %w", err)
 	}
 	s.closers = append(s.closers, prod.Close)
-	api := gateway.NewServer(store, prod, ledger, outbox, conns, callback, log, gateway.WithClock(cfg.now), gateway.WithTopics(topics))
+	api := gateway.NewServer(store, prod, ledger, outbox, conns, callback, log, gateway.WithClock(cfg.now), gateway.WithTopics(topics),
+		gateway.WithQuarantine(quarantine), gateway.WithExceptions(exceptions))
 	gs := api.GRPC()
 	s.goRun("grpc", func(context.Context) error { return gs.Serve(grpcLn) })
 	s.stops = append(s.stops, gs.Stop)
@@ -264,7 +284,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		}
 		caps := c.Capabilities()
 		return plan.Platform{InvoiceMode: caps.InvoiceMode, BankThroughTransactions: caps.JournalForbidsBankAccounts && caps.BankTransactions}
-	}))
+	}), plan.WithQuarantine(quarantine, qwriter, buildinfo.Version()))
 	s.goRun("plan", planner.Run)
 	worker := push.New(outbox, writer, store, conns, callback, log, push.WithClock(cfg.now))
 	s.goRun("push", worker.Run)

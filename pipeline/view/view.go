@@ -46,9 +46,46 @@ type Ledger struct {
 	log  *slog.Logger
 	n    notifier
 
-	mu        sync.RWMutex
-	byCompany map[string][]*v1.DaySummary
-	seen      map[string]bool
+	mu         sync.RWMutex
+	byCompany  map[string][]*v1.DaySummary
+	seen       map[string]bool
+	unreadable []Unreadable
+}
+
+// Unreadable is a record a projection could not decode: kept, with a
+// bounded copy of its bytes, for the stage that quarantines it.
+type Unreadable struct {
+	CompanyID string // the record's key
+	Topic     string
+	Partition int32
+	Offset    int64
+	Value     []byte
+	Truncated bool
+	Err       string
+}
+
+// Bounds on what a projection keeps of records it cannot read.
+const (
+	maxUnreadable      = 1000
+	MaxQuarantineBytes = 64 << 10
+)
+
+func unreadable(r *kgo.Record, err error) Unreadable {
+	u := Unreadable{CompanyID: string(r.Key), Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err.Error()}
+	u.Value = r.Value
+	if len(u.Value) > MaxQuarantineBytes {
+		u.Value, u.Truncated = u.Value[:MaxQuarantineBytes], true
+	}
+	u.Value = append([]byte(nil), u.Value...)
+	return u
+}
+
+// Unreadable lists the ledger records that could not be decoded (at most
+// the first thousand; the log names every one).
+func (l *Ledger) Unreadable() []Unreadable {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return append([]Unreadable(nil), l.unreadable...)
 }
 
 // OpenLedger starts the projection and returns once it has caught up.
@@ -73,7 +110,13 @@ func (l *Ledger) Close() { l.tail.Stop() }
 func (l *Ledger) apply(r *kgo.Record) {
 	var s v1.DaySummary
 	if err := proto.Unmarshal(r.Value, &s); err != nil {
-		l.log.Error("ledger record unreadable", "offset", r.Offset, "err", err)
+		l.log.Error("ledger record unreadable", "partition", r.Partition, "offset", r.Offset, "err", err)
+		l.mu.Lock()
+		if len(l.unreadable) < maxUnreadable {
+			l.unreadable = append(l.unreadable, unreadable(r, err))
+		}
+		l.mu.Unlock()
+		l.n.fire()
 		return
 	}
 	l.mu.Lock()

@@ -1096,8 +1096,13 @@ type SyncStatus struct {
 	DocumentsConfirmed int32                  `protobuf:"varint,8,opt,name=documents_confirmed,json=documentsConfirmed,proto3" json:"documents_confirmed,omitempty"`
 	DocumentsFailed    int32                  `protobuf:"varint,9,opt,name=documents_failed,json=documentsFailed,proto3" json:"documents_failed,omitempty"`
 	Documents          []*DocumentStatus      `protobuf:"bytes,10,rep,name=documents,proto3" json:"documents,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Records and days of the company that could not be processed, in all;
+	// errors names the newest of them in Codat's error shape, and
+	// GET /v1/companies/{companyId}/quarantine lists them.
+	Quarantined   int32        `protobuf:"varint,20,opt,name=quarantined,proto3" json:"quarantined,omitempty"`
+	Errors        []*SyncError `protobuf:"bytes,21,rep,name=errors,proto3" json:"errors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SyncStatus) Reset() {
@@ -1200,6 +1205,123 @@ func (x *SyncStatus) GetDocuments() []*DocumentStatus {
 	return nil
 }
 
+func (x *SyncStatus) GetQuarantined() int32 {
+	if x != nil {
+		return x.Quarantined
+	}
+	return 0
+}
+
+func (x *SyncStatus) GetErrors() []*SyncError {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+// SyncError is Codat's dataConnectionError shape (statusCode, statusText,
+// errorMessage, erroredOnUtc), with where it happened.
+type SyncError struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	StatusCode   int32                  `protobuf:"varint,1,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	StatusText   string                 `protobuf:"bytes,2,opt,name=status_text,json=statusText,proto3" json:"status_text,omitempty"`
+	ErrorMessage string                 `protobuf:"bytes,3,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	ErroredOnUtc string                 `protobuf:"bytes,4,opt,name=errored_on_utc,json=erroredOnUtc,proto3" json:"errored_on_utc,omitempty"`
+	// window | plan | push
+	Stage         string `protobuf:"bytes,5,opt,name=stage,proto3" json:"stage,omitempty"`
+	RecordId      string `protobuf:"bytes,6,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	BusinessDay   string `protobuf:"bytes,7,opt,name=business_day,json=businessDay,proto3" json:"business_day,omitempty"`
+	QuarantineId  string `protobuf:"bytes,8,opt,name=quarantine_id,json=quarantineId,proto3" json:"quarantine_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncError) Reset() {
+	*x = SyncError{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncError) ProtoMessage() {}
+
+func (x *SyncError) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncError.ProtoReflect.Descriptor instead.
+func (*SyncError) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SyncError) GetStatusCode() int32 {
+	if x != nil {
+		return x.StatusCode
+	}
+	return 0
+}
+
+func (x *SyncError) GetStatusText() string {
+	if x != nil {
+		return x.StatusText
+	}
+	return ""
+}
+
+func (x *SyncError) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
+func (x *SyncError) GetErroredOnUtc() string {
+	if x != nil {
+		return x.ErroredOnUtc
+	}
+	return ""
+}
+
+func (x *SyncError) GetStage() string {
+	if x != nil {
+		return x.Stage
+	}
+	return ""
+}
+
+func (x *SyncError) GetRecordId() string {
+	if x != nil {
+		return x.RecordId
+	}
+	return ""
+}
+
+func (x *SyncError) GetBusinessDay() string {
+	if x != nil {
+		return x.BusinessDay
+	}
+	return ""
+}
+
+func (x *SyncError) GetQuarantineId() string {
+	if x != nil {
+		return x.QuarantineId
+	}
+	return ""
+}
+
 type ListDaysRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	CompanyId string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
@@ -1212,7 +1334,7 @@ type ListDaysRequest struct {
 
 func (x *ListDaysRequest) Reset() {
 	*x = ListDaysRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[20]
+	mi := &file_commercesync_v1_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1224,7 +1346,7 @@ func (x *ListDaysRequest) String() string {
 func (*ListDaysRequest) ProtoMessage() {}
 
 func (x *ListDaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[20]
+	mi := &file_commercesync_v1_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1237,7 +1359,7 @@ func (x *ListDaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDaysRequest.ProtoReflect.Descriptor instead.
 func (*ListDaysRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{20}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListDaysRequest) GetCompanyId() string {
@@ -1270,7 +1392,7 @@ type ListDaysResponse struct {
 
 func (x *ListDaysResponse) Reset() {
 	*x = ListDaysResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[21]
+	mi := &file_commercesync_v1_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1282,7 +1404,7 @@ func (x *ListDaysResponse) String() string {
 func (*ListDaysResponse) ProtoMessage() {}
 
 func (x *ListDaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[21]
+	mi := &file_commercesync_v1_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1295,7 +1417,7 @@ func (x *ListDaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDaysResponse.ProtoReflect.Descriptor instead.
 func (*ListDaysResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{21}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListDaysResponse) GetDays() []*DaySummary {
@@ -1318,7 +1440,7 @@ type ListDayExceptionsRequest struct {
 
 func (x *ListDayExceptionsRequest) Reset() {
 	*x = ListDayExceptionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[22]
+	mi := &file_commercesync_v1_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1330,7 +1452,7 @@ func (x *ListDayExceptionsRequest) String() string {
 func (*ListDayExceptionsRequest) ProtoMessage() {}
 
 func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[22]
+	mi := &file_commercesync_v1_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1343,7 +1465,7 @@ func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDayExceptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDayExceptionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{22}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListDayExceptionsRequest) GetCompanyId() string {
@@ -1384,7 +1506,7 @@ type ListDayExceptionsResponse struct {
 
 func (x *ListDayExceptionsResponse) Reset() {
 	*x = ListDayExceptionsResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[23]
+	mi := &file_commercesync_v1_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1518,7 @@ func (x *ListDayExceptionsResponse) String() string {
 func (*ListDayExceptionsResponse) ProtoMessage() {}
 
 func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[23]
+	mi := &file_commercesync_v1_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1531,7 @@ func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDayExceptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDayExceptionsResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListDayExceptionsResponse) GetExceptions() []*DayException {
@@ -1437,7 +1559,7 @@ type ListQuarantineRequest struct {
 
 func (x *ListQuarantineRequest) Reset() {
 	*x = ListQuarantineRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[24]
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1449,7 +1571,7 @@ func (x *ListQuarantineRequest) String() string {
 func (*ListQuarantineRequest) ProtoMessage() {}
 
 func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[24]
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1462,7 +1584,7 @@ func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQuarantineRequest.ProtoReflect.Descriptor instead.
 func (*ListQuarantineRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListQuarantineRequest) GetCompanyId() string {
@@ -1496,7 +1618,7 @@ type ListQuarantineResponse struct {
 
 func (x *ListQuarantineResponse) Reset() {
 	*x = ListQuarantineResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1508,7 +1630,7 @@ func (x *ListQuarantineResponse) String() string {
 func (*ListQuarantineResponse) ProtoMessage() {}
 
 func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1521,7 +1643,7 @@ func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQuarantineResponse.ProtoReflect.Descriptor instead.
 func (*ListQuarantineResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListQuarantineResponse) GetEntries() []*QuarantineEntry {
@@ -1548,7 +1670,7 @@ type PushOrdersRequest struct {
 
 func (x *PushOrdersRequest) Reset() {
 	*x = PushOrdersRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1560,7 +1682,7 @@ func (x *PushOrdersRequest) String() string {
 func (*PushOrdersRequest) ProtoMessage() {}
 
 func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1573,7 +1695,7 @@ func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushOrdersRequest.ProtoReflect.Descriptor instead.
 func (*PushOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PushOrdersRequest) GetCompanyId() string {
@@ -1600,7 +1722,7 @@ type PushPaymentsRequest struct {
 
 func (x *PushPaymentsRequest) Reset() {
 	*x = PushPaymentsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1612,7 +1734,7 @@ func (x *PushPaymentsRequest) String() string {
 func (*PushPaymentsRequest) ProtoMessage() {}
 
 func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1625,7 +1747,7 @@ func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushPaymentsRequest.ProtoReflect.Descriptor instead.
 func (*PushPaymentsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PushPaymentsRequest) GetCompanyId() string {
@@ -1652,7 +1774,7 @@ type PushTransactionsRequest struct {
 
 func (x *PushTransactionsRequest) Reset() {
 	*x = PushTransactionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +1786,7 @@ func (x *PushTransactionsRequest) String() string {
 func (*PushTransactionsRequest) ProtoMessage() {}
 
 func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1677,7 +1799,7 @@ func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTransactionsRequest.ProtoReflect.Descriptor instead.
 func (*PushTransactionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PushTransactionsRequest) GetCompanyId() string {
@@ -1705,7 +1827,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1717,7 +1839,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1730,7 +1852,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *FieldError) GetField() string {
@@ -1760,7 +1882,7 @@ type RecordResult struct {
 
 func (x *RecordResult) Reset() {
 	*x = RecordResult{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1772,7 +1894,7 @@ func (x *RecordResult) String() string {
 func (*RecordResult) ProtoMessage() {}
 
 func (x *RecordResult) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1785,7 +1907,7 @@ func (x *RecordResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResult.ProtoReflect.Descriptor instead.
 func (*RecordResult) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RecordResult) GetIndex() int32 {
@@ -1827,7 +1949,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	mi := &file_commercesync_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1839,7 +1961,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	mi := &file_commercesync_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1852,7 +1974,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PushResponse) GetAccepted() int32 {
@@ -1964,7 +2086,7 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"errorClass\x12#\n" +
 	"\rerror_message\x18\n" +
 	" \x01(\tR\ferrorMessage\x12\x1a\n" +
-	"\battempts\x18\v \x01(\x05R\battempts\"\xa5\x03\n" +
+	"\battempts\x18\v \x01(\x05R\battempts\"\xfb\x03\n" +
 	"\n" +
 	"SyncStatus\x12\x1d\n" +
 	"\n" +
@@ -1981,7 +2103,20 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\x13documents_confirmed\x18\b \x01(\x05R\x12documentsConfirmed\x12)\n" +
 	"\x10documents_failed\x18\t \x01(\x05R\x0fdocumentsFailed\x12=\n" +
 	"\tdocuments\x18\n" +
-	" \x03(\v2\x1f.commercesync.v1.DocumentStatusR\tdocuments\"T\n" +
+	" \x03(\v2\x1f.commercesync.v1.DocumentStatusR\tdocuments\x12 \n" +
+	"\vquarantined\x18\x14 \x01(\x05R\vquarantined\x122\n" +
+	"\x06errors\x18\x15 \x03(\v2\x1a.commercesync.v1.SyncErrorR\x06errors\"\x93\x02\n" +
+	"\tSyncError\x12\x1f\n" +
+	"\vstatus_code\x18\x01 \x01(\x05R\n" +
+	"statusCode\x12\x1f\n" +
+	"\vstatus_text\x18\x02 \x01(\tR\n" +
+	"statusText\x12#\n" +
+	"\rerror_message\x18\x03 \x01(\tR\ferrorMessage\x12$\n" +
+	"\x0eerrored_on_utc\x18\x04 \x01(\tR\ferroredOnUtc\x12\x14\n" +
+	"\x05stage\x18\x05 \x01(\tR\x05stage\x12\x1b\n" +
+	"\trecord_id\x18\x06 \x01(\tR\brecordId\x12!\n" +
+	"\fbusiness_day\x18\a \x01(\tR\vbusinessDay\x12#\n" +
+	"\rquarantine_id\x18\b \x01(\tR\fquarantineId\"T\n" +
 	"\x0fListDaysRequest\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x12\n" +
@@ -2076,7 +2211,7 @@ func file_commercesync_v1_service_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_service_proto_rawDescData
 }
 
-var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_commercesync_v1_service_proto_goTypes = []any{
 	(*PutLocationsRequest)(nil),         // 0: commercesync.v1.PutLocationsRequest
 	(*PutProductsRequest)(nil),          // 1: commercesync.v1.PutProductsRequest
@@ -2098,96 +2233,98 @@ var file_commercesync_v1_service_proto_goTypes = []any{
 	(*GetSyncStatusRequest)(nil),        // 17: commercesync.v1.GetSyncStatusRequest
 	(*DocumentStatus)(nil),              // 18: commercesync.v1.DocumentStatus
 	(*SyncStatus)(nil),                  // 19: commercesync.v1.SyncStatus
-	(*ListDaysRequest)(nil),             // 20: commercesync.v1.ListDaysRequest
-	(*ListDaysResponse)(nil),            // 21: commercesync.v1.ListDaysResponse
-	(*ListDayExceptionsRequest)(nil),    // 22: commercesync.v1.ListDayExceptionsRequest
-	(*ListDayExceptionsResponse)(nil),   // 23: commercesync.v1.ListDayExceptionsResponse
-	(*ListQuarantineRequest)(nil),       // 24: commercesync.v1.ListQuarantineRequest
-	(*ListQuarantineResponse)(nil),      // 25: commercesync.v1.ListQuarantineResponse
-	(*PushOrdersRequest)(nil),           // 26: commercesync.v1.PushOrdersRequest
-	(*PushPaymentsRequest)(nil),         // 27: commercesync.v1.PushPaymentsRequest
-	(*PushTransactionsRequest)(nil),     // 28: commercesync.v1.PushTransactionsRequest
-	(*FieldError)(nil),                  // 29: commercesync.v1.FieldError
-	(*RecordResult)(nil),                // 30: commercesync.v1.RecordResult
-	(*PushResponse)(nil),                // 31: commercesync.v1.PushResponse
-	(*Location)(nil),                    // 32: commercesync.v1.Location
-	(*Product)(nil),                     // 33: commercesync.v1.Product
-	(*ProductCategory)(nil),             // 34: commercesync.v1.ProductCategory
-	(*TaxComponent)(nil),                // 35: commercesync.v1.TaxComponent
-	(*PaymentMethod)(nil),               // 36: commercesync.v1.PaymentMethod
-	(*SyncConfiguration)(nil),           // 37: commercesync.v1.SyncConfiguration
-	(*DaySummary)(nil),                  // 38: commercesync.v1.DaySummary
-	(*DayException)(nil),                // 39: commercesync.v1.DayException
-	(*QuarantineEntry)(nil),             // 40: commercesync.v1.QuarantineEntry
-	(*Order)(nil),                       // 41: commercesync.v1.Order
-	(*Payment)(nil),                     // 42: commercesync.v1.Payment
-	(*Transaction)(nil),                 // 43: commercesync.v1.Transaction
-	(*Company)(nil),                     // 44: commercesync.v1.Company
-	(*Connection)(nil),                  // 45: commercesync.v1.Connection
+	(*SyncError)(nil),                   // 20: commercesync.v1.SyncError
+	(*ListDaysRequest)(nil),             // 21: commercesync.v1.ListDaysRequest
+	(*ListDaysResponse)(nil),            // 22: commercesync.v1.ListDaysResponse
+	(*ListDayExceptionsRequest)(nil),    // 23: commercesync.v1.ListDayExceptionsRequest
+	(*ListDayExceptionsResponse)(nil),   // 24: commercesync.v1.ListDayExceptionsResponse
+	(*ListQuarantineRequest)(nil),       // 25: commercesync.v1.ListQuarantineRequest
+	(*ListQuarantineResponse)(nil),      // 26: commercesync.v1.ListQuarantineResponse
+	(*PushOrdersRequest)(nil),           // 27: commercesync.v1.PushOrdersRequest
+	(*PushPaymentsRequest)(nil),         // 28: commercesync.v1.PushPaymentsRequest
+	(*PushTransactionsRequest)(nil),     // 29: commercesync.v1.PushTransactionsRequest
+	(*FieldError)(nil),                  // 30: commercesync.v1.FieldError
+	(*RecordResult)(nil),                // 31: commercesync.v1.RecordResult
+	(*PushResponse)(nil),                // 32: commercesync.v1.PushResponse
+	(*Location)(nil),                    // 33: commercesync.v1.Location
+	(*Product)(nil),                     // 34: commercesync.v1.Product
+	(*ProductCategory)(nil),             // 35: commercesync.v1.ProductCategory
+	(*TaxComponent)(nil),                // 36: commercesync.v1.TaxComponent
+	(*PaymentMethod)(nil),               // 37: commercesync.v1.PaymentMethod
+	(*SyncConfiguration)(nil),           // 38: commercesync.v1.SyncConfiguration
+	(*DaySummary)(nil),                  // 39: commercesync.v1.DaySummary
+	(*DayException)(nil),                // 40: commercesync.v1.DayException
+	(*QuarantineEntry)(nil),             // 41: commercesync.v1.QuarantineEntry
+	(*Order)(nil),                       // 42: commercesync.v1.Order
+	(*Payment)(nil),                     // 43: commercesync.v1.Payment
+	(*Transaction)(nil),                 // 44: commercesync.v1.Transaction
+	(*Company)(nil),                     // 45: commercesync.v1.Company
+	(*Connection)(nil),                  // 46: commercesync.v1.Connection
 }
 var file_commercesync_v1_service_proto_depIdxs = []int32{
-	32, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
-	33, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
-	34, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
-	35, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
-	36, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
+	33, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
+	34, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
+	35, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
+	36, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
+	37, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
 	5,  // 5: commercesync.v1.ListPlatformsResponse.platforms:type_name -> commercesync.v1.Platform
-	37, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
+	38, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
 	15, // 7: commercesync.v1.SyncSummary.sync_date_range_utc:type_name -> commercesync.v1.DateRange
 	18, // 8: commercesync.v1.SyncStatus.documents:type_name -> commercesync.v1.DocumentStatus
-	38, // 9: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
-	39, // 10: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
-	40, // 11: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
-	41, // 12: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
-	42, // 13: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
-	43, // 14: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
-	29, // 15: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
-	30, // 16: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
-	6,  // 17: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
-	8,  // 18: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
-	9,  // 19: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
-	10, // 20: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
-	11, // 21: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
-	12, // 22: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
-	13, // 23: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
-	14, // 24: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
-	17, // 25: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
-	20, // 26: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
-	22, // 27: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
-	24, // 28: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
-	26, // 29: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
-	27, // 30: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
-	28, // 31: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
-	0,  // 32: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
-	1,  // 33: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
-	2,  // 34: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
-	3,  // 35: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
-	4,  // 36: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
-	7,  // 37: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
-	44, // 38: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
-	44, // 39: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
-	45, // 40: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
-	45, // 41: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
-	37, // 42: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	37, // 43: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	16, // 44: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
-	19, // 45: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
-	21, // 46: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
-	23, // 47: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
-	25, // 48: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
-	31, // 49: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
-	31, // 50: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
-	31, // 51: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
-	31, // 52: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
-	31, // 53: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
-	31, // 54: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
-	31, // 55: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
-	31, // 56: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
-	37, // [37:57] is the sub-list for method output_type
-	17, // [17:37] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	20, // 9: commercesync.v1.SyncStatus.errors:type_name -> commercesync.v1.SyncError
+	39, // 10: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
+	40, // 11: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
+	41, // 12: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
+	42, // 13: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
+	43, // 14: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
+	44, // 15: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
+	30, // 16: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
+	31, // 17: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
+	6,  // 18: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
+	8,  // 19: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
+	9,  // 20: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
+	10, // 21: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
+	11, // 22: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
+	12, // 23: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
+	13, // 24: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
+	14, // 25: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
+	17, // 26: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
+	21, // 27: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
+	23, // 28: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
+	25, // 29: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
+	27, // 30: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
+	28, // 31: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
+	29, // 32: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
+	0,  // 33: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
+	1,  // 34: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
+	2,  // 35: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
+	3,  // 36: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
+	4,  // 37: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
+	7,  // 38: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
+	45, // 39: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
+	45, // 40: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
+	46, // 41: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
+	46, // 42: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
+	38, // 43: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	38, // 44: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	16, // 45: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
+	19, // 46: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
+	22, // 47: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
+	24, // 48: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
+	26, // 49: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
+	32, // 50: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
+	32, // 51: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
+	32, // 52: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
+	32, // 53: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
+	32, // 54: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
+	32, // 55: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
+	32, // 56: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
+	32, // 57: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
+	38, // [38:58] is the sub-list for method output_type
+	18, // [18:38] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_service_proto_init() }
@@ -2206,7 +2343,7 @@ func file_commercesync_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_service_proto_rawDesc), len(file_commercesync_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

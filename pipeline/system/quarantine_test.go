@@ -1,0 +1,154 @@
+package system_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/commercesync/commercesync/pipeline/kafka"
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// quarantine lists the company's quarantine through the API.
+func (m *merchant) quarantine() []*v1.QuarantineEntry {
+	m.t.Helper()
+	var out struct {
+		Entries []struct {
+			ID, CompanyID, Stage, Kind, RecordID, BusinessDay, Reason, Topic string
+		}
+	}
+	m.must("GET", "/v1/companies/"+m.company+"/quarantine", nil, &out)
+	var es []*v1.QuarantineEntry
+	for _, e := range out.Entries {
+		es = append(es, &v1.QuarantineEntry{Id: e.ID, CompanyId: e.CompanyID, Stage: e.Stage, Kind: e.Kind, RecordId: e.RecordID,
+			BusinessDay: e.BusinessDay, Reason: e.Reason, Topic: e.Topic})
+	}
+	return es
+}
+
+// A day the planner cannot read, and a ledger record nobody can decode, park
+// their own company with the reason; the same company's other days and every
+// other company go on posting.
+func TestUnplannableDayParksOnlyItsCompany(t *testing.T) {
+	clk := newClock(testStart)
+	sys, _ := start(t, clk)
+	bad, good := newMerchant(t, sys), newMerchant(t, sys)
+	bad.onboard()
+	good.onboard()
+
+	poison := &v1.DaySummary{
+		Id: "poisoned-summary", CompanyId: bad.company, TenantId: sys.TenantID, BusinessDay: day1, Currency: "USD",
+		Revision: 1, Sequence: 1, Lines: []*v1.SummaryLine{
+			{Account: "sales", Debit: "0", Credit: "12.3.4"}, {Account: "unsettled", Debit: "12.34", Credit: "0"}},
+	}
+	raw, err := proto.Marshal(poison)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kafka.ClientOpts(sys.Brokers, nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	topic := kafka.DefaultTopics().Ledger
+	if err := cl.ProduceSync(context.Background(),
+		&kgo.Record{Topic: topic, Key: []byte(bad.company), Value: raw},
+		&kgo.Record{Topic: topic, Key: []byte(bad.company), Value: []byte{0xff, 0xff, 0x01}},
+	).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	good.pushDay(day1, 3)
+	good.seal(day1)
+	good.waitConfirmed(day1, 30*time.Second)
+	bad.pushDay(day2, 2)
+	bad.seal(day2)
+	bad.waitConfirmed(day2, 30*time.Second)
+
+	var q []*v1.QuarantineEntry
+	eventually(t, 10*time.Second, "both poisons quarantined", func() bool {
+		q = bad.quarantine()
+		return len(q) == 2
+	})
+	byKind := map[string]*v1.QuarantineEntry{}
+	for _, e := range q {
+		if e.GetStage() != "plan" || e.GetCompanyId() != bad.company {
+			t.Errorf("quarantine entry %+v: want stage plan and company %s", e, bad.company)
+		}
+		byKind[e.GetKind()] = e
+	}
+	if d := byKind["day"]; d == nil || d.GetRecordId() != "poisoned-summary" || d.GetBusinessDay() != day1 || !strings.Contains(d.GetReason(), "12.3.4") {
+		t.Errorf("the unplannable day's entry = %+v, want summary poisoned-summary of %s with a reason naming 12.3.4", d, day1)
+	}
+	if r := byKind["record"]; r == nil || r.GetTopic() != topic || !strings.Contains(r.GetReason(), "unreadable") {
+		t.Errorf("the unreadable record's entry = %+v, want topic %s and a reason saying it is unreadable", r, topic)
+	}
+
+	st := bad.status()
+	if st.GetSyncStatusCode() != 5120 || st.GetQuarantined() != 2 || len(st.GetErrors()) != 2 || !st.GetDataPushed() {
+		t.Errorf("bad company's status = %d %q, quarantined %d, %d errors, dataPushed %v; want 5120 with both named and data pushed",
+			st.GetSyncStatusCode(), st.GetErrorMessage(), st.GetQuarantined(), len(st.GetErrors()), st.GetDataPushed())
+	}
+	for _, e := range st.GetErrors() {
+		if e.GetStatusCode() != 5120 || e.GetStatusText() != "DataProcessingError" || e.GetErrorMessage() == "" || e.GetErroredOnUtc() == "" {
+			t.Errorf("status error %+v is not in Codat's shape", e)
+		}
+	}
+	if st := good.status(); st.GetSyncStatusCode() != 2000 || st.GetQuarantined() != 0 {
+		t.Errorf("good company's status = %d, quarantined %d; want 2000 and none", st.GetSyncStatusCode(), st.GetQuarantined())
+	}
+	if q := good.quarantine(); len(q) != 0 {
+		t.Errorf("good company's quarantine lists %d entries, want none", len(q))
+	}
+
+	// Nothing is quarantined twice, however many passes run.
+	bad.pushDay(day2, 3)
+	bad.seal(day2)
+	eventually(t, 30*time.Second, "the second revision of day 2 confirmed", func() bool {
+		for _, ds := range bad.status().GetDocuments() {
+			if ds.GetBusinessDay() == day2 && ds.GetRevision() == 2 && ds.GetState() == "Confirmed" {
+				return true
+			}
+		}
+		return false
+	})
+	if n := len(bad.quarantine()); n != 2 {
+		t.Errorf("after more passes the quarantine lists %d entries, want still 2", n)
+	}
+}
+
+// The quarantine and exception routes refuse another tenant's company and
+// bad paging, naming the field.
+func TestQuarantineRoutesRefuseBadInput(t *testing.T) {
+	clk := newClock(testStart)
+	sys, _ := start(t, clk)
+	m := newMerchant(t, sys)
+	m.createCompany()
+	for _, tc := range []struct {
+		path, want string
+		code       int
+	}{
+		{"/v1/companies/" + m.company + "/quarantine?pageSize=5000", "pageSize", http.StatusBadRequest},
+		{"/v1/companies/" + m.company + "/quarantine?pageToken=abc", "pageToken", http.StatusBadRequest},
+		{"/v1/companies/" + m.company + "/ledger/days/2026-13-01/exceptions", "businessDay", http.StatusBadRequest},
+		{"/v1/companies/nope/quarantine", "not found", http.StatusNotFound},
+		{"/v1/companies/nope/ledger/days/2026-03-10/exceptions", "not found", http.StatusNotFound},
+	} {
+		code, raw := m.do("GET", tc.path, nil)
+		var body struct{ Message string }
+		_ = json.Unmarshal(raw, &body)
+		if code != tc.code || !strings.Contains(body.Message, tc.want) {
+			t.Errorf("GET %s = %d %s, want %d naming %q", tc.path, code, raw, tc.code, tc.want)
+		}
+	}
+	code, raw := m.do("GET", "/v1/companies/"+m.company+"/ledger/days/2026-03-10/exceptions", nil)
+	if code != http.StatusOK || strings.TrimSpace(string(raw)) == "" {
+		t.Errorf("exceptions of a day without any = %d %s, want 200", code, raw)
+	}
+}
