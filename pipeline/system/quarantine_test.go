@@ -11,7 +11,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/commercesync/commercesync/connectors"
 	"github.com/commercesync/commercesync/pipeline/kafka"
+	"github.com/commercesync/commercesync/pipeline/system"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
@@ -150,5 +152,42 @@ func TestQuarantineRoutesRefuseBadInput(t *testing.T) {
 	code, raw := m.do("GET", "/v1/companies/"+m.company+"/ledger/days/2026-03-10/exceptions", nil)
 	if code != http.StatusOK || strings.TrimSpace(string(raw)) == "" {
 		t.Errorf("exceptions of a day without any = %d %s, want 200", code, raw)
+	}
+}
+
+// panicky makes the connector's Push panic for the documents of one day,
+// as a platform answer nobody foresaw might.
+type panicky struct {
+	connectors.Connector
+	day string
+}
+
+func (p panicky) Push(ctx context.Context, s connectors.Session, doc *v1.Document, ref connectors.Reference) (connectors.Result, error) {
+	if doc.GetDate() == p.day {
+		panic("unforeseen answer")
+	}
+	return p.Connector.Push(ctx, s, doc, ref)
+}
+
+// A connector that panics fails the one document it was pushing, with what
+// to check; the worker survives and the company's next day and every other
+// company still post.
+func TestConnectorPanicFailsOnlyItsDocument(t *testing.T) {
+	clk := newClock(testStart)
+	sys, _ := start(t, clk, system.WithConnectorMiddleware(func(key string, c connectors.Connector) connectors.Connector {
+		return panicky{Connector: c, day: day1}
+	}))
+	m := newMerchant(t, sys)
+	m.onboard()
+	m.pushDay(day1, 2)
+	m.pushDay(day2, 2)
+	m.seal(day2)
+	failed := m.waitDoc(day1, 30*time.Second, "failed", isState("Failed"))
+	if failed.GetErrorClass() != "fatal" || !strings.Contains(failed.GetErrorMessage(), "failed unexpectedly") || !strings.Contains(failed.GetErrorMessage(), failed.GetReference()) {
+		t.Errorf("day 1's document = %+v, want a fatal failure naming its reference", failed)
+	}
+	m.waitConfirmed(day2, 30*time.Second)
+	if n := len(journals(sys, day2)); n != 1 {
+		t.Errorf("day 2 has %d journals in the sandbox, want 1", n)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/commercesync/commercesync/connectors"
 	freeagentsandbox "github.com/commercesync/commercesync/connectors/freeagent/sandbox"
 	netsuitesandbox "github.com/commercesync/commercesync/connectors/netsuite/sandbox"
 	qbosandbox "github.com/commercesync/commercesync/connectors/qbo/sandbox"
@@ -61,6 +62,7 @@ type config struct {
 	log         *slog.Logger
 	minSession  time.Duration
 	sandboxOpts []xerosandbox.Option
+	wrap        func(key string, c connectors.Connector) connectors.Connector
 	windowOpts  []window.Option
 }
 
@@ -102,6 +104,12 @@ func WithMinSessionTimeout(d time.Duration) Option { return func(c *config) { c.
 // WithSandboxOptions passes options to the Xero sandbox.
 func WithSandboxOptions(o ...xerosandbox.Option) Option {
 	return func(c *config) { c.sandboxOpts = append(c.sandboxOpts, o...) }
+}
+
+// WithConnectorMiddleware wraps each platform's connector, for
+// instrumentation or fault injection; key is the platform's key.
+func WithConnectorMiddleware(wrap func(key string, c connectors.Connector) connectors.Connector) Option {
+	return func(c *config) { c.wrap = wrap }
 }
 
 // WithWindowOptions passes options to the in-process window job.
@@ -243,6 +251,11 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	conns, err := s.startPlatforms(cfg, callback)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.wrap != nil {
+		for k, c := range conns {
+			conns[k] = cfg.wrap(k, c)
+		}
 	}
 
 	prod, err := kgo.NewClient(kafka.ClientOpts(s.Brokers, log)...)
