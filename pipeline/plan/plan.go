@@ -206,20 +206,22 @@ func (p *Planner) planSafely(ctx context.Context, s *v1.DaySummary, cv *v1.Confi
 	return p.plan(ctx, s, cv, conn, existing, blocked)
 }
 
-// quarantineUnreadable parks ledger records the projection could not read,
-// under the company their key names.
+// quarantineUnreadable parks ledger and outbox records the projections
+// could not read, under the company their key names (an outbox record's
+// key is its document id, which begins with nothing of the company, so
+// those go under the empty company unless the bytes say otherwise).
 func (p *Planner) quarantineUnreadable(ctx context.Context) {
 	if p.qwriter == nil {
 		return
 	}
-	for _, u := range p.ledger.Unreadable() {
+	for _, u := range append(p.ledger.Unreadable(), p.outbox.Unreadable()...) {
 		id := fmt.Sprintf("plan/%s/%d/%d", u.Topic, u.Partition, u.Offset)
 		if p.quarantine.Has(u.CompanyID, id) {
 			continue
 		}
 		e := &v1.QuarantineEntry{
 			Id: id, CompanyId: u.CompanyID, Stage: "plan", Kind: "record", Topic: u.Topic, Partition: u.Partition, Offset: u.Offset,
-			Record: u.Value, RecordTruncated: u.Truncated, Reason: "ledger record unreadable: " + u.Err,
+			Record: u.Value, RecordTruncated: u.Truncated, Reason: u.Topic + " record unreadable: " + u.Err,
 			CodeVersion: p.version, QuarantinedUnixMs: p.now().UnixMilli(), Attempts: 1,
 		}
 		if err := p.qwriter.Put(ctx, e); err != nil {

@@ -162,9 +162,18 @@ type Outbox struct {
 	log  *slog.Logger
 	n    notifier
 
-	mu        sync.RWMutex
-	docs      map[string]*v1.OutboxEntry
-	bySummary map[string][]string
+	mu         sync.RWMutex
+	docs       map[string]*v1.OutboxEntry
+	bySummary  map[string][]string
+	unreadable []Unreadable
+}
+
+// Unreadable lists the outbox records that could not be decoded (at most
+// the first thousand; the log names every one).
+func (o *Outbox) Unreadable() []Unreadable {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return append([]Unreadable(nil), o.unreadable...)
 }
 
 // OpenOutbox starts the projection and returns once it has caught up.
@@ -192,7 +201,15 @@ func (o *Outbox) apply(r *kgo.Record) {
 	}
 	var e v1.OutboxEntry
 	if err := proto.Unmarshal(r.Value, &e); err != nil {
-		o.log.Error("outbox record unreadable", "offset", r.Offset, "err", err)
+		o.log.Error("outbox record unreadable", "partition", r.Partition, "offset", r.Offset, "err", err)
+		o.mu.Lock()
+		if len(o.unreadable) < maxUnreadable {
+			u := unreadable(r, err)
+			u.CompanyID = "" // the key is a document id: no company can be named
+			o.unreadable = append(o.unreadable, u)
+		}
+		o.mu.Unlock()
+		o.n.fire()
 		return
 	}
 	o.mu.Lock()
