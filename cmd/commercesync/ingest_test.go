@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests reproduce, over the REST API as a new user would meet them, the
+// ways pushed records could slip past the gateway's checks: ids that collide
+// once their invalid text is replaced, dates that freeze a record, fields of
+// any size, and answers that named the wrong problem.
+
+func newIngestAPI(t *testing.T) (*api, string) {
+	t.Helper()
+	sys := startSystem(t)
+	a := &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: &http.Client{Timeout: 30 * time.Second}}
+	return a, newCompany(t, a, "Europe/London")
+}
+
+// salesOf seals 2026-03-10 in London and returns the day's sales credit.
+func salesOf(t *testing.T, a *api, company string) string {
+	t.Helper()
+	a.must("POST", "/v1/companies/"+company+"/sync/commerce/latest", map[string]any{"syncTo": "2026-03-11T00:00:00Z"}, nil)
+	days := waitDays(t, a, company, 1)
+	var sales string
+	for _, d := range days.Days {
+		for _, l := range d.Lines {
+			if l.Account == "sales" {
+				sales = l.Credit
+			}
+		}
+	}
+	return sales
+}
+
+// refused checks that result i was rejected with an error on field whose
+// message holds each of want.
+func refused(t *testing.T, resp pushResponse, i int, field string, want ...string) {
+	t.Helper()
+	if i >= len(resp.Results) {
+		t.Fatalf("no result %d: %+v", i, resp.Results)
+	}
+	r := resp.Results[i]
+	if r.Status != "Rejected" {
+		t.Errorf("record %d (%.40q) was %s, want Rejected naming %s", i, r.ID, r.Status, field)
+		return
+	}
+	for _, e := range r.Errors {
+		if e.Field != field {
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(e.Message, w) {
+				t.Errorf("record %d: %s: %q does not say %q", i, field, e.Message, w)
+			}
+		}
+		return
+	}
+	t.Errorf("record %d: errors %+v do not name %s", i, r.Errors, field)
+}
+
+func londonOrder(id, amount, extra string) string {
+	return `{"id":"` + id + `","currency":"GBP","createdDate":"2026-03-10T12:00:00Z","totalAmount":` + amount +
+		`,"totalTaxAmount":0,"orderLineItems":[{"id":"l1","totalAmount":` + amount + `,"totalTaxAmount":0}]` + extra + `}`
+}
+
+// Finding 3: "S-\ud800" and "S-\udbff" both became "S-\ufffd", both were
+// accepted, and the day counted only the second one's money. Lone
+// surrogates are refused, naming the field, and never reach the day.
+func TestSurrogateIDsAreRefusedNotMerged(t *testing.T) {
+	a, company := newIngestAPI(t)
+	body := "[" + londonOrder(`S-\ud800`, "10", "") + "," + londonOrder(`S-\udbff`, "20", "") + "," +
+		londonOrder("S-ok", "5", "") + "]"
+	var resp pushResponse
+	a.must("POST", "/v1/companies/"+company+"/data/commerce-orders", []byte(body), &resp)
+	if resp.Accepted != 1 || resp.Rejected != 2 {
+		t.Errorf("accepted %d, rejected %d; want 1 and 2: %+v", resp.Accepted, resp.Rejected, resp.Results)
+	}
+	refused(t, resp, 0, "id", `\ud800`, "surrogate")
+	refused(t, resp, 1, "id", `\udbff`, "surrogate")
+	if sales := salesOf(t, a, company); sales != "5.00" {
+		t.Errorf("sales = %s, want 5.00: only the valid order counts", sales)
+	}
+}
+
+// Finding 6: ids of 500 KB were accepted, and a 1 MB orderNumber was
+// answered "Rejected … MESSAGE_TOO_LARGE …; send it again", which names no
+// field and which resending cannot help. Each is refused naming the field
+// and the limit; the valid records beside them are accepted.
+func TestOversizedFieldsAreRefusedNamingTheField(t *testing.T) {
+	a, company := newIngestAPI(t)
+	bigID := strings.Repeat("i", 500<<10)
+	bigNumber := strings.Repeat("7", 1<<20)
+	body := "[" + londonOrder(bigID, "10", "") + "," +
+		londonOrder("big-number", "10", `,"orderNumber":"`+bigNumber+`"`) + "," +
+		londonOrder("ok-1", "3", `,"orderNumber":"`+strings.Repeat("7", 255)+`"`) + "]"
+	var resp pushResponse
+	a.must("POST", "/v1/companies/"+company+"/data/commerce-orders", []byte(body), &resp)
+	refused(t, resp, 0, "id", fmt.Sprintf("is %d bytes; the limit is 255", len(bigID)))
+	refused(t, resp, 1, "orderNumber", fmt.Sprintf("is %d bytes; the limit is 255", len(bigNumber)))
+	for _, r := range resp.Results[:2] {
+		for _, e := range r.Errors {
+			if strings.Contains(e.Message, "MESSAGE_TOO_LARGE") || strings.Contains(e.Message, "send it again") {
+				t.Errorf("record %d answered %q", r.Index, e.Message)
+			}
+		}
+	}
+	if len(resp.Results[0].ID) > 255 {
+		t.Errorf("the answer echoes the %d-byte id", len(resp.Results[0].ID))
+	}
+	if resp.Accepted != 1 || resp.Results[2].Status != "Accepted" {
+		t.Errorf("the valid order beside them: %+v", resp.Results[2])
+	}
+}
