@@ -86,6 +86,43 @@ func TestSurrogateIDsAreRefusedNotMerged(t *testing.T) {
 	}
 }
 
+// Finding 4: an order modified "in 9999" was accepted and froze: later
+// corrections and its delete were ignored. 0001-01-01 was accepted as a
+// sourceModifiedDate and answered "is required" as a createdDate.
+func TestFarFutureAndAncientDatesAreRefused(t *testing.T) {
+	a, company := newIngestAPI(t)
+	orders := "/v1/companies/" + company + "/data/commerce-orders"
+	var resp pushResponse
+	a.must("POST", orders, []byte("["+
+		londonOrder("frozen-1", "50", `,"sourceModifiedDate":"9999-12-31T23:59:59Z"`)+","+
+		londonOrder("ancient-1", "60", `,"sourceModifiedDate":"0001-01-01T00:00:00Z"`)+","+
+		strings.Replace(londonOrder("ancient-2", "70", ""), "2026-03-10T12:00:00Z", "0001-01-01T00:00:00Z", 1)+"]"), &resp)
+	refused(t, resp, 0, "sourceModifiedDate", "9999-12-31T23:59:59Z", "ahead of the server's clock")
+	refused(t, resp, 1, "sourceModifiedDate", "out of range", "1970")
+	refused(t, resp, 2, "createdDate", "out of range", "1970")
+	for _, e := range resp.Results[2].Errors {
+		if strings.Contains(e.Message, "is required") {
+			t.Errorf("a createdDate of 0001-01-01 is answered %q", e.Message)
+		}
+	}
+
+	// The record is not frozen: its versions and a delete all take effect.
+	for _, body := range []string{
+		"[" + londonOrder("frozen-1", "10", `,"sourceModifiedDate":"2026-03-10T12:00:00Z"`) + "]",
+		"[" + londonOrder("frozen-1", "12", `,"sourceModifiedDate":"2026-03-10T13:00:00Z"`) + "]",
+		"[" + londonOrder("gone-1", "7", `,"sourceModifiedDate":"2026-03-10T12:00:00Z"`) + "]",
+		`[{"id":"gone-1"}]`,
+	} {
+		a.must("POST", orders, []byte(body), &resp)
+		if resp.Accepted != 1 {
+			t.Fatalf("%s: %+v", body, resp.Results)
+		}
+	}
+	if sales := salesOf(t, a, company); sales != "12.00" {
+		t.Errorf("sales = %s, want 12.00: the latest version of frozen-1, and gone-1 deleted", sales)
+	}
+}
+
 // Finding 6: ids of 500 KB were accepted, and a 1 MB orderNumber was
 // answered "Rejected … MESSAGE_TOO_LARGE …; send it again", which names no
 // field and which resending cannot help. Each is refused naming the field
