@@ -67,7 +67,7 @@ func (s *Server) HTTP(ctx context.Context, conn *grpc.ClientConn) (http.Handler,
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.Handle("/", gw)
-	return mux, nil
+	return guard(restRoutes(), s.store, mux), nil
 }
 
 // restError writes the same envelope grpc-gateway writes for errors.

@@ -356,3 +356,23 @@ func TestGRPCTakesTheSameLimits(t *testing.T) {
 		t.Errorf("nine orders past a limit of eight: %v", err)
 	}
 }
+
+// Every other route takes a body of 4 MiB at most, refused before grpc-gateway
+// decodes it.
+func TestOtherRoutesTake4MiB(t *testing.T) {
+	h := newHarness(t)
+	f := h.front()
+	big := `{"schedule":{"timeZone":"Europe/London"},"configuration":{"companyName":"` + strings.Repeat("x", 4<<20) + `"}}`
+	code, _, raw := f.post("PUT", "/sync/commerce/config", strings.NewReader(big))
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(raw, fmt.Sprintf("the body is %d bytes; the limit is 4 MiB", len(big))) {
+		t.Errorf("a configuration past 4 MiB: %d %.200s", code, raw)
+	}
+	code, _, raw = f.post("PUT", "/sync/commerce/config", io.MultiReader(strings.NewReader(big)))
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(raw, "the limit is 4 MiB") {
+		t.Errorf("a chunked configuration past 4 MiB: %d %.200s", code, raw)
+	}
+	ok := `{"schedule":{"timeZone":"Europe/London"},"configuration":{"mapSettings":{"outputFormat":"JournalEntry"}}}`
+	if code, _, raw := f.post("PUT", "/sync/commerce/config", strings.NewReader(ok)); code != http.StatusOK {
+		t.Errorf("a small configuration: %d %s", code, raw)
+	}
+}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -150,5 +152,85 @@ func TestOversizedFieldsAreRefusedNamingTheField(t *testing.T) {
 	}
 	if resp.Accepted != 1 || resp.Results[2].Status != "Accepted" {
 		t.Errorf("the valid order beside them: %+v", resp.Results[2])
+	}
+}
+
+// rawRequest sends a request as a client would, without the harness's
+// defaults, and returns the status, the Allow header and the body.
+func rawRequest(t *testing.T, method, url, key string, body []byte) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Allow"), string(b)
+}
+
+// Finding 7: a POST without a key but with a bad body answered 400, because
+// the body was read before the key was checked.
+func TestKeyIsCheckedBeforeTheBody(t *testing.T) {
+	a, company := newIngestAPI(t)
+	p := a.base + "/v1/companies/" + company
+	for _, r := range []struct{ method, path string }{
+		{"POST", "/v1/companies"},
+		{"PUT", "/v1/companies/" + company + "/sync/commerce/config"},
+		{"POST", "/v1/companies/" + company + "/sync/commerce/latest"},
+		{"POST", "/v1/companies/" + company + "/connections"},
+		{"POST", "/v1/companies/" + company + "/data/commerce-orders"},
+		{"PUT", "/v1/companies/" + company + "/data/commerce-products"},
+	} {
+		for _, key := range []string{"", "csk_not-a-key"} {
+			code, _, msg := rawRequest(t, r.method, a.base+r.path, key, []byte(`{not json`))
+			if code != http.StatusUnauthorized || !strings.Contains(msg, "API key") {
+				t.Errorf("%s %s with a bad body and key %q: %d %s, want 401", r.method, r.path, key, code, msg)
+			}
+		}
+	}
+	// With the key, the same body is the problem.
+	if code, _, msg := rawRequest(t, "POST", p+"/data/commerce-orders", a.key, []byte(`{not json`)); code != http.StatusBadRequest {
+		t.Errorf("a bad body with a good key: %d %s, want 400", code, msg)
+	}
+}
+
+// Finding 7: GET /v1/companies and OPTIONS answered 501. A method a known
+// path does not take answers 405 with the methods it does take.
+func TestUnknownMethodAnswers405WithAllow(t *testing.T) {
+	a, company := newIngestAPI(t)
+	p := "/v1/companies/" + company
+	cases := []struct{ method, path, allow string }{
+		{"GET", "/v1/companies", "POST"},
+		{"OPTIONS", "/v1/companies", "POST"},
+		{"DELETE", p, "GET"},
+		{"PATCH", p + "/sync/commerce/config", "GET, PUT"},
+		{"OPTIONS", p + "/sync/commerce/config", "GET, PUT"},
+		{"GET", p + "/data/commerce-orders", "POST"},
+		{"POST", p + "/data/commerce-products", "PUT"},
+		{"PUT", p + "/sync/commerce/latest", "POST"},
+		{"POST", "/v1/platforms", "GET"},
+		{"POST", "/openapi.json", "GET, HEAD"},
+	}
+	for _, c := range cases {
+		for _, key := range []string{a.key, ""} {
+			code, allow, msg := rawRequest(t, c.method, a.base+c.path, key, nil)
+			if code != http.StatusMethodNotAllowed || allow != c.allow {
+				t.Errorf("%s %s (key %v): %d, Allow %q, %s; want 405 with Allow %q", c.method, c.path, key != "", code, allow, msg, c.allow)
+			}
+		}
+	}
+	// An unknown path is still not found, and known routes still work.
+	if code, _, _ := rawRequest(t, "GET", a.base+"/v1/nothing-here", a.key, nil); code != http.StatusNotFound {
+		t.Errorf("an unknown path answered %d, want 404", code)
+	}
+	if code, _, _ := rawRequest(t, "GET", a.base+p, a.key, nil); code != http.StatusOK {
+		t.Errorf("GET %s answered %d, want 200", p, code)
 	}
 }
