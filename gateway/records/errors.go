@@ -62,6 +62,9 @@ func (p path) String() string {
 const maxSegment = 64
 
 func segName(name string) string {
+	if !utf8.ValidString(name) { // a key in a body that is not valid JSON
+		name = strings.ToValidUTF8(name, "\uFFFD")
+	}
 	if len(name) <= maxSegment {
 		return name
 	}

@@ -78,7 +78,9 @@ func (l Limits) CheckID(m proto.Message) []*commercesyncv1.FieldError {
 		return nil
 	}
 	v := validator{lim: l.WithDefaults()}
-	if p := v.stringProblem(r.Descriptor(), fd, r.Get(fd).String(), false); p != "" {
+	// A blank id is an error of its own here: a delete has no required-field
+	// check to say so.
+	if p := v.stringProblem(r.Descriptor(), fd, r.Get(fd).String(), true); p != "" {
 		return []*commercesyncv1.FieldError{{Field: fd.JSONName(), Message: p}}
 	}
 	return nil

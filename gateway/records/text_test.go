@@ -99,6 +99,7 @@ func TestIDRules(t *testing.T) {
 		{orderWith(`,"orderLineItems":[{"id":"a\u0001b"}]`), "orderLineItems[0].id", "holds U+0001"},
 		{`{"id":" gone"}`, "id", "must not start or end with spaces"},
 		{`{"id":"go\u0000ne"}`, "id", "holds U+0000"},
+		{`{"id":" "}`, "id", "is empty"},
 	}
 	for _, c := range cases {
 		it := checkOne(t, kOrder, c.elem, DefaultLimits())

@@ -108,14 +108,15 @@ func (v *validator) value(md protoreflect.MessageDescriptor, fd protoreflect.Fie
 }
 
 // stringProblem checks a string's size first, so that a huge value is
-// answered with its size rather than parsed. A blank single value is left
-// to the required-field check; a blank list element is an error of its own.
-func (v *validator) stringProblem(md protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor, s string, inList bool) string {
+// answered with its size rather than parsed. A blank value is left to the
+// required-field check unless blankIsError: a blank list element, or the id
+// of a delete, is an error of its own.
+func (v *validator) stringProblem(md protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor, s string, blankIsError bool) string {
 	class := classOf(md, fd)
 	if limit, advice := v.lim.bytesFor(class); limit > 0 && len(s) > limit {
 		return fmt.Sprintf("is %d bytes; the limit is %d; "+advice, len(s), limit, limit)
 	}
-	if strings.TrimSpace(s) == "" && !inList {
+	if strings.TrimSpace(s) == "" && !blankIsError {
 		return ""
 	}
 	if class == classID {
