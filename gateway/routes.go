@@ -136,8 +136,12 @@ func guard(rs []route, store *control.Store, next http.Handler) http.Handler {
 			}
 			slices.Sort(allow)
 			w.Header().Set("Allow", strings.Join(allow, ", "))
+			method := r.Method
+			if len(method) > 16 { // a token the client chose; the answer stays short
+				method = method[:16] + "…"
+			}
 			restError(w, http.StatusMethodNotAllowed, status.Errorf(codes.Unimplemented,
-				"%s does not take %s; it takes %s", r.URL.Path, r.Method, strings.Join(allow, " or ")))
+				"this route takes %s, not %s", strings.Join(allow, " or "), method))
 			return
 		}
 		rt := known[i]

@@ -274,6 +274,10 @@ func TestConfiguredLimits(t *testing.T) {
 		"id":             "is 9 bytes; the limit is 8",
 		"orderLineItems": "has 3 elements; the limit is 2",
 	})
+	// The field named for a record past RecordBytes may be a list.
+	it = checkOne(t, kOrder, orderWith(`,"orderLineItems":`+repeat(20, func(i int) string { return fmt.Sprintf(`{"id":"line-%d","totalAmount":0}`, i) })),
+		Limits{RecordBytes: 300})
+	expect(t, "a record of many lines", it.Errors, map[string]string{"orderLineItems": "the limit for one record is 300; orderLineItems takes"})
 	if got := lim.WithDefaults(); got.CodeBytes != 255 || got.IDBytes != 8 || got.BodyBytes != 64<<20 {
 		t.Errorf("WithDefaults = %+v", got)
 	}
