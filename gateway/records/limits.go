@@ -115,15 +115,18 @@ func (l Limits) WithDefaults() Limits {
 // or records larger than the producer can send.
 func (l Limits) Check() error {
 	var errs []error
-	for name, v := range map[string]int{
-		"IDBytes": l.IDBytes, "CodeBytes": l.CodeBytes, "NameBytes": l.NameBytes, "TextBytes": l.TextBytes,
-		"LineItems": l.LineItems, "TaxesPerLine": l.TaxesPerLine, "DiscountsPerLine": l.DiscountsPerLine,
-		"ServiceCharges": l.ServiceCharges, "Payments": l.Payments, "SettledTransactions": l.SettledTransactions,
-		"Variants": l.Variants, "PricesPerVariant": l.PricesPerVariant, "CategoryRefs": l.CategoryRefs,
-		"RecordBytes": l.RecordBytes, "BatchRecords": l.BatchRecords,
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"IDBytes", l.IDBytes}, {"CodeBytes", l.CodeBytes}, {"NameBytes", l.NameBytes}, {"TextBytes", l.TextBytes},
+		{"LineItems", l.LineItems}, {"TaxesPerLine", l.TaxesPerLine}, {"DiscountsPerLine", l.DiscountsPerLine},
+		{"ServiceCharges", l.ServiceCharges}, {"Payments", l.Payments}, {"SettledTransactions", l.SettledTransactions},
+		{"Variants", l.Variants}, {"PricesPerVariant", l.PricesPerVariant}, {"CategoryRefs", l.CategoryRefs},
+		{"RecordBytes", l.RecordBytes}, {"BatchRecords", l.BatchRecords},
 	} {
-		if v < 0 {
-			errs = append(errs, fmt.Errorf("limits: %s is %d; use a positive value, or 0 for the default", name, v))
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("limits: %s is %d; use a positive value, or 0 for the default", f.name, f.v))
 		}
 	}
 	if l.BodyBytes < 0 {
