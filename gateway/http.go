@@ -20,11 +20,11 @@ import (
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
-// maxBody bounds a push body: 5,000 generous records.
-const maxBody = 64 << 20
-
-// GRPC returns the gRPC server with every service registered.
+// GRPC returns the gRPC server with every service registered. A push over
+// gRPC takes as large a message as a REST body (records.Limits.BodyBytes);
+// opts may override it.
 func (s *Server) GRPC(opts ...grpc.ServerOption) *grpc.Server {
+	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.limits.BodyBytes))}, opts...)
 	g := grpc.NewServer(append(opts, grpc.UnaryInterceptor(authInterceptor(s.store)))...)
 	v1.RegisterPlatformServiceServer(g, s)
 	v1.RegisterCompanyServiceServer(g, s)
@@ -67,7 +67,7 @@ func (s *Server) HTTP(ctx context.Context, conn *grpc.ClientConn) (http.Handler,
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.Handle("/", gw)
-	return mux, nil
+	return guard(restRoutes(), s.store, mux), nil
 }
 
 // restError writes the same envelope grpc-gateway writes for errors.
@@ -107,15 +107,15 @@ func restRecords[T proto.Message](s *Server, wrapper string, newMsg func() T,
 			restError(w, httpStatus(err), err)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, code, err := readBody(w, r, s.limits.BodyBytes, "split the records into several requests")
 		if err != nil {
-			restError(w, http.StatusRequestEntityTooLarge, status.Errorf(codes.InvalidArgument, "the body could not be read: %v (at most %d MiB)", err, maxBody>>20))
+			restError(w, code, err)
 			return
 		}
 		if wrapper != "" {
 			body = unwrap(body, wrapper)
 		}
-		items, err := records.DecodeBatch(body, maxBatch, newMsg)
+		items, err := records.DecodeBatch(body, s.limits.BatchRecords, newMsg)
 		switch {
 		case errors.Is(err, records.ErrTooMany):
 			restError(w, http.StatusRequestEntityTooLarge, status.Error(codes.InvalidArgument, err.Error()))
@@ -124,7 +124,7 @@ func restRecords[T proto.Message](s *Server, wrapper string, newMsg func() T,
 			restError(w, http.StatusBadRequest, status.Error(codes.InvalidArgument, err.Error()))
 			return
 		}
-		records.ValidateItems(items)
+		records.ValidateItemsWithin(items, s.limits)
 		resp, err := ingest(ctx, c, pendingOf(items))
 		if err != nil {
 			restError(w, http.StatusServiceUnavailable, status.Error(codes.Unavailable, err.Error()))
@@ -151,4 +151,36 @@ func unwrap(body []byte, field string) []byte {
 		return arr
 	}
 	return body
+}
+
+// readBody reads a request body of at most limit bytes, refusing one that
+// says it is larger before reading any of it. The error is a gRPC status, to
+// be written with the HTTP status code.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, fix string) ([]byte, int, error) {
+	tooLarge := func(size string) error {
+		return status.Errorf(codes.InvalidArgument, "the body is %s; the limit is %s (%d bytes); %s", size, byteSize(limit), limit, fix)
+	}
+	if r.ContentLength > limit {
+		return nil, http.StatusRequestEntityTooLarge, tooLarge(fmt.Sprintf("%d bytes", r.ContentLength))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &mb):
+		return nil, http.StatusRequestEntityTooLarge, tooLarge("larger than that")
+	case err != nil:
+		return nil, http.StatusBadRequest, status.Errorf(codes.InvalidArgument, "the body could not be read: %v", err)
+	}
+	return body, 0, nil
+}
+
+// byteSize renders a limit as people write it: 64 MiB, 512 KiB, 300 bytes.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

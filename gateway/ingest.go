@@ -12,9 +12,6 @@ import (
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
-// maxBatch is Codat's limit for one push.
-const maxBatch = 5000
-
 // futureHorizon bounds how far ahead of the gateway's clock a record may be
 // dated; beyond it the record is refused with its reason, never dropped.
 const futureHorizon = 7 * 24 * time.Hour
@@ -36,8 +33,8 @@ func fieldErr(field, format string, args ...any) *v1.FieldError {
 // keyed by company so that one window writer owns the company. Each record
 // is answered on its own.
 func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, items []pending) (*v1.PushResponse, error) {
-	if len(items) > maxBatch {
-		return nil, fmt.Errorf("%d records sent; a push takes at most %d", len(items), maxBatch)
+	if len(items) > s.limits.BatchRecords {
+		return nil, fmt.Errorf("%d records sent; a push takes at most %d", len(items), s.limits.BatchRecords)
 	}
 	loc, hasZone := s.zoneOf(c)
 	now := s.now()
@@ -58,6 +55,10 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 		rec, err := s.eventRecord(c, now, &v1.CommerceEvent{Body: &v1.CommerceEvent_Record{Record: ev}})
 		if err != nil {
 			return nil, fmt.Errorf("encode record %d: %w", it.index, err)
+		}
+		if e := s.limits.TooLarge(it.msg, len(rec.Key)+len(rec.Value)); e != nil {
+			res.Status, res.Errors = "Rejected", []*v1.FieldError{e}
+			continue
 		}
 		out = append(out, rec)
 		outIdx = append(outIdx, i)
@@ -107,34 +108,40 @@ func (s *Server) describe(ev *v1.RecordEvent, m proto.Message, loc *time.Locatio
 		return t
 	}
 	var event, modified time.Time
-	var eventField string
+	var eventField, eventValue, modifiedValue string
 	switch r := m.(type) {
 	case *v1.Order:
 		ev.Body = &v1.RecordEvent_Order{Order: r}
-		eventField = "closedDate"
-		if event = at("closedDate", r.GetClosedDate()); r.GetClosedDate() == "" {
-			eventField, event = "createdDate", at("createdDate", r.GetCreatedDate())
+		eventField, eventValue = "closedDate", r.GetClosedDate()
+		if eventValue == "" {
+			eventField, eventValue = "createdDate", r.GetCreatedDate()
 		}
-		modified = at("sourceModifiedDate", r.GetSourceModifiedDate())
+		modifiedValue = r.GetSourceModifiedDate()
 	case *v1.Payment:
 		ev.Body = &v1.RecordEvent_Payment{Payment: r}
-		eventField, event = "createdDate", at("createdDate", r.GetCreatedDate())
-		modified = at("sourceModifiedDate", r.GetSourceModifiedDate())
+		eventField, eventValue = "createdDate", r.GetCreatedDate()
+		modifiedValue = r.GetSourceModifiedDate()
 	case *v1.Transaction:
 		ev.Body = &v1.RecordEvent_Transaction{Transaction: r}
 		ev.TransactionType = r.GetType()
-		eventField = "sourceCreatedDate"
-		if event = at("sourceCreatedDate", r.GetSourceCreatedDate()); r.GetSourceCreatedDate() == "" {
-			eventField, event = "createdDate", at("createdDate", r.GetCreatedDate())
+		eventField, eventValue = "sourceCreatedDate", r.GetSourceCreatedDate()
+		if eventValue == "" {
+			eventField, eventValue = "createdDate", r.GetCreatedDate()
 		}
-		modified = at("sourceModifiedDate", r.GetSourceModifiedDate())
+		modifiedValue = r.GetSourceModifiedDate()
 	default:
 		return []*v1.FieldError{fieldErr("", "unsupported record type %T", m)}
 	}
+	event, modified = at(eventField, eventValue), at("sourceModifiedDate", modifiedValue)
 	if len(errs) > 0 {
 		return errs
 	}
-	if event.IsZero() {
+	if errs := records.CheckDates(m, loc, now, s.skew); len(errs) > 0 {
+		return errs
+	}
+	// Presence is judged on the text: a date that parses to Go's zero time
+	// (0001-01-01T00:00:00Z) was sent, and CheckDates has said what is wrong.
+	if eventValue == "" {
 		return []*v1.FieldError{fieldErr(eventField, "is required")}
 	}
 	if event.After(now.Add(futureHorizon)) {
@@ -154,8 +161,8 @@ func (s *Server) describe(ev *v1.RecordEvent, m proto.Message, loc *time.Locatio
 // partition; each is in force from its sourceModifiedDate (or modifiedDate,
 // or its arrival), so orders read the version of their own time.
 func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.ReferenceKind, items []pending) (*v1.PushResponse, error) {
-	if len(items) > maxBatch {
-		return nil, fmt.Errorf("%d records sent; a push takes at most %d", len(items), maxBatch)
+	if len(items) > s.limits.BatchRecords {
+		return nil, fmt.Errorf("%d records sent; a push takes at most %d", len(items), s.limits.BatchRecords)
 	}
 	loc, hasZone := s.zoneOf(c)
 	now := s.now()
@@ -169,6 +176,9 @@ func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.Ref
 		if len(it.errs) == 0 && !it.del {
 			it.errs = referenceBody(ev, it.msg, loc, hasZone)
 		}
+		if len(it.errs) == 0 && !it.del {
+			it.errs = records.CheckDates(it.msg, loc, now, s.skew)
+		}
 		if len(it.errs) > 0 {
 			res.Status, res.Errors = "Rejected", it.errs
 			continue
@@ -176,6 +186,10 @@ func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.Ref
 		rec, err := s.eventRecord(c, now, &v1.CommerceEvent{Body: &v1.CommerceEvent_Reference{Reference: ev}})
 		if err != nil {
 			return nil, fmt.Errorf("encode reference record %d: %w", it.index, err)
+		}
+		if e := s.limits.TooLarge(it.msg, len(rec.Key)+len(rec.Value)); e != nil {
+			res.Status, res.Errors = "Rejected", []*v1.FieldError{e}
+			continue
 		}
 		out = append(out, rec)
 		outIdx = append(outIdx, i)

@@ -46,6 +46,8 @@ type Server struct {
 	callback   string
 	log        *slog.Logger
 	now        func() time.Time
+	limits     records.Limits
+	skew       time.Duration
 }
 
 // Option configures a Server.
@@ -56,6 +58,22 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 
 // WithTopics overrides the topic names.
 func WithTopics(t kafka.Topics) Option { return func(s *Server) { s.topics = t } }
+
+// WithLimits sets what one push may hold; a zero field keeps its default
+// (records.DefaultLimits). Limits that cannot be enforced (see
+// records.Limits.Check) are a programming error and panic here, at start,
+// rather than let records through that the broker would refuse.
+func WithLimits(l records.Limits) Option {
+	if err := l.Check(); err != nil {
+		panic(fmt.Sprintf("gateway.WithLimits: %v", err))
+	}
+	return func(s *Server) { s.limits = l.WithDefaults() }
+}
+
+// WithModifiedSkew sets how far ahead of the gateway's clock a record's
+// modifiedDate or sourceModifiedDate may be (default
+// records.DefaultModifiedSkew). A negative skew counts as zero.
+func WithModifiedSkew(d time.Duration) Option { return func(s *Server) { s.skew = max(d, 0) } }
 
 // codatKeyOf gives the Codat platform key of each of ours, so a Codat
 // integration's keys keep working. Codat never offered NetSuite for
@@ -68,6 +86,7 @@ func NewServer(store *control.Store, prod *kgo.Client, l *view.Ledger, o *view.O
 	s := &Server{
 		store: store, prod: prod, topics: kafka.DefaultTopics(), ledger: l, outbox: o, connectors: conns,
 		callback: callbackURL, log: log, now: time.Now, codatKeys: map[string]string{},
+		limits: records.DefaultLimits(), skew: records.DefaultModifiedSkew,
 	}
 	for k, c := range codatKeyOf {
 		s.codatKeys[c] = k
@@ -532,14 +551,15 @@ func typed[T proto.Message](ctx context.Context, s *Server, companyID string, ms
 	if err != nil {
 		return nil, err
 	}
-	if len(msgs) > maxBatch {
-		return nil, status.Errorf(codes.InvalidArgument, "%d records sent; a push takes at most %d", len(msgs), maxBatch)
+	if len(msgs) > s.limits.BatchRecords {
+		return nil, status.Errorf(codes.InvalidArgument, "%d records sent; a push takes at most %d; split them into several requests",
+			len(msgs), s.limits.BatchRecords)
 	}
 	items := make([]records.Item[T], len(msgs))
 	for i, m := range msgs {
 		items[i] = records.Item[T]{Index: i, Msg: m, ID: idOf(m), Delete: records.IsDelete(m)}
 	}
-	records.ValidateItems(items)
+	records.ValidateItemsWithin(items, s.limits)
 	return ingest(ctx, c, pendingOf(items))
 }
 

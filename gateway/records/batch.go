@@ -65,7 +65,11 @@ func splitArray(body []byte, limit int) ([][]byte, error) {
 		err := json.Unmarshal(body, &raw) // only to get the syntax error's text
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return nil, fmt.Errorf("%w: the body is not valid JSON: %v at byte %d", ErrNotArray, err, se.Offset)
+			where := ""
+			if p := pathAt(body, int(se.Offset)); p != "" {
+				where = ", in " + p
+			}
+			return nil, fmt.Errorf("%w: the body is not valid JSON: %v at byte %d%s", ErrNotArray, err, se.Offset, where)
 		}
 		return nil, fmt.Errorf("%w: the body is not valid JSON: %v", ErrNotArray, err)
 	}
@@ -122,4 +126,59 @@ func decodeElement[T proto.Message](i int, elem []byte, msg T) Item[T] {
 	}
 	it.Delete = keys == 1 && hasID && it.ID != "" && len(it.Errors) == 0
 	return it
+}
+
+// pathAt names the value of body that byte offset falls in, as a path from
+// the array ("[3].orderLineItems[0].id"), so that a syntax error such as an
+// invalid escape names its record and field. body is not valid JSON, so the
+// walk trusts nothing past brackets, commas, colons and string quotes.
+func pathAt(body []byte, offset int) string {
+	type frame struct {
+		array   bool
+		index   int
+		key     string
+		wantKey bool
+	}
+	var st []frame
+	for i := 0; i < len(body) && i < offset; {
+		c := body[i]
+		switch {
+		case c == '{':
+			st = append(st, frame{wantKey: true})
+		case c == '[':
+			st = append(st, frame{array: true})
+		case (c == '}' || c == ']') && len(st) > 0:
+			st = st[:len(st)-1]
+		case c == ',' && len(st) > 0:
+			top := &st[len(st)-1]
+			top.index++
+			top.key, top.wantKey = "", !top.array
+		case c == ':' && len(st) > 0:
+			st[len(st)-1].wantKey = false
+		case c == '"':
+			j := i + 1
+			for j < len(body) && body[j] != '"' {
+				if body[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if n := len(st); n > 0 && st[n-1].wantKey {
+				st[n-1].key = string(body[i+1 : min(j, len(body))])
+			}
+			i = j + 1
+			continue
+		}
+		i++
+	}
+	var p path
+	for _, f := range st {
+		switch {
+		case f.array:
+			p = append(p, seg{index: f.index})
+		case f.key != "":
+			p = append(p, seg{name: f.key})
+		}
+	}
+	return p.String()
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -57,7 +57,7 @@ func (d *decoder) object(m protoreflect.Message) (keys int, hasID bool, err erro
 	var seenBuf [24]protoreflect.FieldNumber
 	seen := seenBuf[:0]
 	for {
-		fd, key, err := d.key(fields)
+		fd, key, problem, err := d.key(fields)
 		if err != nil {
 			return keys, hasID, err
 		}
@@ -66,6 +66,9 @@ func (d *decoder) object(m protoreflect.Message) (keys int, hasID bool, err erro
 		}
 		keys++
 		switch {
+		case problem != "":
+			d.push(key)
+			err = d.failSkip("this field name %s", problem)
 		case fd == nil:
 			d.push(key)
 			err = d.failSkip("%s", unknownField(key, fields))
@@ -94,29 +97,30 @@ func (d *decoder) object(m protoreflect.Message) (keys int, hasID bool, err erro
 
 // key reads an object key and finds its field. Keys are matched as bytes so
 // that the common case allocates nothing; key is only filled in when there is
-// no such field, for the error.
-func (d *decoder) key(fields protoreflect.FieldDescriptors) (fd protoreflect.FieldDescriptor, key string, err error) {
+// no such field, for the error. A key that is not valid text gets problem,
+// and key is then its escaped source text, which names it readably.
+func (d *decoder) key(fields protoreflect.FieldDescriptors) (fd protoreflect.FieldDescriptor, key, problem string, err error) {
 	start := d.pos
 	raw, escaped, err := d.rawString()
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	if escaped {
+	if escaped || !utf8.Valid(raw) {
 		d.pos = start
-		if key, _, err = d.str(); err != nil {
-			return nil, "", err
+		if key, problem, err = d.str(); err != nil || problem != "" {
+			return nil, key, problem, err
 		}
 		if fd = fields.ByJSONName(key); fd != nil {
-			return fd, "", nil
+			return fd, "", "", nil
 		}
-		return nil, key, nil
+		return nil, key, "", nil
 	}
 	for i := range fields.Len() {
 		if f := fields.Get(i); f.JSONName() == string(raw) {
-			return f, "", nil
+			return f, "", "", nil
 		}
 	}
-	return nil, strings.ToValidUTF8(string(raw), "\uFFFD"), nil
+	return nil, string(raw), "", nil
 }
 
 func contains(s []protoreflect.FieldNumber, n protoreflect.FieldNumber) bool {
@@ -239,12 +243,16 @@ func (d *decoder) mapField(m protoreflect.Message, fd protoreflect.FieldDescript
 		return nil
 	}
 	for {
-		key, _, err := d.str()
+		key, problem, err := d.str()
 		if err != nil || !d.consume(':') {
 			return errSyntax
 		}
 		d.push(key)
-		err = d.mapEntry(mp, fd, key)
+		if problem != "" {
+			err = d.failSkip("this key %s", problem)
+		} else {
+			err = d.mapEntry(mp, fd, key)
+		}
 		d.pop()
 		if err != nil {
 			return err
@@ -312,9 +320,9 @@ func (d *decoder) scalar(fd protoreflect.FieldDescriptor) (v protoreflect.Value,
 	case protoreflect.StringKind:
 		switch {
 		case c == '"':
-			s, bad, err := d.str()
-			if bad {
-				d.fail("is not valid UTF-8 text; send UTF-8")
+			s, problem, err := d.str()
+			if problem != "" {
+				d.fail("%s", problem)
 				return v, false, err
 			}
 			return protoreflect.ValueOfString(s), err == nil, err
@@ -344,8 +352,11 @@ func (d *decoder) scalar(fd protoreflect.FieldDescriptor) (v protoreflect.Value,
 		if c != '"' {
 			return v, false, d.failSkip("must be a base64 string, not %s", kindOf(c))
 		}
-		s, _, err := d.str()
-		if err != nil {
+		s, problem, err := d.str()
+		if err != nil || problem != "" {
+			if problem != "" {
+				d.fail("%s", problem)
+			}
 			return v, false, err
 		}
 		b, derr := base64.StdEncoding.DecodeString(s)
@@ -368,7 +379,11 @@ func (d *decoder) numberValue(fd protoreflect.FieldDescriptor) (v protoreflect.V
 	case isNumberStart(c):
 		text, err = d.number()
 	case c == '"':
-		text, _, err = d.str()
+		var problem string
+		if text, problem, err = d.str(); problem != "" {
+			d.fail("%s", problem)
+			return v, false, err
+		}
 	default:
 		return v, false, d.failSkip("must be a number, not %s", kindOf(c))
 	}
@@ -423,8 +438,11 @@ func (d *decoder) enumValue(fd protoreflect.FieldDescriptor) (v protoreflect.Val
 	values := fd.Enum().Values()
 	switch c := d.peek(); {
 	case c == '"':
-		s, _, err := d.str()
-		if err != nil {
+		s, problem, err := d.str()
+		if err != nil || problem != "" {
+			if problem != "" {
+				d.fail("%s", problem)
+			}
 			return v, false, err
 		}
 		if ev := values.ByName(protoreflect.Name(s)); ev != nil {

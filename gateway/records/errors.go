@@ -3,6 +3,7 @@ package records
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	commercesyncv1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
@@ -50,9 +51,28 @@ func (p path) String() string {
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(s.name)
+		b.WriteString(segName(s.name))
 	}
 	return b.String()
+}
+
+// maxSegment bounds one name in a rendered path. Known field names are far
+// shorter; an unknown key or a supplementalData key can be as long as the
+// body, and the answer must not repeat it whole.
+const maxSegment = 64
+
+func segName(name string) string {
+	if !utf8.ValidString(name) { // a key in a body that is not valid JSON
+		name = strings.ToValidUTF8(name, "\uFFFD")
+	}
+	if len(name) <= maxSegment {
+		return name
+	}
+	cut := maxSegment
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(name[:cut], "\uFFFD") + "…"
 }
 
 // join extends a rendered path by a field name.

@@ -31,24 +31,59 @@ func IsDelete(m proto.Message) bool {
 	return only && len(r.GetUnknown()) == 0
 }
 
-// ValidateItems normalizes and validates each decoded item that is not a
-// delete, adding its validation errors after its decode errors. A path that
-// already failed to decode is not reported again, and an element that was not
-// an object at all gets no validation, since every field would be "missing".
-func ValidateItems[T proto.Message](items []Item[T]) {
+// ValidateItems validates items within DefaultLimits; see ValidateItemsWithin.
+func ValidateItems[T proto.Message](items []Item[T]) { ValidateItemsWithin(items, DefaultLimits()) }
+
+// ValidateItemsWithin normalizes and validates each decoded item within lim,
+// adding its validation errors after its decode errors. A path that already
+// failed to decode is not reported again, and an element that was not an
+// object at all gets no validation, since every field would be "missing". A
+// delete has only its id checked; with a bad id it is no longer a delete but
+// a rejected record. An id past the limit is not echoed in
+// Item.ID, so that the answer stays small; the index names the record.
+func ValidateItemsWithin[T proto.Message](items []Item[T], lim Limits) {
+	lim = lim.WithDefaults()
 	for i := range items {
 		it := &items[i]
-		if it.Delete || wholeRecordFailed(it.Errors) {
+		if len(it.ID) > lim.IDBytes {
+			it.ID = ""
+		}
+		if wholeRecordFailed(it.Errors) {
+			continue
+		}
+		if it.Delete {
+			if errs := lim.CheckID(it.Msg); len(errs) > 0 {
+				it.Errors, it.Delete = append(it.Errors, errs...), false
+			}
 			continue
 		}
 		Normalize(it.Msg)
 		decodeErrs := it.Errors
-		for _, e := range Validate(it.Msg) {
+		for _, e := range lim.Validate(it.Msg) {
 			if !covered(e.Field, decodeErrs) {
 				it.Errors = append(it.Errors, e)
 			}
 		}
 	}
+}
+
+// CheckID checks the id of a record, which is all a delete carries.
+func (l Limits) CheckID(m proto.Message) []*commercesyncv1.FieldError {
+	if m == nil || !m.ProtoReflect().IsValid() {
+		return nil
+	}
+	r := m.ProtoReflect()
+	fd := r.Descriptor().Fields().ByName("id")
+	if fd == nil || fd.Kind() != protoreflect.StringKind || fd.IsList() {
+		return nil
+	}
+	v := validator{lim: l.WithDefaults()}
+	// A blank id is an error of its own here: a delete has no required-field
+	// check to say so.
+	if p := v.stringProblem(r.Descriptor(), fd, r.Get(fd).String(), true); p != "" {
+		return []*commercesyncv1.FieldError{{Field: fd.JSONName(), Message: p}}
+	}
+	return nil
 }
 
 func wholeRecordFailed(errs []*commercesyncv1.FieldError) bool {

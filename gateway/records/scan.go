@@ -2,7 +2,6 @@ package records
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -48,26 +47,23 @@ func (s *scanner) consume(c byte) bool {
 	return false
 }
 
-// str reads a string. Invalid UTF-8 is replaced and reported through bad, so
-// that the caller can name the field instead of failing the element.
-func (s *scanner) str() (v string, bad bool, err error) {
+// str reads a string strictly. When its text is not valid (invalid UTF-8, a
+// lone surrogate) it says what is wrong in problem, so that the caller can
+// name the field instead of failing the element, and v is then the string's
+// source with its escapes as sent, fit to name a key in a path but never to
+// be stored.
+func (s *scanner) str() (v, problem string, err error) {
 	raw, escaped, err := s.rawString()
 	if err != nil {
-		return "", false, err
+		return "", "", err
 	}
-	bad = !utf8.Valid(raw)
-	if !escaped {
-		v = string(raw)
-		if bad {
-			v = strings.ToValidUTF8(v, "\uFFFD")
-		}
-		return v, bad, nil
+	if !escaped && utf8.Valid(raw) {
+		return string(raw), "", nil
 	}
-	quoted := s.data[s.pos-len(raw)-2 : s.pos]
-	if err := json.Unmarshal(quoted, &v); err != nil {
-		return "", false, errSyntax
+	if v, problem = textProblem(raw); problem != "" {
+		v = strings.ToValidUTF8(string(raw), "\uFFFD")
 	}
-	return v, bad, nil
+	return v, problem, nil
 }
 
 // rawString steps over a string and returns its bytes between the quotes,

@@ -28,20 +28,30 @@ func ValidateTransaction(t *commercesyncv1.Transaction) []*commercesyncv1.FieldE
 	return Validate(t)
 }
 
+// Validate checks m within DefaultLimits; see Limits.Validate.
+func Validate(m proto.Message) []*commercesyncv1.FieldError { return DefaultLimits().Validate(m) }
+
 // Validate checks any commerce record the same way, whether it came from JSON
 // or from gRPC: required fields, then every populated field at any depth
-// (decimals, currencies, Codat's enum strings, timestamps). It does not
-// change m; call Normalize first. A delete (IsDelete) needs no validation.
-func Validate(m proto.Message) []*commercesyncv1.FieldError {
+// (sizes, ids, decimals, currencies, Codat's enum strings, timestamps), the
+// length of every list and the size of the whole record. It does not change
+// m; call Normalize first. A delete (IsDelete) needs only CheckID.
+func (l Limits) Validate(m proto.Message) []*commercesyncv1.FieldError {
 	if m == nil {
 		return nil
 	}
-	var v validator
+	v := validator{lim: l.WithDefaults()}
 	v.message(m.ProtoReflect(), "")
+	if e := v.lim.TooLarge(m, proto.Size(m)); e != nil {
+		v.errs.add(e.Field, e.Message)
+	}
 	return v.errs.errs
 }
 
-type validator struct{ errs errList }
+type validator struct {
+	lim  Limits
+	errs errList
+}
 
 func (v *validator) message(m protoreflect.Message, path string) {
 	md := m.Descriptor()
@@ -63,16 +73,21 @@ func (v *validator) message(m protoreflect.Message, path string) {
 		case fd.IsList():
 			list := m.Get(fd).List()
 			at := join(path, fd.JSONName())
+			if limit, advice := v.lim.listLimit(md, fd); list.Len() > limit {
+				// Its elements are not looked at: past the limit the record is
+				// refused whatever they hold, and checking them costs time.
+				v.errs.add(at, fmt.Sprintf("has %d elements; the limit is %d; %s", list.Len(), limit, advice))
+				continue
+			}
 			for j := range list.Len() {
 				v.value(md, fd, list.Get(j), index(at, j))
 			}
 		case fd.Message() != nil:
 			v.value(md, fd, m.Get(fd), join(path, fd.JSONName()))
 		case fd.Kind() == protoreflect.StringKind:
-			if s := m.Get(fd).String(); strings.TrimSpace(s) != "" {
-				if problem := stringProblem(md, fd, s); problem != "" {
-					v.errs.add(join(path, fd.JSONName()), problem)
-				}
+			// The path is built only for an error: most fields have none.
+			if problem := v.stringProblem(md, fd, m.Get(fd).String(), false); problem != "" {
+				v.errs.add(join(path, fd.JSONName()), problem)
 			}
 		}
 	}
@@ -86,10 +101,28 @@ func (v *validator) value(md protoreflect.MessageDescriptor, fd protoreflect.Fie
 			v.message(val.Message(), at)
 		}
 	case fd.Kind() == protoreflect.StringKind:
-		if problem := stringProblem(md, fd, val.String()); problem != "" {
+		if problem := v.stringProblem(md, fd, val.String(), fd.IsList()); problem != "" {
 			v.errs.add(at, problem)
 		}
 	}
+}
+
+// stringProblem checks a string's size first, so that a huge value is
+// answered with its size rather than parsed. A blank value is left to the
+// required-field check unless blankIsError: a blank list element, or the id
+// of a delete, is an error of its own.
+func (v *validator) stringProblem(md protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor, s string, blankIsError bool) string {
+	class := classOf(md, fd)
+	if limit, advice := v.lim.bytesFor(class); limit > 0 && len(s) > limit {
+		return fmt.Sprintf("is %d bytes; the limit is %d; "+advice, len(s), limit, limit)
+	}
+	if strings.TrimSpace(s) == "" && !blankIsError {
+		return ""
+	}
+	if class == classID {
+		return idProblem(fd, s)
+	}
+	return stringProblem(md, fd, s)
 }
 
 // transaction holds the rules a field table cannot express.
@@ -109,11 +142,6 @@ func (v *validator) transaction(m protoreflect.Message, path string) {
 	if typ := m.Get(fields.ByName("type")).String(); typ != "Payout" && typ != "FailedPayout" {
 		v.errs.add(at, fmt.Sprintf("only Payout and FailedPayout transactions settle other transactions, and this one is %s; "+
 			"remove settledTransactionIds or correct the type", quote(typ)))
-	}
-	for i := range settled.Len() {
-		if strings.TrimSpace(settled.Get(i).String()) == "" {
-			v.errs.add(index(at, i), "is empty; send the id of a transaction this payout settles")
-		}
 	}
 }
 

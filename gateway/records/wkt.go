@@ -79,9 +79,9 @@ func (d *decoder) anyValue() (*structpb.Value, error) {
 	case c == '[':
 		return d.anyArray()
 	case c == '"':
-		s, bad, err := d.str()
-		if bad {
-			d.fail("is not valid UTF-8 text; send UTF-8")
+		s, problem, err := d.str()
+		if problem != "" {
+			d.fail("%s", problem)
 			return nil, err
 		}
 		return structpb.NewStringValue(s), err
@@ -114,12 +114,15 @@ func (d *decoder) anyObject() (*structpb.Value, error) {
 		return structpb.NewStructValue(s), nil
 	}
 	for {
-		key, _, err := d.str()
+		key, problem, err := d.str()
 		if err != nil || !d.consume(':') {
 			return nil, errSyntax
 		}
 		d.push(key)
-		if _, dup := s.Fields[key]; dup {
+		if problem != "" {
+			err = d.failSkip("this key %s", problem)
+			ok = false
+		} else if _, dup := s.Fields[key]; dup {
 			err = d.failSkip("appears more than once; send each key once")
 			ok = false
 		} else {
