@@ -1096,8 +1096,11 @@ type SyncStatus struct {
 	DocumentsConfirmed int32                  `protobuf:"varint,8,opt,name=documents_confirmed,json=documentsConfirmed,proto3" json:"documents_confirmed,omitempty"`
 	DocumentsFailed    int32                  `protobuf:"varint,9,opt,name=documents_failed,json=documentsFailed,proto3" json:"documents_failed,omitempty"`
 	Documents          []*DocumentStatus      `protobuf:"bytes,10,rep,name=documents,proto3" json:"documents,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Codat's dataConnections: the company's connections as GET answers them,
+	// each with its status and dataConnectionErrors.
+	DataConnections []*Connection `protobuf:"bytes,20,rep,name=data_connections,json=dataConnections,proto3" json:"data_connections,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SyncStatus) Reset() {
@@ -1196,6 +1199,13 @@ func (x *SyncStatus) GetDocumentsFailed() int32 {
 func (x *SyncStatus) GetDocuments() []*DocumentStatus {
 	if x != nil {
 		return x.Documents
+	}
+	return nil
+}
+
+func (x *SyncStatus) GetDataConnections() []*Connection {
+	if x != nil {
+		return x.DataConnections
 	}
 	return nil
 }
@@ -1731,7 +1741,7 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"errorClass\x12#\n" +
 	"\rerror_message\x18\n" +
 	" \x01(\tR\ferrorMessage\x12\x1a\n" +
-	"\battempts\x18\v \x01(\x05R\battempts\"\xa5\x03\n" +
+	"\battempts\x18\v \x01(\x05R\battempts\"\xed\x03\n" +
 	"\n" +
 	"SyncStatus\x12\x1d\n" +
 	"\n" +
@@ -1748,7 +1758,8 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\x13documents_confirmed\x18\b \x01(\x05R\x12documentsConfirmed\x12)\n" +
 	"\x10documents_failed\x18\t \x01(\x05R\x0fdocumentsFailed\x12=\n" +
 	"\tdocuments\x18\n" +
-	" \x03(\v2\x1f.commercesync.v1.DocumentStatusR\tdocuments\"T\n" +
+	" \x03(\v2\x1f.commercesync.v1.DocumentStatusR\tdocuments\x12F\n" +
+	"\x10data_connections\x18\x14 \x03(\v2\x1b.commercesync.v1.ConnectionR\x0fdataConnections\"T\n" +
 	"\x0fListDaysRequest\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x12\n" +
@@ -1856,12 +1867,12 @@ var file_commercesync_v1_service_proto_goTypes = []any{
 	(*TaxComponent)(nil),                // 31: commercesync.v1.TaxComponent
 	(*PaymentMethod)(nil),               // 32: commercesync.v1.PaymentMethod
 	(*SyncConfiguration)(nil),           // 33: commercesync.v1.SyncConfiguration
-	(*DaySummary)(nil),                  // 34: commercesync.v1.DaySummary
-	(*Order)(nil),                       // 35: commercesync.v1.Order
-	(*Payment)(nil),                     // 36: commercesync.v1.Payment
-	(*Transaction)(nil),                 // 37: commercesync.v1.Transaction
-	(*Company)(nil),                     // 38: commercesync.v1.Company
-	(*Connection)(nil),                  // 39: commercesync.v1.Connection
+	(*Connection)(nil),                  // 34: commercesync.v1.Connection
+	(*DaySummary)(nil),                  // 35: commercesync.v1.DaySummary
+	(*Order)(nil),                       // 36: commercesync.v1.Order
+	(*Payment)(nil),                     // 37: commercesync.v1.Payment
+	(*Transaction)(nil),                 // 38: commercesync.v1.Transaction
+	(*Company)(nil),                     // 39: commercesync.v1.Company
 }
 var file_commercesync_v1_service_proto_depIdxs = []int32{
 	28, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
@@ -1873,53 +1884,54 @@ var file_commercesync_v1_service_proto_depIdxs = []int32{
 	33, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
 	15, // 7: commercesync.v1.SyncSummary.sync_date_range_utc:type_name -> commercesync.v1.DateRange
 	18, // 8: commercesync.v1.SyncStatus.documents:type_name -> commercesync.v1.DocumentStatus
-	34, // 9: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
-	35, // 10: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
-	36, // 11: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
-	37, // 12: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
-	25, // 13: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
-	26, // 14: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
-	6,  // 15: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
-	8,  // 16: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
-	9,  // 17: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
-	10, // 18: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
-	11, // 19: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
-	12, // 20: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
-	13, // 21: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
-	14, // 22: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
-	17, // 23: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
-	20, // 24: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
-	22, // 25: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
-	23, // 26: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
-	24, // 27: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
-	0,  // 28: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
-	1,  // 29: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
-	2,  // 30: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
-	3,  // 31: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
-	4,  // 32: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
-	7,  // 33: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
-	38, // 34: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
-	38, // 35: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
-	39, // 36: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
-	39, // 37: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
-	33, // 38: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	33, // 39: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	16, // 40: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
-	19, // 41: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
-	21, // 42: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
-	27, // 43: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
-	27, // 44: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
-	27, // 45: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
-	27, // 46: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
-	27, // 47: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
-	27, // 48: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
-	27, // 49: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
-	27, // 50: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
-	33, // [33:51] is the sub-list for method output_type
-	15, // [15:33] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	34, // 9: commercesync.v1.SyncStatus.data_connections:type_name -> commercesync.v1.Connection
+	35, // 10: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
+	36, // 11: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
+	37, // 12: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
+	38, // 13: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
+	25, // 14: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
+	26, // 15: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
+	6,  // 16: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
+	8,  // 17: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
+	9,  // 18: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
+	10, // 19: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
+	11, // 20: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
+	12, // 21: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
+	13, // 22: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
+	14, // 23: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
+	17, // 24: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
+	20, // 25: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
+	22, // 26: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
+	23, // 27: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
+	24, // 28: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
+	0,  // 29: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
+	1,  // 30: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
+	2,  // 31: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
+	3,  // 32: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
+	4,  // 33: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
+	7,  // 34: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
+	39, // 35: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
+	39, // 36: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
+	34, // 37: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
+	34, // 38: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
+	33, // 39: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	33, // 40: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	16, // 41: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
+	19, // 42: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
+	21, // 43: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
+	27, // 44: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
+	27, // 45: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
+	27, // 46: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
+	27, // 47: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
+	27, // 48: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
+	27, // 49: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
+	27, // 50: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
+	27, // 51: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
+	34, // [34:52] is the sub-list for method output_type
+	16, // [16:34] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_service_proto_init() }
