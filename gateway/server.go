@@ -232,7 +232,8 @@ func validateConfig(cfg *v1.SyncConfiguration) []string {
 			path := fmt.Sprintf("configuration.%s.accounts.%s", section, k)
 			if sel == "" {
 				if ac.GetRequired() {
-					msgs = append(msgs, path+": Config contains required accounts without selections.")
+					msgs = append(msgs, path+": Config contains required accounts without selections. Set its selectedAccountId to the id of "+
+						"one of its accountOptions (GET lists them once the accounting platform is connected).")
 				}
 				continue
 			}
