@@ -24,12 +24,13 @@ func restartable(t *testing.T) []system.Option {
 }
 
 // restart stops the first process and starts a second one on the same data
-// folder and addresses, with a clock that goes on from the first one's.
-func restart(t *testing.T, m *merchant, stop func(), clk *clock, opts []system.Option) (*system.System, *clock) {
+// folder and addresses, with a clock that goes on from the first one's,
+// after a pause of down.
+func restart(t *testing.T, m *merchant, stop func(), clk *clock, opts []system.Option, down time.Duration) (*system.System, *clock) {
 	t.Helper()
 	first := m.sys
 	stop()
-	next := newClock(clk.Now().Add(time.Second))
+	next := newClock(clk.Now().Add(down + time.Second))
 	sys, _ := start(t, next, opts...)
 	if sys.HTTPURL != first.HTTPURL {
 		t.Fatalf("the second process serves %s, the first served %s", sys.HTTPURL, first.HTTPURL)
@@ -63,7 +64,7 @@ func TestRestartBeforePushPushesEachDayOnce(t *testing.T) {
 		t.Fatalf("without a connection: %s with %d documents, want ConfigurationError and none", st.GetSyncStatus(), len(st.GetDocuments()))
 	}
 
-	sys, _ = restart(t, m, stop, clk, opts)
+	sys, _ = restart(t, m, stop, clk, opts, 0)
 	st := m.status()
 	if st.GetDaysSealed() != 2 || len(st.GetDocuments()) != 0 {
 		t.Fatalf("after the restart: %d sealed days and %d documents, want 2 and none", st.GetDaysSealed(), len(st.GetDocuments()))
@@ -87,11 +88,18 @@ func TestRestartBeforePushPushesEachDayOnce(t *testing.T) {
 	}
 }
 
+// refusedAfter is a pause after which Xero refuses a connection's stored
+// tokens whether or not its sandbox kept them: past the refresh token's 60
+// days (accounting-platform-apis.md §1.1). A sandbox restarted in memory has
+// forgotten them anyway; one that keeps its state still refuses them.
+const refusedAfter = 61 * 24 * time.Hour
+
 // TestRestartWithPlannedDaysWaitsThenResumesAfterReconnect: the first
 // process plans two days and tries the first (Xero answers 503, so nothing
-// is created) before it stops. The second process starts with a fresh
-// sandbox, the way a real installation finds its Xero authorisation
-// revoked: the stored tokens are refused. Its start-of-process check reads
+// is created) before it stops. The second process finds its Xero
+// authorisation refused, as a real installation does when the merchant
+// revoked it: a fresh sandbox that forgot the tokens, started after they
+// would have expired anyway. Its start-of-process check reads
 // the connection Deauthorized before any document goes: the status says so
 // (4220) and the documents wait as they were, neither sent nor failed. Once
 // the merchant reconnects, both days are pushed, once each, by themselves.
@@ -114,7 +122,7 @@ func TestRestartWithPlannedDaysWaitsThenResumesAfterReconnect(t *testing.T) {
 		t.Fatalf("%d journals before the restart, want none", n)
 	}
 
-	sys, _ = restart(t, m, stop, clk, opts)
+	sys, _ = restart(t, m, stop, clk, opts, refusedAfter)
 	st := m.waitDeauthorized(15 * time.Second)
 	if st.GetDaysSealed() != 2 || len(st.GetDocuments()) != 2 || st.GetDocumentsFailed() != 0 {
 		t.Fatalf("after the restart: %d sealed days, %d documents, %d failed; want 2, 2 and none failed", st.GetDaysSealed(), len(st.GetDocuments()), st.GetDocumentsFailed())
@@ -147,9 +155,10 @@ func TestRestartWithPlannedDaysWaitsThenResumesAfterReconnect(t *testing.T) {
 
 // TestRestartWithForgottenTokensReadsDeauthorized is the first process
 // restarted with nothing to push: a company connected and configured,
-// status 2040 (nothing written). The restarted sandbox has forgotten the
-// connection's tokens, so the restarted process must read the connection
-// Deauthorized at start (no push needed to find out): the connection says
+// status 2040 (nothing written). The restarted sandbox refuses the
+// connection's tokens (forgotten, and past their lifetime), so the
+// restarted process must read the connection Deauthorized at start (no push
+// needed to find out): the connection says
 // so with Codat's error record, and the status reads 4220 with the way to
 // reconnect. Reconnecting brings back 2040, and the next day syncs.
 func TestRestartWithForgottenTokensReadsDeauthorized(t *testing.T) {
@@ -164,7 +173,7 @@ func TestRestartWithForgottenTokensReadsDeauthorized(t *testing.T) {
 	}
 	first := m.conn
 
-	sys, _ = restart(t, m, stop, clk, opts)
+	sys, _ = restart(t, m, stop, clk, opts, refusedAfter)
 	st := m.waitDeauthorized(15 * time.Second)
 	if !strings.Contains(st.GetErrorMessage(), "POST /v1/companies/"+m.company+"/connections") || !strings.Contains(st.GetErrorMessage(), "invalid_grant") {
 		t.Errorf("status message %q: want Xero's answer and how to reconnect", st.GetErrorMessage())
