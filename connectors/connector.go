@@ -228,7 +228,13 @@ type Error struct {
 	Message string
 	// RetryAfter is the platform's requested wait (Throttled, sometimes 5xx).
 	RetryAfter time.Duration
-	Err        error
+	// Deauthorized says the platform no longer honours the connection's
+	// grant: a refresh refused with invalid_grant, or the platform's own
+	// answer for a revoked or removed connection. Only the merchant
+	// reconnecting fixes it, so the worker marks the connection
+	// Deauthorized and holds its documents rather than failing them.
+	Deauthorized bool
+	Err          error
 }
 
 func (e *Error) Error() string {
@@ -292,7 +298,11 @@ func classifyRetrieve(re *oauth2.RetrieveError) *Error {
 		Class:   MerchantActionable,
 		Status:  status,
 		Message: "the connection's authorisation has expired or was revoked; reconnect the accounting platform",
-		Err:     re,
+		// invalid_grant is the answer every platform documents for an
+		// expired, reused or revoked refresh token (accounting-platform-apis.md
+		// §1.1, §2.1, §3.1, §4.1, §5.1); other refusals describe the request.
+		Deauthorized: re.ErrorCode == "invalid_grant",
+		Err:          re,
 	}
 }
 
@@ -307,6 +317,36 @@ func transportMessage(err error) string {
 		return "the request timed out; the outcome is unknown"
 	}
 	return "the platform could not be reached; the outcome is unknown"
+}
+
+// Checker is implemented by connectors with a surer way than Tenants to tell
+// that a connection still reaches its tenant (QuickBooks Online, whose
+// tokens list no companies).
+type Checker interface {
+	Check(ctx context.Context, s Session) error
+}
+
+// CheckAccess makes one cheap authenticated call that tells whether the
+// connection's grant still works for its tenant: Checker's, or Tenants and
+// the tenant among them. A refused grant comes back Deauthorized, as does a
+// tenant the platform no longer lists (the merchant disconnected the
+// organisation); a network failure, a 5xx or throttling comes back as such,
+// which says nothing about the grant.
+func CheckAccess(ctx context.Context, c Connector, s Session) error {
+	if ch, ok := c.(Checker); ok {
+		return ch.Check(ctx, s)
+	}
+	tenants, err := c.Tenants(ctx, s.Tokens)
+	if err != nil {
+		return err
+	}
+	for _, t := range tenants {
+		if t.ID == s.TenantID {
+			return nil
+		}
+	}
+	return &Error{Class: MerchantActionable, Deauthorized: true, Message: fmt.Sprintf(
+		"%s no longer lists the connected organisation (%s) among those this app may use; reconnect %s", c.Name(), s.TenantID, c.Name())}
 }
 
 // CallbackTenanter is implemented by connectors whose platform names the

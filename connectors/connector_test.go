@@ -36,6 +36,8 @@ func TestClassify(t *testing.T) {
 		{"refresh refused", &oauth2.RetrieveError{Response: &http.Response{StatusCode: 400}, ErrorCode: "invalid_grant"}, connectors.MerchantActionable},
 		{"bad client credentials", &oauth2.RetrieveError{Response: &http.Response{StatusCode: 400}, ErrorCode: "invalid_client"}, connectors.Fatal},
 		{"token endpoint down", &oauth2.RetrieveError{Response: &http.Response{StatusCode: 502}}, connectors.Retryable},
+		{"token endpoint throttled", &oauth2.RetrieveError{Response: &http.Response{StatusCode: 429}, ErrorCode: "invalid_grant"}, connectors.Throttled},
+		{"malformed refresh", &oauth2.RetrieveError{Response: &http.Response{StatusCode: 400}, ErrorCode: "invalid_request"}, connectors.MerchantActionable},
 	}
 	for _, c := range cases {
 		got := connectors.Classify(c.err)
@@ -48,6 +50,14 @@ func TestClassify(t *testing.T) {
 	}
 	if connectors.Classify(nil) != nil {
 		t.Error("Classify(nil) != nil")
+	}
+	// Only a refused grant says the connection itself is gone; a token
+	// endpoint that is down or rate limiting says nothing about it.
+	deauthorized := map[string]bool{"refresh refused": true}
+	for _, c := range cases {
+		if got := connectors.Classify(c.err).Deauthorized; got != deauthorized[c.name] {
+			t.Errorf("%s: deauthorized %t, want %t", c.name, got, deauthorized[c.name])
+		}
 	}
 	if connectors.Classify(fmt.Errorf("push: %w", platform)) != platform {
 		t.Error("Classify did not return the wrapped *Error itself")
@@ -220,6 +230,20 @@ func TestPersistingTokenSourceNeverHandsOutUnsavedTokens(t *testing.T) {
 	// that would have burnt refresh-1.
 	if tok.RefreshToken != "refresh-1" || te.refreshes.Load() != 1 || len(saved) != 1 || saved[0] != "refresh-1" {
 		t.Fatalf("token %v saved %v refreshes %d", tok, saved, te.refreshes.Load())
+	}
+}
+
+// An expired grant with no refresh token can only be renewed by the
+// merchant: the error says so and marks the connection deauthorized, rather
+// than reading as a network failure to back off from.
+func TestExpiredTokenWithoutRefreshTokenDeauthorizes(t *testing.T) {
+	cfg := &oauth2.Config{ClientID: "c", Endpoint: oauth2.Endpoint{TokenURL: "http://127.0.0.1:1/token"}}
+	expired := &oauth2.Token{AccessToken: "access-0", Expiry: time.Now().Add(-time.Minute)}
+	ts := connectors.NewPersistingTokenSource(t.Context(), cfg, expired, func(context.Context, *oauth2.Token) error { return nil })
+	_, err := ts.Token()
+	ce := connectors.Classify(err)
+	if ce == nil || ce.Class != connectors.MerchantActionable || !ce.Deauthorized || !strings.Contains(ce.Message, "reconnect") {
+		t.Fatalf("expired token without a refresh token: %v, want merchant-actionable, deauthorized, asking to reconnect", err)
 	}
 }
 

@@ -61,7 +61,9 @@ func (p *persistingTokenSource) Token() (*oauth2.Token, error) {
 		return copyToken(p.cur), nil
 	}
 	if p.cur == nil || p.cur.RefreshToken == "" {
-		return nil, fmt.Errorf("oauth2: token expired and no refresh token is stored")
+		// Nothing can renew the grant: only the merchant can, by reconnecting.
+		return nil, &Error{Class: MerchantActionable, Deauthorized: true,
+			Message: "the connection's access token has expired and no refresh token is stored; reconnect the accounting platform"}
 	}
 	// An empty access token forces the refresher to use the refresh token.
 	next, err := p.cfg.TokenSource(p.ctx, &oauth2.Token{RefreshToken: p.cur.RefreshToken}).Token()

@@ -54,7 +54,7 @@ func TestValidateConfigNamesTheFieldAndTheFix(t *testing.T) {
 		{"required missing", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
 			MapSettings: journal.MapSettings,
 			Sales:       &v1.SalesConfiguration{Accounts: map[string]*v1.AccountConfiguration{"sales": {Required: true}}},
-		}}, []string{"configuration.sales.accounts.sales: Config contains required accounts without selections."}},
+		}}, []string{"configuration.sales.accounts.sales: Config contains required accounts without selections. Set its selectedAccountId to the id of one of its accountOptions"}},
 		{"exchange rates", &v1.SyncConfiguration{Schedule: &v1.Schedule{}, Configuration: &v1.CommerceConfiguration{
 			MapSettings: journal.MapSettings, ExchangeRates: map[string]string{"EUR": "0.86", "usd": "1.1", "JPY": "-3", "CHF": "1,05"},
 		}}, []string{`configuration.exchangeRates.usd: "usd" is not an ISO 4217 currency code`,

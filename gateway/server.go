@@ -253,7 +253,8 @@ func validateConfig(cfg *v1.SyncConfiguration) []string {
 			path := fmt.Sprintf("configuration.%s.accounts.%s", section, k)
 			if sel == "" {
 				if ac.GetRequired() {
-					msgs = append(msgs, path+": Config contains required accounts without selections.")
+					msgs = append(msgs, path+": Config contains required accounts without selections. Set its selectedAccountId to the id of "+
+						"one of its accountOptions (GET lists them once the accounting platform is connected).")
 				}
 				continue
 			}
@@ -457,7 +458,23 @@ func (s *Server) GetSyncStatus(ctx context.Context, req *v1.GetSyncStatusRequest
 	_, hasConfig := s.store.Config(c.GetId())
 	_, linked := s.store.AccountingConnection(c.GetId())
 	quarantined := s.quarantineStatus(c.GetId(), st)
+	conns := s.store.CompanyConnections(c.GetId())
+	var deauthorized *v1.Connection
+	for _, conn := range conns {
+		if conn.GetStatus() == control.StatusDeauthorized {
+			deauthorized = conn
+		}
+	}
+	for _, conn := range conns[max(0, len(conns)-maxStatusConnections):] {
+		st.DataConnections = append(st.DataConnections, publicConnection(conn))
+	}
 	switch {
+	case !linked && deauthorized != nil:
+		// Codat's 4220: the accounting platform no longer accepts the
+		// connection. Said before any day fails, since documents wait.
+		st.SyncStatusCode, st.SyncStatus = 4220, control.StatusDeauthorized
+		st.ErrorMessage = fmt.Sprintf("%s To reconnect: POST /v1/companies/%s/connections with {\"platformKey\":%q} and have the merchant open its linkUrl.",
+			deauthorizedBecause(deauthorized), c.GetId(), deauthorized.GetPlatformKey())
 	case !linked:
 		st.SyncStatusCode, st.SyncStatus, st.ErrorMessage = 4000, "ConfigurationError", "Company needs a linked accounting connection."
 	case !hasConfig:
@@ -475,6 +492,19 @@ func (s *Server) GetSyncStatus(ctx context.Context, req *v1.GetSyncStatusRequest
 		st.SyncStatusCode, st.SyncStatus = 2040, "Success"
 	}
 	return st, nil
+}
+
+// maxStatusConnections bounds the dataConnections the status lists: the
+// newest ones, since every reconnect adds a connection.
+const maxStatusConnections = 10
+
+// deauthorizedBecause says why conn was deauthorized: the error recorded
+// when it was, or a plain sentence.
+func deauthorizedBecause(conn *v1.Connection) string {
+	if errs := conn.GetDataConnectionErrors(); len(errs) > 0 {
+		return errs[len(errs)-1].GetErrorMessage()
+	}
+	return conn.GetPlatformName() + " no longer accepts this company's connection; the company's documents wait until it is connected again."
 }
 
 func stateName(s v1.OutboxState) string {

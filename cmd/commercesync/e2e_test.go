@@ -17,22 +17,41 @@ import (
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/mapping"
 	"github.com/commercesync/commercesync/pipeline/system"
+	"github.com/commercesync/commercesync/pipeline/window"
 )
 
 // TestMain lets the end-to-end tests run this test binary as a separate
 // commercesync process (COMMERCESYNC_TEST_ARGS), so a window worker can be
-// killed for real.
+// killed for real. Its fault hooks live here, in the test binary only.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("COMMERCESYNC_TEST_ARGS"); args != "" {
 		ctx, stop := context.WithCancel(context.Background())
 		defer stop()
-		if err := run(ctx, strings.Fields(args), os.Stdout, os.Stderr); err != nil {
+		var hooks []window.Option
+		if os.Getenv("COMMERCESYNC_FAULT_PAUSE_IN_TXN") == "1" {
+			hooks = append(hooks, pauseInTransaction(ctx, os.Stderr))
+		}
+		if err := run(ctx, strings.Fields(args), os.Stdout, os.Stderr, hooks...); err != nil {
 			fmt.Fprintln(os.Stderr, "commercesync:", err)
 			os.Exit(1)
 		}
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// pauseInTransaction stops the window inside the first transaction that
+// seals a day, after its output reached the broker and before it commits,
+// and says so on stderr, so a test can kill the process there.
+func pauseInTransaction(ctx context.Context, stderr io.Writer) window.Option {
+	return window.WithInTransactionHook(func(summaries int) {
+		if summaries == 0 {
+			return
+		}
+		fmt.Fprintf(stderr, "fault: paused inside a transaction holding %d summaries\n", summaries)
+		<-ctx.Done()
+		select {}
+	})
 }
 
 // The two business days end at 2026-03-12T00:00 in New York (04:00Z); the

@@ -47,7 +47,10 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs a command. windowOpts are added to the window job's options;
+// the binary passes none (the end-to-end tests pass their fault hooks from
+// the test binary, so no test hook ships in this one).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, windowOpts ...window.Option) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")
@@ -56,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "window":
-		return runWindow(ctx, args[1:], stderr)
+		return runWindow(ctx, args[1:], stderr, windowOpts...)
 	case "sandbox":
 		return runSandbox(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -139,7 +142,7 @@ Stop with Ctrl-C; data is kept in %s.
 	}
 }
 
-func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
+func runWindow(ctx context.Context, args []string, stderr io.Writer, extra ...window.Option) error {
 	fs := flag.NewFlagSet("window", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	brokers := fs.String("brokers", strings.Join(brokersFromEnv(), ","), "Kafka brokers, comma separated (default KAFKA_BROKERS)")
@@ -161,20 +164,7 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer) error {
 	if *txnID != "" {
 		opts = append(opts, window.WithTransactionalID(*txnID))
 	}
-	if os.Getenv("COMMERCESYNC_FAULT_PAUSE_IN_TXN") == "1" {
-		// Test hook: stop inside the first transaction that seals a day,
-		// after its output reached the broker and before it commits, so a
-		// test can kill the process there.
-		opts = append(opts, window.WithInTransactionHook(func(summaries int) {
-			if summaries == 0 {
-				return
-			}
-			fmt.Fprintf(stderr, "fault: paused inside a transaction holding %d summaries\n", summaries)
-			<-ctx.Done()
-			select {}
-		}))
-	}
-	return window.NewJob(strings.Split(*brokers, ","), opts...).Run(ctx)
+	return window.NewJob(strings.Split(*brokers, ","), append(opts, extra...)...).Run(ctx)
 }
 
 // sandboxes start each platform's sandbox alone, for a client registered

@@ -49,6 +49,9 @@ import (
 //	                               Env.Disabled is MerchantActionable
 //	invoice-mode                   where Capabilities().InvoiceMode: an invoice and its payment, each
 //	                               pushed twice for one id and found; a second payment refused
+//	access                         the start-of-process access check passes on a working connection, is
+//	                               not Deauthorized when throttled, and is Deauthorized on a sandbox
+//	                               that never issued the connection's tokens
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	if h.Name == "" || h.Start == nil {
@@ -77,6 +80,7 @@ var checks = []struct {
 	{"unbalanced", checkUnbalanced},
 	{"currency-not-enabled", checkCurrencyNotEnabled},
 	{"invoice-mode", checkInvoiceMode},
+	{"access", checkAccess},
 }
 
 type suite struct {

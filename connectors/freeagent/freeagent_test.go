@@ -551,8 +551,8 @@ func TestRevokedRefreshTokenNeedsReconnect(t *testing.T) {
 	f.sb.RevokeRefreshTokens()
 	f.sb.ExpireAccessTokens()
 	_, cerr := f.push(balanced(), ref("CS-REVOKED"))
-	if cerr == nil || cerr.Class != connectors.MerchantActionable {
-		t.Fatalf("push with a revoked refresh token: %v, want merchant-actionable", cerr)
+	if cerr == nil || cerr.Class != connectors.MerchantActionable || !cerr.Deauthorized {
+		t.Fatalf("push with a revoked refresh token: %v (deauthorized %t), want merchant-actionable and deauthorized", cerr, cerr != nil && cerr.Deauthorized)
 	}
 }
 

@@ -109,7 +109,7 @@ func (c *Connector) classify(resp *http.Response, body []byte, refreshed bool) *
 		}
 		// A token minted a moment ago was refused (§4.5 INVALID_LOGIN): the
 		// integration, the user or the role lost access.
-		return &connectors.Error{Class: connectors.MerchantActionable, Status: code,
+		return &connectors.Error{Class: connectors.MerchantActionable, Status: code, Deauthorized: true,
 			Message: "NetSuite refused a freshly issued access token (" + msg + "). Reconnect NetSuite; check that the integration record, the user and the role are still enabled."}
 	case http.StatusForbidden:
 		// §4.5: 403 INSUFFICIENT_PERMISSION.

@@ -628,8 +628,8 @@ func TestRefreshTokenExpiresAfterSevenDays(t *testing.T) {
 	f.clock.Advance(2 * time.Minute)
 	f.sb.ExpireAccessTokens()
 	_, cerr := f.push(balanced(), ref("CS-TOO-LATE"))
-	if cerr == nil || cerr.Class != connectors.MerchantActionable || !strings.Contains(cerr.Message, "reconnect") {
-		t.Fatalf("push after 7 days: %v, want merchant-actionable reconnect", cerr)
+	if cerr == nil || cerr.Class != connectors.MerchantActionable || !strings.Contains(cerr.Message, "reconnect") || !cerr.Deauthorized {
+		t.Fatalf("push after 7 days: %v, want merchant-actionable reconnect that deauthorizes", cerr)
 	}
 	var re *oauth2.RetrieveError
 	if !errors.As(cerr, &re) || re.ErrorCode != "invalid_grant" || re.Response.StatusCode != 400 {

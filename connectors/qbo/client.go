@@ -377,7 +377,7 @@ func (c *Connector) classify(resp *http.Response, body []byte, tid string) *conn
 		case http.StatusUnauthorized:
 			return &connectors.Error{Class: connectors.Retryable, Status: code, Message: "QuickBooks rejected the access token after a refresh; retry later"}
 		case http.StatusForbidden:
-			return &connectors.Error{Class: connectors.MerchantActionable, Status: code, Message: forbidden}
+			return &connectors.Error{Class: connectors.MerchantActionable, Status: code, Message: forbidden, Deauthorized: true}
 		}
 		return &connectors.Error{Class: connectors.Fatal, Status: code, Message: fmt.Sprintf("QuickBooks answered %d: %s", code, snippet(body))}
 	}
@@ -403,7 +403,9 @@ func classifyFault(status int, f *FaultError) *connectors.Error {
 	case e.Code == "3200":
 		out.Class, out.Message = connectors.Retryable, "QuickBooks rejected the access token after a refresh; retry later"
 	case e.Code == "3100" || status == http.StatusForbidden:
-		out.Class, out.Message = connectors.MerchantActionable, forbidden
+		// §2.5: ApplicationAuthorizationFailed, the app disconnected or its
+		// grant narrowed; only a reconnect gives it back.
+		out.Class, out.Message, out.Deauthorized = connectors.MerchantActionable, forbidden, true
 	case e.Code == "3001":
 		out.Class, out.Message = connectors.Throttled, "the platform's rate limit was reached (ThrottleExceeded)"
 	case e.Code == "5010":

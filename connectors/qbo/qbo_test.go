@@ -60,6 +60,27 @@ func TestOAuthDanceTenantsAndLifetimes(t *testing.T) {
 	}
 }
 
+// The push worker checks a connection with the token as it stores it,
+// which keeps no realm: QuickBooks lists no companies for a token, so the
+// check must reach the connection's realm itself rather than look for it
+// among Tenants (which would call a working connection deauthorized).
+func TestCheckAccessReachesTheRealm(t *testing.T) {
+	f := newFixture(t)
+	f.connect()
+	bare := connectors.Session{TenantID: f.session.TenantID, Tokens: f.cfg.TokenSource(f.ctx, f.first)}
+	if err := connectors.CheckAccess(f.ctx, f.conn, bare); err != nil {
+		t.Fatalf("access check of a working connection: %v", err)
+	}
+	if len(f.rec.all("/companyinfo/"+f.session.TenantID)) == 0 {
+		t.Fatalf("the check did not read the realm's CompanyInfo")
+	}
+	other := connectors.Session{TenantID: "4620816365000000009", Tokens: bare.Tokens}
+	ce := connectors.Classify(connectors.CheckAccess(f.ctx, f.conn, other))
+	if ce == nil || !ce.Deauthorized {
+		t.Fatalf("access check of a realm the token was not granted: %v, want deauthorized", ce)
+	}
+}
+
 func TestSetup(t *testing.T) {
 	f := newFixture(t)
 	f.connect()
@@ -603,8 +624,8 @@ func TestForeignRealmNeedsReconnect(t *testing.T) {
 	s.TenantID = other.RealmID
 	_, err := f.conn.Setup(f.ctx, s)
 	ce := connectors.Classify(err)
-	if ce == nil || ce.Class != connectors.MerchantActionable || ce.Status != http.StatusForbidden {
-		t.Fatalf("setup for a realm the token was not granted: %v", err)
+	if ce == nil || ce.Class != connectors.MerchantActionable || ce.Status != http.StatusForbidden || !ce.Deauthorized {
+		t.Fatalf("setup for a realm the token was not granted: %v (deauthorized %t), want a merchant-actionable 403 that deauthorizes", err, ce != nil && ce.Deauthorized)
 	}
 	if raw := f.rec.last(t, other.RealmID); !strings.Contains(string(raw.respBody), `"code":"3100"`) {
 		t.Fatalf("403 body %s", raw.respBody)

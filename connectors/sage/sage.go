@@ -808,7 +808,7 @@ func (c *Connector) classify(method string, resp *http.Response, body []byte) *c
 	case http.StatusNotFound:
 		switch {
 		case len(errs) > 0 && errs[0].Source == "X-Business":
-			return &connectors.Error{Class: connectors.MerchantActionable, Status: code, Field: "X-Business",
+			return &connectors.Error{Class: connectors.MerchantActionable, Status: code, Field: "X-Business", Deauthorized: true,
 				Message: "Sage no longer gives access to this business (" + errs[0].Message + "); reconnect Sage Accounting"}
 		case method == http.MethodPost && len(errs) > 0:
 			// A record the document names is gone (a ledger account was

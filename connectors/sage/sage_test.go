@@ -713,8 +713,8 @@ func TestBusinessSelection(t *testing.T) {
 	gone := connectors.Session{TenantID: "00000000000000000000000000000000", Tokens: f.session.Tokens}
 	_, err := f.conn.Setup(f.ctx, gone)
 	ce := connectors.Classify(err)
-	if ce == nil || ce.Class != connectors.MerchantActionable || ce.Status != http.StatusNotFound || ce.Field != "X-Business" {
-		t.Fatalf("setup for an unknown business: %v, want merchant-actionable 404", err)
+	if ce == nil || ce.Class != connectors.MerchantActionable || ce.Status != http.StatusNotFound || ce.Field != "X-Business" || !ce.Deauthorized {
+		t.Fatalf("setup for an unknown business: %v (deauthorized %t), want a merchant-actionable 404 that deauthorizes", err, ce != nil && ce.Deauthorized)
 	}
 }
 

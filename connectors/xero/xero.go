@@ -494,7 +494,9 @@ func (c *Connector) classify(resp *http.Response, body []byte) *connectors.Error
 	case http.StatusUnauthorized:
 		return &connectors.Error{Class: connectors.Retryable, Status: code, Message: "Xero rejected the access token after a refresh; retry later"}
 	case http.StatusForbidden:
-		return &connectors.Error{Class: connectors.MerchantActionable, Status: code,
+		// §1.5: 403 AuthenticationUnsuccessful is Xero's answer for a tenant
+		// this app is no longer connected to, or a user who lost access.
+		return &connectors.Error{Class: connectors.MerchantActionable, Status: code, Deauthorized: true,
 			Message: "Xero refused access to this organisation; reconnect Xero (the connection was removed or the user lost access)"}
 	}
 	return &connectors.Error{Class: connectors.Fatal, Status: code, Message: fmt.Sprintf("Xero answered %d: %s", code, snippet(body))}

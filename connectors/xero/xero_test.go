@@ -496,8 +496,8 @@ func TestForbiddenTenantNeedsReconnect(t *testing.T) {
 	s.TenantID = "00000000-0000-0000-0000-000000000000"
 	_, err := f.conn.Setup(f.ctx, s)
 	ce := connectors.Classify(err)
-	if ce == nil || ce.Class != connectors.MerchantActionable || ce.Status != http.StatusForbidden {
-		t.Fatalf("setup for a tenant not connected: %v, want merchant-actionable 403", err)
+	if ce == nil || ce.Class != connectors.MerchantActionable || ce.Status != http.StatusForbidden || !ce.Deauthorized {
+		t.Fatalf("setup for a tenant not connected: %v (deauthorized %t), want a merchant-actionable 403 that deauthorizes", err, ce != nil && ce.Deauthorized)
 	}
 }
 

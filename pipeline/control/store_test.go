@@ -575,3 +575,69 @@ func TestRevokedKeysAreRefused(t *testing.T) {
 		t.Errorf("the new dev key does not authenticate (tenant %q, old tenant %q)", got, tenant)
 	}
 }
+
+// A refused grant marks a Linked connection Deauthorized with Codat's error
+// record; a connection that is no longer Linked keeps its status, and the
+// error list stays bounded.
+func TestDeauthorize(t *testing.T) {
+	b := startBroker(t)
+	s, _ := openStore(t, b.Addrs(), newSealer(t, newKey(t)), fixedClock())
+	ctx := testCtx(t)
+	refused := &v1.DataConnectionError{StatusCode: "400", StatusText: "invalid_grant", ErrorMessage: "reconnect Xero", ErroredOnUtc: epoch.Format(time.RFC3339)}
+	for _, c := range []*v1.Connection{
+		{Id: "linked", CompanyId: "co-1", PlatformKey: "xero", Status: control.StatusLinked},
+		{Id: "unlinked", CompanyId: "co-1", PlatformKey: "xero", Status: control.StatusUnlinked},
+		{Id: "pending", CompanyId: "co-1", PlatformKey: "xero", Status: control.StatusPendingAuth},
+	} {
+		if err := s.PutConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changed, err := s.Deauthorize(ctx, "linked", refused)
+	if err != nil || !changed {
+		t.Fatalf("deauthorize a linked connection: changed %t, %v", changed, err)
+	}
+	got, _ := s.Connection("linked")
+	if got.GetStatus() != control.StatusDeauthorized || got.GetLastError() != "reconnect Xero" ||
+		len(got.GetDataConnectionErrors()) != 1 || !proto.Equal(got.GetDataConnectionErrors()[0], refused) {
+		t.Fatalf("after deauthorize: %v", got)
+	}
+	if _, ok := s.AccountingConnection("co-1"); ok {
+		t.Fatal("a deauthorized connection still counts as the company's linked accounting connection")
+	}
+	if changed, err := s.Deauthorize(ctx, "linked", refused); err != nil || changed {
+		t.Fatalf("deauthorize twice: changed %t, %v; want unchanged", changed, err)
+	}
+	if got, _ := s.Connection("linked"); len(got.GetDataConnectionErrors()) != 1 {
+		t.Fatalf("a second refusal added an error: %v", got.GetDataConnectionErrors())
+	}
+	for _, id := range []string{"unlinked", "pending"} {
+		before, _ := s.Connection(id)
+		if changed, err := s.Deauthorize(ctx, id, refused); err != nil || changed {
+			t.Fatalf("deauthorize %s: changed %t, %v; want unchanged", id, changed, err)
+		}
+		if got, _ := s.Connection(id); got.GetStatus() != before.GetStatus() || len(got.GetDataConnectionErrors()) != 0 {
+			t.Fatalf("%s became %v", id, got)
+		}
+	}
+	if _, err := s.Deauthorize(ctx, "missing", refused); !errors.Is(err, control.ErrNotFound) {
+		t.Fatalf("deauthorize a missing connection: %v, want ErrNotFound", err)
+	}
+
+	// The list keeps the newest MaxConnectionErrors.
+	many := &v1.Connection{Id: "many", CompanyId: "co-2", Status: control.StatusLinked}
+	for i := range control.MaxConnectionErrors {
+		many.DataConnectionErrors = append(many.DataConnectionErrors, &v1.DataConnectionError{StatusCode: strconv.Itoa(i)})
+	}
+	if err := s.PutConnection(ctx, many); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Deauthorize(ctx, "many", refused); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Connection("many")
+	errs := got.GetDataConnectionErrors()
+	if len(errs) != control.MaxConnectionErrors || errs[0].GetStatusCode() != "1" || !proto.Equal(errs[len(errs)-1], refused) {
+		t.Fatalf("%d errors, first %q: want the newest %d ending with the refusal", len(errs), errs[0].GetStatusCode(), control.MaxConnectionErrors)
+	}
+}

@@ -232,14 +232,21 @@ func (p *Planner) quarantineUnreadable(ctx context.Context) {
 
 // needsReplan reports whether a summary's documents were bound under an
 // older configuration or another connection and are still waiting: planned
-// and not sent, or stopped for the merchant. Binding them again is safe,
-// because a document that may have reached the platform is always looked
-// up by its reference before it is sent again (lookup_first).
+// and not sent, or stopped for the merchant; or sent with an unknown
+// outcome on a connection that has since been replaced (a deauthorized one
+// holds its documents, and only the merchant's new connection can send
+// them). Binding them again is safe, because a document that may have
+// reached the platform is always looked up by its reference before it is
+// sent again (lookup_first).
 func needsReplan(entries []*v1.OutboxEntry, version int64, connectionID string) bool {
 	for _, e := range entries {
 		waiting := e.GetState() == v1.OutboxState_OUTBOX_STATE_PLANNED ||
 			(e.GetState() == v1.OutboxState_OUTBOX_STATE_FAILED && e.GetErrorClass() == v1.ErrorClass_ERROR_CLASS_MERCHANT_ACTIONABLE)
-		if waiting && (e.GetConfigVersion() < version || e.GetConnectionId() != connectionID) {
+		moved := e.GetConnectionId() != connectionID
+		if waiting && (e.GetConfigVersion() < version || moved) {
+			return true
+		}
+		if moved && e.GetState() == v1.OutboxState_OUTBOX_STATE_SENT {
 			return true
 		}
 	}

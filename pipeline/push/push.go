@@ -7,6 +7,14 @@
 // exist (FreeAgent). A company's documents go one at a time, in day order; a
 // merchant-actionable failure pauses that company alone until its
 // configuration changes.
+//
+// The worker owns the connections' tokens, so it is the one that tells
+// whether a connection still works. When it starts it checks every linked
+// connection with one cheap authenticated call, paced like every other
+// request, before any document of it goes; a connection whose grant the
+// platform refuses then, or on any later call, is marked Deauthorized and
+// its documents wait, not fail, until the merchant reconnects (a new
+// connection, which the planner binds them to).
 package push
 
 import (
@@ -50,8 +58,26 @@ type Worker struct {
 	setups  map[string]cachedSetup
 	limits  map[string]*pacer
 	reading map[string]bool // connections whose setup is being read
-	wake    chan struct{}
+	// checks are the start-of-process access checks of the connections
+	// linked when Run began; a connection with one not done holds its
+	// documents.
+	checks map[string]*accessCheck
+	wake   chan struct{}
 }
+
+// accessCheck is one connection's start-of-process access check.
+type accessCheck struct {
+	// done: the grant works, or the connection was marked Deauthorized;
+	// either way nothing more to check.
+	done, running bool
+	// A transient failure says nothing about the grant: check again at due.
+	attempts int
+	due      time.Time
+}
+
+// maxCheckBackoff caps the wait between access checks of a connection the
+// platform keeps answering with 5xx, throttling or network failures.
+const maxCheckBackoff = 5 * time.Minute
 
 // cachedSetup is a connection's setup as last read; it is read again after
 // setupTTL so a merchant's changes on the platform are seen.
@@ -78,7 +104,7 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now,
 		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
 		setups: map[string]cachedSetup{}, limits: map[string]*pacer{}, reading: map[string]bool{},
-		wake: make(chan struct{}, 1),
+		checks: map[string]*accessCheck{}, wake: make(chan struct{}, 1),
 	}
 	for _, opt := range opts {
 		opt(w)
@@ -90,10 +116,21 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 func (w *Worker) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	w.mu.Lock()
+	for _, conn := range w.control.Connections() {
+		if conn.GetStatus() == control.StatusLinked {
+			w.checks[conn.GetId()] = &accessCheck{}
+		}
+	}
+	w.mu.Unlock()
 	for {
 		och, cch := w.outbox.Changed(), w.control.Changed()
+		checkDue := w.startChecks(ctx, &wg)
 		w.publishSetups(ctx, &wg)
 		next := w.dispatch(ctx, &wg)
+		if !checkDue.IsZero() && (next.IsZero() || checkDue.Before(next)) {
+			next = checkDue
+		}
 		wait := time.Minute
 		if !next.IsZero() {
 			if d := next.Sub(w.now()); d < wait {
@@ -168,7 +205,9 @@ func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Time {
 // nextLocked returns a company's next document to push and when it is due,
 // or nil when the company has nothing to do or is paused for its merchant.
 // Documents go in day order, so a failure the merchant must fix holds back
-// the days after it.
+// the days after it, and so does a connection that is not usable yet: not
+// checked since this process started, or no longer linked (the planner binds
+// the documents to the merchant's new connection).
 func (w *Worker) nextLocked(entries []*v1.OutboxEntry) (*v1.OutboxEntry, time.Time) {
 	for _, e := range entries {
 		switch e.GetState() {
@@ -185,6 +224,9 @@ func (w *Worker) nextLocked(entries []*v1.OutboxEntry) (*v1.OutboxEntry, time.Ti
 				// The planner is binding it again under the new mapping.
 				return nil, time.Time{}
 			}
+		}
+		if !w.usableLocked(e.GetConnectionId()) {
+			return nil, time.Time{}
 		}
 		return e, w.retryAt[e.GetDocumentId()]
 	}
@@ -236,9 +278,11 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) (goOn bool) {
 		}
 	}()
 	conn, ok := w.control.Connection(e.GetConnectionId())
-	if !ok || conn.GetStatus() != "Linked" {
-		return w.outcome(ctx, e, &connectors.Error{Class: connectors.MerchantActionable,
-			Message: "The accounting connection is not linked. Please reconnect the accounting platform."}, log)
+	if !ok || conn.GetStatus() != control.StatusLinked {
+		// Deauthorized or replaced since the company was dispatched: the
+		// document waits for the planner to bind it to the new connection.
+		log.Info("document waits: its connection is no longer linked", "connection", e.GetConnectionId(), "status", conn.GetStatus())
+		return false
 	}
 	c, ok := w.connectors[conn.GetPlatformKey()]
 	if !ok {
@@ -336,6 +380,18 @@ func (w *Worker) settling(e *v1.OutboxEntry) (*v1.Document, *connectors.Error) {
 // errors, pause the company for one its merchant must fix, and give the
 // document up (and go on) for a fatal one.
 func (w *Worker) outcome(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Error, log *slog.Logger) bool {
+	if ce.Deauthorized {
+		// Only a reconnect helps, and it is a new connection: the document
+		// keeps its state (one that may have been sent is looked up first
+		// wherever it goes next) and waits for the planner to rebind it.
+		msg := w.deauthorize(ctx, e.GetConnectionId(), ce)
+		r := proto.Clone(e).(*v1.OutboxEntry)
+		r.ErrorClass, r.ErrorMessage, r.ErrorField, r.UpdatedUnixMs = ce.Class.Proto(), "Waiting for a reconnect: "+msg, "", w.now().UnixMilli()
+		if err := w.writer.Put(ctx, r); err != nil {
+			log.Warn("wait for reconnect not recorded", "err", err)
+		}
+		return false
+	}
 	switch ce.Class {
 	case connectors.Retryable, connectors.Throttled:
 		w.retry(ctx, e, ce, log)
@@ -427,7 +483,13 @@ func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connecto
 // connection's tokens, so it is the one that may call the platform.
 func (w *Worker) publishSetups(ctx context.Context, wg *sync.WaitGroup) {
 	for _, conn := range w.control.Connections() {
-		if conn.GetStatus() != "Linked" {
+		if conn.GetStatus() != control.StatusLinked {
+			continue
+		}
+		w.mu.Lock()
+		usable := w.usableLocked(conn.GetId())
+		w.mu.Unlock()
+		if !usable {
 			continue
 		}
 		if ps, ok := w.control.PlatformSetup(conn.GetId()); ok {
@@ -457,6 +519,10 @@ func (w *Worker) publishSetups(ctx context.Context, wg *sync.WaitGroup) {
 			sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
 			setup, err := w.setup(connectors.WithGate(ctx, w.limiter(conn.GetId(), c)), conn.GetId(), c, sess)
 			if err != nil {
+				if ce := connectors.Classify(err); ce.Deauthorized {
+					w.deauthorize(ctx, conn.GetId(), ce)
+					return
+				}
 				w.log.Warn("platform setup not read", "connection", conn.GetId(), "err", err)
 				return
 			}

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -353,6 +355,24 @@ func (m *merchant) status() *v1.SyncStatus {
 	return st
 }
 
+// waitDeauthorized polls until the status reads Codat's 4220, Deauthorized.
+func (m *merchant) waitDeauthorized(timeout time.Duration) *v1.SyncStatus {
+	m.t.Helper()
+	var st *v1.SyncStatus
+	deadline := time.Now().Add(timeout)
+	for {
+		st = m.status()
+		if st.GetSyncStatusCode() == 4220 && st.GetSyncStatus() == "Deauthorized" {
+			return st
+		}
+		if time.Now().After(deadline) {
+			m.t.Fatalf("timed out after %s waiting for 4220 Deauthorized; last status %d %s %q, %d failed",
+				timeout, st.GetSyncStatusCode(), st.GetSyncStatus(), st.GetErrorMessage(), st.GetDocumentsFailed())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // doc returns the status of the document of business day d (revision 1).
 func (m *merchant) doc(d string) *v1.DocumentStatus {
 	for _, ds := range m.status().GetDocuments() {
@@ -469,14 +489,21 @@ func describe(h []*v1.OutboxEntry) string {
 	return b.String()
 }
 
-// freeAddr returns a loopback address with a port that was free just now.
+// freeAddr returns a loopback address with a port that was free just now,
+// below Linux's ephemeral range (32768 and up): a restarted process binds it
+// again, and an ephemeral port may meanwhile be taken by any outgoing
+// connection of the tests running in parallel.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(20000+rand.IntN(12000)))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return addr
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	t.Fatal("no free loopback port between 20000 and 32000")
+	return ""
 }

@@ -358,3 +358,41 @@ func organisationStatus(t *testing.T, sys *system.System, accessToken string) in
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestRefusedRefreshMidRunDeauthorizes: a running process whose refresh
+// token Xero no longer accepts (unused for 60 days, accounting-platform-apis.md
+// §1.1) marks the connection Deauthorized on the first refused refresh; the
+// status says so (4220) and no document fails. Reconnecting sends the
+// waiting day by itself, and the posted one is not posted again.
+func TestRefusedRefreshMidRunDeauthorizes(t *testing.T) {
+	t.Parallel()
+	clk := newClock(testStart)
+	sys, _ := start(t, clk)
+	m := newMerchant(t, sys)
+	m.onboard()
+	m.pushDay(day1, 3)
+	m.seal(day1)
+	checkOneJournal(t, sys, m.waitConfirmed(day1, 30*time.Second))
+	first := m.conn
+
+	clk.Jump(61 * 24 * time.Hour)
+	m.pushDay(day2, 2)
+	m.seal(day2)
+	st := m.waitDeauthorized(20 * time.Second)
+	if st.GetDocumentsFailed() != 0 || !strings.Contains(st.GetErrorMessage(), "invalid_grant") {
+		t.Fatalf("status %q with %d failed documents; want Xero's invalid_grant and none failed", st.GetErrorMessage(), st.GetDocumentsFailed())
+	}
+	if d := m.doc(day2); d != nil && (d.GetState() != "Planned" || d.GetAttempts() != 0) {
+		t.Fatalf("day %s is %s after %d attempts, want it waiting, never sent", day2, d.GetState(), d.GetAttempts())
+	}
+	if c, _ := sys.Store.Connection(first); c.GetStatus() != "Deauthorized" {
+		t.Fatalf("connection %s is %s, want Deauthorized", first, c.GetStatus())
+	}
+
+	m.connect()
+	checkOneJournal(t, sys, m.waitConfirmed(day2, 30*time.Second))
+	checkOneJournal(t, sys, m.doc(day1))
+	if n := len(sys.Xero.ManualJournals(tenant)); n != 2 {
+		t.Fatalf("the sandbox holds %d journals, want 2", n)
+	}
+}

@@ -24,12 +24,13 @@ func restartable(t *testing.T) []system.Option {
 }
 
 // restart stops the first process and starts a second one on the same data
-// folder and addresses, with a clock that goes on from the first one's.
-func restart(t *testing.T, m *merchant, stop func(), clk *clock, opts []system.Option) (*system.System, *clock) {
+// folder and addresses, with a clock that goes on from the first one's,
+// after a pause of down.
+func restart(t *testing.T, m *merchant, stop func(), clk *clock, opts []system.Option, down time.Duration) (*system.System, *clock) {
 	t.Helper()
 	first := m.sys
 	stop()
-	next := newClock(clk.Now().Add(time.Second))
+	next := newClock(clk.Now().Add(down + time.Second))
 	sys, _ := start(t, next, opts...)
 	if sys.HTTPURL != first.HTTPURL {
 		t.Fatalf("the second process serves %s, the first served %s", sys.HTTPURL, first.HTTPURL)
@@ -63,7 +64,7 @@ func TestRestartBeforePushPushesEachDayOnce(t *testing.T) {
 		t.Fatalf("without a connection: %s with %d documents, want ConfigurationError and none", st.GetSyncStatus(), len(st.GetDocuments()))
 	}
 
-	sys, _ = restart(t, m, stop, clk, opts)
+	sys, _ = restart(t, m, stop, clk, opts, 0)
 	st := m.status()
 	if st.GetDaysSealed() != 2 || len(st.GetDocuments()) != 0 {
 		t.Fatalf("after the restart: %d sealed days and %d documents, want 2 and none", st.GetDaysSealed(), len(st.GetDocuments()))
@@ -87,14 +88,22 @@ func TestRestartBeforePushPushesEachDayOnce(t *testing.T) {
 	}
 }
 
-// TestRestartWithPlannedDaysPausesThenResumesAfterReconnect: the first
+// refusedAfter is a pause after which Xero refuses a connection's stored
+// tokens whether or not its sandbox kept them: past the refresh token's 60
+// days (accounting-platform-apis.md §1.1). A sandbox restarted in memory has
+// forgotten them anyway; one that keeps its state still refuses them.
+const refusedAfter = 61 * 24 * time.Hour
+
+// TestRestartWithPlannedDaysWaitsThenResumesAfterReconnect: the first
 // process plans two days and tries the first (Xero answers 503, so nothing
-// is created) before it stops. The second process starts with a fresh
-// sandbox, the way a real installation finds its Xero authorisation
-// revoked: the stored tokens are refused. The company must pause with a
-// plain instruction to reconnect, and once the merchant reconnects both
-// days must be pushed, once each.
-func TestRestartWithPlannedDaysPausesThenResumesAfterReconnect(t *testing.T) {
+// is created) before it stops. The second process finds its Xero
+// authorisation refused, as a real installation does when the merchant
+// revoked it: a fresh sandbox that forgot the tokens, started after they
+// would have expired anyway. Its start-of-process check reads
+// the connection Deauthorized before any document goes: the status says so
+// (4220) and the documents wait as they were, neither sent nor failed. Once
+// the merchant reconnects, both days are pushed, once each, by themselves.
+func TestRestartWithPlannedDaysWaitsThenResumesAfterReconnect(t *testing.T) {
 	t.Parallel()
 	opts := restartable(t)
 	clk := newClock(testStart)
@@ -105,7 +114,7 @@ func TestRestartWithPlannedDaysPausesThenResumesAfterReconnect(t *testing.T) {
 	m.pushDay(day2, 2)
 	sys.Xero.InjectFault(xerosandbox.Fault{Method: http.MethodPut, Path: journalsPath, Status: http.StatusServiceUnavailable, Times: 1 << 20})
 	m.seal(day2)
-	m.waitDoc(day1, 30*time.Second, "a failed send", func(ds *v1.DocumentStatus) bool {
+	sent := m.waitDoc(day1, 30*time.Second, "a failed send", func(ds *v1.DocumentStatus) bool {
 		return ds.GetState() == "Sent" && strings.Contains(ds.GetErrorMessage(), "503")
 	})
 	m.waitDoc(day2, 30*time.Second, "planned", isState("Planned"))
@@ -113,17 +122,16 @@ func TestRestartWithPlannedDaysPausesThenResumesAfterReconnect(t *testing.T) {
 		t.Fatalf("%d journals before the restart, want none", n)
 	}
 
-	sys, _ = restart(t, m, stop, clk, opts)
-	if st := m.status(); st.GetDaysSealed() != 2 || len(st.GetDocuments()) != 2 {
-		t.Fatalf("after the restart: %d sealed days and %d documents, want 2 and 2", st.GetDaysSealed(), len(st.GetDocuments()))
+	sys, _ = restart(t, m, stop, clk, opts, refusedAfter)
+	st := m.waitDeauthorized(15 * time.Second)
+	if st.GetDaysSealed() != 2 || len(st.GetDocuments()) != 2 || st.GetDocumentsFailed() != 0 {
+		t.Fatalf("after the restart: %d sealed days, %d documents, %d failed; want 2, 2 and none failed", st.GetDaysSealed(), len(st.GetDocuments()), st.GetDocumentsFailed())
 	}
-	paused := m.waitDoc(day1, 15*time.Second, "paused (Failed, merchant_actionable) with an instruction to reconnect",
-		func(ds *v1.DocumentStatus) bool { return ds.GetState() == "Failed" })
-	if paused.GetErrorClass() != "merchant_actionable" || !strings.Contains(paused.GetErrorMessage(), "reconnect") {
-		t.Fatalf("day %s failed with %s %q, want merchant_actionable asking to reconnect", day1, paused.GetErrorClass(), paused.GetErrorMessage())
+	if d := m.doc(day1); d.GetState() != "Sent" || d.GetAttempts() != sent.GetAttempts() {
+		t.Fatalf("day %s is %s after %d attempts, want still Sent after %d: nothing may be pushed on a deauthorized connection", day1, d.GetState(), d.GetAttempts(), sent.GetAttempts())
 	}
-	if st := m.status(); st.GetSyncStatus() != "PushError" || !strings.Contains(st.GetErrorMessage(), "reconnect") {
-		t.Fatalf("status %s %q, want PushError asking to reconnect", st.GetSyncStatus(), st.GetErrorMessage())
+	if d := m.doc(day2); d.GetState() != "Planned" || d.GetAttempts() != 0 {
+		t.Fatalf("day %s is %s after %d attempts, want still Planned and never sent", day2, d.GetState(), d.GetAttempts())
 	}
 
 	m.connect()
@@ -133,4 +141,66 @@ func TestRestartWithPlannedDaysPausesThenResumesAfterReconnect(t *testing.T) {
 	if n := len(sys.Xero.ManualJournals(tenant)); n != 2 {
 		t.Fatalf("the sandbox holds %d journals, want 2", n)
 	}
+	for _, d := range []string{day1, day2} {
+		for _, e := range outboxHistory(t, sys, m.doc(d).GetDocumentId()) {
+			if e.GetState() == v1.OutboxState_OUTBOX_STATE_FAILED {
+				t.Fatalf("day %s failed on the way:%s", d, describe(outboxHistory(t, sys, m.doc(d).GetDocumentId())))
+			}
+		}
+	}
+	if st := m.status(); st.GetSyncStatusCode() != 2000 {
+		t.Fatalf("status after the reconnect: %d %s %q, want 2000", st.GetSyncStatusCode(), st.GetSyncStatus(), st.GetErrorMessage())
+	}
+}
+
+// TestRestartWithForgottenTokensReadsDeauthorized is the first process
+// restarted with nothing to push: a company connected and configured,
+// status 2040 (nothing written). The restarted sandbox refuses the
+// connection's tokens (forgotten, and past their lifetime), so the
+// restarted process must read the connection Deauthorized at start (no push
+// needed to find out): the connection says
+// so with Codat's error record, and the status reads 4220 with the way to
+// reconnect. Reconnecting brings back 2040, and the next day syncs.
+func TestRestartWithForgottenTokensReadsDeauthorized(t *testing.T) {
+	t.Parallel()
+	opts := restartable(t)
+	clk := newClock(testStart)
+	sys, stop := start(t, clk, opts...)
+	m := newMerchant(t, sys)
+	m.onboard()
+	if st := m.status(); st.GetSyncStatusCode() != 2040 {
+		t.Fatalf("before the restart: %d %s, want 2040 Success", st.GetSyncStatusCode(), st.GetSyncStatus())
+	}
+	first := m.conn
+
+	sys, _ = restart(t, m, stop, clk, opts, refusedAfter)
+	st := m.waitDeauthorized(15 * time.Second)
+	if !strings.Contains(st.GetErrorMessage(), "POST /v1/companies/"+m.company+"/connections") || !strings.Contains(st.GetErrorMessage(), "invalid_grant") {
+		t.Errorf("status message %q: want Xero's answer and how to reconnect", st.GetErrorMessage())
+	}
+	if len(st.GetDataConnections()) != 1 || st.GetDataConnections()[0].GetStatus() != "Deauthorized" {
+		t.Errorf("status dataConnections = %v, want the one connection, Deauthorized", st.GetDataConnections())
+	}
+	var conn struct {
+		Status               string
+		Token                any
+		DataConnectionErrors []struct{ StatusCode, StatusText, ErrorMessage, ErroredOnUtc string }
+	}
+	m.must("GET", "/v1/companies/"+m.company+"/connections/"+first, nil, &conn)
+	if conn.Status != "Deauthorized" || conn.Token != nil || len(conn.DataConnectionErrors) != 1 {
+		t.Fatalf("connection after the restart: %+v, want Deauthorized with one dataConnectionError and no token", conn)
+	}
+	e := conn.DataConnectionErrors[0]
+	if e.StatusCode != "400" || e.StatusText != "invalid_grant" || !strings.Contains(e.ErrorMessage, "Reconnect") && !strings.Contains(e.ErrorMessage, "reconnect") {
+		t.Errorf("dataConnectionError %+v: want Xero's 400 invalid_grant and what to do", e)
+	}
+	if at, err := time.Parse(time.RFC3339, e.ErroredOnUtc); err != nil || at.Before(testStart) {
+		t.Errorf("erroredOnUtc %q: want the time it was found (%v)", e.ErroredOnUtc, err)
+	}
+
+	m.connect()
+	eventually(t, 15*time.Second, "2040 after the reconnect", func() bool { return m.status().GetSyncStatusCode() == 2040 })
+	m.pushDay(day1, 2)
+	m.seal(day1)
+	checkOneJournal(t, sys, m.waitConfirmed(day1, 20*time.Second))
 }

@@ -167,6 +167,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(TokenPath, s.handleToken)
 	mux.HandleFunc(ConnectionsPath, s.handleConnections)
 	mux.HandleFunc(APIPath+"/", s.handleAPI)
+	mux.HandleFunc(InspectPath+APIPath+"/", s.handleInspect)
 	return mux
 }
 

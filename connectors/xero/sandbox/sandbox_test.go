@@ -612,3 +612,40 @@ func TestTrackingCategories(t *testing.T) {
 		t.Fatalf("with archived: %s", r.body)
 	}
 }
+
+// The inspection route shows a developer what was posted, without a token,
+// as the Accounting API's own read routes answer it; it takes no writes.
+func TestInspectionShowsWhatWasPosted(t *testing.T) {
+	e := newEnv(t).login()
+	if r := e.api("PUT", "/ManualJournals", goodJournal); r.status != 200 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	look := func(method, path string) result {
+		return e.raw(http.DefaultClient, method, e.srv.URL+sandbox.InspectPath+sandbox.APIPath+path, "", http.Header{})
+	}
+	r := look("GET", "/ManualJournals?page=1")
+	var l struct {
+		ManualJournals []struct {
+			Narration    string
+			JournalLines []struct{ AccountCode, LineAmount json.Number }
+		}
+	}
+	if err := json.Unmarshal(r.body, &l); err != nil || r.status != 200 {
+		t.Fatalf("inspect journals: %d %s", r.status, r.body)
+	}
+	if len(l.ManualJournals) != 1 || l.ManualJournals[0].Narration != "Day [ref-1]" || len(l.ManualJournals[0].JournalLines) != 2 {
+		t.Fatalf("inspect journals: %+v, want the one journal with its lines", l)
+	}
+	if r := look("GET", "/ManualJournals?tenantId="+sandbox.DefaultTenantID); r.status != 200 || !strings.Contains(string(r.body), "Day [ref-1]") {
+		t.Fatalf("inspect by tenant: %d %s", r.status, r.body)
+	}
+	if r := look("GET", "/ManualJournals?tenantId=unknown"); r.status != http.StatusNotFound {
+		t.Fatalf("inspect an unknown tenant: %d, want 404", r.status)
+	}
+	if r := look("PUT", "/ManualJournals"); r.status != http.StatusMethodNotAllowed {
+		t.Fatalf("a write through inspection: %d, want 405", r.status)
+	}
+	if n := len(e.sb.ManualJournals(sandbox.DefaultTenantID)); n != 1 {
+		t.Fatalf("%d journals after inspection, want 1", n)
+	}
+}

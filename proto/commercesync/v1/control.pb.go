@@ -273,8 +273,11 @@ type Connection struct {
 	LastError string        `protobuf:"bytes,11,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// SHA-256 of the single-use OAuth state sent with link_url.
 	OauthStateSha256 string `protobuf:"bytes,12,opt,name=oauth_state_sha256,json=oauthStateSha256,proto3" json:"oauth_state_sha256,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Codat's dataConnectionErrors: why the connection stopped working (a
+	// refused grant marks it Deauthorized), newest last, at most 10.
+	DataConnectionErrors []*DataConnectionError `protobuf:"bytes,20,rep,name=data_connection_errors,json=dataConnectionErrors,proto3" json:"data_connection_errors,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Connection) Reset() {
@@ -391,6 +394,84 @@ func (x *Connection) GetOauthStateSha256() string {
 	return ""
 }
 
+func (x *Connection) GetDataConnectionErrors() []*DataConnectionError {
+	if x != nil {
+		return x.DataConnectionErrors
+	}
+	return nil
+}
+
+// DataConnectionError is Codat's record of a connection failing: the
+// platform's answer (statusCode, statusText), what the merchant should do
+// (errorMessage) and when (erroredOnUtc, RFC 3339).
+type DataConnectionError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StatusCode    string                 `protobuf:"bytes,1,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	StatusText    string                 `protobuf:"bytes,2,opt,name=status_text,json=statusText,proto3" json:"status_text,omitempty"`
+	ErrorMessage  string                 `protobuf:"bytes,3,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	ErroredOnUtc  string                 `protobuf:"bytes,4,opt,name=errored_on_utc,json=erroredOnUtc,proto3" json:"errored_on_utc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DataConnectionError) Reset() {
+	*x = DataConnectionError{}
+	mi := &file_commercesync_v1_control_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DataConnectionError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DataConnectionError) ProtoMessage() {}
+
+func (x *DataConnectionError) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_control_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DataConnectionError.ProtoReflect.Descriptor instead.
+func (*DataConnectionError) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_control_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DataConnectionError) GetStatusCode() string {
+	if x != nil {
+		return x.StatusCode
+	}
+	return ""
+}
+
+func (x *DataConnectionError) GetStatusText() string {
+	if x != nil {
+		return x.StatusText
+	}
+	return ""
+}
+
+func (x *DataConnectionError) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
+func (x *DataConnectionError) GetErroredOnUtc() string {
+	if x != nil {
+		return x.ErroredOnUtc
+	}
+	return ""
+}
+
 type SealedSecret struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	KeyId         string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
@@ -402,7 +483,7 @@ type SealedSecret struct {
 
 func (x *SealedSecret) Reset() {
 	*x = SealedSecret{}
-	mi := &file_commercesync_v1_control_proto_msgTypes[4]
+	mi := &file_commercesync_v1_control_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -414,7 +495,7 @@ func (x *SealedSecret) String() string {
 func (*SealedSecret) ProtoMessage() {}
 
 func (x *SealedSecret) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_control_proto_msgTypes[4]
+	mi := &file_commercesync_v1_control_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -427,7 +508,7 @@ func (x *SealedSecret) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SealedSecret.ProtoReflect.Descriptor instead.
 func (*SealedSecret) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_control_proto_rawDescGZIP(), []int{4}
+	return file_commercesync_v1_control_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SealedSecret) GetKeyId() string {
@@ -465,7 +546,7 @@ type ConfigVersion struct {
 
 func (x *ConfigVersion) Reset() {
 	*x = ConfigVersion{}
-	mi := &file_commercesync_v1_control_proto_msgTypes[5]
+	mi := &file_commercesync_v1_control_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +558,7 @@ func (x *ConfigVersion) String() string {
 func (*ConfigVersion) ProtoMessage() {}
 
 func (x *ConfigVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_control_proto_msgTypes[5]
+	mi := &file_commercesync_v1_control_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +571,7 @@ func (x *ConfigVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigVersion.ProtoReflect.Descriptor instead.
 func (*ConfigVersion) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_control_proto_rawDescGZIP(), []int{5}
+	return file_commercesync_v1_control_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ConfigVersion) GetCompanyId() string {
@@ -540,7 +621,7 @@ type ControlRecord struct {
 
 func (x *ControlRecord) Reset() {
 	*x = ControlRecord{}
-	mi := &file_commercesync_v1_control_proto_msgTypes[6]
+	mi := &file_commercesync_v1_control_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -552,7 +633,7 @@ func (x *ControlRecord) String() string {
 func (*ControlRecord) ProtoMessage() {}
 
 func (x *ControlRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_control_proto_msgTypes[6]
+	mi := &file_commercesync_v1_control_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -565,7 +646,7 @@ func (x *ControlRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlRecord.ProtoReflect.Descriptor instead.
 func (*ControlRecord) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_control_proto_rawDescGZIP(), []int{6}
+	return file_commercesync_v1_control_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ControlRecord) GetEntity() isControlRecord_Entity {
@@ -697,7 +778,7 @@ type PlatformSetup struct {
 
 func (x *PlatformSetup) Reset() {
 	*x = PlatformSetup{}
-	mi := &file_commercesync_v1_control_proto_msgTypes[7]
+	mi := &file_commercesync_v1_control_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +790,7 @@ func (x *PlatformSetup) String() string {
 func (*PlatformSetup) ProtoMessage() {}
 
 func (x *PlatformSetup) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_control_proto_msgTypes[7]
+	mi := &file_commercesync_v1_control_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +803,7 @@ func (x *PlatformSetup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlatformSetup.ProtoReflect.Descriptor instead.
 func (*PlatformSetup) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_control_proto_rawDescGZIP(), []int{7}
+	return file_commercesync_v1_control_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PlatformSetup) GetConnectionId() string {
@@ -825,7 +906,7 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x18\n" +
-	"\acreated\x18\x05 \x01(\tR\acreated\"\xb2\x03\n" +
+	"\acreated\x18\x05 \x01(\tR\acreated\"\x8e\x04\n" +
 	"\n" +
 	"Connection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
@@ -842,7 +923,15 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	" \x01(\v2\x1d.commercesync.v1.SealedSecretR\x05token\x12\x1d\n" +
 	"\n" +
 	"last_error\x18\v \x01(\tR\tlastError\x12,\n" +
-	"\x12oauth_state_sha256\x18\f \x01(\tR\x10oauthStateSha256\"[\n" +
+	"\x12oauth_state_sha256\x18\f \x01(\tR\x10oauthStateSha256\x12Z\n" +
+	"\x16data_connection_errors\x18\x14 \x03(\v2$.commercesync.v1.DataConnectionErrorR\x14dataConnectionErrors\"\xa2\x01\n" +
+	"\x13DataConnectionError\x12\x1f\n" +
+	"\vstatus_code\x18\x01 \x01(\tR\n" +
+	"statusCode\x12\x1f\n" +
+	"\vstatus_text\x18\x02 \x01(\tR\n" +
+	"statusText\x12#\n" +
+	"\rerror_message\x18\x03 \x01(\tR\ferrorMessage\x12$\n" +
+	"\x0eerrored_on_utc\x18\x04 \x01(\tR\ferroredOnUtc\"[\n" +
 	"\fSealedSecret\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x14\n" +
 	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12\x1e\n" +
@@ -895,43 +984,45 @@ func file_commercesync_v1_control_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_control_proto_rawDescData
 }
 
-var file_commercesync_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_commercesync_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_commercesync_v1_control_proto_goTypes = []any{
-	(*Tenant)(nil),            // 0: commercesync.v1.Tenant
-	(*ApiKey)(nil),            // 1: commercesync.v1.ApiKey
-	(*Company)(nil),           // 2: commercesync.v1.Company
-	(*Connection)(nil),        // 3: commercesync.v1.Connection
-	(*SealedSecret)(nil),      // 4: commercesync.v1.SealedSecret
-	(*ConfigVersion)(nil),     // 5: commercesync.v1.ConfigVersion
-	(*ControlRecord)(nil),     // 6: commercesync.v1.ControlRecord
-	(*PlatformSetup)(nil),     // 7: commercesync.v1.PlatformSetup
-	nil,                       // 8: commercesync.v1.PlatformSetup.ExchangeRatesEntry
-	(*SyncConfiguration)(nil), // 9: commercesync.v1.SyncConfiguration
-	(*AccountOption)(nil),     // 10: commercesync.v1.AccountOption
-	(*Option)(nil),            // 11: commercesync.v1.Option
-	(*TrackingCategory)(nil),  // 12: commercesync.v1.TrackingCategory
+	(*Tenant)(nil),              // 0: commercesync.v1.Tenant
+	(*ApiKey)(nil),              // 1: commercesync.v1.ApiKey
+	(*Company)(nil),             // 2: commercesync.v1.Company
+	(*Connection)(nil),          // 3: commercesync.v1.Connection
+	(*DataConnectionError)(nil), // 4: commercesync.v1.DataConnectionError
+	(*SealedSecret)(nil),        // 5: commercesync.v1.SealedSecret
+	(*ConfigVersion)(nil),       // 6: commercesync.v1.ConfigVersion
+	(*ControlRecord)(nil),       // 7: commercesync.v1.ControlRecord
+	(*PlatformSetup)(nil),       // 8: commercesync.v1.PlatformSetup
+	nil,                         // 9: commercesync.v1.PlatformSetup.ExchangeRatesEntry
+	(*SyncConfiguration)(nil),   // 10: commercesync.v1.SyncConfiguration
+	(*AccountOption)(nil),       // 11: commercesync.v1.AccountOption
+	(*Option)(nil),              // 12: commercesync.v1.Option
+	(*TrackingCategory)(nil),    // 13: commercesync.v1.TrackingCategory
 }
 var file_commercesync_v1_control_proto_depIdxs = []int32{
-	4,  // 0: commercesync.v1.ApiKey.dev_secret:type_name -> commercesync.v1.SealedSecret
-	4,  // 1: commercesync.v1.Connection.token:type_name -> commercesync.v1.SealedSecret
-	9,  // 2: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
-	0,  // 3: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
-	1,  // 4: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
-	2,  // 5: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
-	3,  // 6: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
-	5,  // 7: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
-	7,  // 8: commercesync.v1.ControlRecord.platform_setup:type_name -> commercesync.v1.PlatformSetup
-	10, // 9: commercesync.v1.PlatformSetup.accounts:type_name -> commercesync.v1.AccountOption
-	11, // 10: commercesync.v1.PlatformSetup.tax_rates:type_name -> commercesync.v1.Option
-	11, // 11: commercesync.v1.PlatformSetup.customers:type_name -> commercesync.v1.Option
-	11, // 12: commercesync.v1.PlatformSetup.suppliers:type_name -> commercesync.v1.Option
-	8,  // 13: commercesync.v1.PlatformSetup.exchange_rates:type_name -> commercesync.v1.PlatformSetup.ExchangeRatesEntry
-	12, // 14: commercesync.v1.PlatformSetup.tracking:type_name -> commercesync.v1.TrackingCategory
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	5,  // 0: commercesync.v1.ApiKey.dev_secret:type_name -> commercesync.v1.SealedSecret
+	5,  // 1: commercesync.v1.Connection.token:type_name -> commercesync.v1.SealedSecret
+	4,  // 2: commercesync.v1.Connection.data_connection_errors:type_name -> commercesync.v1.DataConnectionError
+	10, // 3: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
+	0,  // 4: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
+	1,  // 5: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
+	2,  // 6: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
+	3,  // 7: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
+	6,  // 8: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
+	8,  // 9: commercesync.v1.ControlRecord.platform_setup:type_name -> commercesync.v1.PlatformSetup
+	11, // 10: commercesync.v1.PlatformSetup.accounts:type_name -> commercesync.v1.AccountOption
+	12, // 11: commercesync.v1.PlatformSetup.tax_rates:type_name -> commercesync.v1.Option
+	12, // 12: commercesync.v1.PlatformSetup.customers:type_name -> commercesync.v1.Option
+	12, // 13: commercesync.v1.PlatformSetup.suppliers:type_name -> commercesync.v1.Option
+	9,  // 14: commercesync.v1.PlatformSetup.exchange_rates:type_name -> commercesync.v1.PlatformSetup.ExchangeRatesEntry
+	13, // 15: commercesync.v1.PlatformSetup.tracking:type_name -> commercesync.v1.TrackingCategory
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_control_proto_init() }
@@ -940,7 +1031,7 @@ func file_commercesync_v1_control_proto_init() {
 		return
 	}
 	file_commercesync_v1_config_proto_init()
-	file_commercesync_v1_control_proto_msgTypes[6].OneofWrappers = []any{
+	file_commercesync_v1_control_proto_msgTypes[7].OneofWrappers = []any{
 		(*ControlRecord_Tenant)(nil),
 		(*ControlRecord_ApiKey)(nil),
 		(*ControlRecord_Company)(nil),
@@ -954,7 +1045,7 @@ func file_commercesync_v1_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_control_proto_rawDesc), len(file_commercesync_v1_control_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

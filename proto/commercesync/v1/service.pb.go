@@ -1096,11 +1096,14 @@ type SyncStatus struct {
 	DocumentsConfirmed int32                  `protobuf:"varint,8,opt,name=documents_confirmed,json=documentsConfirmed,proto3" json:"documents_confirmed,omitempty"`
 	DocumentsFailed    int32                  `protobuf:"varint,9,opt,name=documents_failed,json=documentsFailed,proto3" json:"documents_failed,omitempty"`
 	Documents          []*DocumentStatus      `protobuf:"bytes,10,rep,name=documents,proto3" json:"documents,omitempty"`
+	// Codat's dataConnections: the company's connections as GET answers them,
+	// each with its status and dataConnectionErrors.
+	DataConnections []*Connection `protobuf:"bytes,20,rep,name=data_connections,json=dataConnections,proto3" json:"data_connections,omitempty"`
 	// Records and days of the company that could not be processed, in all;
 	// errors names the newest of them in Codat's error shape, and
 	// GET /v1/companies/{companyId}/quarantine lists them.
-	Quarantined   int32        `protobuf:"varint,20,opt,name=quarantined,proto3" json:"quarantined,omitempty"`
-	Errors        []*SyncError `protobuf:"bytes,21,rep,name=errors,proto3" json:"errors,omitempty"`
+	Quarantined   int32        `protobuf:"varint,21,opt,name=quarantined,proto3" json:"quarantined,omitempty"`
+	Errors        []*SyncError `protobuf:"bytes,22,rep,name=errors,proto3" json:"errors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1201,6 +1204,13 @@ func (x *SyncStatus) GetDocumentsFailed() int32 {
 func (x *SyncStatus) GetDocuments() []*DocumentStatus {
 	if x != nil {
 		return x.Documents
+	}
+	return nil
+}
+
+func (x *SyncStatus) GetDataConnections() []*Connection {
+	if x != nil {
+		return x.DataConnections
 	}
 	return nil
 }
@@ -2086,7 +2096,7 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"errorClass\x12#\n" +
 	"\rerror_message\x18\n" +
 	" \x01(\tR\ferrorMessage\x12\x1a\n" +
-	"\battempts\x18\v \x01(\x05R\battempts\"\xfb\x03\n" +
+	"\battempts\x18\v \x01(\x05R\battempts\"\xc3\x04\n" +
 	"\n" +
 	"SyncStatus\x12\x1d\n" +
 	"\n" +
@@ -2103,9 +2113,10 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\x13documents_confirmed\x18\b \x01(\x05R\x12documentsConfirmed\x12)\n" +
 	"\x10documents_failed\x18\t \x01(\x05R\x0fdocumentsFailed\x12=\n" +
 	"\tdocuments\x18\n" +
-	" \x03(\v2\x1f.commercesync.v1.DocumentStatusR\tdocuments\x12 \n" +
-	"\vquarantined\x18\x14 \x01(\x05R\vquarantined\x122\n" +
-	"\x06errors\x18\x15 \x03(\v2\x1a.commercesync.v1.SyncErrorR\x06errors\"\x93\x02\n" +
+	" \x03(\v2\x1f.commercesync.v1.DocumentStatusR\tdocuments\x12F\n" +
+	"\x10data_connections\x18\x14 \x03(\v2\x1b.commercesync.v1.ConnectionR\x0fdataConnections\x12 \n" +
+	"\vquarantined\x18\x15 \x01(\x05R\vquarantined\x122\n" +
+	"\x06errors\x18\x16 \x03(\v2\x1a.commercesync.v1.SyncErrorR\x06errors\"\x93\x02\n" +
 	"\tSyncError\x12\x1f\n" +
 	"\vstatus_code\x18\x01 \x01(\x05R\n" +
 	"statusCode\x12\x1f\n" +
@@ -2252,14 +2263,14 @@ var file_commercesync_v1_service_proto_goTypes = []any{
 	(*TaxComponent)(nil),                // 36: commercesync.v1.TaxComponent
 	(*PaymentMethod)(nil),               // 37: commercesync.v1.PaymentMethod
 	(*SyncConfiguration)(nil),           // 38: commercesync.v1.SyncConfiguration
-	(*DaySummary)(nil),                  // 39: commercesync.v1.DaySummary
-	(*DayException)(nil),                // 40: commercesync.v1.DayException
-	(*QuarantineEntry)(nil),             // 41: commercesync.v1.QuarantineEntry
-	(*Order)(nil),                       // 42: commercesync.v1.Order
-	(*Payment)(nil),                     // 43: commercesync.v1.Payment
-	(*Transaction)(nil),                 // 44: commercesync.v1.Transaction
-	(*Company)(nil),                     // 45: commercesync.v1.Company
-	(*Connection)(nil),                  // 46: commercesync.v1.Connection
+	(*Connection)(nil),                  // 39: commercesync.v1.Connection
+	(*DaySummary)(nil),                  // 40: commercesync.v1.DaySummary
+	(*DayException)(nil),                // 41: commercesync.v1.DayException
+	(*QuarantineEntry)(nil),             // 42: commercesync.v1.QuarantineEntry
+	(*Order)(nil),                       // 43: commercesync.v1.Order
+	(*Payment)(nil),                     // 44: commercesync.v1.Payment
+	(*Transaction)(nil),                 // 45: commercesync.v1.Transaction
+	(*Company)(nil),                     // 46: commercesync.v1.Company
 }
 var file_commercesync_v1_service_proto_depIdxs = []int32{
 	33, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
@@ -2271,60 +2282,61 @@ var file_commercesync_v1_service_proto_depIdxs = []int32{
 	38, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
 	15, // 7: commercesync.v1.SyncSummary.sync_date_range_utc:type_name -> commercesync.v1.DateRange
 	18, // 8: commercesync.v1.SyncStatus.documents:type_name -> commercesync.v1.DocumentStatus
-	20, // 9: commercesync.v1.SyncStatus.errors:type_name -> commercesync.v1.SyncError
-	39, // 10: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
-	40, // 11: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
-	41, // 12: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
-	42, // 13: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
-	43, // 14: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
-	44, // 15: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
-	30, // 16: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
-	31, // 17: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
-	6,  // 18: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
-	8,  // 19: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
-	9,  // 20: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
-	10, // 21: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
-	11, // 22: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
-	12, // 23: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
-	13, // 24: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
-	14, // 25: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
-	17, // 26: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
-	21, // 27: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
-	23, // 28: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
-	25, // 29: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
-	27, // 30: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
-	28, // 31: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
-	29, // 32: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
-	0,  // 33: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
-	1,  // 34: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
-	2,  // 35: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
-	3,  // 36: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
-	4,  // 37: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
-	7,  // 38: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
-	45, // 39: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
-	45, // 40: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
-	46, // 41: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
-	46, // 42: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
-	38, // 43: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	38, // 44: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	16, // 45: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
-	19, // 46: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
-	22, // 47: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
-	24, // 48: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
-	26, // 49: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
-	32, // 50: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
-	32, // 51: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
-	32, // 52: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
-	32, // 53: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
-	32, // 54: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
-	32, // 55: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
-	32, // 56: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
-	32, // 57: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
-	38, // [38:58] is the sub-list for method output_type
-	18, // [18:38] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	39, // 9: commercesync.v1.SyncStatus.data_connections:type_name -> commercesync.v1.Connection
+	20, // 10: commercesync.v1.SyncStatus.errors:type_name -> commercesync.v1.SyncError
+	40, // 11: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
+	41, // 12: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
+	42, // 13: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
+	43, // 14: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
+	44, // 15: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
+	45, // 16: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
+	30, // 17: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
+	31, // 18: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
+	6,  // 19: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
+	8,  // 20: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
+	9,  // 21: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
+	10, // 22: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
+	11, // 23: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
+	12, // 24: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
+	13, // 25: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
+	14, // 26: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
+	17, // 27: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
+	21, // 28: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
+	23, // 29: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
+	25, // 30: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
+	27, // 31: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
+	28, // 32: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
+	29, // 33: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
+	0,  // 34: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
+	1,  // 35: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
+	2,  // 36: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
+	3,  // 37: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
+	4,  // 38: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
+	7,  // 39: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
+	46, // 40: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
+	46, // 41: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
+	39, // 42: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
+	39, // 43: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
+	38, // 44: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	38, // 45: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	16, // 46: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
+	19, // 47: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
+	22, // 48: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
+	24, // 49: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
+	26, // 50: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
+	32, // 51: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
+	32, // 52: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
+	32, // 53: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
+	32, // 54: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
+	32, // 55: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
+	32, // 56: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
+	32, // 57: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
+	32, // 58: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
+	39, // [39:59] is the sub-list for method output_type
+	19, // [19:39] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_service_proto_init() }
