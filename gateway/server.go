@@ -42,6 +42,7 @@ type Server struct {
 	connectors map[string]connectors.Connector
 	codatKeys  map[string]string
 	callback   string
+	oauth      oauthFlow
 	log        *slog.Logger
 	now        func() time.Time
 }
@@ -65,7 +66,7 @@ var codatKeyOf = map[string]string{"xero": "gbol", "qbo": "qhyg", "freeagent": "
 func NewServer(store *control.Store, prod *kgo.Client, l *view.Ledger, o *view.Outbox, conns map[string]connectors.Connector, callbackURL string, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{
 		store: store, prod: prod, topics: kafka.DefaultTopics(), ledger: l, outbox: o, connectors: conns,
-		callback: callbackURL, log: log, now: time.Now, codatKeys: map[string]string{},
+		callback: callbackURL, oauth: newOAuthFlow(callbackURL), log: log, now: time.Now, codatKeys: map[string]string{},
 	}
 	for k, c := range codatKeyOf {
 		s.codatKeys[c] = k
