@@ -24,8 +24,6 @@ package sandbox
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -68,14 +66,7 @@ const DefaultMaxTagLen = 255
 
 // Client is an OAuth application registered with the sandbox (FreeAgent's
 // Developer Dashboard app: an OAuth identifier, a secret and redirect URIs).
-type Client struct {
-	ID     string
-	Secret string
-	// Name is shown on the approve page.
-	Name string
-	// RedirectURIs must match redirect_uri exactly.
-	RedirectURIs []string
-}
+type Client = sandboxkit.Client
 
 // Limits are the per-user call limits; a value <= 0 turns that limit off.
 type Limits struct {
@@ -112,7 +103,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithClient registers an OAuth client; repeat for several.
-func WithClient(c Client) Option { return func(s *Server) { s.clients[c.ID] = c } }
+func WithClient(c Client) Option { return func(s *Server) { s.oauth.Register(c) } }
 
 // WithCompany seeds a company; repeat for several. Without any, the server
 // holds DefaultCompany().
@@ -182,14 +173,11 @@ type Server struct {
 	msg          Messages
 
 	mu        sync.Mutex
-	clients   map[string]Client
+	oauth     *sandboxkit.OAuth[grant]
 	companies map[string]*company
 	order     []string
-	codes     map[string]*authCode
-	access    map[string]*accessToken
-	refresh   map[string]*refreshToken
 	usage     map[userKey]*usage
-	faults    []*faultState
+	faults    *sandboxkit.Faults[Fault]
 	stall     *sandboxkit.Gate
 }
 
@@ -204,16 +192,16 @@ func New(opts ...Option) *Server {
 		maxTagLen:  DefaultMaxTagLen,
 		requireUA:  true,
 		msg:        DefaultMessages(),
-		clients:    map[string]Client{},
 		companies:  map[string]*company{},
-		codes:      map[string]*authCode{},
-		access:     map[string]*accessToken{},
-		refresh:    map[string]*refreshToken{},
 		usage:      map[userKey]*usage{},
+		faults:     sandboxkit.NewFaults(Fault.match, false),
 	}
+	s.oauth = sandboxkit.NewOAuth(&s.mu, func() time.Time { return s.now() }, func() *slog.Logger { return s.log }, s.platform())
 	for _, o := range opts {
 		o(s)
 	}
+	// Options may have changed the refresh token's lifetime and grace.
+	s.oauth.SetPlatform(s.platform())
 	if len(s.companies) == 0 {
 		s.addCompany(DefaultCompany())
 	}
@@ -225,14 +213,14 @@ func New(opts ...Option) *Server {
 func (s *Server) RegisterClient(c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.clients[c.ID] = c
+	s.oauth.Register(c)
 }
 
 // Handler serves the OAuth endpoints and the API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(ApprovePath, s.handleApprove)
-	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc(ApprovePath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleAuthorize(w, r, "") })
+	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(APIPath+"/", s.handleAPI)
 	return mux
 }
@@ -381,11 +369,3 @@ type Clock = sandboxkit.Clock
 
 // NewClock returns a clock stopped at t.
 func NewClock(t time.Time) *Clock { return sandboxkit.NewClock(t) }
-
-func newSecret() string {
-	var b [24]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}

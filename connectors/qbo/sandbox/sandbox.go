@@ -145,13 +145,7 @@ const (
 
 // Client is an OAuth application registered with the sandbox (Intuit's
 // developer portal "Keys & credentials").
-type Client struct {
-	ID, Secret string
-	// Name is shown on the consent page.
-	Name string
-	// RedirectURIs must match redirect_uri exactly.
-	RedirectURIs []string
-}
+type Client = sandboxkit.Client
 
 // Limits are the per realm+app limits of §2.6; a value <= 0 turns that
 // limit off.
@@ -248,7 +242,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithClient registers an OAuth client; repeat for several.
-func WithClient(c Client) Option { return func(s *Server) { s.clients[c.ID] = c } }
+func WithClient(c Client) Option { return func(s *Server) { s.oauth.Register(c) } }
 
 // WithCompany seeds a company (realm); repeat for several. Without any,
 // the server holds DefaultCompany().
@@ -273,16 +267,12 @@ type Server struct {
 	rules  Rules
 
 	mu        sync.Mutex
-	clients   map[string]Client
+	oauth     *sandboxkit.OAuth[grant]
 	companies map[string]*company
 	order     []string
-	codes     map[string]*authCode
-	grants    map[string]*grant
-	access    map[string]*accessToken
-	refresh   map[string]*refreshToken
 	usage     map[usageKey]*usage
 	batches   map[string]*window
-	faults    []*faultState
+	faults    *sandboxkit.Faults[Fault]
 	stall     *sandboxkit.Gate
 }
 
@@ -293,18 +283,17 @@ func New(opts ...Option) *Server {
 		log:       slog.New(slog.DiscardHandler),
 		limits:    DefaultLimits(),
 		rules:     DefaultRules(),
-		clients:   map[string]Client{},
 		companies: map[string]*company{},
-		codes:     map[string]*authCode{},
-		grants:    map[string]*grant{},
-		access:    map[string]*accessToken{},
-		refresh:   map[string]*refreshToken{},
 		usage:     map[usageKey]*usage{},
 		batches:   map[string]*window{},
+		faults:    sandboxkit.NewFaults(Fault.match, true),
 	}
+	s.oauth = sandboxkit.NewOAuth(&s.mu, func() time.Time { return s.now() }, func() *slog.Logger { return s.log }, s.platform())
 	for _, o := range opts {
 		o(s)
 	}
+	// Rules may have changed the code lifetime and the rotation grace.
+	s.oauth.SetPlatform(s.platform())
 	if len(s.companies) == 0 {
 		s.addCompany(DefaultCompany())
 	}
@@ -316,14 +305,14 @@ func New(opts ...Option) *Server {
 func (s *Server) RegisterClient(c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.clients[c.ID] = c
+	s.oauth.Register(c)
 }
 
 // Handler serves the OAuth endpoints and the Accounting API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
-	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc(AuthorizePath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleAuthorize(w, r, "") })
+	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(RevokePath, s.handleRevoke)
 	mux.HandleFunc(APIPath, s.handleAPI)
 	return mux
@@ -440,8 +429,6 @@ func newAccessToken() string {
 func newRefreshToken() string {
 	return "AB11" + base64.RawURLEncoding.EncodeToString(randomBytes(30))
 }
-
-func newSecret() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
 
 // newRealmID is a 19-digit company id like Intuit's.
 func newRealmID() string {

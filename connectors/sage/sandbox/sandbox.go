@@ -24,7 +24,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -56,13 +55,7 @@ const (
 // Client is an OAuth application registered with the sandbox. Sage's
 // authorization-code flow is for confidential clients (apis.md §3.1: the
 // token request carries client_id and client_secret).
-type Client struct {
-	ID, Secret string
-	// Name is shown on the consent page.
-	Name string
-	// RedirectURIs must match the redirect_uri parameter exactly.
-	RedirectURIs []string
-}
+type Client = sandboxkit.Client
 
 // Limits are the per-business limits; a value <= 0 turns that limit off.
 type Limits struct {
@@ -95,7 +88,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithClient registers an OAuth client; repeat for several.
-func WithClient(c Client) Option { return func(s *Server) { s.clients[c.ID] = c } }
+func WithClient(c Client) Option { return func(s *Server) { s.oauth.Register(c) } }
 
 // WithBusiness seeds a business; repeat for several. The first seeded
 // business is the user's lead business unless another has Lead set.
@@ -117,16 +110,13 @@ type Server struct {
 	rules  Rules
 
 	mu         sync.Mutex
-	clients    map[string]Client
+	oauth      *sandboxkit.OAuth[grant]
 	userID     string
 	businesses map[string]*business
 	order      []string
-	codes      map[string]*authCode
-	access     map[string]*accessToken
-	refresh    map[string]*refreshToken
 	idem       map[idemKey]*idemEntry
 	usage      map[string]*usage
-	faults     []*faultState
+	faults     *sandboxkit.Faults[Fault]
 	stall      *sandboxkit.Gate
 }
 
@@ -137,15 +127,14 @@ func New(opts ...Option) *Server {
 		log:        slog.New(slog.DiscardHandler),
 		limits:     DefaultLimits(),
 		rules:      DefaultRules(),
-		clients:    map[string]Client{},
 		userID:     stableID("user", "sandbox"),
 		businesses: map[string]*business{},
-		codes:      map[string]*authCode{},
-		access:     map[string]*accessToken{},
-		refresh:    map[string]*refreshToken{},
 		idem:       map[idemKey]*idemEntry{},
 		usage:      map[string]*usage{},
+		// Sage's paths are matched as sent (its routes are lower case).
+		faults: sandboxkit.NewFaults(Fault.match, false),
 	}
+	s.oauth = sandboxkit.NewOAuth(&s.mu, func() time.Time { return s.now() }, func() *slog.Logger { return s.log }, s.platform())
 	for _, o := range opts {
 		o(s)
 	}
@@ -160,14 +149,14 @@ func New(opts ...Option) *Server {
 func (s *Server) RegisterClient(c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.clients[c.ID] = c
+	s.oauth.Register(c)
 }
 
 // Handler serves the OAuth endpoints and the Accounting API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
-	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc(AuthorizePath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleAuthorize(w, r, "") })
+	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(APIPath+"/", s.handleAPI)
 	return mux
 }
@@ -294,12 +283,4 @@ func newID() string {
 func stableID(parts ...string) string {
 	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(h[:16])
-}
-
-func newSecret() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }

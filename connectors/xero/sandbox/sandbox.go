@@ -22,7 +22,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -53,17 +52,10 @@ const (
 	MaxIdempotencyKeyLen = 128
 )
 
-// Client is an OAuth application registered with the sandbox.
-type Client struct {
-	ID string
-	// Secret empty makes a public client that must use PKCE
-	// (accounting-platform-apis.md §1.1: native apps use PKCE).
-	Secret string
-	// Name is shown on the consent page and returned as ProviderName.
-	Name string
-	// RedirectURIs must match the redirect_uri parameter exactly.
-	RedirectURIs []string
-}
+// Client is an OAuth application registered with the sandbox. Secret empty
+// makes a public client that must use PKCE (accounting-platform-apis.md
+// §1.1: native apps use PKCE).
+type Client = sandboxkit.Client
 
 // Limits are the per-tenant and per-app call limits; a value <= 0 turns
 // that limit off.
@@ -91,7 +83,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithClient registers an OAuth client; repeat for several.
 func WithClient(c Client) Option {
-	return func(s *Server) { s.clients[c.ID] = c }
+	return func(s *Server) { s.oauth.Register(c) }
 }
 
 // WithOrganisation seeds an organisation; repeat for several. Without any,
@@ -114,17 +106,14 @@ type Server struct {
 	limits Limits
 
 	mu          sync.Mutex
-	clients     map[string]Client
+	oauth       *sandboxkit.OAuth[grant]
 	orgs        map[string]*org
 	orgOrder    []string
-	codes       map[string]*authCode
-	access      map[string]*accessToken
-	refresh     map[string]*refreshToken
 	connections []*connection
 	idem        map[idemKey]*idemEntry
 	usage       map[string]*tenantUsage
 	appUsage    map[string]*window
-	faults      []*faultState
+	faults      *sandboxkit.Faults[Fault]
 	stall       *sandboxkit.Gate
 }
 
@@ -134,15 +123,13 @@ func New(opts ...Option) *Server {
 		now:      time.Now,
 		log:      slog.New(slog.DiscardHandler),
 		limits:   DefaultLimits(),
-		clients:  map[string]Client{},
 		orgs:     map[string]*org{},
-		codes:    map[string]*authCode{},
-		access:   map[string]*accessToken{},
-		refresh:  map[string]*refreshToken{},
 		idem:     map[idemKey]*idemEntry{},
 		usage:    map[string]*tenantUsage{},
 		appUsage: map[string]*window{},
+		faults:   sandboxkit.NewFaults(Fault.match, true),
 	}
+	s.oauth = sandboxkit.NewOAuth(&s.mu, func() time.Time { return s.now() }, func() *slog.Logger { return s.log }, s.platform())
 	for _, o := range opts {
 		o(s)
 	}
@@ -157,14 +144,14 @@ func New(opts ...Option) *Server {
 func (s *Server) RegisterClient(c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.clients[c.ID] = c
+	s.oauth.Register(c)
 }
 
 // Handler serves the identity endpoints and the Accounting API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
-	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc(AuthorizePath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleAuthorize(w, r, "") })
+	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(ConnectionsPath, s.handleConnections)
 	mux.HandleFunc(APIPath+"/", s.handleAPI)
 	return mux
@@ -274,12 +261,4 @@ func nameUUID(parts ...string) string {
 func formatUUID(b [16]byte) string {
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-func newSecret() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
