@@ -11,6 +11,12 @@
 //   - fault injection (Faults, DropResponse, Hold), the Gate that holds
 //     calls in flight, the manual Clock;
 //   - the HTTP scaffold: Serve, Methods, WriteJSON, Redirect;
+//   - persistence (Store, Keeper, Keep): a sandbox given a data folder keeps
+//     its state there, one JSON file replaced atomically (temporary file,
+//     fsync, rename, folder fsync) after every call that may change it and
+//     loaded at start, so a restarted development system needs no
+//     reconnection. A file is bounded (DefaultMaxStateBytes): past it the
+//     last snapshot that fit is kept and changes are refused with 507;
 //   - the consent-page client that plays the user in tests (ConsentPage).
 //
 // Anything that follows a platform's documented behaviour (error shapes,

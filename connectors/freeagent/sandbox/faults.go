@@ -54,17 +54,19 @@ func (s *Server) ClearFaults() {
 // their hour (apis.md §5.1) had passed for them only.
 func (s *Server) ExpireAccessTokens() {
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.ExpireAccessTokens(now)
+	_ = s.change(func() error {
+		s.oauth.ExpireAccessTokens(now)
+		return nil
+	})
 }
 
 // RevokeRefreshTokens makes every refresh token unusable, as FreeAgent
 // may do ("FreeAgent may revoke refresh tokens", apis.md §5.1).
 func (s *Server) RevokeRefreshTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.RevokeRefreshTokens()
+	_ = s.change(func() error {
+		s.oauth.RevokeRefreshTokens()
+		return nil
+	})
 }
 
 // takeFault consumes the first armed fault matching the call. Caller holds s.mu.

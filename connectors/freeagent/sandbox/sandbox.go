@@ -179,6 +179,10 @@ type Server struct {
 	usage     map[userKey]*usage
 	faults    *sandboxkit.Faults[Fault]
 	stall     *sandboxkit.Gate
+
+	dataDir string
+	keeper  *sandboxkit.Keeper // nil: in memory only
+	openErr error              // the data folder could not be used
 }
 
 // New returns a sandbox configured by opts.
@@ -205,6 +209,7 @@ func New(opts ...Option) *Server {
 	if len(s.companies) == 0 {
 		s.addCompany(DefaultCompany())
 	}
+	s.keep()
 	return s
 }
 
@@ -222,13 +227,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(ApprovePath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleAuthorize(w, r, "") })
 	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(APIPath+"/", s.handleAPI)
-	return mux
+	return s.keeper.Handler(mux)
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves in the
 // background. It returns the base URL to give the connector
 // (freeagent.WithSandboxBase) and a function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
+	if s.openErr != nil {
+		return "", nil, s.openErr
+	}
 	return sandboxkit.Serve(addr, s.Handler(), s.log, "freeagent")
 }
 
@@ -253,16 +261,16 @@ func (s *Server) Company(subdomain string) (Company, bool) {
 // UpdateCompany lets a test change a company (categories, account locks,
 // currency, ...) under the server's lock.
 func (s *Server) UpdateCompany(subdomain string, fn func(*Company)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.companies[subdomain]
-	if !ok {
-		return fmt.Errorf("unknown company %q", subdomain)
-	}
-	fn(&c.Company)
-	c.Company.Subdomain = subdomain
-	c.Company.normalise()
-	return nil
+	return s.change(func() error {
+		c, ok := s.companies[subdomain]
+		if !ok {
+			return fmt.Errorf("unknown company %q", subdomain)
+		}
+		fn(&c.Company)
+		c.Company.Subdomain = subdomain
+		c.Company.normalise()
+		return nil
+	})
 }
 
 // LockPeriodThrough sets the company's user account lock to date
@@ -316,18 +324,18 @@ func (s *Server) CreateRequests(subdomain string) [][]byte {
 // DeleteJournalSet deletes a journal set as a user would (the API's DELETE
 // /v2/journal_sets/:id does the same).
 func (s *Server) DeleteJournalSet(subdomain string, id int) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.companies[subdomain]
-	if !ok {
-		return fmt.Errorf("unknown company %q", subdomain)
-	}
-	j := c.journal(id)
-	if j == nil {
-		return fmt.Errorf("no journal set %d", id)
-	}
-	j.deleted = true
-	return nil
+	return s.change(func() error {
+		c, ok := s.companies[subdomain]
+		if !ok {
+			return fmt.Errorf("unknown company %q", subdomain)
+		}
+		j := c.journal(id)
+		if j == nil {
+			return fmt.Errorf("no journal set %d", id)
+		}
+		j.deleted = true
+		return nil
+	})
 }
 
 func (s *Server) addCompany(c Company) {

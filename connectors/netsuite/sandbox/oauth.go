@@ -201,17 +201,19 @@ func (s *Server) authenticate(r *http.Request, co *company, now time.Time) *sand
 // 60 minutes had passed for them only.
 func (s *Server) ExpireAccessTokens() {
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.ExpireAccessTokens(now)
+	_ = s.change(func() error {
+		s.oauth.ExpireAccessTokens(now)
+		return nil
+	})
 }
 
 // RevokeRefreshTokens makes every refresh token unusable, as when the user
 // revokes the integration's access.
 func (s *Server) RevokeRefreshTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.RevokeRefreshTokens()
+	_ = s.change(func() error {
+		s.oauth.RevokeRefreshTokens()
+		return nil
+	})
 }
 
 func oauthError(w http.ResponseWriter, status int, code string) {

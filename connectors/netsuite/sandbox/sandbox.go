@@ -138,6 +138,10 @@ type Server struct {
 	faults    *sandboxkit.Faults[Fault]
 	stall     *sandboxkit.Gate
 	hold      *sandboxkit.Gate
+
+	dataDir string
+	keeper  *sandboxkit.Keeper // nil: in memory only
+	openErr error              // the data folder could not be used
 }
 
 // New returns a sandbox configured by opts.
@@ -160,6 +164,7 @@ func New(opts ...Option) *Server {
 	if len(s.companies) == 0 {
 		s.addCompany(DefaultCompany())
 	}
+	s.keep()
 	return s
 }
 
@@ -185,13 +190,16 @@ func AccountBase(serverURL, accountID string) string {
 
 // Handler serves every account under /{account}.
 func (s *Server) Handler() http.Handler {
-	return http.HandlerFunc(s.serve)
+	return s.keeper.Handler(http.HandlerFunc(s.serve))
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves in the
 // background. It returns the server's URL (an account's base URL is
 // AccountBase(url, accountID)) and a function that shuts it down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
+	if s.openErr != nil {
+		return "", nil, s.openErr
+	}
 	return sandboxkit.Serve(addr, s.Handler(), s.log, "netsuite")
 }
 
@@ -244,17 +252,17 @@ func (s *Server) Company(accountID string) (Company, bool) {
 // UpdateCompany lets a test change an account (inactivate an account,
 // close a period, ...) under the server's lock.
 func (s *Server) UpdateCompany(accountID string, fn func(*Company)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	co, ok := s.companies[HostForm(accountID)]
-	if !ok {
-		return fmt.Errorf("unknown account %q", accountID)
-	}
-	id := co.AccountID
-	fn(&co.Company)
-	co.AccountID = id
-	co.normalise()
-	return nil
+	return s.change(func() error {
+		co, ok := s.companies[HostForm(accountID)]
+		if !ok {
+			return fmt.Errorf("unknown account %q", accountID)
+		}
+		id := co.AccountID
+		fn(&co.Company)
+		co.AccountID = id
+		co.normalise()
+		return nil
+	})
 }
 
 // LockPeriodsThrough sets "all locked" on every posting period that starts

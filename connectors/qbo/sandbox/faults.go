@@ -59,9 +59,10 @@ func (s *Server) ClearFaults() {
 // if their 3600 seconds had passed; refresh tokens are unaffected.
 func (s *Server) ExpireAccessTokens() {
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.ExpireAccessTokens(now)
+	_ = s.change(func() error {
+		s.oauth.ExpireAccessTokens(now)
+		return nil
+	})
 }
 
 // takeFault consumes the first armed fault matching the call. Caller holds s.mu.

@@ -274,6 +274,10 @@ type Server struct {
 	batches   map[string]*window
 	faults    *sandboxkit.Faults[Fault]
 	stall     *sandboxkit.Gate
+
+	dataDir string
+	keeper  *sandboxkit.Keeper // nil: in memory only
+	openErr error              // the data folder could not be used
 }
 
 // New returns a sandbox configured by opts.
@@ -297,6 +301,7 @@ func New(opts ...Option) *Server {
 	if len(s.companies) == 0 {
 		s.addCompany(DefaultCompany())
 	}
+	s.keep()
 	return s
 }
 
@@ -315,13 +320,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(RevokePath, s.handleRevoke)
 	mux.HandleFunc(APIPath, s.handleAPI)
-	return mux
+	return s.keeper.Handler(mux)
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves in
 // the background. It returns the base URL to give the connector
 // (qbo.WithSandboxBase) and a function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
+	if s.openErr != nil {
+		return "", nil, s.openErr
+	}
 	return sandboxkit.Serve(addr, s.Handler(), s.log, "qbo")
 }
 
@@ -346,16 +354,16 @@ func (s *Server) Company(realmID string) (Company, bool) {
 // UpdateCompany lets a test change a company (book close date, account
 // status, currencies, ...) under the server's lock.
 func (s *Server) UpdateCompany(realmID string, fn func(*Company)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.companies[realmID]
-	if !ok {
-		return fmt.Errorf("unknown realm %q", realmID)
-	}
-	fn(&c.Company)
-	c.Company.RealmID = realmID
-	c.Company.normalise()
-	return nil
+	return s.change(func() error {
+		c, ok := s.companies[realmID]
+		if !ok {
+			return fmt.Errorf("unknown realm %q", realmID)
+		}
+		fn(&c.Company)
+		c.Company.RealmID = realmID
+		c.Company.normalise()
+		return nil
+	})
 }
 
 // JournalEntries returns copies of a realm's journal entries in creation
@@ -378,18 +386,18 @@ func (s *Server) JournalEntries(realmID string) []JournalEntry {
 // web app: its SyncToken moves on, so an update carrying the old one gets
 // Fault 5010 (§2.2, §2.5).
 func (s *Server) TouchJournalEntry(realmID, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.companies[realmID]
-	if !ok {
-		return fmt.Errorf("unknown realm %q", realmID)
-	}
-	j := c.journal(id)
-	if j == nil {
-		return fmt.Errorf("no journal entry %q in realm %s", id, realmID)
-	}
-	j.bump(s.now())
-	return nil
+	return s.change(func() error {
+		c, ok := s.companies[realmID]
+		if !ok {
+			return fmt.Errorf("unknown realm %q", realmID)
+		}
+		j := c.journal(id)
+		if j == nil {
+			return fmt.Errorf("no journal entry %q in realm %s", id, realmID)
+		}
+		j.bump(s.now())
+		return nil
+	})
 }
 
 func (s *Server) addCompany(c Company) {

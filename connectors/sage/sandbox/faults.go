@@ -53,9 +53,10 @@ func (s *Server) ClearFaults() {
 // if 5 minutes had passed for them only (apis.md §6.1 clock hook).
 func (s *Server) ExpireAccessTokens() {
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.ExpireAccessTokens(now)
+	_ = s.change(func() error {
+		s.oauth.ExpireAccessTokens(now)
+		return nil
+	})
 }
 
 // takeFault consumes the first armed fault matching the call. Caller holds s.mu.

@@ -118,6 +118,10 @@ type Server struct {
 	usage      map[string]*usage
 	faults     *sandboxkit.Faults[Fault]
 	stall      *sandboxkit.Gate
+
+	dataDir string
+	keeper  *sandboxkit.Keeper // nil: in memory only
+	openErr error              // the data folder could not be used
 }
 
 // New returns a sandbox configured by opts.
@@ -141,6 +145,7 @@ func New(opts ...Option) *Server {
 	if len(s.businesses) == 0 {
 		s.addBusiness(DefaultBusiness())
 	}
+	s.keep()
 	return s
 }
 
@@ -158,13 +163,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(AuthorizePath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleAuthorize(w, r, "") })
 	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(APIPath+"/", s.handleAPI)
-	return mux
+	return s.keeper.Handler(mux)
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves in
 // the background. It returns the base URL to give the connector and a
 // function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
+	if s.openErr != nil {
+		return "", nil, s.openErr
+	}
 	return sandboxkit.Serve(addr, s.Handler(), s.log, "sage")
 }
 
@@ -196,16 +204,16 @@ func (s *Server) Business(id string) (Business, bool) {
 // UpdateBusiness lets a test change a business (lock date, ledger
 // accounts, currencies, ...) under the server's lock.
 func (s *Server) UpdateBusiness(id string, fn func(*Business)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.businesses[id]
-	if !ok {
-		return fmt.Errorf("unknown business %q", id)
-	}
-	fn(&b.Business)
-	b.Business.ID = id
-	b.Business.normalise()
-	return nil
+	return s.change(func() error {
+		b, ok := s.businesses[id]
+		if !ok {
+			return fmt.Errorf("unknown business %q", id)
+		}
+		fn(&b.Business)
+		b.Business.ID = id
+		b.Business.normalise()
+		return nil
+	})
 }
 
 // Journals returns copies of a business's journals in creation order,

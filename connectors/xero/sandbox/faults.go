@@ -49,9 +49,7 @@ func (s *Server) ClearFaults() {
 // if 30 minutes had passed for them only.
 func (s *Server) ExpireAccessTokens() {
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth.ExpireAccessTokens(now)
+	_ = s.change(func() error { s.oauth.ExpireAccessTokens(now); return nil })
 }
 
 // takeFault consumes the first armed fault matching the call. Caller holds s.mu.

@@ -115,6 +115,10 @@ type Server struct {
 	appUsage    map[string]*window
 	faults      *sandboxkit.Faults[Fault]
 	stall       *sandboxkit.Gate
+
+	dataDir string
+	keeper  *sandboxkit.Keeper // nil: in memory only
+	openErr error              // the data folder could not be used
 }
 
 // New returns a sandbox configured by opts.
@@ -136,6 +140,7 @@ func New(opts ...Option) *Server {
 	if len(s.orgs) == 0 {
 		s.addOrg(DefaultOrganisation())
 	}
+	s.keep()
 	return s
 }
 
@@ -154,13 +159,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(ConnectionsPath, s.handleConnections)
 	mux.HandleFunc(APIPath+"/", s.handleAPI)
-	return mux
+	return s.keeper.Handler(mux)
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves in
 // the background. It returns the base URL to give the connector and a
 // function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
+	if s.openErr != nil {
+		return "", nil, s.openErr
+	}
 	return sandboxkit.Serve(addr, s.Handler(), s.log, "xero")
 }
 
@@ -185,16 +193,16 @@ func (s *Server) Organisation(tenantID string) (Organisation, bool) {
 // UpdateOrganisation lets a test change an organisation (lock dates,
 // account statuses, ...) under the server's lock.
 func (s *Server) UpdateOrganisation(tenantID string, fn func(*Organisation)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.orgs[tenantID]
-	if !ok {
-		return fmt.Errorf("unknown tenant %q", tenantID)
-	}
-	fn(&o.Organisation)
-	o.Organisation.TenantID = tenantID
-	o.Organisation.normalise()
-	return nil
+	return s.change(func() error {
+		o, ok := s.orgs[tenantID]
+		if !ok {
+			return fmt.Errorf("unknown tenant %q", tenantID)
+		}
+		fn(&o.Organisation)
+		o.Organisation.TenantID = tenantID
+		o.Organisation.normalise()
+		return nil
+	})
 }
 
 // ManualJournals returns copies of a tenant's journals in creation order.
