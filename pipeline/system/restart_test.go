@@ -17,8 +17,9 @@ import (
 func restartable(t *testing.T) []system.Option {
 	return []system.Option{
 		system.WithDataDir(t.TempDir()),
-		// The sandboxes keep nothing across a restart, so they take free
-		// ports; only the gateway's address (the OAuth redirect) must stay.
+		// The sandboxes keep their state in the data folder whatever their
+		// address, so they take free ports; only the gateway's address (the
+		// OAuth redirect) must stay.
 		system.WithAddrs(freeAddr(t), freeAddr(t), ""),
 	}
 }
@@ -83,16 +84,16 @@ func TestRestartBeforePushPushesEachDayOnce(t *testing.T) {
 		}
 	}
 	if n := len(sys.Xero.ManualJournals(tenant)); n != 2 {
-		t.Fatalf("the sandbox holds %d journals, want 2", n)
+		t.Fatalf("the sandbox holds %d journals, want day %s's from before the restart and day %s's", n, day1, day2)
 	}
 }
 
 // TestRestartWithPlannedDaysPausesThenResumesAfterReconnect: the first
 // process plans two days and tries the first (Xero answers 503, so nothing
-// is created) before it stops. The second process starts with a fresh
-// sandbox, the way a real installation finds its Xero authorisation
-// revoked: the stored tokens are refused. The company must pause with a
-// plain instruction to reconnect, and once the merchant reconnects both
+// is created); then the merchant disconnects the app in Xero, and the
+// process stops. The second process finds the stored tokens refused, as a
+// real installation would after a revocation: the company must pause with
+// a plain instruction to reconnect, and once the merchant reconnects both
 // days must be pushed, once each.
 func TestRestartWithPlannedDaysPausesThenResumesAfterReconnect(t *testing.T) {
 	t.Parallel()
@@ -112,6 +113,8 @@ func TestRestartWithPlannedDaysPausesThenResumesAfterReconnect(t *testing.T) {
 	if n := len(sys.Xero.ManualJournals(tenant)); n != 0 {
 		t.Fatalf("%d journals before the restart, want none", n)
 	}
+	sys.Xero.RevokeRefreshTokens()
+	sys.Xero.ExpireAccessTokens()
 
 	sys, _ = restart(t, m, stop, clk, opts)
 	if st := m.status(); st.GetDaysSealed() != 2 || len(st.GetDocuments()) != 2 {
@@ -131,6 +134,44 @@ func TestRestartWithPlannedDaysPausesThenResumesAfterReconnect(t *testing.T) {
 		checkOneJournal(t, sys, m.waitConfirmed(d, 20*time.Second))
 	}
 	if n := len(sys.Xero.ManualJournals(tenant)); n != 2 {
-		t.Fatalf("the sandbox holds %d journals, want 2", n)
+		t.Fatalf("the sandbox holds %d journals, want day %s's from before the restart and day %s's", n, day1, day2)
+	}
+}
+
+// TestRestartKeepsTheConnection: a company connected and synced by the
+// first process keeps syncing after a restart on the same data folder,
+// with no reconnection: the sandbox still honours the tokens the control
+// plane holds, still has the first day's journal, and takes the next
+// day's. (Before the sandboxes kept their state, the second process found
+// its tokens forgotten and paused the company asking to reconnect.)
+func TestRestartKeepsTheConnection(t *testing.T) {
+	t.Parallel()
+	opts := restartable(t)
+	clk := newClock(testStart)
+	sys, stop := start(t, clk, opts...)
+	m := newMerchant(t, sys)
+	m.onboard()
+	m.pushDay(day1, 3)
+	m.seal(day1)
+	checkOneJournal(t, sys, m.waitConfirmed(day1, 30*time.Second))
+
+	sys, _ = restart(t, m, stop, clk, opts)
+	m.pushDay(day2, 2)
+	m.seal(day2)
+	second := m.waitDoc(day2, 30*time.Second, "confirmed (or failed)", func(ds *v1.DocumentStatus) bool {
+		return ds.GetState() == "Confirmed" || ds.GetState() == "Failed"
+	})
+	if second.GetState() != "Confirmed" {
+		t.Fatalf("day %s after the restart is %s: %s %q, want Confirmed with no reconnection",
+			day2, second.GetState(), second.GetErrorClass(), second.GetErrorMessage())
+	}
+	checkOneJournal(t, sys, second)
+	var conn struct{ Status string }
+	m.must("GET", "/v1/companies/"+m.company+"/connections/"+m.conn, nil, &conn)
+	if conn.Status != "Linked" {
+		t.Fatalf("the connection is %q after the restart, want Linked", conn.Status)
+	}
+	if n := len(sys.Xero.ManualJournals(tenant)); n != 2 {
+		t.Fatalf("the sandbox holds %d journals, want day %s's from before the restart and day %s's", n, day1, day2)
 	}
 }

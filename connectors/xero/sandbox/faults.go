@@ -52,6 +52,13 @@ func (s *Server) ExpireAccessTokens() {
 	_ = s.change(func() error { s.oauth.ExpireAccessTokens(now); return nil })
 }
 
+// RevokeRefreshTokens makes every refresh token unusable, as when the user
+// disconnects the app from the organisation in Xero: the next refresh is
+// invalid_grant (accounting-platform-apis.md §1.1).
+func (s *Server) RevokeRefreshTokens() {
+	_ = s.change(func() error { s.oauth.RevokeRefreshTokens(); return nil })
+}
+
 // takeFault consumes the first armed fault matching the call. Caller holds s.mu.
 func (s *Server) takeFault(method, path string) (Fault, bool) { return s.faults.Take(method, path) }
 
