@@ -17,8 +17,8 @@ type FaultMatch struct {
 // lock.
 type Faults[F any] struct {
 	match func(F) FaultMatch
-	// FoldCase compares paths without case, for platforms whose routes are
-	// case-insensitive.
+	// foldCase compares paths without case, for platforms whose routes are
+	// case-insensitive (Xero, QuickBooks, NetSuite).
 	foldCase bool
 	armed    []*armedFault[F]
 }
