@@ -54,6 +54,11 @@ type Capabilities struct {
 	// MaxBatch is how many documents one create request may carry; 1 when
 	// the platform creates one per request.
 	MaxBatch int
+	// PKCE: the platform documents PKCE (RFC 7636, S256), so each
+	// authorization request carries a challenge and its code is only
+	// exchanged with that connection's verifier. Platforms whose
+	// documentation says nothing of it are sent none.
+	PKCE bool
 }
 
 // Tenant is one organisation/company the merchant authorised.

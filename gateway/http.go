@@ -60,6 +60,7 @@ func (s *Server) HTTP(ctx context.Context, conn *grpc.ClientConn) (http.Handler,
 	mux.HandleFunc("PUT /v1/companies/{companyId}/data/commerce-productCategories", restPut(s, v1.ReferenceKind_REFERENCE_KIND_PRODUCT_CATEGORY, "ProductCategories", func() *v1.ProductCategory { return &v1.ProductCategory{} }))
 	mux.HandleFunc("PUT /v1/companies/{companyId}/data/commerce-taxComponents", restPut(s, v1.ReferenceKind_REFERENCE_KIND_TAX_COMPONENT, "", func() *v1.TaxComponent { return &v1.TaxComponent{} }))
 	mux.HandleFunc("PUT /v1/companies/{companyId}/data/commerce-paymentMethods", restPut(s, v1.ReferenceKind_REFERENCE_KIND_PAYMENT_METHOD, "", func() *v1.PaymentMethod { return &v1.PaymentMethod{} }))
+	mux.HandleFunc("GET /v1/oauth/link/{connectionId}", s.oauthLink)
 	mux.HandleFunc("GET /v1/oauth/callback", s.oauthCallback)
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -45,7 +45,7 @@ func restRoutes() []route {
 			rs = appendRule(rs, rule, sd.FullName() == "commercesync.v1.DataService")
 		}
 	}
-	for _, p := range []string{"/v1/oauth/callback", "/openapi.json", "/healthz"} {
+	for _, p := range []string{"/v1/oauth/link/{connectionId}", "/v1/oauth/callback", "/openapi.json", "/healthz"} {
 		// http.ServeMux serves HEAD wherever it serves GET.
 		rs = append(rs, route{method: http.MethodGet, segs: segments(p)}, route{method: http.MethodHead, segs: segments(p)})
 	}

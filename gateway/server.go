@@ -44,6 +44,7 @@ type Server struct {
 	connectors map[string]connectors.Connector
 	codatKeys  map[string]string
 	callback   string
+	oauth      oauthFlow
 	log        *slog.Logger
 	now        func() time.Time
 	limits     records.Limits
@@ -85,7 +86,7 @@ var codatKeyOf = map[string]string{"xero": "gbol", "qbo": "qhyg", "freeagent": "
 func NewServer(store *control.Store, prod *kgo.Client, l *view.Ledger, o *view.Outbox, conns map[string]connectors.Connector, callbackURL string, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{
 		store: store, prod: prod, topics: kafka.DefaultTopics(), ledger: l, outbox: o, connectors: conns,
-		callback: callbackURL, log: log, now: time.Now, codatKeys: map[string]string{},
+		callback: callbackURL, oauth: newOAuthFlow(callbackURL), log: log, now: time.Now, codatKeys: map[string]string{},
 		limits: records.DefaultLimits(), skew: records.DefaultModifiedSkew,
 	}
 	for k, c := range codatKeyOf {
@@ -466,7 +467,7 @@ func (s *Server) GetSyncStatus(ctx context.Context, req *v1.GetSyncStatusRequest
 		}
 	}
 	for _, conn := range conns[max(0, len(conns)-maxStatusConnections):] {
-		st.DataConnections = append(st.DataConnections, publicConnection(conn))
+		st.DataConnections = append(st.DataConnections, s.publicConnection(conn))
 	}
 	switch {
 	case !linked && deauthorized != nil:

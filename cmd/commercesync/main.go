@@ -89,7 +89,7 @@ func brokersFromEnv() []string {
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", ".data", "folder that keeps the embedded broker's log and the sealing key across restarts")
+	data := fs.String("data", ".data", "folder that keeps the embedded broker's log, the sealing key and the sandboxes' state across restarts")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "REST listen address")
 	grpcAddr := fs.String("grpc", "127.0.0.1:9090", "gRPC listen address")
 	kafkaPort := fs.Int("kafka-port", 19092, "embedded broker port (ignored when KAFKA_BROKERS is set)")
@@ -168,22 +168,23 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer, extra ...wi
 }
 
 // sandboxes start each platform's sandbox alone, for a client registered
-// with the given id, secret and redirect URIs.
-var sandboxes = map[string]func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error){
-	"xero": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
-		return xerosandbox.New(xerosandbox.WithClient(xerosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
+// with the given id, secret and redirect URIs, keeping its state in dir
+// ("" keeps it in memory).
+var sandboxes = map[string]func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error){
+	"xero": func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error) {
+		return xerosandbox.New(xerosandbox.WithDataDir(dir), xerosandbox.WithClient(xerosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
-	"qbo": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
-		return qbosandbox.New(qbosandbox.WithClient(qbosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
+	"qbo": func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error) {
+		return qbosandbox.New(qbosandbox.WithDataDir(dir), qbosandbox.WithClient(qbosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
-	"sage": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
-		return sagesandbox.New(sagesandbox.WithClient(sagesandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
+	"sage": func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error) {
+		return sagesandbox.New(sagesandbox.WithDataDir(dir), sagesandbox.WithClient(sagesandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
-	"netsuite": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
-		return netsuitesandbox.New(netsuitesandbox.WithClient(netsuitesandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
+	"netsuite": func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error) {
+		return netsuitesandbox.New(netsuitesandbox.WithDataDir(dir), netsuitesandbox.WithClient(netsuitesandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
-	"freeagent": func(id, secret string, redirects []string, addr string) (string, func(context.Context) error, error) {
-		return freeagentsandbox.New(freeagentsandbox.WithClient(freeagentsandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
+	"freeagent": func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error) {
+		return freeagentsandbox.New(freeagentsandbox.WithDataDir(dir), freeagentsandbox.WithClient(freeagentsandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
 }
 
@@ -202,10 +203,11 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	clientID := fs.String("client-id", "commercesync-dev", "OAuth client id to accept")
 	secret := fs.String("client-secret", "commercesync-dev-secret", "OAuth client secret to accept")
 	redirect := fs.String("redirect-uri", "http://127.0.0.1:8080/v1/oauth/callback", "redirect URI to accept (comma separated for several)")
+	data := fs.String("data", "", "folder that keeps the sandbox's state across restarts (default: in memory)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	url, shutdown, err := sandboxes[args[0]](*clientID, *secret, strings.Split(*redirect, ","), *addr)
+	url, shutdown, err := sandboxes[args[0]](*clientID, *secret, strings.Split(*redirect, ","), *data, *addr)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -377,13 +378,20 @@ type scenario struct {
 }
 
 func newScenario(t testing.TB, sys *system.System, p platform, seed uint64, n int) *scenario {
-	hc := &http.Client{Timeout: 30 * time.Second}
+	// The client keeps cookies, as the merchant's browser does: the link
+	// sets the OAuth state cookie the callback checks.
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Jar: jar}
 	return &scenario{t: t, p: p, sys: sys, api: &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: hc}, ds: makeDataset(seed, n, p)}
 }
 
-// connect creates the company, authorises the platform through its
-// sandbox's consent page and OAuth redirect, and saves a configuration in
-// Codat's shape.
+// connect creates the company, authorises the platform as a merchant's
+// browser does (the linkUrl, which sets the state cookie and redirects to
+// the sandbox's consent page, then the platform's redirect to the OAuth
+// callback), and saves a configuration in Codat's shape.
 func (s *scenario) connect(graceMinutes int) {
 	t := s.t
 	var company struct{ ID string }

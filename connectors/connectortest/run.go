@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -22,8 +24,8 @@ import (
 // Run runs the conformance suite against h: one subtest per check, each on
 // a fresh sandbox whose time is a sandboxkit.Clock stopped at StartTime, then the
 // opt-in real-API check (see RealCredentials). A check is skipped only when
-// the Env control it needs is nil (the platform cannot have that fault),
-// and Run ends by logging which checks ran, failed and were skipped, with
+// the Env control it needs is nil (the platform cannot have that fault) or
+// the connector's Capabilities rule it out (PKCE, invoice mode), and Run ends by logging which checks ran, failed and were skipped, with
 // the reasons (shown with -v, or when a check fails).
 //
 // The checks, in order:
@@ -31,6 +33,9 @@ import (
 //	authorize                      consent → code → token (with a refresh token) → tenants → setup:
 //	                               base currency first among the currencies, the Debit/Credit/Archived
 //	                               accounts, contacts and tracking options with ids
+//	pkce                           where Capabilities().PKCE: a code asked for with one verifier's
+//	                               challenge is refused (invalid_grant) with another verifier or none,
+//	                               and exchanged with its own
 //	push-twice                     a balanced journal; the same push again gives the same id and
 //	                               still one journal; Find finds it, and not an unknown reference
 //	dropped-response-retry         the answer to a committed push is lost: Retryable (or a
@@ -70,6 +75,7 @@ var checks = []struct {
 	run  func(*run)
 }{
 	{"authorize", checkAuthorize},
+	{"pkce", checkPKCE},
 	{"push-twice", checkPushTwice},
 	{"dropped-response-retry", checkDroppedResponseRetry},
 	{"dropped-response-after-memory", checkDroppedResponseAfterMemory},
@@ -191,25 +197,10 @@ func (r *run) authorize() {
 	t := r.t
 	t.Helper()
 	r.cfg = r.conn.OAuthConfig(r.env.RedirectURL)
-	state := randomHex(16)
-	loc, err := r.env.Consent(r.ctx, r.cfg.AuthCodeURL(state))
-	if err != nil {
-		t.Fatalf("consent: %v", err)
-	}
-	q := loc.Query()
-	if e := q.Get("error"); e != "" {
-		t.Fatalf("the platform redirected with error=%s (%s)", e, q.Get("error_description"))
-	}
-	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != r.env.RedirectURL {
-		t.Fatalf("redirected to %s, want the redirect URL %s", got, r.env.RedirectURL)
-	}
-	if q.Get("state") != state {
-		t.Fatalf("state %q came back as %q", state, q.Get("state"))
-	}
-	if q.Get("code") == "" {
-		t.Fatalf("no code in the redirect %s", loc.Redacted())
-	}
-	tok, err := r.cfg.Exchange(r.ctx, q.Get("code"))
+	// As the gateway does: a PKCE verifier where the platform takes one.
+	verifier := connectors.NewVerifier(r.conn)
+	q := r.consent(verifier)
+	tok, err := connectors.Exchange(r.ctx, r.cfg, q.Get("code"), verifier)
 	if err != nil {
 		t.Fatalf("exchange the code: %v", err)
 	}
@@ -237,6 +228,32 @@ func (r *run) authorize() {
 	}
 	r.sess = connectors.Session{TenantID: tenants[0].ID, Tokens: ts}
 	r.setup = r.readSetup()
+}
+
+// consent asks for a code with a fresh state (and verifier's challenge, if
+// any) and returns the platform's redirect query, checking it.
+func (r *run) consent(verifier string) url.Values {
+	t := r.t
+	t.Helper()
+	state := randomHex(16)
+	loc, err := r.env.Consent(r.ctx, connectors.AuthCodeURL(r.cfg, state, verifier))
+	if err != nil {
+		t.Fatalf("consent: %v", err)
+	}
+	q := loc.Query()
+	if e := q.Get("error"); e != "" {
+		t.Fatalf("the platform redirected with error=%s (%s)", e, q.Get("error_description"))
+	}
+	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != r.env.RedirectURL {
+		t.Fatalf("redirected to %s, want the redirect URL %s", got, r.env.RedirectURL)
+	}
+	if q.Get("state") != state {
+		t.Fatalf("state %q came back as %q", state, q.Get("state"))
+	}
+	if q.Get("code") == "" {
+		t.Fatalf("no code in the redirect %s", loc.Redacted())
+	}
+	return q
 }
 
 func (r *run) save(_ context.Context, tok *oauth2.Token) error {
@@ -375,6 +392,35 @@ func (r *run) expectRefused(what string, ce *connectors.Error, res connectors.Re
 	}
 	if n, _ := r.env.Journals(); n != before {
 		r.t.Fatalf("%s: the sandbox holds %d journals, want %d", what, n, before)
+	}
+}
+
+// checkPKCE: a code is bound to the verifier whose challenge asked for it,
+// which is what keeps one connection's code from linking another.
+func checkPKCE(r *run) {
+	if !r.caps.PKCE {
+		r.s.skip(r.t, "Capabilities().PKCE is false: the platform documents no PKCE")
+	}
+	t := r.t
+	r.cfg = r.conn.OAuthConfig(r.env.RedirectURL)
+	refused := func(what, verifier string) {
+		t.Helper()
+		q := r.consent(oauth2.GenerateVerifier())
+		_, err := connectors.Exchange(r.ctx, r.cfg, q.Get("code"), verifier)
+		re, ok := errors.AsType[*oauth2.RetrieveError](err)
+		if !ok || re.ErrorCode != "invalid_grant" {
+			t.Fatalf("a code exchanged %s: %v, want the platform's invalid_grant", what, err)
+		}
+		if ce := connectors.Classify(err); ce.Class != connectors.MerchantActionable {
+			t.Fatalf("a code exchanged %s classifies as %v, want merchant-actionable", what, ce)
+		}
+	}
+	refused("with another request's verifier", oauth2.GenerateVerifier())
+	refused("without its verifier", "")
+	verifier := oauth2.GenerateVerifier()
+	q := r.consent(verifier)
+	if tok, err := connectors.Exchange(r.ctx, r.cfg, q.Get("code"), verifier); err != nil || tok.AccessToken == "" {
+		t.Fatalf("a code exchanged with its own verifier: %v", err)
 	}
 }
 

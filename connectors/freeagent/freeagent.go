@@ -175,6 +175,9 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		TrackingDimensions: 0,
 		// "One journal set per POST" (apis.md §5.2).
 		MaxBatch: 1,
+		// apis.md §5.1 documents FreeAgent's authorization code flow
+		// (OAuth 2.0 Draft 22) without PKCE, so no challenge is sent.
+		PKCE: false,
 	}
 }
 

@@ -203,6 +203,9 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		TrackingDimensions:           len(trackingSegments),
 		LineTracking:                 true,
 		MaxBatch:                     1,
+		// accounting-platform-apis.md §4.1 documents the authorization code
+		// grant without PKCE, so no challenge is sent.
+		PKCE: false,
 	}
 }
 

@@ -201,6 +201,9 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		TrackingDimensions:           TrackingDimensions,
 		LineTracking:                 true,
 		MaxBatch:                     MaxBatchItems,
+		// accounting-platform-apis.md §2.1 documents Intuit's authorization
+		// code flow without PKCE, so no challenge is sent.
+		PKCE: false,
 	}
 }
 

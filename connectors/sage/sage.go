@@ -188,6 +188,9 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		LineTracking: true,
 		// Every create takes one resource in a singular key (apis.md §3.2).
 		MaxBatch: 1,
+		// apis.md §3.1 ("authorization code flow only") documents no PKCE,
+		// so no challenge is sent.
+		PKCE: false,
 	}
 }
 

@@ -40,20 +40,36 @@ type ConsentPage struct {
 	TenantNoun string
 }
 
+// maxLinkRedirects bounds the redirects Approve follows to reach the page.
+const maxLinkRedirects = 10
+
 // Approve plays the user on the consent page: it loads authCodeURL with hc,
-// submits the form with consent=allow (and TenantField set to tenant, or to
-// the preselected option when tenant is ""), and returns the redirect the
-// sandbox answers with without following it. A redirect answered instead of
-// the page (an error=… redirect) is returned as a URL too.
+// following redirects as a browser does (a link of the gateway's answers
+// 302 to the platform's page and sets a cookie in hc's jar), submits the
+// form with consent=allow (and TenantField set to tenant, or to the
+// preselected option when tenant is ""), and returns the redirect the
+// sandbox answers with without following it. A redirect carrying code or
+// error (the platform's answer to the redirect URI) is never followed: one
+// answered instead of the page is returned as a URL too.
 func (p ConsentPage) Approve(ctx context.Context, hc *http.Client, authCodeURL, tenant string) (*url.URL, error) {
 	noFollow := *hc
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	toPage := *hc
+	toPage.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if q := req.URL.Query(); q.Has("code") || q.Has("error") {
+			return http.ErrUseLastResponse
+		}
+		if len(via) >= maxLinkRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxLinkRedirects)
+		}
+		return nil
+	}
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authCodeURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s page request: %w", p.Page, err)
 	}
-	resp, err := noFollow.Do(req)
+	resp, err := toPage.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("load %s page: %w", p.Page, err)
 	}

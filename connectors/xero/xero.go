@@ -145,6 +145,10 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		TrackingDimensions: 2,
 		LineTracking:       true,
 		MaxBatch:           50,
+		// "native apps use PKCE" (accounting-platform-apis.md §1.1): Xero's
+		// identity server takes a challenge from any client, so each
+		// connection's code is bound to its own verifier.
+		PKCE: true,
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"strconv"
 	"strings"
@@ -163,8 +164,14 @@ type merchant struct {
 	conn    string // the accounting connection id
 }
 
+// newMerchant's client keeps cookies, as the merchant's browser does: the
+// link sets the OAuth state cookie the callback checks.
 func newMerchant(t testing.TB, sys *system.System) *merchant {
-	return &merchant{t: t, sys: sys, hc: &http.Client{Timeout: 30 * time.Second}, base: sys.HTTPURL, key: sys.DevKey}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &merchant{t: t, sys: sys, hc: &http.Client{Timeout: 30 * time.Second, Jar: jar}, base: sys.HTTPURL, key: sys.DevKey}
 }
 
 func (m *merchant) do(method, path string, body any) (int, []byte) {
@@ -214,8 +221,10 @@ func (m *merchant) createCompany() {
 	m.company = c.ID
 }
 
-// connect authorises Xero through the sandbox's consent page and the OAuth
-// callback, and returns the new connection's id.
+// connect authorises Xero as a merchant's browser does: it opens the
+// connection's linkUrl (which sets the state cookie and redirects to the
+// sandbox's consent page), allows access, and follows the platform back to
+// the OAuth callback. It returns the new connection's id.
 func (m *merchant) connect() string {
 	t := m.t
 	t.Helper()

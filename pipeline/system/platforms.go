@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 
 	"github.com/commercesync/commercesync/connectors"
@@ -46,8 +47,15 @@ func sandboxAddr(first string, key string) (string, error) {
 
 // startPlatforms starts every platform's sandbox with the development OAuth
 // client registered for callback, and returns a connector pointed at each.
+// With a data folder the sandboxes keep their state in its sandboxes/
+// folder, so the tokens the control plane holds stay good across a
+// restart; without one they live in memory.
 func (s *System) startPlatforms(cfg config, callback string) (map[string]connectors.Connector, error) {
 	conns := map[string]connectors.Connector{}
+	dir := ""
+	if cfg.dataDir != "" {
+		dir = filepath.Join(cfg.dataDir, "sandboxes")
+	}
 	started := func(key, url string, shutdown func(context.Context) error, err error) error {
 		if err != nil {
 			return fmt.Errorf("start the %s sandbox: %w", key, err)
@@ -62,7 +70,7 @@ func (s *System) startPlatforms(cfg config, callback string) (map[string]connect
 		return nil, err
 	}
 	s.Xero = xerosandbox.New(append([]xerosandbox.Option{
-		xerosandbox.WithClock(cfg.now),
+		xerosandbox.WithClock(cfg.now), xerosandbox.WithDataDir(dir),
 		xerosandbox.WithClient(xerosandbox.Client{ID: devClientID, Secret: devClientSecret, Name: "commercesync (development)", RedirectURIs: []string{callback}}),
 	}, cfg.sandboxOpts...)...)
 	url, shutdown, err := s.Xero.Start(addr)
@@ -75,7 +83,7 @@ func (s *System) startPlatforms(cfg config, callback string) (map[string]connect
 		return nil, err
 	}
 	s.FreeAgent = freeagentsandbox.New(
-		freeagentsandbox.WithClock(cfg.now),
+		freeagentsandbox.WithClock(cfg.now), freeagentsandbox.WithDataDir(dir),
 		freeagentsandbox.WithClient(freeagentsandbox.Client{ID: devClientID, Secret: devClientSecret, Name: "commercesync (development)", RedirectURIs: []string{callback}}),
 	)
 	url, shutdown, err = s.FreeAgent.Start(addr)
@@ -88,7 +96,7 @@ func (s *System) startPlatforms(cfg config, callback string) (map[string]connect
 		return nil, err
 	}
 	s.QBO = qbosandbox.New(
-		qbosandbox.WithClock(cfg.now),
+		qbosandbox.WithClock(cfg.now), qbosandbox.WithDataDir(dir),
 		qbosandbox.WithClient(qbosandbox.Client{ID: devClientID, Secret: devClientSecret, Name: "commercesync (development)", RedirectURIs: []string{callback}}),
 	)
 	url, shutdown, err = s.QBO.Start(addr)
@@ -101,7 +109,7 @@ func (s *System) startPlatforms(cfg config, callback string) (map[string]connect
 		return nil, err
 	}
 	s.Sage = sagesandbox.New(
-		sagesandbox.WithClock(cfg.now),
+		sagesandbox.WithClock(cfg.now), sagesandbox.WithDataDir(dir),
 		sagesandbox.WithClient(sagesandbox.Client{ID: devClientID, Secret: devClientSecret, Name: "commercesync (development)", RedirectURIs: []string{callback}}),
 	)
 	url, shutdown, err = s.Sage.Start(addr)
@@ -114,7 +122,7 @@ func (s *System) startPlatforms(cfg config, callback string) (map[string]connect
 		return nil, err
 	}
 	s.NetSuite = netsuitesandbox.New(
-		netsuitesandbox.WithClock(cfg.now),
+		netsuitesandbox.WithClock(cfg.now), netsuitesandbox.WithDataDir(dir),
 		netsuitesandbox.WithClient(netsuitesandbox.Client{ID: devClientID, Secret: devClientSecret, Name: "commercesync (development)", RedirectURIs: []string{callback}}),
 	)
 	url, shutdown, err = s.NetSuite.Start(addr)

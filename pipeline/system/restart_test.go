@@ -204,3 +204,41 @@ func TestRestartWithForgottenTokensReadsDeauthorized(t *testing.T) {
 	m.seal(day1)
 	checkOneJournal(t, sys, m.waitConfirmed(day1, 20*time.Second))
 }
+
+// TestRestartKeepsTheConnection: a company connected and synced by the
+// first process keeps syncing after a restart on the same data folder,
+// with no reconnection: the sandbox still honours the tokens the control
+// plane holds, still has the first day's journal, and takes the next
+// day's. (Before the sandboxes kept their state, the second process found
+// its tokens forgotten and paused the company asking to reconnect.)
+func TestRestartKeepsTheConnection(t *testing.T) {
+	t.Parallel()
+	opts := restartable(t)
+	clk := newClock(testStart)
+	sys, stop := start(t, clk, opts...)
+	m := newMerchant(t, sys)
+	m.onboard()
+	m.pushDay(day1, 3)
+	m.seal(day1)
+	checkOneJournal(t, sys, m.waitConfirmed(day1, 30*time.Second))
+
+	sys, _ = restart(t, m, stop, clk, opts, time.Minute)
+	m.pushDay(day2, 2)
+	m.seal(day2)
+	second := m.waitDoc(day2, 30*time.Second, "confirmed (or failed)", func(ds *v1.DocumentStatus) bool {
+		return ds.GetState() == "Confirmed" || ds.GetState() == "Failed"
+	})
+	if second.GetState() != "Confirmed" {
+		t.Fatalf("day %s after the restart is %s: %s %q, want Confirmed with no reconnection",
+			day2, second.GetState(), second.GetErrorClass(), second.GetErrorMessage())
+	}
+	checkOneJournal(t, sys, second)
+	var conn struct{ Status string }
+	m.must("GET", "/v1/companies/"+m.company+"/connections/"+m.conn, nil, &conn)
+	if conn.Status != "Linked" {
+		t.Fatalf("the connection is %q after the restart, want Linked", conn.Status)
+	}
+	if n := len(sys.Xero.ManualJournals(tenant)); n != 2 {
+		t.Fatalf("the sandbox holds %d journals, want day %s's from before the restart and day %s's", n, day1, day2)
+	}
+}

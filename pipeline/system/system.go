@@ -69,8 +69,9 @@ type config struct {
 // Option configures Start.
 type Option func(*config)
 
-// WithDataDir keeps the broker's log and the sealing key under dir, so a
-// restart keeps everything. Empty means in memory.
+// WithDataDir keeps the broker's log, the sealing key and the sandboxes'
+// state under dir, so a restart keeps everything, connections included.
+// Empty means in memory.
 func WithDataDir(dir string) Option { return func(c *config) { c.dataDir = dir } }
 
 // WithBrokers uses an external Kafka cluster instead of the embedded broker.

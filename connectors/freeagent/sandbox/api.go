@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // maxBody bounds a request body; FreeAgent's limit is not in the
@@ -53,7 +55,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	tok := s.authenticate(r, now)
-	if tok == nil || s.companies[tok.subdomain] == nil {
+	if tok == nil || s.companies[tok.Info.Subdomain] == nil {
 		s.mu.Unlock()
 		// 401 in the nested form (apis.md §5.5). The same answer for an
 		// unknown and an expired token: the client refreshes either way.
@@ -66,7 +68,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, nested(s.msg.UserAgentRequired))
 		return
 	}
-	k := userKey{tok.subdomain, tok.userID}
+	k := userKey{tok.Info.Subdomain, tok.Info.UserID}
 	if !s.admit(w, k, strings.EqualFold(r.Header.Get("X-RateLimit-Test"), "true"), now) {
 		s.mu.Unlock()
 		return
@@ -79,14 +81,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	if st != nil && !st.Wait(r.Context()) {
 		return
 	}
-	if faulted && fault.Delay > 0 {
-		t := time.NewTimer(fault.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if faulted && fault.Delay > 0 && !sandboxkit.Hold(r.Context(), fault.Delay) {
+		return
 	}
 	if faulted && fault.Status != 0 {
 		s.writeFaultStatus(w, fault.Status)
@@ -107,15 +103,15 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	req := &apiRequest{
 		method: r.Method, path: path, query: r.URL.Query(), body: body,
-		subdomain: tok.subdomain, userID: tok.userID,
+		subdomain: tok.Info.Subdomain, userID: tok.Info.UserID,
 		base: scheme + "://" + r.Host + APIPath, self: scheme + "://" + r.Host + r.URL.Path, now: now,
 	}
 	resp := s.route(req)
-	s.log.Debug("freeagent sandbox api", "method", r.Method, "path", path, "company", tok.subdomain, "status", resp.status)
+	s.log.Debug("freeagent sandbox api", "method", r.Method, "path", path, "company", tok.Info.Subdomain, "status", resp.status)
 	if faulted && fault.DropResponse {
 		// Committed; only the answer is lost, as after a network failure
 		// (apis.md §6.6).
-		panic(http.ErrAbortHandler)
+		sandboxkit.DropResponse()
 	}
 	for k, vs := range resp.header {
 		w.Header()[k] = vs

@@ -1,39 +1,20 @@
 package sandbox
 
 import (
-	"crypto/subtle"
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
-type authCode struct {
-	clientID, redirectURI string
-	subdomain             string
-	userID                int
-	expires               time.Time
-}
-
-type accessToken struct {
-	clientID  string
-	subdomain string
-	userID    int
-	expires   time.Time
-}
-
-type refreshToken struct {
-	clientID  string
-	subdomain string
-	userID    int
-	expires   time.Time
-	// used is when the token was exchanged; it is refused after that
-	// (plus the configured grace), apis.md §6.1.
-	used time.Time
+// grant is what an approval authorised, beyond the kit's client: one user
+// in one company (apis.md §5.1: "one token = one user in one company").
+type grant struct {
+	Subdomain string `json:"subdomain"`
+	UserID    int    `json:"userId"`
 }
 
 var approvePage = template.Must(template.New("approve").Parse(`<!doctype html>
@@ -55,76 +36,64 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <body><h1>Sorry, something went wrong</h1><p>{{.}}</p></body></html>
 `))
 
-type hiddenField struct{ Name, Value string }
-
 // approveParams are the authorization request's parameters
 // (apis.md §5.1: client_id, response_type=code, redirect_uri, state).
 var approveParams = []string{"client_id", "response_type", "redirect_uri", "state"}
 
-// handleApprove renders the approve page on GET and completes it on POST
-// (the page posts back to the same path). FreeAgent's page also asks the
-// user to log in; the sandbox's user is the chosen company's first user.
-func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
+// platform is FreeAgent's OAuth 2.0 (Draft 22) service as the kit's
+// authorization server runs it (apis.md §5.1): codes live 15 minutes and
+// are single use, access tokens an hour, and every grant, refreshes
+// included, answers a new refresh token with refresh_token_expires_in;
+// the client authenticates with HTTP Basic; refreshes are rate limited per
+// user. §5.1 documents no PKCE, so a code_challenge is ignored. FreeAgent's
+// page also asks the user to log in; the sandbox's user is the chosen
+// company's first user.
+func (s *Server) platform() sandboxkit.Platform[grant] {
+	return sandboxkit.Platform[grant]{
+		Name:          "freeagent",
+		Lifetimes:     sandboxkit.Lifetimes{Code: AuthCodeTTL, Access: AccessTokenTTL, Refresh: s.refreshTTL},
+		Rotation:      sandboxkit.Rotation{Rotate: true, Grace: s.refreshGrace},
+		UnknownClient: "Unknown OAuth identifier: ",
+		BadRedirect:   "The redirect URI is not registered for this app: ",
+		ErrorPage:     s.errorPage,
+		ConsentPage:   s.renderApprove,
+		Consent: func(p url.Values, _ sandboxkit.Client, _ string, _ time.Time) (grant, url.Values, string) {
+			c, ok := s.companies[p.Get("subdomain")]
+			if !ok {
+				return grant{}, nil, "Choose a company to connect."
+			}
+			return grant{Subdomain: c.Subdomain, UserID: c.Users[0].ID}, nil, ""
+		},
+		// Refreshes are rate limited per user (apis.md §5.1 [UNVERIFIED]
+		// number, Limits.TokenRefreshPerMinute).
+		BeforeRefresh: func(w http.ResponseWriter, g *sandboxkit.Grant[grant], now time.Time) bool {
+			return s.admitRefresh(w, userKey{g.Info.Subdomain, g.Info.UserID}, now)
+		},
+		TokenError: func(w http.ResponseWriter, code string) {
+			switch code {
+			case "invalid_client":
+				// RFC 6749 §5.2 (401 for failed Basic authentication);
+				// FreeAgent's exact body is not in the reference.
+				w.Header().Set("WWW-Authenticate", `Basic realm="FreeAgent"`)
+				oauthError(w, http.StatusUnauthorized, code, "")
+			case "invalid_grant":
+				// Expired or reused codes and refresh tokens, in the OAuth
+				// error envelope of apis.md §5.5 (§6.1).
+				oauthError(w, http.StatusBadRequest, code, s.msg.InvalidGrant)
+			default:
+				oauthError(w, http.StatusBadRequest, code, "")
+			}
+		},
+		TokenResponse: func(w http.ResponseWriter, t sandboxkit.Issued[grant]) {
+			writeJSON(w, http.StatusOK, tokenResponse{
+				AccessToken: t.AccessToken, TokenType: "bearer", ExpiresIn: int64(t.AccessExpiresIn / time.Second),
+				RefreshToken: t.RefreshToken, RefreshTokenExpiresIn: int64(t.RefreshExpiresIn / time.Second),
+			})
+		},
 	}
-	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, "The request could not be read.")
-		return
-	}
-	p := r.Form
-	s.mu.Lock()
-	client, ok := s.clients[p.Get("client_id")]
-	s.mu.Unlock()
-	// An unknown client or redirect is never redirected to: the page would
-	// hand a code to whoever wrote the link (RFC 6749 §4.1.2.1).
-	if !ok {
-		s.errorPage(w, "Unknown OAuth identifier: "+p.Get("client_id"))
-		return
-	}
-	redirect := p.Get("redirect_uri")
-	if !slices.Contains(client.RedirectURIs, redirect) {
-		s.errorPage(w, "The redirect URI is not registered for this app: "+redirect)
-		return
-	}
-	state := p.Get("state")
-	if p.Get("response_type") != "code" {
-		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"unsupported_response_type"}, "state": {state}})
-		return
-	}
-	if r.Method == http.MethodGet {
-		s.renderApprove(w, r, client, p)
-		return
-	}
-	if p.Get("consent") != "allow" {
-		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"access_denied"}, "state": {state}})
-		return
-	}
-	now := s.now()
-	s.mu.Lock()
-	c, ok := s.companies[p.Get("subdomain")]
-	if !ok {
-		s.mu.Unlock()
-		s.errorPage(w, "Choose a company to connect.")
-		return
-	}
-	code := newSecret()
-	// Authorization codes live 15 minutes and are single use (apis.md §5.1).
-	s.codes[code] = &authCode{clientID: client.ID, redirectURI: redirect, subdomain: c.Subdomain, userID: c.Users[0].ID, expires: now.Add(AuthCodeTTL)}
-	s.mu.Unlock()
-	s.log.Debug("freeagent sandbox: app approved", "client", client.ID, "company", c.Subdomain)
-	sandboxkit.Redirect(w, r, redirect, url.Values{"code": {code}, "state": {state}})
 }
 
-func (s *Server) renderApprove(w http.ResponseWriter, r *http.Request, client Client, p url.Values) {
-	var hidden []hiddenField
-	for _, k := range approveParams {
-		if v := p.Get(k); v != "" {
-			hidden = append(hidden, hiddenField{k, v})
-		}
-	}
+func (s *Server) renderApprove(w http.ResponseWriter, r *http.Request, client sandboxkit.Client, p url.Values, _ string) {
 	s.mu.Lock()
 	companies := make([]Company, 0, len(s.order))
 	for _, sd := range s.order {
@@ -137,7 +106,9 @@ func (s *Server) renderApprove(w http.ResponseWriter, r *http.Request, client Cl
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := approvePage.Execute(w, map[string]any{"App": app, "Action": r.URL.Path, "Hidden": hidden, "Companies": companies}); err != nil {
+	if err := approvePage.Execute(w, map[string]any{
+		"App": app, "Action": r.URL.Path, "Hidden": sandboxkit.HiddenFields(p, approveParams), "Companies": companies,
+	}); err != nil {
 		s.log.Error("freeagent sandbox: render approve page", "err", err)
 	}
 }
@@ -159,99 +130,6 @@ type tokenResponse struct {
 	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in"`
 }
 
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "")
-		return
-	}
-	// The client authenticates with HTTP Basic (apis.md §5.1).
-	id, secret, basic := r.BasicAuth()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	client, ok := s.clients[id]
-	if !basic || !ok || subtle.ConstantTimeCompare([]byte(client.Secret), []byte(secret)) != 1 {
-		// RFC 6749 §5.2 (401 for failed Basic authentication); FreeAgent's
-		// exact body is not in the reference.
-		w.Header().Set("WWW-Authenticate", `Basic realm="FreeAgent"`)
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "")
-		return
-	}
-	now := s.now()
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		code := r.PostForm.Get("code")
-		c, ok := s.codes[code]
-		delete(s.codes, code) // single use, good or bad
-		if !ok || c.clientID != client.ID || c.redirectURI != r.PostForm.Get("redirect_uri") || !now.Before(c.expires) {
-			s.invalidGrant(w)
-			return
-		}
-		s.issueTokens(w, client.ID, c.subdomain, c.userID, now)
-	case "refresh_token":
-		t, ok := s.refresh[r.PostForm.Get("refresh_token")]
-		if !ok || t.clientID != client.ID || !now.Before(t.expires) ||
-			(!t.used.IsZero() && !now.Before(t.used.Add(s.refreshGrace))) {
-			// Expired or reused refresh tokens: invalid_grant (apis.md §6.1, §5.5).
-			s.invalidGrant(w)
-			return
-		}
-		// Refreshes are rate limited per user (apis.md §5.1 [UNVERIFIED]
-		// number, Limits.TokenRefreshPerMinute).
-		if !s.admitRefresh(w, userKey{t.subdomain, t.userID}, now) {
-			return
-		}
-		if t.used.IsZero() {
-			t.used = now
-		}
-		s.issueTokens(w, client.ID, t.subdomain, t.userID, now)
-	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "")
-	}
-}
-
-// issueTokens answers a successful grant. Caller holds s.mu.
-func (s *Server) issueTokens(w http.ResponseWriter, clientID, subdomain string, userID int, now time.Time) {
-	at, rt := newSecret(), newSecret()
-	s.access[at] = &accessToken{clientID: clientID, subdomain: subdomain, userID: userID, expires: now.Add(AccessTokenTTL)}
-	s.refresh[rt] = &refreshToken{clientID: clientID, subdomain: subdomain, userID: userID, expires: now.Add(s.refreshTTL)}
-	s.pruneTokens(now)
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, tokenResponse{
-		AccessToken: at, TokenType: "bearer", ExpiresIn: int64(AccessTokenTTL / time.Second),
-		RefreshToken: rt, RefreshTokenExpiresIn: int64(s.refreshTTL / time.Second),
-	})
-}
-
-// pruneTokens drops tokens that can never be accepted again, so a
-// long-running dev sandbox does not grow without bound. Caller holds s.mu.
-func (s *Server) pruneTokens(now time.Time) {
-	for k, t := range s.access {
-		if now.After(t.expires) {
-			delete(s.access, k)
-		}
-	}
-	for k, t := range s.refresh {
-		if now.After(t.expires) || (!t.used.IsZero() && now.After(t.used.Add(s.refreshGrace))) {
-			delete(s.refresh, k)
-		}
-	}
-	for k, c := range s.codes {
-		if now.After(c.expires) {
-			delete(s.codes, k)
-		}
-	}
-}
-
-func (s *Server) invalidGrant(w http.ResponseWriter) {
-	// The OAuth error envelope of apis.md §5.5.
-	oauthError(w, http.StatusBadRequest, "invalid_grant", s.msg.InvalidGrant)
-}
-
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
 	body := map[string]string{"error": code}
 	if desc != "" {
@@ -261,15 +139,16 @@ func oauthError(w http.ResponseWriter, status int, code, desc string) {
 	writeJSON(w, status, body)
 }
 
-// authenticate checks the Bearer token. Caller holds s.mu.
-func (s *Server) authenticate(r *http.Request, now time.Time) *accessToken {
+// authenticate checks the Bearer token and returns its grant. Caller
+// holds s.mu.
+func (s *Server) authenticate(r *http.Request, now time.Time) *sandboxkit.Grant[grant] {
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || raw == "" {
 		return nil
 	}
-	t, ok := s.access[raw]
-	if !ok || !now.Before(t.expires) {
+	b, why := s.oauth.Authenticate(raw, now)
+	if why != sandboxkit.Accepted {
 		return nil
 	}
-	return t
+	return b.Grant
 }

@@ -24,8 +24,6 @@ package sandbox
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -68,14 +66,7 @@ const DefaultMaxTagLen = 255
 
 // Client is an OAuth application registered with the sandbox (FreeAgent's
 // Developer Dashboard app: an OAuth identifier, a secret and redirect URIs).
-type Client struct {
-	ID     string
-	Secret string
-	// Name is shown on the approve page.
-	Name string
-	// RedirectURIs must match redirect_uri exactly.
-	RedirectURIs []string
-}
+type Client = sandboxkit.Client
 
 // Limits are the per-user call limits; a value <= 0 turns that limit off.
 type Limits struct {
@@ -112,7 +103,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithClient registers an OAuth client; repeat for several.
-func WithClient(c Client) Option { return func(s *Server) { s.clients[c.ID] = c } }
+func WithClient(c Client) Option { return func(s *Server) { s.oauth.Register(c) } }
 
 // WithCompany seeds a company; repeat for several. Without any, the server
 // holds DefaultCompany().
@@ -182,15 +173,16 @@ type Server struct {
 	msg          Messages
 
 	mu        sync.Mutex
-	clients   map[string]Client
+	oauth     *sandboxkit.OAuth[grant]
 	companies map[string]*company
 	order     []string
-	codes     map[string]*authCode
-	access    map[string]*accessToken
-	refresh   map[string]*refreshToken
 	usage     map[userKey]*usage
-	faults    []*faultState
+	faults    *sandboxkit.Faults[Fault]
 	stall     *sandboxkit.Gate
+
+	dataDir string
+	keeper  *sandboxkit.Keeper // nil: in memory only
+	openErr error              // the data folder could not be used
 }
 
 // New returns a sandbox configured by opts.
@@ -204,19 +196,20 @@ func New(opts ...Option) *Server {
 		maxTagLen:  DefaultMaxTagLen,
 		requireUA:  true,
 		msg:        DefaultMessages(),
-		clients:    map[string]Client{},
 		companies:  map[string]*company{},
-		codes:      map[string]*authCode{},
-		access:     map[string]*accessToken{},
-		refresh:    map[string]*refreshToken{},
 		usage:      map[userKey]*usage{},
+		faults:     sandboxkit.NewFaults(Fault.match, false),
 	}
+	s.oauth = sandboxkit.NewOAuth(&s.mu, func() time.Time { return s.now() }, func() *slog.Logger { return s.log }, s.platform())
 	for _, o := range opts {
 		o(s)
 	}
+	// Options may have changed the refresh token's lifetime and grace.
+	s.oauth.SetPlatform(s.platform())
 	if len(s.companies) == 0 {
 		s.addCompany(DefaultCompany())
 	}
+	s.keep()
 	return s
 }
 
@@ -225,22 +218,25 @@ func New(opts ...Option) *Server {
 func (s *Server) RegisterClient(c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.clients[c.ID] = c
+	s.oauth.Register(c)
 }
 
 // Handler serves the OAuth endpoints and the API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(ApprovePath, s.handleApprove)
-	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc(ApprovePath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleAuthorize(w, r, "") })
+	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(APIPath+"/", s.handleAPI)
-	return mux
+	return s.keeper.Handler(mux)
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves in the
 // background. It returns the base URL to give the connector
 // (freeagent.WithSandboxBase) and a function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
+	if s.openErr != nil {
+		return "", nil, s.openErr
+	}
 	return sandboxkit.Serve(addr, s.Handler(), s.log, "freeagent")
 }
 
@@ -265,16 +261,16 @@ func (s *Server) Company(subdomain string) (Company, bool) {
 // UpdateCompany lets a test change a company (categories, account locks,
 // currency, ...) under the server's lock.
 func (s *Server) UpdateCompany(subdomain string, fn func(*Company)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.companies[subdomain]
-	if !ok {
-		return fmt.Errorf("unknown company %q", subdomain)
-	}
-	fn(&c.Company)
-	c.Company.Subdomain = subdomain
-	c.Company.normalise()
-	return nil
+	return s.change(func() error {
+		c, ok := s.companies[subdomain]
+		if !ok {
+			return fmt.Errorf("unknown company %q", subdomain)
+		}
+		fn(&c.Company)
+		c.Company.Subdomain = subdomain
+		c.Company.normalise()
+		return nil
+	})
 }
 
 // LockPeriodThrough sets the company's user account lock to date
@@ -328,18 +324,18 @@ func (s *Server) CreateRequests(subdomain string) [][]byte {
 // DeleteJournalSet deletes a journal set as a user would (the API's DELETE
 // /v2/journal_sets/:id does the same).
 func (s *Server) DeleteJournalSet(subdomain string, id int) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.companies[subdomain]
-	if !ok {
-		return fmt.Errorf("unknown company %q", subdomain)
-	}
-	j := c.journal(id)
-	if j == nil {
-		return fmt.Errorf("no journal set %d", id)
-	}
-	j.deleted = true
-	return nil
+	return s.change(func() error {
+		c, ok := s.companies[subdomain]
+		if !ok {
+			return fmt.Errorf("unknown company %q", subdomain)
+		}
+		j := c.journal(id)
+		if j == nil {
+			return fmt.Errorf("no journal set %d", id)
+		}
+		j.deleted = true
+		return nil
+	})
 }
 
 func (s *Server) addCompany(c Company) {
@@ -381,11 +377,3 @@ type Clock = sandboxkit.Clock
 
 // NewClock returns a clock stopped at t.
 func NewClock(t time.Time) *Clock { return sandboxkit.NewClock(t) }
-
-func newSecret() string {
-	var b [24]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}

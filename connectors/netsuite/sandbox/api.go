@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 type apiRequest struct {
@@ -18,7 +20,7 @@ type apiRequest struct {
 	header http.Header
 	body   []byte
 	co     *company
-	tok    *accessToken
+	tok    *sandboxkit.Grant[grant]
 	// base is the account's base URL as the client reached it, for
 	// Location headers and links.
 	base string
@@ -78,19 +80,13 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, co *company, 
 	s.log.Debug("netsuite sandbox api", "method", r.Method, "path", path, "account", co.AccountID, "status", resp.status)
 	if faulted && fault.DropResponse {
 		// Committed; only the answer is lost, as after a network failure (§6.6).
-		panic(http.ErrAbortHandler)
+		sandboxkit.DropResponse()
 	}
 	if hold != nil && !hold.Wait(r.Context()) {
 		return
 	}
-	if faulted && fault.Delay > 0 {
-		t := time.NewTimer(fault.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if faulted && fault.Delay > 0 && !sandboxkit.Hold(r.Context(), fault.Delay) {
+		return
 	}
 	writeResponse(w, resp, nil)
 }

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/commercesync/commercesync/connectors/sandboxkit"
@@ -32,42 +31,26 @@ type Fault struct {
 	Times int
 }
 
-type faultState struct {
-	Fault
-	left int
+func (f Fault) match() sandboxkit.FaultMatch {
+	return sandboxkit.FaultMatch{Method: f.Method, Path: f.Path, Times: f.Times}
 }
 
 // InjectFault arms f.
 func (s *Server) InjectFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultState{Fault: f, left: max(f.Times, 1)})
+	s.faults.Arm(f)
 }
 
 // ClearFaults disarms every fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = nil
+	s.faults.Clear()
 }
 
 // takeFault consumes the first armed fault matching the call. Caller holds s.mu.
-func (s *Server) takeFault(method, path string) (Fault, bool) {
-	for i, f := range s.faults {
-		if f.Method != "" && !strings.EqualFold(f.Method, method) {
-			continue
-		}
-		if f.Path != "" && !strings.HasPrefix(strings.ToLower(path), strings.ToLower(f.Path)) {
-			continue
-		}
-		f.left--
-		if f.left <= 0 {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-		}
-		return f.Fault, true
-	}
-	return Fault{}, false
-}
+func (s *Server) takeFault(method, path string) (Fault, bool) { return s.faults.Take(method, path) }
 
 // Stall holds every REST call, after the concurrency gate admitted it,
 // until release is called; each held call sends once on arrived. Tests

@@ -333,7 +333,7 @@ func (c *checker) periodOpen(p *Period, date string) *rejection {
 	if p.Closed {
 		return c.user("tranDate", c.msgs.ClosedPeriod, "{period}", p.Name, "{date}", date)
 	}
-	if p.AllLocked && c.s.rules.LockedPeriodsRefused && !c.req.tok.role.OverridePeriodRestrictions {
+	if p.AllLocked && c.s.rules.LockedPeriodsRefused && !c.req.tok.Info.Role.OverridePeriodRestrictions {
 		return c.user("tranDate", c.msgs.LockedPeriod, "{period}", p.Name, "{date}", date)
 	}
 	return nil

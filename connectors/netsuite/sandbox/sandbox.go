@@ -37,7 +37,6 @@ package sandbox
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -89,13 +88,7 @@ var Scopes = []string{"restlets", "rest_webservices", "suite_analytics"}
 
 // Client is an integration record (an OAuth 2.0 client) registered with
 // the sandbox.
-type Client struct {
-	ID, Secret string
-	// Name is shown on the consent page.
-	Name string
-	// RedirectURIs must match redirect_uri exactly.
-	RedirectURIs []string
-}
+type Client = sandboxkit.Client
 
 // Role is a NetSuite role the consenting user picks; tokens carry
 // "role;entity" as their subject (§4.1).
@@ -117,7 +110,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithClient registers an OAuth client; repeat for several.
-func WithClient(c Client) Option { return func(s *Server) { s.clients[c.ID] = c } }
+func WithClient(c Client) Option { return func(s *Server) { s.oauth.Register(c) } }
 
 // WithCompany seeds a NetSuite account; repeat for several. Without any,
 // the server holds DefaultCompany().
@@ -139,15 +132,16 @@ type Server struct {
 	signingKey  []byte
 
 	mu        sync.Mutex
-	clients   map[string]Client
+	oauth     *sandboxkit.OAuth[grant]
 	companies map[string]*company // by HostForm(account id)
 	order     []string
-	codes     map[string]*authCode
-	access    map[string]*accessToken
-	refresh   map[string]*refreshToken
-	faults    []*faultState
+	faults    *sandboxkit.Faults[Fault]
 	stall     *sandboxkit.Gate
 	hold      *sandboxkit.Gate
+
+	dataDir string
+	keeper  *sandboxkit.Keeper // nil: in memory only
+	openErr error              // the data folder could not be used
 }
 
 // New returns a sandbox configured by opts.
@@ -158,18 +152,19 @@ func New(opts ...Option) *Server {
 		concurrency: DefaultConcurrency,
 		rules:       DefaultRules(),
 		signingKey:  randomBytes(32),
-		clients:     map[string]Client{},
 		companies:   map[string]*company{},
-		codes:       map[string]*authCode{},
-		access:      map[string]*accessToken{},
-		refresh:     map[string]*refreshToken{},
+		faults:      sandboxkit.NewFaults(Fault.match, true),
 	}
+	s.oauth = sandboxkit.NewOAuth(&s.mu, func() time.Time { return s.now() }, func() *slog.Logger { return s.log }, s.platform())
 	for _, o := range opts {
 		o(s)
 	}
+	// Rules may have turned refresh-token rotation on.
+	s.oauth.SetPlatform(s.platform())
 	if len(s.companies) == 0 {
 		s.addCompany(DefaultCompany())
 	}
+	s.keep()
 	return s
 }
 
@@ -178,7 +173,7 @@ func New(opts ...Option) *Server {
 func (s *Server) RegisterClient(c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.clients[c.ID] = c
+	s.oauth.Register(c)
 }
 
 // HostForm is an account id as it appears in NetSuite host names:
@@ -195,13 +190,16 @@ func AccountBase(serverURL, accountID string) string {
 
 // Handler serves every account under /{account}.
 func (s *Server) Handler() http.Handler {
-	return http.HandlerFunc(s.serve)
+	return s.keeper.Handler(http.HandlerFunc(s.serve))
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves in the
 // background. It returns the server's URL (an account's base URL is
 // AccountBase(url, accountID)) and a function that shuts it down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
+	if s.openErr != nil {
+		return "", nil, s.openErr
+	}
 	return sandboxkit.Serve(addr, s.Handler(), s.log, "netsuite")
 }
 
@@ -219,9 +217,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case path == AuthorizePath:
-		s.handleAuthorize(w, r, co)
+		s.oauth.HandleAuthorize(w, r, site(co))
 	case path == TokenPath:
-		s.handleToken(w, r, co)
+		s.oauth.HandleToken(w, r, site(co))
 	case strings.HasPrefix(path, RESTPath+"/"):
 		s.handleAPI(w, r, co, strings.TrimPrefix(path, RESTPath))
 	default:
@@ -254,17 +252,17 @@ func (s *Server) Company(accountID string) (Company, bool) {
 // UpdateCompany lets a test change an account (inactivate an account,
 // close a period, ...) under the server's lock.
 func (s *Server) UpdateCompany(accountID string, fn func(*Company)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	co, ok := s.companies[HostForm(accountID)]
-	if !ok {
-		return fmt.Errorf("unknown account %q", accountID)
-	}
-	id := co.AccountID
-	fn(&co.Company)
-	co.AccountID = id
-	co.normalise()
-	return nil
+	return s.change(func() error {
+		co, ok := s.companies[HostForm(accountID)]
+		if !ok {
+			return fmt.Errorf("unknown account %q", accountID)
+		}
+		id := co.AccountID
+		fn(&co.Company)
+		co.AccountID = id
+		co.normalise()
+		return nil
+	})
 }
 
 // LockPeriodsThrough sets "all locked" on every posting period that starts
@@ -380,7 +378,5 @@ func randomBytes(n int) []byte {
 	}
 	return b
 }
-
-func newSecret() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
 
 func cloneStrings(s []string) []string { return slices.Clone(s) }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // maxBody bounds a request body (not in the reference).
@@ -65,15 +67,15 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	// company it was granted for, and only with the accounting scope.
 	// §2.5 gives 3100 ApplicationAuthorizationFailed (403) for a missing
 	// scope; using it for a foreign realm is the sandbox's choice.
-	if co == nil || tok.grant.realmID != realmID || !slices.Contains(tok.grant.scopes, AccountingScope) {
-		home := s.companies[tok.grant.realmID]
+	if co == nil || tok.Info.RealmID != realmID || !slices.Contains(tok.Scopes, AccountingScope) {
+		home := s.companies[tok.Info.RealmID]
 		s.mu.Unlock()
 		writeResponse(w, faultResponse(http.StatusForbidden, "AuthorizationFault", home, now, faultError{
 			Message: "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403", Code: "3100",
 		}))
 		return
 	}
-	key := usageKey{tok.grant.clientID, realmID}
+	key := usageKey{tok.ClientID, realmID}
 	if !s.admit(w, key, co, now, r.Method == http.MethodPost && entity == "batch") {
 		s.mu.Unlock()
 		return
@@ -120,16 +122,10 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	if faulted && fault.DropResponse {
 		// Committed (and remembered under its requestid); only the answer
 		// is lost, as after a network failure (§6.6).
-		panic(http.ErrAbortHandler)
+		sandboxkit.DropResponse()
 	}
-	if faulted && fault.Delay > 0 {
-		t := time.NewTimer(fault.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if faulted && fault.Delay > 0 && !sandboxkit.Hold(r.Context(), fault.Delay) {
+		return
 	}
 	writeResponse(w, resp)
 }

@@ -104,7 +104,7 @@ func (s *Server) ExhaustRateLimit(realmID string) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id := range s.clients {
+	for _, id := range s.oauth.ClientIDs() {
 		u := s.usageOf(usageKey{id, realmID})
 		n := u.minute.count(now, time.Minute)
 		for ; n < max(s.limits.PerMinute, 1); n++ {

@@ -145,13 +145,7 @@ const (
 
 // Client is an OAuth application registered with the sandbox (Intuit's
 // developer portal "Keys & credentials").
-type Client struct {
-	ID, Secret string
-	// Name is shown on the consent page.
-	Name string
-	// RedirectURIs must match redirect_uri exactly.
-	RedirectURIs []string
-}
+type Client = sandboxkit.Client
 
 // Limits are the per realm+app limits of §2.6; a value <= 0 turns that
 // limit off.
@@ -248,7 +242,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithClient registers an OAuth client; repeat for several.
-func WithClient(c Client) Option { return func(s *Server) { s.clients[c.ID] = c } }
+func WithClient(c Client) Option { return func(s *Server) { s.oauth.Register(c) } }
 
 // WithCompany seeds a company (realm); repeat for several. Without any,
 // the server holds DefaultCompany().
@@ -273,17 +267,17 @@ type Server struct {
 	rules  Rules
 
 	mu        sync.Mutex
-	clients   map[string]Client
+	oauth     *sandboxkit.OAuth[grant]
 	companies map[string]*company
 	order     []string
-	codes     map[string]*authCode
-	grants    map[string]*grant
-	access    map[string]*accessToken
-	refresh   map[string]*refreshToken
 	usage     map[usageKey]*usage
 	batches   map[string]*window
-	faults    []*faultState
+	faults    *sandboxkit.Faults[Fault]
 	stall     *sandboxkit.Gate
+
+	dataDir string
+	keeper  *sandboxkit.Keeper // nil: in memory only
+	openErr error              // the data folder could not be used
 }
 
 // New returns a sandbox configured by opts.
@@ -293,21 +287,21 @@ func New(opts ...Option) *Server {
 		log:       slog.New(slog.DiscardHandler),
 		limits:    DefaultLimits(),
 		rules:     DefaultRules(),
-		clients:   map[string]Client{},
 		companies: map[string]*company{},
-		codes:     map[string]*authCode{},
-		grants:    map[string]*grant{},
-		access:    map[string]*accessToken{},
-		refresh:   map[string]*refreshToken{},
 		usage:     map[usageKey]*usage{},
 		batches:   map[string]*window{},
+		faults:    sandboxkit.NewFaults(Fault.match, true),
 	}
+	s.oauth = sandboxkit.NewOAuth(&s.mu, func() time.Time { return s.now() }, func() *slog.Logger { return s.log }, s.platform())
 	for _, o := range opts {
 		o(s)
 	}
+	// Rules may have changed the code lifetime and the rotation grace.
+	s.oauth.SetPlatform(s.platform())
 	if len(s.companies) == 0 {
 		s.addCompany(DefaultCompany())
 	}
+	s.keep()
 	return s
 }
 
@@ -316,23 +310,26 @@ func New(opts ...Option) *Server {
 func (s *Server) RegisterClient(c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.clients[c.ID] = c
+	s.oauth.Register(c)
 }
 
 // Handler serves the OAuth endpoints and the Accounting API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
-	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc(AuthorizePath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleAuthorize(w, r, "") })
+	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(RevokePath, s.handleRevoke)
 	mux.HandleFunc(APIPath, s.handleAPI)
-	return mux
+	return s.keeper.Handler(mux)
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves in
 // the background. It returns the base URL to give the connector
 // (qbo.WithSandboxBase) and a function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
+	if s.openErr != nil {
+		return "", nil, s.openErr
+	}
 	return sandboxkit.Serve(addr, s.Handler(), s.log, "qbo")
 }
 
@@ -357,16 +354,16 @@ func (s *Server) Company(realmID string) (Company, bool) {
 // UpdateCompany lets a test change a company (book close date, account
 // status, currencies, ...) under the server's lock.
 func (s *Server) UpdateCompany(realmID string, fn func(*Company)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.companies[realmID]
-	if !ok {
-		return fmt.Errorf("unknown realm %q", realmID)
-	}
-	fn(&c.Company)
-	c.Company.RealmID = realmID
-	c.Company.normalise()
-	return nil
+	return s.change(func() error {
+		c, ok := s.companies[realmID]
+		if !ok {
+			return fmt.Errorf("unknown realm %q", realmID)
+		}
+		fn(&c.Company)
+		c.Company.RealmID = realmID
+		c.Company.normalise()
+		return nil
+	})
 }
 
 // JournalEntries returns copies of a realm's journal entries in creation
@@ -389,18 +386,18 @@ func (s *Server) JournalEntries(realmID string) []JournalEntry {
 // web app: its SyncToken moves on, so an update carrying the old one gets
 // Fault 5010 (§2.2, §2.5).
 func (s *Server) TouchJournalEntry(realmID, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.companies[realmID]
-	if !ok {
-		return fmt.Errorf("unknown realm %q", realmID)
-	}
-	j := c.journal(id)
-	if j == nil {
-		return fmt.Errorf("no journal entry %q in realm %s", id, realmID)
-	}
-	j.bump(s.now())
-	return nil
+	return s.change(func() error {
+		c, ok := s.companies[realmID]
+		if !ok {
+			return fmt.Errorf("unknown realm %q", realmID)
+		}
+		j := c.journal(id)
+		if j == nil {
+			return fmt.Errorf("no journal entry %q in realm %s", id, realmID)
+		}
+		j.bump(s.now())
+		return nil
+	})
 }
 
 func (s *Server) addCompany(c Company) {
@@ -440,8 +437,6 @@ func newAccessToken() string {
 func newRefreshToken() string {
 	return "AB11" + base64.RawURLEncoding.EncodeToString(randomBytes(30))
 }
-
-func newSecret() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
 
 // newRealmID is a 19-digit company id like Intuit's.
 func newRealmID() string {

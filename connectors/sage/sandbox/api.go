@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // maxBody bounds one request body. Sage documents only the hourly volume
@@ -163,19 +165,13 @@ func (s *Server) handleAPI(rw http.ResponseWriter, r *http.Request) {
 		resp = s.idempotent(r, req)
 	}
 	s.log.Debug("sage sandbox api", "method", r.Method, "path", path, "business", businessID, "status", resp.status)
-	if faulted && fault.Delay > 0 {
-		t := time.NewTimer(fault.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if faulted && fault.Delay > 0 && !sandboxkit.Hold(r.Context(), fault.Delay) {
+		return
 	}
 	if faulted && fault.DropResponse {
 		// The work is committed and remembered under its idempotency_id;
 		// only the answer is lost, as after a network failure (apis.md §6.6).
-		panic(http.ErrAbortHandler)
+		sandboxkit.DropResponse()
 	}
 	if len(resp.body) > 0 {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")

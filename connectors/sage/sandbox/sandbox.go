@@ -24,7 +24,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -56,13 +55,7 @@ const (
 // Client is an OAuth application registered with the sandbox. Sage's
 // authorization-code flow is for confidential clients (apis.md §3.1: the
 // token request carries client_id and client_secret).
-type Client struct {
-	ID, Secret string
-	// Name is shown on the consent page.
-	Name string
-	// RedirectURIs must match the redirect_uri parameter exactly.
-	RedirectURIs []string
-}
+type Client = sandboxkit.Client
 
 // Limits are the per-business limits; a value <= 0 turns that limit off.
 type Limits struct {
@@ -95,7 +88,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithClient registers an OAuth client; repeat for several.
-func WithClient(c Client) Option { return func(s *Server) { s.clients[c.ID] = c } }
+func WithClient(c Client) Option { return func(s *Server) { s.oauth.Register(c) } }
 
 // WithBusiness seeds a business; repeat for several. The first seeded
 // business is the user's lead business unless another has Lead set.
@@ -117,17 +110,18 @@ type Server struct {
 	rules  Rules
 
 	mu         sync.Mutex
-	clients    map[string]Client
+	oauth      *sandboxkit.OAuth[grant]
 	userID     string
 	businesses map[string]*business
 	order      []string
-	codes      map[string]*authCode
-	access     map[string]*accessToken
-	refresh    map[string]*refreshToken
 	idem       map[idemKey]*idemEntry
 	usage      map[string]*usage
-	faults     []*faultState
+	faults     *sandboxkit.Faults[Fault]
 	stall      *sandboxkit.Gate
+
+	dataDir string
+	keeper  *sandboxkit.Keeper // nil: in memory only
+	openErr error              // the data folder could not be used
 }
 
 // New returns a sandbox configured by opts.
@@ -137,21 +131,21 @@ func New(opts ...Option) *Server {
 		log:        slog.New(slog.DiscardHandler),
 		limits:     DefaultLimits(),
 		rules:      DefaultRules(),
-		clients:    map[string]Client{},
 		userID:     stableID("user", "sandbox"),
 		businesses: map[string]*business{},
-		codes:      map[string]*authCode{},
-		access:     map[string]*accessToken{},
-		refresh:    map[string]*refreshToken{},
 		idem:       map[idemKey]*idemEntry{},
 		usage:      map[string]*usage{},
+		// Sage's paths are matched as sent (its routes are lower case).
+		faults: sandboxkit.NewFaults(Fault.match, false),
 	}
+	s.oauth = sandboxkit.NewOAuth(&s.mu, func() time.Time { return s.now() }, func() *slog.Logger { return s.log }, s.platform())
 	for _, o := range opts {
 		o(s)
 	}
 	if len(s.businesses) == 0 {
 		s.addBusiness(DefaultBusiness())
 	}
+	s.keep()
 	return s
 }
 
@@ -160,22 +154,25 @@ func New(opts ...Option) *Server {
 func (s *Server) RegisterClient(c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.clients[c.ID] = c
+	s.oauth.Register(c)
 }
 
 // Handler serves the OAuth endpoints and the Accounting API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
-	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc(AuthorizePath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleAuthorize(w, r, "") })
+	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(APIPath+"/", s.handleAPI)
-	return mux
+	return s.keeper.Handler(mux)
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves in
 // the background. It returns the base URL to give the connector and a
 // function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
+	if s.openErr != nil {
+		return "", nil, s.openErr
+	}
 	return sandboxkit.Serve(addr, s.Handler(), s.log, "sage")
 }
 
@@ -207,16 +204,16 @@ func (s *Server) Business(id string) (Business, bool) {
 // UpdateBusiness lets a test change a business (lock date, ledger
 // accounts, currencies, ...) under the server's lock.
 func (s *Server) UpdateBusiness(id string, fn func(*Business)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.businesses[id]
-	if !ok {
-		return fmt.Errorf("unknown business %q", id)
-	}
-	fn(&b.Business)
-	b.Business.ID = id
-	b.Business.normalise()
-	return nil
+	return s.change(func() error {
+		b, ok := s.businesses[id]
+		if !ok {
+			return fmt.Errorf("unknown business %q", id)
+		}
+		fn(&b.Business)
+		b.Business.ID = id
+		b.Business.normalise()
+		return nil
+	})
 }
 
 // Journals returns copies of a business's journals in creation order,
@@ -294,12 +291,4 @@ func newID() string {
 func stableID(parts ...string) string {
 	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(h[:16])
-}
-
-func newSecret() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
 // maxBody is Xero's hard request size limit (accounting-platform-apis.md §1.6: "≤3.5 MB (10 MB hard)").
@@ -50,18 +52,19 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	// Every call needs xero-tenant-id for a tenant this app was connected
 	// to; otherwise 403 (accounting-platform-apis.md §1.1 requiredHeader, §1.5, §6.2).
 	tenantID := r.Header.Get("Xero-Tenant-Id")
-	if !s.connected(tok.clientID, tenantID) {
+	if !s.connected(tok.ClientID, tenantID) {
 		s.mu.Unlock()
 		writeProblem(w, http.StatusForbidden, "Forbidden", "AuthenticationUnsuccessful")
 		return
 	}
-	if !s.admitTenant(w, tok.clientID, tenantID, now) {
+	if !s.admitTenant(w, tok.ClientID, tenantID, now) {
 		s.mu.Unlock()
 		return
 	}
 	st := s.stall
 	fault, faulted := s.takeFault(r.Method, path)
-	provider := s.clients[tok.clientID].Name
+	client, _ := s.oauth.Client(tok.ClientID)
+	provider := client.Name
 	s.mu.Unlock()
 	defer s.release(tenantID)
 
@@ -82,12 +85,12 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &apiRequest{method: r.Method, path: path, query: r.URL.Query(), body: body, tenantID: tenantID, provider: provider, now: now}
-	resp := s.idempotent(r, req, tok.clientID)
+	resp := s.idempotent(r, req, tok.ClientID)
 	s.log.Debug("xero sandbox api", "method", r.Method, "path", path, "tenant", tenantID, "status", resp.status)
 	if faulted && fault.DropResponse {
 		// The work is committed and remembered under its idempotency key;
 		// only the answer is lost, as after a network failure (accounting-platform-apis.md §6.6).
-		panic(http.ErrAbortHandler)
+		sandboxkit.DropResponse()
 	}
 	w.Header().Set("Content-Type", resp.contentType)
 	w.WriteHeader(resp.status)
@@ -101,7 +104,7 @@ func (s *Server) connected(clientID, tenantID string) bool {
 		return false
 	}
 	for _, c := range s.connections {
-		if c.clientID == clientID && c.tenantID == tenantID {
+		if c.ClientID == clientID && c.TenantID == tenantID {
 			return true
 		}
 	}

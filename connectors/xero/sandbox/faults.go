@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
@@ -28,55 +27,40 @@ type Fault struct {
 	Times int
 }
 
-type faultState struct {
-	Fault
-	left int
+func (f Fault) match() sandboxkit.FaultMatch {
+	return sandboxkit.FaultMatch{Method: f.Method, Path: f.Path, Times: f.Times}
 }
 
 // InjectFault arms f.
 func (s *Server) InjectFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultState{Fault: f, left: max(f.Times, 1)})
+	s.faults.Arm(f)
 }
 
 // ClearFaults disarms every fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = nil
+	s.faults.Clear()
 }
 
 // ExpireAccessTokens makes every access token issued so far expired, as
 // if 30 minutes had passed for them only.
 func (s *Server) ExpireAccessTokens() {
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.access {
-		if t.expires.After(now) {
-			t.expires = now
-		}
-	}
+	_ = s.change(func() error { s.oauth.ExpireAccessTokens(now); return nil })
+}
+
+// RevokeRefreshTokens makes every refresh token unusable, as when the user
+// disconnects the app from the organisation in Xero: the next refresh is
+// invalid_grant (accounting-platform-apis.md §1.1).
+func (s *Server) RevokeRefreshTokens() {
+	_ = s.change(func() error { s.oauth.RevokeRefreshTokens(); return nil })
 }
 
 // takeFault consumes the first armed fault matching the call. Caller holds s.mu.
-func (s *Server) takeFault(method, path string) (Fault, bool) {
-	for i, f := range s.faults {
-		if f.Method != "" && !strings.EqualFold(f.Method, method) {
-			continue
-		}
-		if f.Path != "" && !strings.HasPrefix(strings.ToLower(path), strings.ToLower(f.Path)) {
-			continue
-		}
-		f.left--
-		if f.left <= 0 {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-		}
-		return f.Fault, true
-	}
-	return Fault{}, false
-}
+func (s *Server) takeFault(method, path string) (Fault, bool) { return s.faults.Take(method, path) }
 
 func writeFaultStatus(w http.ResponseWriter, status int) {
 	if status == http.StatusServiceUnavailable {

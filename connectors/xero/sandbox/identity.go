@@ -1,9 +1,6 @@
 package sandbox
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"html/template"
 	"net/http"
@@ -15,36 +12,22 @@ import (
 	"github.com/commercesync/commercesync/connectors/sandboxkit"
 )
 
-type authCode struct {
-	clientID, redirectURI string
-	scopes                []string
-	tenantID, authEventID string
-	challenge, method     string
-	expires               time.Time
-}
-
-type accessToken struct {
-	clientID    string
-	scopes      []string
-	authEventID string
-	expires     time.Time
-}
-
-type refreshToken struct {
-	clientID    string
-	scopes      []string
-	authEventID string
-	expires     time.Time
-	// rotated is when the token was first exchanged; it stays usable for
-	// RefreshTokenGrace after that (accounting-platform-apis.md §1.1).
-	rotated time.Time
+// grant is what a consent authorised, beyond the kit's client and scopes:
+// the organisation chosen and its authentication event (identity spec).
+type grant struct {
+	TenantID    string `json:"tenantId"`
+	AuthEventID string `json:"authEventId"`
 }
 
 // connection is one tenant a client was authorised for, as listed by
 // GET /connections (identity spec, Connection schema).
 type connection struct {
-	id, clientID, tenantID, authEventID string
-	created, updated                    time.Time
+	ID          string    `json:"id"`
+	ClientID    string    `json:"clientId"`
+	TenantID    string    `json:"tenantId"`
+	AuthEventID string    `json:"authEventId"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
 }
 
 var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
@@ -67,93 +50,68 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <body><h1>Sorry, something went wrong</h1><p>{{.}}</p></body></html>
 `))
 
-type hiddenField struct{ Name, Value string }
-
 // authorizeParams are the query (GET) or form (POST) parameters of the
 // authorization endpoint, accounting-platform-apis.md §1.1.
 var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"}
 
-// handleAuthorize renders the consent page on GET and completes it on
-// POST (the page's form posts back to the same path).
-func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
+// platform is Xero's identity service as the kit's authorization server
+// runs it (accounting-platform-apis.md §1.1): 5-minute single-use codes,
+// 30-minute access tokens, 60-day refresh tokens (with offline_access
+// only) rotating on each use, the previous one accepted for 30 minutes,
+// and PKCE, which native apps must use.
+func (s *Server) platform() sandboxkit.Platform[grant] {
+	return sandboxkit.Platform[grant]{
+		Name:      "xero",
+		Lifetimes: sandboxkit.Lifetimes{Code: AuthCodeTTL, Access: AccessTokenTTL, Refresh: RefreshTokenTTL},
+		Rotation:  sandboxkit.Rotation{Rotate: true, Grace: RefreshTokenGrace},
+		PKCE:      true,
+		// Web apps authenticate with HTTP Basic; the form is accepted too
+		// (identity spec RefreshToken schema has client_id and
+		// client_secret fields).
+		FormClientAuth: true,
+		UnknownClient:  "Unknown client or client not enabled: ",
+		BadRedirect:    "Invalid redirect_uri: ",
+		ErrorPage:      s.errorPage,
+		CheckRequest: func(p url.Values, c sandboxkit.Client) (string, string) {
+			if len(strings.Fields(p.Get("scope"))) == 0 {
+				return "invalid_scope", ""
+			}
+			if c.Secret == "" && p.Get("code_challenge") == "" {
+				// Public clients must prove possession with PKCE (§1.1).
+				return "invalid_request", "code_challenge is required"
+			}
+			return "", ""
+		},
+		ConsentPage: s.renderConsent,
+		Consent: func(p url.Values, c sandboxkit.Client, _ string, now time.Time) (grant, url.Values, string) {
+			tenantID := p.Get("tenant_id")
+			if _, ok := s.orgs[tenantID]; !ok {
+				return grant{}, nil, "Choose an organisation to connect."
+			}
+			g := grant{TenantID: tenantID, AuthEventID: newUUID()}
+			s.connect(c.ID, tenantID, g.AuthEventID, now)
+			return g, url.Values{"scope": {strings.Join(strings.Fields(p.Get("scope")), " ")}}, ""
+		},
+		// A refresh token only with offline_access (§1.1).
+		IssueRefresh: func(g *sandboxkit.Grant[grant]) bool { return slices.Contains(g.Scopes, "offline_access") },
+		TokenError: func(w http.ResponseWriter, code string) {
+			if code == "invalid_grant" {
+				invalidGrant(w)
+				return
+			}
+			// RFC 6749 §5.2; Xero's exact body for these is not in the reference.
+			oauthError(w, code, "")
+		},
+		TokenResponse: func(w http.ResponseWriter, t sandboxkit.Issued[grant]) {
+			writeJSON(w, http.StatusOK, tokenResponse{
+				AccessToken: t.AccessToken, ExpiresIn: int64(t.AccessExpiresIn / time.Second), TokenType: "Bearer",
+				RefreshToken: t.RefreshToken, Scope: strings.Join(t.Grant.Scopes, " "),
+			})
+		},
 	}
-	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, "The request could not be read.")
-		return
-	}
-	p := r.Form
-	s.mu.Lock()
-	client, ok := s.clients[p.Get("client_id")]
-	s.mu.Unlock()
-	// An unknown client or redirect must not be redirected to: the page
-	// would hand a code to whoever wrote the link (RFC 6749 §4.1.2.1).
-	if !ok {
-		s.errorPage(w, "Unknown client or client not enabled: "+p.Get("client_id"))
-		return
-	}
-	redirect := p.Get("redirect_uri")
-	if !slices.Contains(client.RedirectURIs, redirect) {
-		s.errorPage(w, "Invalid redirect_uri: "+redirect)
-		return
-	}
-	state := p.Get("state")
-	if p.Get("response_type") != "code" {
-		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"unsupported_response_type"}, "state": {state}})
-		return
-	}
-	scopes := strings.Fields(p.Get("scope"))
-	if len(scopes) == 0 {
-		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"invalid_scope"}, "state": {state}})
-		return
-	}
-	if client.Secret == "" && p.Get("code_challenge") == "" {
-		// Public clients must prove possession with PKCE (accounting-platform-apis.md §1.1).
-		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"invalid_request"}, "error_description": {"code_challenge is required"}, "state": {state}})
-		return
-	}
-
-	if r.Method == http.MethodGet {
-		s.renderConsent(w, r, client, p)
-		return
-	}
-	if p.Get("consent") != "allow" {
-		sandboxkit.Redirect(w, r, redirect, url.Values{"error": {"access_denied"}, "state": {state}})
-		return
-	}
-	now := s.now()
-	s.mu.Lock()
-	tenantID := p.Get("tenant_id")
-	if _, ok := s.orgs[tenantID]; !ok {
-		s.mu.Unlock()
-		s.errorPage(w, "Choose an organisation to connect.")
-		return
-	}
-	authEvent := newUUID()
-	s.connect(client.ID, tenantID, authEvent, now)
-	code := newSecret()
-	// Codes are single use and live 5 minutes (accounting-platform-apis.md §1.1).
-	s.codes[code] = &authCode{
-		clientID: client.ID, redirectURI: redirect, scopes: scopes,
-		tenantID: tenantID, authEventID: authEvent,
-		challenge: p.Get("code_challenge"), method: p.Get("code_challenge_method"),
-		expires: now.Add(AuthCodeTTL),
-	}
-	s.mu.Unlock()
-	s.log.Debug("xero sandbox: consent given", "client", client.ID, "tenant", tenantID)
-	sandboxkit.Redirect(w, r, redirect, url.Values{"code": {code}, "scope": {strings.Join(scopes, " ")}, "state": {state}})
 }
 
-func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, client Client, p url.Values) {
-	var hidden []hiddenField
-	for _, k := range authorizeParams {
-		if v := p.Get(k); v != "" {
-			hidden = append(hidden, hiddenField{k, v})
-		}
-	}
+func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, client sandboxkit.Client, p url.Values, _ string) {
 	s.mu.Lock()
 	orgs := make([]Organisation, 0, len(s.orgOrder))
 	for _, id := range s.orgOrder {
@@ -167,7 +125,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, client Cl
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	err := consentPage.Execute(w, map[string]any{
-		"App": app, "Action": r.URL.Path, "Hidden": hidden, "Orgs": orgs, "Scope": p.Get("scope"),
+		"App": app, "Action": r.URL.Path, "Hidden": sandboxkit.HiddenFields(p, authorizeParams), "Orgs": orgs, "Scope": p.Get("scope"),
 	})
 	if err != nil {
 		s.log.Error("xero sandbox: render consent", "err", err)
@@ -185,13 +143,13 @@ func (s *Server) errorPage(w http.ResponseWriter, msg string) {
 // created date if the user ... reconnected"). Caller holds s.mu.
 func (s *Server) connect(clientID, tenantID, authEvent string, now time.Time) {
 	for _, c := range s.connections {
-		if c.clientID == clientID && c.tenantID == tenantID {
-			c.authEventID, c.updated = authEvent, now
+		if c.ClientID == clientID && c.TenantID == tenantID {
+			c.AuthEventID, c.Updated = authEvent, now
 			return
 		}
 	}
 	s.connections = append(s.connections, &connection{
-		id: newUUID(), clientID: clientID, tenantID: tenantID, authEventID: authEvent, created: now, updated: now,
+		ID: newUUID(), ClientID: clientID, TenantID: tenantID, AuthEventID: authEvent, Created: now, Updated: now,
 	})
 }
 
@@ -202,111 +160,6 @@ type tokenResponse struct {
 	TokenType    string `json:"token_type"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope"`
-}
-
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		oauthError(w, "invalid_request", "")
-		return
-	}
-	// Web apps authenticate with HTTP Basic; the form is accepted too
-	// (accounting-platform-apis.md §1.1; identity spec RefreshToken schema has client_id and
-	// client_secret fields).
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	client, ok := s.clients[id]
-	if !ok || subtle.ConstantTimeCompare([]byte(client.Secret), []byte(secret)) != 1 {
-		// RFC 6749 §5.2; Xero's exact body for this case is not in the reference.
-		oauthError(w, "invalid_client", "")
-		return
-	}
-	now := s.now()
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		code := r.PostForm.Get("code")
-		c, ok := s.codes[code]
-		// Single use: a code is gone after its first exchange, good or bad
-		// (accounting-platform-apis.md §1.1 "Authorization code: single use, expires after 5 min").
-		delete(s.codes, code)
-		if !ok || c.clientID != client.ID || c.redirectURI != r.PostForm.Get("redirect_uri") || !now.Before(c.expires) ||
-			!pkceMatches(c.challenge, c.method, r.PostForm.Get("code_verifier")) {
-			invalidGrant(w)
-			return
-		}
-		s.issueTokens(w, client.ID, c.scopes, c.authEventID, now)
-	case "refresh_token":
-		rt := r.PostForm.Get("refresh_token")
-		t, ok := s.refresh[rt]
-		if !ok || t.clientID != client.ID || !now.Before(t.expires) ||
-			(!t.rotated.IsZero() && !now.Before(t.rotated.Add(RefreshTokenGrace))) {
-			// accounting-platform-apis.md §1.1: expired or reused refresh tokens give invalid_grant.
-			invalidGrant(w)
-			return
-		}
-		if t.rotated.IsZero() {
-			t.rotated = now
-		}
-		s.issueTokens(w, client.ID, t.scopes, t.authEventID, now)
-	default:
-		oauthError(w, "unsupported_grant_type", "")
-	}
-}
-
-// issueTokens answers a successful grant. Caller holds s.mu.
-func (s *Server) issueTokens(w http.ResponseWriter, clientID string, scopes []string, authEvent string, now time.Time) {
-	at := newSecret()
-	s.access[at] = &accessToken{clientID: clientID, scopes: scopes, authEventID: authEvent, expires: now.Add(AccessTokenTTL)}
-	resp := tokenResponse{AccessToken: at, ExpiresIn: int64(AccessTokenTTL / time.Second), TokenType: "Bearer", Scope: strings.Join(scopes, " ")}
-	// A refresh token only with offline_access (accounting-platform-apis.md §1.1). Each one
-	// lives 60 days unless used, and each use rotates it.
-	if slices.Contains(scopes, "offline_access") {
-		rt := newSecret()
-		s.refresh[rt] = &refreshToken{clientID: clientID, scopes: scopes, authEventID: authEvent, expires: now.Add(RefreshTokenTTL)}
-		resp.RefreshToken = rt
-	}
-	s.pruneTokens(now)
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, resp)
-}
-
-// pruneTokens drops tokens that can never be accepted again, so a
-// long-running dev sandbox does not grow without bound. Caller holds s.mu.
-func (s *Server) pruneTokens(now time.Time) {
-	for k, t := range s.access {
-		if now.After(t.expires) {
-			delete(s.access, k)
-		}
-	}
-	for k, t := range s.refresh {
-		if now.After(t.expires) || (!t.rotated.IsZero() && now.After(t.rotated.Add(RefreshTokenGrace))) {
-			delete(s.refresh, k)
-		}
-	}
-	for k, c := range s.codes {
-		if now.After(c.expires) {
-			delete(s.codes, k)
-		}
-	}
-}
-
-func pkceMatches(challenge, method, verifier string) bool {
-	if challenge == "" {
-		return true
-	}
-	if method == "S256" {
-		sum := sha256.Sum256([]byte(verifier))
-		return base64.RawURLEncoding.EncodeToString(sum[:]) == challenge
-	}
-	return verifier == challenge
 }
 
 func invalidGrant(w http.ResponseWriter) {
@@ -339,9 +192,7 @@ type connectionJSON struct {
 const connectionTime = "2006-01-02T15:04:05.0000000"
 
 func (s *Server) handleConnections(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !sandboxkit.Methods(w, r, http.MethodGet) {
 		return
 	}
 	now := s.now()
@@ -354,46 +205,45 @@ func (s *Server) handleConnections(w http.ResponseWriter, r *http.Request) {
 	}
 	// Tenantless calls answer only the app limit header (accounting-platform-apis.md §1.6,
 	// staff comment in xero-ruby#128).
-	if !s.admitApp(w, tok.clientID, now) {
+	if !s.admitApp(w, tok.ClientID, now) {
 		s.mu.Unlock()
 		return
 	}
 	filter := r.URL.Query().Get("authEventId")
 	out := []connectionJSON{}
 	for _, c := range s.connections {
-		if c.clientID != tok.clientID || (filter != "" && c.authEventID != filter) {
+		if c.ClientID != tok.ClientID || (filter != "" && c.AuthEventID != filter) {
 			continue
 		}
-		o, ok := s.orgs[c.tenantID]
+		o, ok := s.orgs[c.TenantID]
 		if !ok {
 			continue
 		}
 		out = append(out, connectionJSON{
-			ID: c.id, AuthEventID: c.authEventID, TenantID: c.tenantID, TenantName: o.Name, TenantType: "ORGANISATION",
-			CreatedDateUTC: c.created.UTC().Format(connectionTime), UpdatedDateUTC: c.updated.UTC().Format(connectionTime),
+			ID: c.ID, AuthEventID: c.AuthEventID, TenantID: c.TenantID, TenantName: o.Name, TenantType: "ORGANISATION",
+			CreatedDateUTC: c.Created.UTC().Format(connectionTime), UpdatedDateUTC: c.Updated.UTC().Format(connectionTime),
 		})
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }
 
-// authenticate checks the Bearer token; on failure it returns nil and the
-// 401 Detail. Caller holds s.mu.
-func (s *Server) authenticate(r *http.Request, now time.Time) (*accessToken, string) {
-	h := r.Header.Get("Authorization")
-	raw, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || raw == "" {
-		return nil, "AuthenticationUnsuccessful"
-	}
-	t, ok := s.access[raw]
+// authenticate checks the Bearer token and returns its grant; on failure
+// it returns nil and the 401 Detail. Caller holds s.mu.
+func (s *Server) authenticate(r *http.Request, now time.Time) (*sandboxkit.Grant[grant], string) {
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		return nil, "AuthenticationUnsuccessful"
+		raw = ""
 	}
-	if !now.Before(t.expires) {
+	b, why := s.oauth.Authenticate(raw, now)
+	switch why {
+	case sandboxkit.Accepted:
+		return b.Grant, ""
+	case sandboxkit.Expired:
 		// accounting-platform-apis.md §1.5: "TokenExpired: token expired at 01/01/2001 00:00:00".
-		return nil, "TokenExpired: token expired at " + t.expires.UTC().Format("01/02/2006 15:04:05")
+		return nil, "TokenExpired: token expired at " + b.Expires.UTC().Format("01/02/2006 15:04:05")
 	}
-	return t, ""
+	return nil, "AuthenticationUnsuccessful"
 }
 
 // problem is the envelope of Xero's 401 and 403 answers (accounting-platform-apis.md §1.5).

@@ -22,7 +22,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -53,17 +52,10 @@ const (
 	MaxIdempotencyKeyLen = 128
 )
 
-// Client is an OAuth application registered with the sandbox.
-type Client struct {
-	ID string
-	// Secret empty makes a public client that must use PKCE
-	// (accounting-platform-apis.md §1.1: native apps use PKCE).
-	Secret string
-	// Name is shown on the consent page and returned as ProviderName.
-	Name string
-	// RedirectURIs must match the redirect_uri parameter exactly.
-	RedirectURIs []string
-}
+// Client is an OAuth application registered with the sandbox. Secret empty
+// makes a public client that must use PKCE (accounting-platform-apis.md
+// §1.1: native apps use PKCE).
+type Client = sandboxkit.Client
 
 // Limits are the per-tenant and per-app call limits; a value <= 0 turns
 // that limit off.
@@ -91,7 +83,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithClient registers an OAuth client; repeat for several.
 func WithClient(c Client) Option {
-	return func(s *Server) { s.clients[c.ID] = c }
+	return func(s *Server) { s.oauth.Register(c) }
 }
 
 // WithOrganisation seeds an organisation; repeat for several. Without any,
@@ -114,18 +106,19 @@ type Server struct {
 	limits Limits
 
 	mu          sync.Mutex
-	clients     map[string]Client
+	oauth       *sandboxkit.OAuth[grant]
 	orgs        map[string]*org
 	orgOrder    []string
-	codes       map[string]*authCode
-	access      map[string]*accessToken
-	refresh     map[string]*refreshToken
 	connections []*connection
 	idem        map[idemKey]*idemEntry
 	usage       map[string]*tenantUsage
 	appUsage    map[string]*window
-	faults      []*faultState
+	faults      *sandboxkit.Faults[Fault]
 	stall       *sandboxkit.Gate
+
+	dataDir string
+	keeper  *sandboxkit.Keeper // nil: in memory only
+	openErr error              // the data folder could not be used
 }
 
 // New returns a sandbox configured by opts.
@@ -134,21 +127,20 @@ func New(opts ...Option) *Server {
 		now:      time.Now,
 		log:      slog.New(slog.DiscardHandler),
 		limits:   DefaultLimits(),
-		clients:  map[string]Client{},
 		orgs:     map[string]*org{},
-		codes:    map[string]*authCode{},
-		access:   map[string]*accessToken{},
-		refresh:  map[string]*refreshToken{},
 		idem:     map[idemKey]*idemEntry{},
 		usage:    map[string]*tenantUsage{},
 		appUsage: map[string]*window{},
+		faults:   sandboxkit.NewFaults(Fault.match, true),
 	}
+	s.oauth = sandboxkit.NewOAuth(&s.mu, func() time.Time { return s.now() }, func() *slog.Logger { return s.log }, s.platform())
 	for _, o := range opts {
 		o(s)
 	}
 	if len(s.orgs) == 0 {
 		s.addOrg(DefaultOrganisation())
 	}
+	s.keep()
 	return s
 }
 
@@ -157,24 +149,27 @@ func New(opts ...Option) *Server {
 func (s *Server) RegisterClient(c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.clients[c.ID] = c
+	s.oauth.Register(c)
 }
 
 // Handler serves the identity endpoints and the Accounting API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(AuthorizePath, s.handleAuthorize)
-	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc(AuthorizePath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleAuthorize(w, r, "") })
+	mux.HandleFunc(TokenPath, func(w http.ResponseWriter, r *http.Request) { s.oauth.HandleToken(w, r, "") })
 	mux.HandleFunc(ConnectionsPath, s.handleConnections)
 	mux.HandleFunc(APIPath+"/", s.handleAPI)
 	mux.HandleFunc(InspectPath+APIPath+"/", s.handleInspect)
-	return mux
+	return s.keeper.Handler(mux)
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves in
 // the background. It returns the base URL to give the connector and a
 // function that shuts the server down.
 func (s *Server) Start(addr string) (baseURL string, shutdown func(context.Context) error, err error) {
+	if s.openErr != nil {
+		return "", nil, s.openErr
+	}
 	return sandboxkit.Serve(addr, s.Handler(), s.log, "xero")
 }
 
@@ -199,16 +194,16 @@ func (s *Server) Organisation(tenantID string) (Organisation, bool) {
 // UpdateOrganisation lets a test change an organisation (lock dates,
 // account statuses, ...) under the server's lock.
 func (s *Server) UpdateOrganisation(tenantID string, fn func(*Organisation)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.orgs[tenantID]
-	if !ok {
-		return fmt.Errorf("unknown tenant %q", tenantID)
-	}
-	fn(&o.Organisation)
-	o.Organisation.TenantID = tenantID
-	o.Organisation.normalise()
-	return nil
+	return s.change(func() error {
+		o, ok := s.orgs[tenantID]
+		if !ok {
+			return fmt.Errorf("unknown tenant %q", tenantID)
+		}
+		fn(&o.Organisation)
+		o.Organisation.TenantID = tenantID
+		o.Organisation.normalise()
+		return nil
+	})
 }
 
 // ManualJournals returns copies of a tenant's journals in creation order.
@@ -275,12 +270,4 @@ func nameUUID(parts ...string) string {
 func formatUUID(b [16]byte) string {
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-func newSecret() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -186,6 +186,39 @@ func TestAuthorizationCodesAreSingleUseAndShortLived(t *testing.T) {
 	}
 }
 
+// TestPKCEBindsTheCodeToItsVerifier: a code asked for with an S256
+// challenge is exchanged only with the verifier behind it (accounting-
+// platform-apis.md §1.1, RFC 7636); any other verifier, or none, gets
+// Xero's invalid_grant body, and the code is spent either way.
+func TestPKCEBindsTheCodeToItsVerifier(t *testing.T) {
+	e := newEnv(t)
+	codeFor := func(verifier string) string {
+		t.Helper()
+		loc, err := sandbox.Approve(e.ctx, e.srv.Client(), e.cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return loc.Query().Get("code")
+	}
+	verifier := oauth2.GenerateVerifier()
+	for what, opts := range map[string][]oauth2.AuthCodeOption{
+		"another verifier": {oauth2.VerifierOption(oauth2.GenerateVerifier())},
+		"no verifier":      nil,
+	} {
+		code := codeFor(verifier)
+		if _, err := e.cfg.Exchange(e.ctx, code, opts...); !isInvalidGrant(err) {
+			t.Fatalf("%s: %v, want invalid_grant", what, err)
+		}
+		if _, err := e.cfg.Exchange(e.ctx, code, oauth2.VerifierOption(verifier)); !isInvalidGrant(err) {
+			t.Fatalf("%s: the code was not spent by the refused exchange: %v", what, err)
+		}
+	}
+	tok, err := e.cfg.Exchange(e.ctx, codeFor(verifier), oauth2.VerifierOption(verifier))
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("the code's own verifier: %v", err)
+	}
+}
+
 func TestClientAuthenticationAndOfflineAccess(t *testing.T) {
 	e := newEnv(t)
 	// Form-encoded client credentials work as well as HTTP Basic.

@@ -271,8 +271,19 @@ type Connection struct {
 	// The OAuth token, sealed with AES-GCM; never leaves the control plane.
 	Token     *SealedSecret `protobuf:"bytes,10,opt,name=token,proto3" json:"token,omitempty"`
 	LastError string        `protobuf:"bytes,11,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	// SHA-256 of the single-use OAuth state sent with link_url.
+	// SHA-256 of the single-use OAuth state given to the browser that opened
+	// the link (in a cookie and on the redirect to the platform).
 	OauthStateSha256 string `protobuf:"bytes,12,opt,name=oauth_state_sha256,json=oauthStateSha256,proto3" json:"oauth_state_sha256,omitempty"`
+	// The single-use token of the link the API answers as link_url
+	// (GET /v1/oauth/link/{id}?t=…), sealed; cleared once a browser opens it.
+	LinkToken *SealedSecret `protobuf:"bytes,13,opt,name=link_token,json=linkToken,proto3" json:"link_token,omitempty"`
+	// When the link stops working (Unix milliseconds).
+	LinkExpiresUnixMs int64 `protobuf:"varint,14,opt,name=link_expires_unix_ms,json=linkExpiresUnixMs,proto3" json:"link_expires_unix_ms,omitempty"`
+	// When oauth_state_sha256 stops being accepted (Unix milliseconds).
+	OauthStateExpiresUnixMs int64 `protobuf:"varint,15,opt,name=oauth_state_expires_unix_ms,json=oauthStateExpiresUnixMs,proto3" json:"oauth_state_expires_unix_ms,omitempty"`
+	// The PKCE code verifier (RFC 7636) of the authorization request that
+	// carried that state, sealed; platforms without PKCE have none.
+	PkceVerifier *SealedSecret `protobuf:"bytes,16,opt,name=pkce_verifier,json=pkceVerifier,proto3" json:"pkce_verifier,omitempty"`
 	// Codat's dataConnectionErrors: why the connection stopped working (a
 	// refused grant marks it Deauthorized), newest last, at most 10.
 	DataConnectionErrors []*DataConnectionError `protobuf:"bytes,20,rep,name=data_connection_errors,json=dataConnectionErrors,proto3" json:"data_connection_errors,omitempty"`
@@ -392,6 +403,34 @@ func (x *Connection) GetOauthStateSha256() string {
 		return x.OauthStateSha256
 	}
 	return ""
+}
+
+func (x *Connection) GetLinkToken() *SealedSecret {
+	if x != nil {
+		return x.LinkToken
+	}
+	return nil
+}
+
+func (x *Connection) GetLinkExpiresUnixMs() int64 {
+	if x != nil {
+		return x.LinkExpiresUnixMs
+	}
+	return 0
+}
+
+func (x *Connection) GetOauthStateExpiresUnixMs() int64 {
+	if x != nil {
+		return x.OauthStateExpiresUnixMs
+	}
+	return 0
+}
+
+func (x *Connection) GetPkceVerifier() *SealedSecret {
+	if x != nil {
+		return x.PkceVerifier
+	}
+	return nil
 }
 
 func (x *Connection) GetDataConnectionErrors() []*DataConnectionError {
@@ -906,7 +945,7 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x18\n" +
-	"\acreated\x18\x05 \x01(\tR\acreated\"\x8e\x04\n" +
+	"\acreated\x18\x05 \x01(\tR\acreated\"\xff\x05\n" +
 	"\n" +
 	"Connection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
@@ -923,7 +962,12 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	" \x01(\v2\x1d.commercesync.v1.SealedSecretR\x05token\x12\x1d\n" +
 	"\n" +
 	"last_error\x18\v \x01(\tR\tlastError\x12,\n" +
-	"\x12oauth_state_sha256\x18\f \x01(\tR\x10oauthStateSha256\x12Z\n" +
+	"\x12oauth_state_sha256\x18\f \x01(\tR\x10oauthStateSha256\x12<\n" +
+	"\n" +
+	"link_token\x18\r \x01(\v2\x1d.commercesync.v1.SealedSecretR\tlinkToken\x12/\n" +
+	"\x14link_expires_unix_ms\x18\x0e \x01(\x03R\x11linkExpiresUnixMs\x12<\n" +
+	"\x1boauth_state_expires_unix_ms\x18\x0f \x01(\x03R\x17oauthStateExpiresUnixMs\x12B\n" +
+	"\rpkce_verifier\x18\x10 \x01(\v2\x1d.commercesync.v1.SealedSecretR\fpkceVerifier\x12Z\n" +
 	"\x16data_connection_errors\x18\x14 \x03(\v2$.commercesync.v1.DataConnectionErrorR\x14dataConnectionErrors\"\xa2\x01\n" +
 	"\x13DataConnectionError\x12\x1f\n" +
 	"\vstatus_code\x18\x01 \x01(\tR\n" +
@@ -1004,25 +1048,27 @@ var file_commercesync_v1_control_proto_goTypes = []any{
 var file_commercesync_v1_control_proto_depIdxs = []int32{
 	5,  // 0: commercesync.v1.ApiKey.dev_secret:type_name -> commercesync.v1.SealedSecret
 	5,  // 1: commercesync.v1.Connection.token:type_name -> commercesync.v1.SealedSecret
-	4,  // 2: commercesync.v1.Connection.data_connection_errors:type_name -> commercesync.v1.DataConnectionError
-	10, // 3: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
-	0,  // 4: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
-	1,  // 5: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
-	2,  // 6: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
-	3,  // 7: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
-	6,  // 8: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
-	8,  // 9: commercesync.v1.ControlRecord.platform_setup:type_name -> commercesync.v1.PlatformSetup
-	11, // 10: commercesync.v1.PlatformSetup.accounts:type_name -> commercesync.v1.AccountOption
-	12, // 11: commercesync.v1.PlatformSetup.tax_rates:type_name -> commercesync.v1.Option
-	12, // 12: commercesync.v1.PlatformSetup.customers:type_name -> commercesync.v1.Option
-	12, // 13: commercesync.v1.PlatformSetup.suppliers:type_name -> commercesync.v1.Option
-	9,  // 14: commercesync.v1.PlatformSetup.exchange_rates:type_name -> commercesync.v1.PlatformSetup.ExchangeRatesEntry
-	13, // 15: commercesync.v1.PlatformSetup.tracking:type_name -> commercesync.v1.TrackingCategory
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	5,  // 2: commercesync.v1.Connection.link_token:type_name -> commercesync.v1.SealedSecret
+	5,  // 3: commercesync.v1.Connection.pkce_verifier:type_name -> commercesync.v1.SealedSecret
+	4,  // 4: commercesync.v1.Connection.data_connection_errors:type_name -> commercesync.v1.DataConnectionError
+	10, // 5: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
+	0,  // 6: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
+	1,  // 7: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
+	2,  // 8: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
+	3,  // 9: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
+	6,  // 10: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
+	8,  // 11: commercesync.v1.ControlRecord.platform_setup:type_name -> commercesync.v1.PlatformSetup
+	11, // 12: commercesync.v1.PlatformSetup.accounts:type_name -> commercesync.v1.AccountOption
+	12, // 13: commercesync.v1.PlatformSetup.tax_rates:type_name -> commercesync.v1.Option
+	12, // 14: commercesync.v1.PlatformSetup.customers:type_name -> commercesync.v1.Option
+	12, // 15: commercesync.v1.PlatformSetup.suppliers:type_name -> commercesync.v1.Option
+	9,  // 16: commercesync.v1.PlatformSetup.exchange_rates:type_name -> commercesync.v1.PlatformSetup.ExchangeRatesEntry
+	13, // 17: commercesync.v1.PlatformSetup.tracking:type_name -> commercesync.v1.TrackingCategory
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_control_proto_init() }
