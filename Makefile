@@ -4,7 +4,7 @@
 GO        ?= go
 PROTO_BIN := proto/.bin
 
-.PHONY: run build test test-long bench vet fmt-check proto proto-check tools clean
+.PHONY: run build test test-long bench fuzz vet fmt-check proto proto-check tools clean
 
 run: ## the whole pipeline on embedded defaults, sandboxes included
 	$(GO) run ./cmd/commercesync dev
@@ -14,6 +14,20 @@ build:
 
 test: fmt-check vet proto-check ## what CI runs
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) fuzz
+
+# Every fuzz target (each outside decoder: REST records, the OAuth callback,
+# every Kafka record a stage reads) for FUZZTIME, from its committed corpus
+# in testdata/fuzz. A target is found by its name, so a new one runs without
+# being listed here.
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; for dir in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz' | xargs -n1 dirname | sort -u); do \
+		for t in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "fuzz ./$$dir $$t for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./$$dir; \
+		done; \
+	done
 
 # Full-size runs; their figures are in the README: the end-to-end tests
 # with 100,000 orders, and every property test with 20x the checks.

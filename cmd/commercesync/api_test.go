@@ -557,6 +557,12 @@ func TestInvoiceModeStopsOnACurrencyNotEnabled(t *testing.T) {
 	var cfg map[string]any
 	s.api.must("GET", "/v1/companies/"+s.company+"/sync/commerce/config", nil, &cfg)
 	s.api.must("PUT", "/v1/companies/"+s.company+"/sync/commerce/config", cfg, nil)
+	// The saved configuration is visible before the planner has bound the
+	// stopped day again; waitSettled fails on a failed document, so wait for
+	// the rebinding first.
+	eventually(t, 30*time.Second, "the stopped day bound again under the new configuration", func() bool {
+		return s.status().DocumentsFailed == 0
+	})
 	s.waitSettled(s.ds.days)
 	for _, inv := range sys.Xero.Invoices(xeroTenant) {
 		if inv.Currency != "USD" {

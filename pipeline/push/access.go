@@ -106,22 +106,7 @@ func (w *Worker) check(ctx context.Context, conn *v1.Connection, c connectors.Co
 // returns what the merchant is told.
 func (w *Worker) deauthorize(ctx context.Context, connID string, ce *connectors.Error) string {
 	conn, _ := w.control.Connection(connID)
-	name := conn.GetPlatformName()
-	if c, ok := w.connectors[conn.GetPlatformKey()]; ok {
-		name = c.Name()
-	}
-	if name == "" {
-		name = "the accounting platform"
-	}
-	msg := ce.Message
-	if re, ok := errors.AsType[*oauth2.RetrieveError](ce); ok {
-		answer := re.ErrorCode
-		if re.ErrorDescription != "" {
-			answer += ": " + re.ErrorDescription
-		}
-		msg = fmt.Sprintf("%s refused to renew the connection's authorisation (%s); reconnect %s", name, answer, name)
-	}
-	msg += ". The company's documents wait, and are sent once it is connected again."
+	msg := w.deauthorizedMessage(connID, ce)
 	rec := &v1.DataConnectionError{
 		StatusCode: statusCode(ce), StatusText: statusText(ce), ErrorMessage: msg, ErroredOnUtc: w.now().UTC().Format(time.RFC3339),
 	}
@@ -138,6 +123,27 @@ func (w *Worker) deauthorize(ctx context.Context, connID string, ce *connectors.
 		w.log.Warn("connection deauthorized: the merchant must reconnect", "connection", connID, "company", conn.GetCompanyId(), "reason", msg)
 	}
 	return msg
+}
+
+// deauthorizedMessage says what the merchant is told about a refused grant.
+func (w *Worker) deauthorizedMessage(connID string, ce *connectors.Error) string {
+	conn, _ := w.control.Connection(connID)
+	name := conn.GetPlatformName()
+	if c, ok := w.connectors[conn.GetPlatformKey()]; ok {
+		name = c.Name()
+	}
+	if name == "" {
+		name = "the accounting platform"
+	}
+	msg := ce.Message
+	if re, ok := errors.AsType[*oauth2.RetrieveError](ce); ok {
+		answer := re.ErrorCode
+		if re.ErrorDescription != "" {
+			answer += ": " + re.ErrorDescription
+		}
+		msg = fmt.Sprintf("%s refused to renew the connection's authorisation (%s); reconnect %s", name, answer, name)
+	}
+	return msg + ". The company's documents wait, and are sent once it is connected again."
 }
 
 // statusCode is the HTTP status the platform answered, as Codat's

@@ -384,12 +384,15 @@ func (w *Worker) outcome(ctx context.Context, e *v1.OutboxEntry, ce *connectors.
 		// Only a reconnect helps, and it is a new connection: the document
 		// keeps its state (one that may have been sent is looked up first
 		// wherever it goes next) and waits for the planner to rebind it.
-		msg := w.deauthorize(ctx, e.GetConnectionId(), ce)
+		// The entry is written before the connection is marked: once it is,
+		// the merchant may reconnect and the planner rebind the document at
+		// once, and a write after that would put back the old binding.
 		r := proto.Clone(e).(*v1.OutboxEntry)
-		r.ErrorClass, r.ErrorMessage, r.ErrorField, r.UpdatedUnixMs = ce.Class.Proto(), "Waiting for a reconnect: "+msg, "", w.now().UnixMilli()
-		if err := w.writer.Put(ctx, r); err != nil {
+		r.ErrorClass, r.ErrorMessage, r.ErrorField, r.UpdatedUnixMs = ce.Class.Proto(), "Waiting for a reconnect: "+w.deauthorizedMessage(e.GetConnectionId(), ce), "", w.now().UnixMilli()
+		if _, err := w.writer.PutUnlessRebound(ctx, r); err != nil {
 			log.Warn("wait for reconnect not recorded", "err", err)
 		}
+		w.deauthorize(ctx, e.GetConnectionId(), ce)
 		return false
 	}
 	switch ce.Class {
@@ -433,7 +436,7 @@ func (w *Worker) fail(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Err
 	w.mu.Lock()
 	delete(w.retryAt, e.GetDocumentId())
 	w.mu.Unlock()
-	if err := w.writer.Put(ctx, f); err != nil {
+	if _, err := w.writer.PutUnlessRebound(ctx, f); err != nil {
 		w.log.Warn("failure not recorded", "document", e.GetDocumentId(), "err", err)
 	}
 }
@@ -453,7 +456,7 @@ func (w *Worker) retry(ctx context.Context, e *v1.OutboxEntry, ce *connectors.Er
 	w.mu.Unlock()
 	r := proto.Clone(e).(*v1.OutboxEntry)
 	r.ErrorClass, r.ErrorMessage, r.UpdatedUnixMs = ce.Class.Proto(), ce.Message, w.now().UnixMilli()
-	if err := w.writer.Put(ctx, r); err != nil {
+	if _, err := w.writer.PutUnlessRebound(ctx, r); err != nil {
 		log.Warn("retry not recorded", "err", err)
 		return
 	}
