@@ -299,6 +299,7 @@ func (j *Job) Run(ctx context.Context) error {
 		var quarantined []*kgo.Record
 		var parkedFrom, usedPoison []input
 		var n, dropped int64
+		emittedBy := map[DayRef]int64{} // the input record (its place in the poll) that emitted a day's output
 		mu.Lock()
 		fs.EachRecord(func(r *kgo.Record) {
 			n++
@@ -315,13 +316,25 @@ func (j *Job) Run(ctx context.Context) error {
 				quarantined = append(quarantined, j.recordEntry(r, nil, "it cannot be decoded as a CommerceEvent: "+err.Error(), 1))
 				return
 			}
-			before := len(agg.b.parked)
+			before, sums, excs := len(agg.b.parked), len(agg.b.summaries), len(agg.b.dayExc)
 			if err := agg.Apply(r.Partition, &ev); err != nil {
 				quarantined = append(quarantined, j.recordEntry(r, &ev, err.Error(), 1))
 				return
 			}
 			for range agg.b.parked[before:] {
 				parkedFrom = append(parkedFrom, in)
+			}
+			for _, s := range agg.b.summaries[sums:] {
+				ref := DayRef{s.GetCompanyId(), s.GetBusinessDay(), s.GetCurrency(), s.GetLocation()}
+				if _, ok := emittedBy[ref]; !ok {
+					emittedBy[ref] = n - 1
+				}
+			}
+			for _, e := range agg.b.dayExc[excs:] {
+				ref := DayRef{e.CompanyID, e.Day, e.Currency, e.Location}
+				if _, ok := emittedBy[ref]; !ok {
+					emittedBy[ref] = n - 1
+				}
 			}
 		})
 		out, err := agg.Flush()
@@ -408,11 +421,22 @@ func (j *Job) Run(ctx context.Context) error {
 				s.DaysParked += int64(len(out.Parked))
 			})
 			failed, blind = 0, 0
-			limit = min(limit*2, j.maxPoll)
+			for ref := range emittedBy {
+				delete(attempts, ref) // its output was written: it is no culprit
+			}
+			culprits := false
 			for k := range attempts {
 				if _, ok := k.(input); ok {
 					delete(attempts, k) // committed: it is not read again
+				} else {
+					culprits = true
 				}
+			}
+			if !culprits {
+				// Transactions grow back once no culprit is being narrowed
+				// down; while one is, they stay small, so its retries
+				// rewrite little beside it.
+				limit = min(limit*2, j.maxPoll)
 			}
 			for _, in := range usedPoison {
 				delete(poisoned, in)
@@ -433,7 +457,7 @@ func (j *Job) Run(ctx context.Context) error {
 		if err != nil {
 			failures = append(failures, produceFailure{err: err})
 		}
-		if j.blame(agg, &mu, failures, n, &limit, attempts, poisoned, fs) {
+		if j.blame(agg, &mu, failures, n, emittedBy, &limit, attempts, poisoned, fs) {
 			blind = 0
 		} else if blind++; blind >= j.maxFailures {
 			return fmt.Errorf("window: %d transactions in a row failed with no record to blame: %w", blind, failures[0].err)
@@ -448,13 +472,15 @@ func (j *Job) Run(ctx context.Context) error {
 }
 
 // blame finds the culprits of a failed transaction and spends one of their
-// tries. Any refusal narrows the next transaction down (halving its input),
-// so that what is retried shrinks and what is healthy commits; a day whose
-// summary or exceptions the broker refused is parked once it has used its
-// tries, and when one input record is left and the refusal names no day,
-// that record is quarantined once it has used them. It reports whether any
-// failure was a refused record (rather than the broker's state).
-func (j *Job) blame(agg *Aggregator, mu *sync.Mutex, failures []produceFailure, n int64, limit *int,
+// tries. Every refusal narrows the next transaction down to at most half the
+// input of the failed one, and short of the input record that emitted a
+// refused day's output, so that what is healthy before it commits and each
+// retry rewrites less than the one before. A day whose summary or
+// exceptions the broker refused is parked once it has used its tries; a
+// refusal that names no day, once one input record is left, quarantines that
+// record once it has used its tries. blame reports whether any failure was a
+// refused record (rather than the broker's state).
+func (j *Job) blame(agg *Aggregator, mu *sync.Mutex, failures []produceFailure, n int64, emittedBy map[DayRef]int64, limit *int,
 	attempts map[any]int, poisoned map[input]poison, fs kgo.Fetches) bool {
 	days := map[DayRef]error{}
 	var other error
@@ -471,7 +497,11 @@ func (j *Job) blame(agg *Aggregator, mu *sync.Mutex, failures []produceFailure, 
 	if len(days) == 0 && other == nil {
 		return false
 	}
+	first := n
 	for ref, err := range days {
+		if i, ok := emittedBy[ref]; ok {
+			first = min(first, i)
+		}
 		attempts[ref]++
 		if tries := attempts[ref]; tries >= j.maxAttempts {
 			delete(attempts, ref)
@@ -481,19 +511,20 @@ func (j *Job) blame(agg *Aggregator, mu *sync.Mutex, failures []produceFailure, 
 		}
 	}
 	if n > 1 {
-		*limit = max(1, int(n/2))
+		*limit = max(1, int(min(first, n/2)))
 		return true
 	}
-	if other != nil {
-		fs.EachRecord(func(r *kgo.Record) {
-			in := input{r.Topic, r.Partition, r.Offset}
-			attempts[in]++
-			if tries := attempts[in]; tries >= j.maxAttempts {
-				delete(attempts, in)
-				poisoned[in] = poison{fmt.Sprintf("its output could not be written after %d tries: %v", tries, other), tries}
-			}
-		})
+	if other == nil {
+		return true
 	}
+	fs.EachRecord(func(r *kgo.Record) {
+		in := input{r.Topic, r.Partition, r.Offset}
+		attempts[in]++
+		if tries := attempts[in]; tries >= j.maxAttempts {
+			delete(attempts, in)
+			poisoned[in] = poison{fmt.Sprintf("its output could not be written after %d tries: %v", tries, other), tries}
+		}
+	})
 	return true
 }
 
