@@ -24,8 +24,9 @@ const (
 	// MaxHashBytes bounds a content hash (SHA-256 is 32 bytes).
 	MaxHashBytes = 64
 	// MaxNumberBytes bounds an amount or a percentage written as text, and
-	// maxExponent the exponent such a text may carry: a number beyond them
-	// would cost the decimal library arbitrary time and memory.
+	// maxExponent the exponent such a text may carry: the decimal library
+	// reads exponents up to 10,000, and a tax rate such as 1e9999 would name
+	// an account of 10,000 characters.
 	MaxNumberBytes = 64
 	maxExponent    = 30
 
