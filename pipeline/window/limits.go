@@ -75,12 +75,21 @@ func tooMany(field string, n, limit int) error {
 	return fmt.Errorf("%s has %d elements; the limit is %d", field, n, limit)
 }
 
-// checker collects the first limit an event breaks.
+// checker collects the first limit an event breaks. A field inside a list
+// is named by a func, called only when the field breaks a limit: checking
+// runs on every record, and naming every field would cost more than the
+// record's own decoding.
 type checker struct{ err error }
 
 func (c *checker) str(field, s string, limit int) {
 	if c.err == nil && len(s) > limit {
 		c.err = tooLong(field, len(s), limit)
+	}
+}
+
+func (c *checker) strAt(field func() string, s string, limit int) {
+	if c.err == nil && len(s) > limit {
+		c.err = tooLong(field(), len(s), limit)
 	}
 }
 
@@ -94,22 +103,38 @@ func (c *checker) list(field string, n, limit int) {
 	}
 }
 
+func (c *checker) listAt(field func() string, n, limit int) {
+	if c.err == nil && n > limit {
+		c.err = tooMany(field(), n, limit)
+	}
+}
+
 func (c *checker) number(field, s string) {
 	if c.err == nil {
-		c.err = checkNumber(field, s)
+		if err := checkNumber(s); err != nil {
+			c.err = fmt.Errorf("%s %w", field, err)
+		}
+	}
+}
+
+func (c *checker) numberAt(field func() string, s string) {
+	if c.err == nil {
+		if err := checkNumber(s); err != nil {
+			c.err = fmt.Errorf("%s %w", field(), err)
+		}
 	}
 }
 
 // checkNumber bounds a decimal text before any library reads it: its length,
 // and the exponent of a form such as 1e2.
-func checkNumber(field, s string) error {
+func checkNumber(s string) error {
 	if len(s) > MaxNumberBytes {
-		return tooLong(field, len(s), MaxNumberBytes)
+		return fmt.Errorf("is %d bytes; the limit is %d", len(s), MaxNumberBytes)
 	}
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		exp, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
 		if err != nil || exp > maxExponent || exp < -maxExponent {
-			return fmt.Errorf("%s %q has an exponent outside ±%d; send a plain decimal such as 12.34", field, s, maxExponent)
+			return fmt.Errorf("%q has an exponent outside ±%d; send a plain decimal such as 12.34", s, maxExponent)
 		}
 	}
 	return nil
@@ -184,10 +209,7 @@ func checkRecord(c *checker, re *v1.RecordEvent) {
 		c.code("transactionSourceRef.type", t.GetTransactionSourceRef().GetType())
 		c.list("settledTransactionIds", len(t.GetSettledTransactionIds()), MaxSettledIDs)
 		for i, id := range t.GetSettledTransactionIds() {
-			if c.err != nil {
-				break
-			}
-			c.id(fmt.Sprintf("settledTransactionIds[%d]", i), id)
+			c.strAt(func() string { return fmt.Sprintf("settledTransactionIds[%d]", i) }, id, MaxIDBytes)
 		}
 	}
 }
@@ -204,37 +226,41 @@ func checkOrder(c *checker, o *v1.Order) {
 		if c.err != nil {
 			return
 		}
-		f := func(name string) string { return fmt.Sprintf("orderLineItems[%d].%s", i, name) }
-		c.id(f("productRef.id"), l.GetProductRef().GetId())
-		c.number(f("totalAmount"), l.GetTotalAmount())
-		c.number(f("totalTaxAmount"), l.GetTotalTaxAmount())
-		c.number(f("taxPercentage"), l.GetTaxPercentage())
-		c.list(f("discountAllocations"), len(l.GetDiscountAllocations()), MaxDiscountsPerLine)
-		for j, d := range l.GetDiscountAllocations() {
-			c.number(f(fmt.Sprintf("discountAllocations[%d].totalAmount", j)), d.GetTotalAmount())
+		at := func(name string) func() string {
+			return func() string { return fmt.Sprintf("orderLineItems[%d].%s", i, name) }
 		}
-		checkTaxes(c, f("taxes"), l.GetTaxes())
+		c.strAt(at("productRef.id"), l.GetProductRef().GetId(), MaxIDBytes)
+		c.numberAt(at("totalAmount"), l.GetTotalAmount())
+		c.numberAt(at("totalTaxAmount"), l.GetTotalTaxAmount())
+		c.numberAt(at("taxPercentage"), l.GetTaxPercentage())
+		c.listAt(at("discountAllocations"), len(l.GetDiscountAllocations()), MaxDiscountsPerLine)
+		for j, d := range l.GetDiscountAllocations() {
+			c.numberAt(func() string { return fmt.Sprintf("orderLineItems[%d].discountAllocations[%d].totalAmount", i, j) }, d.GetTotalAmount())
+		}
+		checkTaxes(c, "orderLineItems", i, l.GetTaxes())
 	}
 	for i, sc := range o.GetServiceCharges() {
 		if c.err != nil {
 			return
 		}
-		f := func(name string) string { return fmt.Sprintf("serviceCharges[%d].%s", i, name) }
-		c.code(f("type"), sc.GetType())
-		c.number(f("totalAmount"), sc.GetTotalAmount())
-		c.number(f("taxAmount"), sc.GetTaxAmount())
-		c.number(f("taxPercentage"), sc.GetTaxPercentage())
-		checkTaxes(c, f("taxes"), sc.GetTaxes())
+		at := func(name string) func() string {
+			return func() string { return fmt.Sprintf("serviceCharges[%d].%s", i, name) }
+		}
+		c.strAt(at("type"), sc.GetType(), MaxCodeBytes)
+		c.numberAt(at("totalAmount"), sc.GetTotalAmount())
+		c.numberAt(at("taxAmount"), sc.GetTaxAmount())
+		c.numberAt(at("taxPercentage"), sc.GetTaxPercentage())
+		checkTaxes(c, "serviceCharges", i, sc.GetTaxes())
 	}
 }
 
-func checkTaxes(c *checker, field string, ts []*v1.TaxLine) {
-	c.list(field, len(ts), MaxTaxesPerLine)
+func checkTaxes(c *checker, list string, i int, ts []*v1.TaxLine) {
+	c.listAt(func() string { return fmt.Sprintf("%s[%d].taxes", list, i) }, len(ts), MaxTaxesPerLine)
 	for j, t := range ts {
 		if c.err != nil {
 			return
 		}
-		c.id(fmt.Sprintf("%s[%d].taxComponentRef.id", field, j), t.GetTaxComponentRef().GetId())
-		c.number(fmt.Sprintf("%s[%d].taxAmount", field, j), t.GetTaxAmount())
+		c.strAt(func() string { return fmt.Sprintf("%s[%d].taxes[%d].taxComponentRef.id", list, i, j) }, t.GetTaxComponentRef().GetId(), MaxIDBytes)
+		c.numberAt(func() string { return fmt.Sprintf("%s[%d].taxes[%d].taxAmount", list, i, j) }, t.GetTaxAmount())
 	}
 }
