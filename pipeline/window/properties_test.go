@@ -66,7 +66,26 @@ func TestPropertyLastRevisionExceptionsAreOutOfBoundOrders(t *testing.T) {
 		r.feed(t, s.closed(permuteData(t, s)), genBatchSizes(t, "batches"))
 		checkSummaries(t, r.summaries)
 		checkLastExceptions(t, want.exceptions, r.summaries)
+		checkListedExceptions(t, want.exceptions, r.exceptions)
 	})
+}
+
+// checkListedExceptions requires ledger.exceptions, compacted, to list
+// exactly the out-of-bound orders of each day: one record each, and a
+// tombstone for every one a later version corrected.
+func checkListedExceptions(t *rapid.T, want map[dayCur][]string, got exceptionStore) {
+	days := map[dayCur]bool{}
+	for _, e := range got {
+		days[dayCur{e.GetCompanyId(), e.GetBusinessDay(), e.GetCurrency(), e.GetLocation()}] = true
+	}
+	for k := range want {
+		days[k] = true
+	}
+	for k := range days {
+		if ids := got.ofDay(k); !slices.Equal(ids, want[k]) {
+			t.Fatalf("ledger.exceptions lists %v for %s, want %v", ids, k, want[k])
+		}
+	}
 }
 
 // Each revision brings its day up to the state of the records applied so
