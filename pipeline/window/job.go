@@ -272,6 +272,9 @@ func (j *Job) Run(ctx context.Context) error {
 	failed, blind := 0, 0 // transactions in a row that failed; of those, with no culprit
 	attempts := map[any]int{}
 	poisoned := map[input]poison{}
+	// narrow holds, while an unnamed culprit is narrowed down, the last
+	// offset of the failed transaction's input in each partition.
+	narrow := map[int32]int64{}
 	for {
 		fs := sess.PollRecords(ctx, limit)
 		if ctx.Err() != nil {
@@ -307,7 +310,11 @@ func (j *Job) Run(ctx context.Context) error {
 			if p, ok := poisoned[in]; ok {
 				dropped++
 				usedPoison = append(usedPoison, in)
-				quarantined = append(quarantined, j.recordEntry(r, nil, p.reason, p.attempts))
+				var ev *v1.CommerceEvent
+				if e := new(v1.CommerceEvent); proto.Unmarshal(r.Value, e) == nil {
+					ev = e // to key the entry by its company
+				}
+				quarantined = append(quarantined, j.recordEntry(r, ev, p.reason, p.attempts))
 				return
 			}
 			var ev v1.CommerceEvent
@@ -432,7 +439,12 @@ func (j *Job) Run(ctx context.Context) error {
 					culprits = true
 				}
 			}
-			if !culprits {
+			fs.EachRecord(func(r *kgo.Record) {
+				if end, ok := narrow[r.Partition]; ok && r.Offset >= end {
+					delete(narrow, r.Partition) // past the failed input: its culprit did not fail again
+				}
+			})
+			if !culprits && len(narrow) == 0 {
 				// Transactions grow back once no culprit is being narrowed
 				// down; while one is, they stay small, so its retries
 				// rewrite little beside it.
@@ -457,7 +469,7 @@ func (j *Job) Run(ctx context.Context) error {
 		if err != nil {
 			failures = append(failures, produceFailure{err: err})
 		}
-		if j.blame(agg, &mu, failures, n, emittedBy, &limit, attempts, poisoned, fs) {
+		if j.blame(agg, &mu, failures, n, emittedBy, &limit, attempts, poisoned, narrow, fs) {
 			blind = 0
 		} else if blind++; blind >= j.maxFailures {
 			return fmt.Errorf("window: %d transactions in a row failed with no record to blame: %w", blind, failures[0].err)
@@ -481,7 +493,7 @@ func (j *Job) Run(ctx context.Context) error {
 // record once it has used its tries. blame reports whether any failure was a
 // refused record (rather than the broker's state).
 func (j *Job) blame(agg *Aggregator, mu *sync.Mutex, failures []produceFailure, n int64, emittedBy map[DayRef]int64, limit *int,
-	attempts map[any]int, poisoned map[input]poison, fs kgo.Fetches) bool {
+	attempts map[any]int, poisoned map[input]poison, narrow map[int32]int64, fs kgo.Fetches) bool {
 	days := map[DayRef]error{}
 	var other error
 	for _, f := range failures {
@@ -510,6 +522,11 @@ func (j *Job) blame(agg *Aggregator, mu *sync.Mutex, failures []produceFailure, 
 			mu.Unlock()
 		}
 	}
+	if other != nil {
+		fs.EachRecord(func(r *kgo.Record) {
+			narrow[r.Partition] = max(narrow[r.Partition], r.Offset)
+		})
+	}
 	if n > 1 {
 		*limit = max(1, int(min(first, n/2)))
 		return true
@@ -522,6 +539,7 @@ func (j *Job) blame(agg *Aggregator, mu *sync.Mutex, failures []produceFailure, 
 		attempts[in]++
 		if tries := attempts[in]; tries >= j.maxAttempts {
 			delete(attempts, in)
+			clear(narrow)
 			poisoned[in] = poison{fmt.Sprintf("its output could not be written after %d tries: %v", tries, other), tries}
 		}
 	})

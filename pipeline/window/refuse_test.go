@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 	"pgregory.net/rapid"
@@ -277,5 +278,51 @@ func TestFindingSkippedRecordsAreQuarantined(t *testing.T) {
 	}
 	if st := j.Stats(); st.Records != 7 || st.Applied != 3 || st.Quarantined != 4 {
 		t.Errorf("stats %+v, want 7 records: 3 applied, 4 quarantined", st)
+	}
+}
+
+// A record whose own output the broker refuses (here its changelog entry,
+// which names no day) is found by narrowing the transaction down to it,
+// tried 5 times with backoff, and quarantined; the records around it commit
+// and count, and nothing is retried forever.
+func TestUnwritableOutputQuarantinesItsRecord(t *testing.T) {
+	h := startJobHarness(t, 1, false)
+	const ldn = "Europe/London"
+	at := local(t, ldn, "2026-03-10 12:00:00")
+	evs := []*v1.CommerceEvent{londonSettings("c")}
+	for i := range 20 {
+		id := fmt.Sprintf("o-%02d", i)
+		if i == 10 {
+			id = "o-poison"
+		}
+		evs = append(evs, goodOrder("c", id, at, "1.00"))
+	}
+	evs = append(evs, closeEvent("c", local(t, ldn, "2026-03-11 00:00:00").UnixMilli()))
+	h.push(evs...)
+	sl := &sleeper{dir: t.TempDir(), t: t}
+	j := h.runJob(WithSleep(sl.sleep), WithProduceFault(func(r *kgo.Record) error {
+		if r.Topic == h.topics.Changelog && strings.HasSuffix(string(r.Key), "\x00o-poison") {
+			return kerr.MessageTooLarge
+		}
+		return nil
+	}))
+	h.waitConsumed(time.Minute)
+	sums := ofCompany(h.summaries(), "c")
+	if len(sums) != 1 || netLines(t, sums[0])["sales"] != "-19.00" {
+		t.Fatalf("summaries %v, want the day with the 19 orders around the poison", sums)
+	}
+	q := h.quarantine()
+	if len(q) != 1 || q[0].GetOffset() != 11 || q[0].GetCompanyId() != "c" || q[0].GetAttempts() != 5 ||
+		!strings.Contains(q[0].GetReason(), "its output could not be written after 5 tries: MESSAGE_TOO_LARGE") {
+		t.Fatalf("quarantine %v, want o-poison (offset 11) after 5 tries", q)
+	}
+	st := j.Stats()
+	if st.Records != int64(len(evs)) || st.Applied != int64(len(evs)-1) || st.Quarantined != 1 {
+		t.Errorf("stats %+v, want %d records: all applied but the poison", st, len(evs))
+	}
+	t.Logf("stats %+v, backoffs %v", st, sl.waits)
+	// Narrowing 22 records down to one takes a few halvings, then 5 tries.
+	if st.Aborted < 5 || st.Aborted > 5+5 || len(sl.waits) != int(st.Aborted) {
+		t.Errorf("%d transactions aborted and %d backoffs; want 5 tries after at most 5 halvings", st.Aborted, len(sl.waits))
 	}
 }
