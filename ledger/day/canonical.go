@@ -54,6 +54,11 @@ func (s Summary) Canonical() []byte {
 			b = field(b, "exception", quote(e.RecordID)+" "+quote(e.Message))
 		}
 	}
+	// So was the count of a day that names only the first of its
+	// exceptions: a summary naming all of them encodes as before.
+	if s.ExceptionCount > len(s.Exceptions) {
+		b = field(b, "exception_count", strconv.Itoa(s.ExceptionCount))
+	}
 	b = append(b, "end_summary\n"...)
 	return b
 }

@@ -92,6 +92,7 @@
 //	line <quoted account> <debit> <credit>    (once per line, in slice order)
 //	exceptions <count>                         (only when there are any)
 //	exception <quoted record id> <quoted message>   (once each, sorted by id)
+//	exception_count <decimal>                  (only when more than those named)
 //	end_summary
 //
 // Strings are quoted with Go's strconv.QuoteToASCII (all non-ASCII escaped, so

@@ -32,7 +32,12 @@ type Header struct {
 	RecordCount   int
 	// Exceptions are the day's records counted without their money, sorted
 	// by record id; the same set rides on every revision until it changes.
+	// A day with many names only the first of them (by record id), and
+	// ExceptionCount says how many there are in all.
 	Exceptions []Exception
+	// ExceptionCount counts every exception of the day; 0 means exactly
+	// those named.
+	ExceptionCount int
 }
 
 // Exception names a record a day could not take money from, and why.
@@ -94,6 +99,8 @@ func checkHeader(h Header) error {
 		return fmt.Errorf("revision %d is below 1", h.Revision)
 	case h.RecordCount < 0:
 		return fmt.Errorf("record count %d is negative", h.RecordCount)
+	case h.ExceptionCount != 0 && h.ExceptionCount < len(h.Exceptions):
+		return fmt.Errorf("exception count %d is below the %d exceptions named", h.ExceptionCount, len(h.Exceptions))
 	}
 	if d, err := time.Parse(DayLayout, h.Day); err != nil || d.Format(DayLayout) != h.Day {
 		return fmt.Errorf("day %q is not a date in the form 2006-01-02", h.Day)

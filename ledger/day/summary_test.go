@@ -1,6 +1,7 @@
 package day
 
 import (
+	"bytes"
 	"errors"
 	"maps"
 	"strings"
@@ -293,5 +294,44 @@ func TestLocationInIdentity(t *testing.T) {
 	if at.ID == plain.ID || at.ID != LocationSummaryID("co", "2026-03-10", "GBP", "shop-1", 1) ||
 		!strings.Contains(string(at.Canonical()), "location \"shop-1\"\n") {
 		t.Fatalf("location summary id %s, canonical:\n%s", at.ID, at.Canonical())
+	}
+}
+
+// A summary that names only the first of its exceptions carries their count
+// in its canonical encoding, so the chain covers it; one that names them all
+// encodes as before, and a count below the names is refused.
+func TestExceptionCountInCanonical(t *testing.T) {
+	h := cashSalesHeader(t)
+	h.Exceptions = []Exception{{RecordID: "o-1", Message: "Order o-1: lines miss the total."}}
+	all, err := NewSummary(h, cashSalesTotals(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ExceptionCount = 1
+	same, err := NewSummary(h, cashSalesTotals(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(all.Canonical(), same.Canonical()) || strings.Contains(string(all.Canonical()), "exception_count") {
+		t.Errorf("a count equal to the names changed the encoding:\n%s", same.Canonical())
+	}
+	h.ExceptionCount = 8000
+	more, err := NewSummary(h, cashSalesTotals(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(more.Canonical()), "\nexception_count 8000\nend_summary\n") {
+		t.Errorf("the count of 8000 is not in the encoding:\n%s", more.Canonical())
+	}
+	all.Link("", 1)
+	more.Link("", 1)
+	if all.Hash == more.Hash {
+		t.Error("the exception count does not change the hash")
+	}
+	h.ExceptionCount = 0
+	h.Exceptions = append(h.Exceptions, Exception{RecordID: "o-2", Message: "Order o-2"})
+	h.ExceptionCount = 1
+	if _, err := NewSummary(h, cashSalesTotals(t)); err == nil || !strings.Contains(err.Error(), "exception count 1 is below the 2") {
+		t.Errorf("a count below the names: err %v", err)
 	}
 }

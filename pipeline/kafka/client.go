@@ -8,9 +8,10 @@ import (
 )
 
 // ClientOpts are the options every client of the system starts from: an
-// idempotent producer waiting for all in-sync replicas, read_committed
-// consumption, and franz-go's Kafka-compatible key hashing, so a company's
-// records and its changelog land in matching partitions.
+// idempotent producer waiting for all in-sync replicas, batches within the
+// topics' MaxMessageBytes, read_committed consumption, and franz-go's
+// Kafka-compatible key hashing, so a company's records and its changelog
+// land in matching partitions.
 func ClientOpts(brokers []string, log *slog.Logger) []kgo.Opt {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(brokers...),
@@ -19,6 +20,10 @@ func ClientOpts(brokers []string, log *slog.Logger) []kgo.Opt {
 		kgo.ProducerLinger(2 * time.Millisecond),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 		kgo.MetadataMinAge(250 * time.Millisecond),
+		// Batches never pass the topics' max.message.bytes, so the broker
+		// refuses no batch for its size: a record too large for any batch
+		// fails alone, in the client, and nothing else with it.
+		kgo.ProducerBatchMaxBytes(MaxMessageBytes),
 	}
 	if log != nil {
 		opts = append(opts, kgo.WithLogger(slogLogger{log}))

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -38,6 +39,19 @@ func DefaultTopics() Topics {
 	}
 }
 
+// MaxMessageBytes is every topic's max.message.bytes: the largest record
+// batch the broker takes. It is franz-go's default producer batch limit less
+// its 12 bytes of slack, under Kafka's default (1,048,588), so a cluster
+// with default settings takes what the specs ask for.
+const MaxMessageBytes = 1_000_000
+
+// MaxRecordBytes is the most one record (key and value) written by any stage
+// may hold: a batch of that one record, with its framing (61 bytes of batch
+// header, a few varints, no headers), fits in MaxMessageBytes. Every stage
+// keeps its output under it by construction; the window's tests prove it at
+// every limit's maximum.
+const MaxRecordBytes = MaxMessageBytes - 4096
+
 // Spec describes one topic to create.
 type Spec struct {
 	Name       string
@@ -51,8 +65,9 @@ func ptr(s string) *string { return &s }
 // partitions as the events topic: partition p of the changelog holds the
 // state of the companies whose records land in partition p.
 func (t Topics) Specs(partitions int32) []Spec {
-	compact := map[string]*string{"cleanup.policy": ptr("compact")}
-	forever := map[string]*string{"retention.ms": ptr("-1"), "retention.bytes": ptr("-1")}
+	size := ptr(strconv.Itoa(MaxMessageBytes))
+	compact := map[string]*string{"cleanup.policy": ptr("compact"), "max.message.bytes": size}
+	forever := map[string]*string{"retention.ms": ptr("-1"), "retention.bytes": ptr("-1"), "max.message.bytes": size}
 	return []Spec{
 		{Name: t.Events, Partitions: partitions, Configs: forever},
 		{Name: t.Changelog, Partitions: partitions, Configs: compact},

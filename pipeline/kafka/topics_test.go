@@ -1,10 +1,14 @@
 package kafka_test
 
 import (
+	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/commercesync/commercesync/pipeline/kafka"
 )
@@ -88,5 +92,52 @@ func TestEnsureTopicsRefusesPartitionMismatch(t *testing.T) {
 	err = kafka.EnsureTopics(ctx, client(t, b2.Addrs()), topics.Specs(3))
 	if err == nil || !strings.Contains(err.Error(), topics.Control) || !strings.Contains(err.Error(), "want 1") {
 		t.Errorf("4-partition control topic: err = %v, want it named with want 1", err)
+	}
+}
+
+// Every topic takes a record of MaxRecordBytes (key and value) written with
+// the system's client options, and a record too large for any batch fails
+// alone: the records produced beside it are written.
+func TestRecordLimitMatchesTopics(t *testing.T) {
+	b := startBroker(t)
+	cl := client(t, b.Addrs())
+	ctx := testCtx(t)
+	topics := kafka.DefaultTopics()
+	specs := topics.Specs(1)
+	if err := kafka.EnsureTopics(ctx, cl, specs); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range specs {
+		names = append(names, s.Name)
+	}
+	cfgs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		rc, err := cfgs.On(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := configValue(rc, "max.message.bytes"); v != strconv.Itoa(kafka.MaxMessageBytes) {
+			t.Errorf("%s max.message.bytes = %q, want %d", name, v, kafka.MaxMessageBytes)
+		}
+	}
+	key := []byte(strings.Repeat("k", 255))
+	for _, name := range names {
+		atLimit := &kgo.Record{Topic: name, Key: key, Value: make([]byte, kafka.MaxRecordBytes-len(key))}
+		if err := cl.ProduceSync(ctx, atLimit).FirstErr(); err != nil {
+			t.Errorf("a record of MaxRecordBytes on %s: %v", name, err)
+		}
+	}
+	tooLarge := &kgo.Record{Topic: topics.Ledger, Key: key, Value: make([]byte, kafka.MaxMessageBytes)}
+	beside := &kgo.Record{Topic: topics.Ledger, Key: key, Value: []byte("small")}
+	res := cl.ProduceSync(ctx, tooLarge, beside)
+	if err := res[0].Err; !errors.Is(err, kerr.MessageTooLarge) {
+		t.Errorf("a record past MaxMessageBytes: err %v, want MESSAGE_TOO_LARGE", err)
+	}
+	if err := res[1].Err; err != nil {
+		t.Errorf("a small record produced beside a too-large one: %v", err)
 	}
 }

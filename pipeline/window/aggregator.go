@@ -14,14 +14,18 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/money"
+	"github.com/commercesync/commercesync/pipeline/kafka"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
@@ -38,23 +42,103 @@ var transactionTypes = []string{"Payment", "Refund", "Payout", "FailedPayout", "
 
 // Aggregator holds the state of the companies of the partitions it owns.
 // Changes accumulate in a batch until Commit, or are rolled back by Abort,
-// matching the Kafka transaction they ride in.
+// matching the Kafka transaction they ride in. Within a batch, applying a
+// record is all or nothing (undo.go): a record Apply refuses leaves nothing
+// of itself in the state, and the caller quarantines it.
 type Aggregator struct {
 	companies map[string]*company
 	log       *slog.Logger
 	b         batch
+	u         undoLog
 	gen       uint64
-	// Skipped counts records the window could not use (undecodable amounts
-	// from a producer other than the gateway).
-	Skipped int
+	seq       uint64
+	// idx counts changes to the indexes, which the undo log does not hold:
+	// a rollback that spans one rebuilds them.
+	idx     uint64
+	scratch []byte
+
+	fault   func(FaultPoint) error
+	faultEv *v1.CommerceEvent
+	faultN  int
+
+	// parks are days the caller asked to park when they next emit (their
+	// summary could not be written), until the batch that parks them
+	// commits.
+	parks map[DayRef]parkOrder
+	stats Stats
+}
+
+// Stats counts what the aggregator did in committed batches.
+type Stats struct {
+	// Applied and Refused count input records: every record given to Apply
+	// is one or the other.
+	Applied, Refused int64
+	// DaysParked counts days parked (quarantined as days).
+	DaysParked int64
+}
+
+// DayRef names one day of one company in one currency and location.
+type DayRef struct {
+	CompanyID, Day, Currency, Location string
+}
+
+// ParkedDay is a day the batch parked: sealed, with no revision emitted
+// until it is resumed, because its summary could not be built or written.
+type ParkedDay struct {
+	DayRef
+	TenantID  string
+	Partition int32
+	// Revision is the revision that could not be emitted.
+	Revision int
+	Reason   string
+	Attempts int
+}
+
+type parkOrder struct {
+	reason   string
+	attempts int
+}
+
+// FaultPoint is where a test's fault hook is called inside Apply: Where
+// names the step, N counts the hook's calls within this Apply from 1.
+type FaultPoint struct {
+	Event *v1.CommerceEvent
+	Where string
+	N     int
+}
+
+// AggregatorOption configures an Aggregator.
+type AggregatorOption func(*Aggregator)
+
+// WithFaultHook calls fn at each step of Apply; an error it returns (or a
+// panic it raises) fails the record there. Only tests set it: it is how they
+// prove that a failure at any point leaves nothing of the record behind.
+func WithFaultHook(fn func(FaultPoint) error) AggregatorOption {
+	return func(a *Aggregator) { a.fault = fn }
 }
 
 // NewAggregator makes an empty aggregator.
-func NewAggregator(log *slog.Logger) *Aggregator {
+func NewAggregator(log *slog.Logger, opts ...AggregatorOption) *Aggregator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Aggregator{companies: map[string]*company{}, log: log, gen: 1}
+	a := &Aggregator{companies: map[string]*company{}, log: log, gen: 1, seq: 1, parks: map[DayRef]parkOrder{}}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
+}
+
+// Stats returns the counts of committed batches.
+func (a *Aggregator) Stats() Stats { return a.stats }
+
+// faultAt runs the test-only fault hook at a step of Apply.
+func (a *Aggregator) faultAt(where string) error {
+	if a.fault == nil || a.faultEv == nil {
+		return nil
+	}
+	a.faultN++
+	return a.fault(FaultPoint{Event: a.faultEv, Where: where, N: a.faultN})
 }
 
 type recTouch struct {
@@ -70,7 +154,7 @@ type dayTouch struct {
 }
 
 // batch lists what the open batch touched, in order: the keys to write to
-// the changelog, and where Abort finds the values to restore.
+// the changelog, and what else it emits.
 type batch struct {
 	recs      []recTouch
 	days      []dayTouch
@@ -79,6 +163,11 @@ type batch struct {
 	wms       []*company
 	created   []*company
 	summaries []*v1.DaySummary
+	dayExc    []ExceptionChange
+	posted    []postedTouch
+	parked    []ParkedDay
+	parkUsed  []DayRef
+	stats     Stats
 }
 
 func (b *batch) reset() {
@@ -88,8 +177,10 @@ func (b *batch) reset() {
 	clear(b.heads)
 	clear(b.wms)
 	clear(b.created)
+	clear(b.posted)
 	b.recs, b.days, b.heads, b.wms, b.created, b.summaries = b.recs[:0], b.days[:0], b.heads[:0], b.wms[:0], b.created[:0], nil
-	b.refs = b.refs[:0]
+	b.refs, b.posted, b.dayExc, b.parked, b.parkUsed = b.refs[:0], b.posted[:0], nil, nil, nil
+	b.stats = Stats{}
 }
 
 // Change is one changelog record: Value nil deletes the key.
@@ -110,43 +201,64 @@ func (a *Aggregator) company(id string, partition int32) *company {
 	return c
 }
 
+// touchHead logs the company's head before the change that follows.
 func (a *Aggregator) touchHead(c *company) {
+	if c.headSeq == a.seq {
+		return
+	}
+	op := headOp{c: c, saved: c.head()}
 	if c.headGen != a.gen {
-		c.headGen, c.savedHead = a.gen, c.head()
+		c.headGen, op.joined = a.gen, true
 		a.b.heads = append(a.b.heads, c)
 	}
+	c.headSeq = a.seq
+	a.u.heads = append(a.u.heads, op)
 }
 
 func (a *Aggregator) putRec(c *company, k recordKey, rs *recState) {
 	e := c.records[k]
 	if e == nil {
-		e = &recEntry{fresh: true, gen: a.gen}
+		e = &recEntry{gen: a.gen, seq: a.seq}
 		c.records[k] = e
 		a.b.recs = append(a.b.recs, recTouch{c, k, e})
-	} else if e.gen != a.gen {
-		e.prev, e.gen, e.fresh = e.cur, a.gen, false
-		a.b.recs = append(a.b.recs, recTouch{c, k, e})
+		a.u.recs = append(a.u.recs, recOp{e: e, c: c, k: k, joined: true, fresh: true})
+	} else if e.seq != a.seq {
+		op := recOp{e: e, c: c, k: k, prev: e.cur}
+		if e.gen != a.gen {
+			e.gen, op.joined = a.gen, true
+			a.b.recs = append(a.b.recs, recTouch{c, k, e})
+		}
+		e.seq = a.seq
+		a.u.recs = append(a.u.recs, op)
 	}
 	e.cur = rs
 }
 
-// dayForWrite returns a copy of the day that this batch may change, making
-// the day if needed.
+// dayForWrite returns the day for this record to change, making the day if
+// needed, and logs its value before the change.
 func (a *Aggregator) dayForWrite(c *company, k dayKey) (*dayState, error) {
 	e := c.days[k]
-	if e != nil && e.gen == a.gen && e.cur != nil {
+	if e != nil && e.seq == a.seq && e.cur != nil {
 		return e.cur, nil
 	}
 	if e == nil {
-		e = &dayEntry{fresh: true, gen: a.gen}
+		e = &dayEntry{gen: a.gen, seq: a.seq}
 		c.days[k] = e
 		a.b.days = append(a.b.days, dayTouch{c, k, e})
-	} else if e.gen != a.gen {
-		e.prev, e.gen, e.fresh = e.cur, a.gen, false
-		a.b.days = append(a.b.days, dayTouch{c, k, e})
+		a.u.days = append(a.u.days, dayOp{e: e, c: c, k: k, joined: true, fresh: true})
+	} else if e.seq != a.seq {
+		op := dayOp{e: e, c: c, k: k, ptr: e.cur}
+		if e.cur != nil {
+			op.val = *e.cur
+		}
+		if e.gen != a.gen {
+			e.gen, op.joined = a.gen, true
+			a.b.days = append(a.b.days, dayTouch{c, k, e})
+		}
+		e.seq = a.seq
+		a.u.days = append(a.u.days, op)
 	}
 	if e.cur != nil {
-		e.cur = e.cur.clone()
 		return e.cur, nil
 	}
 	start, end, err := c.cal.Bounds(k.day)
@@ -160,10 +272,38 @@ func (a *Aggregator) dayForWrite(c *company, k dayKey) (*dayState, error) {
 	return e.cur, nil
 }
 
-// Apply feeds one input record of partition into the state.
-func (a *Aggregator) Apply(partition int32, ev *v1.CommerceEvent) error {
-	if ev.GetCompanyId() == "" {
-		return fmt.Errorf("event without company id")
+// Apply feeds one input record of partition into the state, all or
+// nothing: when it returns an error (a limit, a value it cannot read, a rule
+// that refuses the record, or a panic recovered), nothing of the record is
+// left in the state, and the caller quarantines it. A day the record seals
+// whose summary cannot be built is parked, not the record.
+func (a *Aggregator) Apply(partition int32, ev *v1.CommerceEvent) (err error) {
+	if err := checkEvent(ev); err != nil {
+		a.b.stats.Refused++
+		return err
+	}
+	scope := a.companies[ev.GetCompanyId()]
+	sp := a.savepoint()
+	a.faultEv, a.faultN = ev, 0
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("applying a record panicked; it is refused", "company", ev.GetCompanyId(), "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("applying it panicked: %v", r)
+		}
+		a.faultEv = nil
+		if err != nil {
+			a.rollback(sp, scope)
+			a.b.stats.Refused++
+			return
+		}
+		a.b.stats.Applied++
+	}()
+	return a.apply(partition, ev)
+}
+
+func (a *Aggregator) apply(partition int32, ev *v1.CommerceEvent) error {
+	if err := a.faultAt("start"); err != nil {
+		return err
 	}
 	c := a.company(ev.GetCompanyId(), partition)
 	if c.tenant == "" && ev.GetTenantId() != "" {
@@ -211,9 +351,10 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 	}
 	next, err := facts(re)
 	if err != nil {
-		a.Skipped++
-		a.log.Warn("record skipped", "company", c.id, "record", k.String(), "err", err)
-		return nil
+		return err
+	}
+	if err := a.faultAt("facts"); err != nil {
+		return err
 	}
 	var nextPs []day.Posting
 	if k.kind == v1.RecordKind_RECORD_KIND_ORDER {
@@ -238,9 +379,7 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 		next.tender = c.tenderFor(next)
 	}
 	if err := a.swapWith(c, k, old, next, nextPs); err != nil {
-		a.Skipped++
-		a.log.Warn("record skipped", "company", c.id, "record", k.String(), "err", err)
-		return nil
+		return err
 	}
 	if k.kind == v1.RecordKind_RECORD_KIND_PAYMENT {
 		if err := a.relinkFees(c, k.id); err != nil {
@@ -259,14 +398,20 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 	return nil
 }
 
-// touchWatermark keeps the watermark's value before the batch for Abort.
-// The watermark is not written to the changelog: Restore takes it from the
-// records (recState.seen).
+// touchWatermark logs the watermark before it moves. The watermark is not
+// written to the changelog: Restore takes it from the records
+// (recState.seen).
 func (a *Aggregator) touchWatermark(c *company) {
+	if c.wmSeq == a.seq {
+		return
+	}
+	op := wmOp{c: c, saved: c.watermark}
 	if c.wmGen != a.gen {
-		c.wmGen, c.savedWM = a.gen, c.watermark
+		c.wmGen, op.joined = a.gen, true
 		a.b.wms = append(a.b.wms, c)
 	}
+	c.wmSeq = a.seq
+	a.u.wms = append(a.u.wms, op)
 }
 
 // tombstoneHash makes a delete win every tie: a version whose source
@@ -296,6 +441,9 @@ func (a *Aggregator) applyDelete(c *company, re *v1.RecordEvent, typ string, rec
 			next.event, next.currency, next.seen = old.event, old.currency, old.seen
 		}
 		if err := a.swap(c, k, old, next); err != nil {
+			return err
+		}
+		if err := a.faultAt("delete"); err != nil {
 			return err
 		}
 		if k.kind == v1.RecordKind_RECORD_KIND_PAYMENT {
@@ -555,8 +703,7 @@ func counts(rs *recState) bool { return rs != nil && !rs.deleted && rs.day != ""
 
 // swap replaces a record's contribution: the old version's postings leave
 // its day and the new version's enter its own, which may be another day.
-// Both sets of postings are worked out before anything changes, so a record
-// the rules refuse leaves the state as it was.
+// Should any step fail, Apply rolls the whole record back.
 func (a *Aggregator) swap(c *company, k recordKey, old, next *recState) error {
 	return a.swapWith(c, k, old, next, nil)
 }
@@ -576,20 +723,23 @@ func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, next
 			return err
 		}
 	}
+	if err := a.checkStateSize(c, k, next); err != nil {
+		return err
+	}
 	if counts(old) {
 		if err := a.contribute(c, old.dayKey(), oldPs, -1, k.id, old.exception); err != nil {
 			return err
 		}
 	}
+	if err := a.faultAt("swap"); err != nil {
+		return err
+	}
 	if counts(next) {
 		if err := a.contribute(c, next.dayKey(), nextPs, +1, k.id, next.exception); err != nil {
-			if counts(old) {
-				// Put the old contribution back: it fitted before.
-				_ = a.contribute(c, old.dayKey(), oldPs, +1, k.id, old.exception)
-			}
 			return err
 		}
 	}
+	a.idx++
 	for _, id := range old.links() {
 		if set := c.feesByPayment[id]; set != nil {
 			delete(set, k)
@@ -632,22 +782,55 @@ func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, next
 	return nil
 }
 
+// smallState is how many lines, charges, tax parts and settled ids a record
+// may have and still, with every string at its limit, encode far below
+// MaxRecordStateBytes (TestOutputWithinRecordLimitAtEveryMaximum): most
+// records skip the exact measure.
+const smallState = 100
+
+// checkStateSize refuses a record version whose changelog entry would pass
+// MaxRecordStateBytes: its lines carry their categories, which the record
+// itself does not, so a record within the topic's limit may not be.
+func (a *Aggregator) checkStateSize(c *company, k recordKey, rs *recState) error {
+	n := len(rs.lines) + len(rs.charges) + len(rs.settled)
+	for _, l := range rs.lines {
+		n += len(l.Taxes)
+	}
+	for _, ch := range rs.charges {
+		n += len(ch.Taxes)
+	}
+	if n <= smallState {
+		return nil
+	}
+	var scratch []byte
+	a.scratch, scratch = appendRecordChange(a.scratch[:0], scratch, k, rs)
+	if size := len(a.scratch) + recordKeyLen(c.id, k); size > MaxRecordStateBytes {
+		return fmt.Errorf("its state would take %d bytes (with its lines' categories); the limit is %d", size, MaxRecordStateBytes)
+	}
+	return nil
+}
+
 func (a *Aggregator) contribute(c *company, k dayKey, ps []day.Posting, sign int, recordID, exception string) error {
 	d, err := a.dayForWrite(c, k)
 	if err != nil {
 		return err
 	}
-	if err := d.totals.apply(ps, sign); err != nil {
+	before := len(d.totals)
+	if err := a.addTotals(d, ps, sign); err != nil {
 		return fmt.Errorf("company %s day %s %s: %w", c.id, k.day, k.currency, err)
+	}
+	if n := len(d.totals); n > MaxDayAccounts && n > before {
+		return fmt.Errorf("day %s %s would hold %d accounts; the limit is %d (each category, tax component, tax rate and tender makes one)",
+			k.day, k.currency, n, MaxDayAccounts)
+	}
+	if err := a.faultAt("contribute"); err != nil {
+		return err
 	}
 	if exception != "" {
 		if sign > 0 {
-			if d.exceptions == nil {
-				d.exceptions = map[string]string{}
-			}
-			d.exceptions[recordID] = exception
+			a.setException(c, k, recordID, exception, false)
 		} else {
-			delete(d.exceptions, recordID)
+			a.setException(c, k, recordID, "", false)
 		}
 	}
 	d.records += sign
@@ -697,6 +880,9 @@ func (a *Aggregator) relinkFees(c *company, paymentID string) error {
 		if err := a.swap(c, k, old, &next); err != nil {
 			return err
 		}
+		if err := a.faultAt("relink"); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -704,8 +890,10 @@ func (a *Aggregator) relinkFees(c *company, paymentID string) error {
 func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 	cal, err := day.NewCalendar(s.GetTimeZone(), int(s.GetCutoffHour()))
 	if err != nil {
-		a.log.Warn("settings refused", "company", c.id, "err", err)
-		return nil
+		return fmt.Errorf("settings: %w", err)
+	}
+	if g := s.GetGraceMs(); g < 0 || g > maxGraceMs {
+		return fmt.Errorf("settings.graceMs is %d; it must be between 0 and %d (a year)", g, int64(maxGraceMs))
 	}
 	a.touchHead(c)
 	c.settings, c.cal, c.hasCal = s, cal, true
@@ -729,6 +917,9 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 		next := *old
 		next.day, next.location = d, loc
 		if err := a.swap(c, k, old, &next); err != nil {
+			return err
+		}
+		if err := a.faultAt("settings"); err != nil {
 			return err
 		}
 	}
@@ -784,8 +975,13 @@ func (c *company) sealedDay(k dayKey) bool {
 	return d != nil && d.sealed
 }
 
+// maxGraceMs bounds the grace of the settings, so that a day's end plus its
+// grace never overflows.
+const maxGraceMs = 366 * 24 * 3600 * 1000
+
 // sealAndEmit seals the open days pred accepts, then emits a revision for
-// every sealed day whose totals moved since it was last posted.
+// every sealed day whose totals moved since it was last posted. A day that
+// cannot be sealed or emitted is parked, and the others go on.
 func (a *Aggregator) sealAndEmit(c *company, by string, pred func(*dayState) bool) error {
 	if !c.hasCal {
 		return nil
@@ -801,7 +997,7 @@ func (a *Aggregator) sealAndEmit(c *company, by string, pred func(*dayState) boo
 		if !d.sealed && pred(d) {
 			sealedAny = true
 			keys = append(keys, k)
-		} else if d.sealed && d.dirty {
+		} else if d.sealed && d.dirty && d.parked == "" {
 			keys = append(keys, k)
 		} else if !d.sealed {
 			next = min(next, d.end+c.grace())
@@ -816,44 +1012,113 @@ func (a *Aggregator) sealAndEmit(c *company, by string, pred func(*dayState) boo
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	for _, k := range keys {
-		d, err := a.dayForWrite(c, k)
-		if err != nil {
-			return err
-		}
-		d.sealed = true
-		d.dirty = false
-		delta, err := d.totals.totals().Diff(d.posted.totals())
-		if err != nil {
-			return fmt.Errorf("company %s day %s %s: %w", c.id, k.day, k.currency, err)
-		}
-		if delta.IsZero() && sameExceptions(d.exceptions, d.postedExc) {
-			continue
-		}
-		if err := a.emit(c, k, d, delta, by); err != nil {
+		if err := a.sealDay(c, k, by); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// sealDay seals one day and emits its revision, or parks it: when the caller
+// asked for it (its summary could not be written), or when sealing it fails
+// (an error or a panic), after rolling back what the attempt changed.
+func (a *Aggregator) sealDay(c *company, k dayKey, by string) error {
+	ref := DayRef{c.id, k.day, k.currency, k.location}
+	if o, ok := a.parks[ref]; ok {
+		a.b.parkUsed = append(a.b.parkUsed, ref)
+		return a.park(c, k, o.reason, o.attempts)
+	}
+	sp := a.savepoint()
+	err := a.trySeal(c, k, by)
+	if err == nil {
+		return nil
+	}
+	a.rollback(sp, c)
+	return a.park(c, k, "its summary could not be made: "+err.Error(), 1)
+}
+
+func (a *Aggregator) trySeal(c *company, k dayKey, by string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("sealing a day panicked; it is parked", "company", c.id, "day", k.day, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("sealing it panicked: %v", r)
+		}
+	}()
+	d, err := a.dayForWrite(c, k)
+	if err != nil {
+		return err
+	}
+	d.sealed = true
+	d.dirty = false
+	if err := a.faultAt("seal"); err != nil {
+		return err
+	}
+	delta, err := d.totals.totals().Diff(d.posted.totals())
+	if err != nil {
+		return fmt.Errorf("company %s day %s %s: %w", c.id, k.day, k.currency, err)
+	}
+	if s := c.excs[k]; delta.IsZero() && (s == nil || sameMaps(s.cur, s.posted)) {
+		return nil
+	}
+	return a.emit(c, k, d, delta, by)
+}
+
+// park seals a day and marks it parked with its reason: no revision of it is
+// emitted while it is parked, and records for it keep counting, so resuming
+// it emits everything that moved.
+func (a *Aggregator) park(c *company, k dayKey, reason string, attempts int) error {
+	d, err := a.dayForWrite(c, k)
+	if err != nil {
+		return err
+	}
+	d.sealed, d.dirty, d.parked = true, true, truncate(reason, MaxReasonBytes)
+	a.b.parked = append(a.b.parked, ParkedDay{
+		DayRef: DayRef{c.id, k.day, k.currency, k.location}, TenantID: c.tenant, Partition: c.partition,
+		Revision: d.revision + 1, Reason: d.parked, Attempts: attempts,
+	})
+	a.b.stats.DaysParked++
+	a.log.Warn("day parked", "company", c.id, "day", k.day, "currency", k.currency, "location", k.location, "reason", d.parked)
+	return nil
+}
+
+// ParkDay asks for a day to be parked, with reason, the next time it would
+// emit a revision: the caller could not write its summary after attempts
+// tries. The request holds until a batch that parks the day commits.
+func (a *Aggregator) ParkDay(ref DayRef, reason string, attempts int) {
+	a.parks[ref] = parkOrder{reason, attempts}
+}
+
 func (a *Aggregator) emit(c *company, k dayKey, d *dayState, delta day.Totals, by string) error {
-	d.revision++
+	named, count := firstExceptions(c.excs[k], MaxExceptionsNamed)
 	s, err := day.NewSummary(day.Header{
-		CompanyID: c.id, TenantID: c.tenant, Day: k.day, Currency: k.currency, Location: k.location, Revision: d.revision,
+		CompanyID: c.id, TenantID: c.tenant, Day: k.day, Currency: k.currency, Location: k.location, Revision: d.revision + 1,
 		Zone: c.settings.GetTimeZone(), CutoffHour: int(c.settings.GetCutoffHour()),
 		Start: time.UnixMilli(d.start).UTC(), End: time.UnixMilli(d.end).UTC(),
 		SealedBy: by, ConfigVersion: c.settings.GetConfigVersion(), RecordCount: d.records,
-		Exceptions: exceptionList(d.exceptions),
+		Exceptions: named, ExceptionCount: count,
 	}, delta)
 	if err != nil {
 		return fmt.Errorf("summary of company %s day %s %s: %w", c.id, k.day, k.currency, err)
 	}
+	if len(s.Lines) > MaxSummaryLines {
+		return fmt.Errorf("revision %d would carry %d lines; the limit is %d (one per account whose money moved)", s.Revision, len(s.Lines), MaxSummaryLines)
+	}
 	a.touchHead(c)
 	s.Link(c.lastHash, c.sequence+1)
+	p := SummaryProto(s)
+	if n := proto.Size(p) + len(c.id); n > kafka.MaxRecordBytes {
+		return fmt.Errorf("revision %d would take %d bytes; the limit is %d", s.Revision, n, kafka.MaxRecordBytes)
+	}
+	if err := a.faultAt("emit"); err != nil {
+		return err
+	}
+	d.revision = s.Revision
 	c.sequence, c.lastHash = s.Sequence, s.Hash
 	d.posted = d.totals.clone()
-	d.postedExc = cloneMap(d.exceptions)
-	a.b.summaries = append(a.b.summaries, SummaryProto(s))
+	if err := a.postExceptions(c, k); err != nil {
+		return err
+	}
+	a.b.summaries = append(a.b.summaries, p)
 	return nil
 }
 
@@ -864,7 +1129,7 @@ func SummaryProto(s day.Summary) *v1.DaySummary {
 		Revision: int32(s.Revision), TimeZone: s.Zone, CutoffHour: int32(s.CutoffHour),
 		StartUnixMs: s.Start.UnixMilli(), EndUnixMs: s.End.UnixMilli(),
 		Sequence: s.Sequence, PrevHash: s.PrevHash, Hash: s.Hash, SealedBy: s.SealedBy,
-		ConfigVersion: s.ConfigVersion, RecordCount: int32(s.RecordCount),
+		ConfigVersion: s.ConfigVersion, RecordCount: int32(s.RecordCount), ExceptionCount: int32(max(s.ExceptionCount, len(s.Exceptions))),
 	}
 	for _, l := range s.Lines {
 		out.Lines = append(out.Lines, &v1.SummaryLine{Account: string(l.Account), Debit: l.Debit.String(), Credit: l.Credit.String()})
@@ -875,14 +1140,18 @@ func SummaryProto(s day.Summary) *v1.DaySummary {
 	return out
 }
 
-func exceptionList(m map[string]string) []day.Exception {
-	if len(m) == 0 {
-		return nil
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	out := make([]day.Exception, 0, len(m))
-	for id, msg := range m {
-		out = append(out, day.Exception{RecordID: id, Message: msg})
+	const more = "…"
+	s = s[:n-len(more)]
+	for len(s) > 0 {
+		if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size != 1 {
+			break
+		}
+		s = s[:len(s)-1]
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].RecordID < out[j].RecordID })
-	return out
+	return s + more
 }

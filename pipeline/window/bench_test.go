@@ -215,12 +215,12 @@ func BenchmarkAggregate(b *testing.B) {
 	var a *Aggregator
 	var summaries, changes int
 	flush := func() {
-		ch, sums, err := a.Flush()
+		out, err := a.Flush()
 		if err != nil {
 			b.Fatal(err)
 		}
-		changes += len(ch)
-		summaries += len(sums)
+		changes += len(out.Changes)
+		summaries += len(out.Summaries)
 		a.Commit()
 	}
 	reset := func() {
@@ -234,7 +234,7 @@ func BenchmarkAggregate(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if _, _, err := a.Flush(); err != nil {
+		if _, err := a.Flush(); err != nil {
 			b.Fatal(err)
 		}
 		a.Commit()
@@ -267,8 +267,8 @@ func BenchmarkAggregate(b *testing.B) {
 	}
 	flush()
 	b.StopTimer()
-	if a.Skipped != 0 {
-		b.Fatalf("%d records skipped", a.Skipped)
+	if n := a.Stats().Refused; n != 0 {
+		b.Fatalf("%d records refused", n)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(changes)/float64(b.N), "changes/record")

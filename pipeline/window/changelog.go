@@ -20,6 +20,7 @@ const (
 	kindDay    = 'd'
 	kindHead   = 'm'
 	kindRef    = 'f'
+	kindPosted = 'x' // an exception a day's last revision carried
 )
 
 func changeKey(company string, kind byte, rest string) []byte {
@@ -45,10 +46,24 @@ func parseRecKey(s string) (recordKey, error) {
 	return recordKey{v1.RecordKind(kind), string(parts[1]), string(parts[2])}, nil
 }
 
+// Output is what a batch must write, in one transaction with its input
+// offsets.
+type Output struct {
+	// Changes are the changelog entries of every key the batch touched.
+	Changes []Change
+	// Summaries are the revisions the batch emitted, for ledger.days.
+	Summaries []*v1.DaySummary
+	// Exceptions are the batch's records for ledger.exceptions.
+	Exceptions []ExceptionChange
+	// Parked are the days the batch parked, for commerce.quarantine.
+	Parked []ParkedDay
+}
+
 // Flush returns what the current batch must write: changelog entries for
-// every key it touched (their final values) and the summaries it emitted.
-func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
-	out := make([]Change, 0, len(a.b.heads)+len(a.b.recs)+len(a.b.days)+len(a.b.refs))
+// every key it touched (their final values), the summaries and exception
+// records it emitted and the days it parked.
+func (a *Aggregator) Flush() (Output, error) {
+	out := make([]Change, 0, len(a.b.heads)+len(a.b.recs)+len(a.b.days)+len(a.b.refs)+len(a.b.posted))
 	// One buffer for every entry, cut into exact-size values: one
 	// allocation per batch instead of one per entry.
 	// Entries encode in under 512 bytes but for long orders; sizing it up
@@ -68,7 +83,7 @@ func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
 			Sequence: c.sequence, LastHash: c.lastHash,
 		}}})
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode company %s: %w", c.id, err)
+			return Output{}, fmt.Errorf("encode company %s: %w", c.id, err)
 		}
 		out = append(out, Change{Partition: c.partition, Key: changeKey(c.id, kindHead, ""), Value: buf[start:len(buf):len(buf)]})
 	}
@@ -104,11 +119,30 @@ func (a *Aggregator) Flush() ([]Change, []*v1.DaySummary, error) {
 		start := mark()
 		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, &v1.WindowChange{Entry: &v1.WindowChange_Reference{Reference: refProto(t.k, t.e.cur)}})
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode reference %s: %w", t.k.id, err)
+			return Output{}, fmt.Errorf("encode reference %s: %w", t.k.id, err)
 		}
 		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
-	return out, a.b.summaries, nil
+	for _, t := range a.b.posted {
+		key := changeKey(t.c.id, kindPosted, exceptionKey(t.k, t.id))
+		msg, ok := "", false
+		if s := t.c.excs[t.k]; s != nil {
+			msg, ok = s.posted[t.id]
+		}
+		if !ok {
+			out = append(out, Change{Partition: t.c.partition, Key: key})
+			continue
+		}
+		start := mark()
+		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, &v1.WindowChange{Entry: &v1.WindowChange_PostedException{PostedException: &v1.WindowPostedException{
+			BusinessDay: t.k.day, Currency: t.k.currency, Location: t.k.location, RecordId: t.id, Message: msg,
+		}}})
+		if err != nil {
+			return Output{}, fmt.Errorf("encode exception %s: %w", t.id, err)
+		}
+		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
+	}
+	return Output{Changes: out, Summaries: a.b.summaries, Exceptions: a.b.dayExc, Parked: a.b.parked}, nil
 }
 
 func refProto(k refDataKey, vs []refVersion) *v1.WindowReference {
@@ -126,64 +160,26 @@ func (a *Aggregator) Commit() {
 			delete(t.c.days, t.k)
 		}
 	}
-	for _, t := range a.b.recs {
-		t.e.prev = nil
+	for _, ref := range a.b.parkUsed {
+		delete(a.parks, ref)
 	}
-	for _, t := range a.b.days {
-		t.e.prev = nil
-	}
-	for _, t := range a.b.refs {
-		t.e.prev = nil
-	}
+	a.stats.Applied += a.b.stats.Applied
+	a.stats.Refused += a.b.stats.Refused
+	a.stats.DaysParked += a.b.stats.DaysParked
+	a.u.forget()
 	a.b.reset()
 	a.gen++
+	a.seq++
 }
 
 // Abort rolls the state back to the last commit: the batch's transaction
 // did not commit, and its input will be read again.
 func (a *Aggregator) Abort() {
-	b := &a.b
-	touched := map[*company]bool{}
-	for _, t := range b.recs {
-		if t.e.fresh {
-			delete(t.c.records, t.k)
-		} else {
-			t.e.cur, t.e.prev = t.e.prev, nil
-		}
-		touched[t.c] = true
-	}
-	for _, t := range b.days {
-		if t.e.fresh {
-			delete(t.c.days, t.k)
-		} else {
-			t.e.cur, t.e.prev = t.e.prev, nil
-		}
-	}
-	for _, t := range b.refs {
-		if t.e.fresh {
-			delete(t.c.refs, t.k)
-		} else {
-			t.e.cur, t.e.prev = t.e.prev, nil
-		}
-	}
-	for _, c := range b.heads {
-		c.setHead(c.savedHead)
-	}
-	for _, c := range b.wms {
-		c.watermark = c.savedWM
-		c.nextSeal = 0
-	}
-	for _, t := range b.days {
-		t.c.nextSeal = 0
-	}
-	for _, c := range b.created {
-		delete(a.companies, c.id)
-	}
-	for c := range touched {
-		c.reindex()
-	}
+	a.rollback(savepoint{}, nil)
+	a.u.forget()
 	a.b.reset()
 	a.gen++
+	a.seq++
 }
 
 func (c *company) reindex() {
@@ -212,104 +208,147 @@ func (a *Aggregator) Restore(partition int32, key, value []byte) error {
 		return fmt.Errorf("malformed changelog key %q", key)
 	}
 	id := string(parts[0])
+	// The entry is read whole before anything changes: an entry Restore
+	// refuses leaves the state as it was.
+	put, err := restoreEntry(parts[1][0], parts[2], key, value)
+	if err != nil {
+		return err
+	}
+	if put == nil {
+		delete(a.companies, id) // the company's head was deleted
+		return nil
+	}
 	c, ok := a.companies[id]
 	if !ok {
 		c = newCompany(id, partition)
 		a.companies[id] = c
 	}
-	switch parts[1][0] {
+	put(c)
+	return nil
+}
+
+// restoreEntry reads one changelog entry into the change it makes to its
+// company; nil for a company deleted.
+func restoreEntry(kind byte, rest, key, value []byte) (func(*company), error) {
+	var wc v1.WindowChange
+	if value != nil {
+		if err := proto.Unmarshal(value, &wc); err != nil {
+			return nil, fmt.Errorf("decode changelog entry %q: %w", key, err)
+		}
+	}
+	switch kind {
 	case kindHead:
 		if value == nil {
-			delete(a.companies, id)
-			return nil
-		}
-		var wc v1.WindowChange
-		if err := proto.Unmarshal(value, &wc); err != nil {
-			return fmt.Errorf("decode company %s: %w", id, err)
+			return nil, nil
 		}
 		h := wc.GetCompany()
-		c.tenant, c.settings, c.watermark, c.sequence, c.lastHash = h.GetTenantId(), h.GetSettings(), h.GetWatermarkUnixMs(), h.GetSequence(), h.GetLastHash()
-		c.hasCal = false
-		if c.settings != nil {
-			cal, err := day.NewCalendar(c.settings.GetTimeZone(), int(c.settings.GetCutoffHour()))
-			if err != nil {
-				return fmt.Errorf("restore settings of %s: %w", id, err)
-			}
-			c.cal, c.hasCal = cal, true
+		if h == nil {
+			return nil, fmt.Errorf("changelog entry %q holds no company", key)
 		}
+		var cal day.Calendar
+		if h.GetSettings() != nil {
+			var err error
+			if cal, err = day.NewCalendar(h.GetSettings().GetTimeZone(), int(h.GetSettings().GetCutoffHour())); err != nil {
+				return nil, fmt.Errorf("restore settings of %q: %w", h.GetCompanyId(), err)
+			}
+		}
+		return func(c *company) {
+			c.tenant, c.settings, c.watermark, c.sequence, c.lastHash = h.GetTenantId(), h.GetSettings(), h.GetWatermarkUnixMs(), h.GetSequence(), h.GetLastHash()
+			c.cal, c.hasCal = cal, h.GetSettings() != nil
+		}, nil
 	case kindRecord:
-		k, err := parseRecKey(string(parts[2]))
+		k, err := parseRecKey(string(rest))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if value == nil {
-			delete(c.records, k)
-			return nil
+			return func(c *company) { delete(c.records, k) }, nil
 		}
-		var wc v1.WindowChange
-		if err := proto.Unmarshal(value, &wc); err != nil {
-			return fmt.Errorf("decode record %s: %w", k.String(), err)
+		if wc.GetRecord() == nil {
+			return nil, fmt.Errorf("changelog entry %q holds no record", key)
 		}
-		c.records[k] = &recEntry{cur: recordState(wc.GetRecord())}
-		return nil
+		rs := recordState(wc.GetRecord())
+		return func(c *company) { c.records[k] = &recEntry{cur: rs} }, nil
 	case kindDay:
-		dk := bytes.SplitN(parts[2], []byte{0}, 3)
+		dk := bytes.SplitN(rest, []byte{0}, 3)
 		if len(dk) < 2 {
-			return fmt.Errorf("malformed day key %q", key)
+			return nil, fmt.Errorf("malformed day key %q", key)
 		}
 		k := dayKey{day: string(dk[0]), currency: string(dk[1])}
 		if len(dk) == 3 {
 			k.location = string(dk[2])
 		}
 		if value == nil {
-			delete(c.days, k)
-			return nil
+			return func(c *company) { delete(c.days, k) }, nil
 		}
-		var wc v1.WindowChange
-		if err := proto.Unmarshal(value, &wc); err != nil {
-			return fmt.Errorf("decode day %s: %w", k.day, err)
+		if wc.GetDay() == nil {
+			return nil, fmt.Errorf("changelog entry %q holds no day", key)
 		}
-		c.days[k] = &dayEntry{cur: dayFromProto(wc.GetDay())}
+		d := dayFromProto(wc.GetDay())
+		return func(c *company) { c.days[k] = &dayEntry{cur: d} }, nil
 	case kindRef:
-		rk := bytes.SplitN(parts[2], []byte{0}, 2)
+		rk := bytes.SplitN(rest, []byte{0}, 2)
 		if len(rk) != 2 {
-			return fmt.Errorf("malformed reference key %q", key)
+			return nil, fmt.Errorf("malformed reference key %q", key)
 		}
 		kind, err := strconv.Atoi(string(rk[0]))
 		if err != nil {
-			return fmt.Errorf("malformed reference kind in %q: %w", key, err)
+			return nil, fmt.Errorf("malformed reference kind in %q: %w", key, err)
 		}
 		k := refDataKey{v1.ReferenceKind(kind), string(rk[1])}
 		if value == nil {
-			delete(c.refs, k)
-			return nil
+			return func(c *company) { delete(c.refs, k) }, nil
 		}
-		var wc v1.WindowChange
-		if err := proto.Unmarshal(value, &wc); err != nil {
-			return fmt.Errorf("decode reference %s: %w", k.id, err)
+		if wc.GetReference() == nil {
+			return nil, fmt.Errorf("changelog entry %q holds no reference", key)
 		}
 		var vs []refVersion
 		for _, v := range wc.GetReference().GetVersions() {
 			vs = append(vs, refVersion{from: v.GetValidFromUnixMs(), hash: v.GetContentHash(), deleted: v.GetDeleted(), category: v.GetCategory(), gift: v.GetGiftCard()})
 		}
-		c.refs[k] = &refEntry{cur: vs}
-	default:
-		return fmt.Errorf("unknown changelog entry kind %q", parts[1])
+		return func(c *company) { c.refs[k] = &refEntry{cur: vs} }, nil
+	case kindPosted:
+		ek := bytes.SplitN(rest, []byte{0}, 4)
+		if len(ek) != 4 {
+			return nil, fmt.Errorf("malformed exception key %q", key)
+		}
+		k := dayKey{day: string(ek[0]), currency: string(ek[1]), location: string(ek[2])}
+		id := string(ek[3])
+		if value == nil {
+			return func(c *company) { c.putException(k, id, "", false, true) }, nil
+		}
+		e := wc.GetPostedException()
+		if e == nil || e.GetMessage() == "" {
+			return nil, fmt.Errorf("changelog entry %q holds no exception", key)
+		}
+		return func(c *company) { c.putException(k, id, e.GetMessage(), true, true) }, nil
 	}
-	return nil
+	return nil, fmt.Errorf("unknown changelog entry kind %q", kind)
 }
 
-// RestoreDone finishes restoring a partition: the fee index and the
-// watermark are derived from the records.
+// RestoreDone finishes restoring a partition: the fee index, the watermark
+// and the days' current exceptions are derived from the records.
 func (a *Aggregator) RestoreDone(partition int32) {
 	for _, c := range a.companies {
 		if c.partition != partition {
 			continue
 		}
 		c.reindex()
-		for _, e := range c.records {
-			if e.cur != nil && e.cur.seen > c.watermark {
-				c.watermark = e.cur.seen
+		for k, s := range c.excs {
+			if s.cur = nil; len(s.posted) == 0 {
+				delete(c.excs, k)
+			}
+		}
+		for k, e := range c.records {
+			rs := e.cur
+			if rs == nil {
+				continue
+			}
+			if rs.seen > c.watermark {
+				c.watermark = rs.seen
+			}
+			if counts(rs) && rs.exception != "" {
+				c.putException(rs.dayKey(), k.id, rs.exception, true, false)
 			}
 		}
 	}
@@ -320,6 +359,11 @@ func (a *Aggregator) Drop(partition int32) {
 	for id, c := range a.companies {
 		if c.partition == partition {
 			delete(a.companies, id)
+		}
+	}
+	for ref := range a.parks {
+		if _, ok := a.companies[ref.CompanyID]; !ok {
+			delete(a.parks, ref)
 		}
 	}
 }
@@ -423,36 +467,18 @@ func dayProto(k dayKey, d *dayState) *v1.WindowDay {
 	return &v1.WindowDay{
 		BusinessDay: k.day, Currency: k.currency, Totals: amounts(d.totals), Posted: amounts(d.posted),
 		Revision: int32(d.revision), Sealed: d.sealed, RecordCount: int32(d.records), Dirty: d.dirty,
-		StartUnixMs: d.start, EndUnixMs: d.end, Exceptions: exceptionsProto(d.exceptions), PostedExceptions: exceptionsProto(d.postedExc),
-		Location: k.location,
+		StartUnixMs: d.start, EndUnixMs: d.end, Location: k.location, ParkedReason: d.parked,
 	}
 }
 
-func exceptionsProto(m map[string]string) []*v1.RecordException {
-	var out []*v1.RecordException
-	for _, e := range exceptionList(m) {
-		out = append(out, &v1.RecordException{RecordId: e.RecordID, Message: e.Message})
-	}
-	return out
-}
-
-func exceptionsState(es []*v1.RecordException) map[string]string {
-	if len(es) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(es))
-	for _, e := range es {
-		out[e.GetRecordId()] = e.GetMessage()
-	}
-	return out
-}
-
+// dayFromProto reads a day entry. Entries written before exceptions moved
+// out of the day carry them still; they are left unread: the current ones
+// are rebuilt from the records, and those posted are posted again.
 func dayFromProto(w *v1.WindowDay) *dayState {
 	return &dayState{
 		totals: totals(w.GetTotals()), posted: totals(w.GetPosted()), revision: int(w.GetRevision()),
 		sealed: w.GetSealed(), records: int(w.GetRecordCount()), dirty: w.GetDirty(),
-		start: w.GetStartUnixMs(), end: w.GetEndUnixMs(),
-		exceptions: exceptionsState(w.GetExceptions()), postedExc: exceptionsState(w.GetPostedExceptions()),
+		start: w.GetStartUnixMs(), end: w.GetEndUnixMs(), parked: w.GetParkedReason(),
 	}
 }
 

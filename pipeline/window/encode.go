@@ -154,21 +154,6 @@ func appendDayChange(buf, scratch []byte, k dayKey, d *dayState) (out, scratchOu
 			}
 		}
 	}
-	exceptions := func(num protowire.Number, m map[string]string) {
-		for _, e := range exceptionList(m) {
-			var p []byte
-			if e.RecordID != "" {
-				p = protowire.AppendTag(p, 1, protowire.BytesType)
-				p = protowire.AppendString(p, e.RecordID)
-			}
-			if e.Message != "" {
-				p = protowire.AppendTag(p, 2, protowire.BytesType)
-				p = protowire.AppendString(p, e.Message)
-			}
-			b = protowire.AppendTag(b, num, protowire.BytesType)
-			b = protowire.AppendBytes(b, p)
-		}
-	}
 	str(1, k.day)
 	str(2, k.currency)
 	amounts(3, d.totals)
@@ -183,9 +168,8 @@ func appendDayChange(buf, scratch []byte, k dayKey, d *dayState) (out, scratchOu
 	}
 	varint(9, d.start)
 	varint(10, d.end)
-	exceptions(11, d.exceptions)
-	exceptions(12, d.postedExc)
 	str(13, k.location)
+	str(14, d.parked)
 	buf = protowire.AppendTag(buf, protowire.Number(dayChangeField), protowire.BytesType)
 	buf = protowire.AppendBytes(buf, b)
 	return buf, b

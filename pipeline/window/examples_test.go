@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -349,12 +350,12 @@ func TestExampleDeleteAfterSealReverses(t *testing.T) {
 	wantSummary(t, sums[0], "2026-06-10", "GBP", 2, ByClockTick, map[string]string{"tender:Card": "0.45", "payment_fees": "-0.45"})
 }
 
-// A version the day cannot hold (its total would overflow int64) is refused
-// and counted as Skipped, and the day keeps the old version's contribution:
-// the next version replaces it exactly once. (Regression test: before
-// d838350 swap removed the old contribution first and returned the error
-// half-done; the job commits after an Apply error, so the day was left one
-// record short for good.)
+// A version the day cannot hold (its total would overflow int64) is refused:
+// Apply returns why, counts it refused, and the day keeps the old version's
+// contribution, so the next version replaces it exactly once. (Regression
+// test: before d838350 swap removed the old contribution first and returned
+// the error half-done; the job commits after an Apply error, so the day was
+// left one record short for good.)
 func TestRefusedVersionLeavesDayIntact(t *testing.T) {
 	const ldn = "Europe/London"
 	at := local(t, ldn, "2026-06-10 12:00:00")
@@ -369,8 +370,12 @@ func TestRefusedVersionLeavesDayIntact(t *testing.T) {
 	// Version 2 of x owes twice as much (gratuity): the day cannot hold it.
 	v2 := exOrder("x", at, 2, "USD", maxAmount, "0")
 	v2.GetRecord().GetOrder().TotalGratuity = maxAmount
-	if err := r.a.Apply(0, v2); err != nil || r.a.Skipped != 1 {
-		t.Errorf("Apply of a version the day cannot hold: err %v, skipped %d; want nil and 1", err, r.a.Skipped)
+	before := dumpState(r.a)
+	if err := r.a.Apply(0, v2); err == nil || !strings.Contains(err.Error(), "overflow") {
+		t.Errorf("Apply of a version the day cannot hold: err %v, want an overflow refused", err)
+	}
+	if d := firstDiff(before, dumpState(r.a)); d != "" {
+		t.Errorf("the refused version changed the state: %s", d)
 	}
 	// Version 3 is small; afterwards the day must hold 9,222 big orders and
 	// x v3. (Checked on the day's state: a summary line this large is
@@ -384,5 +389,8 @@ func TestRefusedVersionLeavesDayIntact(t *testing.T) {
 	}
 	if d.records != 9223 {
 		t.Errorf("the day counts %d records, want 9223", d.records)
+	}
+	if st := r.a.Stats(); st.Refused != 1 || st.Applied != 9225 {
+		t.Errorf("stats %+v, want 9225 applied (settings and 9,224 orders) and 1 refused", st)
 	}
 }

@@ -31,14 +31,45 @@ type fataler interface {
 
 // run feeds one aggregator and keeps what it emitted.
 type run struct {
-	a         *Aggregator
-	part      map[string]int32
-	summaries []*v1.DaySummary
-	log       *changelogStore
+	a          *Aggregator
+	part       map[string]int32
+	summaries  []*v1.DaySummary
+	log        *changelogStore
+	exceptions exceptionStore
+	parked     []ParkedDay
 }
 
-func newRun(part map[string]int32) *run {
-	return &run{a: NewAggregator(nil), part: part, log: &changelogStore{live: map[string]int{}}}
+func newRun(part map[string]int32, opts ...AggregatorOption) *run {
+	return &run{a: NewAggregator(nil, opts...), part: part, log: &changelogStore{live: map[string]int{}}, exceptions: exceptionStore{}}
+}
+
+// exceptionStore is ledger.exceptions compacted: key → DayException.
+type exceptionStore map[string]*v1.DayException
+
+func (s exceptionStore) write(chs []ExceptionChange) {
+	for _, c := range chs {
+		if c.Value == nil {
+			delete(s, string(c.Key))
+			continue
+		}
+		var e v1.DayException
+		if err := proto.Unmarshal(c.Value, &e); err != nil {
+			panic(err)
+		}
+		s[string(c.Key)] = &e
+	}
+}
+
+// ofDay lists the record ids a day's exceptions name, sorted.
+func (s exceptionStore) ofDay(k dayCur) []string {
+	var out []string
+	for _, e := range s {
+		if e.GetCompanyId() == k.company && e.GetBusinessDay() == k.day && e.GetCurrency() == k.currency && e.GetLocation() == k.location {
+			out = append(out, e.GetRecordId())
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (r *run) apply(f fataler, evs ...*v1.CommerceEvent) {
@@ -52,14 +83,16 @@ func (r *run) apply(f fataler, evs ...*v1.CommerceEvent) {
 // commit ends a batch the way the Kafka job does: Flush, write the output,
 // Commit. It returns the summaries of this batch.
 func (r *run) commit(f fataler) []*v1.DaySummary {
-	changes, sums, err := r.a.Flush()
+	out, err := r.a.Flush()
 	if err != nil {
 		f.Fatalf("Flush: %v", err)
 	}
-	r.log.write(changes)
-	r.summaries = append(r.summaries, sums...)
+	r.log.write(out.Changes)
+	r.summaries = append(r.summaries, out.Summaries...)
+	r.exceptions.write(out.Exceptions)
+	r.parked = append(r.parked, out.Parked...)
 	r.a.Commit()
-	return sums
+	return out.Summaries
 }
 
 // feed applies evs in batches of the given sizes (cycled), committing after
@@ -203,6 +236,14 @@ func dumpState(a *Aggregator, partitions ...int32) string {
 			b, _ := det.Marshal(dayProto(k, e.cur))
 			lines = append(lines, fmt.Sprintf("%q day %s %s %x", id, k.day, k.currency, b))
 		}
+		for k, s := range c.excs {
+			for rid, msg := range s.cur {
+				lines = append(lines, fmt.Sprintf("%q exception %s %q %q", id, exceptionKey(k, ""), rid, msg))
+			}
+			for rid, msg := range s.posted {
+				lines = append(lines, fmt.Sprintf("%q posted %s %q %q", id, exceptionKey(k, ""), rid, msg))
+			}
+		}
 		for k, e := range c.refs {
 			for _, v := range e.cur {
 				lines = append(lines, fmt.Sprintf("%q ref %s %s from=%d hash=%x deleted=%t category=%q gift=%t",
@@ -337,6 +378,7 @@ func toDomain(f fataler, p *v1.DaySummary) day.Summary {
 			Revision: int(p.GetRevision()), Zone: p.GetTimeZone(), CutoffHour: int(p.GetCutoffHour()),
 			Start: time.UnixMilli(p.GetStartUnixMs()).UTC(), End: time.UnixMilli(p.GetEndUnixMs()).UTC(),
 			SealedBy: p.GetSealedBy(), ConfigVersion: p.GetConfigVersion(), RecordCount: int(p.GetRecordCount()),
+			ExceptionCount: int(p.GetExceptionCount()),
 		},
 		ID: p.GetId(), Sequence: p.GetSequence(), PrevHash: p.GetPrevHash(), Hash: p.GetHash(),
 	}

@@ -2,6 +2,7 @@ package window
 
 import (
 	"bytes"
+	"fmt"
 	"sort"
 
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
@@ -26,13 +27,12 @@ type refVersion struct {
 	gift     bool
 }
 
-// refEntry holds the versions of one reference, oldest first, and the undo
-// log of the open batch, as recEntry does.
+// refEntry holds the versions of one reference, oldest first; gen and seq
+// as in recEntry.
 type refEntry struct {
-	cur   []refVersion
-	prev  []refVersion
-	gen   uint64
-	fresh bool
+	cur []refVersion
+	gen uint64
+	seq uint64
 }
 
 type refTouch struct {
@@ -67,11 +67,18 @@ func (a *Aggregator) applyReference(c *company, re *v1.ReferenceEvent) error {
 	if i < len(versions) && versions[i].from == v.from && bytes.Equal(versions[i].hash, v.hash) {
 		return nil // a repeat
 	}
+	if len(versions) >= MaxReferenceVersions {
+		return fmt.Errorf("reference %s already has %d versions; the limit is %d", k.id, len(versions), MaxReferenceVersions)
+	}
 	next := make([]refVersion, 0, len(versions)+1)
 	next = append(append(append(next, versions[:i]...), v), versions[i:]...)
 	a.putRef(c, k, next)
+	if err := a.faultAt("reference"); err != nil {
+		return err
+	}
 	if k.kind == v1.ReferenceKind_REFERENCE_KIND_PRODUCT {
 		if c.ordersByProduct == nil {
+			a.idx++
 			c.indexProducts()
 		}
 		return a.recategorise(c, k.id)
@@ -82,12 +89,18 @@ func (a *Aggregator) applyReference(c *company, re *v1.ReferenceEvent) error {
 func (a *Aggregator) putRef(c *company, k refDataKey, versions []refVersion) {
 	e := c.refs[k]
 	if e == nil {
-		e = &refEntry{fresh: true, gen: a.gen}
+		e = &refEntry{gen: a.gen, seq: a.seq}
 		c.refs[k] = e
 		a.b.refs = append(a.b.refs, refTouch{c, k, e})
-	} else if e.gen != a.gen {
-		e.prev, e.gen, e.fresh = e.cur, a.gen, false
-		a.b.refs = append(a.b.refs, refTouch{c, k, e})
+		a.u.refs = append(a.u.refs, refOp{e: e, c: c, k: k, joined: true, fresh: true})
+	} else if e.seq != a.seq {
+		op := refOp{e: e, c: c, k: k, prev: e.cur}
+		if e.gen != a.gen {
+			e.gen, op.joined = a.gen, true
+			a.b.refs = append(a.b.refs, refTouch{c, k, e})
+		}
+		e.seq = a.seq
+		a.u.refs = append(a.u.refs, op)
 	}
 	e.cur = versions
 }
@@ -154,6 +167,9 @@ func (a *Aggregator) recategorise(c *company, productID string) error {
 			continue
 		}
 		if err := a.swap(c, k, old, next); err != nil {
+			return err
+		}
+		if err := a.faultAt("recategorise"); err != nil {
 			return err
 		}
 	}

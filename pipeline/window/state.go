@@ -57,14 +57,13 @@ func (rs *recState) links() []string {
 	return rs.settled
 }
 
-// recEntry holds a record's current value and, while a batch is open, the
-// value it had before the batch: the undo log lives in the state itself, so
-// the hot path pays no extra map lookups for it.
+// recEntry holds a record's current value. gen says whether the open batch
+// touched it (and so writes it to the changelog), seq whether the open
+// savepoint scope logged how to undo it (undo.go).
 type recEntry struct {
-	cur   *recState
-	prev  *recState
-	gen   uint64
-	fresh bool // the entry did not exist before the batch that touched it
+	cur *recState
+	gen uint64
+	seq uint64
 }
 
 type dayKey struct {
@@ -73,7 +72,9 @@ type dayKey struct {
 	location string // "" unless the company groups its days by location
 }
 
-// dayState is one business day in one currency.
+// dayState is one business day in one currency. Its exceptions are not
+// here but in the company's excs, so that copying a day's scalars for the
+// undo log costs the same whatever the day holds.
 type dayState struct {
 	totals   acctTotals
 	posted   acctTotals
@@ -83,49 +84,22 @@ type dayState struct {
 	dirty    bool
 	start    int64
 	end      int64
-	// exceptions are the day's records counted without money, by record
-	// id; postedExc is the set the last revision carried.
-	exceptions map[string]string
-	postedExc  map[string]string
-}
-
-func (d *dayState) clone() *dayState {
-	c := *d
-	c.totals = d.totals.clone()
-	c.posted = d.posted.clone()
-	c.exceptions = cloneMap(d.exceptions)
-	c.postedExc = cloneMap(d.postedExc)
-	return &c
-}
-
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func sameExceptions(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
+	// parked says why the day is parked: sealed, and no revision emitted
+	// until it is resumed; "" when it is not.
+	parked string
 }
 
 type dayEntry struct {
-	cur   *dayState // nil once the day emptied out in this batch
-	prev  *dayState
-	gen   uint64
-	fresh bool
+	cur *dayState // nil once the day emptied out in this batch
+	gen uint64
+	seq uint64
+}
+
+// excSet is a day's exceptions, by record id: cur are the records counted
+// there without money now (derived from the records), posted those its last
+// revision carried, which ledger.exceptions holds.
+type excSet struct {
+	cur, posted map[string]string
 }
 
 // company is the window's state of one merchant.
@@ -151,10 +125,11 @@ type company struct {
 	refs            map[refDataKey]*refEntry
 	ordersByProduct map[string]map[recordKey]struct{}
 
-	headGen   uint64
-	savedHead companyHead
-	wmGen     uint64
-	savedWM   int64
+	// excs are the exceptions of each day that has any.
+	excs map[dayKey]*excSet
+
+	headGen, headSeq uint64
+	wmGen, wmSeq     uint64
 
 	// nextSeal is the earliest instant (end plus grace) at which an open
 	// day seals by watermark; 0 means unknown. It spares a scan of the
@@ -174,6 +149,7 @@ func newCompany(id string, partition int32) *company {
 		days:          map[dayKey]*dayEntry{},
 		feesByPayment: map[string]map[recordKey]struct{}{},
 		refs:          map[refDataKey]*refEntry{},
+		excs:          map[dayKey]*excSet{},
 	}
 }
 
@@ -230,6 +206,11 @@ func (t acctTotals) clone() acctTotals {
 }
 
 func (t acctTotals) find(a day.Account) (int, bool) {
+	if len(t) > 16 {
+		// A day near MaxDayAccounts would make every posting a long scan.
+		i := sort.Search(len(t), func(i int) bool { return t[i].acct >= a })
+		return i, i < len(t) && t[i].acct == a
+	}
 	for i := range t {
 		if t[i].acct >= a {
 			return i, t[i].acct == a
@@ -243,27 +224,6 @@ func (t acctTotals) get(a day.Account) money.Amount {
 		return t[i].amt
 	}
 	return 0
-}
-
-// apply adds (sign +1) or removes (-1) postings, all or nothing.
-func (t *acctTotals) apply(ps []day.Posting, sign int) error {
-	for n, p := range ps {
-		amt := p.Amount
-		if sign < 0 {
-			amt = -amt
-		}
-		if err := t.add(p.Account, amt); err != nil {
-			for _, q := range ps[:n] {
-				back := q.Amount
-				if sign > 0 {
-					back = -back
-				}
-				_ = t.add(q.Account, back) // it fitted a moment ago
-			}
-			return err
-		}
-	}
-	return nil
 }
 
 func (t *acctTotals) add(a day.Account, amt money.Amount) error {

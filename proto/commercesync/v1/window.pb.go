@@ -529,19 +529,25 @@ type WindowDay struct {
 	Currency    string                 `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`
 	Totals      []*AccountAmount       `protobuf:"bytes,3,rep,name=totals,proto3" json:"totals,omitempty"`
 	// The sum of every revision emitted so far.
-	Posted      []*AccountAmount   `protobuf:"bytes,4,rep,name=posted,proto3" json:"posted,omitempty"`
-	Revision    int32              `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
-	Sealed      bool               `protobuf:"varint,6,opt,name=sealed,proto3" json:"sealed,omitempty"`
-	RecordCount int32              `protobuf:"varint,7,opt,name=record_count,json=recordCount,proto3" json:"record_count,omitempty"`
-	Dirty       bool               `protobuf:"varint,8,opt,name=dirty,proto3" json:"dirty,omitempty"`
-	StartUnixMs int64              `protobuf:"varint,9,opt,name=start_unix_ms,json=startUnixMs,proto3" json:"start_unix_ms,omitempty"`
-	EndUnixMs   int64              `protobuf:"varint,10,opt,name=end_unix_ms,json=endUnixMs,proto3" json:"end_unix_ms,omitempty"`
-	Exceptions  []*RecordException `protobuf:"bytes,11,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
-	// The exceptions the last emitted revision carried.
+	Posted      []*AccountAmount `protobuf:"bytes,4,rep,name=posted,proto3" json:"posted,omitempty"`
+	Revision    int32            `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	Sealed      bool             `protobuf:"varint,6,opt,name=sealed,proto3" json:"sealed,omitempty"`
+	RecordCount int32            `protobuf:"varint,7,opt,name=record_count,json=recordCount,proto3" json:"record_count,omitempty"`
+	Dirty       bool             `protobuf:"varint,8,opt,name=dirty,proto3" json:"dirty,omitempty"`
+	StartUnixMs int64            `protobuf:"varint,9,opt,name=start_unix_ms,json=startUnixMs,proto3" json:"start_unix_ms,omitempty"`
+	EndUnixMs   int64            `protobuf:"varint,10,opt,name=end_unix_ms,json=endUnixMs,proto3" json:"end_unix_ms,omitempty"`
+	// No longer written: a day's exceptions ride on its records (current)
+	// and on WindowPostedException entries (posted), so no day entry grows
+	// with them.
+	Exceptions       []*RecordException `protobuf:"bytes,11,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
 	PostedExceptions []*RecordException `protobuf:"bytes,12,rep,name=posted_exceptions,json=postedExceptions,proto3" json:"posted_exceptions,omitempty"`
 	Location         string             `protobuf:"bytes,13,opt,name=location,proto3" json:"location,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Why the day is parked: sealed, and no revision of it emitted until it
+	// is resumed, because its summary could not be built or written. Empty
+	// when it is not parked.
+	ParkedReason  string `protobuf:"bytes,14,opt,name=parked_reason,json=parkedReason,proto3" json:"parked_reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WindowDay) Reset() {
@@ -665,6 +671,92 @@ func (x *WindowDay) GetLocation() string {
 	return ""
 }
 
+func (x *WindowDay) GetParkedReason() string {
+	if x != nil {
+		return x.ParkedReason
+	}
+	return ""
+}
+
+// WindowPostedException is one exception a day's last revision carried and
+// ledger.exceptions holds: one changelog entry each, so a day with many
+// exceptions is many small entries, never one large one.
+type WindowPostedException struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BusinessDay   string                 `protobuf:"bytes,1,opt,name=business_day,json=businessDay,proto3" json:"business_day,omitempty"`
+	Currency      string                 `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`
+	Location      string                 `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	RecordId      string                 `protobuf:"bytes,4,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	Message       string                 `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WindowPostedException) Reset() {
+	*x = WindowPostedException{}
+	mi := &file_commercesync_v1_window_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WindowPostedException) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WindowPostedException) ProtoMessage() {}
+
+func (x *WindowPostedException) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_window_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WindowPostedException.ProtoReflect.Descriptor instead.
+func (*WindowPostedException) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *WindowPostedException) GetBusinessDay() string {
+	if x != nil {
+		return x.BusinessDay
+	}
+	return ""
+}
+
+func (x *WindowPostedException) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *WindowPostedException) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *WindowPostedException) GetRecordId() string {
+	if x != nil {
+		return x.RecordId
+	}
+	return ""
+}
+
+func (x *WindowPostedException) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type WindowCompany struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	CompanyId string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
@@ -680,7 +772,7 @@ type WindowCompany struct {
 
 func (x *WindowCompany) Reset() {
 	*x = WindowCompany{}
-	mi := &file_commercesync_v1_window_proto_msgTypes[6]
+	mi := &file_commercesync_v1_window_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -692,7 +784,7 @@ func (x *WindowCompany) String() string {
 func (*WindowCompany) ProtoMessage() {}
 
 func (x *WindowCompany) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_window_proto_msgTypes[6]
+	mi := &file_commercesync_v1_window_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -705,7 +797,7 @@ func (x *WindowCompany) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowCompany.ProtoReflect.Descriptor instead.
 func (*WindowCompany) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{6}
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WindowCompany) GetCompanyId() string {
@@ -763,7 +855,7 @@ type WindowReference struct {
 
 func (x *WindowReference) Reset() {
 	*x = WindowReference{}
-	mi := &file_commercesync_v1_window_proto_msgTypes[7]
+	mi := &file_commercesync_v1_window_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +867,7 @@ func (x *WindowReference) String() string {
 func (*WindowReference) ProtoMessage() {}
 
 func (x *WindowReference) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_window_proto_msgTypes[7]
+	mi := &file_commercesync_v1_window_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +880,7 @@ func (x *WindowReference) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowReference.ProtoReflect.Descriptor instead.
 func (*WindowReference) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{7}
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WindowReference) GetKind() ReferenceKind {
@@ -826,7 +918,7 @@ type WindowReferenceVersion struct {
 
 func (x *WindowReferenceVersion) Reset() {
 	*x = WindowReferenceVersion{}
-	mi := &file_commercesync_v1_window_proto_msgTypes[8]
+	mi := &file_commercesync_v1_window_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -838,7 +930,7 @@ func (x *WindowReferenceVersion) String() string {
 func (*WindowReferenceVersion) ProtoMessage() {}
 
 func (x *WindowReferenceVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_window_proto_msgTypes[8]
+	mi := &file_commercesync_v1_window_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -851,7 +943,7 @@ func (x *WindowReferenceVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowReferenceVersion.ProtoReflect.Descriptor instead.
 func (*WindowReferenceVersion) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{8}
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WindowReferenceVersion) GetValidFromUnixMs() int64 {
@@ -897,6 +989,7 @@ type WindowChange struct {
 	//	*WindowChange_Day
 	//	*WindowChange_Company
 	//	*WindowChange_Reference
+	//	*WindowChange_PostedException
 	Entry         isWindowChange_Entry `protobuf_oneof:"entry"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -904,7 +997,7 @@ type WindowChange struct {
 
 func (x *WindowChange) Reset() {
 	*x = WindowChange{}
-	mi := &file_commercesync_v1_window_proto_msgTypes[9]
+	mi := &file_commercesync_v1_window_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +1009,7 @@ func (x *WindowChange) String() string {
 func (*WindowChange) ProtoMessage() {}
 
 func (x *WindowChange) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_window_proto_msgTypes[9]
+	mi := &file_commercesync_v1_window_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +1022,7 @@ func (x *WindowChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowChange.ProtoReflect.Descriptor instead.
 func (*WindowChange) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{9}
+	return file_commercesync_v1_window_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WindowChange) GetEntry() isWindowChange_Entry {
@@ -975,6 +1068,15 @@ func (x *WindowChange) GetReference() *WindowReference {
 	return nil
 }
 
+func (x *WindowChange) GetPostedException() *WindowPostedException {
+	if x != nil {
+		if x, ok := x.Entry.(*WindowChange_PostedException); ok {
+			return x.PostedException
+		}
+	}
+	return nil
+}
+
 type isWindowChange_Entry interface {
 	isWindowChange_Entry()
 }
@@ -995,6 +1097,10 @@ type WindowChange_Reference struct {
 	Reference *WindowReference `protobuf:"bytes,4,opt,name=reference,proto3,oneof"`
 }
 
+type WindowChange_PostedException struct {
+	PostedException *WindowPostedException `protobuf:"bytes,5,opt,name=posted_exception,json=postedException,proto3,oneof"`
+}
+
 func (*WindowChange_Record) isWindowChange_Entry() {}
 
 func (*WindowChange_Day) isWindowChange_Entry() {}
@@ -1002,6 +1108,8 @@ func (*WindowChange_Day) isWindowChange_Entry() {}
 func (*WindowChange_Company) isWindowChange_Entry() {}
 
 func (*WindowChange_Reference) isWindowChange_Entry() {}
+
+func (*WindowChange_PostedException) isWindowChange_Entry() {}
 
 var File_commercesync_v1_window_proto protoreflect.FileDescriptor
 
@@ -1053,7 +1161,7 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\x06amount\x18\x02 \x01(\x03R\x06amount\"H\n" +
 	"\x0fRecordException\x12\x1b\n" +
 	"\trecord_id\x18\x01 \x01(\tR\brecordId\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\x98\x04\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xbd\x04\n" +
 	"\tWindowDay\x12!\n" +
 	"\fbusiness_day\x18\x01 \x01(\tR\vbusinessDay\x12\x1a\n" +
 	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x126\n" +
@@ -1070,7 +1178,14 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"exceptions\x18\v \x03(\v2 .commercesync.v1.RecordExceptionR\n" +
 	"exceptions\x12M\n" +
 	"\x11posted_exceptions\x18\f \x03(\v2 .commercesync.v1.RecordExceptionR\x10postedExceptions\x12\x1a\n" +
-	"\blocation\x18\r \x01(\tR\blocation\"\xed\x01\n" +
+	"\blocation\x18\r \x01(\tR\blocation\x12#\n" +
+	"\rparked_reason\x18\x0e \x01(\tR\fparkedReason\"\xa9\x01\n" +
+	"\x15WindowPostedException\x12!\n" +
+	"\fbusiness_day\x18\x01 \x01(\tR\vbusinessDay\x12\x1a\n" +
+	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x12\x1b\n" +
+	"\trecord_id\x18\x04 \x01(\tR\brecordId\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"\xed\x01\n" +
 	"\rWindowCompany\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x1b\n" +
@@ -1088,12 +1203,13 @@ const file_commercesync_v1_window_proto_rawDesc = "" +
 	"\fcontent_hash\x18\x02 \x01(\fR\vcontentHash\x12\x18\n" +
 	"\adeleted\x18\x03 \x01(\bR\adeleted\x12\x1a\n" +
 	"\bcategory\x18\x04 \x01(\tR\bcategory\x12\x1b\n" +
-	"\tgift_card\x18\x05 \x01(\bR\bgiftCard\"\xfe\x01\n" +
+	"\tgift_card\x18\x05 \x01(\bR\bgiftCard\"\xd3\x02\n" +
 	"\fWindowChange\x127\n" +
 	"\x06record\x18\x01 \x01(\v2\x1d.commercesync.v1.WindowRecordH\x00R\x06record\x12.\n" +
 	"\x03day\x18\x02 \x01(\v2\x1a.commercesync.v1.WindowDayH\x00R\x03day\x12:\n" +
 	"\acompany\x18\x03 \x01(\v2\x1e.commercesync.v1.WindowCompanyH\x00R\acompany\x12@\n" +
-	"\treference\x18\x04 \x01(\v2 .commercesync.v1.WindowReferenceH\x00R\treferenceB\a\n" +
+	"\treference\x18\x04 \x01(\v2 .commercesync.v1.WindowReferenceH\x00R\treference\x12S\n" +
+	"\x10posted_exception\x18\x05 \x01(\v2&.commercesync.v1.WindowPostedExceptionH\x00R\x0fpostedExceptionB\a\n" +
 	"\x05entryBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
 
 var (
@@ -1108,7 +1224,7 @@ func file_commercesync_v1_window_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_window_proto_rawDescData
 }
 
-var file_commercesync_v1_window_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_commercesync_v1_window_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_commercesync_v1_window_proto_goTypes = []any{
 	(*AccountAmount)(nil),          // 0: commercesync.v1.AccountAmount
 	(*WindowRecord)(nil),           // 1: commercesync.v1.WindowRecord
@@ -1116,16 +1232,17 @@ var file_commercesync_v1_window_proto_goTypes = []any{
 	(*WindowTaxPart)(nil),          // 3: commercesync.v1.WindowTaxPart
 	(*RecordException)(nil),        // 4: commercesync.v1.RecordException
 	(*WindowDay)(nil),              // 5: commercesync.v1.WindowDay
-	(*WindowCompany)(nil),          // 6: commercesync.v1.WindowCompany
-	(*WindowReference)(nil),        // 7: commercesync.v1.WindowReference
-	(*WindowReferenceVersion)(nil), // 8: commercesync.v1.WindowReferenceVersion
-	(*WindowChange)(nil),           // 9: commercesync.v1.WindowChange
-	(RecordKind)(0),                // 10: commercesync.v1.RecordKind
-	(*WindowSettings)(nil),         // 11: commercesync.v1.WindowSettings
-	(ReferenceKind)(0),             // 12: commercesync.v1.ReferenceKind
+	(*WindowPostedException)(nil),  // 6: commercesync.v1.WindowPostedException
+	(*WindowCompany)(nil),          // 7: commercesync.v1.WindowCompany
+	(*WindowReference)(nil),        // 8: commercesync.v1.WindowReference
+	(*WindowReferenceVersion)(nil), // 9: commercesync.v1.WindowReferenceVersion
+	(*WindowChange)(nil),           // 10: commercesync.v1.WindowChange
+	(RecordKind)(0),                // 11: commercesync.v1.RecordKind
+	(*WindowSettings)(nil),         // 12: commercesync.v1.WindowSettings
+	(ReferenceKind)(0),             // 13: commercesync.v1.ReferenceKind
 }
 var file_commercesync_v1_window_proto_depIdxs = []int32{
-	10, // 0: commercesync.v1.WindowRecord.kind:type_name -> commercesync.v1.RecordKind
+	11, // 0: commercesync.v1.WindowRecord.kind:type_name -> commercesync.v1.RecordKind
 	2,  // 1: commercesync.v1.WindowRecord.lines:type_name -> commercesync.v1.WindowLine
 	2,  // 2: commercesync.v1.WindowRecord.charges:type_name -> commercesync.v1.WindowLine
 	3,  // 3: commercesync.v1.WindowLine.taxes:type_name -> commercesync.v1.WindowTaxPart
@@ -1133,18 +1250,19 @@ var file_commercesync_v1_window_proto_depIdxs = []int32{
 	0,  // 5: commercesync.v1.WindowDay.posted:type_name -> commercesync.v1.AccountAmount
 	4,  // 6: commercesync.v1.WindowDay.exceptions:type_name -> commercesync.v1.RecordException
 	4,  // 7: commercesync.v1.WindowDay.posted_exceptions:type_name -> commercesync.v1.RecordException
-	11, // 8: commercesync.v1.WindowCompany.settings:type_name -> commercesync.v1.WindowSettings
-	12, // 9: commercesync.v1.WindowReference.kind:type_name -> commercesync.v1.ReferenceKind
-	8,  // 10: commercesync.v1.WindowReference.versions:type_name -> commercesync.v1.WindowReferenceVersion
+	12, // 8: commercesync.v1.WindowCompany.settings:type_name -> commercesync.v1.WindowSettings
+	13, // 9: commercesync.v1.WindowReference.kind:type_name -> commercesync.v1.ReferenceKind
+	9,  // 10: commercesync.v1.WindowReference.versions:type_name -> commercesync.v1.WindowReferenceVersion
 	1,  // 11: commercesync.v1.WindowChange.record:type_name -> commercesync.v1.WindowRecord
 	5,  // 12: commercesync.v1.WindowChange.day:type_name -> commercesync.v1.WindowDay
-	6,  // 13: commercesync.v1.WindowChange.company:type_name -> commercesync.v1.WindowCompany
-	7,  // 14: commercesync.v1.WindowChange.reference:type_name -> commercesync.v1.WindowReference
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	7,  // 13: commercesync.v1.WindowChange.company:type_name -> commercesync.v1.WindowCompany
+	8,  // 14: commercesync.v1.WindowChange.reference:type_name -> commercesync.v1.WindowReference
+	6,  // 15: commercesync.v1.WindowChange.posted_exception:type_name -> commercesync.v1.WindowPostedException
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_window_proto_init() }
@@ -1153,11 +1271,12 @@ func file_commercesync_v1_window_proto_init() {
 		return
 	}
 	file_commercesync_v1_events_proto_init()
-	file_commercesync_v1_window_proto_msgTypes[9].OneofWrappers = []any{
+	file_commercesync_v1_window_proto_msgTypes[10].OneofWrappers = []any{
 		(*WindowChange_Record)(nil),
 		(*WindowChange_Day)(nil),
 		(*WindowChange_Company)(nil),
 		(*WindowChange_Reference)(nil),
+		(*WindowChange_PostedException)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1165,7 +1284,7 @@ func file_commercesync_v1_window_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_window_proto_rawDesc), len(file_commercesync_v1_window_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
