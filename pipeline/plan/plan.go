@@ -500,6 +500,7 @@ func DomainSummary(s *v1.DaySummary) (day.Summary, error) {
 			Revision: int(s.GetRevision()), Zone: s.GetTimeZone(), CutoffHour: int(s.GetCutoffHour()),
 			Start: time.UnixMilli(s.GetStartUnixMs()).UTC(), End: time.UnixMilli(s.GetEndUnixMs()).UTC(),
 			SealedBy: s.GetSealedBy(), ConfigVersion: s.GetConfigVersion(), RecordCount: int(s.GetRecordCount()),
+			ExceptionCount: int(s.GetExceptionCount()),
 		},
 		ID: s.GetId(), Sequence: s.GetSequence(), PrevHash: s.GetPrevHash(), Hash: s.GetHash(),
 	}
