@@ -8,6 +8,7 @@ package xero
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -172,8 +173,22 @@ func (c *Connector) Tenants(ctx context.Context, ts oauth2.TokenSource) ([]conne
 		TenantName string `json:"tenantName"`
 		TenantType string `json:"tenantType"`
 	}
-	if err := c.getJSON(ctx, ts, "", c.connectionsURL, &conns); err != nil {
-		return nil, fmt.Errorf("xero: list connections: %w", err)
+	// /connections lists every tenant the user ever connected to the app;
+	// the ones this consent connected carry its authentication event,
+	// which the access token names (§1.1). A later consent to the same
+	// tenant moves its connection to the newer event, and the older token
+	// still works there: then the whole list answers.
+	if tok, err := ts.Token(); err == nil {
+		if ev := authEventID(tok.AccessToken); ev != "" {
+			if err := c.getJSON(ctx, ts, "", c.connectionsURL+"?authEventId="+url.QueryEscape(ev), &conns); err != nil {
+				return nil, fmt.Errorf("xero: list connections: %w", err)
+			}
+		}
+	}
+	if len(conns) == 0 {
+		if err := c.getJSON(ctx, ts, "", c.connectionsURL, &conns); err != nil {
+			return nil, fmt.Errorf("xero: list connections: %w", err)
+		}
 	}
 	out := make([]connectors.Tenant, 0, len(conns))
 	for _, t := range conns {
@@ -184,6 +199,27 @@ func (c *Connector) Tenants(ctx context.Context, ts oauth2.TokenSource) ([]conne
 		out = append(out, connectors.Tenant{ID: t.TenantID, Name: t.TenantName})
 	}
 	return out, nil
+}
+
+// authEventID reads the authentication_event_id claim of a Xero access
+// token, a JWT; "" when the token is not one. The claims are only read, not
+// verified: the token came straight from Xero's token endpoint.
+func authEventID(accessToken string) string {
+	parts := strings.Split(accessToken, ".")
+	if len(parts) != 3 || len(parts[1]) > 8<<10 {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		AuthEventID string `json:"authentication_event_id"`
+	}
+	if json.Unmarshal(raw, &claims) != nil {
+		return ""
+	}
+	return claims.AuthEventID
 }
 
 // Setup reads the chart of accounts, tax rates and organisation settings

@@ -162,6 +162,17 @@ type merchant struct {
 	key     string
 	company string
 	conn    string // the accounting connection id
+	// org is the Xero organisation the merchant connects; "" is the
+	// sandbox's default one.
+	org string
+}
+
+// tenantID is the Xero tenant id of the merchant's organisation.
+func (m *merchant) tenantID() string {
+	if m.org != "" {
+		return m.org
+	}
+	return tenant
 }
 
 // newMerchant's client keeps cookies, as the merchant's browser does: the
@@ -230,7 +241,7 @@ func (m *merchant) connect() string {
 	t.Helper()
 	var conn struct{ ID, Status, LinkURL string }
 	m.must("POST", "/v1/companies/"+m.company+"/connections", map[string]any{"platformKey": "xero"}, &conn)
-	back, err := xerosandbox.Approve(context.Background(), m.hc, conn.LinkURL, "")
+	back, err := xerosandbox.Approve(context.Background(), m.hc, conn.LinkURL, m.org)
 	if err != nil {
 		t.Fatalf("consent: %v", err)
 	}
@@ -256,9 +267,9 @@ func (m *merchant) connect() string {
 func (m *merchant) saveConfig(salesCode string) string {
 	t := m.t
 	t.Helper()
-	org, ok := m.sys.Xero.Organisation(tenant)
+	org, ok := m.sys.Xero.Organisation(m.tenantID())
 	if !ok {
-		t.Fatal("the sandbox has no default organisation")
+		t.Fatalf("the sandbox has no organisation %s", m.tenantID())
 	}
 	slot := func(code string) map[string]any {
 		for _, a := range org.Accounts {
@@ -301,6 +312,14 @@ func (m *merchant) onboard() {
 
 // pushDay sends n card-paid orders of business day d, and their payments.
 func (m *merchant) pushDay(d string, n int) {
+	m.t.Helper()
+	m.pushCardOrders(d, "ord-"+d, n)
+}
+
+// pushCardOrders sends n card-paid orders of business day d, with ids
+// prefix-0…, and their payments; order i is 10.00 + i × 1.00 before 8.5%
+// tax of 0.85 + i × 0.08.
+func (m *merchant) pushCardOrders(d, prefix string, n int) {
 	t := m.t
 	t.Helper()
 	noon, err := time.ParseInLocation(time.DateOnly, d, ny)
@@ -310,32 +329,43 @@ func (m *merchant) pushDay(d string, n int) {
 	noon = noon.Add(12 * time.Hour)
 	var orders, payments []map[string]any
 	for i := range n {
-		at := noon.Add(time.Duration(i) * time.Minute).UTC().Format(time.RFC3339)
-		net, tax := int64(1000+100*i), int64(85+8*i)
-		total := fmt.Sprintf("%d.%02d", (net+tax)/100, (net+tax)%100)
-		id := fmt.Sprintf("ord-%s-%d", d, i)
-		orders = append(orders, map[string]any{
-			"id": id, "orderNumber": id, "country": "USA", "currency": "USD",
-			"createdDate": at, "closedDate": at, "sourceModifiedDate": at,
-			"totalAmount": total, "totalRefund": 0, "totalTaxAmount": fmt.Sprintf("%d.%02d", tax/100, tax%100),
-			"totalDiscount": 0, "totalGratuity": 0,
-			"orderLineItems": []map[string]any{{"id": id + "-1", "quantity": 1, "taxPercentage": "8.5",
-				"totalAmount": total, "totalTaxAmount": fmt.Sprintf("%d.%02d", tax/100, tax%100),
-				"unitPrice": fmt.Sprintf("%d.%02d", net/100, net%100)}},
-			"payments":    []map[string]any{{"id": "pay-" + id, "amount": total, "currency": "USD", "type": "Card", "status": "Paid"}},
-			"locationRef": map[string]any{"id": "loc-1"},
-		})
-		payments = append(payments, map[string]any{
-			"id": "pay-" + id, "amount": total, "currency": "USD", "type": "Card", "status": "Paid",
-			"createdDate": at, "sourceModifiedDate": at,
-		})
+		o, p := cardOrder(fmt.Sprintf("%s-%d", prefix, i), noon.Add(time.Duration(i)*time.Minute), int64(1000+100*i), int64(85+8*i))
+		orders, payments = append(orders, o), append(payments, p)
 	}
-	for route, recs := range map[string][]map[string]any{"commerce-orders": orders, "commerce-payments": payments} {
-		var resp struct{ Accepted, Rejected int }
-		m.must("POST", "/v1/companies/"+m.company+"/data/"+route, recs, &resp)
-		if resp.Accepted != len(recs) {
-			t.Fatalf("%s: %d of %d accepted", route, resp.Accepted, len(recs))
-		}
+	m.pushRecords("commerce-orders", orders)
+	m.pushRecords("commerce-payments", payments)
+}
+
+// cardOrder is an order of one line taxed at 8.5%, net and tax in cents,
+// paid by card in full, and its Payment record.
+func cardOrder(id string, at time.Time, net, tax int64) (order, payment map[string]any) {
+	when := at.UTC().Format(time.RFC3339)
+	cents := func(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }
+	total := cents(net + tax)
+	order = map[string]any{
+		"id": id, "orderNumber": id, "country": "USA", "currency": "USD",
+		"createdDate": when, "closedDate": when, "sourceModifiedDate": when,
+		"totalAmount": total, "totalRefund": 0, "totalTaxAmount": cents(tax),
+		"totalDiscount": 0, "totalGratuity": 0,
+		"orderLineItems": []map[string]any{{"id": id + "-1", "quantity": 1, "taxPercentage": "8.5",
+			"totalAmount": total, "totalTaxAmount": cents(tax), "unitPrice": cents(net)}},
+		"payments":    []map[string]any{{"id": "pay-" + id, "amount": total, "currency": "USD", "type": "Card", "status": "Paid"}},
+		"locationRef": map[string]any{"id": "loc-1"},
+	}
+	payment = map[string]any{
+		"id": "pay-" + id, "amount": total, "currency": "USD", "type": "Card", "status": "Paid",
+		"createdDate": when, "sourceModifiedDate": when,
+	}
+	return order, payment
+}
+
+// pushRecords sends records to a data route; every one must be accepted.
+func (m *merchant) pushRecords(route string, recs []map[string]any) {
+	m.t.Helper()
+	code, raw := m.do("POST", "/v1/companies/"+m.company+"/data/"+route, recs)
+	var resp struct{ Accepted, Rejected int }
+	if err := json.Unmarshal(raw, &resp); code != http.StatusOK || err != nil || resp.Accepted != len(recs) {
+		m.t.Fatalf("%s: %d of %d accepted (%d): %.2000s", route, resp.Accepted, len(recs), code, raw)
 	}
 }
 

@@ -191,3 +191,61 @@ func TestConnectorPanicFailsOnlyItsDocument(t *testing.T) {
 		t.Errorf("day 2 has %d journals in the sandbox, want 1", n)
 	}
 }
+
+// Every record a day counts without its money is listed by the day's
+// exceptions route, a page at a time, beside the count its summary carries.
+func TestDayExceptionsAreListed(t *testing.T) {
+	clk := newClock(testStart)
+	sys, _ := start(t, clk)
+	m := newMerchant(t, sys)
+	m.onboard()
+	noon := dayEnd(day1).Add(-12 * time.Hour)
+	var orders []map[string]any
+	for _, id := range []string{"bad-b", "bad-a", "bad-c"} {
+		o, _ := cardOrder(id, noon, 1000, 85)
+		o["totalAmount"] = "11.85" // the line says 10.85: 1.00 unexplained
+		orders = append(orders, o)
+	}
+	m.pushRecords("commerce-orders", orders)
+	m.seal(day1)
+	var days struct {
+		Days []struct {
+			ExceptionCount int
+			Exceptions     []struct{ RecordID string }
+		}
+	}
+	eventually(t, 20*time.Second, "day 1 sealed", func() bool {
+		m.must("GET", "/v1/companies/"+m.company+"/ledger/days?from="+day1+"&to="+day1, nil, &days)
+		return len(days.Days) == 1
+	})
+	if days.Days[0].ExceptionCount != 3 || len(days.Days[0].Exceptions) != 3 {
+		t.Fatalf("day 1's summary counts %d exceptions and names %d, want 3 and 3", days.Days[0].ExceptionCount, len(days.Days[0].Exceptions))
+	}
+	var got []string
+	token := ""
+	for page := 0; ; page++ {
+		var resp struct {
+			Exceptions []struct {
+				RecordID, Message, BusinessDay string
+			}
+			NextPageToken string
+		}
+		path := "/v1/companies/" + m.company + "/ledger/days/" + day1 + "/exceptions?pageSize=2"
+		if token != "" {
+			path += "&pageToken=" + token
+		}
+		m.must("GET", path, nil, &resp)
+		for _, e := range resp.Exceptions {
+			if e.BusinessDay != day1 || !strings.Contains(e.Message, "Order "+e.RecordID) {
+				t.Errorf("exception %+v: want day %s and a message naming its order", e, day1)
+			}
+			got = append(got, e.RecordID)
+		}
+		if token = resp.NextPageToken; token == "" || page > 3 {
+			break
+		}
+	}
+	if strings.Join(got, ",") != "bad-a,bad-b,bad-c" {
+		t.Errorf("the exceptions route listed %v, want bad-a, bad-b and bad-c in order over two pages", got)
+	}
+}

@@ -134,6 +134,7 @@ type System struct {
 	Store      *control.Store
 	// Quarantine is what every stage could not process, per company.
 	Quarantine *view.Quarantine
+	window     *window.Job
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -289,6 +290,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 
 	if cfg.window {
 		job := window.NewJob(s.Brokers, append([]window.Option{window.WithLogger(log), window.WithTopics(topics)}, cfg.windowOpts...)...)
+		s.window = job
 		s.goRun("window", job.Run)
 	}
 	planner := plan.New(ledger, outbox, writer, store, log, cfg.now, plan.WithPlatforms(func(key string) plan.Platform {
@@ -306,6 +308,15 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		s.goRun("clock", func(ctx context.Context) error { return tick(ctx, prod, topics.Events, store, cfg.now, cfg.tick) })
 	}
 	return s, nil
+}
+
+// WindowStats counts what the window did: records in, applied and
+// quarantined, days parked, transactions (zero without a window).
+func (s *System) WindowStats() window.JobStats {
+	if s.window == nil {
+		return window.JobStats{}
+	}
+	return s.window.Stats()
 }
 
 func (s *System) goRun(name string, fn func(context.Context) error) {

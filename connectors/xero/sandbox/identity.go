@@ -65,6 +65,10 @@ func (s *Server) platform() sandboxkit.Platform[grant] {
 		Lifetimes: sandboxkit.Lifetimes{Code: AuthCodeTTL, Access: AccessTokenTTL, Refresh: RefreshTokenTTL},
 		Rotation:  sandboxkit.Rotation{Rotate: true, Grace: RefreshTokenGrace},
 		PKCE:      true,
+		// Xero's access tokens are JWTs naming the consent they came from
+		// (authentication_event_id), which is how an app tells its new
+		// tenants from those an earlier consent connected (§1.1).
+		NewAccessToken: func(g *sandboxkit.Grant[grant], now time.Time) string { return accessJWT(g, now) },
 		// Web apps authenticate with HTTP Basic; the form is accepted too
 		// (identity spec RefreshToken schema has client_id and
 		// client_secret fields).
