@@ -265,3 +265,16 @@ func Keep[S any](dir, name string, mu sync.Locker, snapshot func() S, restore fu
 	}
 	return k, nil
 }
+
+// Change runs fn under mu, the lock that guards a sandbox's state, and then
+// saves the state through k (nil: in memory only) when fn succeeded: how the
+// test-facing mutators, which change state outside any HTTP call, keep it.
+func Change(mu sync.Locker, k *Keeper, fn func() error) error {
+	mu.Lock()
+	err := fn()
+	mu.Unlock()
+	if err == nil {
+		k.Save()
+	}
+	return err
+}

@@ -103,12 +103,4 @@ func (s *Server) keep() {
 
 // change applies fn under the lock and keeps the result: the test-facing
 // mutators change state outside any HTTP call.
-func (s *Server) change(fn func() error) error {
-	s.mu.Lock()
-	err := fn()
-	s.mu.Unlock()
-	if err == nil {
-		s.keeper.Save()
-	}
-	return err
-}
+func (s *Server) change(fn func() error) error { return sandboxkit.Change(&s.mu, s.keeper, fn) }
