@@ -403,3 +403,382 @@ func TestInvoicesMissingMappings(t *testing.T) {
 		t.Fatalf("message does not name the clearing account that pays the fees: %s", merr.Message)
 	}
 }
+
+// ---------------------------------------------------------------------------
+// Golden plans: which documents invoice mode chooses, in what order, and
+// what each one settles.
+
+type invoiceCase struct {
+	name   string
+	totals map[day.Account]string
+	mapped []string // slots mapped besides fullAccounts, as "section/key"
+	want   string   // describeDocs of the plan
+}
+
+func runInvoiceCases(t *testing.T, cases []invoiceCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tot := day.Totals{}
+			for a, v := range c.totals {
+				tot[a] = amt(t, v)
+			}
+			s := summary(t, header("GBP", 1), tot)
+			accts := fullAccounts()
+			for _, k := range c.mapped {
+				section, key, _ := strings.Cut(k, "/")
+				accts.set(section, key)
+			}
+			docs, err := mapping.Invoices(s, accts, invoiceOpts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := describeDocs(docs); got != c.want {
+				t.Fatalf("documents:\n%s\nwant:\n%s", got, c.want)
+			}
+			journal, err := mapping.Journal(s, accts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvoiceDocs(t, s, docs, journal)
+		})
+	}
+}
+
+// One day with every family of invoice mode: the sales invoice and credit
+// note, fees on a bill paid from the clearing account and fee refunds on a
+// bill credit note refunded into it, a payout from the clearing account, a
+// payment, refunds, and a transfer of what money received for earlier days
+// leaves over. The clearing account (card) receives what it paid out for
+// the fees and the payout before it pays the invoice.
+func TestInvoicesEveryDocumentFamily(t *testing.T) {
+	tot := day.Totals{
+		day.Sales: amt(t, "-1000"), day.Tax: amt(t, "-200"), day.Refunds: amt(t, "120"),
+		day.Tender("Card"): amt(t, "900"), day.Tender("Cash"): amt(t, "-50"),
+		day.PaymentFees: amt(t, "3"), day.PaymentFeeRefunds: amt(t, "-1"),
+		day.Payouts: amt(t, "500"), day.Unsettled: amt(t, "-272"),
+	}
+	s := summary(t, header("GBP", 1), tot)
+	accts := fullAccounts()
+	accts.set("sales", "refund")
+	accts.set("payments", "payout")
+	docs, err := mapping.Invoices(s, accts, invoiceOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "#0 SalesInvoice [sales-sales-id 1000.00] [sales-tax-id 200.00]\n" +
+		"#1 SalesCreditNote [sales-refund-id 120.00]\n" +
+		"#2 Bill [fees-paymentFee-id 3.00]\n" +
+		"#3 BillPayment money payments-card-id 3.00 applies to [2]\n" +
+		"#4 BillCreditNote [fees-paymentFeeRefund-id 1.00]\n" +
+		"#5 BillRefund money payments-card-id 1.00 applies to [4]\n" +
+		"#6 Transfer money payments-card-id 500.00 to payments-payout-id\n" +
+		"#7 Payment money payments-card-id 1200.00 applies to [0]\n" +
+		"#8 Refund money payments-cash-id 50.00 applies to [1]\n" +
+		"#9 Refund money payments-unsettled-id 70.00 applies to [1]\n" +
+		"#10 Transfer money payments-unsettled-id 202.00 to payments-card-id\n"
+	if got := describeDocs(docs); got != want {
+		t.Fatalf("documents:\n%s\nwant:\n%s", got, want)
+	}
+	wantNarration := []string{"sales", "refunds", "payment fees", "payment fees paid from Payment provider clearing",
+		"payment fee refunds", "payment fee refunds received into Payment provider clearing",
+		"transfer from Payment provider clearing to Payouts", "Card payments received", "Cash payments refunded",
+		"Unsettled sales refunded", "transfer from Unsettled sales to Card payments"}
+	for i, d := range docs {
+		doc := d.Document
+		if want := "Daily sales summary 2026-03-29 GBP: " + wantNarration[i]; doc.Narration != want {
+			t.Errorf("#%d narration %q, want %q", i, doc.Narration, want)
+		}
+		contact, status := "cust-provider", ""
+		switch doc.Type {
+		case mapping.TypeBill, mapping.TypeBillPayment, mapping.TypeBillCreditNote, mapping.TypeBillRefund:
+			contact = "supp-provider"
+		case mapping.TypeSalesInvoice, mapping.TypeSalesCreditNote:
+			status = "Submitted"
+		}
+		if doc.Contact != contact || doc.Status != status {
+			t.Errorf("#%d %s with %q status %q, want %q status %q", i, doc.Type, doc.Contact, doc.Status, contact, status)
+		}
+	}
+	journal, _ := mapping.Journal(s, accts)
+	checkInvoiceDocs(t, s, docs, journal)
+}
+
+// In what order a day's money settles its documents: the largest receipt
+// pays the invoice first (ties by account id), unsettled sales pay only
+// what the payment types leave, refunds go out the same way, and what is
+// left over pairs up as transfers in that order.
+func TestInvoicesSettlementOrder(t *testing.T) {
+	runInvoiceCases(t, []invoiceCase{
+		{"largest receipt pays first", map[day.Account]string{
+			day.Sales: "-1000", day.Tender("Card"): "700", day.Tender("Cash"): "500", day.Unsettled: "-200"}, nil,
+			"#0 SalesInvoice [sales-sales-id 1000.00]\n" +
+				"#1 Payment money payments-card-id 700.00 applies to [0]\n" +
+				"#2 Payment money payments-cash-id 300.00 applies to [0]\n" +
+				"#3 Transfer money payments-unsettled-id 200.00 to payments-cash-id\n"},
+		{"equal receipts pay in account order", map[day.Account]string{
+			day.Sales: "-600", day.Tender("Cash"): "500", day.Tender("Card"): "500", day.Unsettled: "-400"}, nil,
+			"#0 SalesInvoice [sales-sales-id 600.00]\n" +
+				"#1 Payment money payments-card-id 500.00 applies to [0]\n" +
+				"#2 Payment money payments-cash-id 100.00 applies to [0]\n" +
+				"#3 Transfer money payments-unsettled-id 400.00 to payments-cash-id\n"},
+		{"unsettled sales pay last however large", map[day.Account]string{
+			day.Sales: "-1000", day.Tender("Card"): "600", day.Unsettled: "700", day.Tender("Cash"): "-300"}, nil,
+			"#0 SalesInvoice [sales-sales-id 1000.00]\n" +
+				"#1 Payment money payments-card-id 600.00 applies to [0]\n" +
+				"#2 Payment money payments-unsettled-id 400.00 applies to [0]\n" +
+				"#3 Transfer money payments-cash-id 300.00 to payments-unsettled-id\n"},
+		{"largest refund goes first", map[day.Account]string{
+			day.Refunds: "300", day.Tender("Card"): "-100", day.Tender("Cash"): "-250", day.Unsettled: "50"}, []string{"sales/refund"},
+			"#0 SalesCreditNote [sales-refund-id 300.00]\n" +
+				"#1 Refund money payments-cash-id 250.00 applies to [0]\n" +
+				"#2 Refund money payments-card-id 50.00 applies to [0]\n" +
+				"#3 Transfer money payments-card-id 50.00 to payments-unsettled-id\n"},
+		{"unsettled refunds last however large", map[day.Account]string{
+			day.Refunds: "300", day.Unsettled: "-250", day.Tender("Card"): "-100", day.Tender("Cash"): "50"}, []string{"sales/refund"},
+			"#0 SalesCreditNote [sales-refund-id 300.00]\n" +
+				"#1 Refund money payments-card-id 100.00 applies to [0]\n" +
+				"#2 Refund money payments-unsettled-id 200.00 applies to [0]\n" +
+				"#3 Transfer money payments-unsettled-id 50.00 to payments-cash-id\n"},
+		{"leftovers pair up in order", map[day.Account]string{
+			day.Tender("Card"): "100", day.Tender("Cash"): "50", day.Unsettled: "-120", day.Tender("Paypal"): "-30"}, nil,
+			"#0 Transfer money payments-paypal-id 30.00 to payments-card-id\n" +
+				"#1 Transfer money payments-unsettled-id 70.00 to payments-card-id\n" +
+				"#2 Transfer money payments-unsettled-id 50.00 to payments-cash-id\n"},
+		{"credit note not refunded is allocated", map[day.Account]string{
+			day.Sales: "-500", day.Refunds: "80", day.Tender("Card"): "400", day.Tender("Cash"): "20"}, []string{"sales/refund"},
+			"#0 SalesInvoice [sales-sales-id 500.00]\n" +
+				"#1 SalesCreditNote [sales-refund-id 80.00]\n" +
+				"#2 Payment money payments-card-id 400.00 applies to [0]\n" +
+				"#3 Payment money payments-cash-id 20.00 applies to [0]\n" +
+				"#4 CreditAllocation money  80.00 applies to [1 0]\n"},
+	})
+}
+
+// Payouts: money moves from the clearing account to the payout account, a
+// failed payout moves it back, and a payout into the clearing account
+// itself is no transfer at all.
+func TestInvoicesPayouts(t *testing.T) {
+	runInvoiceCases(t, []invoiceCase{
+		{"failed payout comes back", map[day.Account]string{day.Payouts: "-250", day.Tender("Card"): "250"},
+			[]string{"payments/payout"},
+			"#0 Transfer money payments-payout-id 250.00 to payments-card-id\n"},
+		{"payout from the clearing account, not the card", map[day.Account]string{day.Payouts: "250", day.PayoutClearing: "-250"},
+			[]string{"payments/payout", "payments/payoutClearing"},
+			"#0 Transfer money payments-payoutClearing-id 250.00 to payments-payout-id\n"},
+	})
+	// The payout account is the clearing account: what is left of it is
+	// settled like any money account.
+	accts := fullAccounts()
+	accts["payments"]["payout"] = accts["payments"]["card"]
+	s := summary(t, header("GBP", 1), day.Totals{day.Payouts: amt(t, "250"), day.Tender("Card"): amt(t, "-200"), day.Unsettled: amt(t, "-50")})
+	docs, err := mapping.Invoices(s, accts, invoiceOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := describeDocs(docs), "#0 Transfer money payments-unsettled-id 50.00 to payments-card-id\n"; got != want {
+		t.Fatalf("documents:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// A later revision can take fees and refunds back: a fee reversed is a bill
+// credit note, a fee refund reversed a bill, and refunds reversed add to the
+// invoice.
+func TestInvoicesReversedFeesAndRefunds(t *testing.T) {
+	runInvoiceCases(t, []invoiceCase{
+		{"fee reversed", map[day.Account]string{day.PaymentFees: "-2", day.Tender("Card"): "2"}, nil,
+			"#0 BillCreditNote [fees-paymentFee-id 2.00]\n" +
+				"#1 BillRefund money payments-card-id 2.00 applies to [0]\n"},
+		{"fee refund reversed", map[day.Account]string{day.PaymentFeeRefunds: "2", day.Tender("Card"): "-2"}, nil,
+			"#0 Bill [fees-paymentFeeRefund-id 2.00]\n" +
+				"#1 BillPayment money payments-card-id 2.00 applies to [0]\n"},
+		{"fee and fee refund on one bill", map[day.Account]string{day.PaymentFees: "3", day.PaymentFeeRefunds: "1", day.Tender("Card"): "-4"}, nil,
+			"#0 Bill [fees-paymentFeeRefund-id 1.00] [fees-paymentFee-id 3.00]\n" +
+				"#1 BillPayment money payments-card-id 4.00 applies to [0]\n"},
+		{"refunds reversed", map[day.Account]string{day.Refunds: "-30", day.Sales: "-70", day.Tender("Card"): "100"}, []string{"sales/refund"},
+			"#0 SalesInvoice [sales-refund-id 30.00] [sales-sales-id 70.00]\n" +
+				"#1 Payment money payments-card-id 100.00 applies to [0]\n"},
+		{"refunds beyond sales", map[day.Account]string{day.Sales: "-70", day.Discounts: "100", day.Tender("Card"): "-30"}, []string{"sales/discounts"},
+			"#0 SalesCreditNote [sales-discounts-id 100.00] [sales-sales-id -70.00]\n" +
+				"#1 Refund money payments-card-id 30.00 applies to [0]\n"},
+	})
+}
+
+// Zero-total days: sales and discounts that cancel on one account plan
+// nothing; on two accounts they are an invoice of zero that nothing pays.
+// A sale refunded the same day is an invoice, a credit note and the
+// allocation of one to the other.
+func TestInvoicesZeroTotalDays(t *testing.T) {
+	runInvoiceCases(t, []invoiceCase{
+		{"cancel on one account", map[day.Account]string{day.Sales: "-100", day.Discounts: "100"}, nil, ""},
+		{"cancel across two accounts", map[day.Account]string{day.Sales: "-100", day.Discounts: "100"}, []string{"sales/discounts"},
+			"#0 SalesInvoice [sales-discounts-id -100.00] [sales-sales-id 100.00]\n"},
+		{"sale refunded", map[day.Account]string{day.Sales: "-100", day.Refunds: "100"}, nil,
+			"#0 SalesInvoice [sales-sales-id 100.00]\n" +
+				"#1 SalesCreditNote [sales-sales-id 100.00]\n" +
+				"#2 CreditAllocation money  100.00 applies to [1 0]\n"},
+	})
+}
+
+// Draft invoices cannot take payments, refunds or allocations (Codat's
+// rule), so a Draft day that needs any of them stops naming the status
+// field and the day; a Draft day of fees or payouts plans as usual.
+func TestInvoicesDraftRules(t *testing.T) {
+	draft := invoiceOpts
+	draft.Status = "Draft"
+	for _, c := range []struct {
+		name   string
+		totals day.Totals
+		want   string // the plan's types, or "" for the Draft error
+	}{
+		{"payment", day.Totals{day.Sales: amt(t, "-10"), day.Tender("Cash"): amt(t, "10")}, ""},
+		{"unsettled sales are paid too", day.Totals{day.Sales: amt(t, "-10"), day.Unsettled: amt(t, "10")}, ""},
+		{"refund", day.Totals{day.Refunds: amt(t, "10"), day.Tender("Cash"): amt(t, "-10")}, ""},
+		{"allocation", day.Totals{day.Sales: amt(t, "-10"), day.Refunds: amt(t, "10")}, ""},
+		{"fees", day.Totals{day.PaymentFees: amt(t, "1"), day.Tender("Card"): amt(t, "-1")}, "Bill,BillPayment"},
+		{"payout", day.Totals{day.Payouts: amt(t, "5"), day.Tender("Card"): amt(t, "-5")}, "Transfer"},
+		{"zero invoice", day.Totals{day.Sales: amt(t, "-10"), day.Discounts: amt(t, "10")}, "SalesInvoice"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			accts := fullAccounts()
+			accts.set("payments", "payout")
+			accts.set("sales", "discounts")
+			docs, err := mapping.Invoices(summary(t, header("GBP", 1), c.totals), accts, draft)
+			if c.want == "" {
+				var merr *mapping.Error
+				if !errors.As(err, &merr) || merr.Field != mapping.StatusPath || !strings.Contains(merr.Message, "2026-03-29 has payments") {
+					t.Fatalf("plan %v, err %v; want the Draft error", docTypes(docs), err)
+				}
+				return
+			}
+			if err != nil || strings.Join(docTypes(docs), ",") != c.want {
+				t.Fatalf("plan %v, err %v; want %s", docTypes(docs), err, c.want)
+			}
+			for _, d := range docs {
+				if d.Document.Type == mapping.TypeSalesInvoice && d.Document.Status != "Draft" {
+					t.Fatalf("invoice status %q, want Draft", d.Document.Status)
+				}
+			}
+		})
+	}
+	// Submitted is the default, and naming it changes nothing.
+	sub := invoiceOpts
+	sub.Status = "Submitted"
+	a, errA := mapping.Invoices(cashDay(t, "GBP", 1), fullAccounts(), invoiceOpts)
+	b, errB := mapping.Invoices(cashDay(t, "GBP", 1), fullAccounts(), sub)
+	if errA != nil || errB != nil || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("default and Submitted plans differ: %v %v", errA, errB)
+	}
+}
+
+// Who a day needs: a credit note alone needs the sales customer, fee
+// refunds alone the fees supplier, and a day of payments between money
+// accounts neither.
+func TestInvoicesContactsEachDayNeeds(t *testing.T) {
+	accts := fullAccounts()
+	accts.set("sales", "refund")
+	for _, c := range []struct {
+		name   string
+		totals day.Totals
+		opts   mapping.InvoiceOptions
+		field  string // "" when the day plans
+	}{
+		{"credit note without customer", day.Totals{day.Refunds: amt(t, "10"), day.Tender("Cash"): amt(t, "-10")},
+			mapping.InvoiceOptions{Supplier: "s"}, mapping.CustomerPath},
+		{"fee refunds without supplier", day.Totals{day.PaymentFeeRefunds: amt(t, "-1"), day.Tender("Card"): amt(t, "1")},
+			mapping.InvoiceOptions{Customer: "c"}, mapping.SupplierPath},
+		{"fee refunds into a bank without supplier", day.Totals{day.PaymentFeeRefunds: amt(t, "-1"), day.Tender("Card"): amt(t, "1")},
+			mapping.InvoiceOptions{Customer: "c", IsBank: func(id string) bool { return id == "payments-card-id" }}, ""},
+		{"transfers without either", day.Totals{day.Unsettled: amt(t, "-10"), day.Tender("Cash"): amt(t, "10")},
+			mapping.InvoiceOptions{}, ""},
+		{"fees without either, clearing a bank", day.Totals{day.PaymentFees: amt(t, "1"), day.Tender("Card"): amt(t, "-1")},
+			mapping.InvoiceOptions{IsBank: func(id string) bool { return id == "payments-card-id" }}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			docs, err := mapping.Invoices(summary(t, header("GBP", 1), c.totals), accts, c.opts)
+			if c.field == "" {
+				if err != nil || len(docs) == 0 {
+					t.Fatalf("plan %v, err %v", docTypes(docs), err)
+				}
+				return
+			}
+			var merr *mapping.Error
+			if !errors.As(err, &merr) || merr.Field != c.field || !strings.Contains(merr.Message, c.field) {
+				t.Fatalf("plan %v, err %v; want an error naming %s", docTypes(docs), err, c.field)
+			}
+		})
+	}
+}
+
+// The clearing account is bound only for a day that moves money through
+// it: fees, fee refunds or payouts.
+func TestInvoicesBindClearingOnlyWhenUsed(t *testing.T) {
+	accts := fullAccounts()
+	delete(accts["payments"], "card")
+	accts.set("payments", "payout")
+	if _, err := mapping.Invoices(summary(t, header("GBP", 1), day.Totals{day.Sales: amt(t, "-10"), day.Tender("Cash"): amt(t, "10")}), accts, invoiceOpts); err != nil {
+		t.Fatalf("a day of cash sales needs no clearing account: %v", err)
+	}
+	for _, tot := range []day.Totals{
+		{day.PaymentFees: amt(t, "1"), day.Tender("Cash"): amt(t, "-1")},
+		{day.PaymentFeeRefunds: amt(t, "-1"), day.Tender("Cash"): amt(t, "1")},
+		{day.Payouts: amt(t, "5"), day.Tender("Cash"): amt(t, "-5")},
+	} {
+		_, err := mapping.Invoices(summary(t, header("GBP", 1), tot), accts, invoiceOpts)
+		var merr *mapping.Error
+		if !errors.As(err, &merr) || merr.Field != "configuration.payments.accounts.payoutClearing.selectedAccountId" {
+			t.Errorf("%v: err %v, want the clearing account named", tot, err)
+		}
+	}
+}
+
+func TestInvoicesUnknownCurrency(t *testing.T) {
+	s := summary(t, header("ZZZ", 1), day.Totals{day.Sales: amt(t, "-1"), day.Tender("Cash"): amt(t, "1")})
+	_, err := mapping.Invoices(s, fullAccounts(), invoiceOpts)
+	var merr *mapping.Error
+	if !errors.As(err, &merr) || merr.Field != "currency" || !strings.Contains(merr.Message, "ZZZ") {
+		t.Fatalf("err = %v, want a *mapping.Error on currency naming ZZZ", err)
+	}
+}
+
+// What each document does to each account, debit positive, with the
+// control accounts standing in for the platform's receivable and payable.
+func TestMovementsOfEveryDocumentType(t *testing.T) {
+	acct := func(id string, a string) mapping.Line {
+		return mapping.Line{Account: mapping.Binding{AccountID: id}, Amount: amt(t, a)}
+	}
+	lines := []mapping.Line{acct("a", "7"), acct("b", "3")}
+	money10 := acct("bank", "10")
+	for _, c := range []struct {
+		doc  mapping.Document
+		want string
+	}{
+		{mapping.Document{Type: mapping.TypeSalesInvoice, Lines: lines}, "a -7.00, b -3.00, @receivable 10.00"},
+		{mapping.Document{Type: mapping.TypeSalesCreditNote, Lines: lines}, "a 7.00, b 3.00, @receivable -10.00"},
+		{mapping.Document{Type: mapping.TypePayment, Money: money10}, "bank 10.00, @receivable -10.00"},
+		{mapping.Document{Type: mapping.TypeRefund, Money: money10}, "bank -10.00, @receivable 10.00"},
+		{mapping.Document{Type: mapping.TypeCreditAllocation, Money: mapping.Line{Amount: amt(t, "10")}}, ""},
+		{mapping.Document{Type: mapping.TypeBill, Lines: lines}, "a 7.00, b 3.00, @payable -10.00"},
+		{mapping.Document{Type: mapping.TypeBillCreditNote, Lines: lines}, "a -7.00, b -3.00, @payable 10.00"},
+		{mapping.Document{Type: mapping.TypeBillPayment, Money: money10}, "@payable 10.00, bank -10.00"},
+		{mapping.Document{Type: mapping.TypeBillRefund, Money: money10}, "@payable -10.00, bank 10.00"},
+		{mapping.Document{Type: mapping.TypeSpendMoney, Lines: lines, Money: money10}, "a 7.00, b 3.00, bank -10.00"},
+		{mapping.Document{Type: mapping.TypeReceiveMoney, Lines: lines, Money: money10}, "a -7.00, b -3.00, bank 10.00"},
+		{mapping.Document{Type: mapping.TypeTransfer, Money: money10, To: acct("till", "10")}, "bank -10.00, till 10.00"},
+		{mapping.Document{Type: mapping.TypeJournal, Lines: []mapping.Line{acct("a", "5"), acct("b", "-5")}}, "a 5.00, b -5.00"},
+	} {
+		var got []string
+		for _, l := range c.doc.Movements() {
+			got = append(got, l.Account.AccountID+" "+l.Amount.String())
+		}
+		if strings.Join(got, ", ") != c.want {
+			t.Errorf("%s moves %s, want %s", c.doc.Type, strings.Join(got, ", "), c.want)
+		}
+	}
+	// Movements never writes into the document's own lines.
+	inv := mapping.Document{Type: mapping.TypeSalesInvoice, Lines: lines}
+	inv.Movements()
+	if lines[0].Amount != amt(t, "7") {
+		t.Fatalf("Movements changed the invoice's line to %s", lines[0].Amount)
+	}
+}

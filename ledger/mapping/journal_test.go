@@ -481,3 +481,244 @@ func TestDocumentIDProperty(t *testing.T) {
 		}
 	})
 }
+
+// ---------------------------------------------------------------------------
+// Fallback chains, merging and zero-net days
+
+// only maps exactly the given "section/key" slots.
+func only(keys ...string) accounts {
+	a := accounts{}
+	for _, k := range keys {
+		section, key, _ := strings.Cut(k, "/")
+		a.set(section, key)
+	}
+	return a
+}
+
+// journalLines renders a journal's lines as "account amount description",
+// in the journal's order.
+func journalLines(t *testing.T, plan []mapping.Planned) string {
+	t.Helper()
+	if len(plan) != 1 || plan[0].Document.Type != mapping.TypeJournal {
+		t.Fatalf("plan %+v, want one journal", plan)
+	}
+	var b strings.Builder
+	for _, l := range plan[0].Document.Lines {
+		fmt.Fprintf(&b, "%s %s %s|", l.Account.AccountID, l.Amount, l.Description)
+	}
+	return b.String()
+}
+
+// Every slot's fallback chain, as the README's Configuration section states
+// it: a finer slot that is unmapped (or selected with no account) binds to
+// the next key of its chain, and a slot without a chain, or whose chain is
+// unmapped too, stops the day naming the slot's own field.
+func TestFallbackChainOfEverySlot(t *testing.T) {
+	for _, c := range []struct {
+		account day.Account
+		mapped  []string // besides payments/cash, which balances the day
+		want    string   // the key the line binds to; "" for a mapping error
+	}{
+		{day.TaxOn("vat"), []string{"sales/tax:vat", "sales/tax"}, "tax:vat"},
+		{day.TaxOn("vat"), []string{"sales/tax", "sales/sales"}, "tax"},
+		{day.TaxOn("vat"), []string{"sales/sales"}, ""},
+		{day.TaxOn("rate:20"), []string{"sales/tax"}, "tax"},
+		{day.Discounts, []string{"sales/discounts", "sales/sales"}, "discounts"},
+		{day.Discounts, []string{"sales/sales"}, "sales"},
+		{day.Discounts, []string{"sales/serviceCharges"}, ""},
+		{day.Refunds, []string{"sales/refund", "sales/sales"}, "refund"},
+		{day.Refunds, []string{"sales/sales"}, "sales"},
+		{day.Refunds, nil, ""},
+		{day.ServiceCharges, []string{"sales/serviceCharges", "sales/sales"}, "serviceCharges"},
+		{day.ServiceCharges, []string{"sales/sales"}, "sales"},
+		{day.Shipping, []string{"sales/shipping", "sales/serviceCharges", "sales/sales"}, "shipping"},
+		{day.Shipping, []string{"sales/serviceCharges", "sales/sales"}, "serviceCharges"},
+		{day.Shipping, []string{"sales/sales"}, "sales"},
+		{day.Shipping, []string{"sales/gratuity"}, ""},
+		{day.SalesIn("food"), []string{"sales/category:food", "sales/sales"}, "category:food"},
+		{day.SalesIn("food"), []string{"sales/sales"}, "sales"},
+		{day.PayoutClearing, []string{"payments/payoutClearing", "payments/card"}, "payoutClearing"},
+		{day.PayoutClearing, []string{"payments/card"}, "card"},
+		{day.PayoutClearing, []string{"payments/unsettled"}, ""},
+		// No chain: these never borrow another slot's account.
+		{day.Sales, []string{"sales/category:food", "sales/tax"}, ""},
+		{day.Tax, []string{"sales/tax:vat", "sales/sales"}, ""},
+		{day.Gratuity, []string{"sales/sales"}, ""},
+		{day.GiftCards, []string{"sales/sales", "payments/prepaid"}, ""},
+		{day.Rounding, []string{"sales/sales"}, ""},
+		{day.Unsettled, []string{"payments/card"}, ""},
+		{day.Payouts, []string{"payments/card", "payments/payoutClearing"}, ""},
+		{day.PaymentFees, []string{"fees/paymentFeeRefund"}, ""},
+		{day.PaymentFeeRefunds, []string{"fees/paymentFee"}, ""},
+		{day.Tender("Card"), []string{"payments/unknown", "payments/payoutClearing"}, ""},
+	} {
+		t.Run(fmt.Sprintf("%s with %v", c.account, c.mapped), func(t *testing.T) {
+			accts := only(append([]string{"payments/cash"}, c.mapped...)...)
+			s := summary(t, header("GBP", 1), day.Totals{c.account: amt(t, "-10"), day.Tender("Cash"): amt(t, "10")})
+			slot, err := mapping.SlotOf(c.account)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := mapping.Journal(s, accts)
+			if c.want == "" {
+				var merr *mapping.Error
+				if !errors.As(err, &merr) || merr.Field != slot.Path() || !strings.Contains(merr.Message, slot.Label+" ("+slot.Path()+")") {
+					t.Fatalf("plan %+v, err %v; want a mapping error on %s", plan, err, slot.Path())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("%s -10.00 %s|payments-cash-id 10.00 Cash payments|", slot.Section+"-"+c.want+"-id", slot.Label)
+			if c.account > day.Tender("Cash") {
+				want = fmt.Sprintf("payments-cash-id 10.00 Cash payments|%s -10.00 %s|", slot.Section+"-"+c.want+"-id", slot.Label)
+			}
+			if got := journalLines(t, plan); got != want {
+				t.Fatalf("journal %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+// A key selected with no account id is as unmapped as a missing key: its
+// chain is tried, and the slot's own field is named when the chain ends.
+func TestFallbackPastAnEmptySelection(t *testing.T) {
+	accts := only("payments/cash", "sales/sales")
+	accts["sales"]["shipping"] = mapping.Binding{}
+	accts["sales"]["serviceCharges"] = mapping.Binding{Name: "chosen, then deleted"}
+	s := summary(t, header("GBP", 1), day.Totals{day.Shipping: amt(t, "-4"), day.Tender("Cash"): amt(t, "4")})
+	plan, err := mapping.Journal(s, accts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := journalLines(t, plan), "sales-sales-id -4.00 Shipping|payments-cash-id 4.00 Cash payments|"; got != want {
+		t.Fatalf("journal %s, want %s", got, want)
+	}
+	delete(accts["sales"], "sales")
+	_, err = mapping.Journal(s, accts)
+	var merr *mapping.Error
+	if !errors.As(err, &merr) || merr.Field != "configuration.sales.accounts.shipping.selectedAccountId" {
+		t.Fatalf("err = %v, want the shipping slot named", err)
+	}
+}
+
+// Lines that fall back to one account become one line, described by every
+// semantic account on it in account order; tax components mapped to one
+// tax account add up.
+func TestJournalMergesLinesOnOneAccount(t *testing.T) {
+	s := summary(t, header("GBP", 1), day.Totals{
+		day.Sales: amt(t, "-1000"), day.Discounts: amt(t, "100"), day.Refunds: amt(t, "50"),
+		day.TaxOn("rate:20"): amt(t, "-170"), day.TaxOn("rate:5"): amt(t, "-5"),
+		day.Tender("Cash"): amt(t, "1025"),
+	})
+	plan, err := mapping.Journal(s, only("sales/sales", "sales/tax", "payments/cash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "sales-sales-id -850.00 Discounts, Refunds, Sales|" +
+		"sales-tax-id -175.00 Tax at 20%, Tax at 5%|" +
+		"payments-cash-id 1025.00 Cash payments|"
+	if got := journalLines(t, plan); got != want {
+		t.Fatalf("journal\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A day whose lines cancel on the accounts they bind to (a sale refunded the
+// same day, the refund netting on the sales account) is a journal with no
+// lines, which the planner completes with nothing posted.
+func TestJournalOfAZeroNetDayHasNoLines(t *testing.T) {
+	s := summary(t, header("GBP", 1), day.Totals{day.Sales: amt(t, "-100"), day.Refunds: amt(t, "100")})
+	plan, err := mapping.Journal(s, only("sales/sales"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := journalLines(t, plan); got != "" {
+		t.Fatalf("journal lines %s, want none", got)
+	}
+	// With refunds on their own account both lines stay.
+	plan, err = mapping.Journal(s, only("sales/sales", "sales/refund"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := journalLines(t, plan), "sales-refund-id 100.00 Refunds|sales-sales-id -100.00 Sales|"; got != want {
+		t.Fatalf("journal %s, want %s", got, want)
+	}
+}
+
+// The labels a merchant reads in a mapping error and on every journal line.
+func TestSlotLabels(t *testing.T) {
+	for a, want := range map[day.Account]string{
+		day.Sales: "Sales", day.Tax: "Sales tax", day.Gratuity: "Gratuity", day.Discounts: "Discounts",
+		day.Refunds: "Refunds", day.ServiceCharges: "Service charges", day.Shipping: "Shipping",
+		day.GiftCards: "Gift cards sold", day.Rounding: "Rounding", day.Unsettled: "Unsettled sales",
+		day.Payouts: "Payouts", day.PayoutClearing: "Payouts from the provider's balance",
+		day.PaymentFees: "Payment fees", day.PaymentFeeRefunds: "Payment fee refunds",
+		day.SalesIn("food"): "Sales of category food", day.TaxOn("vat"): "Tax component vat",
+		day.TaxOn("rate:12.5"): "Tax at 12.5%", day.Tender("OnlineCard"): "OnlineCard payments",
+	} {
+		s, err := mapping.SlotOf(a)
+		if err != nil || s.Label != want {
+			t.Errorf("SlotOf(%q).Label = %q, %v; want %q", a, s.Label, err, want)
+		}
+	}
+}
+
+// One unmapped slot reached twice (invoice mode binds the clearing account
+// for a day's clearing line and again to pay its fees) is named once, and
+// the slots are listed in alphabetical order of their labels.
+func TestMissingSlotsNamedOnceInOrder(t *testing.T) {
+	accts := fullAccounts()
+	delete(accts["payments"], "card")
+	delete(accts["sales"], "gratuity")
+	s := summary(t, header("GBP", 1), day.Totals{
+		day.Sales: amt(t, "-100"), day.Gratuity: amt(t, "-5"), day.PayoutClearing: amt(t, "103"), day.PaymentFees: amt(t, "2"),
+	})
+	_, err := mapping.Invoices(s, accts, invoiceOpts)
+	var merr *mapping.Error
+	if !errors.As(err, &merr) {
+		t.Fatalf("err = %v", err)
+	}
+	want := "No account is mapped for Gratuity (configuration.sales.accounts.gratuity.selectedAccountId), " +
+		"Payouts from the provider's balance (configuration.payments.accounts.payoutClearing.selectedAccountId). " +
+		"Please configure your Sync settings to map these accounts."
+	if merr.Message != want || merr.Field != "configuration.sales.accounts.gratuity.selectedAccountId" {
+		t.Fatalf("error on %s:\n%s\nwant\n%s", merr.Field, merr.Message, want)
+	}
+}
+
+// The narration names the day, its currency and location, and a later
+// revision as the adjustment it is.
+func TestNarrationText(t *testing.T) {
+	h := header("GBP", 1)
+	if got, want := mapping.Narration(day.Summary{Header: h}), "Daily sales summary 2026-03-29 GBP"; got != want {
+		t.Errorf("Narration = %q, want %q", got, want)
+	}
+	h.Location, h.Revision = "Soho", 2
+	if got, want := mapping.Narration(day.Summary{Header: h}), "Adjustment 1 to daily sales summary 2026-03-29 GBP at Soho"; got != want {
+		t.Errorf("Narration = %q, want %q", got, want)
+	}
+}
+
+// Track gives each document its own copy of the location's tracking, and
+// leaves documents alone when the day has none.
+func TestTrackCopiesTheLocationsTracking(t *testing.T) {
+	plan := []mapping.Planned{{Index: 0}, {Index: 1}}
+	if got := mapping.Track(plan, nil); got[0].Document.Tracking != nil || got[1].Document.Tracking != nil {
+		t.Fatalf("untracked day: %+v", got)
+	}
+	tr := []mapping.Tracking{{CategoryID: "region", OptionID: "soho"}}
+	got := mapping.Track(plan, tr)
+	tr[0].OptionID = "changed"
+	got[0].Document.Tracking[0].CategoryID = "changed"
+	if len(got) != 2 || got[1].Document.Tracking[0] != (mapping.Tracking{CategoryID: "region", OptionID: "soho"}) {
+		t.Fatalf("tracking %+v, want each document its own copy of region/soho", got)
+	}
+}
+
+// The reference is CS- and the first 20 hex digits of the id, upper-cased.
+func TestReferenceText(t *testing.T) {
+	if got := mapping.Reference("0123456789abcdef0123456789abcdef"); got != "CS-0123456789ABCDEF0123" {
+		t.Fatalf("Reference = %q", got)
+	}
+}
