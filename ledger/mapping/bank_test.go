@@ -167,6 +167,8 @@ func TestMoveBankLinesSplits(t *testing.T) {
 			"#2 SpendMoney [sales 100.00] [tax 20.00] money till 120.00\n"},
 		{"bank to bank is a transfer", []string{"bank 250", "till -250"}, []string{"till", "bank"},
 			"#2 Transfer money till 250.00 to bank\n"},
+		{"bank to bank, paying account first", []string{"till -250", "bank 250"}, []string{"till", "bank"},
+			"#2 Transfer money till 250.00 to bank\n"},
 		{"receipt, then a transfer for the rest", []string{"bank 300", "till -100", "sales -200"}, []string{"till", "bank"},
 			"#2 ReceiveMoney [sales 200.00] money bank 200.00\n" +
 				"#3 Transfer money till 100.00 to bank\n"},

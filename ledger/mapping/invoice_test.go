@@ -97,6 +97,9 @@ func checkInvoiceDocs(t interface {
 		if d.Type == mapping.TypeTransfer && d.Money.Account.AccountID == d.To.Account.AccountID {
 			t.Fatalf("document %d transfers to its own account:\n%s", i, describeDocs(docs))
 		}
+		if d.Type == mapping.TypeTransfer && d.To.Amount != d.Money.Amount {
+			t.Fatalf("document %d transfers %s and delivers %s:\n%s", i, d.Money.Amount, d.To.Amount, describeDocs(docs))
+		}
 		for _, j := range d.AppliesTo {
 			if j < 0 || j >= i {
 				t.Fatalf("document %d applies to %d, which does not come before it", i, j)
@@ -563,6 +566,12 @@ func TestInvoicesPayouts(t *testing.T) {
 		{"failed payout comes back", map[day.Account]string{day.Payouts: "-250", day.Tender("Card"): "250"},
 			[]string{"payments/payout"},
 			"#0 Transfer money payments-payout-id 250.00 to payments-card-id\n"},
+		{"payout before the clearing account settles anything", map[day.Account]string{
+			day.Sales: "-100", day.Tender("Card"): "100", day.PayoutClearing: "-250", day.Payouts: "250"},
+			[]string{"payments/payout", "payments/payoutClearing"},
+			"#0 SalesInvoice [sales-sales-id 100.00]\n" +
+				"#1 Transfer money payments-payoutClearing-id 250.00 to payments-payout-id\n" +
+				"#2 Payment money payments-card-id 100.00 applies to [0]\n"},
 		{"payout from the clearing account, not the card", map[day.Account]string{day.Payouts: "250", day.PayoutClearing: "-250"},
 			[]string{"payments/payout", "payments/payoutClearing"},
 			"#0 Transfer money payments-payoutClearing-id 250.00 to payments-payout-id\n"},
@@ -686,6 +695,8 @@ func TestInvoicesContactsEachDayNeeds(t *testing.T) {
 		{"credit note without customer", day.Totals{day.Refunds: amt(t, "10"), day.Tender("Cash"): amt(t, "-10")},
 			mapping.InvoiceOptions{Supplier: "s"}, mapping.CustomerPath},
 		{"fee refunds without supplier", day.Totals{day.PaymentFeeRefunds: amt(t, "-1"), day.Tender("Card"): amt(t, "1")},
+			mapping.InvoiceOptions{Customer: "c"}, mapping.SupplierPath},
+		{"fees and fee refunds without supplier", day.Totals{day.PaymentFees: amt(t, "3"), day.PaymentFeeRefunds: amt(t, "-1"), day.Tender("Card"): amt(t, "-2")},
 			mapping.InvoiceOptions{Customer: "c"}, mapping.SupplierPath},
 		{"fee refunds into a bank without supplier", day.Totals{day.PaymentFeeRefunds: amt(t, "-1"), day.Tender("Card"): amt(t, "1")},
 			mapping.InvoiceOptions{Customer: "c", IsBank: func(id string) bool { return id == "payments-card-id" }}, ""},
