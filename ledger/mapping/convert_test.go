@@ -216,3 +216,12 @@ func TestConvertKeepsIdentityAndNamesTheRate(t *testing.T) {
 		t.Errorf("Convert changed its input: %+v", planned[0].Document)
 	}
 }
+
+// A journal with no lines (a day that nets to nothing) converts to a
+// journal with no lines and needs no exchange differences account.
+func TestConvertEmptyJournal(t *testing.T) {
+	conv, err := mapping.Convert(eurJournal(t), "USD", decimal.RequireFromString("1.1"), fxChart(""))
+	if err != nil || len(conv) != 1 || len(conv[0].Document.Lines) != 0 || conv[0].Document.Currency != "USD" {
+		t.Fatalf("converted %+v, err %v; want one USD journal with no lines", conv, err)
+	}
+}

@@ -671,8 +671,9 @@ func TestMissingSlotsNamedOnceInOrder(t *testing.T) {
 	accts := fullAccounts()
 	delete(accts["payments"], "card")
 	delete(accts["sales"], "gratuity")
+	delete(accts["sales"], "tax")
 	s := summary(t, header("GBP", 1), day.Totals{
-		day.Sales: amt(t, "-100"), day.Gratuity: amt(t, "-5"), day.PayoutClearing: amt(t, "103"), day.PaymentFees: amt(t, "2"),
+		day.Sales: amt(t, "-100"), day.Gratuity: amt(t, "-5"), day.Tax: amt(t, "-20"), day.PayoutClearing: amt(t, "123"), day.PaymentFees: amt(t, "2"),
 	})
 	_, err := mapping.Invoices(s, accts, invoiceOpts)
 	var merr *mapping.Error
@@ -680,7 +681,8 @@ func TestMissingSlotsNamedOnceInOrder(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	want := "No account is mapped for Gratuity (configuration.sales.accounts.gratuity.selectedAccountId), " +
-		"Payouts from the provider's balance (configuration.payments.accounts.payoutClearing.selectedAccountId). " +
+		"Payouts from the provider's balance (configuration.payments.accounts.payoutClearing.selectedAccountId), " +
+		"Sales tax (configuration.sales.accounts.tax.selectedAccountId). " +
 		"Please configure your Sync settings to map these accounts."
 	if merr.Message != want || merr.Field != "configuration.sales.accounts.gratuity.selectedAccountId" {
 		t.Fatalf("error on %s:\n%s\nwant\n%s", merr.Field, merr.Message, want)
