@@ -543,6 +543,18 @@ func TestInvoicesSettlementOrder(t *testing.T) {
 				"#1 Refund money payments-card-id 100.00 applies to [0]\n" +
 				"#2 Refund money payments-unsettled-id 200.00 applies to [0]\n" +
 				"#3 Transfer money payments-unsettled-id 50.00 to payments-cash-id\n"},
+		{"money past a paid invoice pays nothing", map[day.Account]string{
+			day.Sales: "-100", day.Tender("Card"): "300", day.Tender("Cash"): "50", day.Unsettled: "-250"}, nil,
+			"#0 SalesInvoice [sales-sales-id 100.00]\n" +
+				"#1 Payment money payments-card-id 100.00 applies to [0]\n" +
+				"#2 Transfer money payments-unsettled-id 200.00 to payments-card-id\n" +
+				"#3 Transfer money payments-unsettled-id 50.00 to payments-cash-id\n"},
+		{"money past a refunded credit note refunds nothing", map[day.Account]string{
+			day.Refunds: "100", day.Tender("Card"): "-300", day.Tender("Cash"): "-50", day.Unsettled: "250"}, []string{"sales/refund"},
+			"#0 SalesCreditNote [sales-refund-id 100.00]\n" +
+				"#1 Refund money payments-card-id 100.00 applies to [0]\n" +
+				"#2 Transfer money payments-card-id 200.00 to payments-unsettled-id\n" +
+				"#3 Transfer money payments-cash-id 50.00 to payments-unsettled-id\n"},
 		{"leftovers pair up in order", map[day.Account]string{
 			day.Tender("Card"): "100", day.Tender("Cash"): "50", day.Unsettled: "-120", day.Tender("Paypal"): "-30"}, nil,
 			"#0 Transfer money payments-paypal-id 30.00 to payments-card-id\n" +
