@@ -83,7 +83,8 @@ proto-check: proto
 # for the same reason. A mutant's tests time out after MUTATE_TIMEOUT times
 # the measured run (a mutant that loops for ever counts as found, not as
 # killed or lived).
-MUTATE_PKGS    ?= ledger/money ledger/day ledger/mapping pipeline/window
+# Every package with a threshold in .ci/mutation.txt, in its order there.
+MUTATE_PKGS    ?= $(shell awk '!/^[[:space:]]*\#/ && NF { print $$1 }' .ci/mutation.txt)
 MUTATE_WORKERS ?= 2
 MUTATE_TIMEOUT ?= 20
 MUTATE_DIR     := .ci/.work
