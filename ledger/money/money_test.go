@@ -290,6 +290,21 @@ func TestRoundNearLimitDoesNotWrap(t *testing.T) {
 	}
 }
 
+// Round's overflow guard is exact: the largest and smallest multiples of
+// the rounding step that int64 holds round to themselves. A guard off by
+// one refuses them as overflow.
+func TestRoundKeepsTheExtremeMultiplesThatFit(t *testing.T) {
+	for dp := 0; dp < Scale; dp++ {
+		m := pow10(Scale - dp).Int64()
+		for _, a := range []Amount{Amount(math.MaxInt64 / m * m), Amount(math.MinInt64 / m * m)} {
+			got, err := a.Round(dp)
+			if err != nil || got != a {
+				t.Errorf("Amount(%d).Round(%d) = %d, %v; want it unchanged", int64(a), dp, int64(got), err)
+			}
+		}
+	}
+}
+
 // ---------------------------------------------------------------------------
 // Add, Sub
 
