@@ -333,6 +333,23 @@ func TestAddSubExamples(t *testing.T) {
 	}
 }
 
+// Adding or taking away zero gives the amount back and is never an
+// overflow, at every edge of the range: an empty posting must not refuse a
+// record. (The property test below draws a zero only now and then.)
+func TestAddSubZero(t *testing.T) {
+	for _, a := range []Amount{0, 1, -1, MaxAbs, -MaxAbs, math.MaxInt64, math.MinInt64} {
+		if s, err := a.Add(0); err != nil || s != a {
+			t.Errorf("%d + 0 = %d, %v", int64(a), int64(s), err)
+		}
+		if s, err := Amount(0).Add(a); err != nil || s != a {
+			t.Errorf("0 + %d = %d, %v", int64(a), int64(s), err)
+		}
+		if s, err := a.Sub(0); err != nil || s != a {
+			t.Errorf("%d - 0 = %d, %v", int64(a), int64(s), err)
+		}
+	}
+}
+
 // -1 - MinInt64 = MaxInt64, which fits; Sub refuses every b == MinInt64.
 func TestSubMinInt64FromNegative(t *testing.T) {
 	for _, a := range []Amount{-1, math.MinInt64} {
