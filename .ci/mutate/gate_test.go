@@ -224,3 +224,20 @@ func writeTemp(t *testing.T, text string) string {
 	}
 	return p
 }
+
+// Each figure passes at exactly its minimum, and 100 is a minimum one can
+// set.
+func TestFiguresAtTheirMinimumPass(t *testing.T) {
+	r := result{Pkg: "p", Killed: 9, Lived: 1, Min: threshold{Efficacy: 90, Coverage: 100}}
+	if f := r.Failures(); len(f) != 0 {
+		t.Errorf("9 of 10 killed and all run, against 90 and 100: %v", f)
+	}
+	r = result{Pkg: "p", Killed: 9, NotCovered: 1, Min: threshold{Efficacy: 100, Coverage: 90}}
+	if f := r.Failures(); len(f) != 0 {
+		t.Errorf("9 of 9 killed and 9 of 10 run, against 100 and 90: %v", f)
+	}
+	mins, err := readThresholds(writeTemp(t, "a 100 100\nb 0 0\n"))
+	if err != nil || mins["a"] != (threshold{100, 100}) || mins["b"] != (threshold{}) {
+		t.Errorf("thresholds of 100 and 0: %v, %v", mins, err)
+	}
+}
