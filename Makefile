@@ -4,7 +4,7 @@
 GO        ?= go
 PROTO_BIN := proto/.bin
 
-.PHONY: run build test test-long bench fuzz vet fmt-check proto proto-check tools clean
+.PHONY: run build test test-long bench fuzz vet fmt-check proto proto-check tools mutate mutate-tools clean
 
 run: ## the whole pipeline on embedded defaults, sandboxes included
 	$(GO) run ./cmd/commercesync dev
@@ -62,5 +62,47 @@ proto-check: proto
 	@untracked=$$(git ls-files --others --exclude-standard proto gateway/openapi); \
 	if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
 
+# Mutation testing: gremlins, pinned in .ci/mutate (a module of its own, as
+# buf is in proto/tools), mutates each package of MUTATE_PKGS with every
+# mutator (.ci/mutate/gremlins.yaml) and runs the package's tests against
+# each mutant; the gate beside it prints each package's test efficacy and
+# mutator coverage and fails below its line in .ci/mutation.txt, counting
+# the survivors listed in the package's EQUIVALENT_MUTANTS.md as none.
+#
+# Mutant runs use -short (the window's long property test and benchmarks
+# stay out) and -count=1: gremlins times each mutant against its own
+# measured run of the tests, which a cached result would make instant.
+# The warm-up test run builds what that measured run would otherwise build,
+# for the same reason. A mutant's tests time out after MUTATE_TIMEOUT times
+# the measured run (a mutant that loops for ever counts as found, not as
+# killed or lived).
+# Every package with a threshold in .ci/mutation.txt, in its order there.
+MUTATE_PKGS    ?= $(shell awk '!/^[[:space:]]*\#/ && NF { print $$1 }' .ci/mutation.txt)
+MUTATE_WORKERS ?= 2
+MUTATE_TIMEOUT ?= 20
+MUTATE_DIR     := .ci/.work
+MUTATE_GOFLAGS := $(GOFLAGS) -count=1 -short
+
+mutate-tools:
+	@mkdir -p $(MUTATE_DIR)/bin
+	cd .ci/mutate && $(GO) build -o ../.work/bin/ github.com/go-gremlins/gremlins/cmd/gremlins && \
+		$(GO) build -o ../.work/bin/mutation-gate .
+
+mutate: mutate-tools
+	@mkdir -p $(MUTATE_DIR)/reports
+	@for p in $(MUTATE_PKGS); do \
+		report=$(MUTATE_DIR)/reports/$$(echo $$p | tr / _).json; rm -f $$report; \
+		start=$$(date +%s); \
+		echo "mutate ./$$p (load average $$(cut -d' ' -f1-3 /proc/loadavg))"; \
+		if ! GOFLAGS="$(MUTATE_GOFLAGS)" $(GO) test -cover -coverprofile=$(MUTATE_DIR)/warm.out ./$$p/... >/dev/null; then \
+			echo "the tests of ./$$p fail without any mutant: fix them first"; continue; \
+		fi; \
+		GOFLAGS="$(MUTATE_GOFLAGS)" $(MUTATE_DIR)/bin/gremlins unleash --config .ci/mutate/gremlins.yaml \
+			--workers $(MUTATE_WORKERS) --timeout-coefficient $(MUTATE_TIMEOUT) \
+			--output-statuses lct -o $$report ./$$p; \
+		echo "mutate ./$$p took $$(( $$(date +%s) - start ))s (load average $$(cut -d' ' -f1-3 /proc/loadavg))"; \
+	done
+	$(MUTATE_DIR)/bin/mutation-gate -reports $(MUTATE_DIR)/reports $(MUTATE_PKGS)
+
 clean:
-	rm -rf bin $(PROTO_BIN) .data
+	rm -rf bin $(PROTO_BIN) $(MUTATE_DIR) .data

@@ -45,18 +45,22 @@ func VerifyFrom(prevHash string, prevSequence int64, chain []Summary) (int, erro
 }
 
 func verifyOne(s *Summary, company, prevHash string, sequence int64) error {
-	switch {
-	case s.CompanyID != company:
+	if s.CompanyID != company {
 		return fmt.Errorf("company %q: %w", s.CompanyID, ErrCompany)
-	case s.Sequence != sequence:
+	}
+	if s.Sequence != sequence {
 		return fmt.Errorf("sequence %d, want %d: %w", s.Sequence, sequence, ErrSequence)
-	case s.PrevHash != prevHash:
+	}
+	if s.PrevHash != prevHash {
 		return fmt.Errorf("prev hash %q, want %q: %w", s.PrevHash, prevHash, ErrPrevHash)
-	case s.ID != LocationSummaryID(s.CompanyID, s.Day, s.Currency, s.Location, s.Revision):
+	}
+	if s.ID != LocationSummaryID(s.CompanyID, s.Day, s.Currency, s.Location, s.Revision) {
 		return fmt.Errorf("id %q: %w", s.ID, ErrID)
-	case !s.Balanced():
+	}
+	if !s.Balanced() {
 		return fmt.Errorf("%d lines: %w", len(s.Lines), ErrUnbalanced)
-	case !linesCanonical(s.Lines):
+	}
+	if !linesCanonical(s.Lines) {
 		return ErrMalformed
 	}
 	if h := chainHash(s.PrevHash, s.Canonical()); h != s.Hash {

@@ -130,12 +130,11 @@ func OrderPostings(o OrderFacts) ([]Posting, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line total %s less tax %s: %w", l.Total, l.Tax, err)
 		}
-		switch {
-		case l.GiftCard:
+		if l.GiftCard {
 			b.credit(GiftCards, net)
-		case net < 0:
+		} else if net < 0 {
 			b.debit(Refunds, net.Neg())
-		default:
+		} else {
 			gross, err := net.Add(l.Discount)
 			if err != nil {
 				return nil, fmt.Errorf("line net %s plus discount %s: %w", net, l.Discount, err)

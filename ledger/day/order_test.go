@@ -2,6 +2,8 @@ package day
 
 import (
 	"errors"
+	"math"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -138,4 +140,70 @@ func TestOrderPostingsBalance(t *testing.T) {
 			t.Fatalf("postings do not balance: %v", ps)
 		}
 	})
+}
+
+// An order's postings to the same account fold into one, in the order the
+// accounts first appear, so a day applies one sales and one tax posting for
+// a basket of like items rather than one per line.
+func TestOrderPostingsFoldRepeatedAccounts(t *testing.T) {
+	cases := []struct {
+		name string
+		o    OrderFacts
+		want []Posting
+	}{
+		{
+			"two untaxed lines of one category",
+			OrderFacts{Total: amt(t, "20"), Unit: amt(t, "0.01"), Lines: []OrderLine{{Total: amt(t, "10")}, {Total: amt(t, "10")}}},
+			[]Posting{{Unsettled, amt(t, "20")}, {Sales, amt(t, "-20")}},
+		},
+		{
+			"two taxed lines of one category and rate",
+			OrderFacts{Total: amt(t, "24"), Tax: amt(t, "4"), Unit: amt(t, "0.01"), Lines: []OrderLine{
+				{Total: amt(t, "12"), Tax: amt(t, "2"), TaxKey: "rate:20", Category: "Bakery"},
+				{Total: amt(t, "12"), Tax: amt(t, "2"), TaxKey: "rate:20", Category: "Bakery"},
+			}},
+			[]Posting{{Unsettled, amt(t, "24")}, {SalesIn("Bakery"), amt(t, "-20")}, {TaxOn("rate:20"), amt(t, "-4")}},
+		},
+		{
+			"lines of two categories, one rate, a tip",
+			OrderFacts{Total: amt(t, "36"), Tax: amt(t, "6"), Gratuity: amt(t, "3"), Unit: amt(t, "0.01"), Lines: []OrderLine{
+				{Total: amt(t, "12"), Tax: amt(t, "2"), TaxKey: "rate:20", Category: "Bakery"},
+				{Total: amt(t, "12"), Tax: amt(t, "2"), TaxKey: "rate:20", Category: "Coffee"},
+				{Total: amt(t, "12"), Tax: amt(t, "2"), TaxKey: "rate:20", Category: "Bakery"},
+			}},
+			[]Posting{{Unsettled, amt(t, "39")}, {Gratuity, amt(t, "-3")}, {SalesIn("Bakery"), amt(t, "-20")}, {TaxOn("rate:20"), amt(t, "-6")}, {SalesIn("Coffee"), amt(t, "-10")}},
+		},
+	}
+	for _, c := range cases {
+		ps, err := OrderPostings(c.o)
+		if err != nil || !equalPostings(ps, c.want) {
+			t.Errorf("%s: postings %v, %v; want %v", c.name, ps, err, c.want)
+		}
+	}
+}
+
+// A line whose tax parts cannot be taken from its tax without overflow is
+// refused with the reason, not posted with part of its tax missing.
+func TestOrderTaxPartsThatOverflowAreRefused(t *testing.T) {
+	tax := money.Amount(math.MinInt64 + 10)
+	_, err := OrderPostings(OrderFacts{Unit: amt(t, "0.01"), Lines: []OrderLine{
+		{Tax: tax, Taxes: []TaxPart{{Key: "state", Amount: 100}}},
+	}})
+	if err == nil || !strings.Contains(err.Error(), "tax parts") || !errors.Is(err, money.ErrOverflow) {
+		t.Fatalf("err = %v, want the tax parts' overflow", err)
+	}
+}
+
+// A line discounted to nothing (a free muffin) still shows its sale at
+// gross and the discount that cancelled it, so a merchant who reports
+// discounts apart sees it; only a line below zero is a refund.
+func TestFullyDiscountedLineShowsItsSaleAndDiscount(t *testing.T) {
+	ps, err := OrderPostings(OrderFacts{Total: amt(t, "3.50"), Unit: amt(t, "0.01"), Lines: []OrderLine{
+		{Total: amt(t, "3.50"), Category: "Coffee"},
+		{Total: amt(t, "0"), Discount: amt(t, "2.75"), Category: "Bakery"},
+	}})
+	want := []Posting{{Unsettled, amt(t, "3.50")}, {SalesIn("Coffee"), amt(t, "-3.50")}, {SalesIn("Bakery"), amt(t, "-2.75")}, {Discounts, amt(t, "2.75")}}
+	if err != nil || !equalPostings(ps, want) {
+		t.Fatalf("postings %v, %v; want %v", ps, err, want)
+	}
 }

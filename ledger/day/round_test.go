@@ -62,3 +62,18 @@ func TestRoundPostingsJPY(t *testing.T) {
 		}
 	}
 }
+
+// What rounding leaves unbalanced joins a record's own rounding posting
+// rather than adding a second one, and the record still balances.
+func TestRoundPostingsMergesIntoTheRecordsRounding(t *testing.T) {
+	ps := []Posting{{Tender("Card"), amt(t, "2.006")}, {Sales, amt(t, "-2.034")}, {Rounding, amt(t, "0.028")}}
+	out, err := RoundPostings(ps, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2.01 - 2.03 + 0.03 leaves 0.01, taken off the rounding posting.
+	want := []Posting{{Tender("Card"), amt(t, "2.01")}, {Sales, amt(t, "-2.03")}, {Rounding, amt(t, "0.02")}}
+	if !equalPostings(out, want) {
+		t.Fatalf("RoundPostings = %v, want %v", out, want)
+	}
+}

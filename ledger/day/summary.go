@@ -76,10 +76,9 @@ func NewSummary(h Header, t Totals) (Summary, error) {
 	}
 	lines := make([]Line, 0, len(t))
 	for a, v := range t {
-		switch {
-		case v > 0:
+		if v > 0 {
 			lines = append(lines, Line{Account: a, Debit: v})
-		case v < 0:
+		} else if v < 0 {
 			lines = append(lines, Line{Account: a, Credit: -v}) // sides() proved -v fits
 		}
 	}
@@ -88,18 +87,22 @@ func NewSummary(h Header, t Totals) (Summary, error) {
 }
 
 func checkHeader(h Header) error {
-	switch {
-	case h.CompanyID == "":
+	if h.CompanyID == "" {
 		return errors.New("company id is empty")
-	case h.Day == "":
+	}
+	if h.Day == "" {
 		return errors.New("day is empty")
-	case h.Currency == "":
+	}
+	if h.Currency == "" {
 		return errors.New("currency is empty")
-	case h.Revision < 1:
+	}
+	if h.Revision < 1 {
 		return fmt.Errorf("revision %d is below 1", h.Revision)
-	case h.RecordCount < 0:
+	}
+	if h.RecordCount < 0 {
 		return fmt.Errorf("record count %d is negative", h.RecordCount)
-	case h.ExceptionCount != 0 && h.ExceptionCount < len(h.Exceptions):
+	}
+	if h.ExceptionCount != 0 && h.ExceptionCount < len(h.Exceptions) {
 		return fmt.Errorf("exception count %d is below the %d exceptions named", h.ExceptionCount, len(h.Exceptions))
 	}
 	if d, err := time.Parse(DayLayout, h.Day); err != nil || d.Format(DayLayout) != h.Day {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/commercesync/commercesync/ledger/money"
 )
@@ -333,5 +334,85 @@ func TestExceptionCountInCanonical(t *testing.T) {
 	h.ExceptionCount = 1
 	if _, err := NewSummary(h, cashSalesTotals(t)); err == nil || !strings.Contains(err.Error(), "exception count 1 is below the 2") {
 		t.Errorf("a count below the names: err %v", err)
+	}
+}
+
+// Balanced refuses every line shape NewSummary never builds, even when the
+// sums still agree: a negative side cancelled by another line, a line with
+// no side or both, and sides whose sum overflows.
+func TestBalancedRefusesEveryMalformedLineShape(t *testing.T) {
+	const big = money.Amount(1<<63 - 1)
+	cases := []struct {
+		name  string
+		lines []Line
+		want  bool
+	}{
+		{"no lines", nil, true},
+		{"one debit, one credit", []Line{{Account: Sales, Credit: 5}, {Account: Unsettled, Debit: 5}}, true},
+		{"negative debit against negative credit", []Line{{Account: Sales, Debit: -5}, {Account: Tax, Credit: -5}}, false},
+		{"negative credit cancelled by a credit", []Line{{Account: Sales, Credit: -5}, {Account: Tax, Credit: 5}}, false},
+		{"negative debit cancelled by a debit", []Line{{Account: Sales, Debit: -5}, {Account: Tax, Debit: 5}}, false},
+		{"both sides zero", []Line{{Account: Sales}}, false},
+		{"both sides set", []Line{{Account: Sales, Debit: 5, Credit: 5}}, false},
+		{"debits overflow", []Line{{Account: Sales, Debit: big}, {Account: Tax, Debit: 1}, {Account: Unsettled, Credit: big}}, false},
+		{"credits overflow", []Line{{Account: Sales, Credit: big}, {Account: Tax, Credit: 1}, {Account: Unsettled, Debit: big}}, false},
+	}
+	for _, c := range cases {
+		if got := (Summary{Lines: c.lines}).Balanced(); got != c.want {
+			t.Errorf("%s: Balanced() = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// The header's bounds, each at its edge: a revision from 1, a record count
+// from 0 (a revision may carry no record of its own), and start before end
+// checked only when both are known.
+func TestNewSummaryHeaderBounds(t *testing.T) {
+	tot := cashSalesTotals(t)
+	accepted := map[string]func(*Header){
+		"revision 1":     func(h *Header) { h.Revision = 1 },
+		"record count 0": func(h *Header) { h.RecordCount = 0 },
+		"start only":     func(h *Header) { h.End = time.Time{} },
+		"end only":       func(h *Header) { h.Start = time.Time{} },
+		"neither":        func(h *Header) { h.Start, h.End = time.Time{}, time.Time{} },
+	}
+	for name, edit := range accepted {
+		h := cashSalesHeader(t)
+		edit(&h)
+		if _, err := NewSummary(h, tot); err != nil {
+			t.Errorf("%s refused: %v", name, err)
+		}
+	}
+	refused := []struct {
+		name string
+		edit func(*Header)
+		says string
+	}{
+		{"revision 0", func(h *Header) { h.Revision = 0 }, "revision 0 is below 1"},
+		{"record count -1", func(h *Header) { h.RecordCount = -1 }, "record count -1 is negative"},
+		{"start at end", func(h *Header) { h.End = h.Start }, "is not before its end"},
+		{"empty company", func(h *Header) { h.CompanyID = "" }, "company id is empty"},
+		{"empty day", func(h *Header) { h.Day = "" }, "day is empty"},
+		{"empty currency", func(h *Header) { h.Currency = "" }, "currency is empty"},
+		{"day not a date", func(h *Header) { h.Day = "2026-02-30" }, `day "2026-02-30" is not a date in the form 2006-01-02`},
+	}
+	for _, c := range refused {
+		h := cashSalesHeader(t)
+		c.edit(&h)
+		if _, err := NewSummary(h, tot); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: err = %v, want one saying %q", c.name, err, c.says)
+		}
+	}
+}
+
+// A chain refuses a summary whose lines repeat an account, even one that
+// balances and whose hash was recomputed: NewSummary never builds one, so
+// it was edited, and a planner would post the account twice.
+func TestVerifyRefusesARepeatedAccount(t *testing.T) {
+	c := chain(t)
+	c[0].Lines = []Line{{Account: Sales, Credit: 5}, {Account: Sales, Debit: 5}}
+	c[0].Link("", 1)
+	if i, err := Verify(c[:1]); i != 0 || !errors.Is(err, ErrMalformed) {
+		t.Fatalf("Verify = %d, %v; want 0, ErrMalformed", i, err)
 	}
 }

@@ -72,8 +72,7 @@ func parsePlain(s string) (Amount, bool) {
 	digits, frac, dot := 0, 0, false
 	for ; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
+		if c >= '0' && c <= '9' {
 			if dot {
 				if frac == Scale {
 					return 0, false
@@ -85,9 +84,9 @@ func parsePlain(s string) (Amount, bool) {
 				return 0, false
 			}
 			v = v*10 + int64(c-'0')
-		case c == '.' && !dot:
+		} else if c == '.' && !dot {
 			dot = true
-		default:
+		} else {
 			return 0, false
 		}
 	}
@@ -170,10 +169,10 @@ func (a Amount) IsZero() bool { return a == 0 }
 
 // Sign returns -1, 0 or 1.
 func (a Amount) Sign() int {
-	switch {
-	case a < 0:
+	if a < 0 {
 		return -1
-	case a > 0:
+	}
+	if a > 0 {
 		return 1
 	}
 	return 0
