@@ -120,6 +120,12 @@ func TestNewCalendarErrors(t *testing.T) {
 			t.Logf("NewCalendar(%q, %d): %v", tc.zone, tc.cutoff, err)
 		}
 	}
+	// The cutoff's range is inclusive at both ends.
+	for _, cutoff := range []int{0, 23} {
+		if _, err := NewCalendar("Europe/London", cutoff); err != nil {
+			t.Errorf("NewCalendar(Europe/London, %d): %v", cutoff, err)
+		}
+	}
 	c := mustCalendar(t, "", 0)
 	if c.Loc != time.UTC {
 		t.Errorf(`zone "" gave %v, want UTC`, c.Loc)

@@ -207,3 +207,61 @@ func TestFullyDiscountedLineShowsItsSaleAndDiscount(t *testing.T) {
 		t.Fatalf("postings %v, %v; want %v", ps, err, want)
 	}
 }
+
+// An order of service charges alone (a delivery fee, a booking charge) posts
+// each charge net of its tax, with no sales.
+func TestOrderOfChargesOnly(t *testing.T) {
+	ps, err := OrderPostings(OrderFacts{Total: amt(t, "7.50"), Tax: amt(t, "0.50"), Unit: amt(t, "0.01"), Charges: []Charge{
+		{Shipping: true, Total: amt(t, "4.50"), Tax: amt(t, "0.50"), TaxKey: "rate:12.5"},
+		{Total: amt(t, "3.00")},
+	}})
+	want := []Posting{{Unsettled, amt(t, "7.50")}, {Shipping, amt(t, "-4.00")}, {TaxOn("rate:12.5"), amt(t, "-0.50")}, {ServiceCharges, amt(t, "-3.00")}}
+	if err != nil || !equalPostings(ps, want) {
+		t.Fatalf("postings %v, %v; want %v", ps, err, want)
+	}
+}
+
+// Rounding explains up to one minor unit per line and charge, inclusive:
+// exactly that is posted to rounding, a unit more refuses the order.
+func TestRoundingBoundIsOneUnitPerLineAndCharge(t *testing.T) {
+	order := func(total string) OrderFacts {
+		return OrderFacts{Total: amt(t, total), Unit: amt(t, "0.01"),
+			Lines:   []OrderLine{{Total: amt(t, "3.33")}, {Total: amt(t, "3.33")}},
+			Charges: []Charge{{Total: amt(t, "3.33")}}}
+	}
+	for _, total := range []string{"10.02", "9.96"} { // 9.99 ± 0.03
+		ps, err := OrderPostings(order(total))
+		if err != nil {
+			t.Errorf("total %s, three parts of 3.33: %v", total, err)
+			continue
+		}
+		want := amt(t, "9.99")
+		want -= amt(t, total) // the credit to rounding is what the parts leave
+		if got := netOf(t, ps)[Rounding]; got != want.String() {
+			t.Errorf("total %s: rounding %s, want %s", total, got, want)
+		}
+	}
+	for _, total := range []string{"10.03", "9.95"} {
+		if _, err := OrderPostings(order(total)); !errors.Is(err, ErrRounding) {
+			t.Errorf("total %s, 0.04 from its parts: err = %v, want ErrRounding", total, err)
+		}
+	}
+}
+
+// Tax parts credit their components; what they leave of the line's tax goes
+// to the line's tax key, and nothing goes there when they use it all.
+func TestTaxPartsAndTheirRemainder(t *testing.T) {
+	line := func(parts ...TaxPart) OrderFacts {
+		return OrderFacts{Total: amt(t, "13"), Tax: amt(t, "3"), Unit: amt(t, "0.01"),
+			Lines: []OrderLine{{Total: amt(t, "13"), Tax: amt(t, "3"), TaxKey: "rate:30", Taxes: parts}}}
+	}
+	sameLines(t, netOf(t, must(t)(OrderPostings(line(TaxPart{"state", amt(t, "2")})))), map[Account]string{
+		Unsettled: "13.00", Sales: "-10.00", TaxOn("state"): "-2.00", TaxOn("rate:30"): "-1.00",
+	})
+	sameLines(t, netOf(t, must(t)(OrderPostings(line(TaxPart{"state", amt(t, "2")}, TaxPart{"city", amt(t, "1")})))), map[Account]string{
+		Unsettled: "13.00", Sales: "-10.00", TaxOn("state"): "-2.00", TaxOn("city"): "-1.00",
+	})
+	sameLines(t, netOf(t, must(t)(OrderPostings(line()))), map[Account]string{
+		Unsettled: "13.00", Sales: "-10.00", TaxOn("rate:30"): "-3.00",
+	})
+}

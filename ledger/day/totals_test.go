@@ -3,6 +3,7 @@ package day
 import (
 	"errors"
 	"maps"
+	"math"
 	"math/big"
 	"slices"
 	"testing"
@@ -214,4 +215,41 @@ func indices(n int) []int {
 
 func sortedKeys(m map[int]bool) []int {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// Removing what was applied (sign -1, as when a record is replaced or
+// deleted) leaves the day as it was, and a later revision carries exactly
+// the difference from what was posted: zero-net when nothing changed.
+func TestRemoveAndDiff(t *testing.T) {
+	sale := []Posting{{Unsettled, amt(t, "12.50")}, {Sales, amt(t, "-10.00")}, {Tax, amt(t, "-2.50")}}
+	pay := []Posting{{Tender("Card"), amt(t, "12.50")}, {Unsettled, amt(t, "-12.50")}}
+	tot := Totals{}
+	for _, ps := range [][]Posting{sale, pay} {
+		if err := tot.Apply(ps, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	posted := tot.Clone()
+	if err := tot.Apply(pay, -1); err != nil {
+		t.Fatal(err)
+	}
+	if want := (Totals{Unsettled: amt(t, "12.50"), Sales: amt(t, "-10.00"), Tax: amt(t, "-2.50")}); !maps.Equal(tot, want) {
+		t.Fatalf("after removing the payment: %v, want %v", tot, want)
+	}
+	d, err := tot.Diff(posted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Totals{Unsettled: amt(t, "12.50"), Tender("Card"): amt(t, "-12.50")}); !maps.Equal(d, want) {
+		t.Fatalf("the revision after removing the payment carries %v, want %v", d, want)
+	}
+	if d, err := posted.Diff(posted); err != nil || len(d) != 0 {
+		t.Fatalf("a revision that changed nothing carries %v, %v", d, err)
+	}
+	if err := tot.Apply(sale, -1); err != nil || len(tot) != 0 {
+		t.Fatalf("removing every record leaves %v, %v", tot, err)
+	}
+	if _, err := (Totals{Sales: money.Amount(math.MinInt64 + 1)}).Diff(Totals{Sales: 2}); !errors.Is(err, money.ErrOverflow) {
+		t.Fatalf("a difference past the range: %v, want ErrOverflow", err)
+	}
 }
