@@ -1,5 +1,5 @@
 # commercesync: `make run` starts everything in one process; `make test` runs
-# every check CI runs.
+# every check CI runs but mutation testing, which `make mutate` runs.
 
 GO        ?= go
 PROTO_BIN := proto/.bin
@@ -12,7 +12,7 @@ run: ## the whole pipeline on embedded defaults, sandboxes included
 build:
 	$(GO) build -o bin/commercesync ./cmd/commercesync
 
-test: fmt-check vet proto-check ## what CI runs
+test: fmt-check vet proto-check ## what CI runs, then mutation testing
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 
@@ -76,10 +76,16 @@ proto-check: proto
 # for the same reason. A mutant's tests time out after MUTATE_TIMEOUT times
 # the measured run (a mutant that loops for ever counts as found, not as
 # killed or lived).
+
 # Every package with a threshold in .ci/mutation.txt, in its order there.
 MUTATE_PKGS    ?= $(shell awk '!/^[[:space:]]*\#/ && NF { print $$1 }' .ci/mutation.txt)
 MUTATE_WORKERS ?= 2
 MUTATE_TIMEOUT ?= 20
+# MUTATE_DIFF=<commit> mutates only the lines changed since that commit, as CI
+# does; the gate then judges those mutants alone. gremlins compares with git
+# diff from the package's folder, so paths are made relative to it and hunks
+# carry no context lines (it reads a hunk's added lines as one run).
+MUTATE_DIFF    ?=
 MUTATE_DIR     := .ci/.work
 MUTATE_GOFLAGS := $(GOFLAGS) -count=1 -short
 
@@ -91,18 +97,20 @@ mutate-tools:
 mutate: mutate-tools
 	@mkdir -p $(MUTATE_DIR)/reports
 	@for p in $(MUTATE_PKGS); do \
-		report=$(MUTATE_DIR)/reports/$$(echo $$p | tr / _).json; rm -f $$report; \
+		report=$(CURDIR)/$(MUTATE_DIR)/reports/$$(echo $$p | tr / _).json; rm -f $$report; \
 		start=$$(date +%s); \
-		echo "mutate ./$$p (load average $$(cut -d' ' -f1-3 /proc/loadavg))"; \
+		echo "mutate ./$$p$(if $(MUTATE_DIFF), (lines changed since $(MUTATE_DIFF))) (load average $$(cut -d' ' -f1-3 /proc/loadavg))"; \
 		if ! GOFLAGS="$(MUTATE_GOFLAGS)" $(GO) test -cover -coverprofile=$(MUTATE_DIR)/warm.out ./$$p/... >/dev/null; then \
 			echo "the tests of ./$$p fail without any mutant: fix them first"; continue; \
 		fi; \
-		GOFLAGS="$(MUTATE_GOFLAGS)" $(MUTATE_DIR)/bin/gremlins unleash --config .ci/mutate/gremlins.yaml \
-			--workers $(MUTATE_WORKERS) --timeout-coefficient $(MUTATE_TIMEOUT) \
-			--output-statuses lct -o $$report ./$$p; \
+		(cd $$p && GOFLAGS="$(MUTATE_GOFLAGS)" \
+			GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=diff.relative GIT_CONFIG_VALUE_0=true GIT_CONFIG_KEY_1=diff.context GIT_CONFIG_VALUE_1=0 \
+			$(CURDIR)/$(MUTATE_DIR)/bin/gremlins unleash --config $(CURDIR)/.ci/mutate/gremlins.yaml \
+			--workers $(MUTATE_WORKERS) --timeout-coefficient $(MUTATE_TIMEOUT) $(if $(MUTATE_DIFF),--diff $(MUTATE_DIFF)) \
+			--output-statuses lct -o $$report $(CURDIR)/$$p); \
 		echo "mutate ./$$p took $$(( $$(date +%s) - start ))s (load average $$(cut -d' ' -f1-3 /proc/loadavg))"; \
 	done
-	$(MUTATE_DIR)/bin/mutation-gate -reports $(MUTATE_DIR)/reports $(MUTATE_PKGS)
+	$(MUTATE_DIR)/bin/mutation-gate -reports $(MUTATE_DIR)/reports $(if $(MUTATE_DIFF),-changed-lines) $(MUTATE_PKGS)
 
 clean:
 	rm -rf bin $(PROTO_BIN) $(MUTATE_DIR) .data

@@ -261,10 +261,14 @@ type result struct {
 	Pkg                          string
 	Killed, Lived, Equivalent    int
 	NotCovered, TimedOut, NotVia int
-	Elapsed                      float64
-	Min                          threshold
-	Survivors                    []mutant // lived and not listed
-	Stale                        []string // entries matching no survivor, with the reason
+	// Skipped are the mutants on lines a change left alone, when only the
+	// changed lines were mutated (ChangedLines); they are not judged.
+	Skipped      int
+	ChangedLines bool
+	Elapsed      float64
+	Min          threshold
+	Survivors    []mutant // lived and not listed
+	Stale        []string // entries matching no survivor, with the reason
 }
 
 // Efficacy is gremlins' test efficacy: killed over killed and lived.
@@ -279,7 +283,7 @@ func (r result) Coverage() float64 {
 	return ratio(r.Killed+r.Lived, r.Killed+r.Lived+r.NotCovered)
 }
 
-// Total counts every mutant gremlins found, whatever became of it.
+// Total counts every mutant judged, whatever became of it.
 func (r result) Total() int {
 	return r.Killed + r.Lived + r.NotCovered + r.TimedOut + r.NotVia
 }
@@ -294,7 +298,7 @@ func ratio(a, b int) float64 {
 // Failures says why the package fails the gate; none when it passes.
 func (r result) Failures() []string {
 	var out []string
-	if r.Total() == 0 {
+	if r.Total() == 0 && !r.ChangedLines {
 		out = append(out, "gremlins found no mutant: check the package's path")
 	}
 	if e := r.GateEfficacy(); e < r.Min.Efficacy {
@@ -311,8 +315,8 @@ func (r result) Failures() []string {
 
 // evaluate counts a package's mutants and matches its list against them.
 // An entry is stale unless it names a mutant that lived; one that timed out
-// is kept (on a loaded machine a living mutant can run past the timeout) but
-// said so.
+// is kept (on a loaded machine a living mutant can run past the timeout),
+// and one on a line a change left alone is not judged.
 func evaluate(pkg string, ms []mutant, eqs []equivalent, min threshold, elapsed float64) result {
 	r := result{Pkg: pkg, Min: min, Elapsed: elapsed}
 	listed := map[string]bool{}
@@ -338,6 +342,8 @@ func evaluate(pkg string, ms []mutant, eqs []equivalent, min threshold, elapsed 
 			r.TimedOut++
 		case statusNotViable:
 			r.NotVia++
+		case statusSkipped:
+			r.Skipped++
 		}
 	}
 	for _, e := range eqs {
@@ -345,7 +351,7 @@ func evaluate(pkg string, ms []mutant, eqs []equivalent, min threshold, elapsed 
 		switch {
 		case !ok:
 			r.Stale = append(r.Stale, fmt.Sprintf("%s %s (list line %d): no such mutant; the code moved or changed: find the mutant's new place or remove the entry", e.Pos, e.Mutator, e.Line))
-		case m.Status == statusLived, m.Status == statusTimedOut:
+		case m.Status == statusLived, m.Status == statusTimedOut, m.Status == statusSkipped:
 		default:
 			r.Stale = append(r.Stale, fmt.Sprintf("%s %s (list line %d): now %s, not a survivor: remove the entry", e.Pos, e.Mutator, e.Line, m.Status))
 		}

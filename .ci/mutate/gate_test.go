@@ -59,7 +59,7 @@ func TestListedSurvivorIsNotAFailure(t *testing.T) {
 	root, reports := repo(t, "ledger/money 90 80\n",
 		list+"| `money.go:5:3` | CONDITIONALS_BOUNDARY | both branches give the same amount |\n", report10)
 	var out bytes.Buffer
-	ok, err := run(&out, root, ".ci/mutation.txt", reports, []string{"ledger/money"})
+	ok, err := run(&out, root, ".ci/mutation.txt", reports, false, []string{"ledger/money"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestListedSurvivorIsNotAFailure(t *testing.T) {
 		"| money.go:5:3 | CONDITIONALS_BOUNDARY | same amount |\n"+
 		"| money.go:9:7 | INVERT_NEGATIVES | -0 is 0 |\n", report10)
 	out.Reset()
-	ok, err = run(&out, root, ".ci/mutation.txt", reports, []string{"./ledger/money/"})
+	ok, err = run(&out, root, ".ci/mutation.txt", reports, false, []string{"./ledger/money/"})
 	if err != nil || !ok {
 		t.Fatalf("ok %v, err %v:\n%s", ok, err, out.String())
 	}
@@ -99,13 +99,13 @@ func TestListedSurvivorIsNotAFailure(t *testing.T) {
 func TestThresholdIsInclusive(t *testing.T) {
 	root, reports := repo(t, "ledger/money 80 90.90\n", "", report10)
 	var out bytes.Buffer
-	ok, err := run(&out, root, ".ci/mutation.txt", reports, []string{"ledger/money"})
+	ok, err := run(&out, root, ".ci/mutation.txt", reports, false, []string{"ledger/money"})
 	if err != nil || !ok {
 		t.Fatalf("80%% efficacy against a minimum of 80: ok %v, err %v\n%s", ok, err, out.String())
 	}
 	root, reports = repo(t, "ledger/money 80 91\n", "", report10)
 	out.Reset()
-	ok, err = run(&out, root, ".ci/mutation.txt", reports, []string{"ledger/money"})
+	ok, err = run(&out, root, ".ci/mutation.txt", reports, false, []string{"ledger/money"})
 	if err != nil || ok {
 		t.Fatalf("90.91%% coverage against 91: ok %v, err %v\n%s", ok, err, out.String())
 	}
@@ -123,7 +123,7 @@ func TestStaleEntriesAreReported(t *testing.T) {
 		"| money.go:5:3 | INVERT_LOGICAL | another mutator at a survivor's place |\n"+
 		"| money.go:12:2 | INVERT_LOOPCTRL | timed out on a loaded machine |\n", report10)
 	var out bytes.Buffer
-	ok, err := run(&out, root, ".ci/mutation.txt", reports, []string{"ledger/money"})
+	ok, err := run(&out, root, ".ci/mutation.txt", reports, false, []string{"ledger/money"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestSetupFaultsNameTheFileAndTheFix(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root, reports := repo(t, tc.thresholds, tc.list, tc.report)
 			var out bytes.Buffer
-			ok, err := run(&out, root, ".ci/mutation.txt", reports, []string{"ledger/money"})
+			ok, err := run(&out, root, ".ci/mutation.txt", reports, false, []string{"ledger/money"})
 			if ok || err == nil {
 				t.Fatalf("ok %v, err %v", ok, err)
 			}
@@ -184,12 +184,12 @@ func TestListLimits(t *testing.T) {
 		b.WriteString("| money.go:" + strconv.Itoa(i+1) + ":1 | ARITHMETIC_BASE | x |\n")
 	}
 	root, reports := repo(t, "ledger/money 0 0\n", b.String(), report10)
-	_, err := run(&bytes.Buffer{}, root, ".ci/mutation.txt", reports, []string{"ledger/money"})
+	_, err := run(&bytes.Buffer{}, root, ".ci/mutation.txt", reports, false, []string{"ledger/money"})
 	if err == nil || !strings.Contains(err.Error(), "more than 2000 entries") {
 		t.Fatalf("a list past its limit: %v", err)
 	}
 	root, reports = repo(t, "ledger/money 0 0\n", list+"| money.go:1:1 | ARITHMETIC_BASE | "+strings.Repeat("x", maxLineBytes)+" |\n", report10)
-	_, err = run(&bytes.Buffer{}, root, ".ci/mutation.txt", reports, []string{"ledger/money"})
+	_, err = run(&bytes.Buffer{}, root, ".ci/mutation.txt", reports, false, []string{"ledger/money"})
 	if err == nil || !strings.Contains(err.Error(), "lines are at most 4096 bytes") {
 		t.Fatalf("a line past its limit: %v", err)
 	}
@@ -239,5 +239,55 @@ func TestFiguresAtTheirMinimumPass(t *testing.T) {
 	mins, err := readThresholds(writeTemp(t, "a 100 100\nb 0 0\n"))
 	if err != nil || mins["a"] != (threshold{100, 100}) || mins["b"] != (threshold{}) {
 		t.Errorf("thresholds of 100 and 0: %v, %v", mins, err)
+	}
+}
+
+// reportChanged is report10 as gremlins writes it when it mutates only the
+// lines a change touched: the mutants elsewhere are SKIPPED.
+const reportChanged = `{"files":[{"file_name":"money.go","mutations":[
+{"type":"ARITHMETIC_BASE","status":"KILLED","line":1,"column":1},
+{"type":"CONDITIONALS_BOUNDARY","status":"SKIPPED","line":5,"column":3},
+{"type":"INVERT_NEGATIVES","status":"LIVED","line":9,"column":7},
+{"type":"ARITHMETIC_BASE","status":"SKIPPED","line":10,"column":1}
+]}],"elapsed_time":1}`
+
+// With only the changed lines mutated, the gate judges their mutants
+// against the package's thresholds, does not call an entry on an untouched
+// line stale, still calls one naming no mutant stale, and passes a change
+// with no mutant on its lines.
+func TestChangedLinesOnly(t *testing.T) {
+	root, reports := repo(t, "ledger/money 90 90\n", list+"| money.go:5:3 | CONDITIONALS_BOUNDARY | untouched |\n", reportChanged)
+	var out bytes.Buffer
+	ok, err := run(&out, root, ".ci/mutation.txt", reports, true, []string{"ledger/money"})
+	if err != nil || ok {
+		t.Fatalf("1 of 2 changed-line mutants killed passed 90%%: ok %v, err %v\n%s", ok, err, out.String())
+	}
+	for _, want := range []string{"judged the 2 mutants on lines the change touched; 2 on other lines were not run", "survived: ledger/money/money.go:9:7 INVERT_NEGATIVES", "test efficacy 50.00% is below 90.00%"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "stale") {
+		t.Errorf("an entry on an untouched line was judged:\n%s", out.String())
+	}
+
+	root, reports = repo(t, "ledger/money 90 90\n", list+"| money.go:6:3 | CONDITIONALS_BOUNDARY | moved |\n",
+		`{"files":[{"file_name":"money.go","mutations":[{"type":"CONDITIONALS_BOUNDARY","status":"SKIPPED","line":5,"column":3}]}]}`)
+	out.Reset()
+	ok, err = run(&out, root, ".ci/mutation.txt", reports, true, []string{"ledger/money"})
+	if err != nil || ok || !strings.Contains(out.String(), "stale: ledger/money/money.go:6:3 CONDITIONALS_BOUNDARY (list line 5): no such mutant") {
+		t.Fatalf("an entry naming no mutant: ok %v, err %v\n%s", ok, err, out.String())
+	}
+
+	root, reports = repo(t, "ledger/money 90 90\n", "",
+		`{"files":[{"file_name":"money.go","mutations":[{"type":"CONDITIONALS_BOUNDARY","status":"SKIPPED","line":5,"column":3}]}]}`)
+	out.Reset()
+	ok, err = run(&out, root, ".ci/mutation.txt", reports, true, []string{"ledger/money"})
+	if err != nil || !ok || !strings.Contains(out.String(), "judged the 0 mutants") {
+		t.Fatalf("a change with no mutant on its lines: ok %v, err %v\n%s", ok, err, out.String())
+	}
+	out.Reset()
+	if ok, _ := run(&out, root, ".ci/mutation.txt", reports, false, []string{"ledger/money"}); ok {
+		t.Fatalf("a whole-package run that judged no mutant passed:\n%s", out.String())
 	}
 }

@@ -31,6 +31,7 @@ func main() {
 	root := fs.String("root", ".", "the repository's root")
 	thresholds := fs.String("thresholds", ".ci/mutation.txt", "package thresholds, from the root")
 	reports := fs.String("reports", ".ci/.work/reports", "the folder of gremlins' JSON reports, one per package, named by ReportName")
+	changed := fs.Bool("changed-lines", false, "gremlins mutated only the lines a change touched (--diff): judge those mutants, and pass a package with none")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
@@ -38,7 +39,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "name the packages to check, from the root, such as ledger/money")
 		os.Exit(2)
 	}
-	ok, err := run(os.Stdout, *root, *thresholds, *reports, fs.Args())
+	ok, err := run(os.Stdout, *root, *thresholds, *reports, *changed, fs.Args())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mutate:", err)
 		os.Exit(2)
@@ -56,7 +57,7 @@ func ReportName(pkg string) string {
 // run checks each package and writes what it found; it reports whether every
 // package passed. An error is a setup fault (an unreadable list, a package
 // without a threshold), not a failing package.
-func run(w io.Writer, root, thresholdsFile, reportsDir string, pkgs []string) (bool, error) {
+func run(w io.Writer, root, thresholdsFile, reportsDir string, changedLines bool, pkgs []string) (bool, error) {
 	mins, err := readThresholds(filepath.Join(root, thresholdsFile))
 	if err != nil {
 		return false, err
@@ -80,7 +81,9 @@ func run(w io.Writer, root, thresholdsFile, reportsDir string, pkgs []string) (b
 			errs = append(errs, err)
 			continue
 		}
-		results = append(results, evaluate(pkg, ms, eqs, min, elapsed))
+		r := evaluate(pkg, ms, eqs, min, elapsed)
+		r.ChangedLines = changedLines
+		results = append(results, r)
 	}
 	if len(results) > 0 {
 		write(w, results)
@@ -114,6 +117,9 @@ func write(w io.Writer, results []result) {
 	}
 	tw.Flush()
 	for _, r := range results {
+		if r.ChangedLines {
+			fmt.Fprintf(w, "%s: judged the %d mutants on lines the change touched; %d on other lines were not run\n", r.Pkg, r.Total(), r.Skipped)
+		}
 		fails := r.Failures()
 		if len(fails) == 0 {
 			fmt.Fprintf(w, "%s: pass\n", r.Pkg)
