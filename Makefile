@@ -88,6 +88,10 @@ MUTATE_TIMEOUT ?= 20
 MUTATE_DIFF    ?=
 MUTATE_DIR     := .ci/.work
 MUTATE_GOFLAGS := $(GOFLAGS) -count=1 -short
+# A killed mutant needs only a failing test, not the smallest failing input:
+# rapid's shrinking (30 s by default) would make each mutant a property test
+# kills cost half a minute.
+MUTATE_ENV     := RAPID_SHRINKTIME=0s
 
 mutate-tools:
 	@mkdir -p $(MUTATE_DIR)/bin
@@ -103,7 +107,7 @@ mutate: mutate-tools
 		if ! GOFLAGS="$(MUTATE_GOFLAGS)" $(GO) test -cover -coverprofile=$(MUTATE_DIR)/warm.out ./$$p/... >/dev/null; then \
 			echo "the tests of ./$$p fail without any mutant: fix them first"; continue; \
 		fi; \
-		(cd $$p && GOFLAGS="$(MUTATE_GOFLAGS)" \
+		(cd $$p && GOFLAGS="$(MUTATE_GOFLAGS)" $(MUTATE_ENV) \
 			GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=diff.relative GIT_CONFIG_VALUE_0=true GIT_CONFIG_KEY_1=diff.context GIT_CONFIG_VALUE_1=0 \
 			$(CURDIR)/$(MUTATE_DIR)/bin/gremlins unleash --config $(CURDIR)/.ci/mutate/gremlins.yaml \
 			--workers $(MUTATE_WORKERS) --timeout-coefficient $(MUTATE_TIMEOUT) $(if $(MUTATE_DIFF),--diff $(MUTATE_DIFF)) \
