@@ -160,7 +160,6 @@ type batch struct {
 	days      []dayTouch
 	refs      []refTouch
 	heads     []*company
-	wms       []*company
 	created   []*company
 	summaries []*v1.DaySummary
 	dayExc    []ExceptionChange
@@ -175,10 +174,9 @@ func (b *batch) reset() {
 	clear(b.days)
 	clear(b.refs)
 	clear(b.heads)
-	clear(b.wms)
 	clear(b.created)
 	clear(b.posted)
-	b.recs, b.days, b.heads, b.wms, b.created, b.summaries = b.recs[:0], b.days[:0], b.heads[:0], b.wms[:0], b.created[:0], nil
+	b.recs, b.days, b.heads, b.created, b.summaries = b.recs[:0], b.days[:0], b.heads[:0], b.created[:0], nil
 	b.refs, b.posted, b.dayExc, b.parked, b.parkUsed = b.refs[:0], b.posted[:0], nil, nil, nil
 	b.stats = Stats{}
 }
@@ -405,13 +403,8 @@ func (a *Aggregator) touchWatermark(c *company) {
 	if c.wmSeq == a.seq {
 		return
 	}
-	op := wmOp{c: c, saved: c.watermark}
-	if c.wmGen != a.gen {
-		c.wmGen, op.joined = a.gen, true
-		a.b.wms = append(a.b.wms, c)
-	}
 	c.wmSeq = a.seq
-	a.u.wms = append(a.u.wms, op)
+	a.u.wms = append(a.u.wms, wmOp{c: c, saved: c.watermark})
 }
 
 // tombstoneHash makes a delete win every tie: a version whose source

@@ -129,7 +129,7 @@ type company struct {
 	excs map[dayKey]*excSet
 
 	headGen, headSeq uint64
-	wmGen, wmSeq     uint64
+	wmSeq            uint64
 
 	// nextSeal is the earliest instant (end plus grace) at which an open
 	// day seals by watermark; 0 means unknown. It spares a scan of the

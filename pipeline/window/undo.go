@@ -68,9 +68,8 @@ type headOp struct {
 }
 
 type wmOp struct {
-	c      *company
-	saved  int64
-	joined bool
+	c     *company
+	saved int64
 }
 
 type excOp struct {
@@ -177,10 +176,6 @@ func (a *Aggregator) rollback(sp savepoint, scope *company) {
 		op := u.wms[i]
 		touched[op.c] = true
 		op.c.watermark = op.saved
-		if op.joined {
-			a.b.wms = a.b.wms[:len(a.b.wms)-1]
-			op.c.wmGen = 0
-		}
 		op.c.wmSeq = 0
 	}
 	for i := len(u.excs) - 1; i >= sp.excs; i-- {
