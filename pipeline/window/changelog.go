@@ -496,10 +496,11 @@ func appendRecordKey(b []byte, company string, k recordKey) []byte {
 
 func recordKeyLen(company string, k recordKey) int {
 	n := 1
-	for v := int64(k.kind); v >= 10; v /= 10 {
-		n++
+	v := int64(k.kind)
+	if v < 0 {
+		n, v = 2, -v // the minus sign
 	}
-	if k.kind < 0 {
+	for ; v >= 10; v /= 10 {
 		n++
 	}
 	return len(company) + 3 + n + 1 + len(k.typ) + 1 + len(k.id)
