@@ -19,12 +19,12 @@ import (
 // balances) added to the totals of 10 June in GBP.
 func agRestoreWithExtraAccounts(t *testing.T, e *ex, n int) *Aggregator {
 	t.Helper()
-	dayKey := string(changeKey(exCompany, kindDay, "2026-06-10\x00GBP"))
+	june10 := string(changeKey(exCompany, kindDay, "2026-06-10\x00GBP"))
 	a := NewAggregator(nil)
 	found := false
 	for _, ch := range e.r.log.compacted(0, false) {
 		value := ch.Value
-		if string(ch.Key) == dayKey {
+		if string(ch.Key) == june10 {
 			var wc v1.WindowChange
 			if err := proto.Unmarshal(value, &wc); err != nil {
 				t.Fatal(err)
