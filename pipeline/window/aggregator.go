@@ -10,11 +10,13 @@ package window
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -848,8 +850,15 @@ func sortedKeys(set map[recordKey]struct{}) []recordKey {
 	return keys
 }
 
+// sortKeys orders keys by their text, as the changelog has always written
+// them; types and ids may hold the text's separator, so keys that print
+// alike fall back to their fields and the order never depends on the map
+// the keys came from.
 func sortKeys(keys []recordKey) {
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	slices.SortFunc(keys, func(a, b recordKey) int {
+		return cmp.Or(strings.Compare(a.String(), b.String()),
+			cmp.Compare(a.kind, b.kind), strings.Compare(a.typ, b.typ), strings.Compare(a.id, b.id))
+	})
 }
 
 // relinkFees gives the fees and payouts of a payment the tender its
