@@ -12,7 +12,7 @@ run: ## the whole pipeline on embedded defaults, sandboxes included
 build:
 	$(GO) build -o bin/commercesync ./cmd/commercesync
 
-test: fmt-check vet proto-check ## what CI runs, then mutation testing
+test: fmt-check vet proto-check ## what CI runs before mutation testing (.ci/run then runs .ci/mutate-changed)
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 
