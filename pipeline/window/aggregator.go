@@ -568,11 +568,10 @@ var commonRates = func() map[string]string {
 func plainRate(pct string) (string, bool) {
 	dot := -1
 	for i := 0; i < len(pct); i++ {
-		switch c := pct[i]; {
-		case c >= '0' && c <= '9':
-		case c == '.' && dot < 0 && i > 0:
+		c := pct[i]
+		if c == '.' && dot < 0 && i > 0 {
 			dot = i
-		default:
+		} else if c < '0' || c > '9' {
 			return "", false
 		}
 	}
