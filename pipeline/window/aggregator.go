@@ -977,8 +977,10 @@ func (c *company) sealedDay(k dayKey) bool {
 }
 
 // maxGraceMs bounds the grace of the settings, so that a day's end plus its
-// grace never overflows.
-const maxGraceMs = 366 * 24 * 3600 * 1000
+// grace never overflows: 366 days. A literal, not a product, because
+// mutation testing cannot reach a constant's arithmetic (coverage has no
+// block for it); TestSettingsGraceFromZeroToAYearIsAccepted pins the value.
+const maxGraceMs = 31_622_400_000
 
 // sealAndEmit seals the open days pred accepts, then emits a revision for
 // every sealed day whose totals moved since it was last posted. A day that
