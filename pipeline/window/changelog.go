@@ -284,7 +284,10 @@ func restoreEntry(kind byte, rest, key, value []byte) (func(*company), error) {
 		if wc.GetDay() == nil {
 			return nil, fmt.Errorf("changelog entry %q holds no day", key)
 		}
-		d := dayFromProto(wc.GetDay())
+		d, err := dayFromProto(wc.GetDay())
+		if err != nil {
+			return nil, fmt.Errorf("changelog entry %q: %w", key, err)
+		}
 		return func(c *company) { c.days[k] = &dayEntry{cur: d} }, nil
 	case kindRef:
 		rk := bytes.SplitN(rest, []byte{0}, 2)
@@ -452,7 +455,10 @@ func amounts(t acctTotals) []*v1.AccountAmount {
 	return out
 }
 
-func totals(as []*v1.AccountAmount) acctTotals {
+// totals reads a day's account amounts. The window writes each account once;
+// an entry naming one twice is corrupt, and which of its amounts counted
+// would depend on the order a sort leaves equal keys in.
+func totals(as []*v1.AccountAmount) (acctTotals, error) {
 	t := make(acctTotals, 0, len(as))
 	for _, a := range as {
 		if a.GetAmount() != 0 {
@@ -460,7 +466,12 @@ func totals(as []*v1.AccountAmount) acctTotals {
 		}
 	}
 	sort.Slice(t, func(i, j int) bool { return t[i].acct < t[j].acct })
-	return t
+	for i := 1; i < len(t); i++ {
+		if t[i].acct == t[i-1].acct {
+			return nil, fmt.Errorf("account %q is listed twice", t[i].acct)
+		}
+	}
+	return t, nil
 }
 
 func dayProto(k dayKey, d *dayState) *v1.WindowDay {
@@ -474,12 +485,20 @@ func dayProto(k dayKey, d *dayState) *v1.WindowDay {
 // dayFromProto reads a day entry. Entries written before exceptions moved
 // out of the day carry them still; they are left unread: the current ones
 // are rebuilt from the records, and those posted are posted again.
-func dayFromProto(w *v1.WindowDay) *dayState {
+func dayFromProto(w *v1.WindowDay) (*dayState, error) {
+	cur, err := totals(w.GetTotals())
+	if err != nil {
+		return nil, fmt.Errorf("totals: %w", err)
+	}
+	posted, err := totals(w.GetPosted())
+	if err != nil {
+		return nil, fmt.Errorf("posted: %w", err)
+	}
 	return &dayState{
-		totals: totals(w.GetTotals()), posted: totals(w.GetPosted()), revision: int(w.GetRevision()),
+		totals: cur, posted: posted, revision: int(w.GetRevision()),
 		sealed: w.GetSealed(), records: int(w.GetRecordCount()), dirty: w.GetDirty(),
 		start: w.GetStartUnixMs(), end: w.GetEndUnixMs(), parked: w.GetParkedReason(),
-	}
+	}, nil
 }
 
 // appendRecordKey appends a record's changelog key, the same bytes as
