@@ -40,7 +40,7 @@ const (
 	// MaxRecordStateBytes bounds one record's changelog entry (its lines
 	// with their categories, its settled ids): a record whose state would be
 	// larger is refused.
-	MaxRecordStateBytes = 512 << 10
+	MaxRecordStateBytes = 524_288 // 512 KiB
 	// MaxReferenceVersions bounds the versions kept of one piece of
 	// reference data; a version past it is refused.
 	MaxReferenceVersions = 1000
@@ -62,8 +62,8 @@ const (
 
 	// MaxQuarantinedBytes bounds the input bytes a quarantine entry carries
 	// (record_truncated says when they were cut), MaxReasonBytes its reason.
-	MaxQuarantinedBytes = 64 << 10
-	MaxReasonBytes      = 4 << 10
+	MaxQuarantinedBytes = 65_536 // 64 KiB
+	MaxReasonBytes      = 4_096  // 4 KiB
 )
 
 // limitError names the field past a limit and the limit.
