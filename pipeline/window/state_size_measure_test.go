@@ -13,39 +13,19 @@ import (
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
-// szPayout applies a payout settling n ids of 200 bytes, short bytes cut
-// from the last ones (at most 64 from each), and returns the run and
-// Apply's error.
-func szPayout(t *testing.T, n, short int) (*ex, error) {
-	t.Helper()
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = pad(fmt.Sprintf("pay-%05d-", i), 200)
-	}
-	for i := n - 1; short > 0; i-- {
-		c := min(short, 64)
-		ids[i] = ids[i][:200-c]
-		short -= c
-	}
-	e := newEx(t, ldnZone, 0, 0)
-	err := e.r.a.Apply(0, exPayout("Payout", "po-1", local(t, ldnZone, "2026-06-10 12:00:00"), "1.00", ids...))
-	e.r.commit(t)
-	return e, err
-}
-
 // TestRecordStateLimitMeasuresTheChangelogEntryAsWritten pins what
 // MaxRecordStateBytes bounds: the record's changelog entry, key and value,
 // byte for byte as the window writes it. The largest payout accepted
 // writes an entry of exactly the limit.
 func TestRecordStateLimitMeasuresTheChangelogEntryAsWritten(t *testing.T) {
 	const n = 2700
-	_, err := szPayout(t, n, 0)
+	_, err := agPayoutSettling(t, n, 0)
 	m := agStateSizeRe.FindStringSubmatch(fmt.Sprint(err))
 	if m == nil {
 		t.Fatalf("a payout settling %d ids of 200 bytes: error %v, want its state size refused", n, err)
 	}
 	size, _ := strconv.Atoi(m[1])
-	e, err := szPayout(t, n, size-MaxRecordStateBytes)
+	e, err := agPayoutSettling(t, n, size-MaxRecordStateBytes)
 	if err != nil {
 		t.Fatalf("the payout cut to the limit was refused: %v", err)
 	}
