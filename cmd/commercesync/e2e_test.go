@@ -204,9 +204,10 @@ func TestEndToEndInvoiceMode(t *testing.T) {
 const xeroTenant = "fe79f7dd-b6d4-4a92-ba7b-538af6289c58"
 
 // TestWindowCrashTakeover kills a window worker with SIGKILL inside the
-// transaction that seals the days, then lets a second worker take over:
-// the sandbox still ends with exactly the two journals, with the references
-// the summaries' deterministic ids give.
+// transaction that seals the days, deletes its state store, then lets a
+// second worker take over with an empty one: it rebuilds the state from the
+// changelog, and the sandbox still ends with exactly the two journals, with
+// the references the summaries' deterministic ids give.
 func TestWindowCrashTakeover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes; run without -short")
@@ -215,7 +216,8 @@ func TestWindowCrashTakeover(t *testing.T) {
 	s := newScenario(t, sys, xeroPlatform, seed, orderCount())
 	s.connect(2 * 24 * 60)
 
-	args := fmt.Sprintf("window -brokers %s -session-timeout 1s -transaction-timeout 2s -log-level warn", strings.Join(sys.Brokers, ","))
+	stateDir := t.TempDir()
+	args := fmt.Sprintf("window -brokers %s -session-timeout 1s -transaction-timeout 2s -log-level warn -state-dir %s", strings.Join(sys.Brokers, ","), stateDir)
 	first, paused := startWorker(t, args, true)
 	s.pushAll()
 	s.syncTo(syncTo)
@@ -228,6 +230,12 @@ func TestWindowCrashTakeover(t *testing.T) {
 		t.Fatalf("kill the first worker: %v", err)
 	}
 	_ = first.Wait()
+	if n := dirEntries(t, stateDir); n == 0 {
+		t.Fatal("the first worker kept no state store")
+	}
+	if err := os.RemoveAll(stateDir); err != nil {
+		t.Fatal(err)
+	}
 
 	var days struct{ Days []any }
 	s.api.must("GET", "/v1/companies/"+s.company+"/ledger/days", nil, &days)
@@ -248,6 +256,15 @@ func TestWindowCrashTakeover(t *testing.T) {
 			t.Errorf("journal of %s is %q; want reference %s from revision 1's id", j.Date, j.Narration, ref)
 		}
 	}
+}
+
+func dirEntries(t *testing.T, dir string) int {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(es)
 }
 
 // startWorker runs this test binary as `commercesync <args>`. With pause,

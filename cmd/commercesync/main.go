@@ -149,6 +149,7 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer, extra ...wi
 	txnID := fs.String("transactional-id", "", "this worker's transactional id (default: unique per process)")
 	session := fs.Duration("session-timeout", 10*time.Second, "group session timeout: how long a dead worker holds its partitions")
 	txnTimeout := fs.Duration("transaction-timeout", 10*time.Second, "transaction timeout")
+	stateDir := fs.String("state-dir", "", "folder for the window's state store, reused from its checkpoint after a restart (default: kept in memory and rebuilt from the changelog at every start)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -160,7 +161,7 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer, extra ...wi
 	if err != nil {
 		return err
 	}
-	opts := []window.Option{window.WithLogger(log), window.WithTimeouts(*txnTimeout, *session)}
+	opts := []window.Option{window.WithLogger(log), window.WithTimeouts(*txnTimeout, *session), window.WithStateDir(*stateDir)}
 	if *txnID != "" {
 		opts = append(opts, window.WithTransactionalID(*txnID))
 	}

@@ -13,35 +13,61 @@ import (
 // offset as of the call, handing each committed data record to fn. Jobs use
 // it to rebuild state from a changelog partition when they take it over.
 func ReadPartition(ctx context.Context, brokers []string, topic string, partition int32, log *slog.Logger, fn func(*kgo.Record) error) error {
+	_, end, err := PartitionBounds(ctx, brokers, topic, partition, log)
+	if err != nil {
+		return err
+	}
+	return ReadPartitionRange(ctx, brokers, topic, partition, 0, end, log, fn)
+}
+
+// PartitionBounds returns a partition's first offset and its last stable
+// offset (the end a read_committed reader reaches).
+func PartitionBounds(ctx context.Context, brokers []string, topic string, partition int32, log *slog.Logger) (start, end int64, err error) {
 	probe, err := kgo.NewClient(ClientOpts(brokers, log)...)
 	if err != nil {
-		return fmt.Errorf("read %s[%d]: %w", topic, partition, err)
+		return 0, 0, fmt.Errorf("offsets of %s[%d]: %w", topic, partition, err)
 	}
-	ends, err := kadm.NewClient(probe).ListCommittedOffsets(ctx, topic)
-	probe.Close()
-	if err != nil {
-		return fmt.Errorf("end offsets of %s: %w", topic, err)
+	defer probe.Close()
+	adm := kadm.NewClient(probe)
+	lookup := func(what string, list func(context.Context, ...string) (kadm.ListedOffsets, error)) (int64, error) {
+		offs, err := list(ctx, topic)
+		if err != nil {
+			return 0, fmt.Errorf("%s offsets of %s: %w", what, topic, err)
+		}
+		o, ok := offs.Lookup(topic, partition)
+		if !ok {
+			return 0, fmt.Errorf("%s has no partition %d", topic, partition)
+		}
+		if o.Err != nil {
+			return 0, fmt.Errorf("%s offset of %s[%d]: %w", what, topic, partition, o.Err)
+		}
+		return o.Offset, nil
 	}
-	end, ok := ends.Lookup(topic, partition)
-	if !ok {
-		return fmt.Errorf("%s has no partition %d", topic, partition)
+	if start, err = lookup("start", adm.ListStartOffsets); err != nil {
+		return 0, 0, err
 	}
-	if end.Err != nil {
-		return fmt.Errorf("end offset of %s[%d]: %w", topic, partition, end.Err)
+	if end, err = lookup("end", adm.ListCommittedOffsets); err != nil {
+		return 0, 0, err
 	}
-	if end.Offset <= 0 {
+	return start, end, nil
+}
+
+// ReadPartitionRange reads one partition from offset from up to end,
+// handing each committed data record to fn.
+func ReadPartitionRange(ctx context.Context, brokers []string, topic string, partition int32, from, end int64, log *slog.Logger, fn func(*kgo.Record) error) error {
+	if end <= from {
 		return nil
 	}
 	cl, err := kgo.NewClient(append(ClientOpts(brokers, log),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().AtStart()}}),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().At(from)}}),
 		kgo.KeepControlRecords(),
 	)...)
 	if err != nil {
 		return fmt.Errorf("read %s[%d]: %w", topic, partition, err)
 	}
 	defer cl.Close()
-	var next int64
-	for next < end.Offset {
+	next := from
+	for next < end {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("read %s[%d]: %w", topic, partition, err)
@@ -53,7 +79,7 @@ func ReadPartition(ctx context.Context, brokers []string, topic string, partitio
 		}
 		var aerr error
 		fs.EachRecord(func(r *kgo.Record) {
-			if aerr != nil || r.Offset >= end.Offset {
+			if aerr != nil || r.Offset >= end {
 				return
 			}
 			next = r.Offset + 1

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -61,6 +62,11 @@ type Spec struct {
 
 func ptr(s string) *string { return &s }
 
+// ChangelogTombstones is how long the changelog keeps a tombstone
+// (delete.retention.ms): a window store whose checkpoint is older may have
+// missed a delete compaction has since dropped, so it is rebuilt instead.
+const ChangelogTombstones = 24 * time.Hour
+
 // Specs returns the topic specs. The changelog must have exactly as many
 // partitions as the events topic: partition p of the changelog holds the
 // state of the companies whose records land in partition p.
@@ -70,7 +76,10 @@ func (t Topics) Specs(partitions int32) []Spec {
 	forever := map[string]*string{"retention.ms": ptr("-1"), "retention.bytes": ptr("-1"), "max.message.bytes": size}
 	return []Spec{
 		{Name: t.Events, Partitions: partitions, Configs: forever},
-		{Name: t.Changelog, Partitions: partitions, Configs: compact},
+		{Name: t.Changelog, Partitions: partitions, Configs: map[string]*string{
+			"cleanup.policy": ptr("compact"), "max.message.bytes": size,
+			"delete.retention.ms": ptr(strconv.FormatInt(ChangelogTombstones.Milliseconds(), 10)),
+		}},
 		{Name: t.Ledger, Partitions: partitions, Configs: forever},
 		{Name: t.Outbox, Partitions: partitions, Configs: compact},
 		{Name: t.Quarantine, Partitions: partitions, Configs: forever},

@@ -289,7 +289,13 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	s.stops = append(s.stops, func() { _ = hs.Close() })
 
 	if cfg.window {
-		job := window.NewJob(s.Brokers, append([]window.Option{window.WithLogger(log), window.WithTopics(topics)}, cfg.windowOpts...)...)
+		wopts := []window.Option{window.WithLogger(log), window.WithTopics(topics)}
+		if cfg.dataDir != "" {
+			// The window's store beside the broker's log: a restart reuses it
+			// from its checkpoint instead of reading the whole changelog.
+			wopts = append(wopts, window.WithStateDir(filepath.Join(cfg.dataDir, "window-state")))
+		}
+		job := window.NewJob(s.Brokers, append(wopts, cfg.windowOpts...)...)
 		s.window = job
 		s.goRun("window", job.Run)
 	}

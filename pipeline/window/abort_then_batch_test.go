@@ -25,7 +25,7 @@ func TestBatchAfterAnAbortWritesAndRollsBackTheDaysItChanges(t *testing.T) {
 	if d := e.r.a.companies[exCompany].dayState(k); d == nil || d.totals.get("unsettled") != parseAmount(t, "8.00") {
 		t.Fatalf("live day after the batch: %+v, want unsettled 8.00", d)
 	}
-	b := NewAggregator(nil)
+	b := testAggregator(t)
 	restorePartition(t, b, e.r.log, 0, true)
 	if live, restored := dumpState(e.r.a), dumpState(b); live != restored {
 		t.Fatalf("the changelog misses what the batch after an abort changed: %s", firstDiff(live, restored))

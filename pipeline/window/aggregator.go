@@ -58,6 +58,7 @@ type Aggregator struct {
 	// a rollback that spans one rebuilds them.
 	idx     uint64
 	scratch []byte
+	kb      []byte
 
 	fault   func(FaultPoint) error
 	faultEv *v1.CommerceEvent
@@ -68,6 +69,18 @@ type Aggregator struct {
 	// commits.
 	parks map[DayRef]parkOrder
 	stats Stats
+
+	// st holds every record and every day that is not live; ownStore says
+	// the aggregator opened it (in memory) and closes it.
+	st       *Store
+	ownStore bool
+	// hot lists the companies with records in memory, loadedDays the days
+	// read from the store: Commit forgets them.
+	hot        []*company
+	loadedDays []dayTouch
+	// restoring holds, per partition being restored, the store batch the
+	// changelog is read into.
+	restoring map[int32]*restoreState
 }
 
 // Stats counts what the aggregator did in committed batches.
@@ -119,16 +132,39 @@ func WithFaultHook(fn func(FaultPoint) error) AggregatorOption {
 	return func(a *Aggregator) { a.fault = fn }
 }
 
-// NewAggregator makes an empty aggregator.
+// WithStore keeps the aggregator's state in st, which the caller opened
+// and closes. Without it the aggregator keeps its store in memory.
+func WithStore(st *Store) AggregatorOption {
+	return func(a *Aggregator) { a.st = st }
+}
+
+// NewAggregator makes an aggregator with no companies. Close it when done.
 func NewAggregator(log *slog.Logger, opts ...AggregatorOption) *Aggregator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &Aggregator{companies: map[string]*company{}, log: log, gen: 1, seq: 1, parks: map[DayRef]parkOrder{}}
+	a := &Aggregator{companies: map[string]*company{}, log: log, gen: 1, seq: 1, parks: map[DayRef]parkOrder{},
+		restoring: map[int32]*restoreState{}}
 	for _, o := range opts {
 		o(a)
 	}
+	if a.st == nil {
+		st, err := OpenStore("", InMemory(), WithCacheBytes(1<<20), WithMemtableBytes(1<<20))
+		if err != nil {
+			// Pebble on its memory file system has no disk to fail.
+			panic(fmt.Sprintf("open the window's in-memory store: %v", err))
+		}
+		a.st, a.ownStore = st, true
+	}
 	return a
+}
+
+// Close closes the store the aggregator opened itself.
+func (a *Aggregator) Close() error {
+	if !a.ownStore {
+		return nil
+	}
+	return a.st.Close()
 }
 
 // Stats returns the counts of committed batches.
@@ -169,6 +205,9 @@ type batch struct {
 	parked    []ParkedDay
 	parkUsed  []DayRef
 	stats     Stats
+	// changes are what Flush returned, for Commit to write to the store.
+	changes []Change
+	flushed bool
 }
 
 func (b *batch) reset() {
@@ -181,6 +220,7 @@ func (b *batch) reset() {
 	b.recs, b.days, b.heads, b.created, b.summaries = b.recs[:0], b.days[:0], b.heads[:0], b.created[:0], nil
 	b.refs, b.posted, b.dayExc, b.parked, b.parkUsed = b.refs[:0], b.posted[:0], nil, nil, nil
 	b.stats = Stats{}
+	b.changes, b.flushed = nil, false
 }
 
 // Change is one changelog record: Value nil deletes the key.
@@ -193,7 +233,7 @@ type Change struct {
 func (a *Aggregator) company(id string, partition int32) *company {
 	c, ok := a.companies[id]
 	if !ok {
-		c = newCompany(id, partition)
+		c = newCompany(a, id, partition)
 		a.companies[id] = c
 		a.b.created = append(a.b.created, c)
 		a.touchHead(c)
@@ -216,13 +256,8 @@ func (a *Aggregator) touchHead(c *company) {
 }
 
 func (a *Aggregator) putRec(c *company, k recordKey, rs *recState) {
-	e := c.records[k]
-	if e == nil {
-		e = &recEntry{gen: a.gen, seq: a.seq}
-		c.records[k] = e
-		a.b.recs = append(a.b.recs, recTouch{c, k, e})
-		a.u.recs = append(a.u.recs, recOp{e: e, c: c, k: k, joined: true, fresh: true})
-	} else if e.seq != a.seq {
+	e := c.recEntry(k)
+	if e.seq != a.seq {
 		op := recOp{e: e, c: c, k: k, prev: e.cur}
 		if e.gen != a.gen {
 			e.gen, op.joined = a.gen, true
@@ -237,16 +272,11 @@ func (a *Aggregator) putRec(c *company, k recordKey, rs *recState) {
 // dayForWrite returns the day for this record to change, making the day if
 // needed, and logs its value before the change.
 func (a *Aggregator) dayForWrite(c *company, k dayKey) (*dayState, error) {
-	e := c.days[k]
-	if e != nil && e.seq == a.seq && e.cur != nil {
+	e := c.dayEntry(k)
+	if e.seq == a.seq && e.cur != nil {
 		return e.cur, nil
 	}
-	if e == nil {
-		e = &dayEntry{gen: a.gen, seq: a.seq}
-		c.days[k] = e
-		a.b.days = append(a.b.days, dayTouch{c, k, e})
-		a.u.days = append(a.u.days, dayOp{e: e, c: c, k: k, joined: true, fresh: true})
-	} else if e.seq != a.seq {
+	if e.seq != a.seq {
 		op := dayOp{e: e, c: c, k: k, ptr: e.cur}
 		if e.cur != nil {
 			op.val = *e.cur
@@ -287,6 +317,9 @@ func (a *Aggregator) Apply(partition int32, ev *v1.CommerceEvent) (err error) {
 	a.faultEv, a.faultN = ev, 0
 	defer func() {
 		if r := recover(); r != nil {
+			if f, ok := r.(storeFailure); ok {
+				panic(f)
+			}
 			a.log.Error("applying a record panicked; it is refused", "company", ev.GetCompanyId(), "panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("applying it panicked: %v", r)
 		}
@@ -735,42 +768,16 @@ func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, next
 	}
 	a.idx++
 	for _, id := range old.links() {
-		if set := c.feesByPayment[id]; set != nil {
-			delete(set, k)
-			if len(set) == 0 {
-				delete(c.feesByPayment, id)
-			}
-		}
+		removeIndex(c.feesByPayment, id, k)
 	}
 	for _, id := range next.links() {
-		set := c.feesByPayment[id]
-		if set == nil {
-			set = map[recordKey]struct{}{}
-			c.feesByPayment[id] = set
-		}
-		set[k] = struct{}{}
-	}
-	if c.ordersByProduct == nil {
-		// No product data yet: the index is built when the first arrives,
-		// so merchants without reference data pay nothing for it.
-		a.putRec(c, k, next)
-		return nil
+		addIndex(c.feesByPayment, id, k)
 	}
 	for _, id := range old.products() {
-		if set := c.ordersByProduct[id]; set != nil {
-			delete(set, k)
-			if len(set) == 0 {
-				delete(c.ordersByProduct, id)
-			}
-		}
+		removeIndex(c.ordersByProduct, id, k)
 	}
 	for _, id := range next.products() {
-		set := c.ordersByProduct[id]
-		if set == nil {
-			set = map[recordKey]struct{}{}
-			c.ordersByProduct[id] = set
-		}
-		set[k] = struct{}{}
+		addIndex(c.ordersByProduct, id, k)
 	}
 	a.putRec(c, k, next)
 	return nil
@@ -863,11 +870,7 @@ func sortKeys(keys []recordKey) {
 // relinkFees gives the fees and payouts of a payment the tender its
 // payment now has.
 func (a *Aggregator) relinkFees(c *company, paymentID string) error {
-	set := c.feesByPayment[paymentID]
-	if len(set) == 0 {
-		return nil
-	}
-	for _, k := range sortedKeys(set) {
+	for _, k := range a.indexed(c, secFees, paymentID, c.feesByPayment) {
 		old := c.rec(k)
 		if old == nil {
 			continue
@@ -896,21 +899,27 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 	if g := s.GetGraceMs(); g < 0 || g > maxGraceMs {
 		return fmt.Errorf("settings.graceMs is %d; it must be between 0 and %d (a year)", g, int64(maxGraceMs))
 	}
+	recut := !c.hasCal || cuts(c.settings) != cuts(s)
 	a.touchHead(c)
 	c.settings, c.cal, c.hasCal = s, cal, true
 	c.nextSeal = 0
-	// Records of days not yet sealed move to the days the new settings give;
-	// sealed days keep theirs, so what was posted stays explained.
-	c.cacheFrom, c.cacheTo = 0, 0
-	keys := make([]recordKey, 0, len(c.records))
-	for k, e := range c.records {
-		if rs := e.cur; rs != nil && (rs.day == "" || !c.sealedDay(rs.dayKey())) {
-			keys = append(keys, k)
-		}
+	if !recut {
+		// Most saves change only the mapping (a new configuration
+		// version): no record moves, and no day's bounds either.
+		wm := c.watermark
+		return a.sealAndEmit(c, ByWatermark, func(d *dayState) bool { return wm > 0 && d.end+c.grace() <= wm })
 	}
-	sortKeys(keys)
+	// Records of days not yet sealed move to the days the new settings give;
+	// sealed days keep theirs, so what was posted stays explained. This
+	// reads every record the company has: a change of zone, cutoff,
+	// grouping or start date is rare.
+	c.cacheFrom, c.cacheTo = 0, 0
+	keys := a.allRecords(c)
 	for _, k := range keys {
 		old := c.rec(k)
+		if old == nil || (old.day != "" && c.sealedDay(old.dayKey())) {
+			continue
+		}
 		d, loc := c.dayFor(old.event), c.locationFor(old.site)
 		if d == old.day && loc == old.location {
 			continue
@@ -948,6 +957,42 @@ func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
 	}
 	wm := c.watermark
 	return a.sealAndEmit(c, ByWatermark, func(d *dayState) bool { return wm > 0 && d.end+c.grace() <= wm })
+}
+
+// calendarCut is what of a company's settings decides which day a record
+// counts in.
+type calendarCut struct {
+	zone      string
+	cutoff    int32
+	byLoc     bool
+	startDate string
+}
+
+func cuts(s *v1.WindowSettings) calendarCut {
+	return calendarCut{s.GetTimeZone(), s.GetCutoffHour(), s.GetGroupByLocation(), s.GetStartDate()}
+}
+
+// allRecords lists the keys of every record the company has, in the store
+// or only in memory, sorted.
+func (a *Aggregator) allRecords(c *company) []recordKey {
+	prefix := append(append(changePrefix(nil, kindRecord, c.partition), c.id...), 0, kindRecord, 0)
+	var keys []recordKey
+	err := a.st.scan(prefix, func(k, _ []byte) error {
+		rk, err := parseRecKey(string(k[len(prefix):]))
+		if err != nil {
+			return fmt.Errorf("window state store: record key %q: %w", k, err)
+		}
+		keys = append(keys, rk)
+		return nil
+	})
+	if err != nil {
+		panic(storeFailure{err})
+	}
+	for k := range c.records {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	return slices.Compact(keys)
 }
 
 // locationFor is the location an order of site counts its day in: its own
@@ -1043,6 +1088,9 @@ func (a *Aggregator) sealDay(c *company, k dayKey, by string) error {
 func (a *Aggregator) trySeal(c *company, k dayKey, by string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if f, ok := r.(storeFailure); ok {
+				panic(f)
+			}
 			a.log.Error("sealing a day panicked; it is parked", "company", c.id, "day", k.day, "panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("sealing it panicked: %v", r)
 		}

@@ -224,7 +224,7 @@ func BenchmarkAggregate(b *testing.B) {
 		a.Commit()
 	}
 	reset := func() {
-		a = NewAggregator(nil)
+		a = testAggregator(b)
 		for i, s := range d.settings {
 			var ev v1.CommerceEvent
 			if err := proto.Unmarshal(s, &ev); err != nil {

@@ -100,11 +100,7 @@ func (a *Aggregator) Flush() (Output, error) {
 	}
 	for _, t := range a.b.days {
 		n := len(kb)
-		kb = append(append(append(append(append(kb, t.c.id...), 0, kindDay, 0), t.k.day...), 0), t.k.currency...)
-		if t.k.location != "" {
-			// Only grouped days name a location, so other keys are as before.
-			kb = append(append(kb, 0), t.k.location...)
-		}
+		kb = appendDayKey(kb, t.c.id, t.k)
 		key := kb[n:len(kb):len(kb)]
 		if t.e.cur == nil {
 			out = append(out, Change{Partition: t.c.partition, Key: key})
@@ -142,6 +138,7 @@ func (a *Aggregator) Flush() (Output, error) {
 		}
 		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
+	a.b.changes, a.b.flushed = out, true
 	return Output{Changes: out, Summaries: a.b.summaries, Exceptions: a.b.dayExc, Parked: a.b.parked}, nil
 }
 
@@ -151,25 +148,6 @@ func refProto(k refDataKey, vs []refVersion) *v1.WindowReference {
 		out.Versions = append(out.Versions, &v1.WindowReferenceVersion{ValidFromUnixMs: v.from, ContentHash: v.hash, Deleted: v.deleted, Category: v.category, GiftCard: v.gift})
 	}
 	return out
-}
-
-// Commit forgets the undo log: the batch's transaction committed.
-func (a *Aggregator) Commit() {
-	for _, t := range a.b.days {
-		if t.e.cur == nil && t.c.days[t.k] == t.e {
-			delete(t.c.days, t.k)
-		}
-	}
-	for _, ref := range a.b.parkUsed {
-		delete(a.parks, ref)
-	}
-	a.stats.Applied += a.b.stats.Applied
-	a.stats.Refused += a.b.stats.Refused
-	a.stats.DaysParked += a.b.stats.DaysParked
-	a.u.forget()
-	a.b.reset()
-	a.gen++
-	a.seq++
 }
 
 // Abort rolls the state back to the last commit: the batch's transaction
@@ -182,179 +160,157 @@ func (a *Aggregator) Abort() {
 	a.seq++
 }
 
+// reindex rebuilds the indexes of the records in memory.
 func (c *company) reindex() {
-	c.feesByPayment = map[string]map[recordKey]struct{}{}
-	c.ordersByProduct = nil
-	if c.hasProducts() {
-		c.indexProducts()
-	}
+	clear(c.feesByPayment)
+	clear(c.ordersByProduct)
 	for k, e := range c.records {
 		for _, id := range e.cur.links() {
-			set := c.feesByPayment[id]
-			if set == nil {
-				set = map[recordKey]struct{}{}
-				c.feesByPayment[id] = set
-			}
-			set[k] = struct{}{}
+			addIndex(c.feesByPayment, id, k)
+		}
+		for _, id := range e.cur.products() {
+			addIndex(c.ordersByProduct, id, k)
 		}
 	}
 }
 
-// Restore loads one changelog entry of partition. Call RestoreDone when the
-// partition's changelog has been read.
-func (a *Aggregator) Restore(partition int32, key, value []byte) error {
-	parts := bytes.SplitN(key, []byte{0}, 3)
-	if len(parts) != 3 || len(parts[1]) != 1 {
-		return fmt.Errorf("malformed changelog key %q", key)
+func addIndex(m map[string]map[recordKey]struct{}, id string, k recordKey) {
+	set := m[id]
+	if set == nil {
+		set = map[recordKey]struct{}{}
+		m[id] = set
 	}
-	id := string(parts[0])
-	// The entry is read whole before anything changes: an entry Restore
-	// refuses leaves the state as it was.
-	put, err := restoreEntry(parts[1][0], parts[2], key, value)
-	if err != nil {
-		return err
-	}
-	if put == nil {
-		delete(a.companies, id) // the company's head was deleted
-		return nil
-	}
-	c, ok := a.companies[id]
-	if !ok {
-		c = newCompany(id, partition)
-		a.companies[id] = c
-	}
-	put(c)
-	return nil
+	set[k] = struct{}{}
 }
 
-// restoreEntry reads one changelog entry into the change it makes to its
-// company; nil for a company deleted.
-func restoreEntry(kind byte, rest, key, value []byte) (func(*company), error) {
+func removeIndex(m map[string]map[recordKey]struct{}, id string, k recordKey) {
+	if set := m[id]; set != nil {
+		delete(set, k)
+		if len(set) == 0 {
+			delete(m, id)
+		}
+	}
+}
+
+// restored is one changelog entry read: a record's or a day's value (nil
+// for a tombstone), or for the other kinds what it sets on its company.
+type restored struct {
+	rec *recState
+	day *dayState
+	put func(*company)
+}
+
+func (r restored) head(c *company) {
+	if r.put != nil {
+		r.put(c)
+	}
+}
+
+// restoreEntry reads one changelog entry, refusing one it cannot read.
+func restoreEntry(kind byte, rest, key, value []byte) (restored, error) {
 	var wc v1.WindowChange
 	if value != nil {
 		if err := proto.Unmarshal(value, &wc); err != nil {
-			return nil, fmt.Errorf("decode changelog entry %q: %w", key, err)
+			return restored{}, fmt.Errorf("decode changelog entry %q: %w", key, err)
 		}
 	}
 	switch kind {
 	case kindHead:
 		if value == nil {
-			return nil, nil
+			return restored{}, nil
 		}
 		h := wc.GetCompany()
 		if h == nil {
-			return nil, fmt.Errorf("changelog entry %q holds no company", key)
+			return restored{}, fmt.Errorf("changelog entry %q holds no company", key)
 		}
 		var cal day.Calendar
 		if h.GetSettings() != nil {
 			var err error
 			if cal, err = day.NewCalendar(h.GetSettings().GetTimeZone(), int(h.GetSettings().GetCutoffHour())); err != nil {
-				return nil, fmt.Errorf("restore settings of %q: %w", h.GetCompanyId(), err)
+				return restored{}, fmt.Errorf("restore settings of %q: %w", h.GetCompanyId(), err)
 			}
 		}
-		return func(c *company) {
+		return restored{put: func(c *company) {
 			c.tenant, c.settings, c.watermark, c.sequence, c.lastHash = h.GetTenantId(), h.GetSettings(), h.GetWatermarkUnixMs(), h.GetSequence(), h.GetLastHash()
 			c.cal, c.hasCal = cal, h.GetSettings() != nil
-		}, nil
+		}}, nil
 	case kindRecord:
-		k, err := parseRecKey(string(rest))
-		if err != nil {
-			return nil, err
+		if _, err := parseRecKey(string(rest)); err != nil {
+			return restored{}, err
 		}
 		if value == nil {
-			return func(c *company) { delete(c.records, k) }, nil
+			return restored{}, nil
 		}
 		if wc.GetRecord() == nil {
-			return nil, fmt.Errorf("changelog entry %q holds no record", key)
+			return restored{}, fmt.Errorf("changelog entry %q holds no record", key)
 		}
-		rs := recordState(wc.GetRecord())
-		return func(c *company) { c.records[k] = &recEntry{cur: rs} }, nil
+		return restored{rec: recordState(wc.GetRecord())}, nil
 	case kindDay:
-		dk := bytes.SplitN(rest, []byte{0}, 3)
-		if len(dk) < 2 {
-			return nil, fmt.Errorf("malformed day key %q", key)
-		}
-		k := dayKey{day: string(dk[0]), currency: string(dk[1])}
-		if len(dk) == 3 {
-			k.location = string(dk[2])
+		if len(bytes.SplitN(rest, []byte{0}, 3)) < 2 {
+			return restored{}, fmt.Errorf("malformed day key %q", key)
 		}
 		if value == nil {
-			return func(c *company) { delete(c.days, k) }, nil
+			return restored{}, nil
 		}
 		if wc.GetDay() == nil {
-			return nil, fmt.Errorf("changelog entry %q holds no day", key)
+			return restored{}, fmt.Errorf("changelog entry %q holds no day", key)
 		}
 		d, err := dayFromProto(wc.GetDay())
 		if err != nil {
-			return nil, fmt.Errorf("changelog entry %q: %w", key, err)
+			return restored{}, fmt.Errorf("changelog entry %q: %w", key, err)
 		}
-		return func(c *company) { c.days[k] = &dayEntry{cur: d} }, nil
+		return restored{day: d}, nil
 	case kindRef:
 		rk := bytes.SplitN(rest, []byte{0}, 2)
 		if len(rk) != 2 {
-			return nil, fmt.Errorf("malformed reference key %q", key)
+			return restored{}, fmt.Errorf("malformed reference key %q", key)
 		}
 		kind, err := strconv.Atoi(string(rk[0]))
 		if err != nil {
-			return nil, fmt.Errorf("malformed reference kind in %q: %w", key, err)
+			return restored{}, fmt.Errorf("malformed reference kind in %q: %w", key, err)
 		}
 		k := refDataKey{v1.ReferenceKind(kind), string(rk[1])}
 		if value == nil {
-			return func(c *company) { delete(c.refs, k) }, nil
+			return restored{}, nil
 		}
 		if wc.GetReference() == nil {
-			return nil, fmt.Errorf("changelog entry %q holds no reference", key)
+			return restored{}, fmt.Errorf("changelog entry %q holds no reference", key)
 		}
 		var vs []refVersion
 		for _, v := range wc.GetReference().GetVersions() {
 			vs = append(vs, refVersion{from: v.GetValidFromUnixMs(), hash: v.GetContentHash(), deleted: v.GetDeleted(), category: v.GetCategory(), gift: v.GetGiftCard()})
 		}
-		return func(c *company) { c.refs[k] = &refEntry{cur: vs} }, nil
+		return restored{put: func(c *company) { c.refs[k] = &refEntry{cur: vs} }}, nil
 	case kindPosted:
 		ek := bytes.SplitN(rest, []byte{0}, 4)
 		if len(ek) != 4 {
-			return nil, fmt.Errorf("malformed exception key %q", key)
+			return restored{}, fmt.Errorf("malformed exception key %q", key)
 		}
 		k := dayKey{day: string(ek[0]), currency: string(ek[1]), location: string(ek[2])}
 		id := string(ek[3])
 		if value == nil {
-			return func(c *company) { c.putException(k, id, "", false, true) }, nil
+			return restored{}, nil
 		}
 		e := wc.GetPostedException()
 		if e == nil || e.GetMessage() == "" {
-			return nil, fmt.Errorf("changelog entry %q holds no exception", key)
+			return restored{}, fmt.Errorf("changelog entry %q holds no exception", key)
 		}
-		return func(c *company) { c.putException(k, id, e.GetMessage(), true, true) }, nil
+		return restored{put: func(c *company) { c.putException(k, id, e.GetMessage(), true, true) }}, nil
 	}
-	return nil, fmt.Errorf("unknown changelog entry kind %q", kind)
+	return restored{}, fmt.Errorf("unknown changelog entry kind %q", kind)
 }
 
-// RestoreDone finishes restoring a partition: the fee index, the watermark
-// and the days' current exceptions are derived from the records.
-func (a *Aggregator) RestoreDone(partition int32) {
-	for _, c := range a.companies {
-		if c.partition != partition {
-			continue
-		}
-		c.reindex()
-		for k, s := range c.excs {
-			if s.cur = nil; len(s.posted) == 0 {
-				delete(c.excs, k)
-			}
-		}
-		for k, e := range c.records {
-			rs := e.cur
-			if rs == nil {
-				continue
-			}
-			if rs.seen > c.watermark {
-				c.watermark = rs.seen
-			}
-			if counts(rs) && rs.exception != "" {
-				c.putException(rs.dayKey(), k.id, rs.exception, true, false)
-			}
-		}
+// parseDayKey reads the part of a day's changelog key after its kind.
+func parseDayKey(rest []byte) dayKey {
+	dk := bytes.SplitN(rest, []byte{0}, 3)
+	k := dayKey{day: string(dk[0])}
+	if len(dk) > 1 {
+		k.currency = string(dk[1])
 	}
+	if len(dk) == 3 {
+		k.location = string(dk[2])
+	}
+	return k
 }
 
 // Drop forgets the companies of partitions this process no longer owns.

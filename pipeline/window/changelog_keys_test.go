@@ -19,11 +19,11 @@ func TestRestoreRefusesAKeyWithoutAOneByteKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The value is a good company head: under its proper key it restores.
-	if err := NewAggregator(nil).Restore(0, changeKey("co", kindHead, ""), head); err != nil {
+	if err := testAggregator(t).Restore(0, changeKey("co", kindHead, ""), head); err != nil {
 		t.Fatalf("the well-formed head key is refused: %v", err)
 	}
 	for _, key := range []string{"co\x00mm\x00", "co\x00\x00", "co\x00m", "co"} {
-		a := NewAggregator(nil)
+		a := testAggregator(t)
 		err := a.Restore(0, []byte(key), head)
 		if err == nil || !strings.Contains(err.Error(), "malformed changelog key") || !strings.Contains(err.Error(), "co") {
 			t.Errorf("Restore of key %q: %v, want it refused as a malformed changelog key", key, err)

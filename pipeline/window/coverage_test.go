@@ -35,7 +35,7 @@ func TestGeneratorCoverage(t *testing.T) {
 
 func coverStream(rt *rapid.T, seen map[string]int, runs *int) {
 	s := genStream(rt)
-	r := newRun(s.partitions())
+	r := newRun(rt, s.partitions())
 	r.feed(rt, s.closed(s.events), nil)
 	*runs++
 	f := map[string]bool{}

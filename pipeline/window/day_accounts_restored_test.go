@@ -20,7 +20,7 @@ import (
 func agRestoreWithExtraAccounts(t *testing.T, e *ex, n int) *Aggregator {
 	t.Helper()
 	june10 := string(changeKey(exCompany, kindDay, "2026-06-10\x00GBP"))
-	a := NewAggregator(nil)
+	a := testAggregator(t)
 	found := false
 	for _, ch := range e.r.log.compacted(0, false) {
 		value := ch.Value
@@ -47,7 +47,9 @@ func agRestoreWithExtraAccounts(t *testing.T, e *ex, n int) *Aggregator {
 			t.Fatalf("Restore %q: %v", ch.Key, err)
 		}
 	}
-	a.RestoreDone(0)
+	if err := a.RestoreDone(0); err != nil {
+		t.Fatal(err)
+	}
 	if !found {
 		t.Fatalf("no changelog entry for 10 June")
 	}

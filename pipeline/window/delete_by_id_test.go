@@ -54,7 +54,7 @@ func TestUntypedTransactionDeleteRemovesEveryOlderTypeSharingTheID(t *testing.T)
 // fee's tender.
 func TestPaymentDeleteIsRefusedWholeWhenItsFeeCannotMove(t *testing.T) {
 	fail := false
-	r := newRun(map[string]int32{exCompany: 0}, WithFaultHook(func(p FaultPoint) error {
+	r := newRun(t, map[string]int32{exCompany: 0}, WithFaultHook(func(p FaultPoint) error {
 		if fail && p.Where == "relink" {
 			return errInjected
 		}

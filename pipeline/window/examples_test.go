@@ -26,7 +26,7 @@ type ex struct {
 
 func newEx(t *testing.T, zone string, cutoff int, graceMs int64) *ex {
 	t.Helper()
-	e := &ex{t: t, r: newRun(map[string]int32{exCompany: 0})}
+	e := &ex{t: t, r: newRun(t, map[string]int32{exCompany: 0})}
 	e.push(settingsEvent(exCompany, exTenant, &v1.WindowSettings{TimeZone: zone, CutoffHour: int32(cutoff), GraceMs: graceMs, ConfigVersion: 1}))
 	return e
 }
@@ -359,7 +359,7 @@ func TestExampleDeleteAfterSealReverses(t *testing.T) {
 func TestRefusedVersionLeavesDayIntact(t *testing.T) {
 	const ldn = "Europe/London"
 	at := local(t, ldn, "2026-06-10 12:00:00")
-	r := newRun(map[string]int32{exCompany: 0})
+	r := newRun(t, map[string]int32{exCompany: 0})
 	r.apply(t, settingsEvent(exCompany, exTenant, &v1.WindowSettings{TimeZone: ldn, ConfigVersion: 1}))
 	const maxAmount = "100000000000" // money.MaxAbs
 	// 9,223 orders of 10^11 bring unsettled to 9.223e18 of int64's 9.2234e18.

@@ -96,7 +96,7 @@ func TestDayExceptionWithANewMessageIsPostedOnceWithTheNextRevision(t *testing.T
 
 	// The changelog holds the posted message too: restored, the aggregator
 	// is the live one.
-	b := NewAggregator(nil)
+	b := testAggregator(t)
 	restorePartition(t, b, e.r.log, 0, true)
 	if live, restored := dumpState(e.r.a), dumpState(b); live != restored {
 		t.Errorf("restored state differs from the live one: %s", firstDiff(live, restored))

@@ -25,10 +25,13 @@ import (
 // fuzzWorld is a small committed state for inputs to land in: one company
 // with settings, orders (one an exception), a payment and its fee, a
 // product, a sealed day and an open one.
-func fuzzWorld(f fataler) *run {
+func fuzzWorld(f interface {
+	fataler
+	cleaner
+}) *run {
 	const ldn = "Europe/London"
 	at := time.Date(2026, 6, 10, 11, 0, 0, 0, time.UTC)
-	r := newRun(map[string]int32{exCompany: 0})
+	r := newRun(f, map[string]int32{exCompany: 0})
 	r.apply(f, settingsEvent(exCompany, exTenant, &v1.WindowSettings{TimeZone: ldn, ConfigVersion: 1}),
 		exProduct("prod-1", at.AddDate(0, 0, -1), "food", false),
 		exOrderOf("o-1", at, 1, [2]string{"prod-1", "12.00"}),
@@ -147,7 +150,10 @@ func FuzzApplyEvent(f *testing.F) {
 
 // changelogSeeds are the entries a run over the findings' records writes:
 // every kind of entry, as Restore reads them.
-func changelogSeeds(f fataler) []Change {
+func changelogSeeds(f interface {
+	fataler
+	cleaner
+}) []Change {
 	r := fuzzWorld(f)
 	for _, b := range fuzzSeeds() {
 		var ev v1.CommerceEvent
@@ -172,16 +178,19 @@ func FuzzRestoreEntry(f *testing.F) {
 	f.Add([]byte("co\x00x\x00a\x00b"), []byte(nil))
 	f.Fuzz(func(t *testing.T, key, value []byte) {
 		base := fuzzWorld(t)
-		a := NewAggregator(nil)
+		a := testAggregator(t)
 		restorePartition(t, a, base.log, 0, false)
 		before := dumpState(a)
+		a.resume(0) // one more entry on top of the restored state
 		if err := a.Restore(0, key, value); err != nil {
 			if d := firstDiff(before, dumpState(a)); d != "" {
 				t.Fatalf("Restore refused (%v) but the state changed: %s", err, d)
 			}
 			return
 		}
-		a.RestoreDone(0)
+		if err := a.RestoreDone(0); err != nil {
+			return // a store that cannot load the entry stops the job, as a store failure does
+		}
 		for id := range a.companies {
 			if len(id) > MaxIDBytes {
 				continue

@@ -37,10 +37,23 @@ type run struct {
 	log        *changelogStore
 	exceptions exceptionStore
 	parked     []ParkedDay
+	now        time.Time // checkpoints' date (store_test.go)
 }
 
-func newRun(part map[string]int32, opts ...AggregatorOption) *run {
-	return &run{a: NewAggregator(nil, opts...), part: part, log: &changelogStore{live: map[string]int{}}, exceptions: exceptionStore{}}
+func newRun(t cleaner, part map[string]int32, opts ...AggregatorOption) *run {
+	return &run{a: testAggregator(t, opts...), part: part, log: &changelogStore{live: map[string]int{}}, exceptions: exceptionStore{}}
+}
+
+// cleaner is what *testing.T, *testing.B and *rapid.T offer to run a
+// function when the test ends.
+type cleaner interface{ Cleanup(func()) }
+
+// testAggregator is an aggregator with its own in-memory store, closed when
+// the test (or rapid check) ends.
+func testAggregator(t cleaner, opts ...AggregatorOption) *Aggregator {
+	a := NewAggregator(nil, opts...)
+	t.Cleanup(func() { _ = a.Close() })
+	return a
 }
 
 // exceptionStore is ledger.exceptions compacted: key → DayException.
@@ -178,7 +191,9 @@ func restorePartition(f fataler, a *Aggregator, s *changelogStore, p int32, tomb
 			f.Fatalf("Restore partition %d key %q: %v", p, e.Key, err)
 		}
 	}
-	a.RestoreDone(p)
+	if err := a.RestoreDone(p); err != nil {
+		f.Fatalf("RestoreDone partition %d: %v", p, err)
+	}
 }
 
 func diffStates(a, b map[string]string) string {
@@ -222,18 +237,40 @@ func dumpState(a *Aggregator, partitions ...int32) string {
 		}
 		lines = append(lines, fmt.Sprintf("%q head tenant=%q part=%d settings=%x cal=%v:%s wm=%d seq=%d last=%s",
 			id, c.tenant, c.partition, set, c.hasCal, zone, c.watermark, c.sequence, c.lastHash))
-		for k, e := range c.records {
-			if e.cur == nil {
-				continue
-			}
-			b, _ := det.Marshal(recordProto(k, e.cur))
-			lines = append(lines, fmt.Sprintf("%q rec %s %x", id, k.String(), b))
+		recs := map[recordKey]*recState{}
+		for _, k := range a.allRecords(c) {
+			recs[k] = c.rec(k)
 		}
-		for k, e := range c.days {
-			if e.cur == nil {
+		days := map[dayKey]*dayState{}
+		prefix := append(append(changePrefix(nil, kindDay, c.partition), id...), 0, kindDay, 0)
+		if err := a.st.scan(prefix, func(k, _ []byte) error {
+			dk := parseDayKey(k[len(prefix):])
+			days[dk] = nil
+			return nil
+		}); err != nil {
+			panic(err)
+		}
+		for k := range c.days {
+			days[k] = nil
+		}
+		for k := range days {
+			days[k] = c.dayState(k)
+		}
+		for k, rs := range recs {
+			if rs == nil {
 				continue
 			}
-			b, _ := det.Marshal(dayProto(k, e.cur))
+			b, _ := det.Marshal(recordProto(k, rs))
+			lines = append(lines, fmt.Sprintf("%q rec %s %x", id, k.String(), b))
+			for _, p := range rs.links() {
+				lines = append(lines, fmt.Sprintf("%q fee %s -> %s", id, p, k.String()))
+			}
+		}
+		for k, d := range days {
+			if d == nil {
+				continue
+			}
+			b, _ := det.Marshal(dayProto(k, d))
 			lines = append(lines, fmt.Sprintf("%q day %s %s %x", id, k.day, k.currency, b))
 		}
 		for k, s := range c.excs {
@@ -248,11 +285,6 @@ func dumpState(a *Aggregator, partitions ...int32) string {
 			for _, v := range e.cur {
 				lines = append(lines, fmt.Sprintf("%q ref %s %s from=%d hash=%x deleted=%t category=%q gift=%t",
 					id, k.kind, k.id, v.from, v.hash, v.deleted, v.category, v.gift))
-			}
-		}
-		for p, set := range c.feesByPayment {
-			for k := range set {
-				lines = append(lines, fmt.Sprintf("%q fee %s -> %s", id, p, k.String()))
 			}
 		}
 	}

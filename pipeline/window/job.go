@@ -53,6 +53,9 @@ type Job struct {
 
 	applyFault   func(FaultPoint) error
 	produceFault func(*kgo.Record) error
+	storeOpts    []StoreOption
+	stateDir     string
+	afterCommit  func() error
 
 	mu    sync.Mutex
 	stats JobStats
@@ -140,6 +143,22 @@ func WithApplyFault(fn func(FaultPoint) error) Option { return func(j *Job) { j.
 // output with it. Production code never sets it.
 func WithProduceFault(fn func(*kgo.Record) error) Option { return func(j *Job) { j.produceFault = fn } }
 
+// WithStateDir keeps the window's state store in dir, so that a restart
+// reuses it from its checkpoint instead of reading the whole changelog.
+// Without it the store is kept in memory and rebuilt at every start. One
+// directory serves one job at a time.
+func WithStateDir(dir string) Option { return func(j *Job) { j.stateDir = dir } }
+
+// WithStoreOptions passes options to the state store.
+func WithStoreOptions(opts ...StoreOption) Option {
+	return func(j *Job) { j.storeOpts = append(j.storeOpts, opts...) }
+}
+
+// withAfterCommit runs fn after a transaction commits and before the store
+// is written; an error it returns stops Run there, as a crash would. Tests
+// use it to crash between the transaction and the store.
+func withAfterCommit(fn func() error) Option { return func(j *Job) { j.afterCommit = fn } }
+
 // NewJob makes a window job.
 func NewJob(brokers []string, opts ...Option) *Job {
 	j := &Job{
@@ -219,22 +238,48 @@ func (j *Job) Run(ctx context.Context) error {
 	if j.applyFault != nil {
 		aggOpts = append(aggOpts, WithFaultHook(j.applyFault))
 	}
-	agg := NewAggregator(j.log, aggOpts...)
+	storeOpts := j.storeOpts
+	if j.stateDir == "" {
+		storeOpts = append([]StoreOption{InMemory()}, storeOpts...)
+	}
+	st, err := OpenStore(j.stateDir, storeOpts...)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			j.log.Warn("window state store not closed cleanly; the next start brings it up to date from the changelog", "err", err)
+		}
+	}()
+	agg := NewAggregator(j.log, append(aggOpts, WithStore(st))...)
 	restore := func(ctx context.Context, assigned map[string][]int32) {
 		for _, p := range assigned[j.topics.Events] {
 			n := 0
-			err := kafka.ReadPartition(ctx, j.brokers, j.topics.Changelog, p, j.log, func(r *kgo.Record) error {
-				n++
-				return agg.Restore(p, r.Key, r.Value)
-			})
+			err := func() error {
+				start, end, err := kafka.PartitionBounds(ctx, j.brokers, j.topics.Changelog, p, j.log)
+				if err != nil {
+					return err
+				}
+				from, err := agg.ResumeFrom(p, start, end, j.now(), kafka.ChangelogTombstones)
+				if err != nil {
+					return err
+				}
+				err = kafka.ReadPartitionRange(ctx, j.brokers, j.topics.Changelog, p, from, end, j.log, func(r *kgo.Record) error {
+					n++
+					return agg.RestoreAt(p, r.Offset, r.Key, r.Value)
+				})
+				if err != nil {
+					return err
+				}
+				j.log.Info("partition restored", "partition", p, "from_offset", from, "changelog_entries", n)
+				return agg.RestoreDone(p)
+			}()
 			if err != nil {
 				// Without its state the partition would produce wrong days;
 				// stopping lets another instance (or a restart) take it.
 				restoreErr = fmt.Errorf("restore partition %d: %w", p, err)
 				return
 			}
-			agg.RestoreDone(p)
-			j.log.Info("partition restored", "partition", p, "changelog_entries", n)
 		}
 	}
 	drop := func(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
@@ -357,6 +402,7 @@ func (j *Job) Run(ctx context.Context) error {
 		var produceMu sync.Mutex
 		var failures []produceFailure
 		var produced int64
+		next := map[int32]int64{} // per changelog partition, the offset after the batch's last record
 		produce := func(r *kgo.Record, c culprit) {
 			fail := func(err error) {
 				produceMu.Lock()
@@ -374,9 +420,15 @@ func (j *Job) Run(ctx context.Context) error {
 				}
 			}
 			produced += int64(len(r.Key) + len(r.Value))
-			sess.Produce(ctx, r, func(_ *kgo.Record, err error) {
+			sess.Produce(ctx, r, func(r *kgo.Record, err error) {
 				if err != nil {
 					fail(err)
+					return
+				}
+				if r.Topic == j.topics.Changelog {
+					produceMu.Lock()
+					next[r.Partition] = max(next[r.Partition], r.Offset+1)
+					produceMu.Unlock()
 				}
 			})
 		}
@@ -412,13 +464,24 @@ func (j *Job) Run(ctx context.Context) error {
 		}
 		produceMu.Unlock()
 		committed, err := sess.End(ctx, end)
+		if committed && j.afterCommit != nil {
+			if err := j.afterCommit(); err != nil {
+				return err
+			}
+		}
 		mu.Lock()
+		var cerr error
 		if committed {
-			agg.Commit()
+			produceMu.Lock()
+			cerr = agg.CommitAt(next, j.now())
+			produceMu.Unlock()
 		} else {
 			agg.Abort()
 		}
 		mu.Unlock()
+		if cerr != nil {
+			return fmt.Errorf("window state store behind its changelog; the next start brings it up to date: %w", cerr)
+		}
 		if committed {
 			j.count(func(s *JobStats) {
 				s.Committed++

@@ -35,7 +35,7 @@ type maxima struct {
 func newMaxima(t *testing.T) *maxima {
 	m := &maxima{t: t, company: pad("co-", MaxIDBytes), tenant: pad("tenant-", MaxIDBytes), location: pad("shop-", MaxIDBytes),
 		largest: map[string]int{}}
-	m.r = newRun(map[string]int32{m.company: 0})
+	m.r = newRun(t, map[string]int32{m.company: 0})
 	m.at = local(t, "America/Argentina/ComodRivadavia", "2026-03-10 12:00:00")
 	m.apply(settingsEvent(m.company, m.tenant, &v1.WindowSettings{
 		TimeZone: "America/Argentina/ComodRivadavia", GroupByLocation: true, ConfigVersion: math.MaxInt64,

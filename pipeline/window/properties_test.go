@@ -17,7 +17,7 @@ import (
 
 // straight runs the whole stream plus the final close-up-to, one batch.
 func straight(t *rapid.T, s *stream, evs []*v1.CommerceEvent) *run {
-	r := newRun(s.partitions())
+	r := newRun(t, s.partitions())
 	r.feed(t, s.closed(evs), nil)
 	return r
 }
@@ -28,7 +28,7 @@ func straight(t *rapid.T, s *stream, evs []*v1.CommerceEvent) *run {
 func TestPropertySummariesBalanceAndChain(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genStream(t)
-		r := newRun(s.partitions())
+		r := newRun(t, s.partitions())
 		r.feed(t, s.closed(s.events), genBatchSizes(t, "batches"))
 		checkSummaries(t, r.summaries)
 	})
@@ -42,7 +42,7 @@ func TestPropertyRevisionsSumToFinalStateInAnyOrder(t *testing.T) {
 		s := genStream(t)
 		want := referenceState(t, s.refSettings(), s.events)
 		for i, evs := range [][]*v1.CommerceEvent{s.events, permuteData(t, s)} {
-			r := newRun(s.partitions())
+			r := newRun(t, s.partitions())
 			r.feed(t, s.closed(evs), genBatchSizes(t, "batches"))
 			checkSummaries(t, r.summaries)
 			if d := diffSums(want.sums, sumRevisions(t, r.summaries)); d != "" {
@@ -62,7 +62,7 @@ func TestPropertyLastRevisionExceptionsAreOutOfBoundOrders(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genStream(t)
 		want := referenceState(t, s.refSettings(), s.events)
-		r := newRun(s.partitions())
+		r := newRun(t, s.partitions())
 		r.feed(t, s.closed(permuteData(t, s)), genBatchSizes(t, "batches"))
 		checkSummaries(t, r.summaries)
 		checkLastExceptions(t, want.exceptions, r.summaries)
@@ -109,7 +109,7 @@ func TestPropertyEveryRevisionMatchesTheStateSoFar(t *testing.T) {
 // against the reference model of the prefix that emitted it.
 func checkEveryRevision(t *rapid.T, s *stream, evs []*v1.CommerceEvent) {
 	settings := s.refSettings()
-	r := newRun(s.partitions())
+	r := newRun(t, s.partitions())
 	posted := accountSums{}
 	for i, ev := range evs {
 		r.apply(t, ev)
@@ -177,9 +177,9 @@ func TestPropertyDeterministicAcrossBatching(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genStream(t)
 		evs := s.closed(s.events)
-		one := newRun(s.partitions())
+		one := newRun(t, s.partitions())
 		one.feed(t, evs, nil)
-		many := newRun(s.partitions())
+		many := newRun(t, s.partitions())
 		many.feed(t, evs, genBatchSizes(t, "batches"))
 		sameSummaries(t, "one batch vs many", one.summaries, many.summaries)
 		if d := diffStates(one.log.state(), many.log.state()); d != "" {
@@ -200,10 +200,10 @@ func TestPropertyRestoreFromChangelog(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genStream(t)
 		evs := s.closed(s.events)
-		want := newRun(s.partitions())
+		want := newRun(t, s.partitions())
 		want.feed(t, evs, nil)
 
-		r := newRun(s.partitions())
+		r := newRun(t, s.partitions())
 		sizes := genBatchSizes(t, "batches")
 		for i, b := 0, 0; i < len(evs); b++ {
 			j := min(i+sizes[b%len(sizes)], len(evs))
@@ -220,7 +220,7 @@ func TestPropertyRestoreFromChangelog(t *testing.T) {
 			}
 			if rapid.Bool().Draw(t, "whole process?") {
 				before := dumpState(r.a)
-				a := NewAggregator(nil)
+				a := testAggregator(t)
 				for _, p := range parts {
 					restorePartition(t, a, r.log, p, tombstones)
 				}
@@ -251,11 +251,11 @@ func TestPropertyAbortThenRetry(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genStream(t)
 		evs := s.closed(s.events)
-		want := newRun(s.partitions())
+		want := newRun(t, s.partitions())
 		sizes := genBatchSizes(t, "batches")
 		want.feed(t, evs, sizes)
 
-		r := newRun(s.partitions())
+		r := newRun(t, s.partitions())
 		for i, b := 0, 0; i < len(evs); b++ {
 			j := min(i+sizes[b%len(sizes)], len(evs))
 			if rapid.Bool().Draw(t, "abort this batch first?") {
@@ -296,7 +296,7 @@ func TestPropertyLongStreams(t *testing.T) {
 		s := genStreamScaled(t, 6)
 		evs := s.closed(s.events)
 		sizes := genBatchSizes(t, "batches")
-		base := newRun(s.partitions())
+		base := newRun(t, s.partitions())
 		base.feed(t, evs, nil)
 		checkSummaries(t, base.summaries)
 		want := referenceState(t, s.refSettings(), s.events)
@@ -304,7 +304,7 @@ func TestPropertyLongStreams(t *testing.T) {
 			t.Fatalf("revisions do not sum to the reference:\n%s", d)
 		}
 		checkLastExceptions(t, want.exceptions, base.summaries)
-		other := newRun(s.partitions())
+		other := newRun(t, s.partitions())
 		other.feed(t, s.closed(permuteData(t, s)), sizes)
 		checkSummaries(t, other.summaries)
 		if d := diffSums(want.sums, sumRevisions(t, other.summaries)); d != "" {
@@ -314,7 +314,7 @@ func TestPropertyLongStreams(t *testing.T) {
 
 		// One run that is batched, aborts and retries some batches, and
 		// restarts from its changelog at some boundaries.
-		r := newRun(s.partitions())
+		r := newRun(t, s.partitions())
 		for i, b := 0, 0; i < len(evs); b++ {
 			j := min(i+sizes[b%len(sizes)], len(evs))
 			if rapid.IntRange(0, 3).Draw(t, "abort?") == 0 {
@@ -325,7 +325,7 @@ func TestPropertyLongStreams(t *testing.T) {
 			r.commit(t)
 			i = j
 			if rapid.IntRange(0, 3).Draw(t, "restart?") == 0 {
-				a := NewAggregator(nil)
+				a := testAggregator(t)
 				for _, p := range r.log.partitions() {
 					restorePartition(t, a, r.log, p, rapid.Bool().Draw(t, "tombstones?"))
 				}
@@ -366,7 +366,7 @@ func (anyAccount) Account(section, key string) (mapping.Binding, bool) {
 func TestPropertyInvoiceModeMovesWhatJournalModeMoves(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genStream(t)
-		r := newRun(s.partitions())
+		r := newRun(t, s.partitions())
 		r.feed(t, s.closed(permuteData(t, s)), genBatchSizes(t, "batches"))
 		opts := mapping.InvoiceOptions{Customer: "provider", Supplier: "provider"}
 		for _, ws := range r.summaries {

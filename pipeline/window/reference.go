@@ -77,10 +77,6 @@ func (a *Aggregator) applyReference(c *company, re *v1.ReferenceEvent) error {
 		return err
 	}
 	if k.kind == v1.ReferenceKind_REFERENCE_KIND_PRODUCT {
-		if c.ordersByProduct == nil {
-			a.idx++
-			c.indexProducts()
-		}
 		return a.recategorise(c, k.id)
 	}
 	return nil
@@ -156,8 +152,7 @@ func (c *company) categorised(rs *recState) *recState {
 // recategorise moves the orders that sell a product to what its reference
 // data now says.
 func (a *Aggregator) recategorise(c *company, productID string) error {
-	set := c.ordersByProduct[productID]
-	for _, k := range sortedKeys(set) {
+	for _, k := range a.indexed(c, secProducts, productID, c.ordersByProduct) {
 		old := c.rec(k)
 		if old == nil {
 			continue
@@ -188,29 +183,4 @@ func (rs *recState) products() []string {
 		}
 	}
 	return out
-}
-
-// indexProducts builds the product → orders index from the records.
-func (c *company) indexProducts() {
-	c.ordersByProduct = map[string]map[recordKey]struct{}{}
-	for k, e := range c.records {
-		for _, id := range e.cur.products() {
-			set := c.ordersByProduct[id]
-			if set == nil {
-				set = map[recordKey]struct{}{}
-				c.ordersByProduct[id] = set
-			}
-			set[k] = struct{}{}
-		}
-	}
-}
-
-// hasProducts reports whether the company has any product data.
-func (c *company) hasProducts() bool {
-	for k := range c.refs {
-		if k.kind == v1.ReferenceKind_REFERENCE_KIND_PRODUCT {
-			return true
-		}
-	}
-	return false
 }

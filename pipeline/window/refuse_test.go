@@ -75,8 +75,8 @@ func TestPropertyRefusedRecordLeavesNothing(t *testing.T) {
 		s := genStream(t)
 		evs := s.closed(s.events)
 		in := &injector{}
-		r := newRun(s.partitions(), WithFaultHook(in.hook))
-		clean := newRun(s.partitions())
+		r := newRun(t, s.partitions(), WithFaultHook(in.hook))
+		clean := newRun(t, s.partitions())
 		sizes := genBatchSizes(t, "batches")
 		parked, refused, applied := false, 0, 0
 		for i, b := 0, 0; i < len(evs); b++ {
@@ -143,7 +143,7 @@ func TestSealFailureParksTheDayAlone(t *testing.T) {
 	const ldn = "Europe/London"
 	d1, d2 := local(t, ldn, "2026-06-10 12:00:00"), local(t, ldn, "2026-06-11 12:00:00")
 	in := &injector{}
-	r := newRun(map[string]int32{exCompany: 0}, WithFaultHook(func(p FaultPoint) error {
+	r := newRun(t, map[string]int32{exCompany: 0}, WithFaultHook(func(p FaultPoint) error {
 		if p.Where == "emit" && p.Event == in.target && in.fired == "" {
 			in.fired = p.Where
 			return errInjected
@@ -172,7 +172,7 @@ func TestSealFailureParksTheDayAlone(t *testing.T) {
 		t.Fatalf("parked day %+v, want it parked with both orders counted", d)
 	}
 	// The park survives a restore.
-	a := NewAggregator(nil)
+	a := testAggregator(t)
 	restorePartition(t, a, r.log, 0, false)
 	if d := a.companies[exCompany].dayState(dayKey{day: "2026-06-10", currency: "GBP"}); d.parked != r.parked[0].Reason {
 		t.Fatalf("restored day parked %q, want %q", d.parked, r.parked[0].Reason)

@@ -15,7 +15,7 @@ import (
 // and returns the per-account sum over all revisions of each day.
 func finalLines(t *testing.T, evs ...*v1.CommerceEvent) accountSums {
 	t.Helper()
-	r := newRun(map[string]int32{exCompany: 0})
+	r := newRun(t, map[string]int32{exCompany: 0})
 	r.apply(t, evs...)
 	r.apply(t, closeEvent(exCompany, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()))
 	r.commit(t)

@@ -32,7 +32,7 @@ func TestRestoreRefusesADayNamingAnAccountTwice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = NewAggregator(nil).Restore(0, key, value)
+		err = testAggregator(t).Restore(0, key, value)
 		if tc.refused == "" {
 			if err != nil {
 				t.Errorf("%s: a day naming each account once was refused: %v", tc.name, err)
@@ -61,7 +61,7 @@ func TestRestoreRefusesAPostedExceptionWithoutAMessage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = NewAggregator(nil).Restore(0, key, value)
+		err = testAggregator(t).Restore(0, key, value)
 		if tc.ok && err != nil {
 			t.Errorf("a posted exception with its message was refused: %v", err)
 		}

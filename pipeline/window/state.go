@@ -57,13 +57,17 @@ func (rs *recState) links() []string {
 	return rs.settled
 }
 
-// recEntry holds a record's current value. gen says whether the open batch
+// recEntry holds a record's current value while a batch needs it: records
+// live in the store, and the heap holds only those the open batch read or
+// touched. base is the value the store holds, from which Commit works out
+// what the record's derived keys become. gen says whether the open batch
 // touched it (and so writes it to the changelog), seq whether the open
 // savepoint scope logged how to undo it (undo.go).
 type recEntry struct {
-	cur *recState
-	gen uint64
-	seq uint64
+	cur  *recState
+	base *recState
+	gen  uint64
+	seq  uint64
 }
 
 type dayKey struct {
@@ -102,8 +106,11 @@ type excSet struct {
 	cur, posted map[string]string
 }
 
-// company is the window's state of one merchant.
+// company is the window's state of one merchant: its head, its reference
+// data, its live days and outstanding exceptions on the heap, the rest in
+// the store.
 type company struct {
+	agg       *Aggregator
 	id        string
 	tenant    string
 	partition int32
@@ -114,16 +121,26 @@ type company struct {
 	sequence  int64
 	lastHash  string
 
+	// records are those the open batch read or touched; Commit writes
+	// them to the store and forgets them.
 	records map[recordKey]*recEntry
-	days    map[dayKey]*dayEntry
+	// days are the live days (open, or sealed with a revision due), and
+	// the others the open batch read or touched.
+	days map[dayKey]*dayEntry
 	// feesByPayment finds the fee transactions whose tender depends on a
-	// payment, so a payment arriving after its fee still fixes the fee.
-	feesByPayment map[string]map[recordKey]struct{}
-	// refs are the company's reference data; ordersByProduct finds the
-	// orders to move when a product's category changes (nil until the
-	// company's first product arrives).
-	refs            map[refDataKey]*refEntry
+	// payment, so a payment arriving after its fee still fixes the fee;
+	// ordersByProduct finds the orders to move when a product's category
+	// changes. Both index the records in memory; the store's P and O
+	// sections index the rest.
+	feesByPayment   map[string]map[recordKey]struct{}
 	ordersByProduct map[string]map[recordKey]struct{}
+	// refs are the company's reference data.
+	refs map[refDataKey]*refEntry
+	// hot says the company is on the aggregator's list of companies with
+	// records in memory.
+	hot bool
+	// storedWM is the watermark the store holds.
+	storedWM int64
 
 	// excs are the exceptions of each day that has any.
 	excs map[dayKey]*excSet
@@ -142,29 +159,59 @@ type company struct {
 	cacheDay           string
 }
 
-func newCompany(id string, partition int32) *company {
+func newCompany(a *Aggregator, id string, partition int32) *company {
 	return &company{
-		id: id, partition: partition,
-		records:       map[recordKey]*recEntry{},
-		days:          map[dayKey]*dayEntry{},
-		feesByPayment: map[string]map[recordKey]struct{}{},
-		refs:          map[refDataKey]*refEntry{},
-		excs:          map[dayKey]*excSet{},
+		agg: a, id: id, partition: partition,
+		records:         map[recordKey]*recEntry{},
+		days:            map[dayKey]*dayEntry{},
+		feesByPayment:   map[string]map[recordKey]struct{}{},
+		ordersByProduct: map[string]map[recordKey]struct{}{},
+		refs:            map[refDataKey]*refEntry{},
+		excs:            map[dayKey]*excSet{},
 	}
 }
 
 func (c *company) rec(k recordKey) *recState {
-	if e := c.records[k]; e != nil {
+	if e := c.recEntry(k); e != nil {
 		return e.cur
 	}
 	return nil
 }
 
+// recEntry returns the record's entry, reading it from the store into
+// memory when the batch has not yet: nil only when the record's key is too
+// long to have been stored.
+func (c *company) recEntry(k recordKey) *recEntry {
+	if e := c.records[k]; e != nil {
+		return e
+	}
+	rs := c.agg.loadRecord(c, k)
+	e := &recEntry{cur: rs, base: rs}
+	c.records[k] = e
+	if !c.hot {
+		c.hot = true
+		c.agg.hot = append(c.agg.hot, c)
+	}
+	return e
+}
+
 func (c *company) dayState(k dayKey) *dayState {
-	if e := c.days[k]; e != nil {
+	if e := c.dayEntry(k); e != nil {
 		return e.cur
 	}
 	return nil
+}
+
+// dayEntry returns the day's entry, reading a day that is not live from
+// the store; the entry's cur is nil when there is no such day.
+func (c *company) dayEntry(k dayKey) *dayEntry {
+	if e := c.days[k]; e != nil {
+		return e
+	}
+	e := &dayEntry{cur: c.agg.loadDay(c, k)}
+	c.days[k] = e
+	c.agg.loadedDays = append(c.agg.loadedDays, dayTouch{c, k, e})
+	return e
 }
 
 // companyHead is the part of a company saved and restored as one unit.

@@ -15,7 +15,7 @@ import (
 // tenant rather than fixing it empty, and a later event naming another
 // tenant does not take the company over.
 func TestSummaryCarriesTheFirstTenantNamedForTheCompany(t *testing.T) {
-	r := newRun(map[string]int32{exCompany: 0})
+	r := newRun(t, map[string]int32{exCompany: 0})
 	at := local(t, ldnZone, "2026-06-10 12:00:00")
 	r.apply(t, tickEvent(exCompany, at.UnixMilli()))
 	if got := r.a.companies[exCompany].tenant; got != "" {

@@ -27,13 +27,15 @@ type undoLog struct {
 	excs   []excOp
 }
 
+// Entries of records and days are never created by a change: reading a
+// key makes its entry (its value nil when the store has none), and a
+// rollback puts back that value; Commit forgets the entries the batch read.
 type recOp struct {
 	e      *recEntry
 	c      *company
 	k      recordKey
 	prev   *recState
 	joined bool // this change made the entry part of the batch
-	fresh  bool // this change created the entry
 }
 
 type dayOp struct {
@@ -43,7 +45,6 @@ type dayOp struct {
 	ptr    *dayState // the entry's value then; its totals are undone apart
 	val    dayState
 	joined bool
-	fresh  bool
 }
 
 type totalsOp struct {
@@ -118,16 +119,12 @@ func (a *Aggregator) rollback(sp savepoint, scope *company) {
 	for i := len(u.days) - 1; i >= sp.days; i-- {
 		op := u.days[i]
 		touched[op.c] = true
-		if op.fresh {
-			delete(op.c.days, op.k)
-		} else {
-			if op.ptr != nil {
-				t := op.ptr.totals
-				*op.ptr = op.val
-				op.ptr.totals = t
-			}
-			op.e.cur = op.ptr
+		if op.ptr != nil {
+			t := op.ptr.totals
+			*op.ptr = op.val
+			op.ptr.totals = t
 		}
+		op.e.cur = op.ptr
 		if op.joined {
 			a.b.days = a.b.days[:len(a.b.days)-1]
 			op.e.gen = 0
@@ -137,11 +134,7 @@ func (a *Aggregator) rollback(sp savepoint, scope *company) {
 	for i := len(u.recs) - 1; i >= sp.recs; i-- {
 		op := u.recs[i]
 		touched[op.c] = true
-		if op.fresh {
-			delete(op.c.records, op.k)
-		} else {
-			op.e.cur = op.prev
-		}
+		op.e.cur = op.prev
 		if op.joined {
 			a.b.recs = a.b.recs[:len(a.b.recs)-1]
 			op.e.gen = 0

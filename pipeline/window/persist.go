@@ -1,0 +1,562 @@
+package window
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/protobuf/proto"
+
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// storeFailure is a store that cannot be read: not the record's fault, so
+// Apply does not refuse the record for it but lets it end the process,
+// whose successor rebuilds its state from the changelog.
+type storeFailure struct{ err error }
+
+func (f storeFailure) Error() string { return f.err.Error() }
+
+// changePrefix is the start of the store key of a changelog entry of
+// partition p, before the changelog key.
+func changePrefix(dst []byte, kind byte, p int32) []byte {
+	dst = append(dst, kind)
+	return binary.BigEndian.AppendUint32(dst, uint32(p))
+}
+
+// appendDayKey appends a day's changelog key.
+func appendDayKey(b []byte, company string, k dayKey) []byte {
+	b = append(append(append(append(append(b, company...), 0, kindDay, 0), k.day...), 0), k.currency...)
+	if k.location != "" {
+		// Only grouped days name a location, so other keys are as before.
+		b = append(append(b, 0), k.location...)
+	}
+	return b
+}
+
+func (a *Aggregator) loadRecord(c *company, k recordKey) *recState {
+	key := appendRecordKey(changePrefix(a.kb[:0], kindRecord, c.partition), c.id, k)
+	a.kb = key
+	var rs *recState
+	_, err := a.st.get(key, func(v []byte) error {
+		var wc v1.WindowChange
+		if err := proto.Unmarshal(v, &wc); err != nil {
+			return fmt.Errorf("window state store: record %s of %s: %w", k, c.id, err)
+		}
+		if wc.GetRecord() == nil {
+			return fmt.Errorf("window state store: entry of record %s of %s holds no record", k, c.id)
+		}
+		rs = recordState(wc.GetRecord())
+		return nil
+	})
+	if err != nil {
+		panic(storeFailure{err})
+	}
+	return rs
+}
+
+func (a *Aggregator) loadDay(c *company, k dayKey) *dayState {
+	key := appendDayKey(changePrefix(a.kb[:0], kindDay, c.partition), c.id, k)
+	a.kb = key
+	var d *dayState
+	_, err := a.st.get(key, func(v []byte) error {
+		var wc v1.WindowChange
+		if err := proto.Unmarshal(v, &wc); err != nil {
+			return fmt.Errorf("window state store: day %s %s of %s: %w", k.day, k.currency, c.id, err)
+		}
+		var err error
+		if d, err = dayFromProto(wc.GetDay()); err != nil {
+			return fmt.Errorf("window state store: day %s %s of %s: %w", k.day, k.currency, c.id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		panic(storeFailure{err})
+	}
+	return d
+}
+
+// live says whether a day stays on the heap between batches: open, or
+// sealed with changes due in its next revision.
+func live(d *dayState) bool {
+	return d != nil && (!d.sealed || (d.dirty && d.parked == ""))
+}
+
+// storeKeys lists the keys of the records of the store section sec
+// (P or O) that name id, with those in memory that index (which may have
+// moved since the store was written), sorted, each once.
+func (a *Aggregator) indexed(c *company, sec byte, id string, mem map[string]map[recordKey]struct{}) []recordKey {
+	prefix := skey(nil, sec, c.partition, c.id, id)
+	prefix = append(prefix, 0)
+	var keys []recordKey
+	err := a.st.scan(prefix, func(k, _ []byte) error {
+		rk, err := parseRecKey(string(k[len(prefix):]))
+		if err != nil {
+			return fmt.Errorf("window state store: index entry %q: %w", k, err)
+		}
+		keys = append(keys, rk)
+		return nil
+	})
+	if err != nil {
+		panic(storeFailure{err})
+	}
+	for k := range mem[id] {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	return slices.Compact(keys)
+}
+
+// excValue is a current exception's value in the store: its day and its
+// message.
+func excValue(k dayKey, msg string) []byte {
+	return []byte(exceptionKey(k, msg))
+}
+
+func parseExcValue(v []byte) (dayKey, string, error) {
+	parts := bytes.SplitN(v, []byte{0}, 4)
+	if len(parts) != 4 {
+		return dayKey{}, "", fmt.Errorf("malformed exception %q", v)
+	}
+	return dayKey{string(parts[0]), string(parts[1]), string(parts[2])}, string(parts[3]), nil
+}
+
+// putDerived writes a record's derived keys as they follow from its value
+// going from base to cur. base nil writes them afresh, unlinking nothing:
+// a restore does not read a record's previous value.
+func putDerived(b *pebble.Batch, p int32, company string, rk string, base, cur *recState) error {
+	ek := skey(nil, secExc, p, company, rk)
+	var err error
+	if counts(cur) && cur.exception != "" {
+		err = b.Set(ek, excValue(cur.dayKey(), cur.exception), nil)
+	} else if base == nil || (counts(base) && base.exception != "") {
+		err = b.Delete(ek, nil)
+	}
+	if err != nil {
+		return err
+	}
+	link := func(sec byte, was, is []string) error {
+		for _, id := range was {
+			if !slices.Contains(is, id) {
+				if err := b.Delete(skey(nil, sec, p, company, id, rk), nil); err != nil {
+					return err
+				}
+			}
+		}
+		for _, id := range is {
+			if !slices.Contains(was, id) {
+				if err := b.Set(skey(nil, sec, p, company, id, rk), nil, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := link(secFees, base.links(), cur.links()); err != nil {
+		return err
+	}
+	return link(secProducts, base.products(), cur.products())
+}
+
+func setLive(b *pebble.Batch, p int32, dayChangeKey []byte, d *dayState) error {
+	k := append(changePrefix(nil, secLive, p), dayChangeKey...)
+	if live(d) {
+		return b.Set(k, nil, nil)
+	}
+	return b.Delete(k, nil)
+}
+
+func setWatermark(b *pebble.Batch, p int32, company string, wm int64) error {
+	return b.Set(skey(nil, secWatermark, p, company), binary.BigEndian.AppendUint64(nil, uint64(wm)), nil)
+}
+
+// Commit ends a batch whose transaction committed, with no changelog
+// offsets to checkpoint (tests, and stores rebuilt at every start).
+func (a *Aggregator) Commit() {
+	if err := a.CommitAt(nil, time.Time{}); err != nil {
+		panic(storeFailure{err})
+	}
+}
+
+// CommitAt ends a batch whose transaction committed: its changelog entries
+// and their derived keys go to the store, with the offset after the
+// batch's last changelog record of each partition (next) as that
+// partition's checkpoint, and the heap forgets what is not live. Should the
+// store write fail, the store is behind its changelog and the caller must
+// stop: a successor brings it up to date from its checkpoint.
+func (a *Aggregator) CommitAt(next map[int32]int64, now time.Time) error {
+	if !a.b.flushed {
+		if _, err := a.Flush(); err != nil {
+			return err
+		}
+	}
+	b := a.st.db.NewBatch()
+	var kb []byte
+	var err error
+	for _, ch := range a.b.changes {
+		if kb, err = changeSKey(kb[:0], ch.Partition, ch.Key); err != nil {
+			b.Close()
+			return err
+		}
+		if ch.Value == nil {
+			err = b.Delete(kb, nil)
+		} else {
+			err = b.Set(kb, ch.Value, nil)
+		}
+		if err != nil {
+			b.Close()
+			return fmt.Errorf("window state store: %w", err)
+		}
+	}
+	for _, t := range a.b.recs {
+		if err := putDerived(b, t.c.partition, t.c.id, recKeyString(t.k), t.e.base, t.e.cur); err != nil {
+			b.Close()
+			return fmt.Errorf("window state store: %w", err)
+		}
+	}
+	for _, t := range a.b.days {
+		if err := setLive(b, t.c.partition, appendDayKey(kb[:0], t.c.id, t.k), t.e.cur); err != nil {
+			b.Close()
+			return fmt.Errorf("window state store: %w", err)
+		}
+	}
+	for _, c := range a.hot {
+		if c.watermark != c.storedWM {
+			if err := setWatermark(b, c.partition, c.id, c.watermark); err != nil {
+				b.Close()
+				return fmt.Errorf("window state store: %w", err)
+			}
+		}
+	}
+	for p, n := range next {
+		if err := setCheckpoint(b, p, checkpoint{next: n, at: now}); err != nil {
+			b.Close()
+			return fmt.Errorf("window state store: %w", err)
+		}
+	}
+	if err := a.st.write(b); err != nil {
+		return err
+	}
+	for _, c := range a.hot {
+		clear(c.records)
+		clear(c.feesByPayment)
+		clear(c.ordersByProduct)
+		c.storedWM, c.hot = c.watermark, false
+	}
+	clear(a.hot)
+	a.hot = a.hot[:0]
+	forget := func(ts []dayTouch) {
+		for _, t := range ts {
+			if t.c.days[t.k] == t.e && !live(t.e.cur) {
+				delete(t.c.days, t.k)
+			}
+		}
+	}
+	forget(a.b.days)
+	forget(a.loadedDays)
+	clear(a.loadedDays)
+	a.loadedDays = a.loadedDays[:0]
+	for _, ref := range a.b.parkUsed {
+		delete(a.parks, ref)
+	}
+	a.stats.Applied += a.b.stats.Applied
+	a.stats.Refused += a.b.stats.Refused
+	a.stats.DaysParked += a.b.stats.DaysParked
+	a.u.forget()
+	a.b.reset()
+	a.gen++
+	a.seq++
+	return nil
+}
+
+// restoreState is a partition being read from its changelog into the
+// store.
+type restoreState struct {
+	b *pebble.Batch
+	// wm is each company's latest event time among the records read.
+	wm map[string]int64
+	// next is the offset after the last entry read, and at the time the
+	// checkpoint is stamped with; next < 0 when the reader gives no
+	// offsets, and no checkpoint is written.
+	next int64
+	at   time.Time
+	// end is the partition's end when the restore began: the checkpoint
+	// passes the control records after the last entry.
+	end int64
+	// wiped says the partition is being rebuilt from nothing: the store's
+	// old values, wiped in the batch, no longer count.
+	wiped bool
+}
+
+// restoreBatchBytes bounds the store batch a restore holds before writing
+// it, so that restoring a long changelog holds little on the heap.
+const restoreBatchBytes = 4 << 20
+
+// begin starts rebuilding partition p from the start of its changelog:
+// whatever the store held of it is wiped in the same batch.
+func (a *Aggregator) begin(p int32) (*restoreState, error) {
+	if rs := a.restoring[p]; rs != nil {
+		return rs, nil
+	}
+	b := a.st.db.NewBatch()
+	if err := wipe(b, p); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("window state store: wipe partition %d: %w", p, err)
+	}
+	rs := &restoreState{b: b, wm: map[string]int64{}, next: -1, wiped: true}
+	a.restoring[p] = rs
+	return rs, nil
+}
+
+// resume starts reading changelog entries of partition p into the store as
+// it is, to bring it up to date.
+func (a *Aggregator) resume(p int32) *restoreState {
+	rs := &restoreState{b: a.st.db.NewBatch(), wm: map[string]int64{}, next: -1}
+	a.restoring[p] = rs
+	return rs
+}
+
+// ResumeFrom starts bringing partition p's store up to date and returns the
+// changelog offset to read from: the store's checkpoint when it is one the
+// changelog can continue (between start and end, the partition's first and
+// next offsets, and younger than maxAge, the changelog's
+// delete.retention.ms, after which tombstones it missed may be gone), else
+// start, after wiping the partition. Feed it the entries from there on with
+// RestoreAt, then call RestoreDone.
+func (a *Aggregator) ResumeFrom(p int32, start, end int64, now time.Time, maxAge time.Duration) (int64, error) {
+	if rs := a.restoring[p]; rs != nil {
+		rs.b.Close()
+		delete(a.restoring, p)
+	}
+	cp, ok, err := a.st.checkpoint(p)
+	if err != nil {
+		return 0, err
+	}
+	if ok && cp.next >= start && cp.next <= end && now.Sub(cp.at) <= maxAge {
+		rs := a.resume(p)
+		rs.next, rs.at, rs.end = cp.next, now, end
+		return cp.next, nil
+	}
+	rs, err := a.begin(p)
+	if err != nil {
+		return 0, err
+	}
+	rs.next, rs.at, rs.end = start, now, end
+	return start, nil
+}
+
+// RestoreAt is Restore of the entry at offset of the changelog partition.
+func (a *Aggregator) RestoreAt(p int32, offset int64, key, value []byte) error {
+	if err := a.Restore(p, key, value); err != nil {
+		return err
+	}
+	if rs := a.restoring[p]; rs.next >= 0 {
+		rs.next = offset + 1
+	}
+	return nil
+}
+
+// Restore reads one changelog entry of partition p into the store. The
+// first entry of a restore not begun by ResumeFrom starts a rebuild from
+// nothing. Call RestoreDone when the partition's changelog has been read.
+// An entry Restore refuses changes nothing.
+func (a *Aggregator) Restore(p int32, key, value []byte) error {
+	parts := bytes.SplitN(key, []byte{0}, 3)
+	if len(parts) != 3 || len(parts[1]) != 1 {
+		return fmt.Errorf("malformed changelog key %q", key)
+	}
+	company, kind, rest := string(parts[0]), parts[1][0], parts[2]
+	// The entry is read whole before anything changes.
+	e, err := restoreEntry(kind, rest, key, value)
+	if err != nil {
+		return err
+	}
+	rs, err := a.begin(p)
+	if err != nil {
+		return err
+	}
+	sk, err := changeSKey(nil, p, key)
+	if err != nil {
+		return err
+	}
+	b := rs.b
+	if value == nil {
+		err = b.Delete(sk, nil)
+	} else {
+		err = b.Set(sk, value, nil)
+	}
+	if err == nil {
+		switch kind {
+		case kindRecord:
+			err = putDerived(b, p, company, string(rest), nil, e.rec)
+			if e.rec != nil && e.rec.seen > rs.wm[company] {
+				rs.wm[company] = e.rec.seen
+			}
+		case kindDay:
+			err = setLive(b, p, key, e.day)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("window state store: %w", err)
+	}
+	if b.Len() >= restoreBatchBytes {
+		if err := a.st.write(b); err != nil {
+			return err
+		}
+		rs.b = a.st.db.NewBatch()
+	}
+	return nil
+}
+
+// RestoreDone finishes restoring partition p: the store gets the last of
+// the entries, the watermarks and the checkpoint, and the heap the
+// partition's companies with their live days.
+func (a *Aggregator) RestoreDone(p int32) error {
+	rs, err := a.begin(p)
+	if err != nil {
+		return err
+	}
+	delete(a.restoring, p)
+	b := rs.b
+	for company, wm := range rs.wm {
+		var stored int64
+		if rs.wiped {
+			// nothing stored counts
+		} else if _, err := a.st.get(skey(nil, secWatermark, p, company), func(v []byte) error {
+			stored = int64(binary.BigEndian.Uint64(v))
+			return nil
+		}); err != nil {
+			b.Close()
+			return err
+		}
+		if wm > stored {
+			if err := setWatermark(b, p, company, wm); err != nil {
+				b.Close()
+				return fmt.Errorf("window state store: %w", err)
+			}
+		}
+	}
+	if rs.next >= 0 {
+		if err := setCheckpoint(b, p, checkpoint{next: max(rs.next, rs.end), at: rs.at}); err != nil {
+			b.Close()
+			return fmt.Errorf("window state store: %w", err)
+		}
+	}
+	if err := a.st.write(b); err != nil {
+		return err
+	}
+	return a.load(p)
+}
+
+// load puts on the heap what it holds of partition p's companies: heads,
+// watermarks, reference data, exceptions and live days.
+func (a *Aggregator) load(p int32) error {
+	a.Drop(p)
+	get := func(k []byte) (*company, []byte, error) {
+		id, rest, ok := bytes.Cut(k[5:], []byte{0})
+		if !ok && k[0] != secWatermark {
+			return nil, nil, fmt.Errorf("window state store: malformed key %q", k)
+		}
+		c := a.companies[string(id)]
+		if c == nil {
+			c = newCompany(a, string(id), p)
+			a.companies[string(id)] = c
+		}
+		return c, rest, nil
+	}
+	// Heads first: the other sections need the company's calendar.
+	err := a.st.scan(changePrefix(nil, kindHead, p), func(k, v []byte) error {
+		c, rest, err := get(k)
+		if err != nil {
+			return err
+		}
+		e, err := restoreEntry(kindHead, rest[2:], k[5:], v)
+		if err != nil {
+			return err
+		}
+		e.head(c)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = a.st.scan(changePrefix(nil, secWatermark, p), func(k, v []byte) error {
+		c, _, err := get(k)
+		if err != nil {
+			return err
+		}
+		if len(v) != 8 {
+			return fmt.Errorf("window state store: watermark %q is %d bytes", k, len(v))
+		}
+		c.watermark = int64(binary.BigEndian.Uint64(v))
+		c.storedWM = c.watermark
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, kind := range []byte{kindRef, kindPosted} {
+		err = a.st.scan(changePrefix(nil, kind, p), func(k, v []byte) error {
+			c, rest, err := get(k)
+			if err != nil {
+				return err
+			}
+			e, err := restoreEntry(kind, rest[2:], k[5:], v)
+			if err != nil {
+				return err
+			}
+			e.put(c)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	err = a.st.scan(changePrefix(nil, secExc, p), func(k, v []byte) error {
+		c, rest, err := get(k)
+		if err != nil {
+			return err
+		}
+		rk, err := parseRecKey(string(rest))
+		if err != nil {
+			return fmt.Errorf("window state store: exception key %q: %w", k, err)
+		}
+		dk, msg, err := parseExcValue(v)
+		if err != nil {
+			return fmt.Errorf("window state store: exception %q: %w", k, err)
+		}
+		c.putException(dk, rk.id, msg, true, false)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return a.st.scan(changePrefix(nil, secLive, p), func(k, _ []byte) error {
+		c, rest, err := get(k)
+		if err != nil {
+			return err
+		}
+		dayChangeKey := k[5:]
+		var d *dayState
+		ok, err := a.st.get(append(changePrefix(nil, kindDay, p), dayChangeKey...), func(v []byte) error {
+			e, err := restoreEntry(kindDay, rest[2:], dayChangeKey, v)
+			if err != nil {
+				return err
+			}
+			d = e.day
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("window state store: live day " + string(dayChangeKey) + " has no entry")
+		}
+		c.days[parseDayKey(rest[2:])] = &dayEntry{cur: d}
+		return nil
+	})
+}
