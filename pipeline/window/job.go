@@ -77,6 +77,10 @@ type JobStats struct {
 	// Backoff is the total time spent backing off between failed
 	// transactions.
 	Backoff time.Duration
+	// Resumed counts partitions taken over whose store was brought up to
+	// date from its checkpoint, Rebuilt those rebuilt from the changelog's
+	// start, and RestoredEntries the changelog entries either read.
+	Resumed, Rebuilt, RestoredEntries int64
 }
 
 // Option configures a Job.
@@ -260,7 +264,7 @@ func (j *Job) Run(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				from, err := agg.ResumeFrom(p, start, end, j.now(), kafka.ChangelogTombstones)
+				from, resumed, err := agg.ResumeFrom(p, start, end, j.now(), kafka.ChangelogTombstones)
 				if err != nil {
 					return err
 				}
@@ -272,6 +276,14 @@ func (j *Job) Run(ctx context.Context) error {
 					return err
 				}
 				j.log.Info("partition restored", "partition", p, "from_offset", from, "changelog_entries", n)
+				j.count(func(s *JobStats) {
+					s.RestoredEntries += int64(n)
+					if resumed {
+						s.Resumed++
+					} else {
+						s.Rebuilt++
+					}
+				})
 				return agg.RestoreDone(p)
 			}()
 			if err != nil {

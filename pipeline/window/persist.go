@@ -321,32 +321,32 @@ func (a *Aggregator) resume(p int32) *restoreState {
 }
 
 // ResumeFrom starts bringing partition p's store up to date and returns the
-// changelog offset to read from: the store's checkpoint when it is one the
-// changelog can continue (between start and end, the partition's first and
-// next offsets, and younger than maxAge, the changelog's
+// changelog offset to read from: the store's checkpoint (resumed) when the
+// changelog can continue it (between start and end, the partition's first
+// and next offsets, and younger than maxAge, the changelog's
 // delete.retention.ms, after which tombstones it missed may be gone), else
 // start, after wiping the partition. Feed it the entries from there on with
 // RestoreAt, then call RestoreDone.
-func (a *Aggregator) ResumeFrom(p int32, start, end int64, now time.Time, maxAge time.Duration) (int64, error) {
+func (a *Aggregator) ResumeFrom(p int32, start, end int64, now time.Time, maxAge time.Duration) (from int64, resumed bool, err error) {
 	if rs := a.restoring[p]; rs != nil {
 		rs.b.Close()
 		delete(a.restoring, p)
 	}
 	cp, ok, err := a.st.checkpoint(p)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if ok && cp.next >= start && cp.next <= end && now.Sub(cp.at) <= maxAge {
 		rs := a.resume(p)
 		rs.next, rs.at, rs.end = cp.next, now, end
-		return cp.next, nil
+		return cp.next, true, nil
 	}
 	rs, err := a.begin(p)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	rs.next, rs.at, rs.end = start, now, end
-	return start, nil
+	return start, false, nil
 }
 
 // RestoreAt is Restore of the entry at offset of the changelog partition.

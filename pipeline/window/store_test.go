@@ -53,7 +53,7 @@ func (r *run) commitAt(f fataler, crash bool) {
 // resumeStore brings a's store up to date with partition p of the log from
 // its checkpoint, as the job does on taking a partition over.
 func resumeStore(f fataler, a *Aggregator, log *changelogStore, p int32, now time.Time) (from int64) {
-	from, err := a.ResumeFrom(p, 0, int64(len(log.entries)), now, time.Hour)
+	from, _, err := a.ResumeFrom(p, 0, int64(len(log.entries)), now, time.Hour)
 	if err != nil {
 		f.Fatalf("ResumeFrom partition %d: %v", p, err)
 	}
@@ -219,12 +219,12 @@ func TestStoreCheckpointIsTrustedOnlyWhenTheChangelogCanContinueIt(t *testing.T)
 				t.Fatal(err)
 			}
 			a := NewAggregator(nil, WithStore(st))
-			from, err := a.ResumeFrom(0, c.start, c.end, c.now, time.Hour)
+			from, resumed, err := a.ResumeFrom(0, c.start, c.end, c.now, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if from != c.want {
-				t.Fatalf("ResumeFrom = %d, want %d", from, c.want)
+			if from != c.want || resumed != (c.want == 40) {
+				t.Fatalf("ResumeFrom = %d, %v; want %d, %v", from, resumed, c.want, c.want == 40)
 			}
 			if err := a.RestoreDone(0); err != nil {
 				t.Fatal(err)
