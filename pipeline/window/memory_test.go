@@ -121,8 +121,10 @@ func TestMemoryStaysFlatAsDaysClose(t *testing.T) {
 		t.Errorf("live heap after day %d is %.1f MB, %.0f%% of the %.1f MB after day 2; the limit is 110%%",
 			days, float64(last)/1e6, 100*float64(last)/float64(second), float64(second)/1e6)
 	}
+	// A closed order kept on the heap would cost hundreds of bytes; the
+	// heap's noise between two measures is a few bytes an order here.
 	closed := companies * orders * (days - 2)
-	if grew := float64(last) - float64(second); grew/float64(closed) > 1 {
+	if grew := float64(last) - float64(second); grew/float64(closed) > 16 {
 		t.Errorf("closed days hold heap: %.1f B for each of the %d orders closed after day 2", grew/float64(closed), closed)
 	}
 

@@ -126,14 +126,15 @@ func parseExcValue(v []byte) (dayKey, string, error) {
 }
 
 // putDerived writes a record's derived keys as they follow from its value
-// going from base to cur. base nil writes them afresh, unlinking nothing:
-// a restore does not read a record's previous value.
-func putDerived(b *pebble.Batch, p int32, company string, rk string, base, cur *recState) error {
+// going from base to cur. With blind, base is unknown (a restore does not
+// read a record's previous value): the exception is deleted unless set, and
+// nothing is unlinked.
+func putDerived(b *pebble.Batch, p int32, company string, rk string, base, cur *recState, blind bool) error {
 	ek := skey(nil, secExc, p, company, rk)
 	var err error
 	if counts(cur) && cur.exception != "" {
 		err = b.Set(ek, excValue(cur.dayKey(), cur.exception), nil)
-	} else if base == nil || (counts(base) && base.exception != "") {
+	} else if blind || (counts(base) && base.exception != "") {
 		err = b.Delete(ek, nil)
 	}
 	if err != nil {
@@ -213,7 +214,7 @@ func (a *Aggregator) CommitAt(next map[int32]int64, now time.Time) error {
 		}
 	}
 	for _, t := range a.b.recs {
-		if err := putDerived(b, t.c.partition, t.c.id, recKeyString(t.k), t.e.base, t.e.cur); err != nil {
+		if err := putDerived(b, t.c.partition, t.c.id, recKeyString(t.k), t.e.base, t.e.cur, false); err != nil {
 			b.Close()
 			return fmt.Errorf("window state store: %w", err)
 		}
@@ -290,11 +291,13 @@ type restoreState struct {
 	// wiped says the partition is being rebuilt from nothing: the store's
 	// old values, wiped in the batch, no longer count.
 	wiped bool
+	// excs are the records this restore gave an exception.
+	excs map[string]bool
 }
 
 // restoreBatchBytes bounds the store batch a restore holds before writing
 // it, so that restoring a long changelog holds little on the heap.
-const restoreBatchBytes = 4 << 20
+const restoreBatchBytes = 1 << 20
 
 // begin starts rebuilding partition p from the start of its changelog:
 // whatever the store held of it is wiped in the same batch.
@@ -307,7 +310,7 @@ func (a *Aggregator) begin(p int32) (*restoreState, error) {
 		b.Close()
 		return nil, fmt.Errorf("window state store: wipe partition %d: %w", p, err)
 	}
-	rs := &restoreState{b: b, wm: map[string]int64{}, next: -1, wiped: true}
+	rs := &restoreState{b: b, wm: map[string]int64{}, next: -1, wiped: true, excs: map[string]bool{}}
 	a.restoring[p] = rs
 	return rs, nil
 }
@@ -315,7 +318,7 @@ func (a *Aggregator) begin(p int32) (*restoreState, error) {
 // resume starts reading changelog entries of partition p into the store as
 // it is, to bring it up to date.
 func (a *Aggregator) resume(p int32) *restoreState {
-	rs := &restoreState{b: a.st.db.NewBatch(), wm: map[string]int64{}, next: -1}
+	rs := &restoreState{b: a.st.db.NewBatch(), wm: map[string]int64{}, next: -1, excs: map[string]bool{}}
 	a.restoring[p] = rs
 	return rs
 }
@@ -392,7 +395,14 @@ func (a *Aggregator) Restore(p int32, key, value []byte) error {
 	if err == nil {
 		switch kind {
 		case kindRecord:
-			err = putDerived(b, p, company, string(rest), nil, e.rec)
+			// A partition rebuilt from nothing has no exception to delete
+			// but one this restore set.
+			k := string(key)
+			blind := !rs.wiped || rs.excs[k]
+			if counts(e.rec) && e.rec.exception != "" {
+				rs.excs[k] = true
+			}
+			err = putDerived(b, p, company, string(rest), nil, e.rec, blind)
 			if e.rec != nil && e.rec.seen > rs.wm[company] {
 				rs.wm[company] = e.rec.seen
 			}
