@@ -68,6 +68,9 @@ type Aggregator struct {
 	// commits.
 	parks map[DayRef]parkOrder
 	stats Stats
+
+	// zones loads each company's time zone once, not once per calendar.
+	zones *day.Zones
 }
 
 // Stats counts what the aggregator did in committed batches.
@@ -119,12 +122,18 @@ func WithFaultHook(fn func(FaultPoint) error) AggregatorOption {
 	return func(a *Aggregator) { a.fault = fn }
 }
 
+// WithZoneCache loads the companies' time zones through z instead of a
+// cache of the aggregator's own.
+func WithZoneCache(z *day.Zones) AggregatorOption {
+	return func(a *Aggregator) { a.zones = z }
+}
+
 // NewAggregator makes an empty aggregator.
 func NewAggregator(log *slog.Logger, opts ...AggregatorOption) *Aggregator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &Aggregator{companies: map[string]*company{}, log: log, gen: 1, seq: 1, parks: map[DayRef]parkOrder{}}
+	a := &Aggregator{companies: map[string]*company{}, log: log, gen: 1, seq: 1, parks: map[DayRef]parkOrder{}, zones: day.NewZones(nil)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -889,7 +898,7 @@ func (a *Aggregator) relinkFees(c *company, paymentID string) error {
 }
 
 func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
-	cal, err := day.NewCalendar(s.GetTimeZone(), int(s.GetCutoffHour()))
+	cal, err := day.NewCalendar(s.GetTimeZone(), int(s.GetCutoffHour()), day.WithZones(a.zones))
 	if err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}

@@ -210,7 +210,7 @@ func (a *Aggregator) Restore(partition int32, key, value []byte) error {
 	id := string(parts[0])
 	// The entry is read whole before anything changes: an entry Restore
 	// refuses leaves the state as it was.
-	put, err := restoreEntry(parts[1][0], parts[2], key, value)
+	put, err := restoreEntry(a.zones, parts[1][0], parts[2], key, value)
 	if err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func (a *Aggregator) Restore(partition int32, key, value []byte) error {
 
 // restoreEntry reads one changelog entry into the change it makes to its
 // company; nil for a company deleted.
-func restoreEntry(kind byte, rest, key, value []byte) (func(*company), error) {
+func restoreEntry(zones *day.Zones, kind byte, rest, key, value []byte) (func(*company), error) {
 	var wc v1.WindowChange
 	if value != nil {
 		if err := proto.Unmarshal(value, &wc); err != nil {
@@ -248,7 +248,7 @@ func restoreEntry(kind byte, rest, key, value []byte) (func(*company), error) {
 		var cal day.Calendar
 		if h.GetSettings() != nil {
 			var err error
-			if cal, err = day.NewCalendar(h.GetSettings().GetTimeZone(), int(h.GetSettings().GetCutoffHour())); err != nil {
+			if cal, err = day.NewCalendar(h.GetSettings().GetTimeZone(), int(h.GetSettings().GetCutoffHour()), day.WithZones(zones)); err != nil {
 				return nil, fmt.Errorf("restore settings of %q: %w", h.GetCompanyId(), err)
 			}
 		}
