@@ -314,6 +314,9 @@ func (a *Aggregator) apply(partition int32, ev *v1.CommerceEvent) error {
 	if err := a.faultAt("start"); err != nil {
 		return err
 	}
+	if tick := ev.GetClockTick(); tick != nil && ev.GetCompanyId() == "" {
+		return a.tickPartition(partition, tick.GetNowUnixMs())
+	}
 	c := a.company(ev.GetCompanyId(), partition)
 	if c.tenant == "" && ev.GetTenantId() != "" {
 		a.touchHead(c)
@@ -326,8 +329,7 @@ func (a *Aggregator) apply(partition int32, ev *v1.CommerceEvent) error {
 		up := b.CloseUpTo.GetUpToUnixMs()
 		return a.sealAndEmit(c, ByCloseUpTo, func(d *dayState) bool { return d.end <= up })
 	case *v1.CommerceEvent_ClockTick:
-		now := b.ClockTick.GetNowUnixMs()
-		return a.sealAndEmit(c, ByClockTick, func(d *dayState) bool { return d.end+c.grace() <= now })
+		return a.tick(c, b.ClockTick.GetNowUnixMs())
 	case *v1.CommerceEvent_Settings:
 		return a.applySettings(c, b.Settings)
 	case *v1.CommerceEvent_Reference:
