@@ -303,3 +303,32 @@ func TestPartitionTickThroughTheJob(t *testing.T) {
 		}
 	}
 }
+
+// TestPartitionTickCompanyTickStaysWithItsCompany: a tick naming a company
+// (what topics written before partition ticks hold) seals that company's
+// due days only, though others on its partition are due too; it makes the
+// company if it is new, as before.
+func TestPartitionTickCompanyTickStaysWithItsCompany(t *testing.T) {
+	const ldn = "Europe/London"
+	r := newRun(map[string]int32{"co-a": 0, "co-b": 0, "co-new": 0})
+	at := local(t, ldn, "2026-06-10 12:00:00")
+	r.apply(t, londonSettings("co-a"), londonSettings("co-b"), goodOrder("co-a", "o-1", at, "10.00"), goodOrder("co-b", "o-1", at, "4.00"))
+	r.commit(t)
+	due := local(t, ldn, "2026-06-11 00:00:00").UnixMilli()
+	r.apply(t, tickEvent("co-b", due))
+	sums := r.commit(t)
+	if len(sums) != 1 || sums[0].GetCompanyId() != "co-b" {
+		t.Fatalf("co-b's tick emitted %v; want co-b's day alone", sums)
+	}
+	wantSummary(t, sums[0], "2026-06-10", "GBP", 1, ByClockTick, map[string]string{"unsettled": "4.00", "sales": "-4.00"})
+	r.apply(t, tickEvent("co-new", due))
+	if sums := r.commit(t); len(sums) != 0 {
+		t.Fatalf("a new company's tick emitted %v", sums)
+	}
+	if _, ok := r.a.companies["co-new"]; !ok {
+		t.Fatal("a tick of a new company no longer makes it")
+	}
+	if sums := ofCompany(r.summaries, "co-a"); len(sums) != 0 {
+		t.Fatalf("co-a's day sealed by other companies' ticks: %v", sums)
+	}
+}
