@@ -18,8 +18,8 @@ type Calendar struct {
 }
 
 // NewCalendar builds a calendar for an IANA zone ("" means UTC) and a cutoff
-// hour in 0..23.
-func NewCalendar(zone string, cutoffHour int) (Calendar, error) {
+// hour in 0..23; WithZones loads the zone through a shared cache.
+func NewCalendar(zone string, cutoffHour int, opts ...CalendarOption) (Calendar, error) {
 	if cutoffHour < 0 || cutoffHour > 23 {
 		return Calendar{}, fmt.Errorf("day cutoff hour %d is outside 0..23", cutoffHour)
 	}
@@ -28,7 +28,7 @@ func NewCalendar(zone string, cutoffHour int) (Calendar, error) {
 		// the process runs.
 		return Calendar{}, errors.New(`time zone "Local" is not allowed; name an IANA zone such as Europe/London`)
 	}
-	loc, err := time.LoadLocation(zone)
+	loc, err := loadZone(zone, opts)
 	if err != nil {
 		return Calendar{}, fmt.Errorf("time zone %q is not a known IANA zone (such as Europe/London): %w", zone, err)
 	}

@@ -311,7 +311,16 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	worker := push.New(outbox, writer, store, conns, callback, log, push.WithClock(cfg.now))
 	s.goRun("push", worker.Run)
 	if cfg.tick > 0 {
-		s.goRun("clock", func(ctx context.Context) error { return tick(ctx, prod, topics.Events, store, cfg.now, cfg.tick) })
+		// The clock names each tick's partition itself: a tick belongs to a
+		// partition, not to a key.
+		clock, err := kgo.NewClient(append(kafka.ClientOpts(s.Brokers, log), kgo.RecordPartitioner(kafka.SplitPartitioner(topics.Events)))...)
+		if err != nil {
+			return nil, fmt.Errorf("clock producer: %w", err)
+		}
+		s.closers = append(s.closers, clock.Close)
+		s.goRun("clock", func(ctx context.Context) error {
+			return tick(ctx, clock, topics.Events, cfg.partitions, store, cfg.now, cfg.tick)
+		})
 	}
 	return s, nil
 }
@@ -414,10 +423,14 @@ func sealingKey(dataDir string) ([]byte, error) {
 	return k, nil
 }
 
-// tick writes a clock tick into the partition of every configured company,
-// so quiet companies still seal their days once grace has passed, and
-// sealing stays part of the input.
-func tick(ctx context.Context, prod *kgo.Client, topic string, store *control.Store, now func() time.Time, every time.Duration) error {
+// tick writes a clock tick into every partition of commerce.events each
+// interval, so quiet companies still seal their days once grace has passed,
+// and sealing stays part of the input. One tick per partition, not one per
+// company: the window applies it to every company of the partition, so
+// what the topic keeps forever grows with partitions, not with companies.
+// Until a company is configured there is nothing to seal, and nothing is
+// written.
+func tick(ctx context.Context, prod *kgo.Client, topic string, partitions int32, store *control.Store, now func() time.Time, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -426,22 +439,39 @@ func tick(ctx context.Context, prod *kgo.Client, topic string, store *control.St
 			return nil
 		case <-t.C:
 		}
-		ms := now().UnixMilli()
-		var recs []*kgo.Record
-		for _, id := range store.Companies() {
-			if _, ok := store.Config(id); !ok {
-				continue
-			}
-			c, _ := store.CompanyByID(id)
-			b, err := proto.Marshal(&v1.CommerceEvent{CompanyId: id, TenantId: c.GetTenantId(), ReceivedUnixMs: ms,
-				Body: &v1.CommerceEvent_ClockTick{ClockTick: &v1.ClockTick{NowUnixMs: ms}}})
-			if err != nil {
-				return fmt.Errorf("encode clock tick: %w", err)
-			}
-			recs = append(recs, &kgo.Record{Topic: topic, Key: []byte(id), Value: b})
+		if !anyConfigured(store) {
+			continue
 		}
-		if err := prod.ProduceSync(ctx, recs...).FirstErr(); err != nil && ctx.Err() == nil {
+		if err := writeTicks(ctx, prod, topic, partitions, now()); err != nil && ctx.Err() == nil {
 			slog.Warn("clock tick not written", "err", err)
 		}
 	}
+}
+
+func anyConfigured(store *control.Store) bool {
+	for _, id := range store.Companies() {
+		if _, ok := store.Config(id); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// writeTicks writes one tick of now to each partition of topic. The ticks
+// name no company and no tenant, and carry no key; prod must send records
+// of topic to the partition they name (kafka.SplitPartitioner).
+func writeTicks(ctx context.Context, prod *kgo.Client, topic string, partitions int32, now time.Time) error {
+	ms := now.UnixMilli()
+	b, err := proto.Marshal(&v1.CommerceEvent{ReceivedUnixMs: ms, Body: &v1.CommerceEvent_ClockTick{ClockTick: &v1.ClockTick{NowUnixMs: ms}}})
+	if err != nil {
+		return fmt.Errorf("encode clock tick: %w", err)
+	}
+	recs := make([]*kgo.Record, partitions)
+	for p := range partitions {
+		recs[p] = &kgo.Record{Topic: topic, Partition: p, Value: b}
+	}
+	if err := prod.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return fmt.Errorf("write clock ticks to %s: %w", topic, err)
+	}
+	return nil
 }

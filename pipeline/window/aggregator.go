@@ -81,6 +81,8 @@ type Aggregator struct {
 	// restoring holds, per partition being restored, the store batch the
 	// changelog is read into.
 	restoring map[int32]*restoreState
+	// zones loads each company's time zone once, not once per calendar.
+	zones *day.Zones
 }
 
 // Stats counts what the aggregator did in committed batches.
@@ -138,13 +140,19 @@ func WithStore(st *Store) AggregatorOption {
 	return func(a *Aggregator) { a.st = st }
 }
 
+// WithZoneCache loads the companies' time zones through z instead of a
+// cache of the aggregator's own.
+func WithZoneCache(z *day.Zones) AggregatorOption {
+	return func(a *Aggregator) { a.zones = z }
+}
+
 // NewAggregator makes an aggregator with no companies. Close it when done.
 func NewAggregator(log *slog.Logger, opts ...AggregatorOption) *Aggregator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &Aggregator{companies: map[string]*company{}, log: log, gen: 1, seq: 1, parks: map[DayRef]parkOrder{},
-		restoring: map[int32]*restoreState{}}
+		restoring: map[int32]*restoreState{}, zones: day.NewZones(nil)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -338,6 +346,9 @@ func (a *Aggregator) apply(partition int32, ev *v1.CommerceEvent) error {
 	if err := a.faultAt("start"); err != nil {
 		return err
 	}
+	if tick := ev.GetClockTick(); tick != nil && ev.GetCompanyId() == "" {
+		return a.tickPartition(partition, tick.GetNowUnixMs())
+	}
 	c := a.company(ev.GetCompanyId(), partition)
 	if c.tenant == "" && ev.GetTenantId() != "" {
 		a.touchHead(c)
@@ -350,8 +361,7 @@ func (a *Aggregator) apply(partition int32, ev *v1.CommerceEvent) error {
 		up := b.CloseUpTo.GetUpToUnixMs()
 		return a.sealAndEmit(c, ByCloseUpTo, func(d *dayState) bool { return d.end <= up })
 	case *v1.CommerceEvent_ClockTick:
-		now := b.ClockTick.GetNowUnixMs()
-		return a.sealAndEmit(c, ByClockTick, func(d *dayState) bool { return d.end+c.grace() <= now })
+		return a.tick(c, b.ClockTick.GetNowUnixMs())
 	case *v1.CommerceEvent_Settings:
 		return a.applySettings(c, b.Settings)
 	case *v1.CommerceEvent_Reference:
@@ -892,7 +902,7 @@ func (a *Aggregator) relinkFees(c *company, paymentID string) error {
 }
 
 func (a *Aggregator) applySettings(c *company, s *v1.WindowSettings) error {
-	cal, err := day.NewCalendar(s.GetTimeZone(), int(s.GetCutoffHour()))
+	cal, err := day.NewCalendar(s.GetTimeZone(), int(s.GetCutoffHour()), day.WithZones(a.zones))
 	if err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}

@@ -207,7 +207,7 @@ func (r restored) head(c *company) {
 }
 
 // restoreEntry reads one changelog entry, refusing one it cannot read.
-func restoreEntry(kind byte, rest, key, value []byte) (restored, error) {
+func restoreEntry(zones *day.Zones, kind byte, rest, key, value []byte) (restored, error) {
 	var wc v1.WindowChange
 	if value != nil {
 		if err := proto.Unmarshal(value, &wc); err != nil {
@@ -226,7 +226,7 @@ func restoreEntry(kind byte, rest, key, value []byte) (restored, error) {
 		var cal day.Calendar
 		if h.GetSettings() != nil {
 			var err error
-			if cal, err = day.NewCalendar(h.GetSettings().GetTimeZone(), int(h.GetSettings().GetCutoffHour())); err != nil {
+			if cal, err = day.NewCalendar(h.GetSettings().GetTimeZone(), int(h.GetSettings().GetCutoffHour()), day.WithZones(zones)); err != nil {
 				return restored{}, fmt.Errorf("restore settings of %q: %w", h.GetCompanyId(), err)
 			}
 		}

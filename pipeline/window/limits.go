@@ -145,7 +145,15 @@ func checkNumber(s string) error {
 func checkEvent(ev *v1.CommerceEvent) error {
 	var c checker
 	if ev.GetCompanyId() == "" {
-		return fmt.Errorf("companyId is empty")
+		if ev.GetClockTick() == nil {
+			return fmt.Errorf("companyId is empty")
+		}
+		// A clock tick naming no company is its partition's tick: it seals
+		// the days of every company there, none of which it may speak for.
+		if ev.GetTenantId() != "" {
+			return fmt.Errorf("tenantId is set on a clock tick with no companyId; a partition's tick belongs to no tenant: clear tenantId, or set companyId to tick one company")
+		}
+		return nil
 	}
 	c.id("companyId", ev.GetCompanyId())
 	c.id("tenantId", ev.GetTenantId())

@@ -80,6 +80,19 @@ func (a *Aggregator) loadDay(c *company, k dayKey) *dayState {
 	return d
 }
 
+// shrinkDays lets go of the room the company's day map kept for days
+// since forgotten (daysPeak is the most it held), so that ranging over its
+// live days costs only them.
+func (c *company) shrinkDays() {
+	if n := len(c.days); c.daysPeak > 64 && n < c.daysPeak/4 {
+		days := make(map[dayKey]*dayEntry, n)
+		for k, e := range c.days {
+			days[k] = e
+		}
+		c.days, c.daysPeak = days, n
+	}
+}
+
 // live says whether a day stays on the heap between batches: open, or
 // sealed with changes due in its next revision.
 func live(d *dayState) bool {
@@ -243,13 +256,28 @@ func (a *Aggregator) CommitAt(next map[int32]int64, now time.Time) error {
 		return err
 	}
 	for _, c := range a.hot {
-		clear(c.records)
-		clear(c.feesByPayment)
-		clear(c.ordersByProduct)
+		// A map keeps the room it once needed, and clearing or ranging
+		// over it costs that room: a big batch's maps are let go.
+		if len(c.records) > 64 {
+			c.records = map[recordKey]*recEntry{}
+		} else {
+			clear(c.records)
+		}
+		if len(c.feesByPayment) > 64 || len(c.ordersByProduct) > 64 {
+			c.feesByPayment, c.ordersByProduct = map[string]map[recordKey]struct{}{}, map[string]map[recordKey]struct{}{}
+		} else {
+			clear(c.feesByPayment)
+			clear(c.ordersByProduct)
+		}
 		c.storedWM, c.hot = c.watermark, false
 	}
 	clear(a.hot)
 	a.hot = a.hot[:0]
+	for _, ts := range [][]dayTouch{a.b.days, a.loadedDays} {
+		for _, t := range ts {
+			t.c.daysPeak = max(t.c.daysPeak, len(t.c.days))
+		}
+	}
 	forget := func(ts []dayTouch) {
 		for _, t := range ts {
 			if t.c.days[t.k] == t.e && !live(t.e.cur) {
@@ -259,6 +287,11 @@ func (a *Aggregator) CommitAt(next map[int32]int64, now time.Time) error {
 	}
 	forget(a.b.days)
 	forget(a.loadedDays)
+	for _, ts := range [][]dayTouch{a.b.days, a.loadedDays} {
+		for _, t := range ts {
+			t.c.shrinkDays()
+		}
+	}
 	clear(a.loadedDays)
 	a.loadedDays = a.loadedDays[:0]
 	for _, ref := range a.b.parkUsed {
@@ -374,7 +407,7 @@ func (a *Aggregator) Restore(p int32, key, value []byte) error {
 	}
 	company, kind, rest := string(parts[0]), parts[1][0], parts[2]
 	// The entry is read whole before anything changes.
-	e, err := restoreEntry(kind, rest, key, value)
+	e, err := restoreEntry(a.zones, kind, rest, key, value)
 	if err != nil {
 		return err
 	}
@@ -484,7 +517,7 @@ func (a *Aggregator) load(p int32) error {
 		if err != nil {
 			return err
 		}
-		e, err := restoreEntry(kindHead, rest[2:], k[5:], v)
+		e, err := restoreEntry(a.zones, kindHead, rest[2:], k[5:], v)
 		if err != nil {
 			return err
 		}
@@ -515,7 +548,7 @@ func (a *Aggregator) load(p int32) error {
 			if err != nil {
 				return err
 			}
-			e, err := restoreEntry(kind, rest[2:], k[5:], v)
+			e, err := restoreEntry(a.zones, kind, rest[2:], k[5:], v)
 			if err != nil {
 				return err
 			}
@@ -553,7 +586,7 @@ func (a *Aggregator) load(p int32) error {
 		dayChangeKey := k[5:]
 		var d *dayState
 		ok, err := a.st.get(append(changePrefix(nil, kindDay, p), dayChangeKey...), func(v []byte) error {
-			e, err := restoreEntry(kindDay, rest[2:], dayChangeKey, v)
+			e, err := restoreEntry(a.zones, kindDay, rest[2:], dayChangeKey, v)
 			if err != nil {
 				return err
 			}

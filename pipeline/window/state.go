@@ -127,6 +127,8 @@ type company struct {
 	// days are the live days (open, or sealed with a revision due), and
 	// the others the open batch read or touched.
 	days map[dayKey]*dayEntry
+	// daysPeak is the most days the map held since it was last made.
+	daysPeak int
 	// feesByPayment finds the fee transactions whose tender depends on a
 	// payment, so a payment arriving after its fee still fixes the fee;
 	// ordersByProduct finds the orders to move when a product's category

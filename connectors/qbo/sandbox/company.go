@@ -3,6 +3,7 @@ package sandbox
 import (
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -461,12 +462,25 @@ func idOr(id string, n int) string {
 	return strconv.Itoa(n)
 }
 
-func (c *Company) location() *time.Location {
-	loc, err := time.LoadLocation(c.TimeZone)
-	if err != nil {
-		return time.UTC
+// location is the company's zone, loaded once and kept with the name it was
+// loaded for: rendering a transaction asks for it several times, and a
+// test may change TimeZone (UpdateCompany), which loads the new one. A
+// name that does not load is UTC.
+func (co *company) location() *time.Location {
+	if z := co.zone.Load(); z != nil && z.name == co.TimeZone {
+		return z.loc
 	}
+	loc, err := time.LoadLocation(co.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	co.zone.Store(&loadedZone{name: co.TimeZone, loc: loc})
 	return loc
+}
+
+type loadedZone struct {
+	name string
+	loc  *time.Location
 }
 
 func (c *Company) account(id string) *Account {
@@ -562,6 +576,9 @@ type company struct {
 	appliedBy map[string][]Link
 	nextID    int
 	requests  map[string]*idemEntry
+	// zone is TimeZone loaded (location); atomic, as requests that read
+	// the company may render at once.
+	zone atomic.Pointer[loadedZone]
 }
 
 func (c *company) journal(id string) *JournalEntry {
