@@ -224,7 +224,12 @@ func BenchmarkAggregate(b *testing.B) {
 		a.Commit()
 	}
 	reset := func() {
-		a = testAggregator(b)
+		st, err := OpenStore(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = st.Close() })
+		a = NewAggregator(nil, WithStore(st))
 		for i, s := range d.settings {
 			var ev v1.CommerceEvent
 			if err := proto.Unmarshal(s, &ev); err != nil {

@@ -142,7 +142,7 @@ func parseExcValue(v []byte) (dayKey, string, error) {
 // going from base to cur. With blind, base is unknown (a restore does not
 // read a record's previous value): the exception is deleted unless set, and
 // nothing is unlinked.
-func putDerived(b *pebble.Batch, p int32, company string, rk string, base, cur *recState, blind bool) error {
+func putDerived(b *pebble.Batch, p int32, company string, rk string, base, cur *recState, blind, products bool) error {
 	ek := skey(nil, secExc, p, company, rk)
 	var err error
 	if counts(cur) && cur.exception != "" {
@@ -173,6 +173,9 @@ func putDerived(b *pebble.Batch, p int32, company string, rk string, base, cur *
 	if err := link(secFees, base.links(), cur.links()); err != nil {
 		return err
 	}
+	if !products {
+		return nil
+	}
 	return link(secProducts, base.products(), cur.products())
 }
 
@@ -186,6 +189,20 @@ func setLive(b *pebble.Batch, p int32, dayChangeKey []byte, d *dayState) error {
 
 func setWatermark(b *pebble.Batch, p int32, company string, wm int64) error {
 	return b.Set(skey(nil, secWatermark, p, company), binary.BigEndian.AppendUint64(nil, uint64(wm)), nil)
+}
+
+// indexAllProducts indexes every order of the company by product, in b:
+// its first product arrived in the batch.
+func (a *Aggregator) indexAllProducts(b *pebble.Batch, c *company) error {
+	for _, k := range a.allRecords(c) {
+		rs := c.rec(k)
+		for _, id := range rs.products() {
+			if err := b.Set(skey(nil, secProducts, c.partition, c.id, id, recKeyString(k)), nil, nil); err != nil {
+				return fmt.Errorf("window state store: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // Commit ends a batch whose transaction committed, with no changelog
@@ -227,7 +244,7 @@ func (a *Aggregator) CommitAt(next map[int32]int64, now time.Time) error {
 		}
 	}
 	for _, t := range a.b.recs {
-		if err := putDerived(b, t.c.partition, t.c.id, recKeyString(t.k), t.e.base, t.e.cur, false); err != nil {
+		if err := putDerived(b, t.c.partition, t.c.id, recKeyString(t.k), t.e.base, t.e.cur, false, t.c.products); err != nil {
 			b.Close()
 			return fmt.Errorf("window state store: %w", err)
 		}
@@ -239,6 +256,12 @@ func (a *Aggregator) CommitAt(next map[int32]int64, now time.Time) error {
 		}
 	}
 	for _, c := range a.hot {
+		if c.indexProducts {
+			if err := a.indexAllProducts(b, c); err != nil {
+				b.Close()
+				return err
+			}
+		}
 		if c.watermark != c.storedWM {
 			if err := setWatermark(b, c.partition, c.id, c.watermark); err != nil {
 				b.Close()
@@ -269,7 +292,7 @@ func (a *Aggregator) CommitAt(next map[int32]int64, now time.Time) error {
 			clear(c.feesByPayment)
 			clear(c.ordersByProduct)
 		}
-		c.storedWM, c.hot = c.watermark, false
+		c.storedWM, c.hot, c.indexProducts = c.watermark, false, false
 	}
 	clear(a.hot)
 	a.hot = a.hot[:0]
@@ -435,7 +458,10 @@ func (a *Aggregator) Restore(p int32, key, value []byte) error {
 			if counts(e.rec) && e.rec.exception != "" {
 				rs.excs[k] = true
 			}
-			err = putDerived(b, p, company, string(rest), nil, e.rec, blind)
+			// Orders are indexed by product whether or not the company has
+			// product data yet: a restore does not know, and an entry too
+			// many is checked by its reader.
+			err = putDerived(b, p, company, string(rest), nil, e.rec, blind, true)
 			if e.rec != nil && e.rec.seen > rs.wm[company] {
 				rs.wm[company] = e.rec.seen
 			}
@@ -557,6 +583,13 @@ func (a *Aggregator) load(p int32) error {
 		})
 		if err != nil {
 			return err
+		}
+	}
+	for _, c := range a.companies {
+		if c.partition == p {
+			for k := range c.refs {
+				c.products = c.products || k.kind == v1.ReferenceKind_REFERENCE_KIND_PRODUCT
+			}
 		}
 	}
 	err = a.st.scan(changePrefix(nil, secExc, p), func(k, v []byte) error {

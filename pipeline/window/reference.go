@@ -77,6 +77,14 @@ func (a *Aggregator) applyReference(c *company, re *v1.ReferenceEvent) error {
 		return err
 	}
 	if k.kind == v1.ReferenceKind_REFERENCE_KIND_PRODUCT {
+		if !c.products {
+			// The company's first product: no index of its orders by
+			// product exists yet (merchants without product data pay
+			// nothing for one), so this once its every order is read, and
+			// Commit indexes them all.
+			c.products, c.indexProducts = true, true
+			return a.recategoriseAll(c, a.allRecords(c))
+		}
 		return a.recategorise(c, k.id)
 	}
 	return nil
@@ -152,7 +160,13 @@ func (c *company) categorised(rs *recState) *recState {
 // recategorise moves the orders that sell a product to what its reference
 // data now says.
 func (a *Aggregator) recategorise(c *company, productID string) error {
-	for _, k := range a.indexed(c, secProducts, productID, c.ordersByProduct) {
+	return a.recategoriseAll(c, a.indexed(c, secProducts, productID, c.ordersByProduct))
+}
+
+// recategoriseAll moves the orders of keys to what their products'
+// reference data now says.
+func (a *Aggregator) recategoriseAll(c *company, keys []recordKey) error {
+	for _, k := range keys {
 		old := c.rec(k)
 		if old == nil {
 			continue

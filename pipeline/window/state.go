@@ -141,6 +141,10 @@ type company struct {
 	// hot says the company is on the aggregator's list of companies with
 	// records in memory.
 	hot bool
+	// products says the company has product reference data, and so its
+	// orders are indexed by product; indexProducts that Commit must index
+	// every order it has, the company's first product having arrived.
+	products, indexProducts bool
 	// storedWM is the watermark the store holds.
 	storedWM int64
 
