@@ -44,20 +44,20 @@ var streamClockStart = time.Date(2026, 3, 12, 16, 0, 0, 0, time.UTC)
 // streamRig is a broker the test can hold or fail, a control plane with two
 // tenants, and one gateway serving gRPC and REST on loopback sockets.
 type streamRig struct {
-	t        *testing.T
-	cluster  *kfake.Cluster
-	brokers  []string
-	topics   kafka.Topics
-	store    *control.Store
-	key      string // the tenant's API key
-	company  string // the tenant's company, without a configuration
-	zoned    string // the tenant's company whose zone is America/Chicago
-	foreign  string // another tenant's company
-	clock    atomic.Pointer[time.Time]
-	url      string
-	cc       *grpc.ClientConn
-	data     v1.DataServiceClient
-	gs       *grpc.Server
+	t       *testing.T
+	cluster *kfake.Cluster
+	brokers []string
+	topics  kafka.Topics
+	store   *control.Store
+	key     string // the tenant's API key
+	company string // the tenant's company, without a configuration
+	zoned   string // the tenant's company whose zone is America/Chicago
+	foreign string // another tenant's company
+	clock   atomic.Pointer[time.Time]
+	url     string
+	cc      *grpc.ClientConn
+	data    v1.DataServiceClient
+	gs      *grpc.Server
 	// produced is signalled each time a produce request reaches the broker.
 	produced chan struct{}
 	// hold, while set, keeps each produce request at the broker until it is
