@@ -228,21 +228,20 @@ func (st *pushStream) answer(ctx context.Context, cancel context.CancelFunc, str
 				cancel()
 			}
 		}
+		// The receive loop may still hold b as its company's newest batch;
+		// what it no longer needs is let go now rather than then.
+		b.records, b.resp = nil, nil
 		st.bytes.Release(b.weight)
 		st.slots.Release(1)
 	}
 	return err
 }
 
-// ingest checks and writes one batch's records after the company's previous
-// batch, grouping them by kind for ingest, and answers each record in the
-// place it was sent.
+// ingest checks one batch's records and writes them after the company's
+// previous batch, grouped by kind for ingest, and answers each record in
+// the place it was sent.
 func (st *pushStream) ingest(ctx context.Context, b *streamBatch) {
 	defer close(b.done)
-	if b.prev != nil {
-		<-b.prev.done
-	}
-	b.prev = nil // the chain is not kept alive by its newest batch
 	s := st.s
 	resp := &v1.PushResponse{Results: make([]*v1.RecordResult, len(b.records))}
 	var (
@@ -277,9 +276,19 @@ func (st *pushStream) ingest(ctx context.Context, b *streamBatch) {
 			resp.Results[i] = rejected(at, "", fieldErr("", "the record is empty; set one of order, payment, transaction or delete"))
 		}
 	}
-	ingestKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_ORDER, orders)
-	ingestKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_PAYMENT, payments)
-	ingestKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_TRANSACTION, transactions)
+	// Checking each record, the larger part of the work, waits for nothing;
+	// writing waits for the company's previous batch to be written. Within
+	// a message, each kind's records keep their order.
+	records.ValidateItemsWithin(orders, s.limits)
+	records.ValidateItemsWithin(payments, s.limits)
+	records.ValidateItemsWithin(transactions, s.limits)
+	if b.prev != nil {
+		<-b.prev.done
+		b.prev = nil // the chain is not kept alive by its newest batch
+	}
+	writeKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_ORDER, orders)
+	writeKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_PAYMENT, payments)
+	writeKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_TRANSACTION, transactions)
 	for _, r := range resp.Results {
 		if r.GetStatus() == "Accepted" {
 			resp.Accepted++
@@ -290,13 +299,12 @@ func (st *pushStream) ingest(ctx context.Context, b *streamBatch) {
 	b.resp = resp
 }
 
-// ingestKind validates one kind's records as the unary and REST pushes do and
-// writes them through the same ingest, placing each answer by its index.
-func ingestKind[T proto.Message](ctx context.Context, s *Server, b *streamBatch, resp *v1.PushResponse, kind v1.RecordKind, items []records.Item[T]) {
+// writeKind writes one kind's validated records through the unary and REST
+// pushes' ingest, placing each answer by its index.
+func writeKind[T proto.Message](ctx context.Context, s *Server, b *streamBatch, resp *v1.PushResponse, kind v1.RecordKind, items []records.Item[T]) {
 	if len(items) == 0 {
 		return
 	}
-	records.ValidateItemsWithin(items, s.limits)
 	pr, err := s.ingest(ctx, b.company, kind, pendingOf(items))
 	if err != nil {
 		// Nothing of this kind was written: ingest fails before producing.
