@@ -143,9 +143,10 @@ type pushStream struct {
 // end the stream, or the stream fails. It returns nil at the client's end.
 func (st *pushStream) receive(ctx context.Context, stream v1.DataService_PushRecordsServer) error {
 	var next int64
-	// last holds the newest batch of each company with one in flight;
-	// batches already done are pruned, so it holds at most
-	// InFlightMessages entries beyond those pruned each time it doubles.
+	// last holds each company's newest batch, for the next to wait on. It
+	// is pruned of finished batches whenever it passes twice
+	// InFlightMessages entries, so it stays that small on a stream that
+	// names many companies.
 	last := map[string]*streamBatch{}
 	for {
 		req, err := stream.Recv()
