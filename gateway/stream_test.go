@@ -464,17 +464,38 @@ func TestPushRecordsAnswersEachRecordOnItsOwn(t *testing.T) {
 		SettledTransactionIds: []string{"x"}}
 	badTransactionJSON := `{"id":" bad-3","totalAmount":1,"currency":"GBP","type":"Payment","createdDate":"2026-03-30T12:00:00Z","settledTransactionIds":["x"]}`
 
-	rest := map[string]*v1.RecordResult{}
-	for _, c := range []struct{ route, body, id string }{
-		{"commerce-orders", "[" + badOrderJSON + "]", "bad-1"},
-		{"commerce-payments", "[" + badPaymentJSON + "]", "bad-2"},
-		{"commerce-transactions", "[" + badTransactionJSON + "]", " bad-3"},
+	// Valid but for what only the gateway's ingest judges: a local time in a
+	// company without a zone, an order dated more than 7 days ahead; and an
+	// id past its limit, which the answer leaves out.
+	noZone := &v1.Payment{Id: "no-zone", Amount: "5", Currency: "GBP", Type: "Card", Status: "Paid", CreatedDate: "2026-03-10T12:00:00"}
+	noZoneJSON := `{"id":"no-zone","amount":5,"currency":"GBP","type":"Card","status":"Paid","createdDate":"2026-03-10T12:00:00"}`
+	future := simpleOrder("future-1")
+	future.CreatedDate = "2026-03-20T12:00:00Z"
+	futureJSON := `{"id":"future-1","currency":"GBP","createdDate":"2026-03-20T12:00:00Z","totalAmount":12.5,"totalTaxAmount":2.08,
+		"orderLineItems":[{"id":"future-1-1","quantity":1,"unitPrice":10.42,"totalAmount":12.5,"totalTaxAmount":2.08}]}`
+	longID := strings.Repeat("x", 300)
+	long := simpleOrder(longID)
+	longJSON := strings.Replace(futureJSON, "future-1", longID, 2)
+	longJSON = strings.Replace(longJSON, "2026-03-20", "2026-03-10", 1)
+
+	// REST's answer to each refused record, by its place in the stream.
+	rest := map[[2]int]*v1.RecordResult{}
+	for _, c := range []struct {
+		route, body string
+		at          [2]int
+	}{
+		{"commerce-orders", "[" + badOrderJSON + "]", [2]int{0, 1}},
+		{"commerce-payments", "[" + badPaymentJSON + "]", [2]int{0, 2}},
+		{"commerce-transactions", "[" + badTransactionJSON + "]", [2]int{1, 0}},
+		{"commerce-payments", "[" + noZoneJSON + "]", [2]int{4, 0}},
+		{"commerce-orders", "[" + futureJSON + "]", [2]int{4, 1}},
+		{"commerce-orders", "[" + longJSON + "]", [2]int{4, 2}},
 	} {
 		resp := r.rest(c.route, r.company, c.body)
 		if resp.GetRejected() != 1 || len(resp.GetResults()[0].GetErrors()) == 0 {
 			t.Fatalf("REST %s: %v", c.route, resp)
 		}
-		rest[c.id] = resp.GetResults()[0]
+		rest[c.at] = resp.GetResults()[0]
 	}
 
 	answers, err := r.push(r.ctx(r.key),
@@ -484,12 +505,13 @@ func TestPushRecordsAnswersEachRecordOnItsOwn(t *testing.T) {
 			orderRec(simpleOrder("ok-2"))),
 		msg(r.company),
 		msg(r.company, paymentRec(&v1.Payment{Id: "ok-3", Amount: "5", Currency: "GBP", Type: "Card", Status: "Paid", CreatedDate: "2026-03-10T12:00:00Z"})),
+		msg(r.company, paymentRec(noZone), orderRec(future), orderRec(long)),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(answers) != 4 {
-		t.Fatalf("%d answers to 4 messages", len(answers))
+	if len(answers) != 5 {
+		t.Fatalf("%d answers to 5 messages", len(answers))
 	}
 	type want struct {
 		id     string
@@ -501,8 +523,9 @@ func TestPushRecordsAnswersEachRecordOnItsOwn(t *testing.T) {
 		{{" bad-3", "Rejected", "id"}, {"ok-1", "Rejected", "kind"}, {"", "Rejected", "id"}, {"sp ace ", "Rejected", "id"}, {"ok-2", "Accepted", ""}},
 		{},
 		{{"ok-3", "Accepted", ""}},
+		{{"no-zone", "Rejected", "createdDate"}, {"future-1", "Rejected", "createdDate"}, {"", "Rejected", "id"}},
 	}
-	index := 0
+	index, compared := 0, 0
 	for m, resp := range answers {
 		accepted := 0
 		if len(resp.GetResults()) != len(wants[m]) {
@@ -521,14 +544,20 @@ func TestPushRecordsAnswersEachRecordOnItsOwn(t *testing.T) {
 			} else if !slices.ContainsFunc(res.GetErrors(), func(e *v1.FieldError) bool { return e.GetField() == w.field }) {
 				t.Errorf("message %d record %d: errors %v, want one on %q", m, i, res.GetErrors(), w.field)
 			}
-			if rr, ok := rest[res.GetId()]; ok && !equalErrors(rr.GetErrors(), res.GetErrors()) {
-				t.Errorf("%q: the stream answers %v, REST %v", res.GetId(), res.GetErrors(), rr.GetErrors())
+			if rr, ok := rest[[2]int{m, i}]; ok {
+				compared++
+				if !equalErrors(rr.GetErrors(), res.GetErrors()) || rr.GetId() != res.GetId() {
+					t.Errorf("message %d record %d: the stream answers %q %v, REST %q %v", m, i, res.GetId(), res.GetErrors(), rr.GetId(), rr.GetErrors())
+				}
 			}
 			index++
 		}
 		if resp.GetAccepted() != int32(accepted) || resp.GetRejected() != int32(len(wants[m])-accepted) {
 			t.Errorf("message %d counts %d accepted, %d rejected", m, resp.GetAccepted(), resp.GetRejected())
 		}
+	}
+	if compared != len(rest) {
+		t.Errorf("%d of REST's %d answers compared", compared, len(rest))
 	}
 	var written []string
 	for _, w := range r.events() {
