@@ -2,9 +2,10 @@ package gateway_test
 
 // BenchmarkPushRecords measures streaming ingest against its floor, raw
 // franz-go produce of the records the gateway writes for the same input, in
-// interleaved pairs within one process:
+// interleaved pairs within one process (short runs understate the stream,
+// whose first messages wait for the broker's metadata and producer id):
 //
-//	go test -run '^$' -bench '^BenchmarkPushRecords$' -benchtime 100000x ./gateway
+//	go test -run '^$' -bench '^BenchmarkPushRecords' -benchtime 200000x ./gateway
 //
 // Each run starts its own in-process kfake broker (one node, commerce.events
 // in 6 partitions as `commercesync dev` makes it), so neither side inherits
