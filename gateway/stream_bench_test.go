@@ -2,8 +2,7 @@ package gateway_test
 
 // BenchmarkPushRecords measures streaming ingest against its floor, raw
 // franz-go produce of the records the gateway writes for the same input, in
-// interleaved pairs within one process (short runs understate the stream,
-// whose first messages wait for the broker's metadata and producer id):
+// interleaved pairs within one process:
 //
 //	go test -run '^$' -bench '^BenchmarkPushRecords' -benchtime 200000x ./gateway
 //
