@@ -25,7 +25,7 @@ import (
 // opts may override it.
 func (s *Server) GRPC(opts ...grpc.ServerOption) *grpc.Server {
 	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.limits.BodyBytes))}, opts...)
-	g := grpc.NewServer(append(opts, grpc.UnaryInterceptor(authInterceptor(s.store)))...)
+	g := grpc.NewServer(append(opts, grpc.UnaryInterceptor(authInterceptor(s.store)), grpc.StreamInterceptor(streamAuthInterceptor(s)))...)
 	v1.RegisterPlatformServiceServer(g, s)
 	v1.RegisterCompanyServiceServer(g, s)
 	v1.RegisterSyncServiceServer(g, s)

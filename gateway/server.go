@@ -49,6 +49,8 @@ type Server struct {
 	now        func() time.Time
 	limits     records.Limits
 	skew       time.Duration
+	// streamLimits bounds PushRecords streams (stream.go).
+	streamLimits StreamLimits
 }
 
 // Option configures a Server.

@@ -2012,7 +2012,7 @@ var File_commercesync_v1_service_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcommercesync/v1/service.proto\x12\x0fcommercesync.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1ecommercesync/v1/commerce.proto\x1a\x1ccommercesync/v1/config.proto\x1a\x1dcommercesync/v1/control.proto\x1a\x1ccommercesync/v1/ledger.proto\x1a commercesync/v1/quarantine.proto\"m\n" +
+	"\x1dcommercesync/v1/service.proto\x12\x0fcommercesync.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1ecommercesync/v1/commerce.proto\x1a\x1ccommercesync/v1/config.proto\x1a\x1dcommercesync/v1/control.proto\x1a\x1ccommercesync/v1/ledger.proto\x1a commercesync/v1/quarantine.proto\x1a\x1ccommercesync/v1/stream.proto\"m\n" +
 	"\x13PutLocationsRequest\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x127\n" +
@@ -2197,13 +2197,13 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\rGetSyncStatus\x12%.commercesync.v1.GetSyncStatusRequest\x1a\x1b.commercesync.v1.SyncStatus\"7\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/status\x12\x7f\n" +
 	"\bListDays\x12 .commercesync.v1.ListDaysRequest\x1a!.commercesync.v1.ListDaysResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/ledger/days\x12\xb4\x01\n" +
 	"\x11ListDayExceptions\x12).commercesync.v1.ListDayExceptionsRequest\x1a*.commercesync.v1.ListDayExceptionsResponse\"H\x82\xd3\xe4\x93\x02B\x12@/v1/companies/{company_id}/ledger/days/{business_day}/exceptions\x12\x90\x01\n" +
-	"\x0eListQuarantine\x12&.commercesync.v1.ListQuarantineRequest\x1a'.commercesync.v1.ListQuarantineResponse\"-\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/quarantine2\xba\n" +
-	"\n" +
+	"\x0eListQuarantine\x12&.commercesync.v1.ListQuarantineRequest\x1a'.commercesync.v1.ListQuarantineResponse\"-\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/quarantine2\x91\v\n" +
 	"\vDataService\x12\x90\x01\n" +
 	"\n" +
 	"PushOrders\x12\".commercesync.v1.PushOrdersRequest\x1a\x1d.commercesync.v1.PushResponse\"?\x82\xd3\xe4\x93\x029:\x06orders\"//v1/companies/{company_id}/data/commerce-orders\x12\x98\x01\n" +
 	"\fPushPayments\x12$.commercesync.v1.PushPaymentsRequest\x1a\x1d.commercesync.v1.PushResponse\"C\x82\xd3\xe4\x93\x02=:\bpayments\"1/v1/companies/{company_id}/data/commerce-payments\x12\xa8\x01\n" +
-	"\x10PushTransactions\x12(.commercesync.v1.PushTransactionsRequest\x1a\x1d.commercesync.v1.PushResponse\"K\x82\xd3\xe4\x93\x02E:\ftransactions\"5/v1/companies/{company_id}/data/commerce-transactions\x12\x9a\x01\n" +
+	"\x10PushTransactions\x12(.commercesync.v1.PushTransactionsRequest\x1a\x1d.commercesync.v1.PushResponse\"K\x82\xd3\xe4\x93\x02E:\ftransactions\"5/v1/companies/{company_id}/data/commerce-transactions\x12U\n" +
+	"\vPushRecords\x12#.commercesync.v1.PushRecordsRequest\x1a\x1d.commercesync.v1.PushResponse(\x010\x01\x12\x9a\x01\n" +
 	"\fPutLocations\x12$.commercesync.v1.PutLocationsRequest\x1a\x1d.commercesync.v1.PushResponse\"E\x82\xd3\xe4\x93\x02?:\tlocations\x1a2/v1/companies/{company_id}/data/commerce-locations\x12\x96\x01\n" +
 	"\vPutProducts\x12#.commercesync.v1.PutProductsRequest\x1a\x1d.commercesync.v1.PushResponse\"C\x82\xd3\xe4\x93\x02=:\bproducts\x1a1/v1/companies/{company_id}/data/commerce-products\x12\xbb\x01\n" +
 	"\x14PutProductCategories\x12,.commercesync.v1.PutProductCategoriesRequest\x1a\x1d.commercesync.v1.PushResponse\"V\x82\xd3\xe4\x93\x02P:\x12product_categories\x1a:/v1/companies/{company_id}/data/commerce-productCategories\x12\xab\x01\n" +
@@ -2270,7 +2270,8 @@ var file_commercesync_v1_service_proto_goTypes = []any{
 	(*Order)(nil),                       // 43: commercesync.v1.Order
 	(*Payment)(nil),                     // 44: commercesync.v1.Payment
 	(*Transaction)(nil),                 // 45: commercesync.v1.Transaction
-	(*Company)(nil),                     // 46: commercesync.v1.Company
+	(*PushRecordsRequest)(nil),          // 46: commercesync.v1.PushRecordsRequest
+	(*Company)(nil),                     // 47: commercesync.v1.Company
 }
 var file_commercesync_v1_service_proto_depIdxs = []int32{
 	33, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
@@ -2307,33 +2308,35 @@ var file_commercesync_v1_service_proto_depIdxs = []int32{
 	27, // 31: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
 	28, // 32: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
 	29, // 33: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
-	0,  // 34: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
-	1,  // 35: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
-	2,  // 36: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
-	3,  // 37: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
-	4,  // 38: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
-	7,  // 39: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
-	46, // 40: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
-	46, // 41: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
-	39, // 42: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
-	39, // 43: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
-	38, // 44: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	38, // 45: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	16, // 46: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
-	19, // 47: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
-	22, // 48: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
-	24, // 49: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
-	26, // 50: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
-	32, // 51: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
-	32, // 52: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
-	32, // 53: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
-	32, // 54: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
-	32, // 55: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
-	32, // 56: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
-	32, // 57: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
-	32, // 58: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
-	39, // [39:59] is the sub-list for method output_type
-	19, // [19:39] is the sub-list for method input_type
+	46, // 34: commercesync.v1.DataService.PushRecords:input_type -> commercesync.v1.PushRecordsRequest
+	0,  // 35: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
+	1,  // 36: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
+	2,  // 37: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
+	3,  // 38: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
+	4,  // 39: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
+	7,  // 40: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
+	47, // 41: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
+	47, // 42: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
+	39, // 43: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
+	39, // 44: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
+	38, // 45: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	38, // 46: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	16, // 47: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
+	19, // 48: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
+	22, // 49: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
+	24, // 50: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
+	26, // 51: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
+	32, // 52: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
+	32, // 53: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
+	32, // 54: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
+	32, // 55: commercesync.v1.DataService.PushRecords:output_type -> commercesync.v1.PushResponse
+	32, // 56: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
+	32, // 57: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
+	32, // 58: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
+	32, // 59: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
+	32, // 60: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
+	40, // [40:61] is the sub-list for method output_type
+	19, // [19:40] is the sub-list for method input_type
 	19, // [19:19] is the sub-list for extension type_name
 	19, // [19:19] is the sub-list for extension extendee
 	0,  // [0:19] is the sub-list for field type_name
@@ -2349,6 +2352,7 @@ func file_commercesync_v1_service_proto_init() {
 	file_commercesync_v1_control_proto_init()
 	file_commercesync_v1_ledger_proto_init()
 	file_commercesync_v1_quarantine_proto_init()
+	file_commercesync_v1_stream_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -676,6 +676,7 @@ const (
 	DataService_PushOrders_FullMethodName           = "/commercesync.v1.DataService/PushOrders"
 	DataService_PushPayments_FullMethodName         = "/commercesync.v1.DataService/PushPayments"
 	DataService_PushTransactions_FullMethodName     = "/commercesync.v1.DataService/PushTransactions"
+	DataService_PushRecords_FullMethodName          = "/commercesync.v1.DataService/PushRecords"
 	DataService_PutLocations_FullMethodName         = "/commercesync.v1.DataService/PutLocations"
 	DataService_PutProducts_FullMethodName          = "/commercesync.v1.DataService/PutProducts"
 	DataService_PutProductCategories_FullMethodName = "/commercesync.v1.DataService/PutProductCategories"
@@ -694,6 +695,16 @@ type DataServiceClient interface {
 	PushOrders(ctx context.Context, in *PushOrdersRequest, opts ...grpc.CallOption) (*PushResponse, error)
 	PushPayments(ctx context.Context, in *PushPaymentsRequest, opts ...grpc.CallOption) (*PushResponse, error)
 	PushTransactions(ctx context.Context, in *PushTransactionsRequest, opts ...grpc.CallOption) (*PushResponse, error)
+	// PushRecords takes orders, payments, transactions and deletes as a
+	// stream, for platforms that send at volume. Each request message is
+	// answered by one PushResponse, in the order sent, whose results name each
+	// record by its index in the stream (counted from 0 across every message).
+	// Records are checked and written exactly as the unary and REST pushes do.
+	// A stream holds at most 8 messages and 64 MiB of them read and not yet
+	// answered; past that the server stops reading until answers go out, so a
+	// client that sends faster than the broker takes waits. gRPC only: there
+	// is no REST route for it.
+	PushRecords(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PushRecordsRequest, PushResponse], error)
 	// Reference data is versioned: each push is a new version, in force from
 	// its sourceModifiedDate (or modifiedDate, or when it arrived).
 	PutLocations(ctx context.Context, in *PutLocationsRequest, opts ...grpc.CallOption) (*PushResponse, error)
@@ -740,6 +751,19 @@ func (c *dataServiceClient) PushTransactions(ctx context.Context, in *PushTransa
 	}
 	return out, nil
 }
+
+func (c *dataServiceClient) PushRecords(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PushRecordsRequest, PushResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &DataService_ServiceDesc.Streams[0], DataService_PushRecords_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PushRecordsRequest, PushResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DataService_PushRecordsClient = grpc.BidiStreamingClient[PushRecordsRequest, PushResponse]
 
 func (c *dataServiceClient) PutLocations(ctx context.Context, in *PutLocationsRequest, opts ...grpc.CallOption) (*PushResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -802,6 +826,16 @@ type DataServiceServer interface {
 	PushOrders(context.Context, *PushOrdersRequest) (*PushResponse, error)
 	PushPayments(context.Context, *PushPaymentsRequest) (*PushResponse, error)
 	PushTransactions(context.Context, *PushTransactionsRequest) (*PushResponse, error)
+	// PushRecords takes orders, payments, transactions and deletes as a
+	// stream, for platforms that send at volume. Each request message is
+	// answered by one PushResponse, in the order sent, whose results name each
+	// record by its index in the stream (counted from 0 across every message).
+	// Records are checked and written exactly as the unary and REST pushes do.
+	// A stream holds at most 8 messages and 64 MiB of them read and not yet
+	// answered; past that the server stops reading until answers go out, so a
+	// client that sends faster than the broker takes waits. gRPC only: there
+	// is no REST route for it.
+	PushRecords(grpc.BidiStreamingServer[PushRecordsRequest, PushResponse]) error
 	// Reference data is versioned: each push is a new version, in force from
 	// its sourceModifiedDate (or modifiedDate, or when it arrived).
 	PutLocations(context.Context, *PutLocationsRequest) (*PushResponse, error)
@@ -827,6 +861,9 @@ func (UnimplementedDataServiceServer) PushPayments(context.Context, *PushPayment
 }
 func (UnimplementedDataServiceServer) PushTransactions(context.Context, *PushTransactionsRequest) (*PushResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PushTransactions not implemented")
+}
+func (UnimplementedDataServiceServer) PushRecords(grpc.BidiStreamingServer[PushRecordsRequest, PushResponse]) error {
+	return status.Error(codes.Unimplemented, "method PushRecords not implemented")
 }
 func (UnimplementedDataServiceServer) PutLocations(context.Context, *PutLocationsRequest) (*PushResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutLocations not implemented")
@@ -917,6 +954,13 @@ func _DataService_PushTransactions_Handler(srv interface{}, ctx context.Context,
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _DataService_PushRecords_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(DataServiceServer).PushRecords(&grpc.GenericServerStream[PushRecordsRequest, PushResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DataService_PushRecordsServer = grpc.BidiStreamingServer[PushRecordsRequest, PushResponse]
 
 func _DataService_PutLocations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PutLocationsRequest)
@@ -1048,6 +1092,13 @@ var DataService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _DataService_PutPaymentMethods_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "PushRecords",
+			Handler:       _DataService_PushRecords_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "commercesync/v1/service.proto",
 }
