@@ -28,10 +28,14 @@ RAPID_PKGS := ./ledger/day ./ledger/mapping ./ledger/money ./pipeline/window
 test-long: vet
 	COMMERCESYNC_LONG=1 $(GO) test -race -count=1 -timeout 60m ./...
 	$(GO) test -count=1 -timeout 60m $(RAPID_PKGS) -rapid.checks=2000
+	COMMERCESYNC_LONG=1 $(GO) test -count=1 -timeout 120m -run TestMemoryStaysFlatAsDaysClose -v ./pipeline/window
 	$(MAKE) bench
 
+# The Store benchmarks each measure a target against its baseline in
+# interleaved pairs; -benchtime 5x is five pairs.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 -cpu 1 ./pipeline/window ./pipeline/plan ./ledger/day ./gateway/records
+	$(GO) test -run '^$$' -bench '^Benchmark[^S]' -benchtime 2s -count 5 -cpu 1 ./pipeline/window ./pipeline/plan ./ledger/day ./gateway/records
+	$(GO) test -run '^$$' -bench '^BenchmarkStore' -benchtime 5x -cpu 1 ./pipeline/window
 
 vet:
 	$(GO) vet ./...
