@@ -987,7 +987,7 @@ func cuts(s *v1.WindowSettings) calendarCut {
 func (a *Aggregator) allRecords(c *company) []recordKey {
 	prefix := append(append(changePrefix(nil, kindRecord, c.partition), c.id...), 0, kindRecord, 0)
 	var keys []recordKey
-	err := a.st.scan(prefix, func(k, _ []byte) error {
+	err := a.st.seek(prefix, func(k, _ []byte) error {
 		rk, err := parseRecKey(string(k[len(prefix):]))
 		if err != nil {
 			return fmt.Errorf("window state store: record key %q: %w", k, err)

@@ -42,7 +42,7 @@ func (a *Aggregator) loadRecord(c *company, k recordKey) *recState {
 	key := appendRecordKey(changePrefix(a.kb[:0], kindRecord, c.partition), c.id, k)
 	a.kb = key
 	var rs *recState
-	_, err := a.st.get(key, func(v []byte) error {
+	_, err := a.st.lookup(key, func(v []byte) error {
 		var wc v1.WindowChange
 		if err := proto.Unmarshal(v, &wc); err != nil {
 			return fmt.Errorf("window state store: record %s of %s: %w", k, c.id, err)
@@ -63,7 +63,7 @@ func (a *Aggregator) loadDay(c *company, k dayKey) *dayState {
 	key := appendDayKey(changePrefix(a.kb[:0], kindDay, c.partition), c.id, k)
 	a.kb = key
 	var d *dayState
-	_, err := a.st.get(key, func(v []byte) error {
+	_, err := a.st.lookup(key, func(v []byte) error {
 		var wc v1.WindowChange
 		if err := proto.Unmarshal(v, &wc); err != nil {
 			return fmt.Errorf("window state store: day %s %s of %s: %w", k.day, k.currency, c.id, err)
@@ -106,7 +106,7 @@ func (a *Aggregator) indexed(c *company, sec byte, id string, mem map[string]map
 	prefix := skey(nil, sec, c.partition, c.id, id)
 	prefix = append(prefix, 0)
 	var keys []recordKey
-	err := a.st.scan(prefix, func(k, _ []byte) error {
+	err := a.st.seek(prefix, func(k, _ []byte) error {
 		rk, err := parseRecKey(string(k[len(prefix):]))
 		if err != nil {
 			return fmt.Errorf("window state store: index entry %q: %w", k, err)

@@ -194,6 +194,14 @@ func (c *company) recEntry(k recordKey) *recEntry {
 	rs := c.agg.loadRecord(c, k)
 	e := &recEntry{cur: rs, base: rs}
 	c.records[k] = e
+	// The indexes in memory cover every record in memory: the store's
+	// do not yet know what this batch wrote.
+	for _, id := range rs.links() {
+		addIndex(c.feesByPayment, id, k)
+	}
+	for _, id := range rs.products() {
+		addIndex(c.ordersByProduct, id, k)
+	}
 	if !c.hot {
 		c.hot = true
 		c.agg.hot = append(c.agg.hot, c)

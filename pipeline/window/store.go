@@ -56,6 +56,10 @@ var sections = []byte{kindHead, kindRecord, kindDay, kindRef, kindPosted, secExc
 type Store struct {
 	db   *pebble.DB
 	hook func(*pebble.Batch) error
+	// it serves a batch's reads: the store does not change until the batch
+	// is written, so one iterator, made at the batch's first read, sees all
+	// it needs, and seeking it costs less than a Get each time.
+	it *pebble.Iterator
 }
 
 type storeConfig struct {
@@ -131,6 +135,7 @@ func (s *Store) Close() error {
 	if s == nil || s.db == nil {
 		return nil
 	}
+	s.release()
 	ferr := s.db.Flush()
 	cerr := s.db.Close()
 	s.db = nil
@@ -195,6 +200,64 @@ func (s *Store) get(key []byte, fn func([]byte) error) (bool, error) {
 	return true, fn(v)
 }
 
+// iter returns the batch's iterator.
+func (s *Store) iter() (*pebble.Iterator, error) {
+	if s.it == nil {
+		it, err := s.db.NewIter(nil)
+		if err != nil {
+			return nil, fmt.Errorf("window state store: %w", err)
+		}
+		s.it = it
+	}
+	return s.it, nil
+}
+
+// release closes the batch's iterator, before the store changes.
+func (s *Store) release() {
+	if s.it != nil {
+		_ = s.it.Close()
+		s.it = nil
+	}
+}
+
+// lookup is get through the batch's iterator.
+func (s *Store) lookup(key []byte, fn func([]byte) error) (bool, error) {
+	it, err := s.iter()
+	if err != nil {
+		return false, err
+	}
+	// The iterator keeps the key it was last positioned by; the caller's
+	// buffer is reused.
+	key = bytes.Clone(key)
+	if !it.SeekPrefixGE(key) || !bytes.Equal(it.Key(), key) {
+		return false, it.Error()
+	}
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return false, fmt.Errorf("window state store: read %q: %w", key, err)
+	}
+	return true, fn(v)
+}
+
+// seek is scan through the batch's iterator.
+func (s *Store) seek(prefix []byte, fn func(k, v []byte) error) error {
+	it, err := s.iter()
+	if err != nil {
+		return err
+	}
+	prefix = bytes.Clone(prefix)
+	for ok := it.SeekGE(prefix); ok && bytes.HasPrefix(it.Key(), prefix); ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return fmt.Errorf("window state store: scan %q: %w", prefix, err)
+		}
+		if err := fn(it.Key(), v); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
 // scan calls fn for every key starting with prefix, in key order; key and
 // value are valid only inside fn.
 func (s *Store) scan(prefix []byte, fn func(k, v []byte) error) error {
@@ -221,6 +284,7 @@ func (s *Store) scan(prefix []byte, fn func(k, v []byte) error) error {
 // the store has come.
 func (s *Store) write(b *pebble.Batch) error {
 	defer b.Close()
+	s.release()
 	if s.hook != nil {
 		if err := s.hook(b); err != nil {
 			return fmt.Errorf("window state store: write: %w", err)

@@ -1,0 +1,43 @@
+package window
+
+import (
+	"testing"
+	"time"
+
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// Found by TestPropertyDeterministicAcrossBatching: an order in the store
+// that a company's first product read but did not move (it does not sell
+// it), then a product it sells, in the same batch. The store's product index is only
+// written at Commit, so the second product finds the order through the
+// index of the records in memory; it must be there. The day ends as if each
+// event were its own batch: the second product's gift card makes 5.00 of the
+// order a gift-card liability.
+func TestStoreSecondProductInTheFirstProductsBatchFindsItsOrders(t *testing.T) {
+	at := time.Date(2026, 6, 10, 11, 0, 0, 0, time.UTC)
+	order := exOrderOf("ord-1", at, 1, [2]string{"p1", "10.00"}, [2]string{"p2", "5.00"})
+	p1 := exProduct("p9", at.Add(-time.Hour), "food", false) // sold by no order here
+	p2 := exProduct("p2", at.Add(-time.Hour), "cards", true)
+	closeDay := closeEvent(exCompany, time.Date(2026, 6, 11, 0, 0, 0, 0, time.UTC).UnixMilli())
+
+	together := newRun(t, map[string]int32{exCompany: 0})
+	together.apply(t, storeSettings(), order)
+	together.commit(t)
+	together.apply(t, p1, p2, closeDay)
+	together.commit(t)
+
+	apart := newRun(t, map[string]int32{exCompany: 0})
+	for _, ev := range []*v1.CommerceEvent{storeSettings(), order, p1, p2, closeDay} {
+		apart.apply(t, ev)
+		apart.commit(t)
+	}
+	sameSummaries(t, "first and second product in one batch vs apart", apart.summaries, together.summaries)
+	if d := diffStates(apart.log.state(), together.log.state()); d != "" {
+		t.Fatalf("changelogs differ:\n%s", d)
+	}
+	lines := netLines(t, together.summaries[len(together.summaries)-1])
+	if lines["gift_card_liability"] != "-5.00" || lines["sales"] != "-10.00" {
+		t.Fatalf("the day's lines are %v; want 10.00 sold and a 5.00 gift card", lines)
+	}
+}
