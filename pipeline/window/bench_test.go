@@ -248,29 +248,38 @@ func BenchmarkAggregate(b *testing.B) {
 	reset()
 	b.ReportAllocs()
 	b.ResetTimer()
-	batch := 0
+	// Records are decoded a batch at a time, read from the store in key
+	// order (Prefetch), then applied, as the job does.
+	evs := make([]*v1.CommerceEvent, 0, benchFlushEvery)
+	parts := make([]int32, 0, benchFlushEvery)
+	apply := func() {
+		a.Prefetch(evs)
+		for i, ev := range evs {
+			if err := a.Apply(parts[i], ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+		evs, parts = evs[:0], parts[:0]
+		flush()
+	}
 	for i := 0; i < b.N; i++ {
 		j := i % n
 		if j == 0 && i > 0 {
-			flush()
-			batch = 0
+			apply()
 			b.StopTimer()
 			reset()
 			b.StartTimer()
 		}
-		var ev v1.CommerceEvent
-		if err := proto.Unmarshal(d.records[j], &ev); err != nil {
+		ev := new(v1.CommerceEvent)
+		if err := proto.Unmarshal(d.records[j], ev); err != nil {
 			b.Fatal(err)
 		}
-		if err := a.Apply(d.partition[j], &ev); err != nil {
-			b.Fatal(err)
-		}
-		if batch++; batch == benchFlushEvery {
-			flush()
-			batch = 0
+		evs, parts = append(evs, ev), append(parts, d.partition[j])
+		if len(evs) == benchFlushEvery {
+			apply()
 		}
 	}
-	flush()
+	apply()
 	b.StopTimer()
 	if n := a.Stats().Refused; n != 0 {
 		b.Fatalf("%d records refused", n)

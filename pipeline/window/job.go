@@ -360,7 +360,19 @@ func (j *Job) Run(ctx context.Context) error {
 		var parkedFrom, usedPoison []input
 		var n, dropped int64
 		emittedBy := map[DayRef]int64{} // the input record (its place in the poll) that emitted a day's output
+		// Every record is decoded first, so the batch's records are read
+		// from the store in key order before any is applied.
+		decoded := map[input]*v1.CommerceEvent{}
+		var evs []*v1.CommerceEvent
+		fs.EachRecord(func(r *kgo.Record) {
+			ev := new(v1.CommerceEvent)
+			if proto.Unmarshal(r.Value, ev) == nil {
+				decoded[input{r.Topic, r.Partition, r.Offset}] = ev
+				evs = append(evs, ev)
+			}
+		})
 		mu.Lock()
+		agg.Prefetch(evs)
 		fs.EachRecord(func(r *kgo.Record) {
 			n++
 			in := input{r.Topic, r.Partition, r.Offset}
@@ -374,15 +386,16 @@ func (j *Job) Run(ctx context.Context) error {
 				quarantined = append(quarantined, j.recordEntry(r, ev, p.reason, p.attempts))
 				return
 			}
-			var ev v1.CommerceEvent
-			if err := proto.Unmarshal(r.Value, &ev); err != nil {
+			ev, ok := decoded[in]
+			if !ok {
+				err := proto.Unmarshal(r.Value, new(v1.CommerceEvent))
 				dropped++
 				quarantined = append(quarantined, j.recordEntry(r, nil, "it cannot be decoded as a CommerceEvent: "+err.Error(), 1))
 				return
 			}
 			before, sums, excs := len(agg.b.parked), len(agg.b.summaries), len(agg.b.dayExc)
-			if err := agg.Apply(r.Partition, &ev); err != nil {
-				quarantined = append(quarantined, j.recordEntry(r, &ev, err.Error(), 1))
+			if err := agg.Apply(r.Partition, ev); err != nil {
+				quarantined = append(quarantined, j.recordEntry(r, ev, err.Error(), 1))
 				return
 			}
 			for range agg.b.parked[before:] {

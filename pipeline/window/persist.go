@@ -636,3 +636,41 @@ func (a *Aggregator) load(p int32) error {
 		return nil
 	})
 }
+
+// Prefetch reads from the store, in key order, the records evs name that
+// the batch has not read yet, so that applying them finds each in memory.
+// Reading keys in order lets the store step from one to the next rather
+// than search for each: it is how a batch's records should be read, and it
+// changes nothing else (a record read is only a cache of the store).
+func (a *Aggregator) Prefetch(evs []*v1.CommerceEvent) {
+	type want struct {
+		c  *company
+		k  recordKey
+		sk []byte
+	}
+	ws := make([]want, 0, len(evs))
+	for _, ev := range evs {
+		re := ev.GetRecord()
+		if re == nil || re.GetDeleted() {
+			continue
+		}
+		c := a.companies[ev.GetCompanyId()]
+		if c == nil {
+			continue // a company new to the window has nothing stored
+		}
+		k := recordKey{kind: re.GetKind(), id: re.GetId()}
+		if k.kind == v1.RecordKind_RECORD_KIND_TRANSACTION {
+			k.typ = re.GetTransactionType()
+		}
+		if _, ok := c.records[k]; ok {
+			continue
+		}
+		ws = append(ws, want{c, k, appendRecordKey(changePrefix(nil, kindRecord, c.partition), c.id, k)})
+	}
+	slices.SortFunc(ws, func(x, y want) int { return bytes.Compare(x.sk, y.sk) })
+	for _, w := range ws {
+		if _, ok := w.c.records[w.k]; !ok {
+			w.c.recEntry(w.k)
+		}
+	}
+}
