@@ -157,7 +157,7 @@ func NewAggregator(log *slog.Logger, opts ...AggregatorOption) *Aggregator {
 		o(a)
 	}
 	if a.st == nil {
-		st, err := OpenStore("", InMemory(), WithCacheBytes(1<<20), WithMemtableBytes(1<<20))
+		st, err := OpenStore("", InMemory(), WithCacheBytes(1_048_576), WithMemtableBytes(1_048_576))
 		if err != nil {
 			// Pebble on its memory file system has no disk to fail.
 			panic(fmt.Sprintf("open the window's in-memory store: %v", err))

@@ -183,13 +183,9 @@ func addIndex(m map[string]map[recordKey]struct{}, id string, k recordKey) {
 	set[k] = struct{}{}
 }
 
+// removeIndex leaves an emptied set in place: Commit clears the maps.
 func removeIndex(m map[string]map[recordKey]struct{}, id string, k recordKey) {
-	if set := m[id]; set != nil {
-		delete(set, k)
-		if len(set) == 0 {
-			delete(m, id)
-		}
-	}
+	delete(m[id], k)
 }
 
 // restored is one changelog entry read: a record's or a day's value (nil
