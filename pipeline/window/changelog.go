@@ -296,13 +296,11 @@ func restoreEntry(zones *day.Zones, kind byte, rest, key, value []byte) (restore
 	return restored{}, fmt.Errorf("unknown changelog entry kind %q", kind)
 }
 
-// parseDayKey reads the part of a day's changelog key after its kind.
+// parseDayKey reads the part of a day's changelog key after its kind, one
+// restoreEntry has read: it has a currency.
 func parseDayKey(rest []byte) dayKey {
 	dk := bytes.SplitN(rest, []byte{0}, 3)
-	k := dayKey{day: string(dk[0])}
-	if len(dk) > 1 {
-		k.currency = string(dk[1])
-	}
+	k := dayKey{day: string(dk[0]), currency: string(dk[1])}
 	if len(dk) == 3 {
 		k.location = string(dk[2])
 	}

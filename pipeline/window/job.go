@@ -275,7 +275,7 @@ func (j *Job) Run(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				j.log.Info("partition restored", "partition", p, "from_offset", from, "changelog_entries", n)
+				j.log.Info("partition restored", "partition", p, "from_checkpoint", resumed, "from_offset", from, "changelog_entries", n)
 				j.count(func(s *JobStats) {
 					s.RestoredEntries += int64(n)
 					if resumed {
