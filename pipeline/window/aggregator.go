@@ -58,6 +58,7 @@ type Aggregator struct {
 	// a rollback that spans one rebuilds them.
 	idx     uint64
 	scratch []byte
+	fl      flushBufs
 
 	fault   func(FaultPoint) error
 	faultEv *v1.CommerceEvent
@@ -215,8 +216,9 @@ func (a *Aggregator) touchHead(c *company) {
 	a.u.heads = append(a.u.heads, op)
 }
 
-func (a *Aggregator) putRec(c *company, k recordKey, rs *recState) {
-	e := c.records[k]
+// putRec sets record k to rs; e is k's entry as the caller found it (nil:
+// none), so that the key is looked up once.
+func (a *Aggregator) putRec(c *company, k recordKey, e *recEntry, rs *recState) {
 	if e == nil {
 		e = &recEntry{gen: a.gen, seq: a.seq}
 		c.records[k] = e
@@ -345,7 +347,7 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 		return a.applyDelete(c, re, typ, received)
 	}
 	k := recordKey{re.GetKind(), typ, re.GetId()}
-	old := c.rec(k)
+	e, old := c.recAt(k)
 	if old != nil && !newer(re.GetSourceModifiedUnixMs(), re.GetContentHash(), old) {
 		return nil // the same or an older version: duplicates never count twice
 	}
@@ -378,7 +380,7 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 	if k.kind == v1.RecordKind_RECORD_KIND_TRANSACTION {
 		next.tender = c.tenderFor(next)
 	}
-	if err := a.swapWith(c, k, old, next, nextPs); err != nil {
+	if err := a.swapWith(c, k, e, old, next, nextPs); err != nil {
 		return err
 	}
 	if k.kind == v1.RecordKind_RECORD_KIND_PAYMENT {
@@ -427,7 +429,7 @@ func (a *Aggregator) applyDelete(c *company, re *v1.RecordEvent, typ string, rec
 		}
 	}
 	for _, k := range keys {
-		old := c.rec(k)
+		e, old := c.recAt(k)
 		if old != nil && !newer(received, tombstoneHash, old) {
 			continue // already deleted, or changed at the source after this delete
 		}
@@ -435,7 +437,7 @@ func (a *Aggregator) applyDelete(c *company, re *v1.RecordEvent, typ string, rec
 		if old != nil {
 			next.event, next.currency, next.seen = old.event, old.currency, old.seen
 		}
-		if err := a.swap(c, k, old, next); err != nil {
+		if err := a.swapWith(c, k, e, old, next, nil); err != nil {
 			return err
 		}
 		if err := a.faultAt("delete"); err != nil {
@@ -699,12 +701,13 @@ func counts(rs *recState) bool { return rs != nil && !rs.deleted && rs.day != ""
 // its day and the new version's enter its own, which may be another day.
 // Should any step fail, Apply rolls the whole record back.
 func (a *Aggregator) swap(c *company, k recordKey, old, next *recState) error {
-	return a.swapWith(c, k, old, next, nil)
+	return a.swapWith(c, k, c.records[k], old, next, nil)
 }
 
-// swapWith is swap with the new version's postings already worked out
-// (nil: work them out here).
-func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, nextPs []day.Posting) error {
+// swapWith is swap with the record's entry already found (nil: it has
+// none) and the new version's postings already worked out (nil: work them
+// out here).
+func (a *Aggregator) swapWith(c *company, k recordKey, e *recEntry, old, next *recState, nextPs []day.Posting) error {
 	var oldPs []day.Posting
 	var err error
 	if counts(old) {
@@ -753,7 +756,7 @@ func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, next
 	if c.ordersByProduct == nil {
 		// No product data yet: the index is built when the first arrives,
 		// so merchants without reference data pay nothing for it.
-		a.putRec(c, k, next)
+		a.putRec(c, k, e, next)
 		return nil
 	}
 	for _, id := range old.products() {
@@ -772,7 +775,7 @@ func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, next
 		}
 		set[k] = struct{}{}
 	}
-	a.putRec(c, k, next)
+	a.putRec(c, k, e, next)
 	return nil
 }
 
