@@ -318,7 +318,7 @@ func (j *Job) Run(ctx context.Context) error {
 				return
 			}
 			var ev v1.CommerceEvent
-			if err := proto.Unmarshal(r.Value, &ev); err != nil {
+			if err := decodeEvent(r.Value, &ev); err != nil {
 				dropped++
 				quarantined = append(quarantined, j.recordEntry(r, nil, "it cannot be decoded as a CommerceEvent: "+err.Error(), 1))
 				return

@@ -1,0 +1,525 @@
+package window
+
+import (
+	"errors"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
+)
+
+// decodeEvent reads a commerce.events value into ev for Apply.
+//
+// A record carries far more than the window reads: order numbers, dates as
+// text, names beside ids, quantities and unit prices, product variants, the
+// payments an order lists, supplemental data. proto.Unmarshal builds all of
+// it, and on the window's hot path that was half the cost of a record. So a
+// record's body is read field by field here and only the fields Apply reads
+// are built (leanEvent's projection in the tests lists them); the rest is
+// checked as proto.Unmarshal checks it (wire format, UTF-8 of strings,
+// nested messages) and skipped. Settings, references, closes and ticks are
+// rare and decoded whole.
+//
+// The outcome is proto.Unmarshal's: a value it refuses is refused, with its
+// error. Anything this reader does not handle itself (a field repeated where
+// proto would merge, a packed or mistyped field, nesting past
+// maxLeanDepth, a malformed value) hands the value to proto.Unmarshal, which
+// decides. TestHotPathDecodeIsProtoUnmarshalProjected and
+// FuzzHotPathDecodeEvent hold it to that.
+func decodeEvent(b []byte, ev *v1.CommerceEvent) error {
+	if err := decodeLean(b, ev); err != nil {
+		return proto.Unmarshal(b, ev)
+	}
+	return nil
+}
+
+// errLean sends a value to proto.Unmarshal; the caller never sees it.
+var errLean = errors.New("not read by the lean decoder")
+
+// maxLeanDepth bounds the nesting the lean reader checks; deeper values go
+// to proto.Unmarshal and its own limit.
+const maxLeanDepth = 64
+
+// The descriptors of the messages whose unread fields are checked and
+// skipped.
+var (
+	descEvent       = (&v1.CommerceEvent{}).ProtoReflect().Descriptor()
+	descRecord      = (&v1.RecordEvent{}).ProtoReflect().Descriptor()
+	descOrder       = (&v1.Order{}).ProtoReflect().Descriptor()
+	descLine        = (&v1.OrderLineItem{}).ProtoReflect().Descriptor()
+	descTaxLine     = (&v1.TaxLine{}).ProtoReflect().Descriptor()
+	descRef         = (&v1.Ref{}).ProtoReflect().Descriptor()
+	descDiscount    = (&v1.DiscountAllocation{}).ProtoReflect().Descriptor()
+	descCharge      = (&v1.ServiceCharge{}).ProtoReflect().Descriptor()
+	descPayment     = (&v1.Payment{}).ProtoReflect().Descriptor()
+	descTransaction = (&v1.Transaction{}).ProtoReflect().Descriptor()
+	descSourceRef   = (&v1.TransactionSourceRef{}).ProtoReflect().Descriptor()
+)
+
+// field is one field of a message being read: its number and wire type,
+// and the value's bytes for a length-delimited one or the number for a
+// varint.
+type field struct {
+	num  protowire.Number
+	typ  protowire.Type
+	val  []byte
+	uval uint64
+}
+
+// fields walks a message's fields. next returns false at the end; err says
+// why it stopped early.
+type fields struct {
+	b   []byte
+	err error
+}
+
+func (r *fields) next(f *field) bool {
+	if len(r.b) == 0 || r.err != nil {
+		return false
+	}
+	num, typ, n := protowire.ConsumeTag(r.b)
+	if n < 0 || num > protowire.MaxValidNumber {
+		r.err = errLean
+		return false
+	}
+	r.b = r.b[n:]
+	f.num, f.typ, f.val, f.uval = num, typ, nil, 0
+	switch typ {
+	case protowire.VarintType:
+		f.uval, n = protowire.ConsumeVarint(r.b)
+	case protowire.BytesType:
+		f.val, n = protowire.ConsumeBytes(r.b)
+	default:
+		n = protowire.ConsumeFieldValue(num, typ, r.b)
+	}
+	if n < 0 {
+		r.err = errLean
+		return false
+	}
+	r.b = r.b[n:]
+	return true
+}
+
+// skip checks a field the lean reader does not build as proto.Unmarshal
+// would check it, and leaves it out.
+func (r *fields) skip(md protoreflect.MessageDescriptor, f *field, depth int) {
+	if r.err == nil {
+		r.err = checkField(md, f, depth)
+	}
+}
+
+// str reads a string field; proto3 strings must be UTF-8.
+func (r *fields) str(f *field) string {
+	if f.typ != protowire.BytesType || !utf8.Valid(f.val) {
+		r.err = errLean
+		return ""
+	}
+	return string(f.val)
+}
+
+func (r *fields) varint(f *field) uint64 {
+	if f.typ != protowire.VarintType {
+		r.err = errLean
+	}
+	return f.uval
+}
+
+// msg returns a nested message's bytes; a message field met twice would be
+// merged by proto, which the lean reader leaves to it.
+func (r *fields) msg(f *field, seen bool) []byte {
+	if f.typ != protowire.BytesType || seen {
+		r.err = errLean
+		return nil
+	}
+	return f.val
+}
+
+// checkField checks a skipped field as proto.Unmarshal checks it while
+// building it: its wire type against its declared kind, UTF-8 for strings,
+// nested messages throughout. Unknown fields need only be well formed.
+func checkField(md protoreflect.MessageDescriptor, f *field, depth int) error {
+	fd := md.Fields().ByNumber(f.num)
+	if fd == nil {
+		return nil // an unknown field: next has checked its form
+	}
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		if f.typ != protowire.BytesType || !utf8.Valid(f.val) {
+			return errLean
+		}
+	case protoreflect.BytesKind:
+		if f.typ != protowire.BytesType {
+			return errLean
+		}
+	case protoreflect.MessageKind:
+		if f.typ != protowire.BytesType {
+			return errLean
+		}
+		return checkMessage(f.val, fd.Message(), depth+1)
+	case protoreflect.BoolKind, protoreflect.EnumKind, protoreflect.Int32Kind, protoreflect.Int64Kind,
+		protoreflect.Uint32Kind, protoreflect.Uint64Kind, protoreflect.Sint32Kind, protoreflect.Sint64Kind:
+		if f.typ != protowire.VarintType {
+			return errLean // packed or mistyped: proto decides
+		}
+	case protoreflect.Fixed32Kind, protoreflect.Sfixed32Kind, protoreflect.FloatKind:
+		if f.typ != protowire.Fixed32Type {
+			return errLean
+		}
+	case protoreflect.Fixed64Kind, protoreflect.Sfixed64Kind, protoreflect.DoubleKind:
+		if f.typ != protowire.Fixed64Type {
+			return errLean
+		}
+	default:
+		return errLean // groups
+	}
+	return nil
+}
+
+// checkMessage checks a whole skipped message.
+func checkMessage(b []byte, md protoreflect.MessageDescriptor, depth int) error {
+	if depth > maxLeanDepth {
+		return errLean
+	}
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		r.skip(md, &f, depth)
+	}
+	return r.err
+}
+
+// decodeLean reads ev, building only what Apply reads of a record.
+func decodeLean(b []byte, ev *v1.CommerceEvent) error {
+	ev.Reset()
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		switch f.num {
+		case 1:
+			ev.CompanyId = r.str(&f)
+		case 2:
+			ev.TenantId = r.str(&f)
+		case 3:
+			ev.ReceivedUnixMs = int64(r.varint(&f))
+		case 10:
+			m := r.msg(&f, ev.Body != nil)
+			if r.err == nil {
+				re := &v1.RecordEvent{}
+				r.err = decodeRecord(m, re)
+				ev.Body = &v1.CommerceEvent_Record{Record: re}
+			}
+		case 11, 12, 13, 14:
+			m := r.msg(&f, ev.Body != nil)
+			if r.err == nil {
+				r.err = decodeWhole(m, f.num, ev)
+			}
+		default:
+			r.skip(descEvent, &f, 0)
+		}
+	}
+	return r.err
+}
+
+// decodeWhole decodes the rare bodies with proto, after checking their
+// nesting stays within what the lean reader vouches for.
+func decodeWhole(b []byte, num protowire.Number, ev *v1.CommerceEvent) error {
+	var m proto.Message
+	switch num {
+	case 11:
+		x := &v1.CloseUpTo{}
+		m, ev.Body = x, &v1.CommerceEvent_CloseUpTo{CloseUpTo: x}
+	case 12:
+		x := &v1.ClockTick{}
+		m, ev.Body = x, &v1.CommerceEvent_ClockTick{ClockTick: x}
+	case 13:
+		x := &v1.WindowSettings{}
+		m, ev.Body = x, &v1.CommerceEvent_Settings{Settings: x}
+	default:
+		x := &v1.ReferenceEvent{}
+		m, ev.Body = x, &v1.CommerceEvent_Reference{Reference: x}
+	}
+	if err := checkMessage(b, m.ProtoReflect().Descriptor(), 1); err != nil {
+		return err
+	}
+	if err := proto.Unmarshal(b, m); err != nil {
+		return errLean
+	}
+	return nil
+}
+
+func decodeRecord(b []byte, re *v1.RecordEvent) error {
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		switch f.num {
+		case 1:
+			re.Kind = v1.RecordKind(int32(r.varint(&f)))
+		case 2:
+			re.Id = r.str(&f)
+		case 3:
+			re.TransactionType = r.str(&f)
+		case 4:
+			re.Deleted = r.varint(&f) != 0
+		case 5:
+			re.EventUnixMs = int64(r.varint(&f))
+		case 6:
+			re.SourceModifiedUnixMs = int64(r.varint(&f))
+		case 7:
+			if f.typ != protowire.BytesType {
+				r.err = errLean
+			} else if len(f.val) > 0 {
+				re.ContentHash = append([]byte(nil), f.val...)
+			} else {
+				re.ContentHash = nil
+			}
+		case 10:
+			m := r.msg(&f, re.Body != nil)
+			if r.err == nil {
+				o := &v1.Order{}
+				r.err = decodeOrder(m, o)
+				re.Body = &v1.RecordEvent_Order{Order: o}
+			}
+		case 11:
+			m := r.msg(&f, re.Body != nil)
+			if r.err == nil {
+				p := &v1.Payment{}
+				r.err = decodePayment(m, p)
+				re.Body = &v1.RecordEvent_Payment{Payment: p}
+			}
+		case 12:
+			m := r.msg(&f, re.Body != nil)
+			if r.err == nil {
+				t := &v1.Transaction{}
+				r.err = decodeTransaction(m, t)
+				re.Body = &v1.RecordEvent_Transaction{Transaction: t}
+			}
+		default:
+			r.skip(descRecord, &f, 1)
+		}
+	}
+	return r.err
+}
+
+const (
+	depthOrder = 3 // CommerceEvent, RecordEvent, Order
+	depthLine  = depthOrder + 1
+)
+
+func decodeOrder(b []byte, o *v1.Order) error {
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		switch f.num {
+		case 4:
+			o.Currency = r.str(&f)
+		case 9:
+			o.TotalAmount = r.str(&f)
+		case 11:
+			o.TotalTaxAmount = r.str(&f)
+		case 13:
+			o.TotalGratuity = r.str(&f)
+		case 14:
+			m := r.msg(&f, false)
+			if r.err == nil {
+				l := &v1.OrderLineItem{}
+				r.err = decodeLine(m, l)
+				o.OrderLineItems = append(o.OrderLineItems, l)
+			}
+		case 16:
+			m := r.msg(&f, false)
+			if r.err == nil {
+				c := &v1.ServiceCharge{}
+				r.err = decodeCharge(m, c)
+				o.ServiceCharges = append(o.ServiceCharges, c)
+			}
+		case 17:
+			m := r.msg(&f, o.LocationRef != nil)
+			if r.err == nil {
+				o.LocationRef = &v1.Ref{}
+				r.err = decodeRef(m, o.LocationRef, depthLine)
+			}
+		default:
+			r.skip(descOrder, &f, depthOrder)
+		}
+	}
+	return r.err
+}
+
+func decodeLine(b []byte, l *v1.OrderLineItem) error {
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		switch f.num {
+		case 3:
+			l.TaxPercentage = r.str(&f)
+		case 4:
+			l.TotalAmount = r.str(&f)
+		case 5:
+			l.TotalTaxAmount = r.str(&f)
+		case 7:
+			m := r.msg(&f, false)
+			if r.err == nil {
+				t := &v1.TaxLine{}
+				r.err = decodeTaxLine(m, t)
+				l.Taxes = append(l.Taxes, t)
+			}
+		case 8:
+			m := r.msg(&f, l.ProductRef != nil)
+			if r.err == nil {
+				l.ProductRef = &v1.Ref{}
+				r.err = decodeRef(m, l.ProductRef, depthLine+1)
+			}
+		case 10:
+			m := r.msg(&f, false)
+			if r.err == nil {
+				d := &v1.DiscountAllocation{}
+				r.err = decodeDiscount(m, d)
+				l.DiscountAllocations = append(l.DiscountAllocations, d)
+			}
+		default:
+			r.skip(descLine, &f, depthLine)
+		}
+	}
+	return r.err
+}
+
+func decodeTaxLine(b []byte, t *v1.TaxLine) error {
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		switch f.num {
+		case 1:
+			m := r.msg(&f, t.TaxComponentRef != nil)
+			if r.err == nil {
+				t.TaxComponentRef = &v1.Ref{}
+				r.err = decodeRef(m, t.TaxComponentRef, depthLine+2)
+			}
+		case 3:
+			t.TaxAmount = r.str(&f)
+		default:
+			r.skip(descTaxLine, &f, depthLine+1)
+		}
+	}
+	return r.err
+}
+
+// decodeRef reads a reference's id; its name is not read.
+func decodeRef(b []byte, ref *v1.Ref, depth int) error {
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		if f.num == 1 {
+			ref.Id = r.str(&f)
+		} else {
+			r.skip(descRef, &f, depth)
+		}
+	}
+	return r.err
+}
+
+func decodeDiscount(b []byte, d *v1.DiscountAllocation) error {
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		if f.num == 2 {
+			d.TotalAmount = r.str(&f)
+		} else {
+			r.skip(descDiscount, &f, depthLine+1)
+		}
+	}
+	return r.err
+}
+
+func decodeCharge(b []byte, c *v1.ServiceCharge) error {
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		switch f.num {
+		case 2:
+			c.TotalAmount = r.str(&f)
+		case 3:
+			c.TaxPercentage = r.str(&f)
+		case 4:
+			c.TaxAmount = r.str(&f)
+		case 5:
+			m := r.msg(&f, false)
+			if r.err == nil {
+				t := &v1.TaxLine{}
+				r.err = decodeTaxLine(m, t)
+				c.Taxes = append(c.Taxes, t)
+			}
+		case 7:
+			c.Type = r.str(&f)
+		default:
+			r.skip(descCharge, &f, depthLine)
+		}
+	}
+	return r.err
+}
+
+func decodePayment(b []byte, p *v1.Payment) error {
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		switch f.num {
+		case 2:
+			p.Amount = r.str(&f)
+		case 3:
+			p.Currency = r.str(&f)
+		case 4:
+			p.Type = r.str(&f)
+		case 5:
+			p.Status = r.str(&f)
+		default:
+			r.skip(descPayment, &f, depthOrder)
+		}
+	}
+	return r.err
+}
+
+func decodeTransaction(b []byte, t *v1.Transaction) error {
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		switch f.num {
+		case 1:
+			t.Id = r.str(&f)
+		case 2:
+			t.TotalAmount = r.str(&f)
+		case 3:
+			t.Currency = r.str(&f)
+		case 4:
+			t.Type = r.str(&f)
+		case 6:
+			m := r.msg(&f, t.TransactionSourceRef != nil)
+			if r.err == nil {
+				t.TransactionSourceRef = &v1.TransactionSourceRef{}
+				r.err = decodeSourceRef(m, t.TransactionSourceRef)
+			}
+		case 11:
+			t.SettledTransactionIds = append(t.SettledTransactionIds, r.str(&f))
+		default:
+			r.skip(descTransaction, &f, depthOrder)
+		}
+	}
+	return r.err
+}
+
+func decodeSourceRef(b []byte, s *v1.TransactionSourceRef) error {
+	r := fields{b: b}
+	var f field
+	for r.next(&f) {
+		switch f.num {
+		case 1:
+			s.Id = r.str(&f)
+		case 2:
+			s.Type = r.str(&f)
+		default:
+			r.skip(descSourceRef, &f, depthLine)
+		}
+	}
+	return r.err
+}
