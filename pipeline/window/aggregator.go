@@ -474,8 +474,10 @@ func facts(re *v1.RecordEvent) (*recState, error) {
 		parse("totalAmount", o.GetTotalAmount(), &rs.total)
 		parse("totalTaxAmount", o.GetTotalTaxAmount(), &rs.tax)
 		parse("totalGratuity", o.GetTotalGratuity(), &rs.gratuity)
+		var parts []day.TaxPart // every line's tax parts, in one allocation
 		if n := len(o.GetOrderLineItems()); n > 0 {
 			rs.lines = make([]day.OrderLine, 0, n)
+			parts = make([]day.TaxPart, 0, taxLines(o.GetOrderLineItems()))
 		}
 		for i, l := range o.GetOrderLineItems() {
 			f := day.OrderLine{TaxKey: rateKey(l.GetTaxPercentage()), Product: l.GetProductRef().GetId()}
@@ -486,7 +488,7 @@ func facts(re *v1.RecordEvent) (*recState, error) {
 				parse("discountAllocations.totalAmount", d.GetTotalAmount(), &v)
 				f.Discount += v
 			}
-			f.Taxes = taxParts(l.GetTaxes(), parse)
+			f.Taxes, parts = taxPartsInto(parts, l.GetTaxes(), parse)
 			if err != nil {
 				return nil, fmt.Errorf("orderLineItems[%d].%w", i, err)
 			}

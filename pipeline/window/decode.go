@@ -43,21 +43,49 @@ var errLean = errors.New("not read by the lean decoder")
 // to proto.Unmarshal and its own limit.
 const maxLeanDepth = 64
 
-// The descriptors of the messages whose unread fields are checked and
-// skipped.
+// The messages whose unread fields are checked and skipped.
 var (
-	descEvent       = (&v1.CommerceEvent{}).ProtoReflect().Descriptor()
-	descRecord      = (&v1.RecordEvent{}).ProtoReflect().Descriptor()
-	descOrder       = (&v1.Order{}).ProtoReflect().Descriptor()
-	descLine        = (&v1.OrderLineItem{}).ProtoReflect().Descriptor()
-	descTaxLine     = (&v1.TaxLine{}).ProtoReflect().Descriptor()
-	descRef         = (&v1.Ref{}).ProtoReflect().Descriptor()
-	descDiscount    = (&v1.DiscountAllocation{}).ProtoReflect().Descriptor()
-	descCharge      = (&v1.ServiceCharge{}).ProtoReflect().Descriptor()
-	descPayment     = (&v1.Payment{}).ProtoReflect().Descriptor()
-	descTransaction = (&v1.Transaction{}).ProtoReflect().Descriptor()
-	descSourceRef   = (&v1.TransactionSourceRef{}).ProtoReflect().Descriptor()
+	skipEvent       = skipperOf(&v1.CommerceEvent{})
+	skipRecord      = skipperOf(&v1.RecordEvent{})
+	skipOrder       = skipperOf(&v1.Order{})
+	skipLine        = skipperOf(&v1.OrderLineItem{})
+	skipTaxLine     = skipperOf(&v1.TaxLine{})
+	skipRef         = skipperOf(&v1.Ref{})
+	skipDiscount    = skipperOf(&v1.DiscountAllocation{})
+	skipCharge      = skipperOf(&v1.ServiceCharge{})
+	skipPayment     = skipperOf(&v1.Payment{})
+	skipTransaction = skipperOf(&v1.Transaction{})
+	skipSourceRef   = skipperOf(&v1.TransactionSourceRef{})
 )
+
+// skipper finds a message's fields by number without the descriptor's map
+// lookup for each: most field numbers are small.
+type skipper struct {
+	md    protoreflect.MessageDescriptor
+	small [32]protoreflect.FieldDescriptor
+}
+
+func skipperOf(m proto.Message) *skipper {
+	return newSkipper(m.ProtoReflect().Descriptor())
+}
+
+func newSkipper(md protoreflect.MessageDescriptor) *skipper {
+	s := &skipper{md: md}
+	fs := md.Fields()
+	for i := range fs.Len() {
+		if fd := fs.Get(i); fd.Number() < protowire.Number(len(s.small)) {
+			s.small[fd.Number()] = fd
+		}
+	}
+	return s
+}
+
+func (s *skipper) field(num protowire.Number) protoreflect.FieldDescriptor {
+	if num < protowire.Number(len(s.small)) {
+		return s.small[num]
+	}
+	return s.md.Fields().ByNumber(num)
+}
 
 // field is one field of a message being read: its number and wire type,
 // and the value's bytes for a length-delimited one or the number for a
@@ -105,9 +133,9 @@ func (r *fields) next(f *field) bool {
 
 // skip checks a field the lean reader does not build as proto.Unmarshal
 // would check it, and leaves it out.
-func (r *fields) skip(md protoreflect.MessageDescriptor, f *field, depth int) {
+func (r *fields) skip(s *skipper, f *field, depth int) {
 	if r.err == nil {
-		r.err = checkField(md, f, depth)
+		r.err = checkField(s.field(f.num), f, depth)
 	}
 }
 
@@ -140,8 +168,7 @@ func (r *fields) msg(f *field, seen bool) []byte {
 // checkField checks a skipped field as proto.Unmarshal checks it while
 // building it: its wire type against its declared kind, UTF-8 for strings,
 // nested messages throughout. Unknown fields need only be well formed.
-func checkField(md protoreflect.MessageDescriptor, f *field, depth int) error {
-	fd := md.Fields().ByNumber(f.num)
+func checkField(fd protoreflect.FieldDescriptor, f *field, depth int) error {
 	if fd == nil {
 		return nil // an unknown field: next has checked its form
 	}
@@ -186,7 +213,9 @@ func checkMessage(b []byte, md protoreflect.MessageDescriptor, depth int) error 
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
-		r.skip(md, &f, depth)
+		if r.err == nil {
+			r.err = checkField(md.Fields().ByNumber(f.num), &f, depth)
+		}
 	}
 	return r.err
 }
@@ -217,7 +246,7 @@ func decodeLean(b []byte, ev *v1.CommerceEvent) error {
 				r.err = decodeWhole(m, f.num, ev)
 			}
 		default:
-			r.skip(descEvent, &f, 0)
+			r.skip(skipEvent, &f, 0)
 		}
 	}
 	return r.err
@@ -297,7 +326,7 @@ func decodeRecord(b []byte, re *v1.RecordEvent) error {
 				re.Body = &v1.RecordEvent_Transaction{Transaction: t}
 			}
 		default:
-			r.skip(descRecord, &f, 1)
+			r.skip(skipRecord, &f, 1)
 		}
 	}
 	return r.err
@@ -342,7 +371,7 @@ func decodeOrder(b []byte, o *v1.Order) error {
 				r.err = decodeRef(m, o.LocationRef, depthLine)
 			}
 		default:
-			r.skip(descOrder, &f, depthOrder)
+			r.skip(skipOrder, &f, depthOrder)
 		}
 	}
 	return r.err
@@ -380,7 +409,7 @@ func decodeLine(b []byte, l *v1.OrderLineItem) error {
 				l.DiscountAllocations = append(l.DiscountAllocations, d)
 			}
 		default:
-			r.skip(descLine, &f, depthLine)
+			r.skip(skipLine, &f, depthLine)
 		}
 	}
 	return r.err
@@ -400,7 +429,7 @@ func decodeTaxLine(b []byte, t *v1.TaxLine) error {
 		case 3:
 			t.TaxAmount = r.str(&f)
 		default:
-			r.skip(descTaxLine, &f, depthLine+1)
+			r.skip(skipTaxLine, &f, depthLine+1)
 		}
 	}
 	return r.err
@@ -414,7 +443,7 @@ func decodeRef(b []byte, ref *v1.Ref, depth int) error {
 		if f.num == 1 {
 			ref.Id = r.str(&f)
 		} else {
-			r.skip(descRef, &f, depth)
+			r.skip(skipRef, &f, depth)
 		}
 	}
 	return r.err
@@ -427,7 +456,7 @@ func decodeDiscount(b []byte, d *v1.DiscountAllocation) error {
 		if f.num == 2 {
 			d.TotalAmount = r.str(&f)
 		} else {
-			r.skip(descDiscount, &f, depthLine+1)
+			r.skip(skipDiscount, &f, depthLine+1)
 		}
 	}
 	return r.err
@@ -454,7 +483,7 @@ func decodeCharge(b []byte, c *v1.ServiceCharge) error {
 		case 7:
 			c.Type = r.str(&f)
 		default:
-			r.skip(descCharge, &f, depthLine)
+			r.skip(skipCharge, &f, depthLine)
 		}
 	}
 	return r.err
@@ -474,7 +503,7 @@ func decodePayment(b []byte, p *v1.Payment) error {
 		case 5:
 			p.Status = r.str(&f)
 		default:
-			r.skip(descPayment, &f, depthOrder)
+			r.skip(skipPayment, &f, depthOrder)
 		}
 	}
 	return r.err
@@ -502,7 +531,7 @@ func decodeTransaction(b []byte, t *v1.Transaction) error {
 		case 11:
 			t.SettledTransactionIds = append(t.SettledTransactionIds, r.str(&f))
 		default:
-			r.skip(descTransaction, &f, depthOrder)
+			r.skip(skipTransaction, &f, depthOrder)
 		}
 	}
 	return r.err
@@ -518,7 +547,7 @@ func decodeSourceRef(b []byte, s *v1.TransactionSourceRef) error {
 		case 2:
 			s.Type = r.str(&f)
 		default:
-			r.skip(descSourceRef, &f, depthLine)
+			r.skip(skipSourceRef, &f, depthLine)
 		}
 	}
 	return r.err
