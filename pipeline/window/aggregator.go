@@ -300,14 +300,18 @@ func (a *Aggregator) Apply(partition int32, ev *v1.CommerceEvent) (err error) {
 		}
 		a.b.stats.Applied++
 	}()
-	return a.apply(partition, ev)
+	return a.apply(partition, ev, scope)
 }
 
-func (a *Aggregator) apply(partition int32, ev *v1.CommerceEvent) error {
+// apply applies ev; c is its company as Apply found it (nil: new), so the
+// company is looked up once.
+func (a *Aggregator) apply(partition int32, ev *v1.CommerceEvent, c *company) error {
 	if err := a.faultAt("start"); err != nil {
 		return err
 	}
-	c := a.company(ev.GetCompanyId(), partition)
+	if c == nil {
+		c = a.company(ev.GetCompanyId(), partition)
+	}
 	if c.tenant == "" && ev.GetTenantId() != "" {
 		a.touchHead(c)
 		c.tenant = ev.GetTenantId()

@@ -108,8 +108,9 @@ func (r *fields) next(f *field) bool {
 	if len(r.b) == 0 || r.err != nil {
 		return false
 	}
-	num, typ, n := protowire.ConsumeTag(r.b)
-	if n < 0 || num > protowire.MaxValidNumber {
+	tag, n := consumeVarint(r.b)
+	num, typ := protowire.DecodeTag(tag)
+	if n < 0 || num < protowire.MinValidNumber || num > protowire.MaxValidNumber {
 		r.err = errLean
 		return false
 	}
@@ -117,9 +118,17 @@ func (r *fields) next(f *field) bool {
 	f.num, f.typ, f.val, f.uval = num, typ, nil, 0
 	switch typ {
 	case protowire.VarintType:
-		f.uval, n = protowire.ConsumeVarint(r.b)
+		f.uval, n = consumeVarint(r.b)
 	case protowire.BytesType:
-		f.val, n = protowire.ConsumeBytes(r.b)
+		var size uint64
+		if size, n = consumeVarint(r.b); n > 0 {
+			if size > uint64(len(r.b)-n) {
+				n = -1
+			} else {
+				f.val = r.b[n : n+int(size)]
+				n += int(size)
+			}
+		}
 	default:
 		n = protowire.ConsumeFieldValue(num, typ, r.b)
 	}
@@ -129,6 +138,15 @@ func (r *fields) next(f *field) bool {
 	}
 	r.b = r.b[n:]
 	return true
+}
+
+// consumeVarint is protowire.ConsumeVarint with the one-byte case, which
+// nearly every tag and length is, inlined.
+func consumeVarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return protowire.ConsumeVarint(b)
 }
 
 // skip checks a field the lean reader does not build as proto.Unmarshal
@@ -220,6 +238,29 @@ func checkMessage(b []byte, md protoreflect.MessageDescriptor, depth int) error 
 	return r.err
 }
 
+// The messages of a record that always come together are allocated
+// together: one allocation for the oneof's wrapper and its message, for a
+// line and its product, for a tax line and its component. None outlives the
+// event (the state keeps strings, not messages), and none is ever copied.
+type (
+	recordBlock struct {
+		body v1.CommerceEvent_Record
+		re   v1.RecordEvent
+	}
+	orderBlock struct {
+		body v1.RecordEvent_Order
+		o    v1.Order
+	}
+	lineBlock struct {
+		line    v1.OrderLineItem
+		product v1.Ref
+	}
+	taxBlock struct {
+		tax       v1.TaxLine
+		component v1.Ref
+	}
+)
+
 // decodeLean reads ev, building only what Apply reads of a record.
 func decodeLean(b []byte, ev *v1.CommerceEvent) error {
 	ev.Reset()
@@ -236,9 +277,10 @@ func decodeLean(b []byte, ev *v1.CommerceEvent) error {
 		case 10:
 			m := r.msg(&f, ev.Body != nil)
 			if r.err == nil {
-				re := &v1.RecordEvent{}
-				r.err = decodeRecord(m, re)
-				ev.Body = &v1.CommerceEvent_Record{Record: re}
+				blk := &recordBlock{}
+				blk.body.Record = &blk.re
+				r.err = decodeRecord(m, &blk.re)
+				ev.Body = &blk.body
 			}
 		case 11, 12, 13, 14:
 			m := r.msg(&f, ev.Body != nil)
@@ -307,9 +349,10 @@ func decodeRecord(b []byte, re *v1.RecordEvent) error {
 		case 10:
 			m := r.msg(&f, re.Body != nil)
 			if r.err == nil {
-				o := &v1.Order{}
-				r.err = decodeOrder(m, o)
-				re.Body = &v1.RecordEvent_Order{Order: o}
+				blk := &orderBlock{}
+				blk.body.Order = &blk.o
+				r.err = decodeOrder(m, &blk.o)
+				re.Body = &blk.body
 			}
 		case 11:
 			m := r.msg(&f, re.Body != nil)
@@ -353,9 +396,12 @@ func decodeOrder(b []byte, o *v1.Order) error {
 		case 14:
 			m := r.msg(&f, false)
 			if r.err == nil {
-				l := &v1.OrderLineItem{}
-				r.err = decodeLine(m, l)
-				o.OrderLineItems = append(o.OrderLineItems, l)
+				if o.OrderLineItems == nil {
+					o.OrderLineItems = make([]*v1.OrderLineItem, 0, 4) // most orders have up to four
+				}
+				blk := &lineBlock{}
+				r.err = decodeLine(m, blk)
+				o.OrderLineItems = append(o.OrderLineItems, &blk.line)
 			}
 		case 16:
 			m := r.msg(&f, false)
@@ -377,7 +423,8 @@ func decodeOrder(b []byte, o *v1.Order) error {
 	return r.err
 }
 
-func decodeLine(b []byte, l *v1.OrderLineItem) error {
+func decodeLine(b []byte, blk *lineBlock) error {
+	l := &blk.line
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
@@ -391,14 +438,14 @@ func decodeLine(b []byte, l *v1.OrderLineItem) error {
 		case 7:
 			m := r.msg(&f, false)
 			if r.err == nil {
-				t := &v1.TaxLine{}
+				t := &taxBlock{}
 				r.err = decodeTaxLine(m, t)
-				l.Taxes = append(l.Taxes, t)
+				l.Taxes = append(l.Taxes, &t.tax)
 			}
 		case 8:
 			m := r.msg(&f, l.ProductRef != nil)
 			if r.err == nil {
-				l.ProductRef = &v1.Ref{}
+				l.ProductRef = &blk.product
 				r.err = decodeRef(m, l.ProductRef, depthLine+1)
 			}
 		case 10:
@@ -415,7 +462,8 @@ func decodeLine(b []byte, l *v1.OrderLineItem) error {
 	return r.err
 }
 
-func decodeTaxLine(b []byte, t *v1.TaxLine) error {
+func decodeTaxLine(b []byte, blk *taxBlock) error {
+	t := &blk.tax
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
@@ -423,7 +471,7 @@ func decodeTaxLine(b []byte, t *v1.TaxLine) error {
 		case 1:
 			m := r.msg(&f, t.TaxComponentRef != nil)
 			if r.err == nil {
-				t.TaxComponentRef = &v1.Ref{}
+				t.TaxComponentRef = &blk.component
 				r.err = decodeRef(m, t.TaxComponentRef, depthLine+2)
 			}
 		case 3:
@@ -476,9 +524,9 @@ func decodeCharge(b []byte, c *v1.ServiceCharge) error {
 		case 5:
 			m := r.msg(&f, false)
 			if r.err == nil {
-				t := &v1.TaxLine{}
+				t := &taxBlock{}
 				r.err = decodeTaxLine(m, t)
-				c.Taxes = append(c.Taxes, t)
+				c.Taxes = append(c.Taxes, &t.tax)
 			}
 		case 7:
 			c.Type = r.str(&f)
