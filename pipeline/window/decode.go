@@ -11,7 +11,7 @@ import (
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
-// decodeEvent reads a commerce.events value into ev for Apply.
+// eventDecoder reads commerce.events values for Apply.
 //
 // A record carries far more than the window reads: order numbers, dates as
 // text, names beside ids, quantities and unit prices, product variants, the
@@ -29,11 +29,38 @@ import (
 // maxLeanDepth, a malformed value) hands the value to proto.Unmarshal, which
 // decides. TestHotPathDecodeIsProtoUnmarshalProjected and
 // FuzzHotPathDecodeEvent hold it to that.
-func decodeEvent(b []byte, ev *v1.CommerceEvent) error {
-	if err := decodeLean(b, ev); err != nil {
-		return proto.Unmarshal(b, ev)
+//
+// A record's messages are reused from one decode to the next: the event
+// decode returns is valid until the next decode. The state keeps none of
+// them, only strings and a record's content hash, which are always new; the
+// bodies decoded whole (the state keeps settings) are new too.
+type eventDecoder struct {
+	ev     v1.CommerceEvent
+	record recordBlock
+	order  orderBlock
+	pay    paymentBlock
+	txn    transactionBlock
+	// Pools, in the order of use within one event; n* count those in use.
+	lines                         []*lineBlock
+	taxes                         []*taxBlock
+	discounts                     []*v1.DiscountAllocation
+	charges                       []*v1.ServiceCharge
+	nLines, nTaxes, nDisc, nCharg int
+	// The lists of pointers the messages hold, cut from these.
+	linePtrs   []*v1.OrderLineItem
+	taxPtrs    []*v1.TaxLine
+	discPtrs   []*v1.DiscountAllocation
+	chargePtrs []*v1.ServiceCharge
+	settled    []string
+}
+
+// decode reads b. The event is the decoder's own until the next decode.
+func (d *eventDecoder) decode(b []byte) (*v1.CommerceEvent, error) {
+	if err := d.lean(b); err != nil {
+		ev := &v1.CommerceEvent{}
+		return ev, proto.Unmarshal(b, ev)
 	}
-	return nil
+	return &d.ev, nil
 }
 
 // errLean sends a value to proto.Unmarshal; the caller never sees it.
@@ -238,10 +265,9 @@ func checkMessage(b []byte, md protoreflect.MessageDescriptor, depth int) error 
 	return r.err
 }
 
-// The messages of a record that always come together are allocated
-// together: one allocation for the oneof's wrapper and its message, for a
-// line and its product, for a tax line and its component. None outlives the
-// event (the state keeps strings, not messages), and none is ever copied.
+// The messages of a record that always come together are kept together: a
+// oneof's wrapper and its message, a line and its product, a tax line and
+// its component. None is ever copied.
 type (
 	recordBlock struct {
 		body v1.CommerceEvent_Record
@@ -250,6 +276,16 @@ type (
 	orderBlock struct {
 		body v1.RecordEvent_Order
 		o    v1.Order
+		loc  v1.Ref
+	}
+	paymentBlock struct {
+		body v1.RecordEvent_Payment
+		p    v1.Payment
+	}
+	transactionBlock struct {
+		body v1.RecordEvent_Transaction
+		t    v1.Transaction
+		src  v1.TransactionSourceRef
 	}
 	lineBlock struct {
 		line    v1.OrderLineItem
@@ -261,9 +297,31 @@ type (
 	}
 )
 
-// decodeLean reads ev, building only what Apply reads of a record.
-func decodeLean(b []byte, ev *v1.CommerceEvent) error {
-	ev.Reset()
+// pooled returns the next unused element of a pool, growing it as needed.
+func pooled[T any](pool *[]*T, n *int) *T {
+	if *n == len(*pool) {
+		*pool = append(*pool, new(T))
+	}
+	x := (*pool)[*n]
+	*n++
+	return x
+}
+
+// maxPooled bounds each pool kept between events: a record of many lines
+// or taxes leaves its pools that large, and they are let go rather than
+// kept for good.
+const maxPooled = 256
+
+// lean reads b into d.ev, building only what Apply reads of a record.
+func (d *eventDecoder) lean(b []byte) error {
+	d.ev.Reset()
+	if len(d.lines) > maxPooled || len(d.taxes) > maxPooled || len(d.discounts) > maxPooled || len(d.charges) > maxPooled ||
+		cap(d.settled) > maxPooled {
+		*d = eventDecoder{}
+	}
+	d.nLines, d.nTaxes, d.nDisc, d.nCharg = 0, 0, 0, 0
+	d.linePtrs, d.taxPtrs, d.discPtrs, d.chargePtrs, d.settled = d.linePtrs[:0], d.taxPtrs[:0], d.discPtrs[:0], d.chargePtrs[:0], d.settled[:0]
+	ev := &d.ev
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
@@ -277,9 +335,10 @@ func decodeLean(b []byte, ev *v1.CommerceEvent) error {
 		case 10:
 			m := r.msg(&f, ev.Body != nil)
 			if r.err == nil {
-				blk := &recordBlock{}
+				blk := &d.record
+				blk.re.Reset()
 				blk.body.Record = &blk.re
-				r.err = decodeRecord(m, &blk.re)
+				r.err = d.decodeRecord(m, &blk.re)
 				ev.Body = &blk.body
 			}
 		case 11, 12, 13, 14:
@@ -294,8 +353,8 @@ func decodeLean(b []byte, ev *v1.CommerceEvent) error {
 	return r.err
 }
 
-// decodeWhole decodes the rare bodies with proto, after checking their
-// nesting stays within what the lean reader vouches for.
+// decodeWhole decodes the rare bodies with proto, into new messages, after
+// checking their nesting stays within what the lean reader vouches for.
 func decodeWhole(b []byte, num protowire.Number, ev *v1.CommerceEvent) error {
 	var m proto.Message
 	switch num {
@@ -321,7 +380,7 @@ func decodeWhole(b []byte, num protowire.Number, ev *v1.CommerceEvent) error {
 	return nil
 }
 
-func decodeRecord(b []byte, re *v1.RecordEvent) error {
+func (d *eventDecoder) decodeRecord(b []byte, re *v1.RecordEvent) error {
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
@@ -339,6 +398,7 @@ func decodeRecord(b []byte, re *v1.RecordEvent) error {
 		case 6:
 			re.SourceModifiedUnixMs = int64(r.varint(&f))
 		case 7:
+			// Always new: the state keeps a record's content hash.
 			if f.typ != protowire.BytesType {
 				r.err = errLean
 			} else if len(f.val) > 0 {
@@ -349,24 +409,29 @@ func decodeRecord(b []byte, re *v1.RecordEvent) error {
 		case 10:
 			m := r.msg(&f, re.Body != nil)
 			if r.err == nil {
-				blk := &orderBlock{}
+				blk := &d.order
+				blk.o.Reset()
 				blk.body.Order = &blk.o
-				r.err = decodeOrder(m, &blk.o)
+				r.err = d.decodeOrder(m, blk)
 				re.Body = &blk.body
 			}
 		case 11:
 			m := r.msg(&f, re.Body != nil)
 			if r.err == nil {
-				p := &v1.Payment{}
-				r.err = decodePayment(m, p)
-				re.Body = &v1.RecordEvent_Payment{Payment: p}
+				blk := &d.pay
+				blk.p.Reset()
+				blk.body.Payment = &blk.p
+				r.err = decodePayment(m, &blk.p)
+				re.Body = &blk.body
 			}
 		case 12:
 			m := r.msg(&f, re.Body != nil)
 			if r.err == nil {
-				t := &v1.Transaction{}
-				r.err = decodeTransaction(m, t)
-				re.Body = &v1.RecordEvent_Transaction{Transaction: t}
+				blk := &d.txn
+				blk.t.Reset()
+				blk.body.Transaction = &blk.t
+				r.err = d.decodeTransaction(m, blk)
+				re.Body = &blk.body
 			}
 		default:
 			r.skip(skipRecord, &f, 1)
@@ -380,7 +445,8 @@ const (
 	depthLine  = depthOrder + 1
 )
 
-func decodeOrder(b []byte, o *v1.Order) error {
+func (d *eventDecoder) decodeOrder(b []byte, blk *orderBlock) error {
+	o := &blk.o
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
@@ -396,24 +462,28 @@ func decodeOrder(b []byte, o *v1.Order) error {
 		case 14:
 			m := r.msg(&f, false)
 			if r.err == nil {
-				if o.OrderLineItems == nil {
-					o.OrderLineItems = make([]*v1.OrderLineItem, 0, 4) // most orders have up to four
-				}
-				blk := &lineBlock{}
-				r.err = decodeLine(m, blk)
-				o.OrderLineItems = append(o.OrderLineItems, &blk.line)
+				l := pooled(&d.lines, &d.nLines)
+				l.line.Reset()
+				r.err = d.decodeLine(m, l)
+				start := len(d.linePtrs) - len(o.OrderLineItems)
+				d.linePtrs = append(d.linePtrs, &l.line)
+				o.OrderLineItems = d.linePtrs[start:len(d.linePtrs):len(d.linePtrs)]
 			}
 		case 16:
 			m := r.msg(&f, false)
 			if r.err == nil {
-				c := &v1.ServiceCharge{}
-				r.err = decodeCharge(m, c)
-				o.ServiceCharges = append(o.ServiceCharges, c)
+				c := pooled(&d.charges, &d.nCharg)
+				c.Reset()
+				r.err = d.decodeCharge(m, c)
+				start := len(d.chargePtrs) - len(o.ServiceCharges)
+				d.chargePtrs = append(d.chargePtrs, c)
+				o.ServiceCharges = d.chargePtrs[start:len(d.chargePtrs):len(d.chargePtrs)]
 			}
 		case 17:
 			m := r.msg(&f, o.LocationRef != nil)
 			if r.err == nil {
-				o.LocationRef = &v1.Ref{}
+				blk.loc.Reset()
+				o.LocationRef = &blk.loc
 				r.err = decodeRef(m, o.LocationRef, depthLine)
 			}
 		default:
@@ -423,7 +493,7 @@ func decodeOrder(b []byte, o *v1.Order) error {
 	return r.err
 }
 
-func decodeLine(b []byte, blk *lineBlock) error {
+func (d *eventDecoder) decodeLine(b []byte, blk *lineBlock) error {
 	l := &blk.line
 	r := fields{b: b}
 	var f field
@@ -438,28 +508,47 @@ func decodeLine(b []byte, blk *lineBlock) error {
 		case 7:
 			m := r.msg(&f, false)
 			if r.err == nil {
-				t := &taxBlock{}
+				t := d.takeTax()
 				r.err = decodeTaxLine(m, t)
-				l.Taxes = append(l.Taxes, &t.tax)
+				l.Taxes = d.appendTax(l.Taxes, t)
 			}
 		case 8:
 			m := r.msg(&f, l.ProductRef != nil)
 			if r.err == nil {
+				blk.product.Reset()
 				l.ProductRef = &blk.product
 				r.err = decodeRef(m, l.ProductRef, depthLine+1)
 			}
 		case 10:
 			m := r.msg(&f, false)
 			if r.err == nil {
-				d := &v1.DiscountAllocation{}
-				r.err = decodeDiscount(m, d)
-				l.DiscountAllocations = append(l.DiscountAllocations, d)
+				x := pooled(&d.discounts, &d.nDisc)
+				x.Reset()
+				r.err = decodeDiscount(m, x)
+				start := len(d.discPtrs) - len(l.DiscountAllocations)
+				d.discPtrs = append(d.discPtrs, x)
+				l.DiscountAllocations = d.discPtrs[start:len(d.discPtrs):len(d.discPtrs)]
 			}
 		default:
 			r.skip(skipLine, &f, depthLine)
 		}
 	}
 	return r.err
+}
+
+func (d *eventDecoder) takeTax() *taxBlock {
+	t := pooled(&d.taxes, &d.nTaxes)
+	t.tax.Reset()
+	return t
+}
+
+// appendTax adds t to a list of tax lines cut from d.taxPtrs. A message's
+// list is always the tail of d.taxPtrs while it is being read (a line's
+// taxes are read before the next line's), so it grows in place.
+func (d *eventDecoder) appendTax(list []*v1.TaxLine, t *taxBlock) []*v1.TaxLine {
+	start := len(d.taxPtrs) - len(list)
+	d.taxPtrs = append(d.taxPtrs, &t.tax)
+	return d.taxPtrs[start:len(d.taxPtrs):len(d.taxPtrs)]
 }
 
 func decodeTaxLine(b []byte, blk *taxBlock) error {
@@ -471,6 +560,7 @@ func decodeTaxLine(b []byte, blk *taxBlock) error {
 		case 1:
 			m := r.msg(&f, t.TaxComponentRef != nil)
 			if r.err == nil {
+				blk.component.Reset()
 				t.TaxComponentRef = &blk.component
 				r.err = decodeRef(m, t.TaxComponentRef, depthLine+2)
 			}
@@ -497,12 +587,12 @@ func decodeRef(b []byte, ref *v1.Ref, depth int) error {
 	return r.err
 }
 
-func decodeDiscount(b []byte, d *v1.DiscountAllocation) error {
+func decodeDiscount(b []byte, x *v1.DiscountAllocation) error {
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
 		if f.num == 2 {
-			d.TotalAmount = r.str(&f)
+			x.TotalAmount = r.str(&f)
 		} else {
 			r.skip(skipDiscount, &f, depthLine+1)
 		}
@@ -510,7 +600,7 @@ func decodeDiscount(b []byte, d *v1.DiscountAllocation) error {
 	return r.err
 }
 
-func decodeCharge(b []byte, c *v1.ServiceCharge) error {
+func (d *eventDecoder) decodeCharge(b []byte, c *v1.ServiceCharge) error {
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
@@ -524,9 +614,9 @@ func decodeCharge(b []byte, c *v1.ServiceCharge) error {
 		case 5:
 			m := r.msg(&f, false)
 			if r.err == nil {
-				t := &taxBlock{}
+				t := d.takeTax()
 				r.err = decodeTaxLine(m, t)
-				c.Taxes = append(c.Taxes, &t.tax)
+				c.Taxes = d.appendTax(c.Taxes, t)
 			}
 		case 7:
 			c.Type = r.str(&f)
@@ -557,7 +647,8 @@ func decodePayment(b []byte, p *v1.Payment) error {
 	return r.err
 }
 
-func decodeTransaction(b []byte, t *v1.Transaction) error {
+func (d *eventDecoder) decodeTransaction(b []byte, blk *transactionBlock) error {
+	t := &blk.t
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
@@ -573,11 +664,13 @@ func decodeTransaction(b []byte, t *v1.Transaction) error {
 		case 6:
 			m := r.msg(&f, t.TransactionSourceRef != nil)
 			if r.err == nil {
-				t.TransactionSourceRef = &v1.TransactionSourceRef{}
+				blk.src.Reset()
+				t.TransactionSourceRef = &blk.src
 				r.err = decodeSourceRef(m, t.TransactionSourceRef)
 			}
 		case 11:
-			t.SettledTransactionIds = append(t.SettledTransactionIds, r.str(&f))
+			d.settled = append(d.settled, r.str(&f))
+			t.SettledTransactionIds = d.settled[:len(d.settled):len(d.settled)]
 		default:
 			r.skip(skipTransaction, &f, depthOrder)
 		}

@@ -81,29 +81,31 @@ func leanEvent(full *v1.CommerceEvent) *v1.CommerceEvent {
 	return out
 }
 
-// hotPathDecodeAgrees fails unless decodeEvent and proto.Unmarshal agree on
-// b: both refuse it with the same error, or both take it and decodeEvent
-// builds leanEvent of what proto.Unmarshal builds. It also holds the lean
-// reader on its own to never take what proto.Unmarshal refuses.
+// hotPathDecodeAgrees fails unless d and proto.Unmarshal agree on b: both
+// refuse it with the same error, or both take it and d builds leanEvent of
+// what proto.Unmarshal builds. It also holds the lean reader on its own to
+// never take what proto.Unmarshal refuses. d has decoded other values
+// before: nothing of them may show in this one.
 func hotPathDecodeAgrees(t interface {
 	Helper()
 	Fatalf(string, ...any)
-}, b []byte) {
+}, d *eventDecoder, b []byte) {
 	t.Helper()
-	var full, got, lean v1.CommerceEvent
+	var full v1.CommerceEvent
 	werr := proto.Unmarshal(b, &full)
-	gerr := decodeEvent(b, &got)
-	if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
-		t.Fatalf("decodeEvent: %v; proto.Unmarshal: %v (value %x)", gerr, werr, b)
-	}
-	if lerr := decodeLean(b, &lean); lerr == nil && werr != nil {
+	var lean eventDecoder
+	if lerr := lean.lean(b); lerr == nil && werr != nil {
 		t.Fatalf("the lean reader took a value proto.Unmarshal refuses (%v): %x", werr, b)
+	}
+	got, gerr := d.decode(b)
+	if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+		t.Fatalf("decode: %v; proto.Unmarshal: %v (value %x)", gerr, werr, b)
 	}
 	if werr != nil {
 		return
 	}
-	if want := leanEvent(&full); !proto.Equal(&got, want) && !proto.Equal(&got, &full) {
-		t.Fatalf("decodeEvent built\n%v\nwant\n%v", &got, want)
+	if want := leanEvent(&full); !proto.Equal(got, want) && !proto.Equal(got, &full) {
+		t.Fatalf("decode built\n%v\nwant\n%v", got, want)
 	}
 }
 
@@ -168,12 +170,13 @@ func hotPathDecorate(ev *v1.CommerceEvent, i int) *v1.CommerceEvent {
 func TestHotPathDecodeIsProtoUnmarshalProjected(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genStream(t)
+		var d eventDecoder
 		for i, ev := range s.closed(s.events) {
 			b, err := proto.Marshal(hotPathDecorate(ev, i))
 			if err != nil {
 				t.Fatal(err)
 			}
-			hotPathDecodeAgrees(t, b)
+			hotPathDecodeAgrees(t, &d, b)
 		}
 	})
 }
@@ -227,43 +230,80 @@ func TestHotPathDecodeEdgeCases(t *testing.T) {
 		"supplemental data nested deep":     event(record(nest(bytes.Clone(body), 19, nest(nil, 1, deep)))),
 		"empty":                             nil,
 	}
+	// Refs with names and no ids, sent after a record whose refs had ids:
+	// nothing of the record before may stay in the reused messages.
+	sparse := hotPathDecorate(hotPathOrder("co", "o-2", local(t, ldnZone, "2026-06-10 12:00:00"), 2, "Flat white"), 2)
+	so := sparse.GetRecord().GetOrder()
+	so.LocationRef = &v1.Ref{Name: "High Street"}
+	for _, l := range so.GetOrderLineItems() {
+		l.ProductRef = &v1.Ref{Name: "Flat white"}
+		l.Taxes = []*v1.TaxLine{{TaxComponentRef: &v1.Ref{Name: "VAT"}, Rate: "0.20"}}
+	}
+	if cases["refs with names only"], err = proto.Marshal(sparse); err != nil {
+		t.Fatal(err)
+	}
+	fee := hotPathDecorate(hotPathFee("co", "f-1", "p-1", local(t, ldnZone, "2026-06-10 12:00:00")), 3)
+	if cases["a fee, after an order"], err = proto.Marshal(fee); err != nil {
+		t.Fatal(err)
+	}
+	fee.GetRecord().GetTransaction().TransactionSourceRef = &v1.TransactionSourceRef{}
+	if cases["a fee with an empty source, after an order"], err = proto.Marshal(fee); err != nil {
+		t.Fatal(err)
+	}
+	var d eventDecoder
 	for name, b := range cases {
-		t.Run(name, func(t *testing.T) { hotPathDecodeAgrees(t, b) })
+		t.Run(name, func(t *testing.T) {
+			hotPathDecodeAgrees(t, &d, good)
+			hotPathDecodeAgrees(t, &d, b)
+		})
 	}
 	// Most of them leave the lean reader for proto; the common ones do not.
 	for _, name := range []string{"as marshalled", "an unknown field", "an unknown group", "a kind past int32", "deleted as 2"} {
-		var ev v1.CommerceEvent
-		if err := decodeLean(cases[name], &ev); err != nil {
+		var d eventDecoder
+		if err := d.lean(cases[name]); err != nil {
 			t.Errorf("%s: the lean reader left it to proto: %v", name, err)
 		}
 	}
-	if !strings.Contains(fmt.Sprint(decodeEvent(cases["a currency not UTF-8"], new(v1.CommerceEvent))), "UTF-8") {
-		t.Error("a currency not UTF-8 was not refused as proto refuses it")
+	if _, err := d.decode(cases["a currency not UTF-8"]); !strings.Contains(fmt.Sprint(err), "UTF-8") {
+		t.Errorf("a currency not UTF-8 was refused with %v, not as proto refuses it", err)
 	}
 }
 
-// Apply does the same with what decodeEvent builds of a decorated record as
-// with the record whole: the window reads nothing the lean reader leaves out.
+// Apply does the same with what the decoder builds of a decorated record,
+// one record after another in the decoder's reused messages, as with the
+// record whole: the window reads nothing the lean reader leaves out and
+// keeps nothing of the messages it is given.
 func TestHotPathLeanEventsApplyAlike(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genStream(t)
 		evs := s.closed(s.events)
-		whole, lean := make([]*v1.CommerceEvent, len(evs)), make([]*v1.CommerceEvent, len(evs))
+		whole, wire := make([]*v1.CommerceEvent, len(evs)), make([][]byte, len(evs))
 		for i, ev := range evs {
 			whole[i] = hotPathDecorate(ev, i)
 			b, err := proto.Marshal(whole[i])
 			if err != nil {
 				t.Fatal(err)
 			}
-			lean[i] = new(v1.CommerceEvent)
-			if err := decodeEvent(b, lean[i]); err != nil {
-				t.Fatal(err)
-			}
+			wire[i] = b
 		}
 		sizes := genBatchSizes(t, "batches")
 		a, b := newRun(s.partitions()), newRun(s.partitions())
 		a.feed(t, whole, sizes)
-		b.feed(t, lean, sizes)
+		var d eventDecoder
+		for i, n := 0, 0; i < len(wire); n++ {
+			j := min(i+sizes[n%len(sizes)], len(wire))
+			for ; i < j; i++ {
+				ev, err := d.decode(wire[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := b.a.Apply(b.part[ev.GetCompanyId()], ev); err != nil {
+					t.Fatalf("Apply event %d: %v", i, err)
+				}
+			}
+			b.commit(t)
+		}
+		b.commit(t)
 		sameSummaries(t, "lean vs whole records", a.summaries, b.summaries)
 		if d := diffStates(a.log.state(), b.log.state()); d != "" {
 			t.Fatalf("changelogs differ:\n%s", d)
@@ -290,5 +330,15 @@ func FuzzHotPathDecodeEvent(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Fuzz(func(t *testing.T, b []byte) { hotPathDecodeAgrees(t, b) })
+	dirty, err := proto.Marshal(hotPathDecorate(hotPathOrder("co", "o-0", time.UnixMilli(at), 4, "Latte"), 0))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var d eventDecoder
+		if _, err := d.decode(dirty); err != nil {
+			t.Fatal(err)
+		}
+		hotPathDecodeAgrees(t, &d, b)
+	})
 }

@@ -220,6 +220,7 @@ func (j *Job) Run(ctx context.Context) error {
 		aggOpts = append(aggOpts, WithFaultHook(j.applyFault))
 	}
 	agg := NewAggregator(j.log, aggOpts...)
+	var dec eventDecoder
 	restore := func(ctx context.Context, assigned map[string][]int32) {
 		for _, p := range assigned[j.topics.Events] {
 			n := 0
@@ -317,15 +318,15 @@ func (j *Job) Run(ctx context.Context) error {
 				quarantined = append(quarantined, j.recordEntry(r, ev, p.reason, p.attempts))
 				return
 			}
-			var ev v1.CommerceEvent
-			if err := decodeEvent(r.Value, &ev); err != nil {
+			ev, err := dec.decode(r.Value) // valid until the next record's
+			if err != nil {
 				dropped++
 				quarantined = append(quarantined, j.recordEntry(r, nil, "it cannot be decoded as a CommerceEvent: "+err.Error(), 1))
 				return
 			}
 			before, sums, excs := len(agg.b.parked), len(agg.b.summaries), len(agg.b.dayExc)
-			if err := agg.Apply(r.Partition, &ev); err != nil {
-				quarantined = append(quarantined, j.recordEntry(r, &ev, err.Error(), 1))
+			if err := agg.Apply(r.Partition, ev); err != nil {
+				quarantined = append(quarantined, j.recordEntry(r, ev, err.Error(), 1))
 				return
 			}
 			for range agg.b.parked[before:] {
