@@ -52,6 +52,36 @@ type eventDecoder struct {
 	discPtrs   []*v1.DiscountAllocation
 	chargePtrs []*v1.ServiceCharge
 	settled    []string
+	// codes are short texts that recur from record to record (currencies,
+	// rates, types, statuses, tax components, products, locations), read
+	// once and shared: fewer allocations, and the state keeps one copy.
+	codes map[string]string
+}
+
+// Bounds of the shared codes: their length, and how many are kept (the
+// first ones seen; later ones are read as any string is).
+const (
+	maxCodeLen = 40
+	maxCodes   = 512
+)
+
+// code reads a string field, shared with earlier records when it is a
+// short one seen before.
+func (d *eventDecoder) code(r *fields, f *field) string {
+	if f.typ != protowire.BytesType || len(f.val) > maxCodeLen {
+		return r.str(f)
+	}
+	if s, ok := d.codes[string(f.val)]; ok {
+		return s // the same bytes as a string already checked
+	}
+	s := r.str(f)
+	if r.err == nil && len(d.codes) < maxCodes {
+		if d.codes == nil {
+			d.codes = make(map[string]string)
+		}
+		d.codes[s] = s
+	}
+	return s
 }
 
 // decode reads b. The event is the decoder's own until the next decode.
@@ -317,7 +347,7 @@ func (d *eventDecoder) lean(b []byte) error {
 	d.ev.Reset()
 	if len(d.lines) > maxPooled || len(d.taxes) > maxPooled || len(d.discounts) > maxPooled || len(d.charges) > maxPooled ||
 		cap(d.settled) > maxPooled {
-		*d = eventDecoder{}
+		*d = eventDecoder{codes: d.codes}
 	}
 	d.nLines, d.nTaxes, d.nDisc, d.nCharg = 0, 0, 0, 0
 	d.linePtrs, d.taxPtrs, d.discPtrs, d.chargePtrs, d.settled = d.linePtrs[:0], d.taxPtrs[:0], d.discPtrs[:0], d.chargePtrs[:0], d.settled[:0]
@@ -329,7 +359,7 @@ func (d *eventDecoder) lean(b []byte) error {
 		case 1:
 			ev.CompanyId = r.str(&f)
 		case 2:
-			ev.TenantId = r.str(&f)
+			ev.TenantId = d.code(&r, &f)
 		case 3:
 			ev.ReceivedUnixMs = int64(r.varint(&f))
 		case 10:
@@ -390,7 +420,7 @@ func (d *eventDecoder) decodeRecord(b []byte, re *v1.RecordEvent) error {
 		case 2:
 			re.Id = r.str(&f)
 		case 3:
-			re.TransactionType = r.str(&f)
+			re.TransactionType = d.code(&r, &f)
 		case 4:
 			re.Deleted = r.varint(&f) != 0
 		case 5:
@@ -421,7 +451,7 @@ func (d *eventDecoder) decodeRecord(b []byte, re *v1.RecordEvent) error {
 				blk := &d.pay
 				blk.p.Reset()
 				blk.body.Payment = &blk.p
-				r.err = decodePayment(m, &blk.p)
+				r.err = d.decodePayment(m, &blk.p)
 				re.Body = &blk.body
 			}
 		case 12:
@@ -452,7 +482,7 @@ func (d *eventDecoder) decodeOrder(b []byte, blk *orderBlock) error {
 	for r.next(&f) {
 		switch f.num {
 		case 4:
-			o.Currency = r.str(&f)
+			o.Currency = d.code(&r, &f)
 		case 9:
 			o.TotalAmount = r.str(&f)
 		case 11:
@@ -484,7 +514,7 @@ func (d *eventDecoder) decodeOrder(b []byte, blk *orderBlock) error {
 			if r.err == nil {
 				blk.loc.Reset()
 				o.LocationRef = &blk.loc
-				r.err = decodeRef(m, o.LocationRef, depthLine)
+				r.err = d.decodeRef(m, o.LocationRef, depthLine, true)
 			}
 		default:
 			r.skip(skipOrder, &f, depthOrder)
@@ -500,7 +530,7 @@ func (d *eventDecoder) decodeLine(b []byte, blk *lineBlock) error {
 	for r.next(&f) {
 		switch f.num {
 		case 3:
-			l.TaxPercentage = r.str(&f)
+			l.TaxPercentage = d.code(&r, &f)
 		case 4:
 			l.TotalAmount = r.str(&f)
 		case 5:
@@ -509,7 +539,7 @@ func (d *eventDecoder) decodeLine(b []byte, blk *lineBlock) error {
 			m := r.msg(&f, false)
 			if r.err == nil {
 				t := d.takeTax()
-				r.err = decodeTaxLine(m, t)
+				r.err = d.decodeTaxLine(m, t)
 				l.Taxes = d.appendTax(l.Taxes, t)
 			}
 		case 8:
@@ -517,7 +547,7 @@ func (d *eventDecoder) decodeLine(b []byte, blk *lineBlock) error {
 			if r.err == nil {
 				blk.product.Reset()
 				l.ProductRef = &blk.product
-				r.err = decodeRef(m, l.ProductRef, depthLine+1)
+				r.err = d.decodeRef(m, l.ProductRef, depthLine+1, false)
 			}
 		case 10:
 			m := r.msg(&f, false)
@@ -551,7 +581,7 @@ func (d *eventDecoder) appendTax(list []*v1.TaxLine, t *taxBlock) []*v1.TaxLine 
 	return d.taxPtrs[start:len(d.taxPtrs):len(d.taxPtrs)]
 }
 
-func decodeTaxLine(b []byte, blk *taxBlock) error {
+func (d *eventDecoder) decodeTaxLine(b []byte, blk *taxBlock) error {
 	t := &blk.tax
 	r := fields{b: b}
 	var f field
@@ -562,7 +592,7 @@ func decodeTaxLine(b []byte, blk *taxBlock) error {
 			if r.err == nil {
 				blk.component.Reset()
 				t.TaxComponentRef = &blk.component
-				r.err = decodeRef(m, t.TaxComponentRef, depthLine+2)
+				r.err = d.decodeRef(m, t.TaxComponentRef, depthLine+2, true)
 			}
 		case 3:
 			t.TaxAmount = r.str(&f)
@@ -573,12 +603,16 @@ func decodeTaxLine(b []byte, blk *taxBlock) error {
 	return r.err
 }
 
-// decodeRef reads a reference's id; its name is not read.
-func decodeRef(b []byte, ref *v1.Ref, depth int) error {
+// decodeRef reads a reference's id; its name is not read. Ids of locations
+// and tax components recur and are shared; a company's products may be
+// many, and are not.
+func (d *eventDecoder) decodeRef(b []byte, ref *v1.Ref, depth int, shared bool) error {
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
-		if f.num == 1 {
+		if f.num == 1 && shared {
+			ref.Id = d.code(&r, &f)
+		} else if f.num == 1 {
 			ref.Id = r.str(&f)
 		} else {
 			r.skip(skipRef, &f, depth)
@@ -608,18 +642,18 @@ func (d *eventDecoder) decodeCharge(b []byte, c *v1.ServiceCharge) error {
 		case 2:
 			c.TotalAmount = r.str(&f)
 		case 3:
-			c.TaxPercentage = r.str(&f)
+			c.TaxPercentage = d.code(&r, &f)
 		case 4:
 			c.TaxAmount = r.str(&f)
 		case 5:
 			m := r.msg(&f, false)
 			if r.err == nil {
 				t := d.takeTax()
-				r.err = decodeTaxLine(m, t)
+				r.err = d.decodeTaxLine(m, t)
 				c.Taxes = d.appendTax(c.Taxes, t)
 			}
 		case 7:
-			c.Type = r.str(&f)
+			c.Type = d.code(&r, &f)
 		default:
 			r.skip(skipCharge, &f, depthLine)
 		}
@@ -627,7 +661,7 @@ func (d *eventDecoder) decodeCharge(b []byte, c *v1.ServiceCharge) error {
 	return r.err
 }
 
-func decodePayment(b []byte, p *v1.Payment) error {
+func (d *eventDecoder) decodePayment(b []byte, p *v1.Payment) error {
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
@@ -635,11 +669,11 @@ func decodePayment(b []byte, p *v1.Payment) error {
 		case 2:
 			p.Amount = r.str(&f)
 		case 3:
-			p.Currency = r.str(&f)
+			p.Currency = d.code(&r, &f)
 		case 4:
-			p.Type = r.str(&f)
+			p.Type = d.code(&r, &f)
 		case 5:
-			p.Status = r.str(&f)
+			p.Status = d.code(&r, &f)
 		default:
 			r.skip(skipPayment, &f, depthOrder)
 		}
@@ -658,15 +692,15 @@ func (d *eventDecoder) decodeTransaction(b []byte, blk *transactionBlock) error 
 		case 2:
 			t.TotalAmount = r.str(&f)
 		case 3:
-			t.Currency = r.str(&f)
+			t.Currency = d.code(&r, &f)
 		case 4:
-			t.Type = r.str(&f)
+			t.Type = d.code(&r, &f)
 		case 6:
 			m := r.msg(&f, t.TransactionSourceRef != nil)
 			if r.err == nil {
 				blk.src.Reset()
 				t.TransactionSourceRef = &blk.src
-				r.err = decodeSourceRef(m, t.TransactionSourceRef)
+				r.err = d.decodeSourceRef(m, t.TransactionSourceRef)
 			}
 		case 11:
 			d.settled = append(d.settled, r.str(&f))
@@ -678,7 +712,7 @@ func (d *eventDecoder) decodeTransaction(b []byte, blk *transactionBlock) error 
 	return r.err
 }
 
-func decodeSourceRef(b []byte, s *v1.TransactionSourceRef) error {
+func (d *eventDecoder) decodeSourceRef(b []byte, s *v1.TransactionSourceRef) error {
 	r := fields{b: b}
 	var f field
 	for r.next(&f) {
@@ -686,7 +720,7 @@ func decodeSourceRef(b []byte, s *v1.TransactionSourceRef) error {
 		case 1:
 			s.Id = r.str(&f)
 		case 2:
-			s.Type = r.str(&f)
+			s.Type = d.code(&r, &f)
 		default:
 			r.skip(skipSourceRef, &f, depthLine)
 		}
