@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -341,4 +342,42 @@ func FuzzHotPathDecodeEvent(f *testing.F) {
 		}
 		hotPathDecodeAgrees(t, &d, b)
 	})
+}
+
+// Short texts that recur (a currency, a tax component, a location) are read
+// once and shared by the records after; products are not shared, and once
+// maxCodes texts are kept a new one is read as any string is.
+func TestHotPathDecoderSharesRecurringCodes(t *testing.T) {
+	at := local(t, ldnZone, "2026-06-10 12:00:00")
+	var d eventDecoder
+	read := func(ev *v1.CommerceEvent) *v1.Order {
+		b, err := proto.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return proto.Clone(got).(*v1.CommerceEvent).GetRecord().GetOrder() // clones share the strings
+	}
+	first, second := read(hotPathOrder("co", "o-1", at, 1, "Latte")), read(hotPathOrder("co", "o-2", at, 1, "Latte"))
+	same := func(a, b string) bool { return a == b && unsafe.StringData(a) == unsafe.StringData(b) }
+	if !same(first.GetCurrency(), second.GetCurrency()) || !same(first.GetLocationRef().GetId(), second.GetLocationRef().GetId()) ||
+		!same(first.GetOrderLineItems()[0].GetTaxes()[0].GetTaxComponentRef().GetId(), second.GetOrderLineItems()[0].GetTaxes()[0].GetTaxComponentRef().GetId()) {
+		t.Error("a currency, location or tax component read twice is not shared")
+	}
+	if p, q := first.GetOrderLineItems()[0].GetProductRef().GetId(), second.GetOrderLineItems()[0].GetProductRef().GetId(); p != q || unsafe.StringData(p) == unsafe.StringData(q) {
+		t.Errorf("product ids %q and %q: want equal and not shared", p, q)
+	}
+	for i := range maxCodes + 10 {
+		o := hotPathOrder("co", fmt.Sprintf("o-%d", i), at, 1, "Latte")
+		o.GetRecord().GetOrder().Currency = fmt.Sprintf("C%04d", i)
+		if got := read(o).GetCurrency(); got != fmt.Sprintf("C%04d", i) {
+			t.Fatalf("currency %d read as %q", i, got)
+		}
+	}
+	if len(d.codes) != maxCodes {
+		t.Errorf("the decoder keeps %d codes; the bound is %d", len(d.codes), maxCodes)
+	}
 }
