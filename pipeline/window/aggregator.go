@@ -59,6 +59,7 @@ type Aggregator struct {
 	idx     uint64
 	scratch []byte
 	kb      []byte
+	fl      flushBufs
 
 	fault   func(FaultPoint) error
 	faultEv *v1.CommerceEvent
@@ -263,8 +264,12 @@ func (a *Aggregator) touchHead(c *company) {
 	a.u.heads = append(a.u.heads, op)
 }
 
-func (a *Aggregator) putRec(c *company, k recordKey, rs *recState) {
-	e := c.recEntry(k)
+// putRec sets record k to rs; e is k's entry as the caller found it (nil:
+// not looked up yet), so that the key is looked up once.
+func (a *Aggregator) putRec(c *company, k recordKey, e *recEntry, rs *recState) {
+	if e == nil {
+		e = c.recEntry(k)
+	}
 	if e.seq != a.seq {
 		op := recOp{e: e, c: c, k: k, prev: e.cur}
 		if e.gen != a.gen {
@@ -339,17 +344,21 @@ func (a *Aggregator) Apply(partition int32, ev *v1.CommerceEvent) (err error) {
 		}
 		a.b.stats.Applied++
 	}()
-	return a.apply(partition, ev)
+	return a.apply(partition, ev, scope)
 }
 
-func (a *Aggregator) apply(partition int32, ev *v1.CommerceEvent) error {
+// apply applies ev; c is its company as Apply found it (nil: new), so the
+// company is looked up once.
+func (a *Aggregator) apply(partition int32, ev *v1.CommerceEvent, c *company) error {
 	if err := a.faultAt("start"); err != nil {
 		return err
 	}
 	if tick := ev.GetClockTick(); tick != nil && ev.GetCompanyId() == "" {
 		return a.tickPartition(partition, tick.GetNowUnixMs())
 	}
-	c := a.company(ev.GetCompanyId(), partition)
+	if c == nil {
+		c = a.company(ev.GetCompanyId(), partition)
+	}
 	if c.tenant == "" && ev.GetTenantId() != "" {
 		a.touchHead(c)
 		c.tenant = ev.GetTenantId()
@@ -388,7 +397,7 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 		return a.applyDelete(c, re, typ, received)
 	}
 	k := recordKey{re.GetKind(), typ, re.GetId()}
-	old := c.rec(k)
+	e, old := c.recAt(k)
 	if old != nil && !newer(re.GetSourceModifiedUnixMs(), re.GetContentHash(), old) {
 		return nil // the same or an older version: duplicates never count twice
 	}
@@ -421,7 +430,7 @@ func (a *Aggregator) applyRecord(c *company, re *v1.RecordEvent, received int64)
 	if k.kind == v1.RecordKind_RECORD_KIND_TRANSACTION {
 		next.tender = c.tenderFor(next)
 	}
-	if err := a.swapWith(c, k, old, next, nextPs); err != nil {
+	if err := a.swapWith(c, k, e, old, next, nextPs); err != nil {
 		return err
 	}
 	if k.kind == v1.RecordKind_RECORD_KIND_PAYMENT {
@@ -470,7 +479,7 @@ func (a *Aggregator) applyDelete(c *company, re *v1.RecordEvent, typ string, rec
 		}
 	}
 	for _, k := range keys {
-		old := c.rec(k)
+		e, old := c.recAt(k)
 		if old != nil && !newer(received, tombstoneHash, old) {
 			continue // already deleted, or changed at the source after this delete
 		}
@@ -478,7 +487,7 @@ func (a *Aggregator) applyDelete(c *company, re *v1.RecordEvent, typ string, rec
 		if old != nil {
 			next.event, next.currency, next.seen = old.event, old.currency, old.seen
 		}
-		if err := a.swap(c, k, old, next); err != nil {
+		if err := a.swapWith(c, k, e, old, next, nil); err != nil {
 			return err
 		}
 		if err := a.faultAt("delete"); err != nil {
@@ -515,8 +524,10 @@ func facts(re *v1.RecordEvent) (*recState, error) {
 		parse("totalAmount", o.GetTotalAmount(), &rs.total)
 		parse("totalTaxAmount", o.GetTotalTaxAmount(), &rs.tax)
 		parse("totalGratuity", o.GetTotalGratuity(), &rs.gratuity)
+		var parts []day.TaxPart // every line's tax parts, in one allocation
 		if n := len(o.GetOrderLineItems()); n > 0 {
 			rs.lines = make([]day.OrderLine, 0, n)
+			parts = make([]day.TaxPart, 0, taxLines(o.GetOrderLineItems()))
 		}
 		for i, l := range o.GetOrderLineItems() {
 			f := day.OrderLine{TaxKey: rateKey(l.GetTaxPercentage()), Product: l.GetProductRef().GetId()}
@@ -527,7 +538,7 @@ func facts(re *v1.RecordEvent) (*recState, error) {
 				parse("discountAllocations.totalAmount", d.GetTotalAmount(), &v)
 				f.Discount += v
 			}
-			f.Taxes = taxParts(l.GetTaxes(), parse)
+			f.Taxes, parts = taxPartsInto(parts, l.GetTaxes(), parse)
 			if err != nil {
 				return nil, fmt.Errorf("orderLineItems[%d].%w", i, err)
 			}
@@ -742,12 +753,13 @@ func counts(rs *recState) bool { return rs != nil && !rs.deleted && rs.day != ""
 // its day and the new version's enter its own, which may be another day.
 // Should any step fail, Apply rolls the whole record back.
 func (a *Aggregator) swap(c *company, k recordKey, old, next *recState) error {
-	return a.swapWith(c, k, old, next, nil)
+	return a.swapWith(c, k, c.recEntry(k), old, next, nil)
 }
 
-// swapWith is swap with the new version's postings already worked out
-// (nil: work them out here).
-func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, nextPs []day.Posting) error {
+// swapWith is swap with the record's entry already found (nil: it has
+// none) and the new version's postings already worked out (nil: work them
+// out here).
+func (a *Aggregator) swapWith(c *company, k recordKey, e *recEntry, old, next *recState, nextPs []day.Posting) error {
 	var oldPs []day.Posting
 	var err error
 	if counts(old) {
@@ -789,7 +801,7 @@ func (a *Aggregator) swapWith(c *company, k recordKey, old, next *recState, next
 	for _, id := range next.products() {
 		addIndex(c.ordersByProduct, id, k)
 	}
-	a.putRec(c, k, next)
+	a.putRec(c, k, e, next)
 	return nil
 }
 

@@ -213,6 +213,7 @@ func BenchmarkAggregate(b *testing.B) {
 	d := loadBench(b)
 	n := len(d.records)
 	var a *Aggregator
+	var dec eventDecoder
 	var summaries, changes int
 	flush := func() {
 		out, err := a.Flush()
@@ -248,38 +249,29 @@ func BenchmarkAggregate(b *testing.B) {
 	reset()
 	b.ReportAllocs()
 	b.ResetTimer()
-	// Records are decoded a batch at a time, read from the store in key
-	// order (Prefetch), then applied, as the job does.
-	evs := make([]*v1.CommerceEvent, 0, benchFlushEvery)
-	parts := make([]int32, 0, benchFlushEvery)
-	apply := func() {
-		a.Prefetch(evs)
-		for i, ev := range evs {
-			if err := a.Apply(parts[i], ev); err != nil {
-				b.Fatal(err)
-			}
-		}
-		evs, parts = evs[:0], parts[:0]
-		flush()
-	}
+	batch := 0
 	for i := 0; i < b.N; i++ {
 		j := i % n
 		if j == 0 && i > 0 {
-			apply()
+			flush()
+			batch = 0
 			b.StopTimer()
 			reset()
 			b.StartTimer()
 		}
-		ev := new(v1.CommerceEvent)
-		if err := proto.Unmarshal(d.records[j], ev); err != nil {
+		ev, err := dec.decode(d.records[j]) // as the job decodes
+		if err != nil {
 			b.Fatal(err)
 		}
-		evs, parts = append(evs, ev), append(parts, d.partition[j])
-		if len(evs) == benchFlushEvery {
-			apply()
+		if err := a.Apply(d.partition[j], ev); err != nil {
+			b.Fatal(err)
+		}
+		if batch++; batch == benchFlushEvery {
+			flush()
+			batch = 0
 		}
 	}
-	apply()
+	flush()
 	b.StopTimer()
 	if n := a.Stats().Refused; n != 0 {
 		b.Fatalf("%d records refused", n)

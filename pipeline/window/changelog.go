@@ -61,41 +61,32 @@ type Output struct {
 
 // Flush returns what the current batch must write: changelog entries for
 // every key it touched (their final values), the summaries and exception
-// records it emitted and the days it parked.
+// records it emitted and the days it parked. The changelog entries are
+// written into buffers the aggregator reuses: they are valid until the batch
+// ends with Commit or Abort (flushBufs says why that is enough).
 func (a *Aggregator) Flush() (Output, error) {
-	out := make([]Change, 0, len(a.b.heads)+len(a.b.recs)+len(a.b.days)+len(a.b.refs)+len(a.b.posted))
-	// One buffer for every entry, cut into exact-size values: one
-	// allocation per batch instead of one per entry.
-	// Entries encode in under 512 bytes but for long orders; sizing it up
-	// front spares the copies of growing it.
-	buf := make([]byte, 0, 512*cap(out))
-	var scratch []byte
-	// Keys share one buffer too.
-	kb := make([]byte, 0, 96*cap(out))
+	out, buf, kb := a.fl.take(a.gen, len(a.b.heads)+len(a.b.recs)+len(a.b.days)+len(a.b.refs)+len(a.b.posted))
+	// Every entry is cut from the shared buffers with its capacity capped,
+	// so that no one appending to one writes over the next.
 	var err error
-	mark := func() int { return len(buf) }
 	for _, c := range a.b.heads {
-		start := mark()
-		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, &v1.WindowChange{Entry: &v1.WindowChange_Company{Company: &v1.WindowCompany{
-			// The watermark is left out: Restore derives it from the
-			// records, so it need not be rewritten each time it moves.
-			CompanyId: c.id, TenantId: c.tenant, Settings: c.settings,
-			Sequence: c.sequence, LastHash: c.lastHash,
-		}}})
-		if err != nil {
-			return Output{}, fmt.Errorf("encode company %s: %w", c.id, err)
+		n, start := len(kb), len(buf)
+		kb = appendHeadKey(kb, c.id)
+		if buf, err = appendCompanyChange(buf, c); err != nil {
+			return Output{}, err
 		}
-		out = append(out, Change{Partition: c.partition, Key: changeKey(c.id, kindHead, ""), Value: buf[start:len(buf):len(buf)]})
+		out = append(out, Change{Partition: c.partition, Key: kb[n:len(kb):len(kb)], Value: buf[start:len(buf):len(buf)]})
 	}
 	for _, t := range a.b.recs {
+		n := len(kb)
 		kb = appendRecordKey(kb, t.c.id, t.k)
-		key := kb[len(kb)-recordKeyLen(t.c.id, t.k) : len(kb) : len(kb)]
+		key := kb[n:len(kb):len(kb)]
 		if t.e.cur == nil {
 			out = append(out, Change{Partition: t.c.partition, Key: key})
 			continue
 		}
-		start := mark()
-		buf, scratch = appendRecordChange(buf, scratch, t.k, t.e.cur)
+		start := len(buf)
+		buf, _ = appendRecordChange(buf, nil, t.k, t.e.cur)
 		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
 	for _, t := range a.b.days {
@@ -106,21 +97,20 @@ func (a *Aggregator) Flush() (Output, error) {
 			out = append(out, Change{Partition: t.c.partition, Key: key})
 			continue
 		}
-		start := mark()
-		buf, scratch = appendDayChange(buf, scratch, t.k, t.e.cur)
+		start := len(buf)
+		buf, _ = appendDayChange(buf, nil, t.k, t.e.cur)
 		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
 	for _, t := range a.b.refs {
-		key := changeKey(t.c.id, kindRef, strconv.Itoa(int(t.k.kind))+"\x00"+t.k.id)
-		start := mark()
-		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, &v1.WindowChange{Entry: &v1.WindowChange_Reference{Reference: refProto(t.k, t.e.cur)}})
-		if err != nil {
-			return Output{}, fmt.Errorf("encode reference %s: %w", t.k.id, err)
-		}
-		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
+		n, start := len(kb), len(buf)
+		kb = appendRefKey(kb, t.c.id, t.k)
+		buf = appendReferenceChange(buf, t.k, t.e.cur)
+		out = append(out, Change{Partition: t.c.partition, Key: kb[n:len(kb):len(kb)], Value: buf[start:len(buf):len(buf)]})
 	}
 	for _, t := range a.b.posted {
-		key := changeKey(t.c.id, kindPosted, exceptionKey(t.k, t.id))
+		n := len(kb)
+		kb = appendPostedKey(kb, t.c.id, t.k, t.id)
+		key := kb[n:len(kb):len(kb)]
 		msg, ok := "", false
 		if s := t.c.excs[t.k]; s != nil {
 			msg, ok = s.posted[t.id]
@@ -129,17 +119,13 @@ func (a *Aggregator) Flush() (Output, error) {
 			out = append(out, Change{Partition: t.c.partition, Key: key})
 			continue
 		}
-		start := mark()
-		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, &v1.WindowChange{Entry: &v1.WindowChange_PostedException{PostedException: &v1.WindowPostedException{
-			BusinessDay: t.k.day, Currency: t.k.currency, Location: t.k.location, RecordId: t.id, Message: msg,
-		}}})
-		if err != nil {
-			return Output{}, fmt.Errorf("encode exception %s: %w", t.id, err)
-		}
+		start := len(buf)
+		buf = appendPostedChange(buf, t.k, t.id, msg)
 		out = append(out, Change{Partition: t.c.partition, Key: key, Value: buf[start:len(buf):len(buf)]})
 	}
-	a.b.changes, a.b.flushed = out, true
-	return Output{Changes: out, Summaries: a.b.summaries, Exceptions: a.b.dayExc, Parked: a.b.parked}, nil
+	a.fl.keep(out, buf, kb)
+	a.b.changes, a.b.flushed = out[:len(out):len(out)], true
+	return Output{Changes: a.b.changes, Summaries: a.b.summaries, Exceptions: a.b.dayExc, Parked: a.b.parked}, nil
 }
 
 func refProto(k refDataKey, vs []refVersion) *v1.WindowReference {

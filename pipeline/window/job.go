@@ -256,6 +256,7 @@ func (j *Job) Run(ctx context.Context) error {
 		}
 	}()
 	agg := NewAggregator(j.log, append(aggOpts, WithStore(st))...)
+	var dec eventDecoder
 	restore := func(ctx context.Context, assigned map[string][]int32) {
 		for _, p := range assigned[j.topics.Events] {
 			n := 0
@@ -360,19 +361,7 @@ func (j *Job) Run(ctx context.Context) error {
 		var parkedFrom, usedPoison []input
 		var n, dropped int64
 		emittedBy := map[DayRef]int64{} // the input record (its place in the poll) that emitted a day's output
-		// Every record is decoded first, so the batch's records are read
-		// from the store in key order before any is applied.
-		decoded := map[input]*v1.CommerceEvent{}
-		var evs []*v1.CommerceEvent
-		fs.EachRecord(func(r *kgo.Record) {
-			ev := new(v1.CommerceEvent)
-			if proto.Unmarshal(r.Value, ev) == nil {
-				decoded[input{r.Topic, r.Partition, r.Offset}] = ev
-				evs = append(evs, ev)
-			}
-		})
 		mu.Lock()
-		agg.Prefetch(evs)
 		fs.EachRecord(func(r *kgo.Record) {
 			n++
 			in := input{r.Topic, r.Partition, r.Offset}
@@ -386,9 +375,8 @@ func (j *Job) Run(ctx context.Context) error {
 				quarantined = append(quarantined, j.recordEntry(r, ev, p.reason, p.attempts))
 				return
 			}
-			ev, ok := decoded[in]
-			if !ok {
-				err := proto.Unmarshal(r.Value, new(v1.CommerceEvent))
+			ev, err := dec.decode(r.Value) // valid until the next record's
+			if err != nil {
 				dropped++
 				quarantined = append(quarantined, j.recordEntry(r, nil, "it cannot be decoded as a CommerceEvent: "+err.Error(), 1))
 				return

@@ -28,16 +28,6 @@ func changePrefix(dst []byte, kind byte, p int32) []byte {
 	return binary.BigEndian.AppendUint32(dst, uint32(p))
 }
 
-// appendDayKey appends a day's changelog key.
-func appendDayKey(b []byte, company string, k dayKey) []byte {
-	b = append(append(append(append(append(b, company...), 0, kindDay, 0), k.day...), 0), k.currency...)
-	if k.location != "" {
-		// Only grouped days name a location, so other keys are as before.
-		b = append(append(b, 0), k.location...)
-	}
-	return b
-}
-
 func (a *Aggregator) loadRecord(c *company, k recordKey) *recState {
 	key := appendRecordKey(changePrefix(a.kb[:0], kindRecord, c.partition), c.id, k)
 	a.kb = key
@@ -635,42 +625,4 @@ func (a *Aggregator) load(p int32) error {
 		c.days[parseDayKey(rest[2:])] = &dayEntry{cur: d}
 		return nil
 	})
-}
-
-// Prefetch reads from the store, in key order, the records evs name that
-// the batch has not read yet, so that applying them finds each in memory.
-// Reading keys in order lets the store step from one to the next rather
-// than search for each: it is how a batch's records should be read, and it
-// changes nothing else (a record read is only a cache of the store).
-func (a *Aggregator) Prefetch(evs []*v1.CommerceEvent) {
-	type want struct {
-		c  *company
-		k  recordKey
-		sk []byte
-	}
-	ws := make([]want, 0, len(evs))
-	for _, ev := range evs {
-		re := ev.GetRecord()
-		if re == nil || re.GetDeleted() {
-			continue
-		}
-		c := a.companies[ev.GetCompanyId()]
-		if c == nil {
-			continue // a company new to the window has nothing stored
-		}
-		k := recordKey{kind: re.GetKind(), id: re.GetId()}
-		if k.kind == v1.RecordKind_RECORD_KIND_TRANSACTION {
-			k.typ = re.GetTransactionType()
-		}
-		if _, ok := c.records[k]; ok {
-			continue
-		}
-		ws = append(ws, want{c, k, appendRecordKey(changePrefix(nil, kindRecord, c.partition), c.id, k)})
-	}
-	slices.SortFunc(ws, func(x, y want) int { return bytes.Compare(x.sk, y.sk) })
-	for _, w := range ws {
-		if _, ok := w.c.records[w.k]; !ok {
-			w.c.recEntry(w.k)
-		}
-	}
 }
