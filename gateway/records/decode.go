@@ -137,6 +137,11 @@ func unknownField(key string, fields protoreflect.FieldDescriptors) string {
 	for i := range names {
 		names[i] = fields.Get(i).JSONName()
 	}
+	return unknownFieldOf(key, names)
+}
+
+// unknownFieldOf answers a key that is none of names.
+func unknownFieldOf(key string, names []string) string {
 	if s := closest(key, names); s != "" {
 		return fmt.Sprintf("unknown field %s; did you mean %q?", quote(key), s)
 	}

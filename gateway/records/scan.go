@@ -7,16 +7,23 @@ import (
 	"unicode/utf8"
 )
 
-// errSyntax aborts an element. Bodies are checked with json.Valid before they
-// are scanned, so it only guards against a scanner bug turning into a panic.
+// errSyntax is the scanner's answer to text that is not JSON. The one-pass
+// decoder (decodeFast) then gives the body up to the two-pass one, whose
+// json.Valid names the error; in the two-pass decoder, which scans only
+// text already known to be valid, it guards against a scanner bug.
 var errSyntax = errors.New("malformed JSON")
 
-// scanner walks JSON text that is already known to be valid. Working on the
-// bytes directly, rather than through json.Decoder tokens, keeps each number's
-// exact source text and avoids an allocation per token.
+// scanner walks JSON text, checking its grammar as it goes: every string,
+// escape, number, literal and bracket it steps over is valid JSON or
+// errSyntax. Working on the bytes directly, rather than through json.Decoder
+// tokens, keeps each number's exact source text and avoids an allocation per
+// token.
 type scanner struct {
 	data []byte
 	pos  int
+	// text, when set, is data as a string: strings and numbers read from it
+	// are slices of it rather than copies, one allocation for a whole body.
+	text string
 }
 
 func (s *scanner) ws() {
@@ -58,7 +65,8 @@ func (s *scanner) str() (v, problem string, err error) {
 		return "", "", err
 	}
 	if !escaped && utf8.Valid(raw) {
-		return string(raw), "", nil
+		end := s.pos - 1 // the closing quote
+		return s.slice(end-len(raw), end), "", nil
 	}
 	if v, problem = textProblem(raw); problem != "" {
 		v = strings.ToValidUTF8(string(raw), "\uFFFD")
@@ -66,8 +74,18 @@ func (s *scanner) str() (v, problem string, err error) {
 	return v, problem, nil
 }
 
+// slice returns data[start:end] as a string: a slice of text when there is
+// one, else a copy.
+func (s *scanner) slice(start, end int) string {
+	if s.text == "" {
+		return string(s.data[start:end])
+	}
+	return s.text[start:end]
+}
+
 // rawString steps over a string and returns its bytes between the quotes,
-// still escaped, without allocating.
+// still escaped, without allocating. Its escapes must be JSON's; whether its
+// text is valid (UTF-8, surrogates in pairs) is for str to say.
 func (s *scanner) rawString() (raw []byte, escaped bool, err error) {
 	if s.peek() != '"' {
 		return nil, false, errSyntax
@@ -76,12 +94,25 @@ func (s *scanner) rawString() (raw []byte, escaped bool, err error) {
 	start := s.pos
 	for s.pos < len(s.data) {
 		switch c := s.data[s.pos]; {
-		case c == '\\':
-			escaped = true
-			s.pos += 2
 		case c == '"':
 			s.pos++
 			return s.data[start : s.pos-1], escaped, nil
+		case c == '\\':
+			escaped = true
+			if s.pos+1 >= len(s.data) {
+				return nil, false, errSyntax
+			}
+			switch s.data[s.pos+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.pos += 2
+			case 'u':
+				if _, ok := hex4(s.data[s.pos+2:]); !ok {
+					return nil, false, errSyntax
+				}
+				s.pos += 6
+			default:
+				return nil, false, errSyntax
+			}
 		case c < 0x20:
 			return nil, false, errSyntax
 		default:
@@ -98,11 +129,10 @@ func (s *scanner) number() (string, error) {
 	for s.pos < len(s.data) && isNumberByte(s.data[s.pos]) {
 		s.pos++
 	}
-	text := string(s.data[start:s.pos])
-	if !isJSONNumber(text) {
+	if !isJSONNumber(s.data[start:s.pos]) {
 		return "", errSyntax
 	}
-	return text, nil
+	return s.slice(start, s.pos), nil
 }
 
 func isNumberByte(c byte) bool {
@@ -112,7 +142,7 @@ func isNumberByte(c byte) bool {
 func isNumberStart(c byte) bool { return c == '-' || c >= '0' && c <= '9' }
 
 // isJSONNumber checks the JSON number grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?
-func isJSONNumber(s string) bool {
+func isJSONNumber[S ~string | ~[]byte](s S) bool {
 	i := 0
 	if i < len(s) && s[i] == '-' {
 		i++
@@ -150,7 +180,7 @@ func isJSONNumber(s string) bool {
 }
 
 // digits counts the leading ASCII digits of s.
-func digits(s string) int {
+func digits[S ~string | ~[]byte](s S) int {
 	n := 0
 	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
 		n++
@@ -168,7 +198,7 @@ func (s *scanner) literal(word string) bool {
 	return false
 }
 
-// skip consumes one value of any kind.
+// skip consumes one value of any kind, checking its grammar.
 func (s *scanner) skip() error {
 	switch c := s.peek(); {
 	case c == '"':
@@ -197,28 +227,66 @@ func (s *scanner) expect(word string) error {
 }
 
 // skipComposite skips an object or array without recursion, so that deep
-// nesting costs no stack.
+// nesting costs no stack, checking every comma, colon and key on the way.
 func (s *scanner) skipComposite() error {
-	depth := 0
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case '"':
-			if _, _, err := s.rawString(); err != nil {
+	var buf [32]byte
+	open := buf[:0] // the brackets still open, innermost last
+	for {
+		// A value is expected at the cursor.
+		switch c := s.peek(); {
+		case c == '{':
+			s.pos++
+			if s.consume('}') {
+				break
+			}
+			open = append(open, '{')
+			if err := s.objectKey(); err != nil {
 				return err
 			}
 			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				s.pos++
-				return nil
+		case c == '[':
+			s.pos++
+			if s.consume(']') {
+				break
+			}
+			open = append(open, '[')
+			continue
+		default:
+			if err := s.skip(); err != nil {
+				return err
 			}
 		}
-		s.pos++
+		// A value ended: close what it ends, or step to the next one.
+		for {
+			if len(open) == 0 {
+				return nil
+			}
+			top := open[len(open)-1]
+			if s.consume(',') {
+				if top == '{' {
+					if err := s.objectKey(); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			if end := top + 2; !s.consume(end) { // '{'+2 is '}', '['+2 is ']'
+				return errSyntax
+			}
+			open = open[:len(open)-1]
+		}
 	}
-	return errSyntax
+}
+
+// objectKey steps over a key and its colon.
+func (s *scanner) objectKey() error {
+	if _, _, err := s.rawString(); err != nil {
+		return err
+	}
+	if !s.consume(':') {
+		return errSyntax
+	}
+	return nil
 }
 
 // kindOf names the kind of value starting with c, for "must be X, not Y".

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // idProblem holds ids to what can be matched exactly later: an id is compared
@@ -14,9 +12,9 @@ import (
 // or an invisible character would make two ids of one record, or one id of
 // two. They are refused rather than trimmed, because the sender's other
 // records name the id as sent.
-func idProblem(fd protoreflect.FieldDescriptor, s string) string {
+func idProblem(settled bool, s string) string {
 	if strings.TrimSpace(s) == "" {
-		if fd.Name() == "settled_transaction_ids" {
+		if settled {
 			return "is empty; send the id of a transaction this payout settles"
 		}
 		return "is empty; send the id your platform keeps"
@@ -27,6 +25,9 @@ func idProblem(fd protoreflect.FieldDescriptor, s string) string {
 		return fmt.Sprintf("must not start or end with spaces; %s was sent: send the id exactly as your platform keeps it", quote(s))
 	}
 	for i, r := range s {
+		if r >= 0x20 && r < 0x7f {
+			continue // printable ASCII: the usual id, answered without a table
+		}
 		if unicode.IsControl(r) {
 			return fmt.Sprintf("must not hold control characters, and holds %U at byte %d; send the id exactly as your platform keeps it", r, i)
 		}

@@ -40,6 +40,19 @@ func (l Limits) Validate(m proto.Message) []*commercesyncv1.FieldError {
 	if m == nil {
 		return nil
 	}
+	if rp := planOf(m); rp != nil {
+		v := checker{lim: l.WithDefaults()}
+		rp.validateRecord(&v, m)
+		if e := v.lim.TooLarge(m, rp.sizeOf(m)); e != nil {
+			v.errs.add(e.Field, e.Message)
+		}
+		return v.errs.errs
+	}
+	return l.validateReflect(m)
+}
+
+// validateReflect is Validate through protoreflect, for any message.
+func (l Limits) validateReflect(m proto.Message) []*commercesyncv1.FieldError {
 	v := validator{lim: l.WithDefaults()}
 	v.message(m.ProtoReflect(), "")
 	if e := v.lim.TooLarge(m, proto.Size(m)); e != nil {
@@ -120,7 +133,7 @@ func (v *validator) stringProblem(md protoreflect.MessageDescriptor, fd protoref
 		return ""
 	}
 	if class == classID {
-		return idProblem(fd, s)
+		return idProblem(fd.Name() == "settled_transaction_ids", s)
 	}
 	return stringProblem(md, fd, s)
 }
@@ -130,8 +143,7 @@ func (v *validator) transaction(m protoreflect.Message, path string) {
 	fields := m.Descriptor().Fields()
 	created, sourceCreated := fields.ByName("created_date"), fields.ByName("source_created_date")
 	if !present(m, created) && !present(m, sourceCreated) {
-		v.errs.add(join(path, created.JSONName()), "createdDate is required (or sourceCreatedDate); "+
-			`send when the transaction happened, such as "2022-02-14T15:46:18Z"`)
+		v.errs.add(join(path, created.JSONName()), msgCreatedOrSourceCreated)
 	}
 	settledFd := fields.ByName("settled_transaction_ids")
 	settled := m.Get(settledFd).List()
@@ -140,8 +152,7 @@ func (v *validator) transaction(m protoreflect.Message, path string) {
 	}
 	at := join(path, settledFd.JSONName())
 	if typ := m.Get(fields.ByName("type")).String(); typ != "Payout" && typ != "FailedPayout" {
-		v.errs.add(at, fmt.Sprintf("only Payout and FailedPayout transactions settle other transactions, and this one is %s; "+
-			"remove settledTransactionIds or correct the type", quote(typ)))
+		v.errs.add(at, fmt.Sprintf(msgOnlyPayoutsSettle, quote(typ)))
 	}
 }
 

@@ -1,0 +1,340 @@
+package records
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// decodeFast is DecodeBatch in one pass over body, for records with a plan:
+// the scanner checks the JSON grammar as it decodes each element, so there
+// is no json.Valid pass before it, and strings are slices of one copy of the
+// body. ok is false when it has no answer (the body is not a JSON array of
+// valid JSON, or holds a record without a plan); DecodeBatch then decodes
+// the body the two-pass way, which names the syntax error.
+func decodeFast[T proto.Message](body []byte, limit int, newMsg func() T) (items []Item[T], err error, ok bool) {
+	d := &decoder{scanner: scanner{data: body, text: string(body)}}
+	if d.peek() != '[' {
+		return nil, nil, false
+	}
+	d.pos++
+	items = make([]Item[T], 0, min(limit, max(1, len(body)/512)))
+	n := 0
+	if !d.consume(']') {
+		for {
+			d.ws()
+			if n++; n <= limit {
+				msg := newMsg()
+				rp := planOf(msg)
+				if rp == nil {
+					return nil, nil, false
+				}
+				it, err := decodeItem(d, n-1, msg, rp)
+				if err != nil {
+					return nil, nil, false
+				}
+				items = append(items, it)
+			} else if err := d.skip(); err != nil {
+				return nil, nil, false
+			}
+			if d.consume(',') {
+				continue
+			}
+			if d.consume(']') {
+				break
+			}
+			return nil, nil, false
+		}
+	}
+	if d.ws(); d.pos != len(d.data) {
+		return nil, nil, false
+	}
+	if n > limit {
+		return nil, tooMany(n, limit), true
+	}
+	return items, nil, true
+}
+
+func tooMany(n, limit int) error {
+	return fmt.Errorf("%w: %d records were sent and the limit is %d; split them into several requests", ErrTooMany, n, limit)
+}
+
+// decodeItem decodes the element at the cursor, as decodeElement does.
+func decodeItem[T proto.Message](d *decoder, i int, msg T, rp recordPlan) (Item[T], error) {
+	it := Item[T]{Index: i, Msg: msg}
+	d.errs, d.path, d.depth = errList{}, d.path[:0], 0
+	if c := d.peek(); c != '{' {
+		d.fail("each record must be a JSON object, not %s", kindOf(c))
+		it.Errors = d.errs.errs
+		return it, d.skip()
+	}
+	keys, hasID, id, err := rp.decodeRecord(d, msg)
+	if err != nil {
+		return it, err
+	}
+	it.Errors, it.ID = d.errs.errs, id
+	it.Delete = keys == 1 && hasID && it.ID != "" && len(it.Errors) == 0
+	return it, nil
+}
+
+// decode reads the object at the cursor into m, as decoder.object does, and
+// returns how many keys it had and whether "id" was one of them.
+func (p *plan[M]) decode(d *decoder, m *M) (keys int, hasID bool, err error) {
+	if d.depth >= maxDepth {
+		return 0, false, d.failSkip("is nested more than %d levels deep", maxDepth)
+	}
+	d.depth++
+	keys, hasID, err = p.members(d, m)
+	d.depth--
+	return keys, hasID, err
+}
+
+func (p *plan[M]) members(d *decoder, m *M) (keys int, hasID bool, err error) {
+	if !d.consume('{') {
+		return 0, false, errSyntax
+	}
+	if d.consume('}') {
+		return 0, false, nil
+	}
+	var seen uint64
+	next := 0 // senders list fields in one order: try the one after the last first
+	for {
+		i, key, problem, err := p.key(d, next)
+		if err != nil {
+			return keys, hasID, err
+		}
+		if !d.consume(':') {
+			return keys, hasID, errSyntax
+		}
+		keys++
+		switch {
+		case problem != "":
+			d.push(key)
+			err = d.failSkip("this field name %s", problem)
+		case i < 0:
+			d.push(key)
+			err = d.failSkip("%s", unknownFieldOf(key, p.names))
+		case seen&(1<<i) != 0:
+			d.push(p.names[i])
+			err = d.failSkip("appears more than once; send each field once")
+		default:
+			d.push(p.names[i])
+			seen |= 1 << i
+			hasID = hasID || i == p.idIdx
+			err = p.fields[i].decode(d, m)
+			next = i + 1
+		}
+		d.pop()
+		if err != nil {
+			return keys, hasID, err
+		}
+		if d.consume(',') {
+			continue
+		}
+		if d.consume('}') {
+			return keys, hasID, nil
+		}
+		return keys, hasID, errSyntax
+	}
+}
+
+// key reads an object key and finds its field's index (-1 for none), as
+// decoder.key does.
+func (p *plan[M]) key(d *decoder, next int) (i int, key, problem string, err error) {
+	start := d.pos
+	raw, escaped, err := d.rawString()
+	if err != nil {
+		return -1, "", "", err
+	}
+	if escaped || !utf8.Valid(raw) {
+		d.pos = start
+		if key, problem, err = d.str(); err != nil || problem != "" {
+			return -1, key, problem, err
+		}
+		for i, name := range p.names {
+			if name == key {
+				return i, "", "", nil
+			}
+		}
+		return -1, key, "", nil
+	}
+	if next < len(p.names) && p.names[next] == string(raw) {
+		return next, "", "", nil
+	}
+	for i, name := range p.names {
+		if name == string(raw) {
+			return i, "", "", nil
+		}
+	}
+	return -1, string(raw), "", nil
+}
+
+// The decode methods read the value at the cursor into their field, as
+// decoder.field does for a field of their kind.
+
+func (f *strField[M]) decode(d *decoder, m *M) error {
+	switch c := d.peek(); {
+	case c == '"':
+		s, problem, err := d.str()
+		if problem != "" {
+			d.fail("%s", problem)
+			return err
+		}
+		if err == nil {
+			*f.get(m) = s
+		}
+		return err
+	case isNumberStart(c):
+		// The exact source text, so 0.10 stays "0.10" and 1e2 stays "1e2".
+		s, err := d.number()
+		if err == nil {
+			*f.get(m) = s
+		}
+		return err
+	case c == 'n':
+		return d.expect("null")
+	default:
+		if f.dec != notDecimal {
+			return d.failSkip("must be a number or a string holding one, such as 12.34, not %s", kindOf(c))
+		}
+		return d.failSkip("must be a string, not %s", kindOf(c))
+	}
+}
+
+func (f *boolField[M]) decode(d *decoder, m *M) error {
+	switch c := d.peek(); {
+	case c == 'n':
+		return d.expect("null")
+	case c == 't' && d.literal("true"):
+		*f.get(m) = true
+		return nil
+	case c == 'f' && d.literal("false"):
+		*f.get(m) = false
+		return nil
+	default:
+		return d.failSkip("must be true or false, not %s", kindOf(c))
+	}
+}
+
+func (f *msgField[M, C]) decode(d *decoder, m *M) error {
+	switch c := d.peek(); c {
+	case 'n':
+		return d.expect("null")
+	case '{':
+	default:
+		return d.failSkip("must be an object, not %s", kindOf(c))
+	}
+	child := *f.get(m)
+	if child == nil {
+		child = new(C)
+		*f.get(m) = child
+	}
+	_, _, err := f.plan.decode(d, child)
+	return err
+}
+
+func (f *listField[M, C]) decode(d *decoder, m *M) error {
+	switch c := d.peek(); c {
+	case 'n':
+		return d.expect("null")
+	case '[':
+	default:
+		return d.failSkip("must be an array, not %s", kindOf(c))
+	}
+	d.pos++
+	if d.consume(']') {
+		return nil
+	}
+	elems := f.get(m)
+	for i := 0; ; i++ {
+		d.pushIndex(i)
+		var err error
+		switch c := d.peek(); c {
+		case 'n':
+			err = d.failSkip("must not be null; leave the element out instead")
+		case '{':
+			elem := new(C)
+			if _, _, err = f.plan.decode(d, elem); err == nil {
+				*elems = append(*elems, elem)
+			}
+		default:
+			err = d.failSkip("must be an object, not %s", kindOf(c))
+		}
+		d.pop()
+		if err != nil {
+			return err
+		}
+		if d.consume(',') {
+			continue
+		}
+		if d.consume(']') {
+			return nil
+		}
+		return errSyntax
+	}
+}
+
+func (f *strListField[M]) decode(d *decoder, m *M) error {
+	switch c := d.peek(); c {
+	case 'n':
+		return d.expect("null")
+	case '[':
+	default:
+		return d.failSkip("must be an array, not %s", kindOf(c))
+	}
+	d.pos++
+	if d.consume(']') {
+		return nil
+	}
+	elems := f.get(m)
+	for i := 0; ; i++ {
+		d.pushIndex(i)
+		var err error
+		switch c := d.peek(); {
+		case c == 'n':
+			err = d.failSkip("must not be null; leave the element out instead")
+		case c == '"':
+			var s, problem string
+			if s, problem, err = d.str(); problem != "" {
+				d.fail("%s", problem)
+			} else if err == nil {
+				*elems = append(*elems, s)
+			}
+		case isNumberStart(c):
+			var s string
+			if s, err = d.number(); err == nil {
+				*elems = append(*elems, s)
+			}
+		default:
+			err = d.failSkip("must be a string, not %s", kindOf(c))
+		}
+		d.pop()
+		if err != nil {
+			return err
+		}
+		if d.consume(',') {
+			continue
+		}
+		if d.consume(']') {
+			return nil
+		}
+		return errSyntax
+	}
+}
+
+func (f *structField[M]) decode(d *decoder, m *M) error {
+	switch c := d.peek(); c {
+	case 'n':
+		return d.expect("null")
+	case '{':
+	default:
+		return d.failSkip("must be an object, not %s", kindOf(c))
+	}
+	val, err := d.anyValue()
+	if err != nil || val == nil {
+		return err
+	}
+	*f.get(m) = val.GetStructValue()
+	return nil
+}
