@@ -49,6 +49,7 @@ type Server struct {
 	now        func() time.Time
 	limits     records.Limits
 	skew       time.Duration
+	zones      zoneCache
 }
 
 // Option configures a Server.
