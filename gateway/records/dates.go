@@ -31,6 +31,7 @@ func CheckDates(m proto.Message, loc *time.Location, now time.Time, skew time.Du
 	}
 	c := dateChecker{loc: loc, latest: now.Add(skew), now: now, skew: skew}
 	if rp := planOf(m); rp != nil {
+		c.path = c.pathBuf[:0]
 		rp.datesOf(&c, m)
 		return c.errs.errs
 	}
@@ -54,6 +55,7 @@ type dateChecker struct {
 	skew        time.Duration
 	errs        errList
 	path        path // where the plans' walk is
+	pathBuf     [8]seg
 }
 
 func (c *dateChecker) message(m protoreflect.Message, path string) {

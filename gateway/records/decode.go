@@ -22,6 +22,9 @@ type decoder struct {
 	path  path
 	errs  errList
 	depth int
+	// slabs hand out the messages and lists of a batch decoded on the
+	// plans, a few allocations for all its records instead of one each.
+	slabs []ownedSlab
 }
 
 func (d *decoder) fail(format string, args ...any) {

@@ -199,24 +199,16 @@ func (f *strListField[M]) encode(b []byte, m *M) ([]byte, error) {
 	return b, nil
 }
 
-// Free-form JSON is a map, whose deterministic order protobuf-go decides.
 func (f *structField[M]) size(m *M) int {
 	if c := *f.get(m); c != nil {
-		return sizeNested(f.num, proto.Size(c))
+		return sizeNested(f.num, freeFormSize(c))
 	}
 	return 0
 }
 
 func (f *structField[M]) encode(b []byte, m *M) ([]byte, error) {
-	c := *f.get(m)
-	if c == nil {
-		return b, nil
+	if c := *f.get(m); c != nil {
+		return appendFreeForm(protowire.AppendTag(b, f.num, protowire.BytesType), c)
 	}
-	b = protowire.AppendTag(b, f.num, protowire.BytesType)
-	at := len(b)
-	b, err := deterministic.MarshalAppend(append(b, 0), c)
-	if err != nil {
-		return b, err
-	}
-	return fixLength(b, at), nil
+	return b, nil
 }

@@ -12,9 +12,10 @@ import (
 // with the same answers, on the Go values. The path is kept as segments and
 // rendered only for an error.
 type checker struct {
-	lim  Limits
-	errs errList
-	path path
+	lim     Limits
+	errs    errList
+	path    path
+	pathBuf [8]seg // commerce records nest less deep than this
 }
 
 func (v *checker) push(name string) { v.path = append(v.path, seg{name: name}) }
@@ -110,8 +111,12 @@ func decimalOK(s string, k decimalKind) bool {
 		return false
 	}
 	if k == moneyDecimal {
-		// money.Parse takes this form quickly, and decimalProblem says ""
-		// exactly when it succeeds.
+		// decimalProblem says "" exactly when money.Parse succeeds, which
+		// it does for up to 11 whole digits (below money.MaxAbs) and up to
+		// money.Scale places.
+		if whole <= 11 && frac <= money.Scale {
+			return true
+		}
 		_, err := money.Parse(s)
 		return err == nil
 	}
@@ -192,9 +197,9 @@ func (f *strListField[M]) validate(v *checker, m *M) {
 	v.pop()
 }
 
-// dates is dateChecker.message on the plan.
+// dates is dateChecker.message on the plan, where there are dates.
 func (p *plan[M]) dates(c *dateChecker, m *M) {
-	for _, f := range p.fields {
+	for _, f := range p.dated {
 		f.dates(c, m)
 	}
 }
@@ -276,17 +281,32 @@ func (f *boolField[M]) normalize(*M)    {}
 func (f *strListField[M]) normalize(*M) {}
 func (f *structField[M]) normalize(*M)  {}
 
-// problem is what dateChecker.date says of one date, or "".
+// problem is what dateChecker.date says of one date, or "". A date with a
+// zone or offset is placed by arithmetic; a local one in the zone.
 func (c *dateChecker) problem(modified bool, s string) string {
-	t, err := ParseTime(s, c.loc)
+	p, err := parseStamp(s)
 	if err != nil {
 		return ""
 	}
+	var before, after bool
+	if p.zoned {
+		sec, nsec := p.unix()
+		before = sec < 0 // MinDate is the epoch
+		lsec, lnsec := c.latest.Unix(), c.latest.Nanosecond()
+		after = sec > lsec || sec == lsec && nsec > lnsec
+	} else {
+		loc := c.loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		t := resolveLocal(p, loc)
+		before, after = t.Before(MinDate), t.After(c.latest)
+	}
 	switch {
-	case t.Before(MinDate):
+	case before:
 		return fmt.Sprintf("%s is out of range: dates before %s are refused; send the real date (a date that is not known is left out, where the field is optional)",
 			quote(s), MinDate.Format(time.RFC3339))
-	case modified && t.After(c.latest):
+	case modified && after:
 		return fmt.Sprintf("%s is ahead of the server's clock (%s) by more than the %s allowed for clock differences; "+
 			"a record cannot have been modified after it arrives: check the date, and the sending system's clock and time zone",
 			quote(s), c.now.UTC().Format(time.RFC3339), c.skew)

@@ -143,11 +143,11 @@ func (p *plan[M]) members(d *decoder, m *M) (keys int, hasID bool, err error) {
 // decoder.key does.
 func (p *plan[M]) key(d *decoder, next int) (i int, key, problem string, err error) {
 	start := d.pos
-	raw, escaped, err := d.rawString()
+	raw, escaped, plain, err := d.rawText()
 	if err != nil {
 		return -1, "", "", err
 	}
-	if escaped || !utf8.Valid(raw) {
+	if !plain && (escaped || !utf8.Valid(raw)) {
 		d.pos = start
 		if key, problem, err = d.str(); err != nil || problem != "" {
 			return -1, key, problem, err
@@ -227,7 +227,7 @@ func (f *msgField[M, C]) decode(d *decoder, m *M) error {
 	}
 	child := *f.get(m)
 	if child == nil {
-		child = new(C)
+		child = slabOf(d, f.plan).message()
 		*f.get(m) = child
 	}
 	_, _, err := f.plan.decode(d, child)
@@ -246,7 +246,9 @@ func (f *listField[M, C]) decode(d *decoder, m *M) error {
 	if d.consume(']') {
 		return nil
 	}
-	elems := f.get(m)
+	slab := slabOf(d, f.plan)
+	var buf [8]*C
+	elems := buf[:0]
 	for i := 0; ; i++ {
 		d.pushIndex(i)
 		var err error
@@ -254,9 +256,9 @@ func (f *listField[M, C]) decode(d *decoder, m *M) error {
 		case 'n':
 			err = d.failSkip("must not be null; leave the element out instead")
 		case '{':
-			elem := new(C)
+			elem := slab.message()
 			if _, _, err = f.plan.decode(d, elem); err == nil {
-				*elems = append(*elems, elem)
+				elems = append(elems, elem)
 			}
 		default:
 			err = d.failSkip("must be an object, not %s", kindOf(c))
@@ -269,6 +271,9 @@ func (f *listField[M, C]) decode(d *decoder, m *M) error {
 			continue
 		}
 		if d.consume(']') {
+			if len(elems) > 0 {
+				*f.get(m) = slab.list(elems)
+			}
 			return nil
 		}
 		return errSyntax
@@ -337,4 +342,57 @@ func (f *structField[M]) decode(d *decoder, m *M) error {
 	}
 	*f.get(m) = val.GetStructValue()
 	return nil
+}
+
+// slab hands out messages of type C and lists of them from chunks. A chunk
+// lives as long as any message or list in it, which is as long as the
+// batch's records.
+type slab[C any] struct {
+	messages []C
+	lists    []*C
+}
+
+// ownedSlab is a slab with the plan it serves.
+type ownedSlab struct {
+	plan any
+	slab any
+}
+
+// slabOf finds the decoder's slab for p's messages, making it on first use.
+// A batch uses a handful of message types, so a scan beats a map.
+func slabOf[C any](d *decoder, p *plan[C]) *slab[C] {
+	for _, s := range d.slabs {
+		if s.plan == any(p) {
+			return s.slab.(*slab[C])
+		}
+	}
+	s := &slab[C]{}
+	d.slabs = append(d.slabs, ownedSlab{plan: p, slab: s})
+	return s
+}
+
+// slabChunk is how many messages or list slots a chunk holds: enough for
+// the records of a typical push in a few allocations, little enough to
+// waste nothing that matters on a push of one record.
+const slabChunk = 64
+
+func (s *slab[C]) message() *C {
+	if len(s.messages) == 0 {
+		s.messages = make([]C, slabChunk)
+	}
+	c := &s.messages[0]
+	s.messages = s.messages[1:]
+	return c
+}
+
+// list returns a copy of elems in a slice of exactly their length, so that
+// appending to it never reaches a neighbour's elements.
+func (s *slab[C]) list(elems []*C) []*C {
+	if len(s.lists) < len(elems) {
+		s.lists = make([]*C, max(slabChunk, len(elems)))
+	}
+	l := s.lists[:len(elems):len(elems)]
+	s.lists = s.lists[len(elems):]
+	copy(l, elems)
+	return l
 }

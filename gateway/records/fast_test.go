@@ -498,3 +498,80 @@ func TestRESTFastDecodesValidBodiesInOnePass(t *testing.T) {
 		}
 	}
 }
+
+// Free-form JSON is sized and encoded as protobuf-go does it, whatever it
+// holds: nesting, empty keys and containers, every kind of value, and the
+// shapes only Go code makes (nil values, a value of no kind), which go to
+// protobuf-go itself.
+func TestRESTFastFreeFormMatchesProto(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	var value func(depth int) *structpb.Value
+	object := func(depth int) *structpb.Struct {
+		s := &structpb.Struct{Fields: map[string]*structpb.Value{}}
+		for range r.IntN(5) {
+			s.Fields[[]string{"", "a", "b", "é", "zz", "a\u0000", strings.Repeat("k", 200)}[r.IntN(7)]] = value(depth + 1)
+		}
+		return s
+	}
+	value = func(depth int) *structpb.Value {
+		switch n := r.IntN(9); {
+		case n == 0:
+			return structpb.NewNullValue()
+		case n == 1:
+			return structpb.NewNumberValue([]float64{0, -0.0, 1.5, -1e300, 1e-300}[r.IntN(5)])
+		case n == 2:
+			return structpb.NewStringValue([]string{"", "x", "\u00e9\U0001F600", strings.Repeat("s", 130)}[r.IntN(4)])
+		case n == 3:
+			return structpb.NewBoolValue(r.IntN(2) == 0)
+		case n == 4 && depth < 5:
+			return structpb.NewStructValue(object(depth))
+		case n == 5 && depth < 5:
+			l := &structpb.ListValue{}
+			for range r.IntN(4) {
+				l.Values = append(l.Values, value(depth+1))
+			}
+			return structpb.NewListValue(l)
+		case n == 6:
+			return &structpb.Value{} // no kind
+		case n == 7 && r.IntN(4) == 0:
+			return nil
+		case n == 8 && r.IntN(4) == 0:
+			return &structpb.Value{Kind: &structpb.Value_StructValue{}}
+		}
+		return structpb.NewStringValue("leaf")
+	}
+	for round := range 2000 {
+		o := &commercesyncv1.Order{Id: "o", SupplementalData: &commercesyncv1.SupplementalData{Content: object(0)}}
+		if round%50 == 0 {
+			o.SupplementalData.Content.Fields["bad"] = structpb.NewStringValue("\xff")
+		}
+		if err := sameEncoding(o, o); err != nil {
+			t.Fatalf("round %d: %v\n%v", round, err, o)
+		}
+	}
+}
+
+// Dates are placed by arithmetic as time.Date places them, from the first
+// day of year 1 to the last of 9999, with any offset and fraction.
+func TestRESTFastStampInstantsMatchTime(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for range 200000 {
+		p := stamp{year: 1 + r.IntN(9999), month: 1 + r.IntN(12), hour: r.IntN(24), min: r.IntN(60), sec: r.IntN(60),
+			nsec: r.IntN(1e9), zoned: true, offset: (r.IntN(47*60) - 23*60) * 60}
+		p.day = 1 + r.IntN(daysIn(p.year, p.month))
+		want := time.Date(p.year, time.Month(p.month), p.day, p.hour, p.min, p.sec, p.nsec, time.FixedZone("", p.offset))
+		if sec, nsec := p.unix(); sec != want.Unix() || nsec != want.Nanosecond() {
+			t.Fatalf("%+v: %d.%09d, time.Date %d.%09d", p, sec, nsec, want.Unix(), want.Nanosecond())
+		}
+		if want.AddDate(0, 0, 1-p.day).AddDate(0, 1, -1).Day() != daysIn(p.year, p.month) && p.offset == 0 {
+			t.Fatalf("%d-%02d has %d days by daysIn", p.year, p.month, daysIn(p.year, p.month))
+		}
+	}
+	for year := 1; year <= 9999; year++ {
+		for month := 1; month <= 12; month++ {
+			if want := time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day(); daysIn(year, month) != want {
+				t.Fatalf("%d-%02d: daysIn %d, time.Date %d", year, month, daysIn(year, month), want)
+			}
+		}
+	}
+}

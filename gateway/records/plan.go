@@ -80,6 +80,9 @@ type plan[M any] struct {
 	extra func(v *checker, m *M)
 	// normalizes: Normalize has something to do at some depth.
 	normalizes bool
+	// dated are the fields CheckDates looks at: dates, and messages with
+	// dates at some depth.
+	dated []field[M]
 }
 
 // newPlan builds the plan of M from accessors of all its fields, in any
@@ -115,6 +118,11 @@ func newPlan[M any](fields ...field[M]) *plan[M] {
 		}
 		p.normalizes = p.normalizes || f.meta().country || normalizes(f)
 	}
+	for _, f := range p.fields {
+		if f.meta().time || hasDates(f) {
+			p.dated = append(p.dated, f)
+		}
+	}
 	for _, name := range requiredFields(md.FullName()) {
 		if fd := fds.ByName(name); fd != nil {
 			f := p.fields[fd.Index()]
@@ -129,6 +137,14 @@ func newPlan[M any](fields ...field[M]) *plan[M] {
 func normalizes(f any) bool {
 	if n, ok := f.(interface{ nestedNormalizes() bool }); ok {
 		return n.nestedNormalizes()
+	}
+	return false
+}
+
+// hasDates reports whether a nested field's plan has dates at some depth.
+func hasDates(f any) bool {
+	if n, ok := f.(interface{ nestedDates() bool }); ok {
+		return n.nestedDates()
 	}
 	return false
 }
@@ -216,6 +232,7 @@ func (f *msgField[M, C]) bind(md protoreflect.MessageDescriptor, fd protoreflect
 }
 
 func (f *msgField[M, C]) nestedNormalizes() bool { return f.plan.normalizes }
+func (f *msgField[M, C]) nestedDates() bool      { return len(f.plan.dated) > 0 }
 
 // listField is a repeated message of type C.
 type listField[M, C any] struct {
@@ -237,6 +254,7 @@ func (f *listField[M, C]) bind(md protoreflect.MessageDescriptor, fd protoreflec
 }
 
 func (f *listField[M, C]) nestedNormalizes() bool { return f.plan.normalizes }
+func (f *listField[M, C]) nestedDates() bool      { return len(f.plan.dated) > 0 }
 
 // strListField is a repeated string.
 type strListField[M any] struct {

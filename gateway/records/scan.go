@@ -2,7 +2,9 @@ package records
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
@@ -60,11 +62,11 @@ func (s *scanner) consume(c byte) bool {
 // source with its escapes as sent, fit to name a key in a path but never to
 // be stored.
 func (s *scanner) str() (v, problem string, err error) {
-	raw, escaped, err := s.rawString()
+	raw, escaped, plain, err := s.rawText()
 	if err != nil {
 		return "", "", err
 	}
-	if !escaped && utf8.Valid(raw) {
+	if plain || !escaped && utf8.Valid(raw) {
 		end := s.pos - 1 // the closing quote
 		return s.slice(end-len(raw), end), "", nil
 	}
@@ -85,41 +87,72 @@ func (s *scanner) slice(start, end int) string {
 
 // rawString steps over a string and returns its bytes between the quotes,
 // still escaped, without allocating. Its escapes must be JSON's; whether its
-// text is valid (UTF-8, surrogates in pairs) is for str to say.
+// text is valid (UTF-8, surrogates in pairs) is for str to say. escaped
+// reports escapes; plain reports neither escapes nor bytes past ASCII, text
+// that needs no further look.
 func (s *scanner) rawString() (raw []byte, escaped bool, err error) {
+	raw, escaped, _, err = s.rawText()
+	return raw, escaped, err
+}
+
+func (s *scanner) rawText() (raw []byte, escaped, plain bool, err error) {
 	if s.peek() != '"' {
-		return nil, false, errSyntax
+		return nil, false, false, errSyntax
 	}
 	s.pos++
-	start := s.pos
-	for s.pos < len(s.data) {
-		switch c := s.data[s.pos]; {
+	start, data := s.pos, s.data
+	ascii := true
+	i := start
+	for {
+		// Eight bytes at a time while none is a quote, a backslash, a
+		// control character or past ASCII: most strings end here.
+		for i+8 <= len(data) {
+			if m := special(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3 // the first such byte
+				break
+			}
+			i += 8
+		}
+		if i >= len(data) {
+			return nil, false, false, errSyntax
+		}
+		switch c := data[i]; {
 		case c == '"':
-			s.pos++
-			return s.data[start : s.pos-1], escaped, nil
+			s.pos = i + 1
+			return data[start:i], escaped, ascii && !escaped, nil
 		case c == '\\':
 			escaped = true
-			if s.pos+1 >= len(s.data) {
-				return nil, false, errSyntax
+			if i+1 >= len(data) {
+				return nil, false, false, errSyntax
 			}
-			switch s.data[s.pos+1] {
+			switch data[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.pos += 2
+				i += 2
 			case 'u':
-				if _, ok := hex4(s.data[s.pos+2:]); !ok {
-					return nil, false, errSyntax
+				if _, ok := hex4(data[i+2:]); !ok {
+					return nil, false, false, errSyntax
 				}
-				s.pos += 6
+				i += 6
 			default:
-				return nil, false, errSyntax
+				return nil, false, false, errSyntax
 			}
 		case c < 0x20:
-			return nil, false, errSyntax
+			return nil, false, false, errSyntax
 		default:
-			s.pos++
+			ascii = ascii && c < 0x80
+			i++
 		}
 	}
-	return nil, false, errSyntax
+}
+
+// special marks the bytes of x (read little-endian) that are a quote, a
+// backslash, below 0x20 or from 0x80, the bytes rawText must look at one by
+// one, with their high bit. A byte above a marked one may be marked without
+// being such a byte (a borrow), so only the lowest mark is certain.
+func special(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (x - ones*0x20) | x) & highs
 }
 
 // number reads a JSON number and returns its exact text.

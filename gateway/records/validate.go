@@ -41,8 +41,9 @@ func (l Limits) Validate(m proto.Message) []*commercesyncv1.FieldError {
 		return nil
 	}
 	if rp := planOf(m); rp != nil {
-		v := checker{lim: l.WithDefaults()}
-		rp.validateRecord(&v, m)
+		v := &checker{lim: l.WithDefaults()}
+		v.path = v.pathBuf[:0]
+		rp.validateRecord(v, m)
 		if e := v.lim.TooLarge(m, rp.sizeOf(m)); e != nil {
 			v.errs.add(e.Field, e.Message)
 		}
