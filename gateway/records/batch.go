@@ -30,6 +30,9 @@ type Item[T proto.Message] struct {
 	ID     string // the "id" value if readable
 	Delete bool   // the element was a sparse {"id": "..."} only
 	Errors []*commercesyncv1.FieldError
+	// sizeBound is a size the encoded Msg cannot exceed, from its JSON
+	// (sizeBoundOf); 0 when there is none.
+	sizeBound int
 }
 
 // DecodeBatch splits a JSON array body into elements and decodes each on its

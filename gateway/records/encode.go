@@ -80,7 +80,7 @@ func (p *plan[M]) encode(b []byte, m *M) ([]byte, error) {
 // appendNested appends a length-delimited message: its encoding goes where
 // a one-byte length would leave it and moves on when the length needs more.
 func appendNested[C any](b []byte, num protowire.Number, p *plan[C], c *C) ([]byte, error) {
-	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = appendTag(b, num, protowire.BytesType)
 	at := len(b)
 	b = append(b, 0)
 	b, err := p.encode(b, c)
@@ -110,8 +110,21 @@ func appendString(b []byte, num protowire.Number, s string) ([]byte, error) {
 	if !utf8.ValidString(s) {
 		return b, errNotText
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendString(b, s), nil
+	b = appendVarint(appendTag(b, num, protowire.BytesType), uint64(len(s)))
+	return append(b, s...), nil
+}
+
+// appendTag and appendVarint are protowire's, with the one-byte case, the
+// usual one, inlined.
+func appendTag(b []byte, num protowire.Number, typ protowire.Type) []byte {
+	return appendVarint(b, protowire.EncodeTag(num, typ))
+}
+
+func appendVarint(b []byte, v uint64) []byte {
+	if v < 0x80 {
+		return append(b, byte(v))
+	}
+	return protowire.AppendVarint(b, v)
 }
 
 func (f *strField[M]) size(m *M) int {
@@ -137,7 +150,7 @@ func (f *boolField[M]) size(m *M) int {
 
 func (f *boolField[M]) encode(b []byte, m *M) ([]byte, error) {
 	if *f.get(m) {
-		b = protowire.AppendTag(b, f.num, protowire.VarintType)
+		b = appendTag(b, f.num, protowire.VarintType)
 		b = append(b, 1)
 	}
 	return b, nil
@@ -208,7 +221,7 @@ func (f *structField[M]) size(m *M) int {
 
 func (f *structField[M]) encode(b []byte, m *M) ([]byte, error) {
 	if c := *f.get(m); c != nil {
-		return appendFreeForm(protowire.AppendTag(b, f.num, protowire.BytesType), c)
+		return appendFreeForm(appendTag(b, f.num, protowire.BytesType), c)
 	}
 	return b, nil
 }

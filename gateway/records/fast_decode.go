@@ -56,6 +56,14 @@ func decodeFast[T proto.Message](body []byte, limit int, newMsg func() T) (items
 	return items, nil, true
 }
 
+// sizeBoundOf bounds the encoded size of a record decoded from n bytes of
+// JSON. Each byte of JSON becomes at most 5.5 bytes of protobuf: the worst
+// is a number in free-form JSON's list, where "0," (two bytes) is a list
+// entry holding a double (eleven); every other construct grows less, and
+// strings, keys and brackets shrink or stay. Twice that leaves a margin the
+// tests check against every body they send.
+func sizeBoundOf(n int) int { return 11*n + 64 }
+
 func tooMany(n, limit int) error {
 	return fmt.Errorf("%w: %d records were sent and the limit is %d; split them into several requests", ErrTooMany, n, limit)
 }
@@ -69,11 +77,12 @@ func decodeItem[T proto.Message](d *decoder, i int, msg T, rp recordPlan) (Item[
 		it.Errors = d.errs.errs
 		return it, d.skip()
 	}
+	start := d.pos
 	keys, hasID, id, err := rp.decodeRecord(d, msg)
 	if err != nil {
 		return it, err
 	}
-	it.Errors, it.ID = d.errs.errs, id
+	it.Errors, it.ID, it.sizeBound = d.errs.errs, id, sizeBoundOf(d.pos-start)
 	it.Delete = keys == 1 && hasID && it.ID != "" && len(it.Errors) == 0
 	return it, nil
 }

@@ -67,6 +67,11 @@ func sameAnswers(body []byte, k recordKind, limit int, lim Limits) error {
 	if err := sameItems("validated", ti, di); err != nil {
 		return err
 	}
+	for i, it := range ti {
+		if err := withinBound(it); err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+	}
 	for i := range ti {
 		t, d := ti[i].Msg, di[i].Msg
 		for _, loc := range []*time.Location{time.UTC, newYork} {
@@ -132,6 +137,18 @@ func sameEncoding(t, d proto.Message) error {
 // fields in some builds); the plans list them in field order, always.
 func sameSet(a, b []string) bool {
 	return equalStrings(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+}
+
+// withinBound checks the size bound the decoder gives an item, and the
+// ratio its doc claims, against the record's real size.
+func withinBound[T proto.Message](it Item[T]) error {
+	if it.sizeBound == 0 {
+		return nil
+	}
+	if n, jsonBytes := Size(it.Msg), (it.sizeBound-64)/11; n > it.sizeBound || 2*n > 11*jsonBytes+128 {
+		return fmt.Errorf("%d bytes encoded from %d of JSON: more than 5.5 a byte (bound %d)", n, jsonBytes, it.sizeBound)
+	}
+	return nil
 }
 
 func equalStrings(a, b []string) bool {
@@ -572,6 +589,27 @@ func TestRESTFastStampInstantsMatchTime(t *testing.T) {
 			if want := time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day(); daysIn(year, month) != want {
 				t.Fatalf("%d-%02d: daysIn %d, time.Date %d", year, month, daysIn(year, month), want)
 			}
+		}
+	}
+}
+
+// The densest JSON for its encoding, numbers in free-form lists, stays
+// within the bound the decoder gives for skipping the size check.
+func TestRESTFastSizeBoundHoldsForDenseJSON(t *testing.T) {
+	for _, content := range []string{
+		`{"a":[` + strings.Repeat(`0,`, 20000) + `0]}`,
+		`{"a":[` + strings.Repeat(`[0,0],`, 5000) + `0]}`,
+		`{"a":` + strings.Repeat(`[`, 60) + `0` + strings.Repeat(`]`, 60) + `}`,
+		`{` + strings.Repeat(`"":0,`, 1) + `"b":[true,false,null,{},[],"",0]}`,
+		`{"a":[` + strings.Repeat(`{},`, 9000) + `{}]}`,
+	} {
+		body := `[{"id":"x","supplementalData":{"content":` + content + `}}]`
+		items, err := DecodeBatch([]byte(body), 1, newOrder)
+		if err != nil || len(items[0].Errors) > 0 {
+			t.Fatalf("%.80s: %v %v", content, err, items[0].Errors)
+		}
+		if err := withinBound(items[0]); err != nil {
+			t.Errorf("%.80s: %v", content, err)
 		}
 	}
 }

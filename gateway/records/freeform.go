@@ -102,12 +102,12 @@ func appendStruct(b []byte, s *structpb.Struct) ([]byte, error) {
 		}
 		v := s.Fields[k]
 		vn, _ := valueSize(v)
-		b = protowire.AppendTag(b, structFields, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(sizeNested(structFields, len(k))+sizeNested(entryValue, vn)))
-		b = protowire.AppendTag(b, structFields, protowire.BytesType)
-		b = protowire.AppendString(b, k)
-		b = protowire.AppendTag(b, entryValue, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(vn))
+		b = appendTag(b, structFields, protowire.BytesType)
+		b = appendVarint(b, uint64(sizeNested(structFields, len(k))+sizeNested(entryValue, vn)))
+		b = appendTag(b, structFields, protowire.BytesType)
+		b = append(appendVarint(b, uint64(len(k))), k...)
+		b = appendTag(b, entryValue, protowire.BytesType)
+		b = appendVarint(b, uint64(vn))
 		if b, err = appendValue(b, v); err != nil {
 			return b, err
 		}
@@ -118,29 +118,29 @@ func appendStruct(b []byte, s *structpb.Struct) ([]byte, error) {
 func appendValue(b []byte, v *structpb.Value) ([]byte, error) {
 	switch k := v.Kind.(type) {
 	case *structpb.Value_NullValue:
-		b = protowire.AppendTag(b, valueNull, protowire.VarintType)
-		return protowire.AppendVarint(b, uint64(k.NullValue)), nil
+		b = appendTag(b, valueNull, protowire.VarintType)
+		return appendVarint(b, uint64(k.NullValue)), nil
 	case *structpb.Value_NumberValue:
-		b = protowire.AppendTag(b, valueNumber, protowire.Fixed64Type)
+		b = appendTag(b, valueNumber, protowire.Fixed64Type)
 		return binary.LittleEndian.AppendUint64(b, math.Float64bits(k.NumberValue)), nil
 	case *structpb.Value_StringValue:
 		return appendString(b, valueString, k.StringValue)
 	case *structpb.Value_BoolValue:
-		b = protowire.AppendTag(b, valueBool, protowire.VarintType)
-		return protowire.AppendVarint(b, protowire.EncodeBool(k.BoolValue)), nil
+		b = appendTag(b, valueBool, protowire.VarintType)
+		return appendVarint(b, protowire.EncodeBool(k.BoolValue)), nil
 	case *structpb.Value_StructValue:
 		n, _ := structSize(k.StructValue)
-		b = protowire.AppendTag(b, valueStruct, protowire.BytesType)
-		return appendStruct(protowire.AppendVarint(b, uint64(n)), k.StructValue)
+		b = appendTag(b, valueStruct, protowire.BytesType)
+		return appendStruct(appendVarint(b, uint64(n)), k.StructValue)
 	case *structpb.Value_ListValue:
 		n, _ := listSize(k.ListValue)
-		b = protowire.AppendTag(b, valueList, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(n))
+		b = appendTag(b, valueList, protowire.BytesType)
+		b = appendVarint(b, uint64(n))
 		var err error
 		for _, e := range k.ListValue.Values {
 			en, _ := valueSize(e)
-			b = protowire.AppendTag(b, listValuesNumber, protowire.BytesType)
-			b = protowire.AppendVarint(b, uint64(en))
+			b = appendTag(b, listValuesNumber, protowire.BytesType)
+			b = appendVarint(b, uint64(en))
 			if b, err = appendValue(b, e); err != nil {
 				return b, err
 			}
@@ -168,5 +168,5 @@ func appendFreeForm(b []byte, s *structpb.Struct) ([]byte, error) {
 		}
 		return fixLength(b, at), nil
 	}
-	return appendStruct(protowire.AppendVarint(b, uint64(n)), s)
+	return appendStruct(appendVarint(b, uint64(n)), s)
 }

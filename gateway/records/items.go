@@ -59,14 +59,17 @@ func ValidateItemsWithin[T proto.Message](items []Item[T], lim Limits) {
 type checks interface {
 	checkID(l Limits, m proto.Message) []*commercesyncv1.FieldError
 	normalize(m proto.Message)
-	validate(l Limits, m proto.Message) []*commercesyncv1.FieldError
+	// validate may take bound, a size m cannot exceed (0 for none).
+	validate(l Limits, m proto.Message, bound int) []*commercesyncv1.FieldError
 }
 
 type planned struct{}
 
-func (planned) checkID(l Limits, m proto.Message) []*commercesyncv1.FieldError  { return l.CheckID(m) }
-func (planned) normalize(m proto.Message)                                       { Normalize(m) }
-func (planned) validate(l Limits, m proto.Message) []*commercesyncv1.FieldError { return l.Validate(m) }
+func (planned) checkID(l Limits, m proto.Message) []*commercesyncv1.FieldError { return l.CheckID(m) }
+func (planned) normalize(m proto.Message)                                      { Normalize(m) }
+func (planned) validate(l Limits, m proto.Message, bound int) []*commercesyncv1.FieldError {
+	return l.validate(m, bound)
+}
 
 type reflective struct{}
 
@@ -77,7 +80,7 @@ func (reflective) checkID(l Limits, m proto.Message) []*commercesyncv1.FieldErro
 	return l.checkIDReflect(m)
 }
 func (reflective) normalize(m proto.Message) { normalizeReflect(m) }
-func (reflective) validate(l Limits, m proto.Message) []*commercesyncv1.FieldError {
+func (reflective) validate(l Limits, m proto.Message, _ int) []*commercesyncv1.FieldError {
 	if m == nil {
 		return nil
 	}
@@ -102,7 +105,7 @@ func validateItems[T proto.Message](items []Item[T], lim Limits, c checks) {
 		}
 		c.normalize(it.Msg)
 		decodeErrs := it.Errors
-		for _, e := range c.validate(lim, it.Msg) {
+		for _, e := range c.validate(lim, it.Msg, it.sizeBound) {
 			if !covered(e.Field, decodeErrs) {
 				it.Errors = append(it.Errors, e)
 			}

@@ -30,12 +30,10 @@ type scanner struct {
 
 func (s *scanner) ws() {
 	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
+		if c := s.data[s.pos]; c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
 			return
 		}
+		s.pos++
 	}
 }
 
@@ -155,17 +153,40 @@ func special(x uint64) uint64 {
 	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (x - ones*0x20) | x) & highs
 }
 
-// number reads a JSON number and returns its exact text.
+// number reads a JSON number and returns its exact text. The usual
+// number, digits with at most a point, is read in one pass.
 func (s *scanner) number() (string, error) {
 	s.ws()
-	start := s.pos
-	for s.pos < len(s.data) && isNumberByte(s.data[s.pos]) {
-		s.pos++
+	start, data := s.pos, s.data
+	i := start
+	if i < len(data) && data[i] == '-' {
+		i++
 	}
-	if !isJSONNumber(s.data[start:s.pos]) {
+	whole := i
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	if n := i - whole; n > 0 && (n == 1 || data[whole] != '0') {
+		if i < len(data) && data[i] == '.' {
+			frac := i + 1
+			for i = frac; i < len(data) && data[i] >= '0' && data[i] <= '9'; i++ {
+			}
+			if i == frac {
+				return "", errSyntax
+			}
+		}
+		if i == len(data) || !isNumberByte(data[i]) {
+			s.pos = i
+			return s.slice(start, i), nil
+		}
+	}
+	for i = start; i < len(data) && isNumberByte(data[i]); i++ {
+	}
+	if !isJSONNumber(data[start:i]) {
 		return "", errSyntax
 	}
-	return s.slice(start, s.pos), nil
+	s.pos = i
+	return s.slice(start, i), nil
 }
 
 func isNumberByte(c byte) bool {

@@ -36,7 +36,11 @@ func Validate(m proto.Message) []*commercesyncv1.FieldError { return DefaultLimi
 // (sizes, ids, decimals, currencies, Codat's enum strings, timestamps), the
 // length of every list and the size of the whole record. It does not change
 // m; call Normalize first. A delete (IsDelete) needs only CheckID.
-func (l Limits) Validate(m proto.Message) []*commercesyncv1.FieldError {
+func (l Limits) Validate(m proto.Message) []*commercesyncv1.FieldError { return l.validate(m, 0) }
+
+// validate is Validate, told that m encodes to at most bound bytes (when
+// bound > 0): a record whose bound is within RecordBytes is not measured.
+func (l Limits) validate(m proto.Message, bound int) []*commercesyncv1.FieldError {
 	if m == nil {
 		return nil
 	}
@@ -44,8 +48,10 @@ func (l Limits) Validate(m proto.Message) []*commercesyncv1.FieldError {
 		v := &checker{lim: l.WithDefaults()}
 		v.path = v.pathBuf[:0]
 		rp.validateRecord(v, m)
-		if e := v.lim.TooLarge(m, rp.sizeOf(m)); e != nil {
-			v.errs.add(e.Field, e.Message)
+		if bound <= 0 || bound > v.lim.RecordBytes {
+			if e := v.lim.TooLarge(m, rp.sizeOf(m)); e != nil {
+				v.errs.add(e.Field, e.Message)
+			}
 		}
 		return v.errs.errs
 	}
