@@ -23,8 +23,10 @@ type decoder struct {
 	errs  errList
 	depth int
 	// slabs hand out the messages and lists of a batch decoded on the
-	// plans, a few allocations for all its records instead of one each.
+	// plans, a few allocations for all its records instead of one each;
+	// free does the same for free-form JSON.
 	slabs []ownedSlab
+	free  freeParts
 }
 
 func (d *decoder) fail(format string, args ...any) {
