@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,8 +37,13 @@ import (
 const (
 	benchOrdersPerBody = 100
 	benchBodies        = 16 // distinct bodies, cycled, so no id repeats within a round
-	benchClients       = 8  // requests in flight
 )
+
+// benchClients is how many requests are in flight. Each waits for the
+// broker's acknowledgement (and the producer's 2 ms linger), so with few
+// clients the raw produce waits rather than works: compare at a number
+// that keeps both servers busy.
+var benchClients = flag.Int("ingest.clients", 8, "requests in flight in the REST ingest benchmarks")
 
 // benchOrders renders n orders shaped like a busy café's Codat pushes: three
 // lines with a tax each and a discount, a card payment ref, a service charge
@@ -204,10 +210,11 @@ func rawProduce(p *kgo.Client, topic, company string) http.Handler {
 	})
 }
 
-// run posts b.N bodies to url from benchClients clients and reports
+// run posts b.N bodies to url from *benchClients clients and reports
 // records/s. Every answer must accept every record.
 func (rig *benchRig) run(b *testing.B, url string) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}}
+	clients := *benchClients
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	defer client.CloseIdleConnections()
 	want := fmt.Appendf(nil, `"accepted":%d`, benchOrdersPerBody)
 	post := func(body []byte) error {
@@ -232,7 +239,7 @@ func (rig *benchRig) run(b *testing.B, url string) {
 		return nil
 	}
 	// Warm the connections and both paths outside the timing.
-	for i := range benchClients {
+	for i := range clients {
 		if err := post(rig.bodies[i%len(rig.bodies)]); err != nil {
 			b.Fatal(err)
 		}
@@ -243,7 +250,7 @@ func (rig *benchRig) run(b *testing.B, url string) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var failed atomic.Pointer[error]
-	for range benchClients {
+	for range clients {
 		wg.Go(func() {
 			for {
 				i := next.Add(1) - 1

@@ -39,6 +39,20 @@ func (d *decoder) failSkip(format string, args ...any) error {
 	return d.skip()
 }
 
+// failIn and failSkipIn report for the field name, below the path.
+func (d *decoder) failIn(name, format string, args ...any) {
+	d.push(name)
+	d.fail(format, args...)
+	d.pop()
+}
+
+func (d *decoder) failSkipIn(name, format string, args ...any) error {
+	d.push(name)
+	err := d.failSkip(format, args...)
+	d.pop()
+	return err
+}
+
 func (d *decoder) push(name string) { d.path = append(d.path, seg{name: name}) }
 func (d *decoder) pushIndex(i int)  { d.path = append(d.path, seg{index: i}) }
 func (d *decoder) pop()             { d.path = d.path[:len(d.path)-1] }

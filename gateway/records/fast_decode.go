@@ -119,22 +119,19 @@ func (p *plan[M]) members(d *decoder, m *M) (keys int, hasID bool, err error) {
 		keys++
 		switch {
 		case problem != "":
-			d.push(key)
-			err = d.failSkip("this field name %s", problem)
+			err = d.failSkipIn(key, "this field name %s", problem)
 		case i < 0:
-			d.push(key)
-			err = d.failSkip("%s", unknownFieldOf(key, p.names))
+			err = d.failSkipIn(key, "%s", unknownFieldOf(key, p.names))
 		case seen&(1<<i) != 0:
-			d.push(p.names[i])
-			err = d.failSkip("appears more than once; send each field once")
+			err = d.failSkipIn(p.names[i], "appears more than once; send each field once")
 		default:
-			d.push(p.names[i])
+			// The field puts its name on the path when it has an error
+			// or something nested to read, not for every value.
 			seen |= 1 << i
 			hasID = hasID || i == p.idIdx
 			err = p.fields[i].decode(d, m)
 			next = i + 1
 		}
-		d.pop()
 		if err != nil {
 			return keys, hasID, err
 		}
@@ -187,7 +184,7 @@ func (f *strField[M]) decode(d *decoder, m *M) error {
 	case c == '"':
 		s, problem, err := d.str()
 		if problem != "" {
-			d.fail("%s", problem)
+			d.failIn(f.json, "%s", problem)
 			return err
 		}
 		if err == nil {
@@ -205,9 +202,9 @@ func (f *strField[M]) decode(d *decoder, m *M) error {
 		return d.expect("null")
 	default:
 		if f.dec != notDecimal {
-			return d.failSkip("must be a number or a string holding one, such as 12.34, not %s", kindOf(c))
+			return d.failSkipIn(f.json, "must be a number or a string holding one, such as 12.34, not %s", kindOf(c))
 		}
-		return d.failSkip("must be a string, not %s", kindOf(c))
+		return d.failSkipIn(f.json, "must be a string, not %s", kindOf(c))
 	}
 }
 
@@ -222,7 +219,7 @@ func (f *boolField[M]) decode(d *decoder, m *M) error {
 		*f.get(m) = false
 		return nil
 	default:
-		return d.failSkip("must be true or false, not %s", kindOf(c))
+		return d.failSkipIn(f.json, "must be true or false, not %s", kindOf(c))
 	}
 }
 
@@ -232,14 +229,16 @@ func (f *msgField[M, C]) decode(d *decoder, m *M) error {
 		return d.expect("null")
 	case '{':
 	default:
-		return d.failSkip("must be an object, not %s", kindOf(c))
+		return d.failSkipIn(f.json, "must be an object, not %s", kindOf(c))
 	}
 	child := *f.get(m)
 	if child == nil {
 		child = slabOf(d, f.plan).message()
 		*f.get(m) = child
 	}
+	d.push(f.json)
 	_, _, err := f.plan.decode(d, child)
+	d.pop()
 	return err
 }
 
@@ -249,8 +248,15 @@ func (f *listField[M, C]) decode(d *decoder, m *M) error {
 		return d.expect("null")
 	case '[':
 	default:
-		return d.failSkip("must be an array, not %s", kindOf(c))
+		return d.failSkipIn(f.json, "must be an array, not %s", kindOf(c))
 	}
+	d.push(f.json)
+	err := f.elements(d, m)
+	d.pop()
+	return err
+}
+
+func (f *listField[M, C]) elements(d *decoder, m *M) error {
 	d.pos++
 	if d.consume(']') {
 		return nil
@@ -295,8 +301,15 @@ func (f *strListField[M]) decode(d *decoder, m *M) error {
 		return d.expect("null")
 	case '[':
 	default:
-		return d.failSkip("must be an array, not %s", kindOf(c))
+		return d.failSkipIn(f.json, "must be an array, not %s", kindOf(c))
 	}
+	d.push(f.json)
+	err := f.elements(d, m)
+	d.pop()
+	return err
+}
+
+func (f *strListField[M]) elements(d *decoder, m *M) error {
 	d.pos++
 	if d.consume(']') {
 		return nil
@@ -343,9 +356,11 @@ func (f *structField[M]) decode(d *decoder, m *M) error {
 		return d.expect("null")
 	case '{':
 	default:
-		return d.failSkip("must be an object, not %s", kindOf(c))
+		return d.failSkipIn(f.json, "must be an object, not %s", kindOf(c))
 	}
+	d.push(f.json)
 	val, err := d.anyValue()
+	d.pop()
 	if err != nil || val == nil {
 		return err
 	}
