@@ -148,6 +148,16 @@ func (p *plan[M]) members(d *decoder, m *M) (keys int, hasID bool, err error) {
 // key reads an object key and finds its field's index (-1 for none), as
 // decoder.key does.
 func (p *plan[M]) key(d *decoder, next int) (i int, key, problem string, err error) {
+	// The field after the last is usually next, and a name that matches
+	// byte for byte up to a quote is that key exactly: names hold no
+	// escapes. It saves scanning for the key's end.
+	if d.peek() == '"' && next < len(p.names) {
+		name, at := p.names[next], d.pos+1
+		if end := at + len(name); end < len(d.data) && d.data[end] == '"' && string(d.data[at:end]) == name {
+			d.pos = end + 1
+			return next, "", "", nil
+		}
+	}
 	start := d.pos
 	raw, escaped, plain, err := d.rawText()
 	if err != nil {
@@ -164,9 +174,6 @@ func (p *plan[M]) key(d *decoder, next int) (i int, key, problem string, err err
 			}
 		}
 		return -1, key, "", nil
-	}
-	if next < len(p.names) && p.names[next] == string(raw) {
-		return next, "", "", nil
 	}
 	for i, name := range p.names {
 		if name == string(raw) {

@@ -39,6 +39,9 @@ func (s *scanner) ws() {
 
 // peek returns the next significant byte, or 0 at the end.
 func (s *scanner) peek() byte {
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		return s.data[s.pos] // no whitespace: most JSON has none between tokens
+	}
 	s.ws()
 	if s.pos >= len(s.data) {
 		return 0
@@ -47,7 +50,7 @@ func (s *scanner) peek() byte {
 }
 
 func (s *scanner) consume(c byte) bool {
-	if s.peek() == c {
+	if s.pos < len(s.data) && s.data[s.pos] == c || s.peek() == c {
 		s.pos++
 		return true
 	}
