@@ -13,6 +13,9 @@ import (
 // two. They are refused rather than trimmed, because the sender's other
 // records name the id as sent.
 func idProblem(settled bool, s string) string {
+	if printableASCII(s) && s[0] != ' ' && s[len(s)-1] != ' ' {
+		return "" // the usual id, answered without decoding runes
+	}
 	if strings.TrimSpace(s) == "" {
 		if settled {
 			return "is empty; send the id of a transaction this payout settles"
@@ -25,14 +28,22 @@ func idProblem(settled bool, s string) string {
 		return fmt.Sprintf("must not start or end with spaces; %s was sent: send the id exactly as your platform keeps it", quote(s))
 	}
 	for i, r := range s {
-		if r >= 0x20 && r < 0x7f {
-			continue // printable ASCII: the usual id, answered without a table
-		}
 		if unicode.IsControl(r) {
 			return fmt.Sprintf("must not hold control characters, and holds %U at byte %d; send the id exactly as your platform keeps it", r, i)
 		}
 	}
 	return ""
+}
+
+// printableASCII reports a non-empty s of bytes 0x20 to 0x7e only, in
+// which the one space character is ' ' and nothing is a control character.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // textProblem says why the bytes of a JSON string, between its quotes and
