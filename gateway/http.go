@@ -131,13 +131,8 @@ func restRecords[T proto.Message](s *Server, wrapper string, newMsg func() T,
 			restError(w, http.StatusServiceUnavailable, status.Error(codes.Unavailable, err.Error()))
 			return
 		}
-		b, err := jsonOut.Marshal(resp)
-		if err != nil {
-			restError(w, http.StatusInternalServerError, status.Error(codes.Internal, err.Error()))
-			return
-		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(b)
+		_, _ = w.Write(appendPushAnswer(make([]byte, 0, 64+64*len(resp.GetResults())), resp))
 	}
 }
 
@@ -164,7 +159,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, fix string) (
 	if r.ContentLength > limit {
 		return nil, http.StatusRequestEntityTooLarge, tooLarge(fmt.Sprintf("%d bytes", r.ContentLength))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 	var mb *http.MaxBytesError
 	switch {
 	case errors.As(err, &mb):

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/commercesync/commercesync/gateway/records"
@@ -38,33 +39,74 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 	}
 	loc, hasZone := s.zoneOf(c)
 	now := s.now()
-	resp := &v1.PushResponse{Results: make([]*v1.RecordResult, len(items))}
-	var out []*kgo.Record
-	var outIdx []int
+	b := s.newBatch(c, now, len(items))
 	for i, it := range items {
-		res := &v1.RecordResult{Index: int32(it.index), Id: it.id}
-		resp.Results[i] = res
+		res := b.result(i, it)
 		ev := &v1.RecordEvent{Kind: kind, Id: it.id, Deleted: it.del}
+		var bodyNum protowire.Number
 		if len(it.errs) == 0 && !it.del {
-			it.errs = s.describe(ev, it.msg, loc, hasZone, now)
+			bodyNum, it.errs = s.describe(ev, it.msg, loc, hasZone, now)
 		}
 		if len(it.errs) > 0 {
 			res.Status, res.Errors = "Rejected", it.errs
 			continue
 		}
-		rec, err := s.eventRecord(c, now, &v1.CommerceEvent{Body: &v1.CommerceEvent_Record{Record: ev}})
-		if err != nil {
-			return nil, fmt.Errorf("encode record %d: %w", it.index, err)
+		var body []byte
+		if bodyNum != 0 {
+			// The record is encoded once: the hash is of the bytes written.
+			enc, err := records.Encode(b.scratch[:0], it.msg)
+			if err != nil {
+				return nil, fmt.Errorf("encode record %d: %w", it.index, err)
+			}
+			b.scratch, body, ev.ContentHash = enc.Bytes[:0], enc.Bytes, enc.Hash
 		}
-		if e := s.limits.TooLarge(it.msg, len(rec.Key)+len(rec.Value)); e != nil {
-			res.Status, res.Errors = "Rejected", []*v1.FieldError{e}
-			continue
-		}
-		out = append(out, rec)
-		outIdx = append(outIdx, i)
+		b.head = appendRecordHead(b.head[:0], ev)
+		b.add(s, i, it, b.stamp.eventValue(eventRecord, b.head, bodyNum, body))
 	}
-	s.produce(ctx, c, resp, out, outIdx)
-	return resp, nil
+	s.produce(ctx, c, b.resp, b.out, b.outIdx)
+	return b.resp, nil
+}
+
+// batch is what ingest builds for one push: the answers, and the records
+// to produce with the index of the answer each settles.
+type batch struct {
+	resp    *v1.PushResponse
+	results []v1.RecordResult // the answers' storage, one allocation
+	out     []*kgo.Record
+	outIdx  []int
+	stamp   stamp
+	key     []byte // the company id: every record of a push shares it
+	scratch []byte // a record's encoding until it is copied into its event
+	head    []byte // an event's fields but its body
+}
+
+func (s *Server) newBatch(c *v1.Company, now time.Time, n int) *batch {
+	return &batch{
+		resp:    &v1.PushResponse{Results: make([]*v1.RecordResult, n)},
+		results: make([]v1.RecordResult, n),
+		out:     make([]*kgo.Record, 0, n),
+		outIdx:  make([]int, 0, n),
+		stamp:   stamp{company: c.GetId(), tenant: c.GetTenantId(), receivedUnixMs: now.UnixMilli()},
+		key:     []byte(c.GetId()),
+	}
+}
+
+func (b *batch) result(i int, it pending) *v1.RecordResult {
+	res := &b.results[i]
+	res.Index, res.Id = int32(it.index), it.id
+	b.resp.Results[i] = res
+	return res
+}
+
+// add queues an event for commerce.events, unless the record is over its
+// size limit as written.
+func (b *batch) add(s *Server, i int, it pending, value []byte) {
+	if e := s.limits.TooLarge(it.msg, len(b.key)+len(value)); e != nil {
+		b.resp.Results[i].Status, b.resp.Results[i].Errors = "Rejected", []*v1.FieldError{e}
+		return
+	}
+	b.out = append(b.out, &kgo.Record{Topic: s.topics.Events, Key: b.key, Value: value})
+	b.outIdx = append(b.outIdx, i)
 }
 
 // produce writes the accepted records and settles every record's answer:
@@ -89,8 +131,9 @@ func (s *Server) produce(ctx context.Context, c *v1.Company, resp *v1.PushRespon
 }
 
 // describe fills the event's identity, version and event time from the
-// record, or says what is wrong with its timestamps.
-func (s *Server) describe(ev *v1.RecordEvent, m proto.Message, loc *time.Location, hasZone bool, now time.Time) []*v1.FieldError {
+// record and returns the field number of its body, or says what is wrong
+// with its timestamps.
+func (s *Server) describe(ev *v1.RecordEvent, m proto.Message, loc *time.Location, hasZone bool, now time.Time) (protowire.Number, []*v1.FieldError) {
 	var errs []*v1.FieldError
 	at := func(field, value string) time.Time {
 		if value == "" {
@@ -109,20 +152,21 @@ func (s *Server) describe(ev *v1.RecordEvent, m proto.Message, loc *time.Locatio
 	}
 	var event, modified time.Time
 	var eventField, eventValue, modifiedValue string
+	var body protowire.Number
 	switch r := m.(type) {
 	case *v1.Order:
-		ev.Body = &v1.RecordEvent_Order{Order: r}
+		body = recordOrder
 		eventField, eventValue = "closedDate", r.GetClosedDate()
 		if eventValue == "" {
 			eventField, eventValue = "createdDate", r.GetCreatedDate()
 		}
 		modifiedValue = r.GetSourceModifiedDate()
 	case *v1.Payment:
-		ev.Body = &v1.RecordEvent_Payment{Payment: r}
+		body = recordPayment
 		eventField, eventValue = "createdDate", r.GetCreatedDate()
 		modifiedValue = r.GetSourceModifiedDate()
 	case *v1.Transaction:
-		ev.Body = &v1.RecordEvent_Transaction{Transaction: r}
+		body = recordTransaction
 		ev.TransactionType = r.GetType()
 		eventField, eventValue = "sourceCreatedDate", r.GetSourceCreatedDate()
 		if eventValue == "" {
@@ -130,22 +174,22 @@ func (s *Server) describe(ev *v1.RecordEvent, m proto.Message, loc *time.Locatio
 		}
 		modifiedValue = r.GetSourceModifiedDate()
 	default:
-		return []*v1.FieldError{fieldErr("", "unsupported record type %T", m)}
+		return 0, []*v1.FieldError{fieldErr("", "unsupported record type %T", m)}
 	}
 	event, modified = at(eventField, eventValue), at("sourceModifiedDate", modifiedValue)
 	if len(errs) > 0 {
-		return errs
+		return 0, errs
 	}
 	if errs := records.CheckDates(m, loc, now, s.skew); len(errs) > 0 {
-		return errs
+		return 0, errs
 	}
 	// Presence is judged on the text: a date that parses to Go's zero time
 	// (0001-01-01T00:00:00Z) was sent, and CheckDates has said what is wrong.
 	if eventValue == "" {
-		return []*v1.FieldError{fieldErr(eventField, "is required")}
+		return 0, []*v1.FieldError{fieldErr(eventField, "is required")}
 	}
 	if event.After(now.Add(futureHorizon)) {
-		return []*v1.FieldError{fieldErr(eventField,
+		return 0, []*v1.FieldError{fieldErr(eventField,
 			"%s is more than 7 days ahead of the server's clock (%s); check the record's date and time zone",
 			event.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}
 	}
@@ -153,8 +197,7 @@ func (s *Server) describe(ev *v1.RecordEvent, m proto.Message, loc *time.Locatio
 	if !modified.IsZero() {
 		ev.SourceModifiedUnixMs = modified.UnixMilli()
 	}
-	ev.ContentHash = records.ContentHash(m)
-	return nil
+	return body, nil
 }
 
 // ingestReference turns reference records into versions on the company's
@@ -166,15 +209,13 @@ func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.Ref
 	}
 	loc, hasZone := s.zoneOf(c)
 	now := s.now()
-	resp := &v1.PushResponse{Results: make([]*v1.RecordResult, len(items))}
-	var out []*kgo.Record
-	var outIdx []int
+	b := s.newBatch(c, now, len(items))
 	for i, it := range items {
-		res := &v1.RecordResult{Index: int32(it.index), Id: it.id}
-		resp.Results[i] = res
+		res := b.result(i, it)
 		ev := &v1.ReferenceEvent{Kind: kind, Id: it.id, Deleted: it.del, ValidFromUnixMs: now.UnixMilli()}
+		var bodyNum protowire.Number
 		if len(it.errs) == 0 && !it.del {
-			it.errs = referenceBody(ev, it.msg, loc, hasZone)
+			bodyNum, it.errs = referenceBody(ev, it.msg, loc, hasZone)
 		}
 		if len(it.errs) == 0 && !it.del {
 			it.errs = records.CheckDates(it.msg, loc, now, s.skew)
@@ -183,60 +224,61 @@ func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.Ref
 			res.Status, res.Errors = "Rejected", it.errs
 			continue
 		}
-		rec, err := s.eventRecord(c, now, &v1.CommerceEvent{Body: &v1.CommerceEvent_Reference{Reference: ev}})
-		if err != nil {
-			return nil, fmt.Errorf("encode reference record %d: %w", it.index, err)
+		var body []byte
+		if bodyNum != 0 {
+			enc, err := records.Encode(b.scratch[:0], it.msg)
+			if err != nil {
+				return nil, fmt.Errorf("encode reference record %d: %w", it.index, err)
+			}
+			b.scratch, body, ev.ContentHash = enc.Bytes[:0], enc.Bytes, enc.Hash
 		}
-		if e := s.limits.TooLarge(it.msg, len(rec.Key)+len(rec.Value)); e != nil {
-			res.Status, res.Errors = "Rejected", []*v1.FieldError{e}
-			continue
-		}
-		out = append(out, rec)
-		outIdx = append(outIdx, i)
+		b.head = appendReferenceHead(b.head[:0], ev)
+		b.add(s, i, it, b.stamp.eventValue(eventReference, b.head, bodyNum, body))
 	}
-	s.produce(ctx, c, resp, out, outIdx)
-	return resp, nil
+	s.produce(ctx, c, b.resp, b.out, b.outIdx)
+	return b.resp, nil
 }
 
-// referenceBody sets the version's body, validity and content hash.
-func referenceBody(ev *v1.ReferenceEvent, m proto.Message, loc *time.Location, hasZone bool) []*v1.FieldError {
+// referenceBody sets the version's validity and returns the field number
+// of its body.
+func referenceBody(ev *v1.ReferenceEvent, m proto.Message, loc *time.Location, hasZone bool) (protowire.Number, []*v1.FieldError) {
 	var modified, sourceModified string
+	var body protowire.Number
 	switch r := m.(type) {
 	case *v1.Location:
-		ev.Body = &v1.ReferenceEvent_Location{Location: r}
+		body = referenceLocation
 		modified, sourceModified = r.GetModifiedDate(), r.GetSourceModifiedDate()
 	case *v1.Product:
-		ev.Body = &v1.ReferenceEvent_Product{Product: r}
+		body = referenceProduct
 		modified, sourceModified = r.GetModifiedDate(), r.GetSourceModifiedDate()
 	case *v1.ProductCategory:
-		ev.Body = &v1.ReferenceEvent_ProductCategory{ProductCategory: r}
+		body = referenceProductCategory
 		modified, sourceModified = r.GetModifiedDate(), r.GetSourceModifiedDate()
 	case *v1.TaxComponent:
-		ev.Body = &v1.ReferenceEvent_TaxComponent{TaxComponent: r}
+		body = referenceTaxComponent
 		modified, sourceModified = r.GetModifiedDate(), r.GetSourceModifiedDate()
 	case *v1.PaymentMethod:
-		ev.Body = &v1.ReferenceEvent_PaymentMethod{PaymentMethod: r}
+		body = referencePaymentMethod
 		modified, sourceModified = r.GetModifiedDate(), r.GetSourceModifiedDate()
 	default:
-		return []*v1.FieldError{fieldErr("", "unsupported reference record %T", m)}
+		return 0, []*v1.FieldError{fieldErr("", "unsupported reference record %T", m)}
 	}
 	for _, f := range []struct{ name, value string }{{"sourceModifiedDate", sourceModified}, {"modifiedDate", modified}} {
 		if f.value == "" {
 			continue
 		}
 		if records.IsLocal(f.value) && !hasZone {
-			return []*v1.FieldError{fieldErr(f.name,
+			return 0, []*v1.FieldError{fieldErr(f.name,
 				"%q has no time zone and the company has no configured timeZone; send it with Z or an offset, or save the sync configuration first", f.value)}
 		}
 		t, err := records.ParseTime(f.value, loc)
 		if err != nil {
-			return []*v1.FieldError{fieldErr(f.name, "%v", err)}
+			return 0, []*v1.FieldError{fieldErr(f.name, "%v", err)}
 		}
 		ev.ValidFromUnixMs = t.UnixMilli()
 		break
 	}
-	ev.ContentHash = records.ContentHash(m)
-	return nil
+	return body, nil
 }
 
 // zoneOf is the company's configured zone, in which local timestamps are
@@ -244,7 +286,7 @@ func referenceBody(ev *v1.ReferenceEvent, m proto.Message, loc *time.Location, h
 func (s *Server) zoneOf(c *v1.Company) (*time.Location, bool) {
 	if cv, ok := s.store.Config(c.GetId()); ok {
 		if z := cv.GetConfig().GetSchedule().GetTimeZone(); z != "" {
-			if l, err := time.LoadLocation(z); err == nil {
+			if l, err := s.zones.load(z); err == nil {
 				return l, true
 			}
 		}

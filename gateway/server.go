@@ -51,6 +51,7 @@ type Server struct {
 	skew       time.Duration
 	// streamLimits bounds PushRecords streams (stream.go).
 	streamLimits StreamLimits
+	zones        zoneCache
 }
 
 // Option configures a Server.

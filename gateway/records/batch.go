@@ -30,6 +30,9 @@ type Item[T proto.Message] struct {
 	ID     string // the "id" value if readable
 	Delete bool   // the element was a sparse {"id": "..."} only
 	Errors []*commercesyncv1.FieldError
+	// sizeBound is a size the encoded Msg cannot exceed, from its JSON
+	// (sizeBoundOf); 0 when there is none.
+	sizeBound int
 }
 
 // DecodeBatch splits a JSON array body into elements and decodes each on its
@@ -37,14 +40,27 @@ type Item[T proto.Message] struct {
 // JSON array, or more than limit elements; the error says how many were sent
 // and the limit). A limit <= 0 means DefaultMaxBatch.
 //
-// The whole body must be valid JSON before any element is looked at: once an
+// The whole body must be valid JSON before any element is answered: once an
 // element is truncated there is no telling where the next one starts, so
 // guessing would attach data to the wrong record. Elements that are valid JSON
 // but not objects are errors of that element only.
+//
+// Commerce records are decoded in one pass (decodeFast), checking the JSON
+// as they go; any other message, and a body that is not valid JSON, are
+// checked with json.Valid first and decoded element by element after it.
 func DecodeBatch[T proto.Message](body []byte, limit int, newMsg func() T) ([]Item[T], error) {
 	if limit <= 0 {
 		limit = DefaultMaxBatch
 	}
+	if items, err, ok := decodeFast(body, limit, newMsg); ok {
+		return items, err
+	}
+	return decodeTwoPass(body, limit, newMsg)
+}
+
+// decodeTwoPass is DecodeBatch for any message: json.Valid over the body,
+// then each element decoded through protoreflect.
+func decodeTwoPass[T proto.Message](body []byte, limit int, newMsg func() T) ([]Item[T], error) {
 	elems, err := splitArray(body, limit)
 	if err != nil {
 		return nil, err
@@ -101,7 +117,7 @@ func splitArray(body []byte, limit int) ([][]byte, error) {
 		return nil, fmt.Errorf("%w: the body is not valid JSON", ErrNotArray)
 	}
 	if n > limit {
-		return nil, fmt.Errorf("%w: %d records were sent and the limit is %d; split them into several requests", ErrTooMany, n, limit)
+		return nil, tooMany(n, limit)
 	}
 	return elems, nil
 }

@@ -1,7 +1,6 @@
 package records
 
 import (
-	"fmt"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -31,6 +30,21 @@ func CheckDates(m proto.Message, loc *time.Location, now time.Time, skew time.Du
 		return nil
 	}
 	c := dateChecker{loc: loc, latest: now.Add(skew), now: now, skew: skew}
+	if rp := planOf(m); rp != nil {
+		c.path = c.pathBuf[:0]
+		rp.datesOf(&c, m)
+		return c.errs.errs
+	}
+	c.message(m.ProtoReflect(), "")
+	return c.errs.errs
+}
+
+// checkDatesReflect is CheckDates through protoreflect, for any message.
+func checkDatesReflect(m proto.Message, loc *time.Location, now time.Time, skew time.Duration) []*commercesyncv1.FieldError {
+	if m == nil || !m.ProtoReflect().IsValid() {
+		return nil
+	}
+	c := dateChecker{loc: loc, latest: now.Add(skew), now: now, skew: skew}
 	c.message(m.ProtoReflect(), "")
 	return c.errs.errs
 }
@@ -40,6 +54,8 @@ type dateChecker struct {
 	now, latest time.Time
 	skew        time.Duration
 	errs        errList
+	path        path // where the plans' walk is
+	pathBuf     [8]seg
 }
 
 func (c *dateChecker) message(m protoreflect.Message, path string) {
@@ -63,17 +79,10 @@ func (c *dateChecker) message(m protoreflect.Message, path string) {
 }
 
 func (c *dateChecker) date(fd protoreflect.FieldDescriptor, s, at string) {
-	t, err := ParseTime(s, c.loc)
-	if s == "" || err != nil {
+	if s == "" {
 		return
 	}
-	switch {
-	case t.Before(MinDate):
-		c.errs.add(at, fmt.Sprintf("%s is out of range: dates before %s are refused; send the real date (a date that is not known is left out, where the field is optional)",
-			quote(s), MinDate.Format(time.RFC3339)))
-	case (fd.Name() == "modified_date" || fd.Name() == "source_modified_date") && t.After(c.latest):
-		c.errs.add(at, fmt.Sprintf("%s is ahead of the server's clock (%s) by more than the %s allowed for clock differences; "+
-			"a record cannot have been modified after it arrives: check the date, and the sending system's clock and time zone",
-			quote(s), c.now.UTC().Format(time.RFC3339), c.skew))
+	if problem := c.problem(fd.Name() == "modified_date" || fd.Name() == "source_modified_date", s); problem != "" {
+		c.errs.add(at, problem)
 	}
 }

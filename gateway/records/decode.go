@@ -22,6 +22,11 @@ type decoder struct {
 	path  path
 	errs  errList
 	depth int
+	// slabs hand out the messages and lists of a batch decoded on the
+	// plans, a few allocations for all its records instead of one each;
+	// free does the same for free-form JSON.
+	slabs []ownedSlab
+	free  freeParts
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -32,6 +37,20 @@ func (d *decoder) fail(format string, args ...any) {
 func (d *decoder) failSkip(format string, args ...any) error {
 	d.fail(format, args...)
 	return d.skip()
+}
+
+// failIn and failSkipIn report for the field name, below the path.
+func (d *decoder) failIn(name, format string, args ...any) {
+	d.push(name)
+	d.fail(format, args...)
+	d.pop()
+}
+
+func (d *decoder) failSkipIn(name, format string, args ...any) error {
+	d.push(name)
+	err := d.failSkip(format, args...)
+	d.pop()
+	return err
 }
 
 func (d *decoder) push(name string) { d.path = append(d.path, seg{name: name}) }
@@ -137,6 +156,11 @@ func unknownField(key string, fields protoreflect.FieldDescriptors) string {
 	for i := range names {
 		names[i] = fields.Get(i).JSONName()
 	}
+	return unknownFieldOf(key, names)
+}
+
+// unknownFieldOf answers a key that is none of names.
+func unknownFieldOf(key string, names []string) string {
 	if s := closest(key, names); s != "" {
 		return fmt.Sprintf("unknown field %s; did you mean %q?", quote(key), s)
 	}

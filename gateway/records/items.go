@@ -15,6 +15,14 @@ func IsDelete(m proto.Message) bool {
 	if m == nil {
 		return false
 	}
+	if rp := planOf(m); rp != nil {
+		return rp.isDelete(m)
+	}
+	return isDeleteReflect(m)
+}
+
+// isDeleteReflect is IsDelete through protoreflect, for any message.
+func isDeleteReflect(m proto.Message) bool {
 	r := m.ProtoReflect()
 	if !r.IsValid() {
 		return false
@@ -42,6 +50,44 @@ func ValidateItems[T proto.Message](items []Item[T]) { ValidateItemsWithin(items
 // a rejected record. An id past the limit is not echoed in
 // Item.ID, so that the answer stays small; the index names the record.
 func ValidateItemsWithin[T proto.Message](items []Item[T], lim Limits) {
+	validateItems(items, lim, planned{})
+}
+
+// checks are the steps of ValidateItemsWithin: planned{} takes each
+// record's plan where it has one, reflective{} the protoreflect code always
+// (the tests' reference).
+type checks interface {
+	checkID(l Limits, m proto.Message) []*commercesyncv1.FieldError
+	normalize(m proto.Message)
+	// validate may take bound, a size m cannot exceed (0 for none).
+	validate(l Limits, m proto.Message, bound int) []*commercesyncv1.FieldError
+}
+
+type planned struct{}
+
+func (planned) checkID(l Limits, m proto.Message) []*commercesyncv1.FieldError { return l.CheckID(m) }
+func (planned) normalize(m proto.Message)                                      { Normalize(m) }
+func (planned) validate(l Limits, m proto.Message, bound int) []*commercesyncv1.FieldError {
+	return l.validate(m, bound)
+}
+
+type reflective struct{}
+
+func (reflective) checkID(l Limits, m proto.Message) []*commercesyncv1.FieldError {
+	if m == nil {
+		return nil
+	}
+	return l.checkIDReflect(m)
+}
+func (reflective) normalize(m proto.Message) { normalizeReflect(m) }
+func (reflective) validate(l Limits, m proto.Message, _ int) []*commercesyncv1.FieldError {
+	if m == nil {
+		return nil
+	}
+	return l.validateReflect(m)
+}
+
+func validateItems[T proto.Message](items []Item[T], lim Limits, c checks) {
 	lim = lim.WithDefaults()
 	for i := range items {
 		it := &items[i]
@@ -52,14 +98,14 @@ func ValidateItemsWithin[T proto.Message](items []Item[T], lim Limits) {
 			continue
 		}
 		if it.Delete {
-			if errs := lim.CheckID(it.Msg); len(errs) > 0 {
+			if errs := c.checkID(lim, it.Msg); len(errs) > 0 {
 				it.Errors, it.Delete = append(it.Errors, errs...), false
 			}
 			continue
 		}
-		Normalize(it.Msg)
+		c.normalize(it.Msg)
 		decodeErrs := it.Errors
-		for _, e := range lim.Validate(it.Msg) {
+		for _, e := range c.validate(lim, it.Msg, it.sizeBound) {
 			if !covered(e.Field, decodeErrs) {
 				it.Errors = append(it.Errors, e)
 			}
@@ -69,7 +115,18 @@ func ValidateItemsWithin[T proto.Message](items []Item[T], lim Limits) {
 
 // CheckID checks the id of a record, which is all a delete carries.
 func (l Limits) CheckID(m proto.Message) []*commercesyncv1.FieldError {
-	if m == nil || !m.ProtoReflect().IsValid() {
+	if m == nil {
+		return nil
+	}
+	if rp := planOf(m); rp != nil {
+		return rp.checkID(l, m)
+	}
+	return l.checkIDReflect(m)
+}
+
+// checkIDReflect is CheckID through protoreflect, for any message.
+func (l Limits) checkIDReflect(m proto.Message) []*commercesyncv1.FieldError {
+	if !m.ProtoReflect().IsValid() {
 		return nil
 	}
 	r := m.ProtoReflect()

@@ -189,8 +189,13 @@ func (l Limits) bytesFor(c textClass) (int, string) {
 // listLimit is the most elements a repeated field may hold, with the advice
 // given past it. Every repeated field of commerce.proto is named (a test
 // checks it); one added later is held to LineItems until it is.
-func (l Limits) listLimit(md protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor) (int, string) {
-	switch fd.Name() {
+func (l Limits) listLimit(_ protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor) (int, string) {
+	return l.listLimitOf(fd.Name())
+}
+
+// listLimitOf is listLimit by the field's proto name.
+func (l Limits) listLimitOf(name protoreflect.Name) (int, string) {
+	switch name {
 	case "order_line_items":
 		return l.LineItems, "split the sale into several orders"
 	case "taxes":

@@ -12,6 +12,15 @@ import (
 // depth. Nothing else changes, so the record stays as pushed. Call it before
 // Validate and ContentHash, so that "GB " and "GB" are the same record.
 func Normalize(m proto.Message) {
+	if rp := planOf(m); rp != nil {
+		rp.normalizeRecord(m)
+		return
+	}
+	normalizeReflect(m)
+}
+
+// normalizeReflect is Normalize through protoreflect, for any message.
+func normalizeReflect(m proto.Message) {
 	if m != nil && m.ProtoReflect().IsValid() {
 		normalize(m.ProtoReflect())
 	}

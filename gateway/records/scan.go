@@ -2,36 +2,46 @@ package records
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
 
-// errSyntax aborts an element. Bodies are checked with json.Valid before they
-// are scanned, so it only guards against a scanner bug turning into a panic.
+// errSyntax is the scanner's answer to text that is not JSON. The one-pass
+// decoder (decodeFast) then gives the body up to the two-pass one, whose
+// json.Valid names the error; in the two-pass decoder, which scans only
+// text already known to be valid, it guards against a scanner bug.
 var errSyntax = errors.New("malformed JSON")
 
-// scanner walks JSON text that is already known to be valid. Working on the
-// bytes directly, rather than through json.Decoder tokens, keeps each number's
-// exact source text and avoids an allocation per token.
+// scanner walks JSON text, checking its grammar as it goes: every string,
+// escape, number, literal and bracket it steps over is valid JSON or
+// errSyntax. Working on the bytes directly, rather than through json.Decoder
+// tokens, keeps each number's exact source text and avoids an allocation per
+// token.
 type scanner struct {
 	data []byte
 	pos  int
+	// text, when set, is data as a string: strings and numbers read from it
+	// are slices of it rather than copies, one allocation for a whole body.
+	text string
 }
 
 func (s *scanner) ws() {
 	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
+		if c := s.data[s.pos]; c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
 			return
 		}
+		s.pos++
 	}
 }
 
 // peek returns the next significant byte, or 0 at the end.
 func (s *scanner) peek() byte {
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		return s.data[s.pos] // no whitespace: most JSON has none between tokens
+	}
 	s.ws()
 	if s.pos >= len(s.data) {
 		return 0
@@ -40,7 +50,7 @@ func (s *scanner) peek() byte {
 }
 
 func (s *scanner) consume(c byte) bool {
-	if s.peek() == c {
+	if s.pos < len(s.data) && s.data[s.pos] == c || s.peek() == c {
 		s.pos++
 		return true
 	}
@@ -53,12 +63,13 @@ func (s *scanner) consume(c byte) bool {
 // source with its escapes as sent, fit to name a key in a path but never to
 // be stored.
 func (s *scanner) str() (v, problem string, err error) {
-	raw, escaped, err := s.rawString()
+	raw, escaped, plain, err := s.rawText()
 	if err != nil {
 		return "", "", err
 	}
-	if !escaped && utf8.Valid(raw) {
-		return string(raw), "", nil
+	if plain || !escaped && utf8.Valid(raw) {
+		end := s.pos - 1 // the closing quote
+		return s.slice(end-len(raw), end), "", nil
 	}
 	if v, problem = textProblem(raw); problem != "" {
 		v = strings.ToValidUTF8(string(raw), "\uFFFD")
@@ -66,43 +77,119 @@ func (s *scanner) str() (v, problem string, err error) {
 	return v, problem, nil
 }
 
-// rawString steps over a string and returns its bytes between the quotes,
-// still escaped, without allocating.
-func (s *scanner) rawString() (raw []byte, escaped bool, err error) {
-	if s.peek() != '"' {
-		return nil, false, errSyntax
+// slice returns data[start:end] as a string: a slice of text when there is
+// one, else a copy.
+func (s *scanner) slice(start, end int) string {
+	if s.text == "" {
+		return string(s.data[start:end])
 	}
-	s.pos++
-	start := s.pos
-	for s.pos < len(s.data) {
-		switch c := s.data[s.pos]; {
-		case c == '\\':
-			escaped = true
-			s.pos += 2
-		case c == '"':
-			s.pos++
-			return s.data[start : s.pos-1], escaped, nil
-		case c < 0x20:
-			return nil, false, errSyntax
-		default:
-			s.pos++
-		}
-	}
-	return nil, false, errSyntax
+	return s.text[start:end]
 }
 
-// number reads a JSON number and returns its exact text.
+// rawString steps over a string and returns its bytes between the quotes,
+// still escaped, without allocating. Its escapes must be JSON's; whether its
+// text is valid (UTF-8, surrogates in pairs) is for str to say. escaped
+// reports escapes; plain reports neither escapes nor bytes past ASCII, text
+// that needs no further look.
+func (s *scanner) rawString() (raw []byte, escaped bool, err error) {
+	raw, escaped, _, err = s.rawText()
+	return raw, escaped, err
+}
+
+func (s *scanner) rawText() (raw []byte, escaped, plain bool, err error) {
+	if s.peek() != '"' {
+		return nil, false, false, errSyntax
+	}
+	s.pos++
+	start, data := s.pos, s.data
+	ascii := true
+	i := start
+	for {
+		// Eight bytes at a time while none is a quote, a backslash, a
+		// control character or past ASCII: most strings end here.
+		for i+8 <= len(data) {
+			if m := special(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3 // the first such byte
+				break
+			}
+			i += 8
+		}
+		if i >= len(data) {
+			return nil, false, false, errSyntax
+		}
+		switch c := data[i]; {
+		case c == '"':
+			s.pos = i + 1
+			return data[start:i], escaped, ascii && !escaped, nil
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(data) {
+				return nil, false, false, errSyntax
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if _, ok := hex4(data[i+2:]); !ok {
+					return nil, false, false, errSyntax
+				}
+				i += 6
+			default:
+				return nil, false, false, errSyntax
+			}
+		case c < 0x20:
+			return nil, false, false, errSyntax
+		default:
+			ascii = ascii && c < 0x80
+			i++
+		}
+	}
+}
+
+// special marks the bytes of x (read little-endian) that are a quote, a
+// backslash, below 0x20 or from 0x80, the bytes rawText must look at one by
+// one, with their high bit. A byte above a marked one may be marked without
+// being such a byte (a borrow), so only the lowest mark is certain.
+func special(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (x - ones*0x20) | x) & highs
+}
+
+// number reads a JSON number and returns its exact text. The usual
+// number, digits with at most a point, is read in one pass.
 func (s *scanner) number() (string, error) {
 	s.ws()
-	start := s.pos
-	for s.pos < len(s.data) && isNumberByte(s.data[s.pos]) {
-		s.pos++
+	start, data := s.pos, s.data
+	i := start
+	if i < len(data) && data[i] == '-' {
+		i++
 	}
-	text := string(s.data[start:s.pos])
-	if !isJSONNumber(text) {
+	whole := i
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	if n := i - whole; n > 0 && (n == 1 || data[whole] != '0') {
+		if i < len(data) && data[i] == '.' {
+			frac := i + 1
+			for i = frac; i < len(data) && data[i] >= '0' && data[i] <= '9'; i++ {
+			}
+			if i == frac {
+				return "", errSyntax
+			}
+		}
+		if i == len(data) || !isNumberByte(data[i]) {
+			s.pos = i
+			return s.slice(start, i), nil
+		}
+	}
+	for i = start; i < len(data) && isNumberByte(data[i]); i++ {
+	}
+	if !isJSONNumber(data[start:i]) {
 		return "", errSyntax
 	}
-	return text, nil
+	s.pos = i
+	return s.slice(start, i), nil
 }
 
 func isNumberByte(c byte) bool {
@@ -112,7 +199,7 @@ func isNumberByte(c byte) bool {
 func isNumberStart(c byte) bool { return c == '-' || c >= '0' && c <= '9' }
 
 // isJSONNumber checks the JSON number grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?
-func isJSONNumber(s string) bool {
+func isJSONNumber[S ~string | ~[]byte](s S) bool {
 	i := 0
 	if i < len(s) && s[i] == '-' {
 		i++
@@ -150,7 +237,7 @@ func isJSONNumber(s string) bool {
 }
 
 // digits counts the leading ASCII digits of s.
-func digits(s string) int {
+func digits[S ~string | ~[]byte](s S) int {
 	n := 0
 	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
 		n++
@@ -168,7 +255,7 @@ func (s *scanner) literal(word string) bool {
 	return false
 }
 
-// skip consumes one value of any kind.
+// skip consumes one value of any kind, checking its grammar.
 func (s *scanner) skip() error {
 	switch c := s.peek(); {
 	case c == '"':
@@ -197,28 +284,66 @@ func (s *scanner) expect(word string) error {
 }
 
 // skipComposite skips an object or array without recursion, so that deep
-// nesting costs no stack.
+// nesting costs no stack, checking every comma, colon and key on the way.
 func (s *scanner) skipComposite() error {
-	depth := 0
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case '"':
-			if _, _, err := s.rawString(); err != nil {
+	var buf [32]byte
+	open := buf[:0] // the brackets still open, innermost last
+	for {
+		// A value is expected at the cursor.
+		switch c := s.peek(); {
+		case c == '{':
+			s.pos++
+			if s.consume('}') {
+				break
+			}
+			open = append(open, '{')
+			if err := s.objectKey(); err != nil {
 				return err
 			}
 			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				s.pos++
-				return nil
+		case c == '[':
+			s.pos++
+			if s.consume(']') {
+				break
+			}
+			open = append(open, '[')
+			continue
+		default:
+			if err := s.skip(); err != nil {
+				return err
 			}
 		}
-		s.pos++
+		// A value ended: close what it ends, or step to the next one.
+		for {
+			if len(open) == 0 {
+				return nil
+			}
+			top := open[len(open)-1]
+			if s.consume(',') {
+				if top == '{' {
+					if err := s.objectKey(); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			if end := top + 2; !s.consume(end) { // '{'+2 is '}', '['+2 is ']'
+				return errSyntax
+			}
+			open = open[:len(open)-1]
+		}
 	}
-	return errSyntax
+}
+
+// objectKey steps over a key and its colon.
+func (s *scanner) objectKey() error {
+	if _, _, err := s.rawString(); err != nil {
+		return err
+	}
+	if !s.consume(':') {
+		return errSyntax
+	}
+	return nil
 }
 
 // kindOf names the kind of value starting with c, for "must be X, not Y".

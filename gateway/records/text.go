@@ -5,8 +5,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // idProblem holds ids to what can be matched exactly later: an id is compared
@@ -14,9 +12,12 @@ import (
 // or an invisible character would make two ids of one record, or one id of
 // two. They are refused rather than trimmed, because the sender's other
 // records name the id as sent.
-func idProblem(fd protoreflect.FieldDescriptor, s string) string {
+func idProblem(settled bool, s string) string {
+	if printableASCII(s) && s[0] != ' ' && s[len(s)-1] != ' ' {
+		return "" // the usual id, answered without decoding runes
+	}
 	if strings.TrimSpace(s) == "" {
-		if fd.Name() == "settled_transaction_ids" {
+		if settled {
 			return "is empty; send the id of a transaction this payout settles"
 		}
 		return "is empty; send the id your platform keeps"
@@ -32,6 +33,17 @@ func idProblem(fd protoreflect.FieldDescriptor, s string) string {
 		}
 	}
 	return ""
+}
+
+// printableASCII reports a non-empty s of bytes 0x20 to 0x7e only, in
+// which the one space character is ' ' and nothing is a control character.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // textProblem says why the bytes of a JSON string, between its quotes and

@@ -84,6 +84,29 @@ func resolveLocal(p stamp, loc *time.Location) time.Time {
 	return wall.Add(-time.Duration(before) * time.Second).In(loc)
 }
 
+// unix is a zoned stamp's instant: seconds and nanoseconds since the Unix
+// epoch, as time.Date(...).Unix() and Nanosecond() give it.
+func (p stamp) unix() (sec int64, nsec int) {
+	return daysSinceEpoch(p.year, p.month, p.day)*86400 + int64(p.hour*3600+p.min*60+p.sec-p.offset), p.nsec
+}
+
+// daysSinceEpoch counts the days from 1970-01-01 to a date of the proleptic
+// Gregorian calendar (negative before it), by whole 400-year eras of
+// 146,097 days counted from a March 1.
+func daysSinceEpoch(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era := year / 400
+	if year < 0 {
+		era = (year - 399) / 400
+	}
+	yearOfEra := year - era*400
+	dayOfYear := (153*((month+9)%12)+2)/5 + day - 1 // from March 1
+	dayOfEra := yearOfEra*365 + yearOfEra/4 - yearOfEra/100 + dayOfYear
+	return int64(era)*146097 + int64(dayOfEra) - 719468
+}
+
 // parseStamp checks the fixed-position layout by hand: time.Parse accepts
 // forms (a comma before fractional seconds, for one) that we do not.
 func parseStamp(s string) (stamp, error) {
@@ -177,6 +200,17 @@ func atoi(s string) int {
 	return n
 }
 
+// daysIn is the length of a month of the proleptic Gregorian calendar, as
+// time.Date counts it.
 func daysIn(year, month int) int {
-	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }

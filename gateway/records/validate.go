@@ -36,10 +36,30 @@ func Validate(m proto.Message) []*commercesyncv1.FieldError { return DefaultLimi
 // (sizes, ids, decimals, currencies, Codat's enum strings, timestamps), the
 // length of every list and the size of the whole record. It does not change
 // m; call Normalize first. A delete (IsDelete) needs only CheckID.
-func (l Limits) Validate(m proto.Message) []*commercesyncv1.FieldError {
+func (l Limits) Validate(m proto.Message) []*commercesyncv1.FieldError { return l.validate(m, 0) }
+
+// validate is Validate, told that m encodes to at most bound bytes (when
+// bound > 0): a record whose bound is within RecordBytes is not measured.
+func (l Limits) validate(m proto.Message, bound int) []*commercesyncv1.FieldError {
 	if m == nil {
 		return nil
 	}
+	if rp := planOf(m); rp != nil {
+		v := &checker{lim: l.WithDefaults()}
+		v.path = v.pathBuf[:0]
+		rp.validateRecord(v, m)
+		if bound <= 0 || bound > v.lim.RecordBytes {
+			if e := v.lim.TooLarge(m, rp.sizeOf(m)); e != nil {
+				v.errs.add(e.Field, e.Message)
+			}
+		}
+		return v.errs.errs
+	}
+	return l.validateReflect(m)
+}
+
+// validateReflect is Validate through protoreflect, for any message.
+func (l Limits) validateReflect(m proto.Message) []*commercesyncv1.FieldError {
 	v := validator{lim: l.WithDefaults()}
 	v.message(m.ProtoReflect(), "")
 	if e := v.lim.TooLarge(m, proto.Size(m)); e != nil {
@@ -120,7 +140,7 @@ func (v *validator) stringProblem(md protoreflect.MessageDescriptor, fd protoref
 		return ""
 	}
 	if class == classID {
-		return idProblem(fd, s)
+		return idProblem(fd.Name() == "settled_transaction_ids", s)
 	}
 	return stringProblem(md, fd, s)
 }
@@ -130,8 +150,7 @@ func (v *validator) transaction(m protoreflect.Message, path string) {
 	fields := m.Descriptor().Fields()
 	created, sourceCreated := fields.ByName("created_date"), fields.ByName("source_created_date")
 	if !present(m, created) && !present(m, sourceCreated) {
-		v.errs.add(join(path, created.JSONName()), "createdDate is required (or sourceCreatedDate); "+
-			`send when the transaction happened, such as "2022-02-14T15:46:18Z"`)
+		v.errs.add(join(path, created.JSONName()), msgCreatedOrSourceCreated)
 	}
 	settledFd := fields.ByName("settled_transaction_ids")
 	settled := m.Get(settledFd).List()
@@ -140,8 +159,7 @@ func (v *validator) transaction(m protoreflect.Message, path string) {
 	}
 	at := join(path, settledFd.JSONName())
 	if typ := m.Get(fields.ByName("type")).String(); typ != "Payout" && typ != "FailedPayout" {
-		v.errs.add(at, fmt.Sprintf("only Payout and FailedPayout transactions settle other transactions, and this one is %s; "+
-			"remove settledTransactionIds or correct the type", quote(typ)))
+		v.errs.add(at, fmt.Sprintf(msgOnlyPayoutsSettle, quote(typ)))
 	}
 }
 

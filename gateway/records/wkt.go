@@ -84,13 +84,13 @@ func (d *decoder) anyValue() (*structpb.Value, error) {
 			d.fail("%s", problem)
 			return nil, err
 		}
-		return structpb.NewStringValue(s), err
+		return d.free.stringValue(s), err
 	case c == 't':
-		return structpb.NewBoolValue(true), d.expect("true")
+		return d.free.boolValue(true), d.expect("true")
 	case c == 'f':
-		return structpb.NewBoolValue(false), d.expect("false")
+		return d.free.boolValue(false), d.expect("false")
 	case c == 'n':
-		return structpb.NewNullValue(), d.expect("null")
+		return d.free.nullValue(), d.expect("null")
 	case isNumberStart(c):
 		s, err := d.number()
 		if err != nil {
@@ -101,17 +101,17 @@ func (d *decoder) anyValue() (*structpb.Value, error) {
 			d.fail("number %s is out of range", quote(s))
 			return nil, nil
 		}
-		return structpb.NewNumberValue(f), nil
+		return d.free.numberValue(f), nil
 	}
 	return nil, errSyntax
 }
 
 func (d *decoder) anyObject() (*structpb.Value, error) {
 	d.pos++ // '{'
-	s := &structpb.Struct{Fields: map[string]*structpb.Value{}}
+	s := d.free.structOf()
 	ok := true
 	if d.consume('}') {
-		return structpb.NewStructValue(s), nil
+		return d.free.structValue(s), nil
 	}
 	for {
 		key, problem, err := d.str()
@@ -148,15 +148,15 @@ func (d *decoder) anyObject() (*structpb.Value, error) {
 	if !ok {
 		return nil, nil
 	}
-	return structpb.NewStructValue(s), nil
+	return d.free.structValue(s), nil
 }
 
 func (d *decoder) anyArray() (*structpb.Value, error) {
 	d.pos++ // '['
-	l := &structpb.ListValue{}
+	l := d.free.listOf()
 	ok := true
 	if d.consume(']') {
-		return structpb.NewListValue(l), nil
+		return d.free.listValue(l), nil
 	}
 	for i := 0; ; i++ {
 		d.pushIndex(i)
@@ -178,5 +178,90 @@ func (d *decoder) anyArray() (*structpb.Value, error) {
 	if !ok {
 		return nil, nil
 	}
-	return structpb.NewListValue(l), nil
+	return d.free.listValue(l), nil
+}
+
+// freeParts hands out the parts of free-form JSON from chunks, as slab does
+// for messages: a value is two small structs (the Value and its kind), and
+// a record's supplementalData would otherwise be a dozen allocations. The
+// zero value is ready to use.
+type freeParts struct {
+	values     []structpb.Value
+	strings    []structpb.Value_StringValue
+	numbers    []structpb.Value_NumberValue
+	bools      []structpb.Value_BoolValue
+	nulls      []structpb.Value_NullValue
+	structs    []structpb.Struct
+	structVals []structpb.Value_StructValue
+	lists      []structpb.ListValue
+	listVals   []structpb.Value_ListValue
+}
+
+// take hands out the next element of a chunk, making a chunk when it is used up.
+func take[T any](chunk *[]T) *T {
+	if len(*chunk) == 0 {
+		*chunk = make([]T, 32)
+	}
+	p := &(*chunk)[0]
+	*chunk = (*chunk)[1:]
+	return p
+}
+
+func (f *freeParts) value(kind any) *structpb.Value {
+	v := take(&f.values)
+	switch k := kind.(type) {
+	case *structpb.Value_StringValue:
+		v.Kind = k
+	case *structpb.Value_NumberValue:
+		v.Kind = k
+	case *structpb.Value_BoolValue:
+		v.Kind = k
+	case *structpb.Value_NullValue:
+		v.Kind = k
+	case *structpb.Value_StructValue:
+		v.Kind = k
+	case *structpb.Value_ListValue:
+		v.Kind = k
+	}
+	return v
+}
+
+func (f *freeParts) stringValue(s string) *structpb.Value {
+	k := take(&f.strings)
+	k.StringValue = s
+	return f.value(k)
+}
+
+func (f *freeParts) numberValue(n float64) *structpb.Value {
+	k := take(&f.numbers)
+	k.NumberValue = n
+	return f.value(k)
+}
+
+func (f *freeParts) boolValue(b bool) *structpb.Value {
+	k := take(&f.bools)
+	k.BoolValue = b
+	return f.value(k)
+}
+
+func (f *freeParts) nullValue() *structpb.Value { return f.value(take(&f.nulls)) }
+
+func (f *freeParts) structOf() *structpb.Struct {
+	s := take(&f.structs)
+	s.Fields = map[string]*structpb.Value{}
+	return s
+}
+
+func (f *freeParts) structValue(s *structpb.Struct) *structpb.Value {
+	k := take(&f.structVals)
+	k.StructValue = s
+	return f.value(k)
+}
+
+func (f *freeParts) listOf() *structpb.ListValue { return take(&f.lists) }
+
+func (f *freeParts) listValue(l *structpb.ListValue) *structpb.Value {
+	k := take(&f.listVals)
+	k.ListValue = l
+	return f.value(k)
 }
