@@ -1,0 +1,61 @@
+package window
+
+import (
+	"bytes"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// The lean decoder finds fields numbered below 32 in a table and the rest
+// through the descriptor: unknown fields on either side of that edge, in
+// the event and inside the order and its lines, are read as proto.Unmarshal
+// reads them.
+func TestDecodeUnknownFieldsAroundTheFieldTable(t *testing.T) {
+	order := hotPathDecorate(hotPathOrder("co", "o-1", local(t, ldnZone, "2026-06-10 12:00:00"), 2, "Flat white"), 1)
+	rec := order.GetRecord()
+	body, err := proto.Marshal(rec.GetOrder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := proto.Marshal(rec.GetOrder().GetOrderLineItems()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := func(b []byte, num protowire.Number, s string) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), []byte(s))
+	}
+	var d eventDecoder
+	for _, num := range []protowire.Number{30, 31, 32, 33, 64} {
+		withOrder := func(o []byte) []byte {
+			recBytes, err := proto.Marshal(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A later order field replaces the record's order, as protobuf
+			// merges a repeated message field.
+			recBytes = protowire.AppendBytes(protowire.AppendTag(recBytes, 10, protowire.BytesType), o)
+			evBytes, err := proto.Marshal(order)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return protowire.AppendBytes(protowire.AppendTag(evBytes, 10, protowire.BytesType), recBytes)
+		}
+		lineWith := str(bytes.Clone(line), num, "unknown")
+		for name, b := range map[string][]byte{
+			"event": str(nil, num, "unknown"),
+			"order": withOrder(str(bytes.Clone(body), num, "unknown")),
+			"line":  withOrder(protowire.AppendBytes(protowire.AppendTag(bytes.Clone(body), 14, protowire.BytesType), lineWith)),
+		} {
+			if name == "event" {
+				evBytes, err := proto.Marshal(order)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b = append(evBytes, b...)
+			}
+			t.Run(name, func(t *testing.T) { hotPathDecodeAgrees(t, &d, b) })
+		}
+	}
+}
