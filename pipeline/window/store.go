@@ -203,7 +203,11 @@ func (s *Store) get(key []byte, fn func([]byte) error) (bool, error) {
 // iter returns the batch's iterator.
 func (s *Store) iter() (*pebble.Iterator, error) {
 	if s.it == nil {
-		it, err := s.db.NewIter(nil)
+		// Pebble skips the Bloom filters of the last level by default,
+		// taking most reads there to find their key; here most do not (a
+		// new record's identity check), and the last level holds most of
+		// the store.
+		it, err := s.db.NewIter(&pebble.IterOptions{UseL6Filters: true})
 		if err != nil {
 			return nil, fmt.Errorf("window state store: %w", err)
 		}
