@@ -59,3 +59,21 @@ func TestDecodeUnknownFieldsAroundTheFieldTable(t *testing.T) {
 		}
 	}
 }
+
+// A length-delimited field longer than what is left is refused, even when
+// what is left would read as fields of its own.
+func TestDecodeFieldLongerThanTheRest(t *testing.T) {
+	order := hotPathOrder("co", "o-1", local(t, ldnZone, "2026-06-10 12:00:00"), 1, "Flat white")
+	good, err := proto.Marshal(order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d eventDecoder
+	for _, over := range []uint64{1, 2, 8} {
+		b := protowire.AppendTag(bytes.Clone(good), 99, protowire.BytesType)
+		rest := protowire.AppendVarint(protowire.AppendTag(nil, 3, protowire.VarintType), 5) // received_unix_ms = 5
+		b = protowire.AppendVarint(b, uint64(len(rest))+over)
+		b = append(b, rest...)
+		hotPathDecodeAgrees(t, &d, b)
+	}
+}
