@@ -14,6 +14,7 @@ build:
 
 test: fmt-check vet proto-check ## what CI runs before mutation testing (.ci/run then runs .ci/mutate-changed)
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -run '^TestMemoryStaysFlatAsDaysClose$$' -v ./pipeline/window
 	$(MAKE) fuzz
 
 # Every fuzz target (each outside decoder: REST records, the OAuth callback,

@@ -378,7 +378,10 @@ func TestHotPathUndoCopiesNoDayTotals(t *testing.T) {
 				round, b.days, b.totals, s.days, s.totals)
 		}
 		// 600 accounts copied would be 14 KB and more.
-		if b.bytes > s.bytes+1024 {
+		// Under the race detector sync.Pool drops a share of what is put
+		// back (the store's reads pool their buffers), so bytes allocated
+		// say nothing there; the undo log's counts above hold either way.
+		if !raceEnabled && b.bytes > s.bytes+1024 {
 			t.Errorf("round %d: applying to the wide day allocated %d bytes, to the small one %d", round, b.bytes, s.bytes)
 		}
 		r.commit(t)

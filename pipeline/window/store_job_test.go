@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,20 +131,20 @@ func TestStoreJobCrashBetweenTransactionAndStoreCountsNothingTwice(t *testing.T)
 	h := startJobHarness(t, 1, false)
 	dir := t.TempDir()
 	crash := errors.New("killed between the transaction and the store")
-	commits := 0
+	var commits atomic.Int32
 	var evs []*v1.CommerceEvent
 	for _, c := range []string{"k1", "k2"} {
 		evs = append(append(evs, londonSettings(c)), storeDay(t, c, 0, 6)...)
 	}
 	h.push(evs...)
 	_, stop := h.startStoreJob(dir, WithMaxPollRecords(3), withAfterCommit(func() error {
-		if commits++; commits == 3 {
+		if commits.Add(1) == 3 {
 			return crash
 		}
 		return nil
 	}))
 	deadline := time.Now().Add(time.Minute)
-	for commits < 3 && time.Now().Before(deadline) {
+	for commits.Load() < 3 && time.Now().Before(deadline) {
 		// Waiting on the job's own progress: it commits asynchronously.
 		time.Sleep(10 * time.Millisecond)
 	}
