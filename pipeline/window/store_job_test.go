@@ -68,7 +68,7 @@ func storeDay(t *testing.T, company string, day int, orders int) []*v1.CommerceE
 func TestStoreJobRestartReadsOnlyTheChangelogItHadNotApplied(t *testing.T) {
 	h := startJobHarness(t, 2, false)
 	dir := t.TempDir()
-	companies := []string{"s1", "s2", "s3"}
+	companies := []string{"s1", "s2", "s3", "s4", "s5", "s6"}
 	var first []*v1.CommerceEvent
 	for _, c := range companies {
 		first = append(append(first, londonSettings(c)), storeDay(t, c, 0, 5)...)
@@ -108,7 +108,15 @@ func TestStoreJobRestartReadsOnlyTheChangelogItHadNotApplied(t *testing.T) {
 
 	// A window on an empty folder rebuilds both partitions from every
 	// changelog entry (the broker here compacts nothing).
-	changelog = len(h.read(h.topics.Changelog))
+	entries := h.read(h.topics.Changelog)
+	changelog = len(entries)
+	perPartition := map[int32]int{}
+	for _, r := range entries {
+		perPartition[r.Partition]++
+	}
+	if len(perPartition) != 2 {
+		t.Fatalf("the changelog's entries fall in partitions %v; the test needs both", perPartition)
+	}
 	j3, stop := h.startStoreJob(t.TempDir())
 	h.waitConsumed(time.Minute)
 	deadline := time.Now().Add(time.Minute)
