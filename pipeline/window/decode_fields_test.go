@@ -77,3 +77,26 @@ func TestDecodeFieldLongerThanTheRest(t *testing.T) {
 		hotPathDecodeAgrees(t, &d, b)
 	}
 }
+
+// Varints whose first byte is exactly 0x80 (values 128, 1024, 16384, …, a
+// continuation byte with no bits of its own) are read as proto reads them.
+func TestDecodeVarintsStartingWith0x80(t *testing.T) {
+	var d eventDecoder
+	for _, v := range []int64{128, 1024, 16384, 1 << 21} {
+		order := hotPathDecorate(hotPathOrder("co", "o-1", local(t, ldnZone, "2026-06-10 12:00:00"), 1, "Flat white"), 1)
+		order.ReceivedUnixMs = v
+		order.GetRecord().SourceModifiedUnixMs = v
+		b, err := proto.Marshal(order)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hotPathDecodeAgrees(t, &d, b)
+		got, err := d.decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.GetReceivedUnixMs() != v || got.GetRecord().GetSourceModifiedUnixMs() != v {
+			t.Fatalf("decoded %d and %d; want %d", got.GetReceivedUnixMs(), got.GetRecord().GetSourceModifiedUnixMs(), v)
+		}
+	}
+}
