@@ -270,18 +270,9 @@ func (a *Aggregator) CommitAt(next map[int32]int64, now time.Time) error {
 	}
 	for _, c := range a.hot {
 		// A map keeps the room it once needed, and clearing or ranging
-		// over it costs that room: a big batch's maps are let go.
-		if len(c.records) > 64 {
-			c.records = map[recordKey]*recEntry{}
-		} else {
-			clear(c.records)
-		}
-		if len(c.feesByPayment) > 64 || len(c.ordersByProduct) > 64 {
-			c.feesByPayment, c.ordersByProduct = map[string]map[recordKey]struct{}{}, map[string]map[recordKey]struct{}{}
-		} else {
-			clear(c.feesByPayment)
-			clear(c.ordersByProduct)
-		}
+		// over it costs that room: the batch's maps are let go.
+		c.records = map[recordKey]*recEntry{}
+		c.feesByPayment, c.ordersByProduct = map[string]map[recordKey]struct{}{}, map[string]map[recordKey]struct{}{}
 		c.storedWM, c.hot, c.indexProducts = c.watermark, false, false
 	}
 	clear(a.hot)
