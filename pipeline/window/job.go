@@ -271,7 +271,7 @@ func (j *Job) Run(ctx context.Context) error {
 				}
 				err = kafka.ReadPartitionRange(ctx, j.brokers, j.topics.Changelog, p, from, end, j.log, func(r *kgo.Record) error {
 					n++
-					return agg.RestoreAt(p, r.Offset, r.Key, r.Value)
+					return agg.Restore(p, r.Key, r.Value)
 				})
 				if err != nil {
 					return err

@@ -317,14 +317,12 @@ type restoreState struct {
 	b *pebble.Batch
 	// wm is each company's latest event time among the records read.
 	wm map[string]int64
-	// next is the offset after the last entry read, and at the time the
-	// checkpoint is stamped with; next < 0 when the reader gives no
-	// offsets, and no checkpoint is written.
-	next int64
-	at   time.Time
-	// end is the partition's end when the restore began: the checkpoint
-	// passes the control records after the last entry.
-	end int64
+	// end is the partition's end when ResumeFrom began the restore: read to
+	// there, the store stands at end, checkpointed at at. A restore not
+	// begun by ResumeFrom (hasEnd false) writes no checkpoint.
+	end    int64
+	hasEnd bool
+	at     time.Time
 	// wiped says the partition is being rebuilt from nothing: the store's
 	// old values, wiped in the batch, no longer count.
 	wiped bool
@@ -347,7 +345,7 @@ func (a *Aggregator) begin(p int32) (*restoreState, error) {
 		b.Close()
 		return nil, fmt.Errorf("window state store: wipe partition %d: %w", p, err)
 	}
-	rs := &restoreState{b: b, wm: map[string]int64{}, next: -1, wiped: true, excs: map[string]bool{}}
+	rs := &restoreState{b: b, wm: map[string]int64{}, wiped: true, excs: map[string]bool{}}
 	a.restoring[p] = rs
 	return rs, nil
 }
@@ -355,7 +353,7 @@ func (a *Aggregator) begin(p int32) (*restoreState, error) {
 // resume starts reading changelog entries of partition p into the store as
 // it is, to bring it up to date.
 func (a *Aggregator) resume(p int32) *restoreState {
-	rs := &restoreState{b: a.st.db.NewBatch(), wm: map[string]int64{}, next: -1, excs: map[string]bool{}}
+	rs := &restoreState{b: a.st.db.NewBatch(), wm: map[string]int64{}, excs: map[string]bool{}}
 	a.restoring[p] = rs
 	return rs
 }
@@ -365,8 +363,8 @@ func (a *Aggregator) resume(p int32) *restoreState {
 // changelog can continue it (between start and end, the partition's first
 // and next offsets, and younger than maxAge, the changelog's
 // delete.retention.ms, after which tombstones it missed may be gone), else
-// start, after wiping the partition. Feed it the entries from there on with
-// RestoreAt, then call RestoreDone.
+// start, after wiping the partition. Feed it the entries from there up to
+// end with Restore, then call RestoreDone.
 func (a *Aggregator) ResumeFrom(p int32, start, end int64, now time.Time, maxAge time.Duration) (from int64, resumed bool, err error) {
 	if rs := a.restoring[p]; rs != nil {
 		rs.b.Close()
@@ -378,26 +376,15 @@ func (a *Aggregator) ResumeFrom(p int32, start, end int64, now time.Time, maxAge
 	}
 	if ok && cp.next >= start && cp.next <= end && now.Sub(cp.at) <= maxAge {
 		rs := a.resume(p)
-		rs.next, rs.at, rs.end = cp.next, now, end
+		rs.end, rs.hasEnd, rs.at = end, true, now
 		return cp.next, true, nil
 	}
 	rs, err := a.begin(p)
 	if err != nil {
 		return 0, false, err
 	}
-	rs.next, rs.at, rs.end = start, now, end
+	rs.end, rs.hasEnd, rs.at = end, true, now
 	return start, false, nil
-}
-
-// RestoreAt is Restore of the entry at offset of the changelog partition.
-func (a *Aggregator) RestoreAt(p int32, offset int64, key, value []byte) error {
-	if err := a.Restore(p, key, value); err != nil {
-		return err
-	}
-	if rs := a.restoring[p]; rs.next >= 0 {
-		rs.next = offset + 1
-	}
-	return nil
 }
 
 // Restore reads one changelog entry of partition p into the store. The
@@ -490,8 +477,8 @@ func (a *Aggregator) RestoreDone(p int32) error {
 			}
 		}
 	}
-	if rs.next >= 0 {
-		if err := setCheckpoint(b, p, checkpoint{next: max(rs.next, rs.end), at: rs.at}); err != nil {
+	if rs.hasEnd {
+		if err := setCheckpoint(b, p, checkpoint{next: rs.end, at: rs.at}); err != nil {
 			b.Close()
 			return fmt.Errorf("window state store: %w", err)
 		}

@@ -223,7 +223,7 @@ func BenchmarkStoreRestore(b *testing.B) {
 			b.Fatal(err)
 		}
 		if err := kafka.ReadPartitionRange(ctx, l.brokers, l.topic, 0, from, l.end, nil, func(r *kgo.Record) error {
-			return a.RestoreAt(0, r.Offset, r.Key, r.Value)
+			return a.Restore(0, r.Key, r.Value)
 		}); err != nil {
 			b.Fatal(err)
 		}

@@ -62,8 +62,8 @@ func resumeStore(f fataler, a *Aggregator, log *changelogStore, p int32, now tim
 		if e.Partition != p {
 			continue
 		}
-		if err := a.RestoreAt(p, i, e.Key, e.Value); err != nil {
-			f.Fatalf("RestoreAt partition %d offset %d: %v", p, i, err)
+		if err := a.Restore(p, e.Key, e.Value); err != nil {
+			f.Fatalf("Restore partition %d offset %d: %v", p, i, err)
 		}
 	}
 	if err := a.RestoreDone(p); err != nil {
@@ -234,5 +234,22 @@ func TestStoreCheckpointIsTrustedOnlyWhenTheChangelogCanContinueIt(t *testing.T)
 				t.Fatalf("company kept = %v after resuming from %d; want %v", kept, from, wantKept)
 			}
 		})
+	}
+}
+
+// A restore not begun by ResumeFrom knows no changelog offsets, so it writes
+// no checkpoint: a later ResumeFrom rebuilds rather than trust one.
+func TestStoreRestoreWithoutOffsetsWritesNoCheckpoint(t *testing.T) {
+	r := newRun(t, map[string]int32{exCompany: 0})
+	r.apply(t, storeSettings(), exOrder("ord-1", time.Date(2026, 6, 10, 11, 0, 0, 0, time.UTC), 1, "GBP", "10.00", "0"))
+	r.commit(t)
+	st := openTestStore(t)
+	a := NewAggregator(nil, WithStore(st))
+	restorePartition(t, a, r.log, 0, true)
+	if cp, ok, err := st.checkpoint(0); err != nil || ok {
+		t.Fatalf("checkpoint after a restore without offsets: %+v, %v, %v; want none", cp, ok, err)
+	}
+	if from, resumed, err := a.ResumeFrom(0, 0, int64(len(r.log.entries)), storeClock, time.Hour); err != nil || resumed || from != 0 {
+		t.Fatalf("ResumeFrom = %d, %v, %v; want a rebuild from 0", from, resumed, err)
 	}
 }
