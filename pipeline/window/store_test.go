@@ -253,3 +253,46 @@ func TestStoreRestoreWithoutOffsetsWritesNoCheckpoint(t *testing.T) {
 		t.Fatalf("ResumeFrom = %d, %v, %v; want a rebuild from 0", from, resumed, err)
 	}
 }
+
+// A changelog key's store key takes its kind from after the company: a key
+// with no company, no kind, or no separator after the kind is refused.
+func TestStoreKeyOfAChangelogKey(t *testing.T) {
+	for key, want := range map[string]string{
+		"co\x00d\x002026-06-10\x00GBP": "d\x00\x00\x00\x07co\x00d\x002026-06-10\x00GBP",
+		"co\x00r\x00":                  "r\x00\x00\x00\x07co\x00r\x00",
+		"co":                           "",
+		"co\x00":                       "",
+		"co\x00d":                      "",
+		"co\x00dx":                     "",
+		"co\x00dx\x00":                 "",
+	} {
+		got, err := changeSKey(nil, 7, []byte(key))
+		if want == "" {
+			if err == nil {
+				t.Errorf("changeSKey(%q) = %q; want it refused", key, got)
+			}
+			continue
+		}
+		if err != nil || string(got) != want {
+			t.Errorf("changeSKey(%q) = %q, %v; want %q", key, got, err, want)
+		}
+	}
+}
+
+// Closing a store twice is no error, nor is closing none.
+func TestStoreClosesOnce(t *testing.T) {
+	st, err := OpenStore("", InMemory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	var none *Store
+	if err := none.Close(); err != nil {
+		t.Fatalf("Close of no store: %v", err)
+	}
+}
