@@ -296,3 +296,19 @@ func TestStoreClosesOnce(t *testing.T) {
 		t.Fatalf("Close of no store: %v", err)
 	}
 }
+
+// prefixEnd is the first key after every key that starts with the prefix.
+func TestStorePrefixEnd(t *testing.T) {
+	for prefix, want := range map[string]string{
+		"ab":           "ac",
+		"a\xff":        "b",
+		"\x01\xff\xff": "\x02",
+		"\xffa":        "\xffb",
+		"\xff":         "",
+		"\xff\xff":     "",
+	} {
+		if got := prefixEnd([]byte(prefix)); string(got) != want {
+			t.Errorf("prefixEnd(%q) = %q, want %q", prefix, got, want)
+		}
+	}
+}
