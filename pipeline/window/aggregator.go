@@ -1000,11 +1000,11 @@ func (a *Aggregator) allRecords(c *company) []recordKey {
 	prefix := append(append(changePrefix(nil, kindRecord, c.partition), c.id...), 0, kindRecord, 0)
 	var keys []recordKey
 	err := a.st.seek(prefix, func(k, _ []byte) error {
-		rk, err := parseRecKey(string(k[len(prefix):]))
-		if err != nil {
-			return fmt.Errorf("window state store: record key %q: %w", k, err)
+		// A key that does not read as a record key is another company's,
+		// one whose id starts with this one's and a zero byte.
+		if rk, err := parseRecKey(string(k[len(prefix):])); err == nil {
+			keys = append(keys, rk)
 		}
-		keys = append(keys, rk)
 		return nil
 	})
 	if err != nil {

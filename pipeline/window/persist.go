@@ -89,19 +89,20 @@ func live(d *dayState) bool {
 	return d != nil && (!d.sealed || (d.dirty && d.parked == ""))
 }
 
-// storeKeys lists the keys of the records of the store section sec
-// (P or O) that name id, with those in memory that index (which may have
-// moved since the store was written), sorted, each once.
+// indexed lists the keys of the records of the store section sec (P or O)
+// that name id, with those in memory that index (which may have moved since
+// the store was written), sorted, each once. An entry whose rest does not
+// read as a record key belongs to another id that starts with id and a
+// zero byte (ids are the platform's; anything may write to
+// commerce.events): it is no candidate.
 func (a *Aggregator) indexed(c *company, sec byte, id string, mem map[string]map[recordKey]struct{}) []recordKey {
 	prefix := skey(nil, sec, c.partition, c.id, id)
 	prefix = append(prefix, 0)
 	var keys []recordKey
 	err := a.st.seek(prefix, func(k, _ []byte) error {
-		rk, err := parseRecKey(string(k[len(prefix):]))
-		if err != nil {
-			return fmt.Errorf("window state store: index entry %q: %w", k, err)
+		if rk, err := parseRecKey(string(k[len(prefix):])); err == nil {
+			keys = append(keys, rk)
 		}
-		keys = append(keys, rk)
 		return nil
 	})
 	if err != nil {

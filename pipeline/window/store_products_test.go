@@ -41,3 +41,23 @@ func TestStoreSecondProductInTheFirstProductsBatchFindsItsOrders(t *testing.T) {
 		t.Fatalf("the day's lines are %v; want 10.00 sold and a 5.00 gift card", lines)
 	}
 }
+
+// A payment id that another starts, followed by a zero byte, finds only its
+// own fees in the store's index: the other's entries share its prefix but
+// are none of its. Anything may write to commerce.events, so ids may hold a
+// zero byte; reading such an entry must not stop the window.
+func TestStoreIndexOfAnIdThatAnotherStarts(t *testing.T) {
+	at := time.Date(2026, 6, 10, 11, 0, 0, 0, time.UTC)
+	r := newRun(t, map[string]int32{exCompany: 0})
+	r.apply(t, storeSettings(),
+		exFee("fee-1", "pay\x00x", at, 1, "GBP", "0.30"),
+		exFee("fee-2", "pay", at, 1, "GBP", "0.20"))
+	r.commit(t)
+	r.apply(t, exPayment("pay", at, 1, "GBP", "10.00", "Card", "Paid"))
+	r.commit(t)
+	fee := r.a.companies[exCompany].rec(recordKey{v1.RecordKind_RECORD_KIND_TRANSACTION, "PaymentFee", "fee-2"})
+	other := r.a.companies[exCompany].rec(recordKey{v1.RecordKind_RECORD_KIND_TRANSACTION, "PaymentFee", "fee-1"})
+	if fee == nil || fee.tender != "Card" || other == nil || other.tender != "" {
+		t.Fatalf("fee-2 (of pay) has tender %+v, fee-1 (of pay\\x00x) %+v; want Card and none", fee, other)
+	}
+}
