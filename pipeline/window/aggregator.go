@@ -198,6 +198,10 @@ type dayTouch struct {
 	c *company
 	k dayKey
 	e *dayEntry
+	// stored says the store marks the day live (section L): it did when
+	// the batch first touched it, for the store then held what the heap
+	// did. Commit rewrites the mark only when that changes.
+	stored bool
 }
 
 // batch lists what the open batch touched, in order: the keys to write to
@@ -296,7 +300,7 @@ func (a *Aggregator) dayForWrite(c *company, k dayKey) (*dayState, error) {
 		}
 		if e.gen != a.gen {
 			e.gen, op.joined = a.gen, true
-			a.b.days = append(a.b.days, dayTouch{c, k, e})
+			a.b.days = append(a.b.days, dayTouch{c: c, k: k, e: e, stored: live(e.cur)})
 		}
 		e.seq = a.seq
 		a.u.days = append(a.u.days, op)

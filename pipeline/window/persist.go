@@ -241,6 +241,9 @@ func (a *Aggregator) CommitAt(next map[int32]int64, now time.Time) error {
 		}
 	}
 	for _, t := range a.b.days {
+		if live(t.e.cur) == t.stored {
+			continue
+		}
 		if err := setLive(b, t.c.partition, appendDayKey(kb[:0], t.c.id, t.k), t.e.cur); err != nil {
 			b.Close()
 			return fmt.Errorf("window state store: %w", err)

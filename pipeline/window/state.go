@@ -224,7 +224,7 @@ func (c *company) dayEntry(k dayKey) *dayEntry {
 	}
 	e := &dayEntry{cur: c.agg.loadDay(c, k)}
 	c.days[k] = e
-	c.agg.loadedDays = append(c.agg.loadedDays, dayTouch{c, k, e})
+	c.agg.loadedDays = append(c.agg.loadedDays, dayTouch{c: c, k: k, e: e})
 	return e
 }
 
