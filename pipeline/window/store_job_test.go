@@ -140,6 +140,7 @@ func TestStoreJobCrashBetweenTransactionAndStoreCountsNothingTwice(t *testing.T)
 	dir := t.TempDir()
 	crash := errors.New("killed between the transaction and the store")
 	var commits atomic.Int32
+	crashed := make(chan struct{})
 	var evs []*v1.CommerceEvent
 	for _, c := range []string{"k1", "k2"} {
 		evs = append(append(evs, londonSettings(c)), storeDay(t, c, 0, 6)...)
@@ -147,14 +148,15 @@ func TestStoreJobCrashBetweenTransactionAndStoreCountsNothingTwice(t *testing.T)
 	h.push(evs...)
 	_, stop := h.startStoreJob(dir, WithMaxPollRecords(3), withAfterCommit(func() error {
 		if commits.Add(1) == 3 {
+			close(crashed)
 			return crash
 		}
 		return nil
 	}))
-	deadline := time.Now().Add(time.Minute)
-	for commits.Load() < 3 && time.Now().Before(deadline) {
-		// Waiting on the job's own progress: it commits asynchronously.
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-crashed:
+	case <-time.After(time.Minute):
+		t.Fatalf("the window made %d transactions in a minute; the test needs 3", commits.Load())
 	}
 	if err := stop(); !errors.Is(err, crash) {
 		t.Fatalf("first window ended with %v; want the crash", err)
