@@ -149,7 +149,8 @@ func (st *pushStream) receive(ctx context.Context, stream v1.DataService_PushRec
 	// names many companies.
 	last := map[string]*streamBatch{}
 	for {
-		req, err := stream.Recv()
+		req := &sizedRequest{PushRecordsRequest: new(v1.PushRecordsRequest), size: -1}
+		err := stream.RecvMsg(req)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -172,7 +173,11 @@ func (st *pushStream) receive(ctx context.Context, stream v1.DataService_PushRec
 				next, n, st.lim.Records)
 		}
 		b := &streamBatch{company: c, records: req.GetRecords(), first: int(next), done: make(chan struct{})}
-		b.weight = min(int64(proto.Size(req)), st.lim.InFlightBytes)
+		size := req.size
+		if size < 0 {
+			size = proto.Size(req.PushRecordsRequest)
+		}
+		b.weight = min(int64(size), st.lim.InFlightBytes)
 		if err := st.slots.Acquire(ctx, 1); err != nil {
 			return streamEnded(err)
 		}

@@ -1,0 +1,135 @@
+package records
+
+import (
+	"unicode/utf8"
+	"unsafe"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// WireDecoder reads the protobuf encoding of commerce records into their
+// generated types through the plans, for the gRPC stream: protobuf-go's
+// decoder copies every string into an allocation of its own, and the
+// records of a message hold dozens each, so decoding them cost more than
+// checking them. Here strings share the memory of the encoding they were
+// read from, and nested messages come from slabs, as the JSON decoder's do.
+//
+// It reads only what protobuf-go would read without a second thought:
+// every field known, of its declared wire type, strings valid UTF-8. On
+// anything else Decode says so and the caller decodes the message again
+// with proto.Unmarshal, whose result and errors are then the answer, so
+// nothing that reaches the records differs from protobuf-go's decoding.
+//
+// The bytes given to Decode must never change afterwards, for as long as
+// the decoded records (and any string taken from them) are in use.
+type WireDecoder struct {
+	slabs []ownedSlab
+}
+
+// Decode reads b, the encoding of a message of m's type, into m, a new
+// message; false when m has no plan or b holds anything protobuf-go's
+// decoder might read otherwise, and then m is to be discarded.
+func (d *WireDecoder) Decode(b []byte, m proto.Message) bool {
+	rp := planOf(m)
+	return rp != nil && rp.wireRecord(d, b, m)
+}
+
+func (p *plan[M]) wire(d *WireDecoder, b []byte, m *M) bool {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || int(num) >= len(p.byNum) || p.byNum[num] == nil {
+			return false
+		}
+		b = b[n:]
+		var v []byte
+		var x uint64
+		switch typ {
+		case protowire.BytesType:
+			v, n = protowire.ConsumeBytes(b)
+		case protowire.VarintType:
+			x, n = protowire.ConsumeVarint(b)
+		default:
+			return false
+		}
+		if n < 0 || !p.byNum[num].wire(d, m, typ, v, x) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
+
+// wireText is v as a string sharing its memory, when it is valid UTF-8 (which
+// protobuf-go requires of proto3 strings).
+func wireText(v []byte) (string, bool) {
+	if !utf8.Valid(v) {
+		return "", false
+	}
+	return unsafe.String(unsafe.SliceData(v), len(v)), true
+}
+
+func (f *strField[M]) wire(_ *WireDecoder, m *M, typ protowire.Type, v []byte, _ uint64) bool {
+	if typ != protowire.BytesType {
+		return false
+	}
+	s, ok := wireText(v)
+	*f.get(m) = s
+	return ok
+}
+
+func (f *boolField[M]) wire(_ *WireDecoder, m *M, typ protowire.Type, _ []byte, x uint64) bool {
+	if typ != protowire.VarintType {
+		return false
+	}
+	*f.get(m) = x != 0
+	return true
+}
+
+// A message field met twice is merged, as protobuf-go does.
+func (f *msgField[M, C]) wire(d *WireDecoder, m *M, typ protowire.Type, v []byte, _ uint64) bool {
+	if typ != protowire.BytesType {
+		return false
+	}
+	c := *f.get(m)
+	if c == nil {
+		c = slabIn(&d.slabs, f.plan).message()
+		*f.get(m) = c
+	}
+	return f.plan.wire(d, v, c)
+}
+
+func (f *listField[M, C]) wire(d *WireDecoder, m *M, typ protowire.Type, v []byte, _ uint64) bool {
+	if typ != protowire.BytesType {
+		return false
+	}
+	c := slabIn(&d.slabs, f.plan).message()
+	*f.get(m) = append(*f.get(m), c)
+	return f.plan.wire(d, v, c)
+}
+
+func (f *strListField[M]) wire(_ *WireDecoder, m *M, typ protowire.Type, v []byte, _ uint64) bool {
+	if typ != protowire.BytesType {
+		return false
+	}
+	s, ok := wireText(v)
+	*f.get(m) = append(*f.get(m), s)
+	return ok
+}
+
+// Free-form JSON is rare and of any shape: protobuf-go reads it, merging
+// as it would. Its depth is bounded below protobuf-go's own limit by more
+// than any record nests, so that a Struct too deep for protobuf-go fails
+// here too and the message is decoded again by protobuf-go.
+func (f *structField[M]) wire(_ *WireDecoder, m *M, typ protowire.Type, v []byte, _ uint64) bool {
+	if typ != protowire.BytesType {
+		return false
+	}
+	c := *f.get(m)
+	if c == nil {
+		c = new(structpb.Struct)
+		*f.get(m) = c
+	}
+	return proto.UnmarshalOptions{Merge: true, RecursionLimit: protowire.DefaultRecursionLimit - 64}.Unmarshal(v, c) == nil
+}
