@@ -24,6 +24,9 @@ type pending struct {
 	msg   proto.Message
 	del   bool
 	errs  []*v1.FieldError
+	// wire is msg's encoding as records.Encode writes it, when the record
+	// arrived in it (records.Item.Wire); nil otherwise.
+	wire []byte
 }
 
 func fieldErr(field, format string, args ...any) *v1.FieldError {
@@ -52,7 +55,10 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 			continue
 		}
 		var body []byte
-		if bodyNum != 0 {
+		if bodyNum != 0 && it.wire != nil {
+			enc := records.EncodedAs(it.wire)
+			body, ev.ContentHash = enc.Bytes, enc.Hash
+		} else if bodyNum != 0 {
 			// The record is encoded once: the hash is of the bytes written.
 			enc, err := records.Encode(b.scratch[:0], it.msg)
 			if err != nil {

@@ -44,7 +44,11 @@ func (c pushCodec) Unmarshal(data mem.BufferSlice, v any) error {
 		return c.base.Unmarshal(data, v)
 	}
 	// The copy is the records' own: gRPC reuses data's buffers.
-	if decodePushRequest(data.Materialize(), req) {
+	wire, ok := decodePushRequest(data.Materialize(), req)
+	if ok {
+		if m, sized := v.(*sizedRequest); sized {
+			m.wire = wire
+		}
 		return nil
 	}
 	proto.Reset(req)
@@ -57,6 +61,9 @@ func (c pushCodec) Unmarshal(data mem.BufferSlice, v any) error {
 type sizedRequest struct {
 	*v1.PushRecordsRequest
 	size int
+	// wire is each record's encoding where ingest can write it as it
+	// came (decodePushRequest); nil when the codec read none so.
+	wire [][]byte
 }
 
 // Field numbers of stream.proto that decodePushRequest reads.
@@ -74,17 +81,19 @@ const (
 // decodePushRequest reads b into req, a new request whose strings then
 // share b's memory; false when b holds anything but known fields of their
 // declared types, each record's one of the oneof once, and valid UTF-8.
-// b must not change afterwards.
-func decodePushRequest(b []byte, req *v1.PushRecordsRequest) bool {
+// wire holds, for each record, its encoding when that is already what
+// ingest would write (records.WireDecoder), else nil. b must not change
+// afterwards.
+func decodePushRequest(b []byte, req *v1.PushRecordsRequest) (wire [][]byte, ok bool) {
 	n := 0
 	for rest := b; len(rest) > 0; {
 		num, typ, k := protowire.ConsumeTag(rest)
 		if k < 0 {
-			return false
+			return nil, false
 		}
 		rest = rest[k:]
 		if k = protowire.ConsumeFieldValue(num, typ, rest); k < 0 {
-			return false
+			return nil, false
 		}
 		rest = rest[k:]
 		if num == pushRecords {
@@ -93,34 +102,45 @@ func decodePushRequest(b []byte, req *v1.PushRecordsRequest) bool {
 	}
 	slab := make([]v1.StreamRecord, n)
 	req.Records = make([]*v1.StreamRecord, 0, n)
+	wire = make([][]byte, n)
 	var d records.WireDecoder
 	for len(b) > 0 {
 		num, typ, v, k := consumeBytesField(b)
 		if k < 0 || typ != protowire.BytesType {
-			return false
+			return nil, false
 		}
 		b = b[k:]
 		switch num {
 		case pushCompanyID:
 			s, ok := wireString(v)
 			if !ok {
-				return false
+				return nil, false
 			}
 			req.CompanyId = s
 		case pushRecords:
-			r := &slab[len(req.Records)]
-			req.Records = append(req.Records, r)
-			if !decodeStreamRecord(&d, v, r) {
-				return false
+			i := len(req.Records)
+			req.Records = append(req.Records, &slab[i])
+			if !decodeStreamRecord(&d, v, &slab[i], &wire[i]) {
+				return nil, false
 			}
 		default:
-			return false
+			return nil, false
 		}
 	}
-	return true
+	return wire, true
 }
 
-func decodeStreamRecord(d *records.WireDecoder, b []byte, r *v1.StreamRecord) bool {
+// decodeRecord reads a record, setting *wire to its encoding when that is
+// the encoding ingest writes.
+func decodeRecord(d *records.WireDecoder, b []byte, m proto.Message, wire *[]byte) bool {
+	ok, canonical := d.Decode(b, m)
+	if canonical {
+		*wire = b
+	}
+	return ok
+}
+
+func decodeStreamRecord(d *records.WireDecoder, b []byte, r *v1.StreamRecord, wire *[]byte) bool {
 	for len(b) > 0 {
 		num, typ, v, k := consumeBytesField(b)
 		// A second member of the oneof is merged or replaces the first in
@@ -133,19 +153,19 @@ func decodeStreamRecord(d *records.WireDecoder, b []byte, r *v1.StreamRecord) bo
 		case streamOrder:
 			m := new(v1.Order)
 			r.Record = &v1.StreamRecord_Order{Order: m}
-			if !d.Decode(v, m) {
+			if !decodeRecord(d, v, m, wire) {
 				return false
 			}
 		case streamPayment:
 			m := new(v1.Payment)
 			r.Record = &v1.StreamRecord_Payment{Payment: m}
-			if !d.Decode(v, m) {
+			if !decodeRecord(d, v, m, wire) {
 				return false
 			}
 		case streamTrans:
 			m := new(v1.Transaction)
 			r.Record = &v1.StreamRecord_Transaction{Transaction: m}
-			if !d.Decode(v, m) {
+			if !decodeRecord(d, v, m, wire) {
 				return false
 			}
 		case streamDelete:

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"pgregory.net/rapid"
 
+	"github.com/commercesync/commercesync/gateway/records"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
@@ -95,15 +97,24 @@ func drawRequest(t *rapid.T) *v1.PushRecordsRequest {
 
 // unmarshalBoth decodes b with pushCodec and with gRPC's protobuf codec.
 func unmarshalBoth(b []byte) (got, want *v1.PushRecordsRequest, gotErr, wantErr error) {
-	c := newPushCodec()
-	got, want = new(v1.PushRecordsRequest), new(v1.PushRecordsRequest)
-	gotErr = c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, &sizedRequest{PushRecordsRequest: got})
-	wantErr = c.base.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, want)
+	got, want, _, gotErr, wantErr = unmarshalBothWire(b)
 	return got, want, gotErr, wantErr
 }
 
+func unmarshalBothWire(b []byte) (got, want *v1.PushRecordsRequest, wire [][]byte, gotErr, wantErr error) {
+	c := newPushCodec()
+	got, want = new(v1.PushRecordsRequest), new(v1.PushRecordsRequest)
+	sr := &sizedRequest{PushRecordsRequest: got}
+	gotErr = c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, sr)
+	wantErr = c.base.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, want)
+	return got, want, sr.wire, gotErr, wantErr
+}
+
 func checkSame(t *rapid.T, b []byte) {
-	got, want, gotErr, wantErr := unmarshalBoth(b)
+	got, want, wire, gotErr, wantErr := unmarshalBothWire(b)
+	if wire != nil {
+		checkWire(t, got, wire)
+	}
 	if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
 		t.Fatalf("errors differ: pushCodec %v, protobuf-go %v", gotErr, wantErr)
 	}
@@ -121,7 +132,7 @@ func TestPushCodecReadsMarshalledRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := new(v1.PushRecordsRequest)
-		ok := decodePushRequest(b, got)
+		wire, ok := decodePushRequest(b, got)
 		hasStruct := false
 		for _, r := range req.GetRecords() {
 			hasStruct = hasStruct || r.GetOrder().GetSupplementalData() != nil || r.GetPayment().GetSupplementalData() != nil ||
@@ -137,8 +148,60 @@ func TestPushCodecReadsMarshalledRequests(t *testing.T) {
 		if !proto.Equal(got, want) {
 			t.Fatalf("decoded differently:\n plans       %v\n protobuf-go %v", got, want)
 		}
+		checkWire(t, got, wire)
+		// protobuf-go's encoding is Encode's unless free-form JSON or a
+		// country to trim is in it.
+		for i, r := range got.GetRecords() {
+			if m := recordOf(r); m != nil && wire[i] == nil && !hasStruct && !hasPaddedCountry(m) {
+				t.Fatalf("record %d not taken as encoded: %v", i, m)
+			}
+		}
 		checkSame(t, b)
 	})
+}
+
+func recordOf(r *v1.StreamRecord) proto.Message {
+	switch x := r.GetRecord().(type) {
+	case *v1.StreamRecord_Order:
+		return x.Order
+	case *v1.StreamRecord_Payment:
+		return x.Payment
+	case *v1.StreamRecord_Transaction:
+		return x.Transaction
+	}
+	return nil
+}
+
+func hasPaddedCountry(m proto.Message) bool {
+	c := proto.Clone(m)
+	records.Normalize(c)
+	return !proto.Equal(c, m)
+}
+
+// checkWire holds each record's wire encoding, where the codec kept one, to
+// the bytes ingest would otherwise write: Encode's after Normalize.
+func checkWire(t *rapid.T, req *v1.PushRecordsRequest, wire [][]byte) {
+	if len(wire) != len(req.GetRecords()) {
+		t.Fatalf("%d wire encodings for %d records", len(wire), len(req.GetRecords()))
+	}
+	for i, r := range req.GetRecords() {
+		m := recordOf(r)
+		if wire[i] == nil {
+			continue
+		}
+		if m == nil {
+			t.Fatalf("record %d (%v) has a wire encoding", i, r)
+		}
+		c := proto.Clone(m)
+		records.Normalize(c)
+		enc, err := records.Encode(nil, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(enc.Bytes, wire[i]) {
+			t.Fatalf("record %d kept as encoded\n %x\nand Encode writes\n %x", i, wire[i], enc.Bytes)
+		}
+	}
 }
 
 // Bytes changed anywhere, or fields added, repeated or misplaced, decode
@@ -197,7 +260,7 @@ func TestPushCodecHandsBackWhatThePlansDoNotRead(t *testing.T) {
 	}
 	for name, b := range cases {
 		t.Run(name, func(t *testing.T) {
-			if decodePushRequest(b, new(v1.PushRecordsRequest)) {
+			if _, ok := decodePushRequest(b, new(v1.PushRecordsRequest)); ok {
 				t.Fatalf("the plans read %x", b)
 			}
 			got, want, gotErr, wantErr := unmarshalBoth(b)

@@ -94,7 +94,8 @@ func (t tenantStream) Context() context.Context { return t.ctx }
 type streamBatch struct {
 	company *v1.Company
 	records []*v1.StreamRecord
-	first   int // the stream index of its first record
+	wire    [][]byte // per record, its encoding as ingest writes it, or nil
+	first   int      // the stream index of its first record
 	weight  int64
 	// prev is the company's batch read before this one; this one is
 	// ingested only after it, so a company's records reach commerce.events
@@ -172,7 +173,7 @@ func (st *pushStream) receive(ctx context.Context, stream v1.DataService_PushRec
 				"this stream has taken %d records and the next message holds %d; a stream takes at most %d (answers index records with an int32); open a new stream for the rest",
 				next, n, st.lim.Records)
 		}
-		b := &streamBatch{company: c, records: req.GetRecords(), first: int(next), done: make(chan struct{})}
+		b := &streamBatch{company: c, records: req.GetRecords(), wire: req.wire, first: int(next), done: make(chan struct{})}
 		size := req.size
 		if size < 0 {
 			size = proto.Size(req.PushRecordsRequest)
@@ -236,7 +237,7 @@ func (st *pushStream) answer(ctx context.Context, cancel context.CancelFunc, str
 		}
 		// The receive loop may still hold b as its company's newest batch;
 		// what it no longer needs is let go now rather than then.
-		b.records, b.resp = nil, nil
+		b.records, b.wire, b.resp = nil, nil, nil
 		st.bytes.Release(b.weight)
 		st.slots.Release(1)
 	}
@@ -257,13 +258,17 @@ func (st *pushStream) ingest(ctx context.Context, b *streamBatch) {
 	)
 	for i, r := range b.records {
 		at := b.first + i
+		var wire []byte
+		if b.wire != nil {
+			wire = b.wire[i]
+		}
 		switch x := r.GetRecord().(type) {
 		case *v1.StreamRecord_Order:
-			orders = append(orders, streamItem(at, x.Order, x.Order.GetId()))
+			orders = append(orders, streamItem(at, x.Order, x.Order.GetId(), wire))
 		case *v1.StreamRecord_Payment:
-			payments = append(payments, streamItem(at, x.Payment, x.Payment.GetId()))
+			payments = append(payments, streamItem(at, x.Payment, x.Payment.GetId(), wire))
 		case *v1.StreamRecord_Transaction:
-			transactions = append(transactions, streamItem(at, x.Transaction, x.Transaction.GetId()))
+			transactions = append(transactions, streamItem(at, x.Transaction, x.Transaction.GetId(), wire))
 		case *v1.StreamRecord_Delete:
 			id := x.Delete.GetId()
 			if fe := deleteProblem(x.Delete); fe != nil {
@@ -326,8 +331,8 @@ func writeKind[T proto.Message](ctx context.Context, s *Server, b *streamBatch, 
 	}
 }
 
-func streamItem[T proto.Message](at int, m T, id string) records.Item[T] {
-	return records.Item[T]{Index: at, ID: id, Msg: m, Delete: records.IsDelete(m)}
+func streamItem[T proto.Message](at int, m T, id string, wire []byte) records.Item[T] {
+	return records.Item[T]{Index: at, ID: id, Msg: m, Delete: records.IsDelete(m), Wire: wire}
 }
 
 // deleteProblem says what an explicit delete lacks; its id is then checked

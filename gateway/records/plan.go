@@ -69,6 +69,7 @@ type field[M any] interface {
 	// wire reads one occurrence of the field from the protobuf encoding:
 	// v is a length-delimited value, x a varint's.
 	wire(d *WireDecoder, m *M, typ protowire.Type, v []byte, x uint64) bool
+	repeats() bool
 }
 
 // plan is the fast path of one message type.

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -26,34 +27,61 @@ import (
 // the decoded records (and any string taken from them) are in use.
 type WireDecoder struct {
 	slabs []ownedSlab
+	// odd is set when the message being read is not in the form Encode
+	// writes it: its fields out of order or repeated, a default value
+	// written out, a varint or length longer than it need be, free-form
+	// JSON (whose map protobuf-go sorts), or a country Normalize trims.
+	odd bool
 }
 
 // Decode reads b, the encoding of a message of m's type, into m, a new
-// message; false when m has no plan or b holds anything protobuf-go's
-// decoder might read otherwise, and then m is to be discarded.
-func (d *WireDecoder) Decode(b []byte, m proto.Message) bool {
+// message; ok is false when m has no plan or b holds anything protobuf-go's
+// decoder might read otherwise, and then m is to be discarded. canonical
+// says that b is, byte for byte, what Encode writes for m once Normalize
+// has run on it: while m is not changed otherwise, b can stand for its
+// encoding.
+func (d *WireDecoder) Decode(b []byte, m proto.Message) (ok, canonical bool) {
 	rp := planOf(m)
-	return rp != nil && rp.wireRecord(d, b, m)
+	if rp == nil {
+		return false, false
+	}
+	d.odd = false
+	ok = rp.wireRecord(d, b, m)
+	return ok, ok && !d.odd
 }
 
 func (p *plan[M]) wire(d *WireDecoder, b []byte, m *M) bool {
+	var last protowire.Number
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 || int(num) >= len(p.byNum) || p.byNum[num] == nil {
 			return false
 		}
+		f := p.byNum[num]
+		// Encode writes each field once, in number order, a list's elements
+		// one after another; tags in their shortest form.
+		if num < last || num == last && !f.repeats() || n != protowire.SizeTag(num) {
+			d.odd = true
+		}
+		last = num
 		b = b[n:]
 		var v []byte
 		var x uint64
 		switch typ {
 		case protowire.BytesType:
 			v, n = protowire.ConsumeBytes(b)
+			if n >= 0 && n != protowire.SizeBytes(len(v)) {
+				d.odd = true
+			}
 		case protowire.VarintType:
 			x, n = protowire.ConsumeVarint(b)
+			if n >= 0 && n != protowire.SizeVarint(x) {
+				d.odd = true
+			}
 		default:
 			return false
 		}
-		if n < 0 || !p.byNum[num].wire(d, m, typ, v, x) {
+		if n < 0 || !f.wire(d, m, typ, v, x) {
 			return false
 		}
 		b = b[n:]
@@ -70,20 +98,27 @@ func wireText(v []byte) (string, bool) {
 	return unsafe.String(unsafe.SliceData(v), len(v)), true
 }
 
-func (f *strField[M]) wire(_ *WireDecoder, m *M, typ protowire.Type, v []byte, _ uint64) bool {
+func (f *strField[M]) wire(d *WireDecoder, m *M, typ protowire.Type, v []byte, _ uint64) bool {
 	if typ != protowire.BytesType {
 		return false
 	}
 	s, ok := wireText(v)
 	*f.get(m) = s
+	if s == "" || f.country && strings.TrimSpace(s) != s {
+		d.odd = true
+	}
 	return ok
 }
 
-func (f *boolField[M]) wire(_ *WireDecoder, m *M, typ protowire.Type, _ []byte, x uint64) bool {
+// A bool is written as the one byte 1, and false not at all.
+func (f *boolField[M]) wire(d *WireDecoder, m *M, typ protowire.Type, v []byte, x uint64) bool {
 	if typ != protowire.VarintType {
 		return false
 	}
 	*f.get(m) = x != 0
+	if x != 1 {
+		d.odd = true
+	}
 	return true
 }
 
@@ -122,10 +157,11 @@ func (f *strListField[M]) wire(_ *WireDecoder, m *M, typ protowire.Type, v []byt
 // as it would. Its depth is bounded below protobuf-go's own limit by more
 // than any record nests, so that a Struct too deep for protobuf-go fails
 // here too and the message is decoded again by protobuf-go.
-func (f *structField[M]) wire(_ *WireDecoder, m *M, typ protowire.Type, v []byte, _ uint64) bool {
+func (f *structField[M]) wire(d *WireDecoder, m *M, typ protowire.Type, v []byte, _ uint64) bool {
 	if typ != protowire.BytesType {
 		return false
 	}
+	d.odd = true
 	c := *f.get(m)
 	if c == nil {
 		c = new(structpb.Struct)
@@ -133,3 +169,12 @@ func (f *structField[M]) wire(_ *WireDecoder, m *M, typ protowire.Type, v []byte
 	}
 	return proto.UnmarshalOptions{Merge: true, RecursionLimit: protowire.DefaultRecursionLimit - 64}.Unmarshal(v, c) == nil
 }
+
+// repeats says whether a field may be met several times in a row in the
+// encoding Encode writes: a list's elements are.
+func (f *strField[M]) repeats() bool     { return false }
+func (f *boolField[M]) repeats() bool    { return false }
+func (f *msgField[M, C]) repeats() bool  { return false }
+func (f *listField[M, C]) repeats() bool { return true }
+func (f *strListField[M]) repeats() bool { return true }
+func (f *structField[M]) repeats() bool  { return false }
