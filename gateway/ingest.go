@@ -67,7 +67,7 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 			b.scratch, body, ev.ContentHash = enc.Bytes[:0], enc.Bytes, enc.Hash
 		}
 		b.head = appendRecordHead(b.head[:0], ev)
-		b.add(s, i, it, b.stamp.eventValue(eventRecord, b.head, bodyNum, body))
+		b.add(s, i, it, b.eventValue(eventRecord, bodyNum, body))
 	}
 	s.produce(ctx, c, b.resp, b.out, b.outIdx)
 	return b.resp, nil
@@ -84,6 +84,26 @@ type batch struct {
 	key     []byte // the company id: every record of a push shares it
 	scratch []byte // a record's encoding until it is copied into its event
 	head    []byte // an event's fields but its body
+	// values is where the events' encodings are written, one after
+	// another: a push's events take a few allocations rather than one
+	// each. What is written is never written over; a full chunk is left
+	// to the events in it.
+	values  []byte
+	records []kgo.Record // the produced records' storage
+}
+
+// valueChunk is the least that values grows by: some tens of events.
+const valueChunk = 64 << 10
+
+// eventValue is stamp.eventValue, with head as b.head, written in values.
+func (b *batch) eventValue(num, bodyNum protowire.Number, body []byte) []byte {
+	n := b.stamp.eventSize(num, b.head, bodyNum, body)
+	if cap(b.values)-len(b.values) < n {
+		b.values = make([]byte, 0, max(n, valueChunk))
+	}
+	at := len(b.values)
+	b.values = b.stamp.appendEventValue(b.values, num, b.head, bodyNum, body)
+	return b.values[at:len(b.values):len(b.values)]
 }
 
 func (s *Server) newBatch(c *v1.Company, now time.Time, n int) *batch {
@@ -111,7 +131,13 @@ func (b *batch) add(s *Server, i int, it pending, value []byte) {
 		b.resp.Results[i].Status, b.resp.Results[i].Errors = "Rejected", []*v1.FieldError{e}
 		return
 	}
-	b.out = append(b.out, &kgo.Record{Topic: s.topics.Events, Key: b.key, Value: value})
+	if len(b.records) == 0 {
+		b.records = make([]kgo.Record, max(1, cap(b.out)-len(b.out)))
+	}
+	r := &b.records[0]
+	b.records = b.records[1:]
+	r.Topic, r.Key, r.Value = s.topics.Events, b.key, value
+	b.out = append(b.out, r)
 	b.outIdx = append(b.outIdx, i)
 }
 
@@ -239,7 +265,7 @@ func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.Ref
 			b.scratch, body, ev.ContentHash = enc.Bytes[:0], enc.Bytes, enc.Hash
 		}
 		b.head = appendReferenceHead(b.head[:0], ev)
-		b.add(s, i, it, b.stamp.eventValue(eventReference, b.head, bodyNum, body))
+		b.add(s, i, it, b.eventValue(eventReference, bodyNum, body))
 	}
 	s.produce(ctx, c, b.resp, b.out, b.outIdx)
 	return b.resp, nil
