@@ -53,7 +53,7 @@ func (d *WireDecoder) Decode(b []byte, m proto.Message) (ok, canonical bool) {
 func (p *plan[M]) wire(d *WireDecoder, b []byte, m *M) bool {
 	var last protowire.Number
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 || int(num) >= len(p.byNum) || p.byNum[num] == nil {
 			return false
 		}
@@ -69,8 +69,10 @@ func (p *plan[M]) wire(d *WireDecoder, b []byte, m *M) bool {
 		var x uint64
 		switch typ {
 		case protowire.BytesType:
-			v, n = protowire.ConsumeBytes(b)
-			if n >= 0 && n != protowire.SizeBytes(len(v)) {
+			if len(b) > 0 && b[0] < 0x80 && int(b[0]) < len(b) {
+				// A length of one byte, as nearly all are.
+				v, n = b[1:1+b[0]], 1+int(b[0])
+			} else if v, n = protowire.ConsumeBytes(b); n >= 0 && n != protowire.SizeBytes(len(v)) {
 				d.odd = true
 			}
 		case protowire.VarintType:
@@ -87,6 +89,15 @@ func (p *plan[M]) wire(d *WireDecoder, b []byte, m *M) bool {
 		b = b[n:]
 	}
 	return true
+}
+
+// consumeTag is protowire.ConsumeTag with the one-byte tag, the usual one,
+// read inline.
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
+	if c := b[0]; c < 0x80 {
+		return protowire.Number(c >> 3), protowire.Type(c & 7), 1
+	}
+	return protowire.ConsumeTag(b)
 }
 
 // wireText is v as a string sharing its memory, when it is valid UTF-8 (which
