@@ -37,6 +37,17 @@ func fieldErr(field, format string, args ...any) *v1.FieldError {
 // keyed by company so that one window writer owns the company. Each record
 // is answered on its own.
 func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, items []pending) (*v1.PushResponse, error) {
+	b, err := s.prepare(c, kind, items)
+	if err != nil {
+		return nil, err
+	}
+	s.produce(ctx, c, b.resp, b.out, b.outIdx)
+	return b.resp, nil
+}
+
+// prepare is ingest up to producing: the answers of the records refused,
+// and the events of the others, to produce.
+func (s *Server) prepare(c *v1.Company, kind v1.RecordKind, items []pending) (*batch, error) {
 	if len(items) > s.limits.BatchRecords {
 		return nil, fmt.Errorf("%d records sent; a push takes at most %d", len(items), s.limits.BatchRecords)
 	}
@@ -69,8 +80,7 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 		b.head = appendRecordHead(b.head[:0], ev)
 		b.add(s, i, it, b.eventValue(eventRecord, bodyNum, body))
 	}
-	s.produce(ctx, c, b.resp, b.out, b.outIdx)
-	return b.resp, nil
+	return b, nil
 }
 
 // batch is what ingest builds for one push: the answers, and the records
@@ -144,7 +154,13 @@ func (b *batch) add(s *Server, i int, it pending, value []byte) {
 // produce writes the accepted records and settles every record's answer:
 // one the broker did not take is rejected, to be sent again.
 func (s *Server) produce(ctx context.Context, c *v1.Company, resp *v1.PushResponse, out []*kgo.Record, outIdx []int) {
-	for j, r := range s.prod.ProduceSync(ctx, out...) {
+	s.settle(c, resp, outIdx, s.prod.ProduceSync(ctx, out...))
+}
+
+// settle answers a push's records from the broker's results of its
+// produced ones, which outIdx places.
+func (s *Server) settle(c *v1.Company, resp *v1.PushResponse, outIdx []int, results kgo.ProduceResults) {
+	for j, r := range results {
 		res := resp.Results[outIdx[j]]
 		if r.Err != nil {
 			s.log.Warn("record not stored", "company", c.GetId(), "err", r.Err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/semaphore"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -297,9 +298,11 @@ func (st *pushStream) ingest(ctx context.Context, b *streamBatch) {
 		<-b.prev.done
 		b.prev = nil // the chain is not kept alive by its newest batch
 	}
-	writeKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_ORDER, orders)
-	writeKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_PAYMENT, payments)
-	writeKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_TRANSACTION, transactions)
+	st.write(ctx, b, resp, [...]kindItems{
+		{v1.RecordKind_RECORD_KIND_ORDER, pendingOf(orders)},
+		{v1.RecordKind_RECORD_KIND_PAYMENT, pendingOf(payments)},
+		{v1.RecordKind_RECORD_KIND_TRANSACTION, pendingOf(transactions)},
+	})
 	for _, r := range resp.Results {
 		if r.GetStatus() == "Accepted" {
 			resp.Accepted++
@@ -310,24 +313,52 @@ func (st *pushStream) ingest(ctx context.Context, b *streamBatch) {
 	b.resp = resp
 }
 
-// writeKind writes one kind's validated records through the unary and REST
-// pushes' ingest, placing each answer by its index.
-func writeKind[T proto.Message](ctx context.Context, s *Server, b *streamBatch, resp *v1.PushResponse, kind v1.RecordKind, items []records.Item[T]) {
-	if len(items) == 0 {
-		return
+// kindItems are the validated records of one kind in a batch.
+type kindItems struct {
+	kind  v1.RecordKind
+	items []pending
+}
+
+// write writes a batch's validated records as ingest does, each kind's as
+// one push, but in one produce: orders, then payments, then transactions,
+// all with the company's key and so in that order on its partition. Each
+// answer goes in the place of its record.
+func (st *pushStream) write(ctx context.Context, b *streamBatch, resp *v1.PushResponse, kinds [3]kindItems) {
+	s := st.s
+	var prepared [len(kinds)]*batch
+	n := 0
+	for _, g := range kinds {
+		n += len(g.items)
 	}
-	pr, err := s.ingest(ctx, b.company, kind, pendingOf(items))
-	if err != nil {
-		// Nothing of this kind was written: ingest fails before producing.
-		s.log.Error("stream records not ingested", "company", b.company.GetId(), "kind", kind.String(), "err", err)
-		for _, it := range items {
-			resp.Results[it.Index-b.first] = rejected(it.Index, it.ID,
-				fieldErr("", "the record could not be written (%v); send it again", err))
+	out := make([]*kgo.Record, 0, n)
+	for k, g := range kinds {
+		if len(g.items) == 0 {
+			continue
 		}
-		return
+		pb, err := s.prepare(b.company, g.kind, g.items)
+		if err != nil {
+			// Nothing of this kind is written: prepare fails before any of
+			// it is produced.
+			s.log.Error("stream records not ingested", "company", b.company.GetId(), "kind", g.kind.String(), "err", err)
+			for _, it := range g.items {
+				resp.Results[it.index-b.first] = rejected(it.index, it.id,
+					fieldErr("", "the record could not be written (%v); send it again", err))
+			}
+			continue
+		}
+		prepared[k] = pb
+		out = append(out, pb.out...)
 	}
-	for _, r := range pr.GetResults() {
-		resp.Results[int(r.GetIndex())-b.first] = r
+	results := s.prod.ProduceSync(ctx, out...)
+	for _, pb := range prepared {
+		if pb == nil {
+			continue
+		}
+		s.settle(b.company, pb.resp, pb.outIdx, results[:len(pb.out)])
+		results = results[len(pb.out):]
+		for _, r := range pb.resp.GetResults() {
+			resp.Results[int(r.GetIndex())-b.first] = r
+		}
 	}
 }
 
