@@ -56,18 +56,30 @@ type stamp struct {
 // in field num, a message whose fields are head followed by body, in field
 // bodyNum (none when bodyNum is 0).
 func (st stamp) eventValue(num protowire.Number, head []byte, bodyNum protowire.Number, body []byte) []byte {
+	return st.appendEventValue(make([]byte, 0, st.eventSize(num, head, bodyNum, body)), num, head, bodyNum, body)
+}
+
+// eventSize is the length of eventValue's encoding.
+func (st stamp) eventSize(num protowire.Number, head []byte, bodyNum protowire.Number, body []byte) int {
+	return sizeString(eventCompanyID, st.company) + sizeString(eventTenantID, st.tenant) + sizeInt(eventReceived, st.receivedUnixMs) +
+		protowire.SizeTag(num) + protowire.SizeBytes(innerSize(head, bodyNum, body))
+}
+
+func innerSize(head []byte, bodyNum protowire.Number, body []byte) int {
 	inner := len(head)
 	if bodyNum != 0 {
 		inner += protowire.SizeTag(bodyNum) + protowire.SizeBytes(len(body))
 	}
-	n := sizeString(eventCompanyID, st.company) + sizeString(eventTenantID, st.tenant) + sizeInt(eventReceived, st.receivedUnixMs) +
-		protowire.SizeTag(num) + protowire.SizeBytes(inner)
-	b := make([]byte, 0, n)
+	return inner
+}
+
+// appendEventValue appends eventValue's encoding to b.
+func (st stamp) appendEventValue(b []byte, num protowire.Number, head []byte, bodyNum protowire.Number, body []byte) []byte {
 	b = appendString(b, eventCompanyID, st.company)
 	b = appendString(b, eventTenantID, st.tenant)
 	b = appendInt(b, eventReceived, st.receivedUnixMs)
 	b = protowire.AppendTag(b, num, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(inner))
+	b = protowire.AppendVarint(b, uint64(innerSize(head, bodyNum, body)))
 	b = append(b, head...)
 	if bodyNum != 0 {
 		b = protowire.AppendTag(b, bodyNum, protowire.BytesType)

@@ -22,9 +22,10 @@ import (
 
 // GRPC returns the gRPC server with every service registered. A push over
 // gRPC takes as large a message as a REST body (records.Limits.BodyBytes);
-// opts may override it.
+// opts may override it. Messages are protobuf, the stream's requests read
+// by pushCodec.
 func (s *Server) GRPC(opts ...grpc.ServerOption) *grpc.Server {
-	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.limits.BodyBytes))}, opts...)
+	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.limits.BodyBytes)), grpc.ForceServerCodecV2(newPushCodec())}, opts...)
 	g := grpc.NewServer(append(opts, grpc.UnaryInterceptor(authInterceptor(s.store)), grpc.StreamInterceptor(streamAuthInterceptor(s)))...)
 	v1.RegisterPlatformServiceServer(g, s)
 	v1.RegisterCompanyServiceServer(g, s)

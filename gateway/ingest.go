@@ -24,6 +24,9 @@ type pending struct {
 	msg   proto.Message
 	del   bool
 	errs  []*v1.FieldError
+	// wire is msg's encoding as records.Encode writes it, when the record
+	// arrived in it (records.Item.Wire); nil otherwise.
+	wire []byte
 }
 
 func fieldErr(field, format string, args ...any) *v1.FieldError {
@@ -34,6 +37,17 @@ func fieldErr(field, format string, args ...any) *v1.FieldError {
 // keyed by company so that one window writer owns the company. Each record
 // is answered on its own.
 func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, items []pending) (*v1.PushResponse, error) {
+	b, err := s.prepare(c, kind, items)
+	if err != nil {
+		return nil, err
+	}
+	s.produce(ctx, c, b.resp, b.out, b.outIdx)
+	return b.resp, nil
+}
+
+// prepare is ingest up to producing: the answers of the records refused,
+// and the events of the others, to produce.
+func (s *Server) prepare(c *v1.Company, kind v1.RecordKind, items []pending) (*batch, error) {
 	if len(items) > s.limits.BatchRecords {
 		return nil, fmt.Errorf("%d records sent; a push takes at most %d", len(items), s.limits.BatchRecords)
 	}
@@ -52,7 +66,10 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 			continue
 		}
 		var body []byte
-		if bodyNum != 0 {
+		if bodyNum != 0 && it.wire != nil {
+			enc := records.EncodedAs(it.wire)
+			body, ev.ContentHash = enc.Bytes, enc.Hash
+		} else if bodyNum != 0 {
 			// The record is encoded once: the hash is of the bytes written.
 			enc, err := records.Encode(b.scratch[:0], it.msg)
 			if err != nil {
@@ -61,10 +78,9 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 			b.scratch, body, ev.ContentHash = enc.Bytes[:0], enc.Bytes, enc.Hash
 		}
 		b.head = appendRecordHead(b.head[:0], ev)
-		b.add(s, i, it, b.stamp.eventValue(eventRecord, b.head, bodyNum, body))
+		b.add(s, i, it, b.eventValue(eventRecord, bodyNum, body))
 	}
-	s.produce(ctx, c, b.resp, b.out, b.outIdx)
-	return b.resp, nil
+	return b, nil
 }
 
 // batch is what ingest builds for one push: the answers, and the records
@@ -78,6 +94,26 @@ type batch struct {
 	key     []byte // the company id: every record of a push shares it
 	scratch []byte // a record's encoding until it is copied into its event
 	head    []byte // an event's fields but its body
+	// values is where the events' encodings are written, one after
+	// another: a push's events take a few allocations rather than one
+	// each. What is written is never written over; a full chunk is left
+	// to the events in it.
+	values  []byte
+	records []kgo.Record // the produced records' storage
+}
+
+// valueChunk is the least that values grows by: some tens of events.
+const valueChunk = 64 << 10
+
+// eventValue is stamp.eventValue, with head as b.head, written in values.
+func (b *batch) eventValue(num, bodyNum protowire.Number, body []byte) []byte {
+	n := b.stamp.eventSize(num, b.head, bodyNum, body)
+	if cap(b.values)-len(b.values) < n {
+		b.values = make([]byte, 0, max(n, valueChunk))
+	}
+	at := len(b.values)
+	b.values = b.stamp.appendEventValue(b.values, num, b.head, bodyNum, body)
+	return b.values[at:len(b.values):len(b.values)]
 }
 
 func (s *Server) newBatch(c *v1.Company, now time.Time, n int) *batch {
@@ -105,14 +141,26 @@ func (b *batch) add(s *Server, i int, it pending, value []byte) {
 		b.resp.Results[i].Status, b.resp.Results[i].Errors = "Rejected", []*v1.FieldError{e}
 		return
 	}
-	b.out = append(b.out, &kgo.Record{Topic: s.topics.Events, Key: b.key, Value: value})
+	if len(b.records) == 0 {
+		b.records = make([]kgo.Record, max(1, cap(b.out)-len(b.out)))
+	}
+	r := &b.records[0]
+	b.records = b.records[1:]
+	r.Topic, r.Key, r.Value = s.topics.Events, b.key, value
+	b.out = append(b.out, r)
 	b.outIdx = append(b.outIdx, i)
 }
 
 // produce writes the accepted records and settles every record's answer:
 // one the broker did not take is rejected, to be sent again.
 func (s *Server) produce(ctx context.Context, c *v1.Company, resp *v1.PushResponse, out []*kgo.Record, outIdx []int) {
-	for j, r := range s.prod.ProduceSync(ctx, out...) {
+	s.settle(c, resp, outIdx, s.prod.ProduceSync(ctx, out...))
+}
+
+// settle answers a push's records from the broker's results of its
+// produced ones, which outIdx places.
+func (s *Server) settle(c *v1.Company, resp *v1.PushResponse, outIdx []int, results kgo.ProduceResults) {
+	for j, r := range results {
 		res := resp.Results[outIdx[j]]
 		if r.Err != nil {
 			s.log.Warn("record not stored", "company", c.GetId(), "err", r.Err)
@@ -233,7 +281,7 @@ func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.Ref
 			b.scratch, body, ev.ContentHash = enc.Bytes[:0], enc.Bytes, enc.Hash
 		}
 		b.head = appendReferenceHead(b.head[:0], ev)
-		b.add(s, i, it, b.stamp.eventValue(eventReference, b.head, bodyNum, body))
+		b.add(s, i, it, b.eventValue(eventReference, bodyNum, body))
 	}
 	s.produce(ctx, c, b.resp, b.out, b.outIdx)
 	return b.resp, nil

@@ -633,7 +633,7 @@ func idOf(m proto.Message) string {
 func pendingOf[T proto.Message](items []records.Item[T]) []pending {
 	out := make([]pending, len(items))
 	for i, it := range items {
-		out[i] = pending{index: it.Index, id: it.ID, msg: it.Msg, del: it.Delete, errs: it.Errors}
+		out[i] = pending{index: it.Index, id: it.ID, msg: it.Msg, del: it.Delete, errs: it.Errors, wire: it.Wire}
 	}
 	return out
 }

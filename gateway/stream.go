@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/semaphore"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -94,7 +95,8 @@ func (t tenantStream) Context() context.Context { return t.ctx }
 type streamBatch struct {
 	company *v1.Company
 	records []*v1.StreamRecord
-	first   int // the stream index of its first record
+	wire    [][]byte // per record, its encoding as ingest writes it, or nil
+	first   int      // the stream index of its first record
 	weight  int64
 	// prev is the company's batch read before this one; this one is
 	// ingested only after it, so a company's records reach commerce.events
@@ -149,7 +151,8 @@ func (st *pushStream) receive(ctx context.Context, stream v1.DataService_PushRec
 	// names many companies.
 	last := map[string]*streamBatch{}
 	for {
-		req, err := stream.Recv()
+		req := &sizedRequest{PushRecordsRequest: new(v1.PushRecordsRequest), size: -1}
+		err := stream.RecvMsg(req)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -171,8 +174,12 @@ func (st *pushStream) receive(ctx context.Context, stream v1.DataService_PushRec
 				"this stream has taken %d records and the next message holds %d; a stream takes at most %d (answers index records with an int32); open a new stream for the rest",
 				next, n, st.lim.Records)
 		}
-		b := &streamBatch{company: c, records: req.GetRecords(), first: int(next), done: make(chan struct{})}
-		b.weight = min(int64(proto.Size(req)), st.lim.InFlightBytes)
+		b := &streamBatch{company: c, records: req.GetRecords(), wire: req.wire, first: int(next), done: make(chan struct{})}
+		size := req.size
+		if size < 0 {
+			size = proto.Size(req.PushRecordsRequest)
+		}
+		b.weight = min(int64(size), st.lim.InFlightBytes)
 		if err := st.slots.Acquire(ctx, 1); err != nil {
 			return streamEnded(err)
 		}
@@ -231,7 +238,7 @@ func (st *pushStream) answer(ctx context.Context, cancel context.CancelFunc, str
 		}
 		// The receive loop may still hold b as its company's newest batch;
 		// what it no longer needs is let go now rather than then.
-		b.records, b.resp = nil, nil
+		b.records, b.wire, b.resp = nil, nil, nil
 		st.bytes.Release(b.weight)
 		st.slots.Release(1)
 	}
@@ -252,13 +259,17 @@ func (st *pushStream) ingest(ctx context.Context, b *streamBatch) {
 	)
 	for i, r := range b.records {
 		at := b.first + i
+		var wire []byte
+		if b.wire != nil {
+			wire = b.wire[i]
+		}
 		switch x := r.GetRecord().(type) {
 		case *v1.StreamRecord_Order:
-			orders = append(orders, streamItem(at, x.Order, x.Order.GetId()))
+			orders = append(orders, streamItem(at, x.Order, x.Order.GetId(), wire))
 		case *v1.StreamRecord_Payment:
-			payments = append(payments, streamItem(at, x.Payment, x.Payment.GetId()))
+			payments = append(payments, streamItem(at, x.Payment, x.Payment.GetId(), wire))
 		case *v1.StreamRecord_Transaction:
-			transactions = append(transactions, streamItem(at, x.Transaction, x.Transaction.GetId()))
+			transactions = append(transactions, streamItem(at, x.Transaction, x.Transaction.GetId(), wire))
 		case *v1.StreamRecord_Delete:
 			id := x.Delete.GetId()
 			if fe := deleteProblem(x.Delete); fe != nil {
@@ -287,9 +298,11 @@ func (st *pushStream) ingest(ctx context.Context, b *streamBatch) {
 		<-b.prev.done
 		b.prev = nil // the chain is not kept alive by its newest batch
 	}
-	writeKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_ORDER, orders)
-	writeKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_PAYMENT, payments)
-	writeKind(ctx, s, b, resp, v1.RecordKind_RECORD_KIND_TRANSACTION, transactions)
+	st.write(ctx, b, resp, [...]kindItems{
+		{v1.RecordKind_RECORD_KIND_ORDER, pendingOf(orders)},
+		{v1.RecordKind_RECORD_KIND_PAYMENT, pendingOf(payments)},
+		{v1.RecordKind_RECORD_KIND_TRANSACTION, pendingOf(transactions)},
+	})
 	for _, r := range resp.Results {
 		if r.GetStatus() == "Accepted" {
 			resp.Accepted++
@@ -300,29 +313,57 @@ func (st *pushStream) ingest(ctx context.Context, b *streamBatch) {
 	b.resp = resp
 }
 
-// writeKind writes one kind's validated records through the unary and REST
-// pushes' ingest, placing each answer by its index.
-func writeKind[T proto.Message](ctx context.Context, s *Server, b *streamBatch, resp *v1.PushResponse, kind v1.RecordKind, items []records.Item[T]) {
-	if len(items) == 0 {
-		return
+// kindItems are the validated records of one kind in a batch.
+type kindItems struct {
+	kind  v1.RecordKind
+	items []pending
+}
+
+// write writes a batch's validated records as ingest does, each kind's as
+// one push, but in one produce: orders, then payments, then transactions,
+// all with the company's key and so in that order on its partition. Each
+// answer goes in the place of its record.
+func (st *pushStream) write(ctx context.Context, b *streamBatch, resp *v1.PushResponse, kinds [3]kindItems) {
+	s := st.s
+	var prepared [len(kinds)]*batch
+	n := 0
+	for _, g := range kinds {
+		n += len(g.items)
 	}
-	pr, err := s.ingest(ctx, b.company, kind, pendingOf(items))
-	if err != nil {
-		// Nothing of this kind was written: ingest fails before producing.
-		s.log.Error("stream records not ingested", "company", b.company.GetId(), "kind", kind.String(), "err", err)
-		for _, it := range items {
-			resp.Results[it.Index-b.first] = rejected(it.Index, it.ID,
-				fieldErr("", "the record could not be written (%v); send it again", err))
+	out := make([]*kgo.Record, 0, n)
+	for k, g := range kinds {
+		if len(g.items) == 0 {
+			continue
 		}
-		return
+		pb, err := s.prepare(b.company, g.kind, g.items)
+		if err != nil {
+			// Nothing of this kind is written: prepare fails before any of
+			// it is produced.
+			s.log.Error("stream records not ingested", "company", b.company.GetId(), "kind", g.kind.String(), "err", err)
+			for _, it := range g.items {
+				resp.Results[it.index-b.first] = rejected(it.index, it.id,
+					fieldErr("", "the record could not be written (%v); send it again", err))
+			}
+			continue
+		}
+		prepared[k] = pb
+		out = append(out, pb.out...)
 	}
-	for _, r := range pr.GetResults() {
-		resp.Results[int(r.GetIndex())-b.first] = r
+	results := s.prod.ProduceSync(ctx, out...)
+	for _, pb := range prepared {
+		if pb == nil {
+			continue
+		}
+		s.settle(b.company, pb.resp, pb.outIdx, results[:len(pb.out)])
+		results = results[len(pb.out):]
+		for _, r := range pb.resp.GetResults() {
+			resp.Results[int(r.GetIndex())-b.first] = r
+		}
 	}
 }
 
-func streamItem[T proto.Message](at int, m T, id string) records.Item[T] {
-	return records.Item[T]{Index: at, ID: id, Msg: m, Delete: records.IsDelete(m)}
+func streamItem[T proto.Message](at int, m T, id string, wire []byte) records.Item[T] {
+	return records.Item[T]{Index: at, ID: id, Msg: m, Delete: records.IsDelete(m), Wire: wire}
 }
 
 // deleteProblem says what an explicit delete lacks; its id is then checked

@@ -30,6 +30,10 @@ type Item[T proto.Message] struct {
 	ID     string // the "id" value if readable
 	Delete bool   // the element was a sparse {"id": "..."} only
 	Errors []*commercesyncv1.FieldError
+	// Wire is Msg's encoding as Encode writes it once Normalize has run,
+	// when the record arrived so (WireDecoder.Decode's canonical); nil
+	// otherwise. Msg is not to change but by Normalize while it is set.
+	Wire []byte
 	// sizeBound is a size the encoded Msg cannot exceed, from its JSON
 	// (sizeBoundOf); 0 when there is none.
 	sizeBound int

@@ -47,6 +47,13 @@ func Encode(buf []byte, m proto.Message) (Encoded, error) {
 	return Encoded{Bytes: b[start:], Hash: sum[:]}, nil
 }
 
+// EncodedAs is the Encoded of a record whose encoding b already is (such
+// as Item.Wire): b itself and its hash.
+func EncodedAs(b []byte) Encoded {
+	sum := sha256.Sum256(b)
+	return Encoded{Bytes: b, Hash: sum[:]}
+}
+
 // Size is proto.Size(m), computed by m's plan when it has one.
 func Size(m proto.Message) int {
 	if rp := planOf(m); rp != nil {

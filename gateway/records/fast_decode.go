@@ -392,13 +392,17 @@ type ownedSlab struct {
 // slabOf finds the decoder's slab for p's messages, making it on first use.
 // A batch uses a handful of message types, so a scan beats a map.
 func slabOf[C any](d *decoder, p *plan[C]) *slab[C] {
-	for _, s := range d.slabs {
+	return slabIn(&d.slabs, p)
+}
+
+func slabIn[C any](slabs *[]ownedSlab, p *plan[C]) *slab[C] {
+	for _, s := range *slabs {
 		if s.plan == any(p) {
 			return s.slab.(*slab[C])
 		}
 	}
 	s := &slab[C]{}
-	d.slabs = append(d.slabs, ownedSlab{plan: p, slab: s})
+	*slabs = append(*slabs, ownedSlab{plan: p, slab: s})
 	return s
 }
 

@@ -105,7 +105,11 @@ func validateItems[T proto.Message](items []Item[T], lim Limits, c checks) {
 		}
 		c.normalize(it.Msg)
 		decodeErrs := it.Errors
-		for _, e := range c.validate(lim, it.Msg, it.sizeBound) {
+		bound := it.sizeBound
+		if it.Wire != nil {
+			bound = len(it.Wire) // the size itself
+		}
+		for _, e := range c.validate(lim, it.Msg, bound) {
 			if !covered(e.Field, decodeErrs) {
 				it.Errors = append(it.Errors, e)
 			}

@@ -66,6 +66,10 @@ type field[M any] interface {
 	normalize(m *M)
 	size(m *M) int
 	encode(b []byte, m *M) ([]byte, error)
+	// wire reads one occurrence of the field from the protobuf encoding:
+	// v is a length-delimited value, x a varint's.
+	wire(d *WireDecoder, m *M, typ protowire.Type, v []byte, x uint64) bool
+	repeats() bool
 }
 
 // plan is the fast path of one message type.
@@ -83,6 +87,9 @@ type plan[M any] struct {
 	// dated are the fields CheckDates looks at: dates, and messages with
 	// dates at some depth.
 	dated []field[M]
+	// byNum is the field of each field number, nil where there is none,
+	// for reading the protobuf encoding (wire.go).
+	byNum []field[M]
 }
 
 // newPlan builds the plan of M from accessors of all its fields, in any
@@ -122,6 +129,14 @@ func newPlan[M any](fields ...field[M]) *plan[M] {
 		if f.meta().time || hasDates(f) {
 			p.dated = append(p.dated, f)
 		}
+	}
+	var top protowire.Number
+	for _, f := range p.fields {
+		top = max(top, f.meta().num)
+	}
+	p.byNum = make([]field[M], top+1)
+	for _, f := range p.fields {
+		p.byNum[f.meta().num] = f
 	}
 	for _, name := range requiredFields(md.FullName()) {
 		if fd := fds.ByName(name); fd != nil {
@@ -303,6 +318,7 @@ type recordPlan interface {
 	idOf(m proto.Message) (string, bool)
 	sizeOf(m proto.Message) int
 	appendRecord(b []byte, m proto.Message) ([]byte, error)
+	wireRecord(d *WireDecoder, b []byte, m proto.Message) bool
 	checkID(lim Limits, m proto.Message) []*commercesyncv1.FieldError
 }
 
@@ -325,6 +341,10 @@ func (r record[M]) normalizeRecord(m proto.Message)            { r.p.normalize(a
 func (r record[M]) sizeOf(m proto.Message) int                 { return r.p.size(any(m).(*M)) }
 func (r record[M]) appendRecord(b []byte, m proto.Message) ([]byte, error) {
 	return r.p.encode(b, any(m).(*M))
+}
+
+func (r record[M]) wireRecord(d *WireDecoder, b []byte, m proto.Message) bool {
+	return r.p.wire(d, b, any(m).(*M))
 }
 
 // checkID is Limits.CheckID on the plan.
