@@ -134,7 +134,7 @@ func newBenchRig(tb testing.TB) *benchRig {
 		tb.Fatal(err)
 	}
 	newProducer := func() *kgo.Client {
-		p, err := kgo.NewClient(kafka.ClientOpts(brokers, log)...)
+		p, err := kgo.NewClient(kafka.RequestProducerOpts(brokers, log)...)
 		if err != nil {
 			tb.Fatal(err)
 		}

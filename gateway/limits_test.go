@@ -92,7 +92,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.outbox.Close)
-	if h.prod, err = kgo.NewClient(kafka.ClientOpts(h.brokers, log)...); err != nil {
+	if h.prod, err = kgo.NewClient(kafka.RequestProducerOpts(h.brokers, log)...); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.prod.Close)

@@ -155,7 +155,7 @@ func startPushBench(companies int, gatewayUp bool) (*pushBenchEnv, error) {
 		}
 		env.companies = append(env.companies, c.GetId())
 	}
-	prod, err := kgo.NewClient(kafka.ClientOpts(env.brokers, log)...)
+	prod, err := kgo.NewClient(kafka.RequestProducerOpts(env.brokers, log)...)
 	if err != nil {
 		return fail(err)
 	}

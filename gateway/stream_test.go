@@ -127,7 +127,7 @@ func newStreamRig(t *testing.T, o rigOptions) *streamRig {
 	}
 	r.foreign = co.GetId()
 
-	prod, err := kgo.NewClient(kafka.ClientOpts(r.brokers, log)...)
+	prod, err := kgo.NewClient(kafka.RequestProducerOpts(r.brokers, log)...)
 	if err != nil {
 		t.Fatal(err)
 	}

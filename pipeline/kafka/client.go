@@ -31,6 +31,15 @@ func ClientOpts(brokers []string, log *slog.Logger) []kgo.Opt {
 	return opts
 }
 
+// RequestProducerOpts are ClientOpts for a producer whose caller waits
+// for the broker's acknowledgement before it answers (the gateway answers a
+// push only then): it sends at once. A linger there holds every request for
+// its length, while the in-flight slots stay taken; requests arriving
+// together still share batches, which form while earlier ones are in flight.
+func RequestProducerOpts(brokers []string, log *slog.Logger) []kgo.Opt {
+	return append(ClientOpts(brokers, log), kgo.ProducerLinger(0))
+}
+
 type slogLogger struct{ l *slog.Logger }
 
 func (s slogLogger) Level() kgo.LogLevel { return kgo.LogLevelWarn }

@@ -260,7 +260,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		}
 	}
 
-	prod, err := kgo.NewClient(kafka.ClientOpts(s.Brokers, log)...)
+	prod, err := kgo.NewClient(kafka.RequestProducerOpts(s.Brokers, log)...)
 	if err != nil {
 		return nil, fmt.Errorf("gateway producer: %w", err)
 	}
