@@ -534,20 +534,30 @@ func (rs *restoreState) putRecord(p int32, company, rest, key []byte, w *v1.Wind
 	// reference data (load sets products so); of the others the restore
 	// does not know yet, and RestoreDone indexes them should they have
 	// it.
-	indexed := rs.products[string(company)]
+	if !rs.products[string(company)] {
+		if sellsProduct(w) {
+			rs.unindexed[string(company)] = true
+		}
+		return nil
+	}
 	for _, l := range w.GetLines() {
 		if l.GetProduct() == "" {
 			continue
-		}
-		if !indexed {
-			rs.unindexed[string(company)] = true
-			break
 		}
 		if err := rs.b.Set(appendDerivedKey(rs.kb[:0], secProducts, p, company, []byte(l.GetProduct()), rest), nil, nil); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func sellsProduct(w *v1.WindowRecord) bool {
+	for _, l := range w.GetLines() {
+		if l.GetProduct() != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // appendDerivedKey is skey(dst, sec, p, rest...) of byte slices.
