@@ -2,10 +2,13 @@ package window
 
 import (
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/money"
@@ -207,6 +210,54 @@ func TestProductRefReadsTheKindAsRestoreDoes(t *testing.T) {
 		"x\x00p": false, "\x00p": false, "": false, "2x\x00p": false} {
 		if got := productRef([]byte(rest)); got != want {
 			t.Errorf("productRef(%q) = %v, want %v", rest, got, want)
+		}
+	}
+}
+
+// parseRecKey reads a record key's kind as fmt's %d into an int32 would,
+// whatever the text: the window's own keys take a shorter way, which must
+// agree with it.
+func TestParseRecKeyReadsTheKindAsScanfDoes(t *testing.T) {
+	scanf := func(s string) (recordKey, bool) {
+		parts := strings.SplitN(s, "\x00", 3)
+		if len(parts) != 3 {
+			return recordKey{}, false
+		}
+		var kind int32
+		if _, err := fmt.Sscanf(parts[0], "%d", &kind); err != nil {
+			return recordKey{}, false
+		}
+		return recordKey{v1.RecordKind(kind), parts[1], parts[2]}, true
+	}
+	check := func(t interface{ Fatalf(string, ...any) }, s string) {
+		want, wantOK := scanf(s)
+		got, err := parseRecKey(s)
+		if (err == nil) != wantOK || got != want {
+			t.Fatalf("parseRecKey(%q) = %v, %v; want %v, ok %v", s, got, err, want, wantOK)
+		}
+	}
+	for _, s := range []string{"1\x00\x00o", "0\x00t\x00id", "007\x00t\x00id", "9\x00a\x00b\x00c", "123456789\x00t\x00i", "1234567890\x00t\x00i",
+		"2147483647\x00t\x00i", "2147483648\x00t\x00i", "-1\x00t\x00i", "+1\x00t\x00i", "1x\x00t\x00i", "/\x00t\x00i", ":\x00t\x00i", "\x00t\x00i",
+		" 1\x00t\x00i", "1\x00t", "1", "", "9\x00\x00"} {
+		check(t, s)
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		kind := rapid.StringMatching(`[-+ 0-9a:/]{0,11}`).Draw(t, "kind")
+		check(t, kind+"\x00"+rapid.String().Draw(t, "type")+"\x00"+rapid.String().Draw(t, "id"))
+	})
+}
+
+// smallDecimal takes one to nine digits and nothing else: the rest is left
+// to fmt.
+func TestSmallDecimalTakesOneToNineDigits(t *testing.T) {
+	for _, tc := range []struct {
+		s  string
+		n  int32
+		ok bool
+	}{{"0", 0, true}, {"9", 9, true}, {"10", 10, true}, {"09", 9, true}, {"123456789", 123456789, true}, {"999999999", 999999999, true},
+		{"1234567890", 0, false}, {"", 0, false}, {"/", 0, false}, {":", 0, false}, {"1:", 0, false}, {"-1", 0, false}, {"+1", 0, false}} {
+		if n, ok := smallDecimal(tc.s); n != tc.n || ok != tc.ok {
+			t.Errorf("smallDecimal(%q) = %d, %v; want %d, %v", tc.s, n, ok, tc.n, tc.ok)
 		}
 	}
 }
