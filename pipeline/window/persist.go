@@ -423,10 +423,10 @@ func (a *Aggregator) Restore(p int32, key, value []byte) error {
 	company, kind, rest := key[:i], key[i+1], key[i+3:]
 	// The entry is read whole before anything changes.
 	var e restored
-	var w *v1.WindowRecord
 	var err error
+	isRec := false
 	if kind == kindRecord {
-		w, err = restoreRecord(rest, key, value)
+		isRec, err = restoreRecord(&a.lean, rest, key, value)
 	} else {
 		e, err = restoreEntry(a.zones, kind, rest, key, value)
 	}
@@ -448,7 +448,7 @@ func (a *Aggregator) Restore(p int32, key, value []byte) error {
 	if err == nil {
 		switch kind {
 		case kindRecord:
-			err = rs.putRecord(p, company, rest, key, w)
+			err = rs.putRecord(p, company, rest, key, &a.lean, isRec)
 		case kindDay:
 			err = setLive(b, p, key, e.day)
 		case kindRef:
@@ -469,28 +469,6 @@ func (a *Aggregator) Restore(p int32, key, value []byte) error {
 	return nil
 }
 
-// restoreRecord reads a record's changelog entry (nil for a tombstone),
-// refusing what restoreEntry refuses. Restore needs only what a record's
-// derived keys follow from, which it reads from the message itself.
-func restoreRecord(rest, key, value []byte) (*v1.WindowRecord, error) {
-	var wc v1.WindowChange
-	if value != nil {
-		if err := proto.Unmarshal(value, &wc); err != nil {
-			return nil, fmt.Errorf("decode changelog entry %q: %w", key, err)
-		}
-	}
-	if _, err := parseRecKey(string(rest)); err != nil {
-		return nil, err
-	}
-	if value == nil {
-		return nil, nil
-	}
-	if wc.GetRecord() == nil {
-		return nil, fmt.Errorf("changelog entry %q holds no record", key)
-	}
-	return wc.GetRecord(), nil
-}
-
 // productRef says whether the rest of a reference entry's key, one
 // restoreEntry read, names a product.
 func productRef(rest []byte) bool {
@@ -503,30 +481,25 @@ func productRef(rest []byte) bool {
 // tombstone), as putDerived does with no base and blind: the restore does
 // not read the record's previous value. A partition rebuilt from nothing has
 // no exception to delete but one this restore set.
-func (rs *restoreState) putRecord(p int32, company, rest, key []byte, w *v1.WindowRecord) error {
+func (rs *restoreState) putRecord(p int32, company, rest, key []byte, w *leanRecord, isRec bool) error {
 	blind := !rs.wiped || rs.excs[string(key)]
-	counts := w != nil && !w.GetDeleted() && w.GetBusinessDay() != ""
 	rs.kb = appendDerivedKey(rs.kb[:0], secExc, p, company, rest)
 	var err error
-	if counts && w.GetException() != "" {
+	if isRec && w.counts() && len(w.exception) > 0 {
 		rs.excs[string(key)] = true
 		rs.vb = appendExcValue(rs.vb[:0], w)
 		err = rs.b.Set(rs.kb, rs.vb, nil)
 	} else if blind {
 		err = rs.b.Delete(rs.kb, nil)
 	}
-	if err != nil || w == nil {
+	if err != nil || !isRec {
 		return err
 	}
-	if w.GetMaxEventUnixMs() > rs.wm[string(company)] {
-		rs.wm[string(company)] = w.GetMaxEventUnixMs()
+	if w.seen > rs.wm[string(company)] {
+		rs.wm[string(company)] = w.seen
 	}
-	links := w.GetSettled()
-	if w.GetLinkedPaymentId() != "" {
-		links = []string{w.GetLinkedPaymentId()}
-	}
-	for _, id := range links {
-		if err := rs.b.Set(appendDerivedKey(rs.kb[:0], secFees, p, company, []byte(id), rest), nil, nil); err != nil {
+	for _, id := range w.links() {
+		if err := rs.b.Set(appendDerivedKey(rs.kb[:0], secFees, p, company, id, rest), nil, nil); err != nil {
 			return err
 		}
 	}
@@ -535,29 +508,17 @@ func (rs *restoreState) putRecord(p int32, company, rest, key []byte, w *v1.Wind
 	// does not know yet, and RestoreDone indexes them should they have
 	// it.
 	if !rs.products[string(company)] {
-		if sellsProduct(w) {
+		if len(w.products) > 0 {
 			rs.unindexed[string(company)] = true
 		}
 		return nil
 	}
-	for _, l := range w.GetLines() {
-		if l.GetProduct() == "" {
-			continue
-		}
-		if err := rs.b.Set(appendDerivedKey(rs.kb[:0], secProducts, p, company, []byte(l.GetProduct()), rest), nil, nil); err != nil {
+	for _, id := range w.products {
+		if err := rs.b.Set(appendDerivedKey(rs.kb[:0], secProducts, p, company, id, rest), nil, nil); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func sellsProduct(w *v1.WindowRecord) bool {
-	for _, l := range w.GetLines() {
-		if l.GetProduct() != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // appendDerivedKey is skey(dst, sec, p, rest...) of byte slices.
@@ -573,11 +534,11 @@ func appendDerivedKey(dst []byte, sec byte, p int32, rest ...[]byte) []byte {
 }
 
 // appendExcValue is excValue of a record's day and exception.
-func appendExcValue(dst []byte, w *v1.WindowRecord) []byte {
-	dst = append(dst, w.GetBusinessDay()...)
-	dst = append(append(dst, 0), w.GetCurrency()...)
-	dst = append(append(dst, 0), w.GetLocation()...)
-	return append(append(dst, 0), w.GetException()...)
+func appendExcValue(dst []byte, w *leanRecord) []byte {
+	dst = append(dst, w.day...)
+	dst = append(append(dst, 0), w.currency...)
+	dst = append(append(dst, 0), w.location...)
+	return append(append(dst, 0), w.exception...)
 }
 
 // RestoreDone finishes restoring partition p: the store gets the last of
