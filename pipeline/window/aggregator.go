@@ -58,8 +58,10 @@ type Aggregator struct {
 	// a rollback that spans one rebuilds them.
 	idx     uint64
 	scratch []byte
-	kb      []byte
-	fl      flushBufs
+	// lean is the record entry Restore read last.
+	lean leanRecord
+	kb   []byte
+	fl   flushBufs
 
 	fault   func(FaultPoint) error
 	faultEv *v1.CommerceEvent

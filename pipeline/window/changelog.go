@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -35,15 +36,37 @@ func recKeyString(k recordKey) string {
 }
 
 func parseRecKey(s string) (recordKey, error) {
-	parts := bytes.SplitN([]byte(s), []byte{0}, 3)
-	if len(parts) != 3 {
+	kind, rest, ok := strings.Cut(s, "\x00")
+	typ, id, ok2 := strings.Cut(rest, "\x00")
+	if !ok || !ok2 {
 		return recordKey{}, fmt.Errorf("malformed record key %q", s)
 	}
-	var kind int32
-	if _, err := fmt.Sscanf(string(parts[0]), "%d", &kind); err != nil {
-		return recordKey{}, fmt.Errorf("malformed record kind in %q: %w", s, err)
+	k, ok := smallDecimal(kind)
+	if !ok {
+		// Anything else reads as it always has: fmt's %d (a sign, an
+		// int32's range, text after the digits).
+		if _, err := fmt.Sscanf(kind, "%d", &k); err != nil {
+			return recordKey{}, fmt.Errorf("malformed record kind in %q: %w", s, err)
+		}
 	}
-	return recordKey{v1.RecordKind(kind), string(parts[1]), string(parts[2])}, nil
+	return recordKey{v1.RecordKind(k), typ, id}, nil
+}
+
+// smallDecimal reads s when it is one to nine decimal digits, the kinds
+// the window writes, as fmt's %d would.
+func smallDecimal(s string) (int32, bool) {
+	if len(s) == 0 || len(s) > 9 {
+		return 0, false
+	}
+	var n int32
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + int32(d)
+	}
+	return n, true
 }
 
 // Output is what a batch must write, in one transaction with its input

@@ -22,7 +22,7 @@ func TestRestoreRefusesAKeyWithoutAOneByteKind(t *testing.T) {
 	if err := testAggregator(t).Restore(0, changeKey("co", kindHead, ""), head); err != nil {
 		t.Fatalf("the well-formed head key is refused: %v", err)
 	}
-	for _, key := range []string{"co\x00mm\x00", "co\x00\x00", "co\x00m", "co"} {
+	for _, key := range []string{"co\x00mm\x00", "co\x00\x00", "co\x00\x00\x00", "co\x00m", "co"} {
 		a := testAggregator(t)
 		err := a.Restore(0, []byte(key), head)
 		if err == nil || !strings.Contains(err.Error(), "malformed changelog key") || !strings.Contains(err.Error(), "co") {

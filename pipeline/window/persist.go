@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -332,11 +333,31 @@ type restoreState struct {
 	wiped bool
 	// excs are the records this restore gave an exception.
 	excs map[string]bool
+	// products are the companies of which this restore read a product's
+	// reference entry: their orders are indexed by product as they are
+	// read. unindexed are the companies with orders selling a product read
+	// before that: RestoreDone indexes them all, should the company have
+	// product reference data when the restore ends (see load).
+	products, unindexed map[string]bool
+	// kb and vb are scratch for the keys and values written: the batch
+	// copies them.
+	kb, vb []byte
 }
 
 // restoreBatchBytes bounds the store batch a restore holds before writing
 // it, so that restoring a long changelog holds little on the heap.
 const restoreBatchBytes = 1 << 20
+
+// newRestoreBatch is a batch with room for restoreBatchBytes and the entry
+// that crosses it, kept by the batch pool when written, so that a restore
+// does not grow a buffer from nothing for each of its batches.
+func (s *Store) newRestoreBatch() *pebble.Batch {
+	return s.db.NewBatchWithSize(restoreBatchBytes+restoreBatchBytes/4, pebble.WithMaxRetainedSizeBytes(2*restoreBatchBytes))
+}
+
+func newRestoreState(b *pebble.Batch) *restoreState {
+	return &restoreState{b: b, wm: map[string]int64{}, excs: map[string]bool{}, products: map[string]bool{}, unindexed: map[string]bool{}}
+}
 
 // begin starts rebuilding partition p from the start of its changelog:
 // whatever the store held of it is wiped in the same batch.
@@ -344,12 +365,13 @@ func (a *Aggregator) begin(p int32) (*restoreState, error) {
 	if rs := a.restoring[p]; rs != nil {
 		return rs, nil
 	}
-	b := a.st.db.NewBatch()
+	b := a.st.newRestoreBatch()
 	if err := wipe(b, p); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("window state store: wipe partition %d: %w", p, err)
 	}
-	rs := &restoreState{b: b, wm: map[string]int64{}, wiped: true, excs: map[string]bool{}}
+	rs := newRestoreState(b)
+	rs.wiped = true
 	a.restoring[p] = rs
 	return rs, nil
 }
@@ -357,7 +379,7 @@ func (a *Aggregator) begin(p int32) (*restoreState, error) {
 // resume starts reading changelog entries of partition p into the store as
 // it is, to bring it up to date.
 func (a *Aggregator) resume(p int32) *restoreState {
-	rs := &restoreState{b: a.st.db.NewBatch(), wm: map[string]int64{}, excs: map[string]bool{}}
+	rs := newRestoreState(a.st.newRestoreBatch())
 	a.restoring[p] = rs
 	return rs
 }
@@ -396,13 +418,21 @@ func (a *Aggregator) ResumeFrom(p int32, start, end int64, now time.Time, maxAge
 // nothing. Call RestoreDone when the partition's changelog has been read.
 // An entry Restore refuses changes nothing.
 func (a *Aggregator) Restore(p int32, key, value []byte) error {
-	parts := bytes.SplitN(key, []byte{0}, 3)
-	if len(parts) != 3 || len(parts[1]) != 1 {
+	// The key is <company>\x00<kind>\x00<rest>, the kind one byte.
+	i := bytes.IndexByte(key, 0)
+	if i < 0 || len(key) < i+3 || key[i+1] == 0 || key[i+2] != 0 {
 		return fmt.Errorf("malformed changelog key %q", key)
 	}
-	company, kind, rest := string(parts[0]), parts[1][0], parts[2]
+	company, kind, rest := key[:i], key[i+1], key[i+3:]
 	// The entry is read whole before anything changes.
-	e, err := restoreEntry(a.zones, kind, rest, key, value)
+	var e restored
+	var err error
+	isRec := false
+	if kind == kindRecord {
+		isRec, err = restoreRecord(&a.lean, rest, key, value)
+	} else {
+		e, err = restoreEntry(a.zones, kind, rest, key, value)
+	}
 	if err != nil {
 		return err
 	}
@@ -410,35 +440,24 @@ func (a *Aggregator) Restore(p int32, key, value []byte) error {
 	if err != nil {
 		return err
 	}
-	sk, err := changeSKey(nil, p, key)
-	if err != nil {
-		return err
-	}
+	// changeSKey cannot fail on a key read above.
+	rs.kb, _ = changeSKey(rs.kb[:0], p, key)
 	b := rs.b
 	if value == nil {
-		err = b.Delete(sk, nil)
+		err = b.Delete(rs.kb, nil)
 	} else {
-		err = b.Set(sk, value, nil)
+		err = b.Set(rs.kb, value, nil)
 	}
 	if err == nil {
 		switch kind {
 		case kindRecord:
-			// A partition rebuilt from nothing has no exception to delete
-			// but one this restore set.
-			k := string(key)
-			blind := !rs.wiped || rs.excs[k]
-			if counts(e.rec) && e.rec.exception != "" {
-				rs.excs[k] = true
-			}
-			// Orders are indexed by product whether or not the company has
-			// product data yet: a restore does not know, and an entry too
-			// many is checked by its reader.
-			err = putDerived(b, p, company, string(rest), nil, e.rec, blind, true)
-			if e.rec != nil && e.rec.seen > rs.wm[company] {
-				rs.wm[company] = e.rec.seen
-			}
+			err = rs.putRecord(p, company, rest, key, &a.lean, isRec)
 		case kindDay:
 			err = setLive(b, p, key, e.day)
+		case kindRef:
+			if value != nil && productRef(rest) {
+				rs.products[string(company)] = true
+			}
 		}
 	}
 	if err != nil {
@@ -448,21 +467,104 @@ func (a *Aggregator) Restore(p int32, key, value []byte) error {
 		if err := a.st.write(b); err != nil {
 			return err
 		}
-		rs.b = a.st.db.NewBatch()
+		rs.b = a.st.newRestoreBatch()
 	}
 	return nil
 }
 
+// productRef says whether the rest of a reference entry's key, one
+// restoreEntry read, names a product.
+func productRef(rest []byte) bool {
+	kind, _, _ := bytes.Cut(rest, []byte{0})
+	n, err := strconv.Atoi(string(kind))
+	return err == nil && v1.ReferenceKind(n) == v1.ReferenceKind_REFERENCE_KIND_PRODUCT
+}
+
+// putRecord writes the derived keys of a record read by Restore (nil: a
+// tombstone), as putDerived does with no base and blind: the restore does
+// not read the record's previous value. A partition rebuilt from nothing has
+// no exception to delete but one this restore set.
+func (rs *restoreState) putRecord(p int32, company, rest, key []byte, w *leanRecord, isRec bool) error {
+	blind := !rs.wiped || rs.excs[string(key)]
+	rs.kb = appendDerivedKey(rs.kb[:0], secExc, p, company, rest)
+	var err error
+	if isRec && w.counts() && len(w.exception) > 0 {
+		rs.excs[string(key)] = true
+		rs.vb = appendExcValue(rs.vb[:0], w)
+		err = rs.b.Set(rs.kb, rs.vb, nil)
+	} else if blind {
+		err = rs.b.Delete(rs.kb, nil)
+	}
+	if err != nil || !isRec {
+		return err
+	}
+	if w.seen > rs.wm[string(company)] {
+		rs.wm[string(company)] = w.seen
+	}
+	for _, id := range w.links() {
+		if err := rs.b.Set(appendDerivedKey(rs.kb[:0], secFees, p, company, id, rest), nil, nil); err != nil {
+			return err
+		}
+	}
+	// Orders are indexed by product only for companies with product
+	// reference data (load sets products so); of the others the restore
+	// does not know yet, and RestoreDone indexes them should they have
+	// it.
+	if !rs.products[string(company)] {
+		if len(w.products) > 0 {
+			rs.unindexed[string(company)] = true
+		}
+		return nil
+	}
+	for _, id := range w.products {
+		if err := rs.b.Set(appendDerivedKey(rs.kb[:0], secProducts, p, company, id, rest), nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendDerivedKey is skey(dst, sec, p, rest...) of byte slices.
+func appendDerivedKey(dst []byte, sec byte, p int32, rest ...[]byte) []byte {
+	dst = changePrefix(dst, sec, p)
+	for i, r := range rest {
+		if i > 0 {
+			dst = append(dst, 0)
+		}
+		dst = append(dst, r...)
+	}
+	return dst
+}
+
+// appendExcValue is excValue of a record's day and exception.
+func appendExcValue(dst []byte, w *leanRecord) []byte {
+	dst = append(dst, w.day...)
+	dst = append(append(dst, 0), w.currency...)
+	dst = append(append(dst, 0), w.location...)
+	return append(append(dst, 0), w.exception...)
+}
+
 // RestoreDone finishes restoring partition p: the store gets the last of
-// the entries, the watermarks and the checkpoint, and the heap the
-// partition's companies with their live days.
+// the entries, the product index of the companies that need one, the
+// watermarks and the checkpoint, and the heap the partition's companies
+// with their live days.
 func (a *Aggregator) RestoreDone(p int32) error {
 	rs, err := a.begin(p)
 	if err != nil {
 		return err
 	}
 	delete(a.restoring, p)
-	b := rs.b
+	// The entries go first, for the product index to be read from the
+	// store; the checkpoint comes after it, so that a store that has the
+	// one has the other.
+	if err := a.st.write(rs.b); err != nil {
+		return err
+	}
+	b := a.st.db.NewBatch()
+	if err := a.indexRestored(b, p, rs.unindexed); err != nil {
+		b.Close()
+		return err
+	}
 	for company, wm := range rs.wm {
 		var stored int64
 		if rs.wiped {
@@ -491,6 +593,49 @@ func (a *Aggregator) RestoreDone(p int32) error {
 		return err
 	}
 	return a.load(p)
+}
+
+// indexRestored indexes by product, in b, every order in the store of
+// each of companies that has product reference data there: the restore
+// read orders of theirs before it knew.
+func (a *Aggregator) indexRestored(b *pebble.Batch, p int32, companies map[string]bool) error {
+	for company := range companies {
+		// A company's id holds no zero byte (Restore reads it up to the
+		// first), so these prefixes hold its entries and no other's.
+		refs := append(append(changePrefix(nil, kindRef, p), company...), 0, kindRef, 0)
+		products := false
+		if err := a.st.scan(refs, func(k, _ []byte) error {
+			products = products || productRef(k[len(refs):])
+			return nil
+		}); err != nil {
+			return err
+		}
+		if !products {
+			continue
+		}
+		recs := append(append(changePrefix(nil, kindRecord, p), company...), 0, kindRecord, 0)
+		var kb []byte
+		err := a.st.scan(recs, func(k, v []byte) error {
+			var wc v1.WindowChange
+			if err := proto.Unmarshal(v, &wc); err != nil {
+				return fmt.Errorf("window state store: record %q: %w", k, err)
+			}
+			for _, l := range wc.GetRecord().GetLines() {
+				if l.GetProduct() == "" {
+					continue
+				}
+				kb = appendDerivedKey(kb[:0], secProducts, p, []byte(company), []byte(l.GetProduct()), k[len(recs):])
+				if err := b.Set(kb, nil, nil); err != nil {
+					return fmt.Errorf("window state store: %w", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // load puts on the heap what it holds of partition p's companies: heads,
