@@ -108,6 +108,7 @@ func TestTransactionsStaySmallUntilTheFailedInputCommitsThenGrowBack(t *testing.
 		return err
 	}))
 	h.waitConsumed(time.Minute)
+	h.stopJob(j)
 	sizes, waits, _ := rec.got()
 	// 0..7 fail; 0..3 commit; 4..7 commit and pass the failed input (7);
 	// then 8 at a time again.
@@ -218,6 +219,7 @@ func TestRefusedDayRetriesStopShortOfTheRecordThatEmittedIt(t *testing.T) {
 	h.push(londonSettings("d"), goodOrder("d", "d-1", at1, "2.00"), closeEvent("d", closeAt),
 		londonSettings("e"), goodOrder("e", "e-1", at1, "3.00"), closeEvent("e", closeAt))
 	h.waitConsumed(time.Minute)
+	h.stopJob(j)
 	_, waits, _ = rec.got()
 	var total time.Duration
 	for _, w := range waits {
