@@ -71,7 +71,7 @@ func (p *plan[M]) size(m *M) int {
 	for _, f := range p.fields {
 		n += f.size(m)
 	}
-	return n + len(any(m).(proto.Message).ProtoReflect().GetUnknown())
+	return n + len(p.unknown(m))
 }
 
 func (p *plan[M]) encode(b []byte, m *M) ([]byte, error) {
@@ -81,7 +81,7 @@ func (p *plan[M]) encode(b []byte, m *M) ([]byte, error) {
 			return b, err
 		}
 	}
-	return append(b, any(m).(proto.Message).ProtoReflect().GetUnknown()...), nil
+	return append(b, p.unknown(m)...), nil
 }
 
 // appendNested appends a length-delimited message: its encoding goes where

@@ -2,6 +2,8 @@ package records
 
 import (
 	"fmt"
+	"reflect"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -90,6 +92,30 @@ type plan[M any] struct {
 	// byNum is the field of each field number, nil where there is none,
 	// for reading the protobuf encoding (wire.go).
 	byNum []field[M]
+	// unknownAt is the offset in M of the generated unknownFields, where
+	// the unknown fields are read without ProtoReflect, whose first call on
+	// each message stores its state: that was a tenth of encoding a record,
+	// which has a message for every line, tax and reference. -1 when M has
+	// no such field, and ProtoReflect is asked.
+	unknownAt int
+}
+
+// unknownFieldsAt is the offset of M's unknownFields when it is the
+// []byte protobuf-go keeps a message's unknown fields in, else -1.
+func unknownFieldsAt[M any]() int {
+	sf, ok := reflect.TypeFor[M]().FieldByName("unknownFields")
+	if !ok || sf.Type != reflect.TypeFor[[]byte]() || len(sf.Index) != 1 {
+		return -1
+	}
+	return int(sf.Offset)
+}
+
+// unknown is m's unknown fields, as ProtoReflect().GetUnknown() gives them.
+func (p *plan[M]) unknown(m *M) []byte {
+	if p.unknownAt >= 0 {
+		return *(*[]byte)(unsafe.Add(unsafe.Pointer(m), p.unknownAt))
+	}
+	return any(m).(proto.Message).ProtoReflect().GetUnknown()
 }
 
 // newPlan builds the plan of M from accessors of all its fields, in any
@@ -106,7 +132,7 @@ func newPlan[M any](fields ...field[M]) *plan[M] {
 	if fds.Len() != len(fields) || fds.Len() > 64 {
 		panic(fmt.Sprintf("records: %s has %d fields and its plan %d (at most 64)", md.FullName(), fds.Len(), len(fields)))
 	}
-	p := &plan[M]{md: md, fields: make([]field[M], len(fields)), names: make([]string, len(fields)), idIdx: -1}
+	p := &plan[M]{md: md, fields: make([]field[M], len(fields)), names: make([]string, len(fields)), idIdx: -1, unknownAt: unknownFieldsAt[M]()}
 	for _, f := range fields {
 		fd := fds.ByJSONName(f.meta().json)
 		if fd == nil || p.fields[fd.Index()] != nil {
