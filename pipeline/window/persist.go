@@ -339,6 +339,9 @@ type restoreState struct {
 	// before that: RestoreDone indexes them all, should the company have
 	// product reference data when the restore ends (see load).
 	products, unindexed map[string]bool
+	// probed are the companies a resumed restore has looked for in the
+	// store's product reference data, once each.
+	probed map[string]bool
 	// kb and vb are scratch for the keys and values written: the batch
 	// copies them.
 	kb, vb []byte
@@ -356,7 +359,8 @@ func (s *Store) newRestoreBatch() *pebble.Batch {
 }
 
 func newRestoreState(b *pebble.Batch) *restoreState {
-	return &restoreState{b: b, wm: map[string]int64{}, excs: map[string]bool{}, products: map[string]bool{}, unindexed: map[string]bool{}}
+	return &restoreState{b: b, wm: map[string]int64{}, excs: map[string]bool{}, products: map[string]bool{}, unindexed: map[string]bool{},
+		probed: map[string]bool{}}
 }
 
 // begin starts rebuilding partition p from the start of its changelog:
@@ -451,7 +455,20 @@ func (a *Aggregator) Restore(p int32, key, value []byte) error {
 	if err == nil {
 		switch kind {
 		case kindRecord:
-			err = rs.putRecord(p, company, rest, key, &a.lean, isRec)
+			// A resumed restore continues a store that may hold the
+			// company's product data already: asked once, the store
+			// spares RestoreDone re-reading every order the company has
+			// for the one this tail brings.
+			if !rs.wiped && !rs.probed[string(company)] {
+				rs.probed[string(company)] = true
+				var has bool
+				if has, err = a.hasProductRefs(p, company); has {
+					rs.products[string(company)] = true
+				}
+			}
+			if err == nil {
+				err = rs.putRecord(p, company, rest, key, &a.lean, isRec)
+			}
 		case kindDay:
 			err = setLive(b, p, key, e.day)
 		case kindRef:
@@ -601,13 +618,9 @@ func (a *Aggregator) RestoreDone(p int32) error {
 func (a *Aggregator) indexRestored(b *pebble.Batch, p int32, companies map[string]bool) error {
 	for company := range companies {
 		// A company's id holds no zero byte (Restore reads it up to the
-		// first), so these prefixes hold its entries and no other's.
-		refs := append(append(changePrefix(nil, kindRef, p), company...), 0, kindRef, 0)
-		products := false
-		if err := a.st.scan(refs, func(k, _ []byte) error {
-			products = products || productRef(k[len(refs):])
-			return nil
-		}); err != nil {
+		// first), so this prefix holds its entries and no other's.
+		products, err := a.hasProductRefs(p, []byte(company))
+		if err != nil {
 			return err
 		}
 		if !products {
@@ -615,7 +628,7 @@ func (a *Aggregator) indexRestored(b *pebble.Batch, p int32, companies map[strin
 		}
 		recs := append(append(changePrefix(nil, kindRecord, p), company...), 0, kindRecord, 0)
 		var kb []byte
-		err := a.st.scan(recs, func(k, v []byte) error {
+		err = a.st.scan(recs, func(k, v []byte) error {
 			var wc v1.WindowChange
 			if err := proto.Unmarshal(v, &wc); err != nil {
 				return fmt.Errorf("window state store: record %q: %w", k, err)
@@ -636,6 +649,20 @@ func (a *Aggregator) indexRestored(b *pebble.Batch, p int32, companies map[strin
 		}
 	}
 	return nil
+}
+
+// hasProductRefs says whether the store holds product reference data of
+// company in partition p.
+func (a *Aggregator) hasProductRefs(p int32, company []byte) (bool, error) {
+	// A company's id holds no zero byte (Restore reads it up to the
+	// first), so the prefix holds its entries and no other's.
+	refs := append(append(changePrefix(nil, kindRef, p), company...), 0, kindRef, 0)
+	products := false
+	err := a.st.scan(refs, func(k, _ []byte) error {
+		products = products || productRef(k[len(refs):])
+		return nil
+	})
+	return products, err
 }
 
 // load puts on the heap what it holds of partition p's companies: heads,

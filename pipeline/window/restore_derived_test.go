@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"pgregory.net/rapid"
 
 	"github.com/commercesync/commercesync/ledger/day"
@@ -259,5 +260,74 @@ func TestSmallDecimalTakesOneToNineDigits(t *testing.T) {
 		if n, ok := smallDecimal(tc.s); n != tc.n || ok != tc.ok {
 			t.Errorf("smallDecimal(%q) = %d, %v; want %d, %v", tc.s, n, ok, tc.n, tc.ok)
 		}
+	}
+}
+
+// restoreFrom runs one restore of entries on a: ResumeFrom with the
+// partition's offsets start and end, each entry, RestoreDone; it says
+// whether the store's checkpoint was resumed.
+func restoreFrom(t *testing.T, a *Aggregator, start, end int64, entries ...changeEntry) bool {
+	t.Helper()
+	now := time.Date(2026, 1, 6, 0, 0, 0, 0, time.UTC)
+	_, resumed, err := a.ResumeFrom(0, start, end, now, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := a.Restore(0, e.key, e.value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.RestoreDone(0); err != nil {
+		t.Fatal(err)
+	}
+	return resumed
+}
+
+// A resumed restore learns from the store that a company has product data,
+// asking once, and indexes only the orders it reads: it does not read the
+// company's other orders again, however many the store holds. The index
+// key of an order the tail does not bring is taken out by hand here; a
+// restore that re-read the company's orders would put it back.
+func TestRestoreResumedDoesNotReadACompanysOrdersAgain(t *testing.T) {
+	at := int64(1767600000000)
+	st := openTestStore(t)
+	if restoreFrom(t, testAggregator(t, WithStore(st)), 0, 2,
+		refChange("co", v1.ReferenceKind_REFERENCE_KIND_PRODUCT, "p1", false), orderEntry("co", "o-0", selling(at, "p1"))) {
+		t.Fatal("the first restore resumed an empty store")
+	}
+	old := appendDerivedKey(nil, secProducts, 0, []byte("co"), []byte("p1"), []byte("1\x00\x00o-0"))
+	if got := derivedKeys(t, st); !slices.Contains(got, "O co|p1|1||o-0") {
+		t.Fatalf("the first restore wrote %q, without o-0's index key", got)
+	}
+	if err := st.db.Delete(old, pebble.NoSync); err != nil {
+		t.Fatal(err)
+	}
+	if !restoreFrom(t, testAggregator(t, WithStore(st)), 0, 4,
+		orderEntry("co", "o-1", selling(at+1000, "p1")), orderEntry("co", "o-2", selling(at+2000, "p1"))) {
+		t.Fatal("the second restore did not resume the store")
+	}
+	want := []string{"O co|p1|1||o-1", "O co|p1|1||o-2", "W co 2026-01-05T08:00:02Z"}
+	if got := derivedKeys(t, st); !slices.Equal(got, want) {
+		t.Errorf("derived keys\n%q\nwant\n%q", got, want)
+	}
+}
+
+// A restore from nothing does not ask the store about product data: what
+// the store held is wiped, and a company whose changelog has none gets no
+// product index.
+func TestRestoreRebuiltIgnoresProductDataTheStoreHeldBefore(t *testing.T) {
+	at := int64(1767600000000)
+	st := openTestStore(t)
+	restoreFrom(t, testAggregator(t, WithStore(st)), 0, 2,
+		refChange("co", v1.ReferenceKind_REFERENCE_KIND_PRODUCT, "p1", false), orderEntry("co", "o-0", selling(at, "p1")))
+	// The checkpoint names offset 2; a changelog starting at 5 cannot
+	// continue it, so the partition is rebuilt.
+	if restoreFrom(t, testAggregator(t, WithStore(st)), 5, 6, orderEntry("co", "o-1", selling(at+1000, "p1"))) {
+		t.Fatal("the store was resumed; the test needs a rebuild")
+	}
+	want := []string{"W co 2026-01-05T08:00:01Z"}
+	if got := derivedKeys(t, st); !slices.Equal(got, want) {
+		t.Errorf("derived keys\n%q\nwant\n%q", got, want)
 	}
 }
