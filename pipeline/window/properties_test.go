@@ -220,7 +220,10 @@ func TestPropertyRestoreFromChangelog(t *testing.T) {
 			}
 			if rapid.Bool().Draw(t, "whole process?") {
 				before := dumpState(r.a)
-				a := testAggregator(t)
+				// Small batches make the restore write its entries in
+				// many batches, as a long changelog does.
+				bound := rapid.IntRange(1, 1<<12).Draw(t, "restore batch bytes")
+				a := testAggregator(t, WithStore(openTestStore(t, withRestoreBatchBytes(bound))))
 				for _, p := range parts {
 					restorePartition(t, a, r.log, p, tombstones)
 				}

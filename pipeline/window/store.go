@@ -56,6 +56,9 @@ var sections = []byte{kindHead, kindRecord, kindDay, kindRef, kindPosted, secExc
 type Store struct {
 	db   *pebble.DB
 	hook func(*pebble.Batch) error
+	// restoreBatch is how many bytes a restore's batch holds before it is
+	// written (see newRestoreBatch).
+	restoreBatch int
 	// it serves a batch's reads: the store does not change until the batch
 	// is written, so one iterator, made at the batch's first read, sees all
 	// it needs, and seeking it costs less than a Get each time.
@@ -67,6 +70,9 @@ type storeConfig struct {
 	cache     int64
 	memtable  uint64
 	writeHook func(*pebble.Batch) error
+	// restoreBatch, when set, replaces the restore batch's bound of
+	// restoreBatchMemtables memtables.
+	restoreBatch int
 }
 
 // StoreOption configures a Store.
@@ -82,6 +88,11 @@ func WithCacheBytes(n int64) StoreOption { return func(c *storeConfig) { c.cache
 
 // WithMemtableBytes sets the size of a memtable (default 8 MiB).
 func WithMemtableBytes(n uint64) StoreOption { return func(c *storeConfig) { c.memtable = n } }
+
+// withRestoreBatchBytes bounds a restore's batch at n bytes instead of
+// restoreBatchMemtables memtables: tests use it to write a restore in many
+// batches.
+func withRestoreBatchBytes(n int) StoreOption { return func(c *storeConfig) { c.restoreBatch = n } }
 
 // withWriteHook runs fn before each batch is written; an error it returns
 // fails the write. Tests use it to fail the store between a transaction's
@@ -126,7 +137,11 @@ func OpenStore(dir string, opts ...StoreOption) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open window state store in %q: %w", dir, err)
 	}
-	return &Store{db: db, hook: cfg.writeHook}, nil
+	restoreBatch := cfg.restoreBatch
+	if restoreBatch <= 0 {
+		restoreBatch = restoreBatchMemtables * int(cfg.memtable)
+	}
+	return &Store{db: db, hook: cfg.writeHook, restoreBatch: restoreBatch}, nil
 }
 
 // Close flushes the memtables (the write-ahead log is off) and closes the
