@@ -357,6 +357,11 @@ type restoreState struct {
 // until it is flushed: about 80 MiB with the default 8 MiB memtable.
 const restoreBatchMemtables = 4
 
+// restoreBatchMax caps a restore's batch whatever the memtable: past it a
+// store with memtables larger than 128 MiB restores through them, at the
+// cost of the skiplist, rather than hold more on the heap.
+const restoreBatchMax = 64 << 20
+
 // newRestoreBatch is a batch for a restore. The first starts at 1 MiB, so
 // that a short changelog takes little; once one has filled (next), the
 // changelog is long and the batch starts with room for the bound and the

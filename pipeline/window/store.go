@@ -139,7 +139,7 @@ func OpenStore(dir string, opts ...StoreOption) (*Store, error) {
 	}
 	restoreBatch := cfg.restoreBatch
 	if restoreBatch <= 0 {
-		restoreBatch = restoreBatchMemtables * int(cfg.memtable)
+		restoreBatch = int(min(restoreBatchMemtables*cfg.memtable, restoreBatchMax))
 	}
 	return &Store{db: db, hook: cfg.writeHook, restoreBatch: restoreBatch}, nil
 }

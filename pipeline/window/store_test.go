@@ -312,3 +312,24 @@ func TestStorePrefixEnd(t *testing.T) {
 		}
 	}
 }
+
+// A restore's batch is four memtables, so that Pebble takes it as a table of
+// its own, up to a cap that keeps a large memtable from costing the heap as
+// much again for each restoring partition; tests may set it.
+func TestStoreRestoreBatchIsFourMemtablesUpToACap(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts []StoreOption
+		want int
+	}{
+		{"1 MiB memtable", []StoreOption{WithMemtableBytes(1 << 20)}, 4 << 20},
+		{"8 MiB memtable", []StoreOption{WithMemtableBytes(8 << 20)}, 32 << 20},
+		{"1 GiB memtable", []StoreOption{WithMemtableBytes(1 << 30)}, restoreBatchMax},
+		{"bound set", []StoreOption{WithMemtableBytes(1 << 20), withRestoreBatchBytes(100)}, 100},
+	} {
+		st := openTestStore(t, c.opts...)
+		if st.restoreBatch != c.want {
+			t.Errorf("%s: a restore's batch holds %d bytes, want %d", c.name, st.restoreBatch, c.want)
+		}
+	}
+}
