@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -42,6 +43,7 @@ func (s *Server) ingest(ctx context.Context, c *v1.Company, kind v1.RecordKind, 
 		return nil, err
 	}
 	s.produce(ctx, c, b.resp, b.out, b.outIdx)
+	b.recycle()
 	return b.resp, nil
 }
 
@@ -100,6 +102,10 @@ type batch struct {
 	// to the events in it.
 	values  []byte
 	records []kgo.Record // the produced records' storage
+	// pool is the server's store of chunks for values, and chunks the ones
+	// this batch took from it, given back by recycle.
+	pool   *sync.Pool
+	chunks []*[]byte
 }
 
 // valueChunk is the least that values grows by: some tens of events.
@@ -109,15 +115,42 @@ const valueChunk = 64 << 10
 func (b *batch) eventValue(num, bodyNum protowire.Number, body []byte) []byte {
 	n := b.stamp.eventSize(num, b.head, bodyNum, body)
 	if cap(b.values)-len(b.values) < n {
-		b.values = make([]byte, 0, max(n, valueChunk))
+		b.values = b.chunk(n)
 	}
 	at := len(b.values)
 	b.values = b.stamp.appendEventValue(b.values, num, b.head, bodyNum, body)
 	return b.values[at:len(b.values):len(b.values)]
 }
 
+// chunk is room for at least n bytes of events: a chunk from the pool,
+// whose bytes need no zeroing, or, for an event larger than a chunk, its
+// own.
+func (b *batch) chunk(n int) []byte {
+	if n > valueChunk {
+		return make([]byte, 0, n)
+	}
+	c, _ := b.pool.Get().(*[]byte)
+	if c == nil {
+		c = new([]byte)
+		*c = make([]byte, 0, valueChunk)
+	}
+	b.chunks = append(b.chunks, c)
+	return (*c)[:0]
+}
+
+// recycle gives the batch's chunks back to the pool. It is called once the
+// produce of its records has returned: franz-go has then finished with
+// every record, and nothing else reads the events.
+func (b *batch) recycle() {
+	for _, c := range b.chunks {
+		b.pool.Put(c)
+	}
+	b.chunks, b.values = nil, nil
+}
+
 func (s *Server) newBatch(c *v1.Company, now time.Time, n int) *batch {
 	return &batch{
+		pool:    &s.values,
 		resp:    &v1.PushResponse{Results: make([]*v1.RecordResult, n)},
 		results: make([]v1.RecordResult, n),
 		out:     make([]*kgo.Record, 0, n),
@@ -284,6 +317,7 @@ func (s *Server) ingestReference(ctx context.Context, c *v1.Company, kind v1.Ref
 		b.add(s, i, it, b.eventValue(eventReference, bodyNum, body))
 	}
 	s.produce(ctx, c, b.resp, b.out, b.outIdx)
+	b.recycle()
 	return b.resp, nil
 }
 

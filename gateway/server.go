@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -52,6 +53,9 @@ type Server struct {
 	// streamLimits bounds PushRecords streams (stream.go).
 	streamLimits StreamLimits
 	zones        zoneCache
+	// values holds chunks of room for events (*[]byte), reused from one
+	// push to the next (batch.chunk).
+	values sync.Pool
 }
 
 // Option configures a Server.

@@ -359,6 +359,7 @@ func (st *pushStream) write(ctx context.Context, b *streamBatch, resp *v1.PushRe
 		for _, r := range pb.resp.GetResults() {
 			resp.Results[int(r.GetIndex())-b.first] = r
 		}
+		pb.recycle()
 	}
 }
 
