@@ -368,11 +368,18 @@ const restoreBatchMax = 64 << 20
 // entry that crosses it, instead of growing to it again. The batch pool
 // keeps only small buffers, so the large ones go when the restore is done.
 func (s *Store) newRestoreBatch(next bool) *pebble.Batch {
-	size := min(s.restoreBatch, restoreBatchStart)
+	return s.db.NewBatchWithSize(restoreBatchRoom(s.restoreBatch, next), pebble.WithMaxRetainedSizeBytes(2*restoreBatchStart))
+}
+
+// restoreBatchRoom is the room a restore's batch starts with under a bound
+// of bound bytes. It is never less than 1 MiB, whatever the bound: a new
+// Pebble batch closed empty is reset to its header's 12 bytes, which a
+// smaller room cannot hold (a test's bound of a few bytes made one panic).
+func restoreBatchRoom(bound int, next bool) int {
 	if next {
-		size = s.restoreBatch + s.restoreBatch/4
+		return max(restoreBatchStart, bound+bound/4)
 	}
-	return s.db.NewBatchWithSize(size, pebble.WithMaxRetainedSizeBytes(2*restoreBatchStart))
+	return restoreBatchStart
 }
 
 // restoreBatchStart is the room a restore's batch starts with.

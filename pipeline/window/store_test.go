@@ -333,3 +333,25 @@ func TestStoreRestoreBatchIsFourMemtablesUpToACap(t *testing.T) {
 		}
 	}
 }
+
+// A restore's batch starts with 1 MiB of room, and once one has filled,
+// with room for the bound and a quarter more; never with less than 1 MiB,
+// which a bound of a few bytes would give and Pebble cannot reset when the
+// batch is closed empty.
+func TestRestoreBatchRoom(t *testing.T) {
+	for _, c := range []struct {
+		bound int
+		next  bool
+		want  int
+	}{
+		{1, false, 1 << 20},
+		{1, true, 1 << 20},
+		{9, true, 1 << 20},
+		{32 << 20, false, 1 << 20},
+		{32 << 20, true, 40 << 20},
+	} {
+		if got := restoreBatchRoom(c.bound, c.next); got != c.want {
+			t.Errorf("restoreBatchRoom(%d, next %v) = %d, want %d", c.bound, c.next, got, c.want)
+		}
+	}
+}
