@@ -360,7 +360,7 @@ const restoreBatchMemtables = 4
 // restoreBatchMax caps a restore's batch whatever the memtable: past it a
 // store with memtables larger than 128 MiB restores through them, at the
 // cost of the skiplist, rather than hold more on the heap.
-const restoreBatchMax = 64 << 20
+const restoreBatchMax = 67108864 // 64 MiB
 
 // newRestoreBatch is a batch for a restore. The first starts at 1 MiB, so
 // that a short changelog takes little; once one has filled (next), the
@@ -368,7 +368,7 @@ const restoreBatchMax = 64 << 20
 // entry that crosses it, instead of growing to it again. The batch pool
 // keeps only small buffers, so the large ones go when the restore is done.
 func (s *Store) newRestoreBatch(next bool) *pebble.Batch {
-	return s.db.NewBatchWithSize(restoreBatchRoom(s.restoreBatch, next), pebble.WithMaxRetainedSizeBytes(2*restoreBatchStart))
+	return s.db.NewBatchWithSize(restoreBatchRoom(s.restoreBatch, next), pebble.WithMaxRetainedSizeBytes(restoreBatchRetained))
 }
 
 // restoreBatchRoom is the room a restore's batch starts with under a bound
@@ -382,8 +382,12 @@ func restoreBatchRoom(bound int, next bool) int {
 	return restoreBatchStart
 }
 
-// restoreBatchStart is the room a restore's batch starts with.
-const restoreBatchStart = 1 << 20
+// restoreBatchStart is the room a restore's batch starts with, and
+// restoreBatchRetained the largest buffer the batch pool keeps of one.
+const (
+	restoreBatchStart    = 1048576 // 1 MiB
+	restoreBatchRetained = 2097152 // 2 MiB
+)
 
 func newRestoreState(b *pebble.Batch) *restoreState {
 	return &restoreState{b: b, wm: map[string]int64{}, excs: map[string]bool{}, products: map[string]bool{}, unindexed: map[string]bool{},
