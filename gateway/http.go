@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
@@ -43,6 +44,16 @@ func (s *Server) HTTP(ctx context.Context, conn *grpc.ClientConn) (http.Handler,
 	gw := runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 		MarshalOptions:   jsonOut,
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+	}), runtime.WithIncomingHeaderMatcher(func(h string) (string, bool) {
+		if strings.EqualFold(h, idempotencyHeader) {
+			return idempotencyHeader, true
+		}
+		return runtime.DefaultHeaderMatcher(h)
+	}), runtime.WithOutgoingHeaderMatcher(func(h string) (string, bool) {
+		if h == replayedHeader {
+			return "Idempotent-Replayed", true
+		}
+		return runtime.MetadataHeaderPrefix + h, true
 	}))
 	for _, reg := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		v1.RegisterPlatformServiceHandler, v1.RegisterCompanyServiceHandler, v1.RegisterSyncServiceHandler,

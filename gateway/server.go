@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -125,7 +128,56 @@ func (s *Server) CreateCompany(ctx context.Context, req *v1.CreateCompanyRequest
 	if len(name) > 200 {
 		return nil, status.Error(codes.InvalidArgument, "name: must be at most 200 characters")
 	}
-	return s.store.CreateCompany(ctx, tenantFrom(ctx), name, req.GetDescription())
+	key, err := idempotencyKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if key == "" {
+		return s.store.CreateCompany(ctx, tenantFrom(ctx), name, req.GetDescription())
+	}
+	c, replayed, err := s.store.CreateCompanyOnce(ctx, tenantFrom(ctx), key, name, req.GetDescription())
+	switch {
+	case errors.Is(err, control.ErrIdempotencyMismatch):
+		return nil, status.Error(codes.FailedPrecondition, "Idempotency-Key: this key was first used with another name or description; "+
+			"send the first request's name and description again to get its company, or a new key for a new company")
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "company not created: %v", err)
+	}
+	if replayed {
+		_ = grpc.SetHeader(ctx, metadata.Pairs(replayedHeader, "true"))
+	}
+	return c, nil
+}
+
+// The idempotency headers of POST /v1/companies, as Stripe's API has
+// them: a caller that sends the same key again, from any gateway, gets the
+// company the first request made, marked replayed.
+const (
+	idempotencyHeader = "idempotency-key"
+	replayedHeader    = "idempotent-replayed"
+	// maxIdempotencyKey is Stripe's limit, long enough for any UUID or
+	// hash a caller makes its keys from.
+	maxIdempotencyKey = 255
+)
+
+// idempotencyKey returns the request's Idempotency-Key ("" for none).
+func idempotencyKey(ctx context.Context) (string, error) {
+	vals := metadata.ValueFromIncomingContext(ctx, idempotencyHeader)
+	if len(vals) == 0 {
+		return "", nil
+	}
+	if len(vals) > 1 {
+		return "", status.Error(codes.InvalidArgument, "Idempotency-Key: send the header once")
+	}
+	k := vals[0]
+	ok := k != "" && len(k) <= maxIdempotencyKey
+	for i := 0; ok && i < len(k); i++ {
+		ok = k[i] > ' ' && k[i] < 0x7f
+	}
+	if !ok {
+		return "", status.Errorf(codes.InvalidArgument, "Idempotency-Key: must be 1 to %d printable ASCII characters without spaces; a random UUID per company works", maxIdempotencyKey)
+	}
+	return k, nil
 }
 
 // GetCompany returns a merchant.

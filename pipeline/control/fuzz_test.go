@@ -23,9 +23,7 @@ func FuzzControlRecord(f *testing.F) {
 	}
 	f.Add([]byte{0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, value []byte) {
-		s := &Store{log: slog.New(slog.DiscardHandler), tenants: map[string]*v1.Tenant{}, keys: map[string]*v1.ApiKey{},
-			companies: map[string]*v1.Company{}, connections: map[string]*v1.Connection{},
-			configs: map[string][]*v1.ConfigVersion{}, setups: map[string]*v1.PlatformSetup{}, changed: make(chan struct{})}
+		s := newStore("control.state", nil, slog.New(slog.DiscardHandler))
 		s.apply(&kgo.Record{Key: []byte("k"), Value: value})
 		s.apply(&kgo.Record{Key: []byte("k"), Value: value})
 		var rec v1.ControlRecord

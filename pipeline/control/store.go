@@ -31,10 +31,36 @@ import (
 // another tenant: callers cannot tell the two apart, by design.
 var ErrNotFound = errors.New("not found")
 
-// ErrConflict is returned when a compare-and-set check fails.
+// ErrConflict is returned when a compare-and-set check fails: another
+// process claimed the same thing first, or claimed it so often in a row
+// that this one gave up (maxAttempts).
 var ErrConflict = errors.New("conflict")
 
-// Store is the control plane view plus its single writer.
+// ErrIdempotencyMismatch is returned when an idempotency key is used again
+// with other parameters than it was first used with. It is an ErrConflict.
+var ErrIdempotencyMismatch = fmt.Errorf("%w: idempotency key already used with other parameters", ErrConflict)
+
+// maxAttempts bounds how often a guarded write is tried again after losing
+// to another writer: each loss means another write won, so a process that
+// loses this often is meeting a storm, not bad luck.
+const maxAttempts = 16
+
+// head is what the view knows of a guard: the revision it is held at, the
+// record key and write of the record that holds it, and the request an
+// idempotency key was first used with.
+type head struct {
+	rev     int64
+	key     string
+	write   string
+	request string
+	// prev is the key of the record this one superseded, which its
+	// writer removes once it knows it won.
+	prev string
+}
+
+// Store is the control plane view plus a writer. Any number of processes
+// may write: writes that must not race carry a guard (see v1.ControlRecord),
+// which the view settles in the topic's order.
 type Store struct {
 	topic  string
 	prod   *kgo.Client
@@ -43,8 +69,9 @@ type Store struct {
 	now    func() time.Time
 	log    *slog.Logger
 
-	// writeMu serialises read-check-write sequences (create-or-reuse,
-	// single-use OAuth states) within this writer.
+	// writeMu queues this process's read-check-write sequences, so that
+	// they lose to each other's guards only when another process writes
+	// too.
 	writeMu sync.Mutex
 
 	mu          sync.RWMutex
@@ -54,7 +81,24 @@ type Store struct {
 	connections map[string]*v1.Connection
 	configs     map[string][]*v1.ConfigVersion // by company, ascending version
 	setups      map[string]*v1.PlatformSetup   // by connection
-	changed     chan struct{}
+	// heads holds every guard's winner (see v1.ControlRecord): one per
+	// connection, configuration version and idempotency key.
+	heads map[string]head
+	// outcomes holds, by write id, what became of this process's guarded
+	// writes still waiting for the view: decided as the view reads them,
+	// since a later write may have moved the guard on by the time the
+	// writer looks.
+	outcomes map[string]*outcome
+	changed  chan struct{}
+}
+
+// outcome is what the view decided of one guarded write.
+type outcome struct {
+	read bool
+	won  bool
+	// head is the guard's head once the write was read: the write's own
+	// when it won, the one it lost to when it did not.
+	head head
 }
 
 // Option configures a Store.
@@ -65,12 +109,7 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 
 // Open starts the store and returns once it has read the whole topic.
 func Open(ctx context.Context, brokers []string, topic string, sealer *Sealer, log *slog.Logger, opts ...Option) (*Store, error) {
-	s := &Store{
-		topic: topic, sealer: sealer, now: time.Now, log: log,
-		tenants: map[string]*v1.Tenant{}, keys: map[string]*v1.ApiKey{},
-		companies: map[string]*v1.Company{}, connections: map[string]*v1.Connection{},
-		configs: map[string][]*v1.ConfigVersion{}, setups: map[string]*v1.PlatformSetup{}, changed: make(chan struct{}),
-	}
+	s := newStore(topic, sealer, log)
 	for _, o := range opts {
 		o(s)
 	}
@@ -92,6 +131,17 @@ func Open(ctx context.Context, brokers []string, topic string, sealer *Sealer, l
 		return nil, fmt.Errorf("read control topic: %w", err)
 	}
 	return s, nil
+}
+
+// newStore is a store with an empty view, not yet reading.
+func newStore(topic string, sealer *Sealer, log *slog.Logger) *Store {
+	return &Store{
+		topic: topic, sealer: sealer, now: time.Now, log: log,
+		tenants: map[string]*v1.Tenant{}, keys: map[string]*v1.ApiKey{},
+		companies: map[string]*v1.Company{}, connections: map[string]*v1.Connection{},
+		configs: map[string][]*v1.ConfigVersion{}, setups: map[string]*v1.PlatformSetup{}, heads: map[string]head{},
+		outcomes: map[string]*outcome{}, changed: make(chan struct{}),
+	}
 }
 
 // Close stops the view and releases the producer.
@@ -118,6 +168,29 @@ func (s *Store) apply(r *kgo.Record) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() {
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}()
+	if g := rec.GetGuard(); g != "" {
+		h := s.heads[g]
+		o, mine := s.outcomes[rec.GetWriteId()]
+		if rec.GetRevision() <= h.rev {
+			if mine {
+				*o = outcome{read: true, head: h}
+			}
+			return // another write claimed it first
+		}
+		next := head{rev: rec.GetRevision(), key: string(r.Key), write: rec.GetWriteId(), request: rec.GetRequestSha256(), prev: h.key}
+		s.heads[g] = next
+		if mine {
+			*o = outcome{read: true, won: true, head: next}
+		}
+	} else if c := rec.GetConnection(); c != nil {
+		// A connection written before guards: the next guarded write
+		// supersedes it.
+		s.heads[connectionGuard(c.GetId())] = head{key: string(r.Key)}
+	}
 	switch e := rec.Entity.(type) {
 	case *v1.ControlRecord_Tenant:
 		s.tenants[e.Tenant.GetId()] = e.Tenant
@@ -142,8 +215,6 @@ func (s *Store) apply(r *kgo.Record) {
 	case *v1.ControlRecord_PlatformSetup:
 		s.setups[e.PlatformSetup.GetConnectionId()] = e.PlatformSetup
 	}
-	close(s.changed)
-	s.changed = make(chan struct{})
 }
 
 func (s *Store) write(ctx context.Context, key string, rec *v1.ControlRecord) error {
@@ -157,6 +228,74 @@ func (s *Store) write(ctx context.Context, key string, rec *v1.ControlRecord) er
 		return fmt.Errorf("write control record %s: %w", key, err)
 	}
 	return s.tail.WaitFor(ctx, r.Partition, r.Offset)
+}
+
+// writeGuarded writes rec claiming guard at rev, under key#<write id>
+// (key alone when unique is set: the key is new to this write already),
+// and waits until the view has read it. It returns whether this write won
+// the guard and the guard's head as the view read it: this write's when it
+// won, the winner's when it did not. The loser's record is removed, and so
+// is the record the winner superseded.
+func (s *Store) writeGuarded(ctx context.Context, key string, unique bool, guard string, rev int64, request string,
+	rec *v1.ControlRecord) (bool, head, error) {
+	write := newWriteID()
+	if !unique {
+		key += "#" + write
+	}
+	rec.Guard, rec.Revision, rec.WriteId, rec.RequestSha256 = guard, rev, write, request
+	o := &outcome{}
+	s.mu.Lock()
+	s.outcomes[write] = o
+	s.mu.Unlock()
+	err := s.write(ctx, key, rec)
+	s.mu.Lock()
+	delete(s.outcomes, write)
+	got := *o
+	s.mu.Unlock()
+	if err != nil {
+		return false, head{}, err
+	}
+	if !got.read {
+		return false, head{}, fmt.Errorf("control record %s was read back without its write id", key)
+	}
+	switch {
+	case !got.won:
+		s.remove(ctx, key)
+	case got.head.prev != "":
+		s.remove(ctx, got.head.prev)
+	}
+	return got.won, got.head, nil
+}
+
+// remove writes a tombstone for a record no reader needs any more: a
+// losing attempt, or one its guard's winner superseded. One that fails to
+// be written is only garbage: readers ignore a loser while its winner
+// stands, and a superseded record while a later one stands.
+func (s *Store) remove(ctx context.Context, key string) {
+	if err := s.prod.ProduceSync(ctx, &kgo.Record{Key: []byte(key)}).FirstErr(); err != nil {
+		s.log.Warn("control record not removed; readers ignore it", "key", key, "err", err)
+	}
+}
+
+// newWriteID names one attempt of a guarded write.
+func newWriteID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func connectionGuard(id string) string { return "connection/" + id }
+
+func configGuard(companyID string, version int64) string {
+	return fmt.Sprintf("config/%s/%012d", companyID, version)
+}
+
+// idempotencyGuard is the guard of a tenant's idempotency key: the key is
+// hashed, so that any text the header allows makes a key of fixed size.
+func idempotencyGuard(tenantID, key string) string {
+	return "idempotency/" + tenantID + "/" + hashSecret(key)
 }
 
 func (s *Store) stamp() string { return s.now().UTC().Format(time.RFC3339) }
@@ -254,6 +393,47 @@ func (s *Store) CreateCompany(ctx context.Context, tenantID, name, description s
 	return c, s.write(ctx, "company/"+c.Id, &v1.ControlRecord{Entity: &v1.ControlRecord_Company{Company: c}})
 }
 
+// CreateCompanyOnce registers a merchant of a tenant under an idempotency
+// key: however many callers, in however many processes, send the same key
+// with the same name and description, one company is made and every caller
+// gets it (replayed is true for all but the one whose write made it). The
+// same key with other parameters is ErrIdempotencyMismatch. A key stays
+// bound to its company for as long as the company exists.
+func (s *Store) CreateCompanyOnce(ctx context.Context, tenantID, key, name, description string) (c *v1.Company, replayed bool, err error) {
+	guard := idempotencyGuard(tenantID, key)
+	request := hashSecret(name + "\x00" + description)
+	s.mu.RLock()
+	h, claimed := s.heads[guard]
+	s.mu.RUnlock()
+	if claimed {
+		c, err := s.claimedBy(h, request)
+		return c, true, err
+	}
+	c = &v1.Company{Id: NewID(), TenantId: tenantID, Name: name, Description: description, Created: s.stamp()}
+	won, h, err := s.writeGuarded(ctx, "company/"+c.Id, true, guard, 1, request, &v1.ControlRecord{Entity: &v1.ControlRecord_Company{Company: c}})
+	if err != nil || won {
+		return c, false, err
+	}
+	c, err = s.claimedBy(h, request)
+	return c, true, err
+}
+
+// claimedBy returns the company an idempotency key's head made, if request
+// is the one the key was first used with.
+func (s *Store) claimedBy(h head, request string) (*v1.Company, error) {
+	if h.request != request {
+		return nil, ErrIdempotencyMismatch
+	}
+	id, ok := strings.CutPrefix(h.key, "company/")
+	s.mu.RLock()
+	c, found := s.companies[id]
+	s.mu.RUnlock()
+	if !ok || !found {
+		return nil, fmt.Errorf("idempotency key holds %q, which names no company", h.key)
+	}
+	return c, nil
+}
+
 // Company returns a company if it belongs to tenantID.
 func (s *Store) Company(tenantID, companyID string) (*v1.Company, error) {
 	s.mu.RLock()
@@ -290,23 +470,39 @@ func (s *Store) PutConnection(ctx context.Context, c *v1.Connection) error {
 	return s.write(ctx, "connection/"+c.GetId(), &v1.ControlRecord{Entity: &v1.ControlRecord_Connection{Connection: c}})
 }
 
-// UpdateConnection applies fn to the current connection under the writer
-// lock: fn sees the latest state, so concurrent updates never lose one
-// another (a rotated token and a status change, say).
+// UpdateConnection applies fn to the current connection and writes the
+// result, unless another write to the connection, in this process or any
+// other, came first: then fn runs again on the newer connection. fn must
+// only change its argument, since it may run more than once; an error from
+// it ends the update. After maxAttempts lost writes in a row the update
+// gives up with ErrConflict.
 func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*v1.Connection) error) (*v1.Connection, error) {
+	// Writes of this process queue here rather than race each other.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.mu.RLock()
-	cur, ok := s.connections[id]
-	s.mu.RUnlock()
-	if !ok {
-		return nil, ErrNotFound
+	guard := connectionGuard(id)
+	for range maxAttempts {
+		s.mu.RLock()
+		cur, ok := s.connections[id]
+		h := s.heads[guard]
+		s.mu.RUnlock()
+		if !ok {
+			return nil, ErrNotFound
+		}
+		next := proto.Clone(cur).(*v1.Connection)
+		if err := fn(next); err != nil {
+			return nil, err
+		}
+		won, _, err := s.writeGuarded(ctx, "connection/"+id, false, guard, h.rev+1, "",
+			&v1.ControlRecord{Entity: &v1.ControlRecord_Connection{Connection: next}})
+		if err != nil {
+			return nil, err
+		}
+		if won {
+			return next, nil
+		}
 	}
-	next := proto.Clone(cur).(*v1.Connection)
-	if err := fn(next); err != nil {
-		return nil, err
-	}
-	return next, s.PutConnection(ctx, next)
+	return nil, fmt.Errorf("update connection %s: %d writes in a row lost to other processes: %w", id, maxAttempts, ErrConflict)
 }
 
 // Connection returns a connection by id.
@@ -348,23 +544,36 @@ func (s *Store) AccountingConnection(companyID string) (*v1.Connection, bool) {
 	return linked, linked != nil
 }
 
-// PutConfig saves a new configuration version and returns it.
+// PutConfig saves a new configuration version and returns it. Saves of
+// one company race for each version number: one that loses, to a save in
+// any process, takes the next number, so no saved version is ever
+// overwritten. After maxAttempts lost numbers in a row it gives up with
+// ErrConflict.
 func (s *Store) PutConfig(ctx context.Context, companyID string, cfg *v1.SyncConfiguration) (*v1.ConfigVersion, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.mu.RLock()
-	list := s.configs[companyID]
-	var next int64 = 1
-	if len(list) > 0 {
-		next = list[len(list)-1].GetVersion() + 1
+	for range maxAttempts {
+		s.mu.RLock()
+		list := s.configs[companyID]
+		var next int64 = 1
+		if len(list) > 0 {
+			next = list[len(list)-1].GetVersion() + 1
+		}
+		s.mu.RUnlock()
+		c := proto.Clone(cfg).(*v1.SyncConfiguration)
+		c.CompanyId = companyID
+		c.Version = next
+		cv := &v1.ConfigVersion{CompanyId: companyID, Version: next, Config: c, Created: s.stamp()}
+		guard := configGuard(companyID, next)
+		won, _, err := s.writeGuarded(ctx, guard, false, guard, 1, "", &v1.ControlRecord{Entity: &v1.ControlRecord_ConfigVersion{ConfigVersion: cv}})
+		if err != nil {
+			return nil, err
+		}
+		if won {
+			return cv, nil
+		}
 	}
-	s.mu.RUnlock()
-	cfg = proto.Clone(cfg).(*v1.SyncConfiguration)
-	cfg.CompanyId = companyID
-	cfg.Version = next
-	cv := &v1.ConfigVersion{CompanyId: companyID, Version: next, Config: cfg, Created: s.stamp()}
-	key := fmt.Sprintf("config/%s/%012d", companyID, next)
-	return cv, s.write(ctx, key, &v1.ControlRecord{Entity: &v1.ControlRecord_ConfigVersion{ConfigVersion: cv}})
+	return nil, fmt.Errorf("save configuration of %s: %d versions in a row taken by other processes: %w", companyID, maxAttempts, ErrConflict)
 }
 
 // Config returns the latest configuration version of a company.

@@ -643,6 +643,15 @@ func (x *ConfigVersion) GetCreated() string {
 
 // ControlRecord is the value on the compacted control topic. The record key
 // names the entity ("company/<id>", "config/<companyId>/<version>", ...).
+//
+// A write that must not race carries a guard: the name of what it claims
+// (an idempotency key, a connection, a configuration version) and the
+// revision it claims it at. Every reader takes the first record in the
+// topic's order that claims a guard at a revision above the one it holds,
+// and ignores the others, so every process agrees on one winner. Such a
+// record's key ends in "#<write_id>", unique to the attempt: compaction
+// keeps every attempt, in order, until its writer removes the loser or
+// the record its win superseded.
 type ControlRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Entity:
@@ -653,7 +662,17 @@ type ControlRecord struct {
 	//	*ControlRecord_Connection
 	//	*ControlRecord_ConfigVersion
 	//	*ControlRecord_PlatformSetup
-	Entity        isControlRecord_Entity `protobuf_oneof:"entity"`
+	Entity isControlRecord_Entity `protobuf_oneof:"entity"`
+	// What this write claims; empty for a write that cannot race (a new
+	// entity under a fresh id) and for records written before guards.
+	Guard string `protobuf:"bytes,10,opt,name=guard,proto3" json:"guard,omitempty"`
+	// The revision claimed, one above the revision the writer read.
+	Revision int64 `protobuf:"varint,11,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Unique to the attempt; the last part of the record key.
+	WriteId string `protobuf:"bytes,12,opt,name=write_id,json=writeId,proto3" json:"write_id,omitempty"`
+	// SHA-256 of the request an idempotency key was first used with, so a
+	// retry with other parameters is told apart from a replay.
+	RequestSha256 string `protobuf:"bytes,13,opt,name=request_sha256,json=requestSha256,proto3" json:"request_sha256,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -747,6 +766,34 @@ func (x *ControlRecord) GetPlatformSetup() *PlatformSetup {
 		}
 	}
 	return nil
+}
+
+func (x *ControlRecord) GetGuard() string {
+	if x != nil {
+		return x.Guard
+	}
+	return ""
+}
+
+func (x *ControlRecord) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ControlRecord) GetWriteId() string {
+	if x != nil {
+		return x.WriteId
+	}
+	return ""
+}
+
+func (x *ControlRecord) GetRequestSha256() string {
+	if x != nil {
+		return x.RequestSha256
+	}
+	return ""
 }
 
 type isControlRecord_Entity interface {
@@ -987,7 +1034,7 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12:\n" +
 	"\x06config\x18\x03 \x01(\v2\".commercesync.v1.SyncConfigurationR\x06config\x12\x18\n" +
-	"\acreated\x18\x04 \x01(\tR\acreated\"\x87\x03\n" +
+	"\acreated\x18\x04 \x01(\tR\acreated\"\xfb\x03\n" +
 	"\rControlRecord\x121\n" +
 	"\x06tenant\x18\x01 \x01(\v2\x17.commercesync.v1.TenantH\x00R\x06tenant\x122\n" +
 	"\aapi_key\x18\x02 \x01(\v2\x17.commercesync.v1.ApiKeyH\x00R\x06apiKey\x124\n" +
@@ -996,7 +1043,12 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"connection\x18\x04 \x01(\v2\x1b.commercesync.v1.ConnectionH\x00R\n" +
 	"connection\x12G\n" +
 	"\x0econfig_version\x18\x05 \x01(\v2\x1e.commercesync.v1.ConfigVersionH\x00R\rconfigVersion\x12G\n" +
-	"\x0eplatform_setup\x18\x06 \x01(\v2\x1e.commercesync.v1.PlatformSetupH\x00R\rplatformSetupB\b\n" +
+	"\x0eplatform_setup\x18\x06 \x01(\v2\x1e.commercesync.v1.PlatformSetupH\x00R\rplatformSetup\x12\x14\n" +
+	"\x05guard\x18\n" +
+	" \x01(\tR\x05guard\x12\x1a\n" +
+	"\brevision\x18\v \x01(\x03R\brevision\x12\x19\n" +
+	"\bwrite_id\x18\f \x01(\tR\awriteId\x12%\n" +
+	"\x0erequest_sha256\x18\r \x01(\tR\rrequestSha256B\b\n" +
 	"\x06entity\"\xe9\x04\n" +
 	"\rPlatformSetup\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x1d\n" +

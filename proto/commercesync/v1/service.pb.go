@@ -7,6 +7,7 @@
 package commercesyncv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -2012,7 +2013,7 @@ var File_commercesync_v1_service_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcommercesync/v1/service.proto\x12\x0fcommercesync.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1ecommercesync/v1/commerce.proto\x1a\x1ccommercesync/v1/config.proto\x1a\x1dcommercesync/v1/control.proto\x1a\x1ccommercesync/v1/ledger.proto\x1a commercesync/v1/quarantine.proto\x1a\x1ccommercesync/v1/stream.proto\"m\n" +
+	"\x1dcommercesync/v1/service.proto\x12\x0fcommercesync.v1\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x1ecommercesync/v1/commerce.proto\x1a\x1ccommercesync/v1/config.proto\x1a\x1dcommercesync/v1/control.proto\x1a\x1ccommercesync/v1/ledger.proto\x1a commercesync/v1/quarantine.proto\x1a\x1ccommercesync/v1/stream.proto\"m\n" +
 	"\x13PutLocationsRequest\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x127\n" +
@@ -2182,9 +2183,11 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\brejected\x18\x02 \x01(\x05R\brejected\x127\n" +
 	"\aresults\x18\x03 \x03(\v2\x1d.commercesync.v1.RecordResultR\aresults2\x88\x01\n" +
 	"\x0fPlatformService\x12u\n" +
-	"\rListPlatforms\x12%.commercesync.v1.ListPlatformsRequest\x1a&.commercesync.v1.ListPlatformsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/platforms2\x91\x04\n" +
-	"\x0eCompanyService\x12j\n" +
-	"\rCreateCompany\x12%.commercesync.v1.CreateCompanyRequest\x1a\x18.commercesync.v1.Company\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/companies\x12n\n" +
+	"\rListPlatforms\x12%.commercesync.v1.ListPlatformsRequest\x1a&.commercesync.v1.ListPlatformsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/platforms2\xb3\a\n" +
+	"\x0eCompanyService\x12\x8b\x04\n" +
+	"\rCreateCompany\x12%.commercesync.v1.CreateCompanyRequest\x1a\x18.commercesync.v1.Company\"\xb8\x03\x92A\x9c\x03r\x99\x03\n" +
+	"\x96\x03\n" +
+	"\x0fIdempotency-Key\x12\x80\x03Makes the request safe to retry, on any gateway: the same key with the same name and description returns the company the first request made, with the header Idempotent-Replayed: true; with other parameters it is refused (400). 1 to 255 printable ASCII characters without spaces, scoped to your tenant; a random UUID per company works. gRPC callers send it as idempotency-key metadata.\x18\x01\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/companies\x12n\n" +
 	"\n" +
 	"GetCompany\x12\".commercesync.v1.GetCompanyRequest\x1a\x18.commercesync.v1.Company\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/companies/{company_id}\x12\x8c\x01\n" +
 	"\x10CreateConnection\x12(.commercesync.v1.CreateConnectionRequest\x1a\x1b.commercesync.v1.Connection\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/companies/{company_id}/connections\x12\x93\x01\n" +
