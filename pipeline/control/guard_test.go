@@ -398,7 +398,6 @@ func viewsEqual(t *testing.T, x, y *control.Store) bool {
 	return eq
 }
 
-
 // A writer that dies between losing and removing its attempt leaves the
 // attempt behind. Readers ignore it while its winner stands, and once a
 // later write has superseded the winner (and removed it), the leftover is
