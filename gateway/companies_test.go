@@ -222,3 +222,23 @@ func TestIdempotencyKeyAnswers(t *testing.T) {
 		t.Errorf("gRPC with the key: %v, %v, replayed %v; want %s, replayed", c.GetId(), err, header.Get("idempotent-replayed"), first.id)
 	}
 }
+
+// A gateway started without an operator token keeps the admin API shut,
+// and says how to open it.
+func TestAdminAPIIsShutWithoutAnOperatorToken(t *testing.T) {
+	p := newGatewayPair(t)
+	req, err := http.NewRequest(http.MethodGet, p.urls[0]+"/admin/v1/tenants", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer cso_0123456789abcdef0123456789abcdef")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "COMMERCESYNC_ADMIN_TOKEN") {
+		t.Errorf("admin API without a token: HTTP %d %s; want 403 naming COMMERCESYNC_ADMIN_TOKEN", resp.StatusCode, b)
+	}
+}

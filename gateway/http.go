@@ -27,11 +27,12 @@ import (
 // by pushCodec.
 func (s *Server) GRPC(opts ...grpc.ServerOption) *grpc.Server {
 	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(int(s.limits.BodyBytes)), grpc.ForceServerCodecV2(newPushCodec())}, opts...)
-	g := grpc.NewServer(append(opts, grpc.UnaryInterceptor(authInterceptor(s.store)), grpc.StreamInterceptor(streamAuthInterceptor(s)))...)
+	g := grpc.NewServer(append(opts, grpc.UnaryInterceptor(authInterceptor(s)), grpc.StreamInterceptor(streamAuthInterceptor(s)))...)
 	v1.RegisterPlatformServiceServer(g, s)
 	v1.RegisterCompanyServiceServer(g, s)
 	v1.RegisterSyncServiceServer(g, s)
 	v1.RegisterDataServiceServer(g, s)
+	v1.RegisterAdminServiceServer(g, s)
 	return g
 }
 
@@ -57,6 +58,7 @@ func (s *Server) HTTP(ctx context.Context, conn *grpc.ClientConn) (http.Handler,
 	}))
 	for _, reg := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		v1.RegisterPlatformServiceHandler, v1.RegisterCompanyServiceHandler, v1.RegisterSyncServiceHandler,
+		v1.RegisterAdminServiceHandler,
 	} {
 		if err := reg(ctx, gw, conn); err != nil {
 			return nil, fmt.Errorf("register REST routes: %w", err)
@@ -80,7 +82,7 @@ func (s *Server) HTTP(ctx context.Context, conn *grpc.ClientConn) (http.Handler,
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.Handle("/", gw)
-	return guard(restRoutes(), s.store, mux), nil
+	return guard(restRoutes(), s, mux), nil
 }
 
 // restError writes the same envelope grpc-gateway writes for errors.

@@ -12,7 +12,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/commercesync/commercesync/pipeline/control"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
@@ -26,7 +25,8 @@ const maxRequestBody = 4 << 20
 type route struct {
 	method string
 	segs   []string // a path template split at "/", with "*" for a variable
-	keyed  bool     // the route needs an API key
+	keyed  bool     // the route needs a credential: an API key, or the operator's
+	scope  v1.Scope // what the credential must allow
 	// ownBody routes read their body themselves, within their own limit.
 	ownBody bool
 }
@@ -36,14 +36,9 @@ type route struct {
 // from what grpc-gateway registers, and the few served beside them.
 func restRoutes() []route {
 	var rs []route
-	services := v1.File_commercesync_v1_service_proto.Services()
-	for i := range services.Len() {
-		sd := services.Get(i)
-		methods := sd.Methods()
-		for j := range methods.Len() {
-			rule, _ := proto.GetExtension(methods.Get(j).Options(), annotations.E_Http).(*annotations.HttpRule)
-			rs = appendRule(rs, rule, sd.FullName() == "commercesync.v1.DataService")
-		}
+	for _, md := range apiMethods() {
+		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
+		rs = appendRule(rs, rule, md.Parent().FullName() == "commercesync.v1.DataService", methodScope(md))
 	}
 	for _, p := range []string{"/v1/oauth/link/{connectionId}", "/v1/oauth/callback", "/openapi.json", "/healthz"} {
 		// http.ServeMux serves HEAD wherever it serves GET.
@@ -52,7 +47,7 @@ func restRoutes() []route {
 	return rs
 }
 
-func appendRule(rs []route, rule *annotations.HttpRule, ownBody bool) []route {
+func appendRule(rs []route, rule *annotations.HttpRule, ownBody bool, scope v1.Scope) []route {
 	if rule == nil {
 		return rs
 	}
@@ -72,10 +67,10 @@ func appendRule(rs []route, rule *annotations.HttpRule, ownBody bool) []route {
 		method, path = p.Custom.GetKind(), p.Custom.GetPath()
 	}
 	if method != "" {
-		rs = append(rs, route{method: method, segs: segments(path), keyed: true, ownBody: ownBody})
+		rs = append(rs, route{method: method, segs: segments(path), keyed: true, scope: scope, ownBody: ownBody})
 	}
 	for _, b := range rule.GetAdditionalBindings() {
-		rs = appendRule(rs, b, ownBody)
+		rs = appendRule(rs, b, ownBody, scope)
 	}
 	return rs
 }
@@ -119,7 +114,7 @@ func match(rs []route, path string) []route {
 // missing or wrong key (401; grpc-gateway decodes the body before the gRPC
 // call checks the key, so a bad body used to answer 400), and a body over
 // maxRequestBody (413). Unknown paths pass through to be answered 404.
-func guard(rs []route, store *control.Store, next http.Handler) http.Handler {
+func guard(rs []route, s *Server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		known := match(rs, r.URL.Path)
 		if len(known) == 0 {
@@ -146,8 +141,8 @@ func guard(rs []route, store *control.Store, next http.Handler) http.Handler {
 		}
 		rt := known[i]
 		if rt.keyed {
-			if _, err := authenticate(store, r.Header.Get("Authorization")); err != nil {
-				restError(w, http.StatusUnauthorized, err)
+			if _, err := s.authorize(r.Header.Get("Authorization"), rt.scope); err != nil {
+				restError(w, httpStatus(err), err)
 				return
 			}
 		}

@@ -37,6 +37,7 @@ type Server struct {
 	v1.UnimplementedCompanyServiceServer
 	v1.UnimplementedSyncServiceServer
 	v1.UnimplementedDataServiceServer
+	v1.UnimplementedAdminServiceServer
 
 	store      *control.Store
 	prod       *kgo.Client
@@ -59,6 +60,11 @@ type Server struct {
 	// values holds chunks of room for events (*[]byte), reused from one
 	// push to the next (batch.chunk).
 	values sync.Pool
+	// scopes maps each gRPC method to the scope it needs.
+	scopes map[string]v1.Scope
+	// operator is the SHA-256 of the operator token; nil keeps the admin
+	// API closed.
+	operator []byte
 }
 
 // Option configures a Server.
@@ -97,7 +103,7 @@ func NewServer(store *control.Store, prod *kgo.Client, l *view.Ledger, o *view.O
 	s := &Server{
 		store: store, prod: prod, topics: kafka.DefaultTopics(), ledger: l, outbox: o, connectors: conns,
 		callback: callbackURL, oauth: newOAuthFlow(callbackURL), log: log, now: time.Now, codatKeys: map[string]string{},
-		limits: records.DefaultLimits(), skew: records.DefaultModifiedSkew,
+		limits: records.DefaultLimits(), skew: records.DefaultModifiedSkew, scopes: methodScopes(),
 	}
 	for k, c := range codatKeyOf {
 		s.codatKeys[c] = k

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sync/semaphore"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -69,13 +68,8 @@ func (l StreamLimits) withDefaults() StreamLimits {
 // calls: the tenant of the API key in the metadata, or Unauthenticated
 // before the handler reads anything.
 func streamAuthInterceptor(s *Server) grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		md, _ := metadata.FromIncomingContext(ss.Context())
-		var h string
-		if v := md.Get("authorization"); len(v) > 0 {
-			h = v[0]
-		}
-		tenant, err := authenticate(s.store, h)
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		tenant, err := s.authorize(authorization(ss.Context()), s.scopes[info.FullMethod])
 		if err != nil {
 			return err
 		}

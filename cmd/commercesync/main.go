@@ -3,6 +3,7 @@
 //	commercesync dev                   the whole pipeline in one process, sandboxes included
 //	commercesync window                a window (aggregator) worker against KAFKA_BROKERS
 //	commercesync sandbox <platform>    one platform's sandbox on its own
+//	commercesync admin …               tenants and API keys, through a gateway's admin API
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	qbosandbox "github.com/commercesync/commercesync/connectors/qbo/sandbox"
 	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
+	"github.com/commercesync/commercesync/gateway"
 	"github.com/commercesync/commercesync/pipeline/system"
 	"github.com/commercesync/commercesync/pipeline/window"
 )
@@ -34,6 +36,7 @@ Usage:
   commercesync dev [flags]            run everything in one process (embedded Kafka broker, sandboxes)
   commercesync window [flags]         run a window worker against KAFKA_BROKERS
   commercesync sandbox <platform>     run one platform's sandbox alone (xero, freeagent, …)
+  commercesync admin …                make tenants and API keys (with COMMERCESYNC_ADMIN_TOKEN)
 
 Run "commercesync <command> -h" for a command's flags.
 `
@@ -62,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, windowOpt
 		return runWindow(ctx, args[1:], stderr, windowOpts...)
 	case "sandbox":
 		return runSandbox(ctx, args[1:], stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -110,6 +115,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if b := brokersFromEnv(); b != nil {
 		opts = append(opts, system.WithBrokers(b))
 	}
+	if tok := strings.TrimSpace(os.Getenv("COMMERCESYNC_ADMIN_TOKEN")); tok != "" {
+		if err := gateway.CheckOperatorToken(tok); err != nil {
+			return fmt.Errorf("COMMERCESYNC_ADMIN_TOKEN: %w", err)
+		}
+		opts = append(opts, system.WithOperatorToken(tok))
+	}
 	sys, err := system.Start(ctx, opts...)
 	if err != nil {
 		return err
@@ -130,10 +141,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   gRPC API           %s
   Kafka brokers      %s
   API key            %s
+  Operator token     %s   (admin API; COMMERCESYNC_ADMIN_TOKEN for commercesync admin)
 %s
 Try:  curl -H "Authorization: Bearer %s" %s/v1/platforms
 Stop with Ctrl-C; data is kept in %s.
-`, sys.HTTPURL, sys.HTTPURL, sys.GRPCAddr, strings.Join(sys.Brokers, ","), sys.DevKey, sandboxLines.String(), sys.DevKey, sys.HTTPURL, *data)
+`, sys.HTTPURL, sys.HTTPURL, sys.GRPCAddr, strings.Join(sys.Brokers, ","), sys.DevKey, sys.OperatorToken, sandboxLines.String(), sys.DevKey,
+		sys.HTTPURL, *data)
 	select {
 	case <-ctx.Done():
 		return nil

@@ -9,8 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -77,6 +75,7 @@ type Store struct {
 	mu          sync.RWMutex
 	tenants     map[string]*v1.Tenant
 	keys        map[string]*v1.ApiKey // by secret hash
+	keyHashes   map[string]string     // secret hash by key id
 	companies   map[string]*v1.Company
 	connections map[string]*v1.Connection
 	configs     map[string][]*v1.ConfigVersion // by company, ascending version
@@ -137,7 +136,7 @@ func Open(ctx context.Context, brokers []string, topic string, sealer *Sealer, l
 func newStore(topic string, sealer *Sealer, log *slog.Logger) *Store {
 	return &Store{
 		topic: topic, sealer: sealer, now: time.Now, log: log,
-		tenants: map[string]*v1.Tenant{}, keys: map[string]*v1.ApiKey{},
+		tenants: map[string]*v1.Tenant{}, keys: map[string]*v1.ApiKey{}, keyHashes: map[string]string{},
 		companies: map[string]*v1.Company{}, connections: map[string]*v1.Connection{},
 		configs: map[string][]*v1.ConfigVersion{}, setups: map[string]*v1.PlatformSetup{}, heads: map[string]head{},
 		outcomes: map[string]*outcome{}, changed: make(chan struct{}),
@@ -187,15 +186,18 @@ func (s *Store) apply(r *kgo.Record) {
 			*o = outcome{read: true, won: true, head: next}
 		}
 	} else if c := rec.GetConnection(); c != nil {
-		// A connection written before guards: the next guarded write
-		// supersedes it.
+		// A connection or key written before guards (or made new): the
+		// next guarded write supersedes it.
 		s.heads[connectionGuard(c.GetId())] = head{key: string(r.Key)}
+	} else if k := rec.GetApiKey(); k != nil {
+		s.heads[apiKeyGuard(k.GetId())] = head{key: string(r.Key)}
 	}
 	switch e := rec.Entity.(type) {
 	case *v1.ControlRecord_Tenant:
 		s.tenants[e.Tenant.GetId()] = e.Tenant
 	case *v1.ControlRecord_ApiKey:
 		s.keys[e.ApiKey.GetSecretSha256()] = e.ApiKey
+		s.keyHashes[e.ApiKey.GetId()] = e.ApiKey.GetSecretSha256()
 	case *v1.ControlRecord_Company:
 		s.companies[e.Company.GetId()] = e.Company
 	case *v1.ControlRecord_Connection:
@@ -288,6 +290,8 @@ func newWriteID() string {
 
 func connectionGuard(id string) string { return "connection/" + id }
 
+func apiKeyGuard(id string) string { return "apikey/" + id }
+
 func configGuard(companyID string, version int64) string {
 	return fmt.Sprintf("config/%s/%012d", companyID, version)
 }
@@ -323,25 +327,6 @@ func (s *Store) CreateTenant(ctx context.Context, name string) (*v1.Tenant, erro
 	return t, s.write(ctx, "tenant/"+t.Id, &v1.ControlRecord{Entity: &v1.ControlRecord_Tenant{Tenant: t}})
 }
 
-// CreateAPIKey makes a key for a tenant and returns its secret, which is
-// stored only as a hash.
-func (s *Store) CreateAPIKey(ctx context.Context, tenantID string, dev bool) (string, error) {
-	var raw [24]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", fmt.Errorf("make api key: %w", err)
-	}
-	secret := "csk_" + base64.RawURLEncoding.EncodeToString(raw[:])
-	k := &v1.ApiKey{Id: NewID(), TenantId: tenantID, SecretSha256: hashSecret(secret), Prefix: secret[:8], Created: s.stamp()}
-	if dev {
-		sealed, err := s.sealer.Seal([]byte(secret), []byte("apikey/"+k.Id))
-		if err != nil {
-			return "", err
-		}
-		k.DevSecret = sealed
-	}
-	return secret, s.write(ctx, "apikey/"+k.Id, &v1.ControlRecord{Entity: &v1.ControlRecord_ApiKey{ApiKey: k}})
-}
-
 // DevKey returns the development tenant and key, creating them on first use.
 func (s *Store) DevKey(ctx context.Context) (tenantID, secret string, err error) {
 	s.writeMu.Lock()
@@ -351,7 +336,7 @@ func (s *Store) DevKey(ctx context.Context) (tenantID, secret string, err error)
 	for _, k := range s.keys {
 		// The oldest key wins; ids break ties within a second, so every
 		// process and every restart picks the same one.
-		if k.GetDevSecret() != nil && !k.GetRevoked() && (found == nil || k.GetCreated() < found.GetCreated() ||
+		if k.GetDevSecret() != nil && works(k, s.now()) && k.GetReplacedBy() == "" && (found == nil || k.GetCreated() < found.GetCreated() ||
 			(k.GetCreated() == found.GetCreated() && k.GetId() < found.GetId())) {
 			found = k
 		}
@@ -370,21 +355,6 @@ func (s *Store) DevKey(ctx context.Context) (tenantID, secret string, err error)
 	}
 	secret, err = s.CreateAPIKey(ctx, t.Id, true)
 	return t.Id, secret, err
-}
-
-// Authenticate returns the tenant a key secret belongs to.
-func (s *Store) Authenticate(secret string) (string, bool) {
-	if !strings.HasPrefix(secret, "csk_") {
-		return "", false
-	}
-	h := hashSecret(secret)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	k, ok := s.keys[h]
-	if !ok || k.GetRevoked() || subtle.ConstantTimeCompare([]byte(k.GetSecretSha256()), []byte(h)) != 1 {
-		return "", false
-	}
-	return k.GetTenantId(), true
 }
 
 // CreateCompany registers a merchant of a tenant.
@@ -477,32 +447,44 @@ func (s *Store) PutConnection(ctx context.Context, c *v1.Connection) error {
 // it ends the update. After maxAttempts lost writes in a row the update
 // gives up with ErrConflict.
 func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*v1.Connection) error) (*v1.Connection, error) {
+	return update(ctx, s, "connection "+id, connectionGuard(id), func() (*v1.Connection, bool) {
+		c, ok := s.connections[id]
+		return c, ok
+	}, fn, func(c *v1.Connection) *v1.ControlRecord {
+		return &v1.ControlRecord{Entity: &v1.ControlRecord_Connection{Connection: c}}
+	})
+}
+
+// update is UpdateConnection for any entity kept under a guard of its own
+// (written under key guard#<write id>): cur reads it from the view, under
+// the view's lock, and rec makes the record of a changed copy.
+func update[T proto.Message](ctx context.Context, s *Store, what, guard string, cur func() (T, bool), fn func(T) error,
+	rec func(T) *v1.ControlRecord) (T, error) {
+	var zero T
 	// Writes of this process queue here rather than race each other.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	guard := connectionGuard(id)
 	for range maxAttempts {
 		s.mu.RLock()
-		cur, ok := s.connections[id]
+		c, ok := cur()
 		h := s.heads[guard]
 		s.mu.RUnlock()
 		if !ok {
-			return nil, ErrNotFound
+			return zero, ErrNotFound
 		}
-		next := proto.Clone(cur).(*v1.Connection)
+		next := proto.Clone(c).(T)
 		if err := fn(next); err != nil {
-			return nil, err
+			return zero, err
 		}
-		won, _, err := s.writeGuarded(ctx, "connection/"+id, false, guard, h.rev+1, "",
-			&v1.ControlRecord{Entity: &v1.ControlRecord_Connection{Connection: next}})
+		won, _, err := s.writeGuarded(ctx, guard, false, guard, h.rev+1, "", rec(next))
 		if err != nil {
-			return nil, err
+			return zero, err
 		}
 		if won {
 			return next, nil
 		}
 	}
-	return nil, fmt.Errorf("update connection %s: %d writes in a row lost to other processes: %w", id, maxAttempts, ErrConflict)
+	return zero, fmt.Errorf("update %s: %d writes in a row lost to other processes: %w", what, maxAttempts, ErrConflict)
 }
 
 // Connection returns a connection by id.

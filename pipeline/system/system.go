@@ -6,7 +6,9 @@ package system
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -64,6 +66,7 @@ type config struct {
 	sandboxOpts []xerosandbox.Option
 	wrap        func(key string, c connectors.Connector) connectors.Connector
 	windowOpts  []window.Option
+	operator    string
 }
 
 // Option configures Start.
@@ -96,6 +99,12 @@ func WithTick(d time.Duration) Option { return func(c *config) { c.tick = d } }
 // WithoutWindow leaves the window job to another process.
 func WithoutWindow() Option { return func(c *config) { c.window = false } }
 
+// WithOperatorToken sets the operator token that opens the admin API
+// (gateway.CheckOperatorToken says what one looks like). Without it the
+// token is derived from the sealing key, so a development system keeps
+// the same one across restarts.
+func WithOperatorToken(token string) Option { return func(c *config) { c.operator = token } }
+
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 
@@ -120,18 +129,20 @@ func WithWindowOptions(o ...window.Option) Option {
 
 // System is a running commercesync.
 type System struct {
-	HTTPURL    string
-	GRPCAddr   string
-	Brokers    []string
-	TenantID   string
-	DevKey     string
-	SandboxURL map[string]string
-	Xero       *xerosandbox.Server
-	FreeAgent  *freeagentsandbox.Server
-	NetSuite   *netsuitesandbox.Server
-	Sage       *sagesandbox.Server
-	QBO        *qbosandbox.Server
-	Store      *control.Store
+	HTTPURL  string
+	GRPCAddr string
+	Brokers  []string
+	TenantID string
+	DevKey   string
+	// OperatorToken opens the admin API.
+	OperatorToken string
+	SandboxURL    map[string]string
+	Xero          *xerosandbox.Server
+	FreeAgent     *freeagentsandbox.Server
+	NetSuite      *netsuitesandbox.Server
+	Sage          *sagesandbox.Server
+	QBO           *qbosandbox.Server
+	Store         *control.Store
 	// Quarantine is what every stage could not process, per company.
 	Quarantine *view.Quarantine
 	window     *window.Job
@@ -204,6 +215,13 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	if s.TenantID, s.DevKey, err = store.DevKey(ctx); err != nil {
 		return nil, err
 	}
+	s.OperatorToken = cfg.operator
+	if s.OperatorToken == "" {
+		s.OperatorToken = operatorToken(key)
+	}
+	if err := gateway.CheckOperatorToken(s.OperatorToken); err != nil {
+		return nil, fmt.Errorf("operator token: %w", err)
+	}
 
 	ledger, err := view.OpenLedger(ctx, s.Brokers, topics.Ledger, log)
 	if err != nil {
@@ -266,7 +284,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	}
 	s.closers = append(s.closers, prod.Close)
 	api := gateway.NewServer(store, prod, ledger, outbox, conns, callback, log, gateway.WithClock(cfg.now), gateway.WithTopics(topics),
-		gateway.WithQuarantine(quarantine), gateway.WithExceptions(exceptions))
+		gateway.WithQuarantine(quarantine), gateway.WithExceptions(exceptions), gateway.WithOperatorToken(s.OperatorToken))
 	gs := api.GRPC()
 	s.goRun("grpc", func(context.Context) error { return gs.Serve(grpcLn) })
 	s.stops = append(s.stops, gs.Stop)
@@ -381,6 +399,14 @@ func listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return ln, nil
+}
+
+// operatorToken derives a development system's operator token from its
+// sealing key: the same across restarts, and nothing more to keep.
+func operatorToken(sealingKey []byte) string {
+	m := hmac.New(sha256.New, sealingKey)
+	m.Write([]byte("commercesync operator token"))
+	return "cso_" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // sealingKey returns the key that seals OAuth tokens and the development

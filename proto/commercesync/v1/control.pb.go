@@ -94,7 +94,15 @@ type ApiKey struct {
 	Revoked      bool                   `protobuf:"varint,6,opt,name=revoked,proto3" json:"revoked,omitempty"`
 	// Only the development key keeps its secret, sealed, so that
 	// `commercesync dev` can print the same key after a restart.
-	DevSecret     *SealedSecret `protobuf:"bytes,7,opt,name=dev_secret,json=devSecret,proto3" json:"dev_secret,omitempty"`
+	DevSecret *SealedSecret `protobuf:"bytes,7,opt,name=dev_secret,json=devSecret,proto3" json:"dev_secret,omitempty"`
+	// What the key may do. A key made before keys had scopes has none
+	// listed and may do all that a tenant may.
+	Scopes []Scope `protobuf:"varint,8,rep,packed,name=scopes,proto3,enum=commercesync.v1.Scope" json:"scopes,omitempty"`
+	Name   string  `protobuf:"bytes,9,opt,name=name,proto3" json:"name,omitempty"`
+	// When a rotated key stops working (Unix milliseconds); 0 for never.
+	ExpiresUnixMs int64 `protobuf:"varint,10,opt,name=expires_unix_ms,json=expiresUnixMs,proto3" json:"expires_unix_ms,omitempty"`
+	// The key a rotation replaced this one with.
+	ReplacedBy    string `protobuf:"bytes,11,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -176,6 +184,34 @@ func (x *ApiKey) GetDevSecret() *SealedSecret {
 		return x.DevSecret
 	}
 	return nil
+}
+
+func (x *ApiKey) GetScopes() []Scope {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *ApiKey) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApiKey) GetExpiresUnixMs() int64 {
+	if x != nil {
+		return x.ExpiresUnixMs
+	}
+	return 0
+}
+
+func (x *ApiKey) GetReplacedBy() string {
+	if x != nil {
+		return x.ReplacedBy
+	}
+	return ""
 }
 
 // A company is one merchant of a tenant.
@@ -973,11 +1009,11 @@ var File_commercesync_v1_control_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_control_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcommercesync/v1/control.proto\x12\x0fcommercesync.v1\x1a\x1ccommercesync/v1/config.proto\"F\n" +
+	"\x1dcommercesync/v1/control.proto\x12\x0fcommercesync.v1\x1a\x1ccommercesync/v1/config.proto\x1a\x1bcommercesync/v1/scope.proto\"F\n" +
 	"\x06Tenant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
-	"\acreated\x18\x03 \x01(\tR\acreated\"\xe4\x01\n" +
+	"\acreated\x18\x03 \x01(\tR\acreated\"\xf1\x02\n" +
 	"\x06ApiKey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12#\n" +
@@ -986,7 +1022,13 @@ const file_commercesync_v1_control_proto_rawDesc = "" +
 	"\acreated\x18\x05 \x01(\tR\acreated\x12\x18\n" +
 	"\arevoked\x18\x06 \x01(\bR\arevoked\x12<\n" +
 	"\n" +
-	"dev_secret\x18\a \x01(\v2\x1d.commercesync.v1.SealedSecretR\tdevSecret\"\x86\x01\n" +
+	"dev_secret\x18\a \x01(\v2\x1d.commercesync.v1.SealedSecretR\tdevSecret\x12.\n" +
+	"\x06scopes\x18\b \x03(\x0e2\x16.commercesync.v1.ScopeR\x06scopes\x12\x12\n" +
+	"\x04name\x18\t \x01(\tR\x04name\x12&\n" +
+	"\x0fexpires_unix_ms\x18\n" +
+	" \x01(\x03R\rexpiresUnixMs\x12\x1f\n" +
+	"\vreplaced_by\x18\v \x01(\tR\n" +
+	"replacedBy\"\x86\x01\n" +
 	"\aCompany\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
@@ -1092,35 +1134,37 @@ var file_commercesync_v1_control_proto_goTypes = []any{
 	(*ControlRecord)(nil),       // 7: commercesync.v1.ControlRecord
 	(*PlatformSetup)(nil),       // 8: commercesync.v1.PlatformSetup
 	nil,                         // 9: commercesync.v1.PlatformSetup.ExchangeRatesEntry
-	(*SyncConfiguration)(nil),   // 10: commercesync.v1.SyncConfiguration
-	(*AccountOption)(nil),       // 11: commercesync.v1.AccountOption
-	(*Option)(nil),              // 12: commercesync.v1.Option
-	(*TrackingCategory)(nil),    // 13: commercesync.v1.TrackingCategory
+	(Scope)(0),                  // 10: commercesync.v1.Scope
+	(*SyncConfiguration)(nil),   // 11: commercesync.v1.SyncConfiguration
+	(*AccountOption)(nil),       // 12: commercesync.v1.AccountOption
+	(*Option)(nil),              // 13: commercesync.v1.Option
+	(*TrackingCategory)(nil),    // 14: commercesync.v1.TrackingCategory
 }
 var file_commercesync_v1_control_proto_depIdxs = []int32{
 	5,  // 0: commercesync.v1.ApiKey.dev_secret:type_name -> commercesync.v1.SealedSecret
-	5,  // 1: commercesync.v1.Connection.token:type_name -> commercesync.v1.SealedSecret
-	5,  // 2: commercesync.v1.Connection.link_token:type_name -> commercesync.v1.SealedSecret
-	5,  // 3: commercesync.v1.Connection.pkce_verifier:type_name -> commercesync.v1.SealedSecret
-	4,  // 4: commercesync.v1.Connection.data_connection_errors:type_name -> commercesync.v1.DataConnectionError
-	10, // 5: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
-	0,  // 6: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
-	1,  // 7: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
-	2,  // 8: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
-	3,  // 9: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
-	6,  // 10: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
-	8,  // 11: commercesync.v1.ControlRecord.platform_setup:type_name -> commercesync.v1.PlatformSetup
-	11, // 12: commercesync.v1.PlatformSetup.accounts:type_name -> commercesync.v1.AccountOption
-	12, // 13: commercesync.v1.PlatformSetup.tax_rates:type_name -> commercesync.v1.Option
-	12, // 14: commercesync.v1.PlatformSetup.customers:type_name -> commercesync.v1.Option
-	12, // 15: commercesync.v1.PlatformSetup.suppliers:type_name -> commercesync.v1.Option
-	9,  // 16: commercesync.v1.PlatformSetup.exchange_rates:type_name -> commercesync.v1.PlatformSetup.ExchangeRatesEntry
-	13, // 17: commercesync.v1.PlatformSetup.tracking:type_name -> commercesync.v1.TrackingCategory
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	10, // 1: commercesync.v1.ApiKey.scopes:type_name -> commercesync.v1.Scope
+	5,  // 2: commercesync.v1.Connection.token:type_name -> commercesync.v1.SealedSecret
+	5,  // 3: commercesync.v1.Connection.link_token:type_name -> commercesync.v1.SealedSecret
+	5,  // 4: commercesync.v1.Connection.pkce_verifier:type_name -> commercesync.v1.SealedSecret
+	4,  // 5: commercesync.v1.Connection.data_connection_errors:type_name -> commercesync.v1.DataConnectionError
+	11, // 6: commercesync.v1.ConfigVersion.config:type_name -> commercesync.v1.SyncConfiguration
+	0,  // 7: commercesync.v1.ControlRecord.tenant:type_name -> commercesync.v1.Tenant
+	1,  // 8: commercesync.v1.ControlRecord.api_key:type_name -> commercesync.v1.ApiKey
+	2,  // 9: commercesync.v1.ControlRecord.company:type_name -> commercesync.v1.Company
+	3,  // 10: commercesync.v1.ControlRecord.connection:type_name -> commercesync.v1.Connection
+	6,  // 11: commercesync.v1.ControlRecord.config_version:type_name -> commercesync.v1.ConfigVersion
+	8,  // 12: commercesync.v1.ControlRecord.platform_setup:type_name -> commercesync.v1.PlatformSetup
+	12, // 13: commercesync.v1.PlatformSetup.accounts:type_name -> commercesync.v1.AccountOption
+	13, // 14: commercesync.v1.PlatformSetup.tax_rates:type_name -> commercesync.v1.Option
+	13, // 15: commercesync.v1.PlatformSetup.customers:type_name -> commercesync.v1.Option
+	13, // 16: commercesync.v1.PlatformSetup.suppliers:type_name -> commercesync.v1.Option
+	9,  // 17: commercesync.v1.PlatformSetup.exchange_rates:type_name -> commercesync.v1.PlatformSetup.ExchangeRatesEntry
+	14, // 18: commercesync.v1.PlatformSetup.tracking:type_name -> commercesync.v1.TrackingCategory
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_control_proto_init() }
@@ -1129,6 +1173,7 @@ func file_commercesync_v1_control_proto_init() {
 		return
 	}
 	file_commercesync_v1_config_proto_init()
+	file_commercesync_v1_scope_proto_init()
 	file_commercesync_v1_control_proto_msgTypes[7].OneofWrappers = []any{
 		(*ControlRecord_Tenant)(nil),
 		(*ControlRecord_ApiKey)(nil),

@@ -2013,7 +2013,7 @@ var File_commercesync_v1_service_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcommercesync/v1/service.proto\x12\x0fcommercesync.v1\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x1ecommercesync/v1/commerce.proto\x1a\x1ccommercesync/v1/config.proto\x1a\x1dcommercesync/v1/control.proto\x1a\x1ccommercesync/v1/ledger.proto\x1a commercesync/v1/quarantine.proto\x1a\x1ccommercesync/v1/stream.proto\"m\n" +
+	"\x1dcommercesync/v1/service.proto\x12\x0fcommercesync.v1\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x1ecommercesync/v1/commerce.proto\x1a\x1ccommercesync/v1/config.proto\x1a\x1dcommercesync/v1/control.proto\x1a\x1ccommercesync/v1/ledger.proto\x1a commercesync/v1/quarantine.proto\x1a\x1bcommercesync/v1/scope.proto\x1a\x1ccommercesync/v1/stream.proto\"m\n" +
 	"\x13PutLocationsRequest\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x127\n" +
@@ -2181,37 +2181,37 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\fPushResponse\x12\x1a\n" +
 	"\baccepted\x18\x01 \x01(\x05R\baccepted\x12\x1a\n" +
 	"\brejected\x18\x02 \x01(\x05R\brejected\x127\n" +
-	"\aresults\x18\x03 \x03(\v2\x1d.commercesync.v1.RecordResultR\aresults2\x88\x01\n" +
-	"\x0fPlatformService\x12u\n" +
-	"\rListPlatforms\x12%.commercesync.v1.ListPlatformsRequest\x1a&.commercesync.v1.ListPlatformsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/platforms2\xb3\a\n" +
-	"\x0eCompanyService\x12\x8b\x04\n" +
-	"\rCreateCompany\x12%.commercesync.v1.CreateCompanyRequest\x1a\x18.commercesync.v1.Company\"\xb8\x03\x92A\x9c\x03r\x99\x03\n" +
+	"\aresults\x18\x03 \x03(\v2\x1d.commercesync.v1.RecordResultR\aresults2\x8c\x01\n" +
+	"\x0fPlatformService\x12y\n" +
+	"\rListPlatforms\x12%.commercesync.v1.ListPlatformsRequest\x1a&.commercesync.v1.ListPlatformsResponse\"\x19\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/platforms2\xc3\a\n" +
+	"\x0eCompanyService\x12\x8f\x04\n" +
+	"\rCreateCompany\x12%.commercesync.v1.CreateCompanyRequest\x1a\x18.commercesync.v1.Company\"\xbc\x03\x92A\x9c\x03r\x99\x03\n" +
 	"\x96\x03\n" +
-	"\x0fIdempotency-Key\x12\x80\x03Makes the request safe to retry, on any gateway: the same key with the same name and description returns the company the first request made, with the header Idempotent-Replayed: true; with other parameters it is refused (400). 1 to 255 printable ASCII characters without spaces, scoped to your tenant; a random UUID per company works. gRPC callers send it as idempotency-key metadata.\x18\x01\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/companies\x12n\n" +
+	"\x0fIdempotency-Key\x12\x80\x03Makes the request safe to retry, on any gateway: the same key with the same name and description returns the company the first request made, with the header Idempotent-Replayed: true; with other parameters it is refused (400). 1 to 255 printable ASCII characters without spaces, scoped to your tenant; a random UUID per company works. gRPC callers send it as idempotency-key metadata.\x18\x01\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/companies\x12r\n" +
 	"\n" +
-	"GetCompany\x12\".commercesync.v1.GetCompanyRequest\x1a\x18.commercesync.v1.Company\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/companies/{company_id}\x12\x8c\x01\n" +
-	"\x10CreateConnection\x12(.commercesync.v1.CreateConnectionRequest\x1a\x1b.commercesync.v1.Connection\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/companies/{company_id}/connections\x12\x93\x01\n" +
-	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\">\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\xa8\b\n" +
-	"\vSyncService\x12\x93\x01\n" +
-	"\rGetSyncConfig\x12%.commercesync.v1.GetSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\"7\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/config\x12\x9b\x01\n" +
-	"\rPutSyncConfig\x12%.commercesync.v1.PutSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\"?\x82\xd3\xe4\x93\x029:\x06config\x1a//v1/companies/{company_id}/sync/commerce/config\x12\x8a\x01\n" +
+	"GetCompany\x12\".commercesync.v1.GetCompanyRequest\x1a\x18.commercesync.v1.Company\"&\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/companies/{company_id}\x12\x90\x01\n" +
+	"\x10CreateConnection\x12(.commercesync.v1.CreateConnectionRequest\x1a\x1b.commercesync.v1.Connection\"5\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/companies/{company_id}/connections\x12\x97\x01\n" +
+	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\"B\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\xc5\b\n" +
+	"\vSyncService\x12\x97\x01\n" +
+	"\rGetSyncConfig\x12%.commercesync.v1.GetSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\";\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/config\x12\x9f\x01\n" +
+	"\rPutSyncConfig\x12%.commercesync.v1.PutSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\"C\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x029:\x06config\x1a//v1/companies/{company_id}/sync/commerce/config\x12\x8e\x01\n" +
 	"\n" +
-	"SyncLatest\x12\".commercesync.v1.SyncLatestRequest\x1a\x1c.commercesync.v1.SyncSummary\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/companies/{company_id}/sync/commerce/latest\x12\x8c\x01\n" +
-	"\rGetSyncStatus\x12%.commercesync.v1.GetSyncStatusRequest\x1a\x1b.commercesync.v1.SyncStatus\"7\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/status\x12\x7f\n" +
-	"\bListDays\x12 .commercesync.v1.ListDaysRequest\x1a!.commercesync.v1.ListDaysResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/ledger/days\x12\xb4\x01\n" +
-	"\x11ListDayExceptions\x12).commercesync.v1.ListDayExceptionsRequest\x1a*.commercesync.v1.ListDayExceptionsResponse\"H\x82\xd3\xe4\x93\x02B\x12@/v1/companies/{company_id}/ledger/days/{business_day}/exceptions\x12\x90\x01\n" +
-	"\x0eListQuarantine\x12&.commercesync.v1.ListQuarantineRequest\x1a'.commercesync.v1.ListQuarantineResponse\"-\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/quarantine2\x91\v\n" +
-	"\vDataService\x12\x90\x01\n" +
+	"SyncLatest\x12\".commercesync.v1.SyncLatestRequest\x1a\x1c.commercesync.v1.SyncSummary\">\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x024:\x01*\"//v1/companies/{company_id}/sync/commerce/latest\x12\x90\x01\n" +
+	"\rGetSyncStatus\x12%.commercesync.v1.GetSyncStatusRequest\x1a\x1b.commercesync.v1.SyncStatus\";\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/status\x12\x83\x01\n" +
+	"\bListDays\x12 .commercesync.v1.ListDaysRequest\x1a!.commercesync.v1.ListDaysResponse\"2\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/ledger/days\x12\xb8\x01\n" +
+	"\x11ListDayExceptions\x12).commercesync.v1.ListDayExceptionsRequest\x1a*.commercesync.v1.ListDayExceptionsResponse\"L\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02B\x12@/v1/companies/{company_id}/ledger/days/{business_day}/exceptions\x12\x94\x01\n" +
+	"\x0eListQuarantine\x12&.commercesync.v1.ListQuarantineRequest\x1a'.commercesync.v1.ListQuarantineResponse\"1\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/quarantine2\xb7\v\n" +
+	"\vDataService\x12\x94\x01\n" +
 	"\n" +
-	"PushOrders\x12\".commercesync.v1.PushOrdersRequest\x1a\x1d.commercesync.v1.PushResponse\"?\x82\xd3\xe4\x93\x029:\x06orders\"//v1/companies/{company_id}/data/commerce-orders\x12\x98\x01\n" +
-	"\fPushPayments\x12$.commercesync.v1.PushPaymentsRequest\x1a\x1d.commercesync.v1.PushResponse\"C\x82\xd3\xe4\x93\x02=:\bpayments\"1/v1/companies/{company_id}/data/commerce-payments\x12\xa8\x01\n" +
-	"\x10PushTransactions\x12(.commercesync.v1.PushTransactionsRequest\x1a\x1d.commercesync.v1.PushResponse\"K\x82\xd3\xe4\x93\x02E:\ftransactions\"5/v1/companies/{company_id}/data/commerce-transactions\x12U\n" +
-	"\vPushRecords\x12#.commercesync.v1.PushRecordsRequest\x1a\x1d.commercesync.v1.PushResponse(\x010\x01\x12\x9a\x01\n" +
-	"\fPutLocations\x12$.commercesync.v1.PutLocationsRequest\x1a\x1d.commercesync.v1.PushResponse\"E\x82\xd3\xe4\x93\x02?:\tlocations\x1a2/v1/companies/{company_id}/data/commerce-locations\x12\x96\x01\n" +
-	"\vPutProducts\x12#.commercesync.v1.PutProductsRequest\x1a\x1d.commercesync.v1.PushResponse\"C\x82\xd3\xe4\x93\x02=:\bproducts\x1a1/v1/companies/{company_id}/data/commerce-products\x12\xbb\x01\n" +
-	"\x14PutProductCategories\x12,.commercesync.v1.PutProductCategoriesRequest\x1a\x1d.commercesync.v1.PushResponse\"V\x82\xd3\xe4\x93\x02P:\x12product_categories\x1a:/v1/companies/{company_id}/data/commerce-productCategories\x12\xab\x01\n" +
-	"\x10PutTaxComponents\x12(.commercesync.v1.PutTaxComponentsRequest\x1a\x1d.commercesync.v1.PushResponse\"N\x82\xd3\xe4\x93\x02H:\x0etax_components\x1a6/v1/companies/{company_id}/data/commerce-taxComponents\x12\xaf\x01\n" +
-	"\x11PutPaymentMethods\x12).commercesync.v1.PutPaymentMethodsRequest\x1a\x1d.commercesync.v1.PushResponse\"P\x82\xd3\xe4\x93\x02J:\x0fpayment_methods\x1a7/v1/companies/{company_id}/data/commerce-paymentMethodsBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
+	"PushOrders\x12\".commercesync.v1.PushOrdersRequest\x1a\x1d.commercesync.v1.PushResponse\"C\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x029:\x06orders\"//v1/companies/{company_id}/data/commerce-orders\x12\x9c\x01\n" +
+	"\fPushPayments\x12$.commercesync.v1.PushPaymentsRequest\x1a\x1d.commercesync.v1.PushResponse\"G\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02=:\bpayments\"1/v1/companies/{company_id}/data/commerce-payments\x12\xac\x01\n" +
+	"\x10PushTransactions\x12(.commercesync.v1.PushTransactionsRequest\x1a\x1d.commercesync.v1.PushResponse\"O\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02E:\ftransactions\"5/v1/companies/{company_id}/data/commerce-transactions\x12[\n" +
+	"\vPushRecords\x12#.commercesync.v1.PushRecordsRequest\x1a\x1d.commercesync.v1.PushResponse\"\x04\xc8\xf3\x18\x03(\x010\x01\x12\x9e\x01\n" +
+	"\fPutLocations\x12$.commercesync.v1.PutLocationsRequest\x1a\x1d.commercesync.v1.PushResponse\"I\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02?:\tlocations\x1a2/v1/companies/{company_id}/data/commerce-locations\x12\x9a\x01\n" +
+	"\vPutProducts\x12#.commercesync.v1.PutProductsRequest\x1a\x1d.commercesync.v1.PushResponse\"G\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02=:\bproducts\x1a1/v1/companies/{company_id}/data/commerce-products\x12\xbf\x01\n" +
+	"\x14PutProductCategories\x12,.commercesync.v1.PutProductCategoriesRequest\x1a\x1d.commercesync.v1.PushResponse\"Z\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02P:\x12product_categories\x1a:/v1/companies/{company_id}/data/commerce-productCategories\x12\xaf\x01\n" +
+	"\x10PutTaxComponents\x12(.commercesync.v1.PutTaxComponentsRequest\x1a\x1d.commercesync.v1.PushResponse\"R\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02H:\x0etax_components\x1a6/v1/companies/{company_id}/data/commerce-taxComponents\x12\xb3\x01\n" +
+	"\x11PutPaymentMethods\x12).commercesync.v1.PutPaymentMethodsRequest\x1a\x1d.commercesync.v1.PushResponse\"T\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02J:\x0fpayment_methods\x1a7/v1/companies/{company_id}/data/commerce-paymentMethodsBKZIgithub.com/commercesync/commercesync/proto/commercesync/v1;commercesyncv1b\x06proto3"
 
 var (
 	file_commercesync_v1_service_proto_rawDescOnce sync.Once
@@ -2355,6 +2355,7 @@ func file_commercesync_v1_service_proto_init() {
 	file_commercesync_v1_control_proto_init()
 	file_commercesync_v1_ledger_proto_init()
 	file_commercesync_v1_quarantine_proto_init()
+	file_commercesync_v1_scope_proto_init()
 	file_commercesync_v1_stream_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
