@@ -202,13 +202,17 @@ func (s *Server) settle(c *v1.Company, resp *v1.PushResponse, outIdx []int, resu
 		}
 		res.Status = "Accepted"
 	}
+	var accepted, rejected int32
 	for _, r := range resp.Results {
 		if r.Status == "Accepted" {
-			resp.Accepted++
+			accepted++
 		} else {
-			resp.Rejected++
+			rejected++
 		}
 	}
+	resp.Accepted += accepted
+	resp.Rejected += rejected
+	s.records(int(accepted), int(rejected))
 }
 
 // describe fills the event's identity, version and event time from the

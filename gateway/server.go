@@ -65,7 +65,13 @@ type Server struct {
 	// operator is the SHA-256 of the operator token; nil keeps the admin
 	// API closed.
 	operator []byte
+	// records is told how many records each push accepted and refused.
+	records func(accepted, rejected int)
 }
+
+// WithRecordsObserver sets what is told how many records each push, on
+// any route, accepted and refused (metrics).
+func WithRecordsObserver(fn func(accepted, rejected int)) Option { return func(s *Server) { s.records = fn } }
 
 // Option configures a Server.
 type Option func(*Server)
@@ -104,6 +110,7 @@ func NewServer(store *control.Store, prod *kgo.Client, l *view.Ledger, o *view.O
 		store: store, prod: prod, topics: kafka.DefaultTopics(), ledger: l, outbox: o, connectors: conns,
 		callback: callbackURL, oauth: newOAuthFlow(callbackURL), log: log, now: time.Now, codatKeys: map[string]string{},
 		limits: records.DefaultLimits(), skew: records.DefaultModifiedSkew, scopes: methodScopes(),
+		records: func(int, int) {},
 	}
 	for k, c := range codatKeyOf {
 		s.codatKeys[c] = k

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"sort"
@@ -26,6 +28,7 @@ import (
 	sagesandbox "github.com/commercesync/commercesync/connectors/sage/sandbox"
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/gateway"
+	"github.com/commercesync/commercesync/pipeline/ops"
 	"github.com/commercesync/commercesync/pipeline/system"
 	"github.com/commercesync/commercesync/pipeline/window"
 )
@@ -75,12 +78,62 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, windowOpt
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
-func logger(w io.Writer, level string) (*slog.Logger, error) {
+// logger makes a command's logger: JSON lines for a log collector, text
+// for people. format auto picks text when w is a terminal, JSON otherwise.
+func logger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("-log-level %q: use debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "auto":
+		if isTerminal(w) {
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		}
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format %q: use auto (text on a terminal, else JSON), text or json", format)
+}
+
+// isTerminal says whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// logFlags adds the logging flags every long-running command takes.
+func logFlags(fs *flag.FlagSet) (level, format *string) {
+	return fs.String("log-level", "info", "debug, info, warn or error"),
+		fs.String("log-format", "auto", "auto (text on a terminal, JSON lines otherwise), text or json")
+}
+
+// serveOps serves /metrics, /healthz and /readyz on addr until ctx ends,
+// and returns the address it listens on.
+func serveOps(ctx context.Context, addr string, m *ops.Metrics, ready *ops.Ready, log *slog.Logger) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("-ops %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: ops.Handler(m, ready), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("ops server stopped", "err", err)
+		}
+	}()
+	return ln.Addr().String(), nil
 }
 
 func brokersFromEnv() []string {
@@ -100,16 +153,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	kafkaPort := fs.Int("kafka-port", 19092, "embedded broker port (ignored when KAFKA_BROKERS is set)")
 	sandboxAddr := fs.String("sandbox", "127.0.0.1:8091", "first sandbox listen address; the other platforms take the ports after it")
 	tickEvery := fs.Duration("tick", time.Minute, "how often clock ticks seal quiet companies' days (0 disables)")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	opsAddr := fs.String("ops", "127.0.0.1:9100", "where /metrics, /healthz and /readyz are served")
+	level, format := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	log, err := logger(stderr, *level)
+	log, err := logger(stderr, *level, *format)
 	if err != nil {
 		return err
 	}
 	opts := []system.Option{
-		system.WithDataDir(*data), system.WithAddrs(*httpAddr, *grpcAddr, *sandboxAddr),
+		system.WithDataDir(*data), system.WithAddrs(*httpAddr, *grpcAddr, *sandboxAddr), system.WithOpsAddr(*opsAddr),
 		system.WithBrokerPort(*kafkaPort), system.WithTick(*tickEvery), system.WithLogger(log),
 	}
 	if b := brokersFromEnv(); b != nil {
@@ -142,10 +196,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   Kafka brokers      %s
   API key            %s
   Operator token     %s   (admin API; COMMERCESYNC_ADMIN_TOKEN for commercesync admin)
+  Metrics            %s/metrics   (and /healthz, /readyz)
 %s
 Try:  curl -H "Authorization: Bearer %s" %s/v1/platforms
 Stop with Ctrl-C; data is kept in %s.
-`, sys.HTTPURL, sys.HTTPURL, sys.GRPCAddr, strings.Join(sys.Brokers, ","), sys.DevKey, sys.OperatorToken, sandboxLines.String(), sys.DevKey,
+`, sys.HTTPURL, sys.HTTPURL, sys.GRPCAddr, strings.Join(sys.Brokers, ","), sys.DevKey, sys.OperatorToken, sys.OpsURL, sandboxLines.String(), sys.DevKey,
 		sys.HTTPURL, *data)
 	select {
 	case <-ctx.Done():
@@ -163,22 +218,34 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer, extra ...wi
 	session := fs.Duration("session-timeout", 10*time.Second, "group session timeout: how long a dead worker holds its partitions")
 	txnTimeout := fs.Duration("transaction-timeout", 10*time.Second, "transaction timeout")
 	stateDir := fs.String("state-dir", "", "folder for the window's state store, reused from its checkpoint after a restart (default: kept in memory and rebuilt from the changelog at every start)")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	opsAddr := fs.String("ops", "127.0.0.1:0", "where /metrics, /healthz and /readyz are served (default: a free loopback port, logged at start)")
+	level, format := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *brokers == "" {
 		return errors.New("no brokers: set KAFKA_BROKERS or -brokers")
 	}
-	log, err := logger(stderr, *level)
+	log, err := logger(stderr, *level, *format)
 	if err != nil {
 		return err
 	}
-	opts := []window.Option{window.WithLogger(log), window.WithTimeouts(*txnTimeout, *session), window.WithStateDir(*stateDir)}
+	metrics := ops.NewMetrics()
+	opts := []window.Option{window.WithLogger(log), window.WithTimeouts(*txnTimeout, *session), window.WithStateDir(*stateDir),
+		window.WithObserver(metrics.Window())}
 	if *txnID != "" {
 		opts = append(opts, window.WithTransactionalID(*txnID))
 	}
-	return window.NewJob(strings.Split(*brokers, ","), append(opts, extra...)...).Run(ctx)
+	job := window.NewJob(strings.Split(*brokers, ","), append(opts, extra...)...)
+	metrics.WatchJob(job)
+	ready := ops.NewReady("starting")
+	addr, err := serveOps(ctx, *opsAddr, metrics, ready, log)
+	if err != nil {
+		return err
+	}
+	log.Info("window worker started", "ops", "http://"+addr)
+	ready.Set()
+	return job.Run(ctx)
 }
 
 // sandboxes start each platform's sandbox alone, for a client registered

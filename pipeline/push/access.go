@@ -69,7 +69,7 @@ func (w *Worker) startChecks(ctx context.Context, wg *sync.WaitGroup) time.Time 
 func (w *Worker) check(ctx context.Context, conn *v1.Connection, c connectors.Connector) {
 	log := w.log.With("connection", conn.GetId(), "company", conn.GetCompanyId(), "platform", conn.GetPlatformKey())
 	sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
-	err := connectors.CheckAccess(connectors.WithGate(ctx, w.limiter(conn.GetId(), c)), c, sess)
+	err := connectors.CheckAccess(connectors.WithGate(ctx, w.limiter(conn, c)), c, sess)
 	ce := connectors.Classify(err)
 	if ce != nil && ce.Deauthorized {
 		w.deauthorize(ctx, conn.GetId(), ce)

@@ -63,7 +63,30 @@ type Worker struct {
 	// documents.
 	checks map[string]*accessCheck
 	wake   chan struct{}
+	obs    Observer
 }
+
+// Observer is told how pushes end and how long requests wait for a
+// platform's limits. Metrics implement it; it must be quick and safe for
+// concurrent use.
+type Observer interface {
+	// Outcome is one attempt's end for a document of platform:
+	// confirmed, retried, paused (the merchant must act), failed or
+	// deauthorized.
+	Outcome(platform, outcome string)
+	// Waited is how long one request to platform waited for its
+	// connection's rate limits.
+	Waited(platform string, d time.Duration)
+}
+
+type noObserver struct{}
+
+func (noObserver) Outcome(string, string)       {}
+func (noObserver) Waited(string, time.Duration) {}
+
+// WithObserver sets what the worker tells of outcomes and rate-limit waits
+// (nothing by default).
+func WithObserver(o Observer) Option { return func(w *Worker) { w.obs = o } }
 
 // accessCheck is one connection's start-of-process access check.
 type accessCheck struct {
@@ -104,7 +127,7 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now,
 		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
 		setups: map[string]cachedSetup{}, limits: map[string]*pacer{}, reading: map[string]bool{},
-		checks: map[string]*accessCheck{}, wake: make(chan struct{}, 1),
+		checks: map[string]*accessCheck{}, wake: make(chan struct{}, 1), obs: noObserver{},
 	}
 	for _, opt := range opts {
 		opt(w)
@@ -290,7 +313,7 @@ func (w *Worker) attempt(ctx context.Context, e *v1.OutboxEntry) (goOn bool) {
 	}
 	sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
 	// Every request the connector makes waits for the connection's limits.
-	ctx = connectors.WithGate(ctx, w.limiter(conn.GetId(), c))
+	ctx = connectors.WithGate(ctx, w.limiter(conn, c))
 	doc, ce := w.settling(e)
 	if ce != nil {
 		return w.outcome(ctx, e, ce, log)
@@ -393,13 +416,16 @@ func (w *Worker) outcome(ctx context.Context, e *v1.OutboxEntry, ce *connectors.
 			log.Warn("wait for reconnect not recorded", "err", err)
 		}
 		w.deauthorize(ctx, e.GetConnectionId(), ce)
+		w.obs.Outcome(e.GetPlatformKey(), "deauthorized")
 		return false
 	}
 	switch ce.Class {
 	case connectors.Retryable, connectors.Throttled:
+		w.obs.Outcome(e.GetPlatformKey(), "retried")
 		w.retry(ctx, e, ce, log)
 		return false
 	case connectors.MerchantActionable:
+		w.obs.Outcome(e.GetPlatformKey(), "paused")
 		log.Warn("company paused: the merchant must act", "reason", ce.Message)
 		// What the merchant fixes may be on the platform (an account
 		// restored, a currency enabled): read its setup afresh next time.
@@ -409,6 +435,7 @@ func (w *Worker) outcome(ctx context.Context, e *v1.OutboxEntry, ce *connectors.
 		w.fail(ctx, e, ce)
 		return false
 	default:
+		w.obs.Outcome(e.GetPlatformKey(), "failed")
 		log.Error("document failed", "err", ce)
 		w.fail(ctx, e, ce)
 		return true
@@ -416,6 +443,7 @@ func (w *Worker) outcome(ctx context.Context, e *v1.OutboxEntry, ce *connectors.
 }
 
 func (w *Worker) confirm(ctx context.Context, e *v1.OutboxEntry, res connectors.Result) bool {
+	w.obs.Outcome(e.GetPlatformKey(), "confirmed")
 	done := proto.Clone(e).(*v1.OutboxEntry)
 	done.State, done.ExternalId, done.UpdatedUnixMs = v1.OutboxState_OUTBOX_STATE_CONFIRMED, res.ExternalID, w.now().UnixMilli()
 	done.ErrorClass, done.ErrorMessage, done.ErrorField = v1.ErrorClass_ERROR_CLASS_UNSPECIFIED, "", ""
@@ -520,7 +548,7 @@ func (w *Worker) publishSetups(ctx context.Context, wg *sync.WaitGroup) {
 				w.mu.Unlock()
 			}()
 			sess := connectors.Session{TenantID: conn.GetPlatformTenantId(), Tokens: w.tokenSource(ctx, conn, c)}
-			setup, err := w.setup(connectors.WithGate(ctx, w.limiter(conn.GetId(), c)), conn.GetId(), c, sess)
+			setup, err := w.setup(connectors.WithGate(ctx, w.limiter(conn, c)), conn.GetId(), c, sess)
 			if err != nil {
 				if ce := connectors.Classify(err); ce.Deauthorized {
 					w.deauthorize(ctx, conn.GetId(), ce)
@@ -581,14 +609,15 @@ func setupProto(conn *v1.Connection, s *connectors.Setup, caps connectors.Capabi
 // limiter paces calls to one connection at the platform's published rate,
 // so the worker stays under the limit instead of learning it from 429s.
 // Retries and look-ups count too, as they do at the platform.
-func (w *Worker) limiter(connID string, c connectors.Connector) *pacer {
+func (w *Worker) limiter(conn *v1.Connection, c connectors.Connector) *pacer {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	connID := conn.GetId()
 	if l, ok := w.limits[connID]; ok {
 		return l
 	}
 	caps := c.Capabilities()
-	l := &pacer{minute: rate.NewLimiter(rate.Inf, 1)}
+	l := &pacer{minute: rate.NewLimiter(rate.Inf, 1), platform: conn.GetPlatformKey(), obs: w.obs}
 	if rps := caps.RequestsPerSecond; rps > 0 {
 		// Spaced evenly, never two in the same tenth of the allowance, so
 		// no second, however the platform cuts them, holds more than rps.
@@ -616,9 +645,14 @@ func (w *Worker) limiter(connID string, c connectors.Connector) *pacer {
 // counts them.
 type pacer struct {
 	second, minute, hour *rate.Limiter
+	platform             string
+	obs                  Observer
 }
 
 func (p *pacer) Wait(ctx context.Context) error {
+	// The limiters keep real time, so the wait is measured in it too.
+	start := time.Now()
+	defer func() { p.obs.Waited(p.platform, time.Since(start)) }()
 	for _, l := range []*rate.Limiter{p.hour, p.minute, p.second} {
 		if l == nil {
 			continue

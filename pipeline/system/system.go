@@ -36,6 +36,7 @@ import (
 	"github.com/commercesync/commercesync/pipeline/buildinfo"
 	"github.com/commercesync/commercesync/pipeline/control"
 	"github.com/commercesync/commercesync/pipeline/kafka"
+	"github.com/commercesync/commercesync/pipeline/ops"
 	"github.com/commercesync/commercesync/pipeline/plan"
 	"github.com/commercesync/commercesync/pipeline/push"
 	"github.com/commercesync/commercesync/pipeline/view"
@@ -67,6 +68,7 @@ type config struct {
 	wrap        func(key string, c connectors.Connector) connectors.Connector
 	windowOpts  []window.Option
 	operator    string
+	opsAddr     string
 }
 
 // Option configures Start.
@@ -105,6 +107,10 @@ func WithoutWindow() Option { return func(c *config) { c.window = false } }
 // the same one across restarts.
 func WithOperatorToken(token string) Option { return func(c *config) { c.operator = token } }
 
+// WithOpsAddr sets where /metrics, /healthz and /readyz are served (default:
+// a free loopback port).
+func WithOpsAddr(addr string) Option { return func(c *config) { c.opsAddr = addr } }
+
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 
@@ -136,13 +142,18 @@ type System struct {
 	DevKey   string
 	// OperatorToken opens the admin API.
 	OperatorToken string
-	SandboxURL    map[string]string
-	Xero          *xerosandbox.Server
-	FreeAgent     *freeagentsandbox.Server
-	NetSuite      *netsuitesandbox.Server
-	Sage          *sagesandbox.Server
-	QBO           *qbosandbox.Server
-	Store         *control.Store
+	// OpsURL serves /metrics, /healthz and /readyz; Metrics is what it
+	// serves.
+	OpsURL     string
+	Metrics    *ops.Metrics
+	ready      *ops.Ready
+	SandboxURL map[string]string
+	Xero       *xerosandbox.Server
+	FreeAgent  *freeagentsandbox.Server
+	NetSuite   *netsuitesandbox.Server
+	Sage       *sagesandbox.Server
+	QBO        *qbosandbox.Server
+	Store      *control.Store
 	// Quarantine is what every stage could not process, per company.
 	Quarantine *view.Quarantine
 	window     *window.Job
@@ -163,7 +174,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		o(&cfg)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &System{ctx: ctx, cancel: cancel, SandboxURL: map[string]string{}}
+	s := &System{ctx: ctx, cancel: cancel, SandboxURL: map[string]string{}, Metrics: ops.NewMetrics(), ready: ops.NewReady("starting")}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -249,6 +260,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, qwriter.Close)
+	s.Metrics.WatchViews(outbox, quarantine)
 	exceptions, err := view.OpenExceptions(ctx, s.Brokers, topics.Exceptions, log)
 	if err != nil {
 		return nil, err
@@ -264,6 +276,21 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		httpLn.Close()
 		return nil, err
 	}
+	opsLn, err := listen(cfg.opsAddr)
+	if err != nil {
+		httpLn.Close()
+		grpcLn.Close()
+		return nil, err
+	}
+	s.OpsURL = "http://" + opsLn.Addr().String()
+	opsServer := &http.Server{Handler: ops.Handler(s.Metrics, s.ready), ReadHeaderTimeout: 10 * time.Second}
+	s.goRun("ops", func(context.Context) error {
+		if err := opsServer.Serve(opsLn); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	s.stops = append(s.stops, func() { _ = opsServer.Close() })
 	s.HTTPURL = "http://" + httpLn.Addr().String()
 	s.GRPCAddr = grpcLn.Addr().String()
 	callback := s.HTTPURL + "/v1/oauth/callback"
@@ -284,7 +311,8 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	}
 	s.closers = append(s.closers, prod.Close)
 	api := gateway.NewServer(store, prod, ledger, outbox, conns, callback, log, gateway.WithClock(cfg.now), gateway.WithTopics(topics),
-		gateway.WithQuarantine(quarantine), gateway.WithExceptions(exceptions), gateway.WithOperatorToken(s.OperatorToken))
+		gateway.WithQuarantine(quarantine), gateway.WithExceptions(exceptions), gateway.WithOperatorToken(s.OperatorToken),
+		gateway.WithRecordsObserver(s.Metrics.GatewayRecords))
 	gs := api.GRPC()
 	s.goRun("grpc", func(context.Context) error { return gs.Serve(grpcLn) })
 	s.stops = append(s.stops, gs.Stop)
@@ -307,7 +335,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	s.stops = append(s.stops, func() { _ = hs.Close() })
 
 	if cfg.window {
-		wopts := []window.Option{window.WithLogger(log), window.WithTopics(topics)}
+		wopts := []window.Option{window.WithLogger(log), window.WithTopics(topics), window.WithObserver(s.Metrics.Window())}
 		if cfg.dataDir != "" {
 			// The window's store beside the broker's log: a restart reuses it
 			// from its checkpoint instead of reading the whole changelog.
@@ -315,6 +343,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		}
 		job := window.NewJob(s.Brokers, append(wopts, cfg.windowOpts...)...)
 		s.window = job
+		s.Metrics.WatchJob(job)
 		s.goRun("window", job.Run)
 	}
 	planner := plan.New(ledger, outbox, writer, store, log, cfg.now, plan.WithPlatforms(func(key string) plan.Platform {
@@ -326,7 +355,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		return plan.Platform{InvoiceMode: caps.InvoiceMode, BankThroughTransactions: caps.JournalForbidsBankAccounts && caps.BankTransactions}
 	}), plan.WithQuarantine(quarantine, qwriter, buildinfo.Version()))
 	s.goRun("plan", planner.Run)
-	worker := push.New(outbox, writer, store, conns, callback, log, push.WithClock(cfg.now))
+	worker := push.New(outbox, writer, store, conns, callback, log, push.WithClock(cfg.now), push.WithObserver(s.Metrics.Push()))
 	s.goRun("push", worker.Run)
 	if cfg.tick > 0 {
 		// The clock names each tick's partition itself: a tick belongs to a
@@ -340,6 +369,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 			return tick(ctx, clock, topics.Events, cfg.partitions, store, cfg.now, cfg.tick)
 		})
 	}
+	s.ready.Set()
 	return s, nil
 }
 
@@ -380,6 +410,7 @@ func (s *System) Err() error {
 // Close stops everything: servers and jobs first, then their clients,
 // then the broker.
 func (s *System) Close() {
+	s.ready.NotReady("stopping")
 	s.cancel()
 	for _, stop := range s.stops {
 		stop()

@@ -58,7 +58,7 @@ func FuzzQuarantineRecord(f *testing.F) {
 	f.Add([]byte("c1"), good)
 	f.Add([]byte("c1"), []byte{0xff})
 	f.Fuzz(func(t *testing.T, key, value []byte) {
-		q := &Quarantine{log: slog.New(slog.DiscardHandler), byCompany: map[string]*companyQuarantine{}}
+		q := newQuarantine(slog.New(slog.DiscardHandler))
 		r := &kgo.Record{Topic: "commerce.quarantine", Key: key, Value: value}
 		q.apply(r)
 		q.apply(r) // a redelivery lists nothing twice
@@ -102,7 +102,7 @@ func FuzzExceptionRecord(f *testing.F) {
 // Entries past the per-company bound leave the listing but are still known,
 // so nothing is quarantined twice and memory stays bounded.
 func TestQuarantineBoundedPerCompany(t *testing.T) {
-	q := &Quarantine{log: slog.New(slog.DiscardHandler), byCompany: map[string]*companyQuarantine{}}
+	q := newQuarantine(slog.New(slog.DiscardHandler))
 	for i := range MaxQuarantinePerCompany + 5 {
 		q.add(&v1.QuarantineEntry{Id: string(rune('a'+i%26)) + string(rune(i)), CompanyId: "c1"})
 	}
@@ -115,5 +115,42 @@ func TestQuarantineBoundedPerCompany(t *testing.T) {
 	}
 	if !q.Has("c1", string(rune('a'))+string(rune(0))) {
 		t.Error("an entry that left the listing is no longer known")
+	}
+}
+
+// ByStage counts each entry once, by its stage, listed or not.
+func TestQuarantineCountsByStage(t *testing.T) {
+	q := newQuarantine(slog.New(slog.DiscardHandler))
+	for i, stage := range []string{"window", "window", "plan", "window"} {
+		q.add(&v1.QuarantineEntry{Id: string(rune('a' + i)), CompanyId: "c1", Stage: stage})
+	}
+	q.add(&v1.QuarantineEntry{Id: "a", CompanyId: "c1", Stage: "window"}) // the same failure again
+	got := q.ByStage()
+	if len(got) != 2 || got["window"] != 3 || got["plan"] != 1 {
+		t.Errorf("ByStage = %v, want window 3 and plan 1", got)
+	}
+	got["window"] = 100
+	if q.ByStage()["window"] != 3 {
+		t.Error("ByStage handed out the view's own map")
+	}
+}
+
+// ByState counts each document once, in its latest state.
+func TestOutboxCountsByState(t *testing.T) {
+	o := &Outbox{log: slog.New(slog.DiscardHandler), docs: map[string]*v1.OutboxEntry{}, bySummary: map[string][]string{}}
+	put := func(doc string, st v1.OutboxState) {
+		b, err := proto.Marshal(&v1.OutboxEntry{DocumentId: doc, SummaryId: "s-" + doc, State: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.apply(&kgo.Record{Key: []byte(doc), Value: b})
+	}
+	put("d1", v1.OutboxState_OUTBOX_STATE_PLANNED)
+	put("d2", v1.OutboxState_OUTBOX_STATE_PLANNED)
+	put("d1", v1.OutboxState_OUTBOX_STATE_SENT)
+	put("d1", v1.OutboxState_OUTBOX_STATE_CONFIRMED)
+	got := o.ByState()
+	if len(got) != 2 || got[v1.OutboxState_OUTBOX_STATE_PLANNED] != 1 || got[v1.OutboxState_OUTBOX_STATE_CONFIRMED] != 1 {
+		t.Errorf("ByState = %v, want one planned and one confirmed", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +31,8 @@ type Quarantine struct {
 
 	mu        sync.RWMutex
 	byCompany map[string]*companyQuarantine
+	// byStage counts the entries each stage quarantined.
+	byStage map[string]int
 }
 
 type companyQuarantine struct {
@@ -40,7 +43,7 @@ type companyQuarantine struct {
 
 // OpenQuarantine starts the projection and returns once it has caught up.
 func OpenQuarantine(ctx context.Context, brokers []string, topic string, log *slog.Logger) (*Quarantine, error) {
-	q := &Quarantine{log: log, byCompany: map[string]*companyQuarantine{}}
+	q := newQuarantine(log)
 	t, err := kafka.NewTail(brokers, topic, log, q.apply)
 	if err != nil {
 		return nil, err
@@ -52,6 +55,10 @@ func OpenQuarantine(ctx context.Context, brokers []string, topic string, log *sl
 		return nil, err
 	}
 	return q, nil
+}
+
+func newQuarantine(log *slog.Logger) *Quarantine {
+	return &Quarantine{log: log, byCompany: map[string]*companyQuarantine{}, byStage: map[string]int{}}
 }
 
 // Close stops the projection.
@@ -85,6 +92,7 @@ func (q *Quarantine) add(e *v1.QuarantineEntry) {
 		return // the same failure quarantined again: one entry
 	}
 	cq.total++
+	q.byStage[e.GetStage()]++
 	cq.ids[e.GetId()] = true
 	cq.entries = append(cq.entries, e)
 	if len(cq.entries) > MaxQuarantinePerCompany {
@@ -95,6 +103,14 @@ func (q *Quarantine) add(e *v1.QuarantineEntry) {
 	}
 	q.mu.Unlock()
 	q.n.fire()
+}
+
+// ByStage counts the entries each stage (window, plan, push, view)
+// quarantined.
+func (q *Quarantine) ByStage() map[string]int {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	return maps.Clone(q.byStage)
 }
 
 // Changed returns a channel closed at the next new entry.

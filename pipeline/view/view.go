@@ -229,6 +229,17 @@ func (o *Outbox) WaitFor(ctx context.Context, partition int32, offset int64) err
 // Changed returns a channel closed at the next change.
 func (o *Outbox) Changed() <-chan struct{} { return o.n.wait() }
 
+// ByState counts the documents in each state.
+func (o *Outbox) ByState() map[v1.OutboxState]int {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out := map[v1.OutboxState]int{}
+	for _, e := range o.docs {
+		out[e.GetState()]++
+	}
+	return out
+}
+
 // Doc returns a document's latest entry.
 func (o *Outbox) Doc(id string) (*v1.OutboxEntry, bool) {
 	o.mu.RLock()

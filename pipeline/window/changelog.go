@@ -316,6 +316,15 @@ func parseDayKey(rest []byte) dayKey {
 	return k
 }
 
+// LiveDays counts the days held live: open, or sealed with a revision due.
+func (a *Aggregator) LiveDays() int {
+	n := 0
+	for _, c := range a.companies {
+		n += len(c.days)
+	}
+	return n
+}
+
 // Drop forgets the companies of partitions this process no longer owns.
 func (a *Aggregator) Drop(partition int32) {
 	for id, c := range a.companies {

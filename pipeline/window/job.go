@@ -56,10 +56,35 @@ type Job struct {
 	storeOpts    []StoreOption
 	stateDir     string
 	afterCommit  func() error
+	observer     Observer
 
 	mu    sync.Mutex
 	stats JobStats
 }
+
+// Observer is told what the job's counts do not say: how far behind its
+// input it is, how long after their end days seal, and how many days it
+// holds live. Metrics implement it; calls come from the job's goroutine
+// and its rebalance callbacks, so they must be quick.
+type Observer interface {
+	// Lag is the input records of partition not yet read after a poll
+	// (-1: the partition is no longer this job's).
+	Lag(partition int32, lag int64)
+	// Sealed is a day's first summary committed delay after its end.
+	Sealed(delay time.Duration)
+	// LiveDays is how many days the job holds live after a transaction.
+	LiveDays(n int)
+}
+
+type noObserver struct{}
+
+func (noObserver) Lag(int32, int64)      {}
+func (noObserver) Sealed(time.Duration) {}
+func (noObserver) LiveDays(int)         {}
+
+// WithObserver sets what the job tells of its lag, seal delays and live
+// days (nothing by default).
+func WithObserver(o Observer) Option { return func(j *Job) { j.observer = o } }
 
 // JobStats counts what the job did. Records, Applied and Quarantined count
 // input records of committed transactions: Records = Applied + Quarantined.
@@ -170,7 +195,7 @@ func NewJob(brokers []string, opts ...Option) *Job {
 		txnID: "commercesync-window-" + randomSuffix(), txnTimeout: 10 * time.Second, session: 10 * time.Second,
 		log:     slog.Default(),
 		maxPoll: 5000, maxAttempts: 5, maxFailures: 20, backoffBase: 100 * time.Millisecond, backoffCap: 10 * time.Second,
-		sleep: sleepCtx, now: time.Now, version: buildVersion(),
+		sleep: sleepCtx, now: time.Now, version: buildVersion(), observer: noObserver{},
 	}
 	for _, o := range opts {
 		o(j)
@@ -300,6 +325,7 @@ func (j *Job) Run(ctx context.Context) error {
 		defer mu.Unlock()
 		for _, p := range lost[j.topics.Events] {
 			agg.Drop(p)
+			j.observer.Lag(p, -1)
 		}
 	}
 	opts := append(kafka.ClientOpts(j.brokers, j.log),
@@ -350,6 +376,11 @@ func (j *Job) Run(ctx context.Context) error {
 		if rerr != nil {
 			return rerr
 		}
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			if n := len(p.Records); n > 0 {
+				j.observer.Lag(p.Partition, max(p.LastStableOffset-p.Records[n-1].Offset-1, 0))
+			}
+		})
 		if fs.NumRecords() == 0 {
 			continue
 		}
@@ -488,6 +519,7 @@ func (j *Job) Run(ctx context.Context) error {
 			produceMu.Lock()
 			cerr = agg.CommitAt(next, j.now())
 			produceMu.Unlock()
+			j.observer.LiveDays(agg.LiveDays())
 		} else {
 			agg.Abort()
 		}
@@ -496,6 +528,12 @@ func (j *Job) Run(ctx context.Context) error {
 			return fmt.Errorf("window state store behind its changelog; the next start brings it up to date: %w", cerr)
 		}
 		if committed {
+			at := j.now()
+			for _, sum := range out.Summaries {
+				if sum.GetRevision() == 1 {
+					j.observer.Sealed(at.Sub(time.UnixMilli(sum.GetEndUnixMs())))
+				}
+			}
 			j.count(func(s *JobStats) {
 				s.Committed++
 				s.Records += n
