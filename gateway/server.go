@@ -71,7 +71,9 @@ type Server struct {
 
 // WithRecordsObserver sets what is told how many records each push, on
 // any route, accepted and refused (metrics).
-func WithRecordsObserver(fn func(accepted, rejected int)) Option { return func(s *Server) { s.records = fn } }
+func WithRecordsObserver(fn func(accepted, rejected int)) Option {
+	return func(s *Server) { s.records = fn }
+}
 
 // Option configures a Server.
 type Option func(*Server)

@@ -78,7 +78,7 @@ type Observer interface {
 
 type noObserver struct{}
 
-func (noObserver) Lag(int32, int64)      {}
+func (noObserver) Lag(int32, int64)     {}
 func (noObserver) Sealed(time.Duration) {}
 func (noObserver) LiveDays(int)         {}
 
