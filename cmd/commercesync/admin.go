@@ -44,12 +44,8 @@ type adminClient struct {
 }
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, adminUsage) }
-	base := fs.String("url", envOr("COMMERCESYNC_URL", "http://127.0.0.1:8080"), "the gateway's REST address (COMMERCESYNC_URL)")
-	asJSON := fs.Bool("json", false, "print the API's answers as JSON")
-	if err := fs.Parse(args); err != nil {
+	fs, base, asJSON := newAdminFlags(stderr)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	rest := fs.Args()
@@ -81,11 +77,13 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return fmt.Errorf("admin: unknown command %q", strings.Join(rest[:2], " "))
 }
 
-func envOr(name, def string) string {
-	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-		return v
-	}
-	return def
+// newAdminFlags are the settings of `commercesync admin` before its
+// subcommand.
+func newAdminFlags(stderr io.Writer) (fs *flag.FlagSet, base *string, asJSON *bool) {
+	fs = flag.NewFlagSet("admin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, adminUsage) }
+	return fs, fs.String("url", "http://127.0.0.1:8080", "the gateway's REST address"), fs.Bool("json", false, "print the API's answers as JSON")
 }
 
 // call sends req (nil for none) to the admin API and decodes the answer

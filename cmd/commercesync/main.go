@@ -144,20 +144,37 @@ func brokersFromEnv() []string {
 	return strings.Split(v, ",")
 }
 
-func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// devFlags are the settings of `commercesync dev`.
+type devFlags struct {
+	data, httpAddr, grpcAddr, sandboxAddr, opsAddr *string
+	kafkaPort                                      *int
+	tick                                           *time.Duration
+	level, format                                  *string
+}
+
+func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", ".data", "folder that keeps the embedded broker's log, the sealing key and the sandboxes' state across restarts")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "REST listen address")
-	grpcAddr := fs.String("grpc", "127.0.0.1:9090", "gRPC listen address")
-	kafkaPort := fs.Int("kafka-port", 19092, "embedded broker port (ignored when KAFKA_BROKERS is set)")
-	sandboxAddr := fs.String("sandbox", "127.0.0.1:8091", "first sandbox listen address; the other platforms take the ports after it")
-	tickEvery := fs.Duration("tick", time.Minute, "how often clock ticks seal quiet companies' days (0 disables)")
-	opsAddr := fs.String("ops", "127.0.0.1:9100", "where /metrics, /healthz and /readyz are served")
-	level, format := logFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	f := &devFlags{
+		data:        fs.String("data", ".data", "folder that keeps the embedded broker's log, the sealing key and the sandboxes' state across restarts"),
+		httpAddr:    fs.String("http", "127.0.0.1:8080", "REST listen address"),
+		grpcAddr:    fs.String("grpc", "127.0.0.1:9090", "gRPC listen address"),
+		kafkaPort:   fs.Int("kafka-port", 19092, "embedded broker port (ignored when KAFKA_BROKERS is set)"),
+		sandboxAddr: fs.String("sandbox", "127.0.0.1:8091", "first sandbox listen address; the other platforms take the ports after it"),
+		tick:        fs.Duration("tick", time.Minute, "how often clock ticks seal quiet companies' days (0 disables)"),
+		opsAddr:     fs.String("ops", "127.0.0.1:9100", "where /metrics, /healthz and /readyz are served"),
+	}
+	f.level, f.format = logFlags(fs)
+	return fs, f
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f := newDevFlags(stderr)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	data, httpAddr, grpcAddr, kafkaPort, sandboxAddr, tickEvery, opsAddr, level, format :=
+		f.data, f.httpAddr, f.grpcAddr, f.kafkaPort, f.sandboxAddr, f.tick, f.opsAddr, f.level, f.format
 	log, err := logger(stderr, *level, *format)
 	if err != nil {
 		return err
@@ -174,6 +191,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return fmt.Errorf("COMMERCESYNC_ADMIN_TOKEN: %w", err)
 		}
 		opts = append(opts, system.WithOperatorToken(tok))
+	}
+	if key := strings.TrimSpace(os.Getenv("COMMERCESYNC_SEALING_KEY")); key != "" {
+		opts = append(opts, system.WithSealingKey(key))
 	}
 	sys, err := system.Start(ctx, opts...)
 	if err != nil {
@@ -210,21 +230,37 @@ Stop with Ctrl-C; data is kept in %s.
 	}
 }
 
-func runWindow(ctx context.Context, args []string, stderr io.Writer, extra ...window.Option) error {
+// windowFlags are the settings of `commercesync window`.
+type windowFlags struct {
+	brokers, txnID, stateDir, opsAddr *string
+	session, txnTimeout               *time.Duration
+	level, format                     *string
+}
+
+func newWindowFlags(stderr io.Writer) (*flag.FlagSet, *windowFlags) {
 	fs := flag.NewFlagSet("window", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	brokers := fs.String("brokers", strings.Join(brokersFromEnv(), ","), "Kafka brokers, comma separated (default KAFKA_BROKERS)")
-	txnID := fs.String("transactional-id", "", "this worker's transactional id (default: unique per process)")
-	session := fs.Duration("session-timeout", 10*time.Second, "group session timeout: how long a dead worker holds its partitions")
-	txnTimeout := fs.Duration("transaction-timeout", 10*time.Second, "transaction timeout")
-	stateDir := fs.String("state-dir", "", "folder for the window's state store, reused from its checkpoint after a restart (default: kept in memory and rebuilt from the changelog at every start)")
-	opsAddr := fs.String("ops", "127.0.0.1:0", "where /metrics, /healthz and /readyz are served (default: a free loopback port, logged at start)")
-	level, format := logFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	f := &windowFlags{
+		brokers:    fs.String("brokers", "", "Kafka brokers, comma separated"),
+		txnID:      fs.String("transactional-id", "", "this worker's transactional id (default: unique per process)"),
+		session:    fs.Duration("session-timeout", 10*time.Second, "group session timeout: how long a dead worker holds its partitions"),
+		txnTimeout: fs.Duration("transaction-timeout", 10*time.Second, "transaction timeout"),
+		stateDir:   fs.String("state-dir", "", "folder for the window's state store, reused from its checkpoint after a restart (default: kept in memory and rebuilt from the changelog at every start)"),
+		opsAddr:    fs.String("ops", "127.0.0.1:0", "where /metrics, /healthz and /readyz are served (default: a free loopback port, logged at start)"),
+	}
+	f.level, f.format = logFlags(fs)
+	return fs, f
+}
+
+func runWindow(ctx context.Context, args []string, stderr io.Writer, extra ...window.Option) error {
+	fs, f := newWindowFlags(stderr)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	brokers, txnID, session, txnTimeout, stateDir, opsAddr, level, format :=
+		f.brokers, f.txnID, f.session, f.txnTimeout, f.stateDir, f.opsAddr, f.level, f.format
 	if *brokers == "" {
-		return errors.New("no brokers: set KAFKA_BROKERS or -brokers")
+		return errors.New("no brokers: set KAFKA_BROKERS or -brokers to the Kafka cluster's bootstrap servers")
 	}
 	log, err := logger(stderr, *level, *format)
 	if err != nil {
@@ -269,6 +305,23 @@ var sandboxes = map[string]func(id, secret string, redirects []string, dir, addr
 	},
 }
 
+// sandboxFlags are the settings of `commercesync sandbox <platform>`.
+type sandboxFlags struct {
+	addr, clientID, secret, redirect, data *string
+}
+
+func newSandboxFlags(platform string, stderr io.Writer) (*flag.FlagSet, *sandboxFlags) {
+	fs := flag.NewFlagSet("sandbox "+platform, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, &sandboxFlags{
+		addr:     fs.String("addr", "127.0.0.1:8091", "listen address"),
+		clientID: fs.String("client-id", "commercesync-dev", "OAuth client id to accept"),
+		secret:   fs.String("client-secret", "commercesync-dev-secret", "OAuth client secret to accept"),
+		redirect: fs.String("redirect-uri", "http://127.0.0.1:8080/v1/oauth/callback", "redirect URI to accept (comma separated for several)"),
+		data:     fs.String("data", "", "folder that keeps the sandbox's state across restarts (default: in memory)"),
+	}
+}
+
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var names []string
 	for k := range sandboxes {
@@ -278,16 +331,11 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(args) == 0 || sandboxes[args[0]] == nil {
 		return fmt.Errorf("usage: commercesync sandbox <%s> [-addr 127.0.0.1:8091]", strings.Join(names, "|"))
 	}
-	fs := flag.NewFlagSet("sandbox "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8091", "listen address")
-	clientID := fs.String("client-id", "commercesync-dev", "OAuth client id to accept")
-	secret := fs.String("client-secret", "commercesync-dev-secret", "OAuth client secret to accept")
-	redirect := fs.String("redirect-uri", "http://127.0.0.1:8080/v1/oauth/callback", "redirect URI to accept (comma separated for several)")
-	data := fs.String("data", "", "folder that keeps the sandbox's state across restarts (default: in memory)")
-	if err := fs.Parse(args[1:]); err != nil {
+	fs, f := newSandboxFlags(args[0], stderr)
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
+	addr, clientID, secret, redirect, data := f.addr, f.clientID, f.secret, f.redirect, f.data
 	url, shutdown, err := sandboxes[args[0]](*clientID, *secret, strings.Split(*redirect, ","), *data, *addr)
 	if err != nil {
 		return err

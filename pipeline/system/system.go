@@ -69,6 +69,7 @@ type config struct {
 	windowOpts  []window.Option
 	operator    string
 	opsAddr     string
+	sealingKey  string
 }
 
 // Option configures Start.
@@ -106,6 +107,11 @@ func WithoutWindow() Option { return func(c *config) { c.window = false } }
 // token is derived from the sealing key, so a development system keeps
 // the same one across restarts.
 func WithOperatorToken(token string) Option { return func(c *config) { c.operator = token } }
+
+// WithSealingKey sets the key that seals OAuth tokens and the development
+// key: the base64 encoding of 32 random bytes. Without it the key is kept
+// in the data folder (or, with none, made for this run only).
+func WithSealingKey(b64 string) Option { return func(c *config) { c.sealingKey = b64 } }
 
 // WithOpsAddr sets where /metrics, /healthz and /readyz are served (default:
 // a free loopback port).
@@ -209,7 +215,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		return nil, err
 	}
 
-	key, err := sealingKey(cfg.dataDir)
+	key, err := sealingKey(cfg.sealingKey, cfg.dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -441,11 +447,11 @@ func operatorToken(sealingKey []byte) string {
 }
 
 // sealingKey returns the key that seals OAuth tokens and the development
-// key: COMMERCESYNC_SEALING_KEY (base64 of 32 bytes) when set, else a key
-// kept in the data folder, else (no data folder) a key for this run only.
-func sealingKey(dataDir string) ([]byte, error) {
-	if v := os.Getenv("COMMERCESYNC_SEALING_KEY"); v != "" {
-		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+// key: given (base64 of 32 bytes) when set, else a key kept in the data
+// folder, else (no data folder) a key for this run only.
+func sealingKey(given, dataDir string) ([]byte, error) {
+	if given != "" {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(given))
 		if err != nil || len(k) != 32 {
 			return nil, errors.New("COMMERCESYNC_SEALING_KEY must be the base64 encoding of 32 random bytes")
 		}
