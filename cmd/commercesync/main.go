@@ -4,6 +4,7 @@
 //	commercesync window                a window (aggregator) worker against KAFKA_BROKERS
 //	commercesync sandbox <platform>    one platform's sandbox on its own
 //	commercesync admin …               tenants and API keys, through a gateway's admin API
+//	commercesync loadgen               realistic traffic for many merchants, timed
 package main
 
 import (
@@ -40,6 +41,7 @@ Usage:
   commercesync window [flags]         run a window worker against KAFKA_BROKERS
   commercesync sandbox <platform>     run one platform's sandbox alone (xero, freeagent, …)
   commercesync admin …                make tenants and API keys (with COMMERCESYNC_ADMIN_TOKEN)
+  commercesync loadgen [flags]        push realistic traffic for many merchants and time it (with COMMERCESYNC_API_KEY)
 
 Run "commercesync <command> -h" for a command's flags.
 `
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, windowOpt
 		return runSandbox(ctx, args[1:], stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], stdout, stderr)
+	case "loadgen":
+		return runLoadgen(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

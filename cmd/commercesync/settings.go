@@ -21,7 +21,7 @@ func envName(command, name string) string {
 	switch {
 	case name == "brokers":
 		return "KAFKA_BROKERS"
-	case command == "admin" && name == "url":
+	case (command == "admin" || command == "loadgen") && name == "url":
 		return "COMMERCESYNC_URL"
 	}
 	n := strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
@@ -64,6 +64,7 @@ func envSettings() []envSetting {
 			"base64 of the 32 random bytes that seal OAuth tokens and the development key"},
 		{"COMMERCESYNC_ADMIN_TOKEN", "dev, admin", "dev derives one from its sealing key",
 			"the operator token (cso_…) that opens the admin API; admin sends it"},
+		{"COMMERCESYNC_API_KEY", "loadgen", "", "the API key loadgen pushes with: configure and ingest scopes"},
 	}
 }
 
@@ -73,7 +74,8 @@ func settingsCommands() []*flag.FlagSet {
 	win, _ := newWindowFlags(io.Discard)
 	sb, _ := newSandboxFlags("<platform>", io.Discard)
 	adm, _, _ := newAdminFlags(io.Discard)
-	return []*flag.FlagSet{dev, win, sb, adm}
+	lg, _ := newLoadgenFlags(io.Discard)
+	return []*flag.FlagSet{dev, win, sb, adm, lg}
 }
 
 // settingsTable is the README's table of every setting.
