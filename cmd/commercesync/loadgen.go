@@ -659,7 +659,9 @@ func (r *loadRun) report(elapsed time.Duration) {
 			continue
 		}
 		slices.Sort(lat)
-		pct := func(p float64) time.Duration { return lat[min(int(p*float64(len(lat))), len(lat)-1)].Round(time.Millisecond) }
+		pct := func(p float64) time.Duration {
+			return lat[min(int(p*float64(len(lat))), len(lat)-1)].Round(time.Millisecond)
+		}
 		fmt.Fprintf(r.out, "%s: %d of %d days; p50 %s, p95 %s, p99 %s\n", m.what, len(lat), want, pct(0.50), pct(0.95), pct(0.99))
 	}
 }
