@@ -48,7 +48,8 @@ func TestJobTellsItsObserver(t *testing.T) {
 		closeEvent("co-1", dayEnd.UnixMilli()))
 	h.waitConsumed(time.Minute)
 	// A late order of co-1's sealed day makes a revision: no delay told.
-	h.push(goodOrder("co-1", "o-4", dayEnd.Add(-6*time.Hour), "5.00"), closeEvent("co-1", dayEnd.UnixMilli()+1))
+	h.push(goodOrder("co-1", "o-4", dayEnd.Add(-6*time.Hour), "5.00"), closeEvent("co-1", dayEnd.UnixMilli()+1),
+		goodOrder("co-1", "o-5", dayEnd.Add(12*time.Hour), "7.00"))
 	h.waitConsumed(time.Minute)
 	h.stopJob(j)
 
@@ -60,9 +61,10 @@ func TestJobTellsItsObserver(t *testing.T) {
 	if len(rec.sealed) != 2 || rec.sealed[0] != 90*time.Minute || rec.sealed[1] != 90*time.Minute {
 		t.Errorf("seal delays %v, want two of 1h30m", rec.sealed)
 	}
-	// co-2's open day of 11 March; the sealed days have nothing due.
-	if n := len(rec.liveDays); n < 2 || rec.liveDays[n-1] != 1 {
-		t.Errorf("live days told %v, want 1 last", rec.liveDays)
+	// Each company's open day of 11 March; the sealed days have nothing
+	// due.
+	if n := len(rec.liveDays); n < 2 || rec.liveDays[n-1] != 2 {
+		t.Errorf("live days told %v, want 2 last", rec.liveDays)
 	}
 	for _, n := range rec.liveDays {
 		if n < 0 || n > 3 {
