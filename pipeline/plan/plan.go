@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -42,6 +43,9 @@ type Planner struct {
 	quarantine *view.Quarantine
 	qwriter    *view.QuarantineWriter
 	version    string
+	owner      Ownership
+	// busy is held through each company's pass (Release).
+	busy sync.Mutex
 }
 
 // Platform is what the planner needs to know of an accounting platform.
@@ -70,6 +74,26 @@ func WithQuarantine(q *view.Quarantine, w *view.QuarantineWriter, version string
 	return func(p *Planner) { p.quarantine, p.qwriter, p.version = q, w, version }
 }
 
+// Ownership says which companies are this process's to plan for
+// (kafka.Owner).
+type Ownership interface {
+	Owns(company string) bool
+	Changed() <-chan struct{}
+}
+
+// WithOwnership makes the planner plan only for the companies o says are
+// its own (all of them by default). Call Release from o's release hook.
+func WithOwnership(o Ownership) Option { return func(p *Planner) { p.owner = o } }
+
+// Release returns once the planner is not planning for a company gone says
+// is leaving (the caller has already made Owns say no for them).
+func (p *Planner) Release(context.Context, func(company string) bool) {
+	// A company's pass holds busy: once it is free, the pass under way has
+	// ended, and the next ones skip the companies that left.
+	p.busy.Lock()
+	defer p.busy.Unlock()
+}
+
 // New makes a planner.
 func New(l *view.Ledger, o *view.Outbox, w *view.OutboxWriter, c *control.Store, log *slog.Logger, now func() time.Time, opts ...Option) *Planner {
 	p := &Planner{ledger: l, outbox: o, writer: w, control: c, log: log, now: now, platform: func(string) Platform { return Platform{} }}
@@ -83,6 +107,10 @@ func New(l *view.Ledger, o *view.Outbox, w *view.OutboxWriter, c *control.Store,
 func (p *Planner) Run(ctx context.Context) error {
 	for {
 		lch, cch := p.ledger.Changed(), p.control.Changed()
+		var wch <-chan struct{}
+		if p.owner != nil {
+			wch = p.owner.Changed()
+		}
 		if err := p.Pass(ctx); err != nil && ctx.Err() == nil {
 			p.log.Error("planning pass failed", "err", err)
 		}
@@ -91,6 +119,7 @@ func (p *Planner) Run(ctx context.Context) error {
 			return nil
 		case <-lch:
 		case <-cch:
+		case <-wch:
 		case <-time.After(30 * time.Second):
 		}
 	}
@@ -108,11 +137,21 @@ func (p *Planner) Pass(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := p.passCompany(ctx, companyID); err != nil {
+		if err := p.ownedPass(ctx, companyID); err != nil {
 			errs = append(errs, fmt.Errorf("company %s: %w", companyID, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ownedPass plans for a company if it is this process's.
+func (p *Planner) ownedPass(ctx context.Context, companyID string) error {
+	p.busy.Lock()
+	defer p.busy.Unlock()
+	if p.owner != nil && !p.owner.Owns(companyID) {
+		return nil
+	}
+	return p.passCompany(ctx, companyID)
 }
 
 func (p *Planner) passCompany(ctx context.Context, companyID string) error {

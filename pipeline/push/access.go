@@ -47,6 +47,9 @@ func (w *Worker) startChecks(ctx context.Context, wg *sync.WaitGroup) time.Time 
 			ch.done = true
 			continue
 		}
+		if !w.owner.Owns(conn.GetCompanyId()) {
+			continue // its owner checks it; this process, once it owns it
+		}
 		if ch.due.After(now) {
 			if earliest.IsZero() || ch.due.Before(earliest) {
 				earliest = ch.due

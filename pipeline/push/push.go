@@ -64,6 +64,7 @@ type Worker struct {
 	checks map[string]*accessCheck
 	wake   chan struct{}
 	obs    Observer
+	owner  Ownership
 }
 
 // Observer is told how pushes end and how long requests wait for a
@@ -87,6 +88,58 @@ func (noObserver) Waited(string, time.Duration) {}
 // WithObserver sets what the worker tells of outcomes and rate-limit waits
 // (nothing by default).
 func WithObserver(o Observer) Option { return func(w *Worker) { w.obs = o } }
+
+// Ownership says which companies are this process's to push for
+// (kafka.Owner): only their owner talks to their platform, checks their
+// access, reads their setup and refreshes their tokens.
+type Ownership interface {
+	Owns(company string) bool
+	Changed() <-chan struct{}
+}
+
+type ownsAll struct{}
+
+func (ownsAll) Owns(string) bool         { return true }
+func (ownsAll) Changed() <-chan struct{} { return nil }
+
+// WithOwnership makes the worker push only for the companies o says are
+// its own (all of them by default). Call Release from o's release hook.
+func WithOwnership(o Ownership) Option { return func(w *Worker) { w.owner = o } }
+
+// Release returns once the worker has stopped working for the companies
+// gone says are leaving (the caller has already made Owns say no for
+// them), or ctx ends.
+func (w *Worker) Release(ctx context.Context, gone func(company string) bool) {
+	for {
+		w.mu.Lock()
+		busy := false
+		for company := range w.running {
+			busy = busy || gone(company)
+		}
+		for id, ch := range w.checks {
+			busy = busy || ch.running && gone(w.companyOf(id))
+		}
+		for id, reading := range w.reading {
+			busy = busy || reading && gone(w.companyOf(id))
+		}
+		w.mu.Unlock()
+		if !busy {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			w.log.Warn("released companies before their pushes ended", "err", ctx.Err())
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// companyOf is a connection's company ("" for one unknown).
+func (w *Worker) companyOf(connID string) string {
+	c, _ := w.control.Connection(connID)
+	return c.GetCompanyId()
+}
 
 // accessCheck is one connection's start-of-process access check.
 type accessCheck struct {
@@ -127,7 +180,7 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now,
 		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
 		setups: map[string]cachedSetup{}, limits: map[string]*pacer{}, reading: map[string]bool{},
-		checks: map[string]*accessCheck{}, wake: make(chan struct{}, 1), obs: noObserver{},
+		checks: map[string]*accessCheck{}, wake: make(chan struct{}, 1), obs: noObserver{}, owner: ownsAll{},
 	}
 	for _, opt := range opts {
 		opt(w)
@@ -147,7 +200,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.mu.Unlock()
 	for {
-		och, cch := w.outbox.Changed(), w.control.Changed()
+		och, cch, wch := w.outbox.Changed(), w.control.Changed(), w.owner.Changed()
 		checkDue := w.startChecks(ctx, &wg)
 		w.publishSetups(ctx, &wg)
 		next := w.dispatch(ctx, &wg)
@@ -167,6 +220,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil
 		case <-och:
 		case <-cch:
+		case <-wch:
 		case <-w.wake:
 		case <-timer.C:
 		}
@@ -193,7 +247,7 @@ func (w *Worker) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Time {
 	defer w.mu.Unlock()
 	for _, company := range order {
 		entries := byCompany[company]
-		if w.running[company] {
+		if w.running[company] || !w.owner.Owns(company) {
 			continue
 		}
 		next, due := w.nextLocked(entries)
@@ -514,7 +568,7 @@ func (w *Worker) setup(ctx context.Context, connID string, c connectors.Connecto
 // connection's tokens, so it is the one that may call the platform.
 func (w *Worker) publishSetups(ctx context.Context, wg *sync.WaitGroup) {
 	for _, conn := range w.control.Connections() {
-		if conn.GetStatus() != control.StatusLinked {
+		if conn.GetStatus() != control.StatusLinked || !w.owner.Owns(conn.GetCompanyId()) {
 			continue
 		}
 		w.mu.Lock()

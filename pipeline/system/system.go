@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -70,6 +71,10 @@ type config struct {
 	operator    string
 	opsAddr     string
 	sealingKey  string
+	// planners and pushers, when set, run that many planners and push
+	// workers, each owning its share of the companies through a consumer
+	// group, as that many processes of each stage would.
+	planners, pushers int
 }
 
 // Option configures Start.
@@ -113,6 +118,13 @@ func WithOperatorToken(token string) Option { return func(c *config) { c.operato
 // in the data folder (or, with none, made for this run only).
 func WithSealingKey(b64 string) Option { return func(c *config) { c.sealingKey = b64 } }
 
+// WithStageInstances runs planners planners and pushers push workers,
+// each owning its share of the companies through a consumer group as
+// separate processes would; 0 runs one of each owning every company.
+func WithStageInstances(planners, pushers int) Option {
+	return func(c *config) { c.planners, c.pushers = planners, pushers }
+}
+
 // WithOpsAddr sets where /metrics, /healthz and /readyz are served (default:
 // a free loopback port).
 func WithOpsAddr(addr string) Option { return func(c *config) { c.opsAddr = addr } }
@@ -150,9 +162,11 @@ type System struct {
 	OperatorToken string
 	// OpsURL serves /metrics, /healthz and /readyz; Metrics is what it
 	// serves.
-	OpsURL     string
-	Metrics    *ops.Metrics
-	ready      *ops.Ready
+	OpsURL  string
+	Metrics *ops.Metrics
+	ready   *ops.Ready
+	// Pushers are the push workers WithStageInstances runs.
+	Pushers    []*PushInstance
 	SandboxURL map[string]string
 	Xero       *xerosandbox.Server
 	FreeAgent  *freeagentsandbox.Server
@@ -352,17 +366,47 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		s.Metrics.WatchJob(job)
 		s.goRun("window", job.Run)
 	}
-	planner := plan.New(ledger, outbox, writer, store, log, cfg.now, plan.WithPlatforms(func(key string) plan.Platform {
+	planOpts := []plan.Option{plan.WithPlatforms(func(key string) plan.Platform {
 		c, ok := conns[key]
 		if !ok {
 			return plan.Platform{}
 		}
 		caps := c.Capabilities()
 		return plan.Platform{InvoiceMode: caps.InvoiceMode, BankThroughTransactions: caps.JournalForbidsBankAccounts && caps.BankTransactions}
-	}), plan.WithQuarantine(quarantine, qwriter, buildinfo.Version()))
-	s.goRun("plan", planner.Run)
-	worker := push.New(outbox, writer, store, conns, callback, log, push.WithClock(cfg.now), push.WithObserver(s.Metrics.Push()))
-	s.goRun("push", worker.Run)
+	}), plan.WithQuarantine(quarantine, qwriter, buildinfo.Version())}
+	pushOpts := []push.Option{push.WithClock(cfg.now), push.WithObserver(s.Metrics.Push())}
+	if cfg.planners == 0 {
+		s.goRun("plan", plan.New(ledger, outbox, writer, store, log, cfg.now, planOpts...).Run)
+	}
+	for i := range cfg.planners {
+		owner, err := kafka.NewOwner(ctx, s.Brokers, "commercesync-plan", topics.Ledger, log)
+		if err != nil {
+			return nil, err
+		}
+		planner := plan.New(ledger, outbox, writer, store, log, cfg.now, append(planOpts, plan.WithOwnership(owner))...)
+		if err := owner.Start(planner.Release); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, owner.Close)
+		s.goRun(fmt.Sprintf("plan-%d", i), planner.Run)
+	}
+	if cfg.pushers == 0 {
+		s.goRun("push", push.New(outbox, writer, store, conns, callback, log, pushOpts...).Run)
+	}
+	for i := range cfg.pushers {
+		owner, err := kafka.NewOwner(ctx, s.Brokers, "commercesync-push", topics.Ledger, log)
+		if err != nil {
+			return nil, err
+		}
+		inst := &PushInstance{Owner: owner}
+		inst.obs = countingObserver{next: s.Metrics.Push(), confirmed: &inst.confirmed}
+		worker := push.New(outbox, writer, store, conns, callback, log, append(pushOpts, push.WithOwnership(owner), push.WithObserver(inst.obs))...)
+		if err := owner.Start(worker.Release); err != nil {
+			return nil, err
+		}
+		inst.Worker, inst.stop = worker, s.goStoppable(fmt.Sprintf("push-%d", i), worker.Run)
+		s.Pushers = append(s.Pushers, inst)
+	}
 	if cfg.tick > 0 {
 		// The clock names each tick's partition itself: a tick belongs to a
 		// partition, not to a key.
@@ -377,6 +421,64 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	}
 	s.ready.Set()
 	return s, nil
+}
+
+// PushInstance is one of the push workers WithStageInstances runs.
+type PushInstance struct {
+	Worker    *push.Worker
+	Owner     *kafka.Owner
+	stop      func()
+	obs       push.Observer
+	confirmed atomic.Int64
+}
+
+// Confirmed counts the documents this worker confirmed.
+func (p *PushInstance) Confirmed() int64 { return p.confirmed.Load() }
+
+// countingObserver counts confirmations and tells next everything.
+type countingObserver struct {
+	next      push.Observer
+	confirmed *atomic.Int64
+}
+
+func (o countingObserver) Outcome(platform, outcome string) {
+	if outcome == "confirmed" {
+		o.confirmed.Add(1)
+	}
+	o.next.Outcome(platform, outcome)
+}
+
+func (o countingObserver) Waited(platform string, d time.Duration) { o.next.Waited(platform, d) }
+
+// Stop ends the worker and takes it out of its group, as a process
+// stopping would: its companies go to the others.
+func (p *PushInstance) Stop() {
+	p.stop()
+	p.Owner.Close()
+}
+
+// goStoppable runs fn like goRun, until the returned function is called
+// (which waits for fn to return) or the system stops.
+func (s *System) goStoppable(name string, fn func(context.Context) error) func() {
+	ctx, cancel := context.WithCancel(s.ctx)
+	done := make(chan struct{})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(done)
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("component stopped", "component", name, "err", err)
+			s.errMu.Lock()
+			s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
+			s.errMu.Unlock()
+			s.cancel()
+		}
+	}()
+	s.closers = append(s.closers, cancel)
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // WindowStats counts what the window did: records in, applied and
