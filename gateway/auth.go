@@ -73,12 +73,12 @@ func WithOperatorToken(token string) Option {
 }
 
 // authenticate resolves the caller's tenant from an Authorization value.
-func authenticate(store *control.Store, header string) (string, error) {
-	tenant, _, err := authenticateKey(store, header)
+func authenticate(ctx context.Context, store *control.Store, header string) (string, error) {
+	tenant, _, err := authenticateKey(ctx, store, header)
 	return tenant, err
 }
 
-func authenticateKey(store *control.Store, header string) (string, []v1.Scope, error) {
+func authenticateKey(ctx context.Context, store *control.Store, header string) (string, []v1.Scope, error) {
 	if header == "" {
 		return "", nil, errNoKey
 	}
@@ -87,6 +87,10 @@ func authenticateKey(store *control.Store, header string) (string, []v1.Scope, e
 		return "", nil, errNoKey
 	}
 	tenant, scopes, ok := store.AuthenticateKey(secret)
+	if !ok && strings.HasPrefix(secret, "csk_") && store.CatchUp(ctx) {
+		// Issued a moment ago through another gateway, perhaps.
+		tenant, scopes, ok = store.AuthenticateKey(secret)
+	}
 	if !ok {
 		return "", nil, errBadKey
 	}
@@ -96,7 +100,7 @@ func authenticateKey(store *control.Store, header string) (string, []v1.Scope, e
 // authorize checks that the Authorization value header allows scope and
 // returns the caller's tenant ("" for the operator). A method without a
 // scope is refused to everyone.
-func (s *Server) authorize(header string, scope v1.Scope) (string, error) {
+func (s *Server) authorize(ctx context.Context, header string, scope v1.Scope) (string, error) {
 	switch scope {
 	case v1.Scope_SCOPE_UNSPECIFIED:
 		return "", status.Error(codes.PermissionDenied, "this method names no scope, so no credential may call it")
@@ -114,7 +118,7 @@ func (s *Server) authorize(header string, scope v1.Scope) (string, error) {
 		}
 		return "", nil
 	}
-	tenant, scopes, err := authenticateKey(s.store, header)
+	tenant, scopes, err := authenticateKey(ctx, s.store, header)
 	if err != nil {
 		return "", err
 	}
@@ -142,7 +146,7 @@ func authorization(ctx context.Context) string {
 
 func authInterceptor(s *Server) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		tenant, err := s.authorize(authorization(ctx), s.scopes[info.FullMethod])
+		tenant, err := s.authorize(ctx, authorization(ctx), s.scopes[info.FullMethod])
 		if err != nil {
 			return nil, err
 		}
@@ -185,6 +189,10 @@ func methodScopes() map[string]v1.Scope {
 // belongs to another tenant: the two are indistinguishable by design.
 func company(ctx context.Context, store *control.Store, id string) (*v1.Company, error) {
 	c, err := store.Company(tenantFrom(ctx), id)
+	if errors.Is(err, control.ErrNotFound) && store.CatchUp(ctx) {
+		// Made a moment ago through another gateway, perhaps.
+		c, err = store.Company(tenantFrom(ctx), id)
+	}
 	if errors.Is(err, control.ErrNotFound) {
 		return nil, status.Errorf(codes.NotFound, "company %q not found", id)
 	}

@@ -242,3 +242,41 @@ func TestAdminAPIIsShutWithoutAnOperatorToken(t *testing.T) {
 		t.Errorf("admin API without a token: HTTP %d %s; want 403 naming COMMERCESYNC_ADMIN_TOKEN", resp.StatusCode, b)
 	}
 }
+
+// A key issued, or a company made, through one gateway works at once on
+// another, however far behind the control topic that one's view is.
+func TestWritesThroughOneGatewayServeOnAnother(t *testing.T) {
+	p := newGatewayPair(t)
+	ctx := context.Background()
+	tenant, _ := p.stores[0].Tenants("", 1)
+	if len(tenant) != 1 {
+		t.Fatal("no development tenant")
+	}
+	get := func(url, key string) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 50 {
+		_, secret, err := p.stores[0].IssueAPIKey(ctx, tenant[0].GetId(), "", []v1.Scope{v1.Scope_SCOPE_READ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := get(p.urls[1]+"/v1/platforms", secret); code != http.StatusOK {
+			t.Fatalf("round %d: a key issued through the first gateway answered %d on the second", i, code)
+		}
+		made := p.create(t, 0, "", fmt.Sprintf("Shop %d", i))
+		if code := get(p.urls[1]+"/v1/companies/"+made.id, p.key); code != http.StatusOK {
+			t.Fatalf("round %d: a company made through the first gateway answered %d on the second", i, code)
+		}
+	}
+}

@@ -111,7 +111,7 @@ func restPut[T proto.Message](s *Server, kind v1.ReferenceKind, wrapper string, 
 func restRecords[T proto.Message](s *Server, wrapper string, newMsg func() T,
 	ingest func(context.Context, *v1.Company, []pending) (*v1.PushResponse, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tenant, err := authenticate(s.store, r.Header.Get("Authorization"))
+		tenant, err := authenticate(r.Context(), s.store, r.Header.Get("Authorization"))
 		if err != nil {
 			restError(w, http.StatusUnauthorized, err)
 			return

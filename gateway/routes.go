@@ -141,7 +141,7 @@ func guard(rs []route, s *Server, next http.Handler) http.Handler {
 		}
 		rt := known[i]
 		if rt.keyed {
-			if _, err := s.authorize(r.Header.Get("Authorization"), rt.scope); err != nil {
+			if _, err := s.authorize(r.Context(), r.Header.Get("Authorization"), rt.scope); err != nil {
 				restError(w, httpStatus(err), err)
 				return
 			}

@@ -69,7 +69,7 @@ func (l StreamLimits) withDefaults() StreamLimits {
 // before the handler reads anything.
 func streamAuthInterceptor(s *Server) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		tenant, err := s.authorize(authorization(ss.Context()), s.scopes[info.FullMethod])
+		tenant, err := s.authorize(ss.Context(), authorization(ss.Context()), s.scopes[info.FullMethod])
 		if err != nil {
 			return err
 		}

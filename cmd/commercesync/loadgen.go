@@ -322,7 +322,7 @@ func (r *loadRun) connectXero(ctx context.Context, company string, m loadgen.Mer
 			// The sandbox's organisation keeps its books in USD.
 			"exchangeRates": map[string]any{"GBP": "1.27", "EUR": "1.08", "AUD": "0.66"},
 			"sales": map[string]any{"syncSales": true, "salesCustomer": customer, "accounts": map[string]any{
-				"sales": slot("200"), "tax": slot("820"), "gratuity": slot("801"), "refund": slot("210")}},
+				"sales": slot("200"), "tax": slot("820"), "gratuity": slot("801"), "refund": slot("210"), "fx": slot("260")}},
 			"payments": map[string]any{"syncPayments": true, "accounts": map[string]any{
 				"card": slot("610"), "cash": slot("611"), "unsettled": slot("612"), "payout": slot("090")}},
 			"fees": map[string]any{"syncFees": true, "accounts": map[string]any{"paymentFee": slot("404")}},

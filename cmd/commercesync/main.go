@@ -1,7 +1,11 @@
 // Command commercesync is the single binary of the system.
 //
 //	commercesync dev                   the whole pipeline in one process, sandboxes included
+//	commercesync gateway               the API against KAFKA_BROKERS
 //	commercesync window                a window (aggregator) worker against KAFKA_BROKERS
+//	commercesync plan                  a planner against KAFKA_BROKERS
+//	commercesync push                  a push worker against KAFKA_BROKERS
+//	commercesync broker                the embedded broker alone
 //	commercesync sandbox <platform>    one platform's sandbox on its own
 //	commercesync admin …               tenants and API keys, through a gateway's admin API
 //	commercesync loadgen               realistic traffic for many merchants, timed
@@ -38,7 +42,11 @@ const usage = `commercesync: push a merchant's commerce data, get balanced daily
 
 Usage:
   commercesync dev [flags]            run everything in one process (embedded Kafka broker, sandboxes)
+  commercesync gateway [flags]        serve the API against KAFKA_BROKERS (as many as wanted)
   commercesync window [flags]         run a window worker against KAFKA_BROKERS
+  commercesync plan [flags]           run a planner against KAFKA_BROKERS (each plans its share of the companies)
+  commercesync push [flags]           run a push worker against KAFKA_BROKERS (each pushes for its share)
+  commercesync broker [flags]         run the embedded Kafka-protocol broker alone, to try the stages on one machine
   commercesync sandbox <platform>     run one platform's sandbox alone (xero, freeagent, …)
   commercesync admin …                make tenants and API keys (with COMMERCESYNC_ADMIN_TOKEN)
   commercesync loadgen [flags]        push realistic traffic for many merchants and time it (with COMMERCESYNC_API_KEY)
@@ -68,6 +76,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, windowOpt
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "window":
 		return runWindow(ctx, args[1:], stderr, windowOpts...)
+	case "gateway":
+		return runGateway(ctx, args[1:], stderr)
+	case "plan":
+		return runPlan(ctx, args[1:], stderr)
+	case "push":
+		return runPush(ctx, args[1:], stderr)
+	case "broker":
+		return runBroker(ctx, args[1:], stdout, stderr)
 	case "sandbox":
 		return runSandbox(ctx, args[1:], stdout, stderr)
 	case "admin":

@@ -60,10 +60,12 @@ func envSettings() []envSetting {
 	return []envSetting{
 		{"KAFKA_BROKERS", "dev", "the embedded broker",
 			"Kafka brokers, comma separated: dev runs against them instead of starting its own"},
-		{"COMMERCESYNC_SEALING_KEY", "dev", "a key kept in the data folder",
-			"base64 of the 32 random bytes that seal OAuth tokens and the development key"},
-		{"COMMERCESYNC_ADMIN_TOKEN", "dev, admin", "dev derives one from its sealing key",
+		{"COMMERCESYNC_SEALING_KEY", "dev, gateway, plan, push", "dev: a key kept in the data folder; the others need it",
+			"base64 of the 32 random bytes that seal OAuth tokens and the development key, the same in every process"},
+		{"COMMERCESYNC_ADMIN_TOKEN", "dev, gateway, admin", "dev derives one from its sealing key; a gateway without one keeps the admin API shut",
 			"the operator token (cso_…) that opens the admin API; admin sends it"},
+		{"COMMERCESYNC_<PLATFORM>_CLIENT_SECRET", "gateway, push", "",
+			"the OAuth client secret registered with each platform served (XERO, QBO, SAGE, NETSUITE, FREEAGENT)"},
 		{"COMMERCESYNC_API_KEY", "loadgen", "", "the API key loadgen pushes with: configure and ingest scopes"},
 	}
 }
@@ -75,7 +77,11 @@ func settingsCommands() []*flag.FlagSet {
 	sb, _ := newSandboxFlags("<platform>", io.Discard)
 	adm, _, _ := newAdminFlags(io.Discard)
 	lg, _ := newLoadgenFlags(io.Discard)
-	return []*flag.FlagSet{dev, win, sb, adm, lg}
+	gw, _ := newGatewayFlags(io.Discard)
+	pl, _ := newPlanFlags(io.Discard)
+	pu, _, _ := newPushFlags(io.Discard)
+	br, _, _ := newBrokerFlags(io.Discard)
+	return []*flag.FlagSet{dev, gw, win, pl, pu, br, sb, adm, lg}
 }
 
 // settingsTable is the README's table of every setting.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/time/rate"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/commercesync/commercesync/pipeline/kafka"
@@ -89,6 +90,7 @@ type Store struct {
 	// writer looks.
 	outcomes map[string]*outcome
 	changed  chan struct{}
+	catchUps *rate.Limiter
 }
 
 // outcome is what the view decided of one guarded write.
@@ -139,7 +141,7 @@ func newStore(topic string, sealer *Sealer, log *slog.Logger) *Store {
 		tenants: map[string]*v1.Tenant{}, keys: map[string]*v1.ApiKey{}, keyHashes: map[string]string{},
 		companies: map[string]*v1.Company{}, connections: map[string]*v1.Connection{},
 		configs: map[string][]*v1.ConfigVersion{}, setups: map[string]*v1.PlatformSetup{}, heads: map[string]head{},
-		outcomes: map[string]*outcome{}, changed: make(chan struct{}),
+		outcomes: map[string]*outcome{}, changed: make(chan struct{}), catchUps: rate.NewLimiter(maxCatchUps, maxCatchUps),
 	}
 }
 
@@ -148,6 +150,24 @@ func (s *Store) Close() {
 	s.tail.Stop()
 	s.prod.Close()
 }
+
+// CatchUp waits, up to a second, until the view holds every control
+// record written before the call, and says whether it does. A caller that
+// did not find what another process has just written (a key issued, a
+// company made through another gateway) calls it and looks again. It is
+// rate-limited (maxCatchUps a second), so a flood of unknown keys costs
+// the broker little: past the limit it says false at once.
+func (s *Store) CatchUp(ctx context.Context) bool {
+	if !s.catchUps.Allow() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	return s.tail.WaitCaughtUp(ctx) == nil
+}
+
+// maxCatchUps bounds CatchUp's calls to the broker a second.
+const maxCatchUps = 50
 
 // Sealer returns the secret sealer.
 func (s *Store) Sealer() *Sealer { return s.sealer }

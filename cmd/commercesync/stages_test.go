@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// freePort returns a loopback port nothing listens on now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitHTTP waits until url answers 200.
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer within a minute: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond) // another process starting: nothing to wait on but its port
+	}
+}
+
+// The stages run as separate processes against one broker process: two
+// gateways, three windows, two planners and two push workers, with the
+// Xero sandbox on its own. Merchants onboard through either gateway, their
+// days seal and post; one window, one planner and one push worker are then
+// killed with SIGKILL and started again, and the next merchants' days seal
+// and post too, each day once.
+func TestStagesRunAsSeparateProcesses(t *testing.T) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	token := "cso_" + base64.RawURLEncoding.EncodeToString(key[:24])
+	kafkaPort, xeroPort, gw1, gw2, grpc1, grpc2 := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
+	brokers := fmt.Sprintf("127.0.0.1:%d", kafkaPort)
+	t.Setenv("COMMERCESYNC_SEALING_KEY", base64.StdEncoding.EncodeToString(key))
+	t.Setenv("KAFKA_BROKERS", brokers)
+	t.Setenv("COMMERCESYNC_ADMIN_TOKEN", token)
+	t.Setenv("COMMERCESYNC_XERO_CLIENT_SECRET", "commercesync-dev-secret")
+	t.Setenv("COMMERCESYNC_LOG_FORMAT", "json")
+
+	startWorker(t, fmt.Sprintf("broker -kafka-data %s -kafka-port %d", t.TempDir(), kafkaPort), false)
+	waitTCP(t, brokers)
+	gateway1 := fmt.Sprintf("http://127.0.0.1:%d", gw1)
+	xeroData := t.TempDir()
+	startWorker(t, fmt.Sprintf("sandbox xero -addr 127.0.0.1:%d -data %s -redirect-uri %s/v1/oauth/callback", xeroPort, xeroData, gateway1), false)
+	platform := fmt.Sprintf("-platforms xero -xero-client-id commercesync-dev -xero-sandbox http://127.0.0.1:%d", xeroPort)
+	startWorker(t, fmt.Sprintf("gateway -http 127.0.0.1:%d -grpc 127.0.0.1:%d %s", gw1, grpc1, platform), false)
+	startWorker(t, fmt.Sprintf("gateway -http 127.0.0.1:%d -grpc 127.0.0.1:%d -public-url %s %s", gw2, grpc2, gateway1, platform), false)
+	waitHTTP(t, gateway1+"/openapi.json")
+	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/openapi.json", gw2))
+	windows := []*exec.Cmd{}
+	for range 3 {
+		w, _ := startWorker(t, "window -session-timeout 6s", false)
+		windows = append(windows, w)
+	}
+	var plans, pushes []*exec.Cmd
+	for range 2 {
+		p, _ := startWorker(t, "plan -platforms xero -session-timeout 6s", false)
+		plans = append(plans, p)
+		u, _ := startWorker(t, "push -session-timeout 6s -callback "+gateway1+"/v1/oauth/callback "+platform, false)
+		pushes = append(pushes, u)
+	}
+
+	// An operator makes the tenant and its key through the second gateway.
+	t.Setenv("COMMERCESYNC_URL", fmt.Sprintf("http://127.0.0.1:%d", gw2))
+	out, err := admin(t, fmt.Sprintf("http://127.0.0.1:%d", gw2), "tenants", "create", "-name", "Shopfront POS")
+	m := tenantLine.FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("tenants create: %v\n%s", err, out)
+	}
+	out, err = admin(t, fmt.Sprintf("http://127.0.0.1:%d", gw2), "keys", "create", "-tenant", m[1], "-scopes", "ingest,configure,read")
+	s := secretLine.FindStringSubmatch(out)
+	if err != nil || s == nil {
+		t.Fatalf("keys create: %v\n%s", err, out)
+	}
+	t.Setenv("COMMERCESYNC_API_KEY", s[1])
+
+	loadgen := func(seed, via, grpcAddr string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		args := []string{"loadgen", "-url", gateway1, "-grpc", grpcAddr, "-via", via, "-brokers", brokers, "-platform", "xero",
+			"-merchants", "3", "-days", "2", "-orders", "10", "-seed", seed, "-start", "2026-03-02", "-wait", "4m"}
+		if err := run(context.Background(), args, &out, &errOut); err != nil {
+			t.Fatalf("loadgen: %v\n%s%s", err, out.String(), errOut.String())
+		}
+		return out.String()
+	}
+	got := loadgen("21", "rest", fmt.Sprintf("127.0.0.1:%d", grpc1))
+	for _, want := range []string{"accepted → sealed summary: 6 of 6 days", "accepted → confirmed document: 6 of 6 days"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("before the kill: no %q in\n%s", want, got)
+		}
+	}
+
+	// SIGKILL one of each, and start them again.
+	for _, c := range []*exec.Cmd{windows[0], plans[0], pushes[0]} {
+		_ = c.Process.Kill()
+		_, _ = c.Process.Wait()
+	}
+	startWorker(t, "window -session-timeout 6s", false)
+	startWorker(t, "plan -platforms xero -session-timeout 6s", false)
+	startWorker(t, "push -session-timeout 6s -callback "+gateway1+"/v1/oauth/callback "+platform, false)
+	got = loadgen("22", "grpc", fmt.Sprintf("127.0.0.1:%d", grpc2))
+	for _, want := range []string{"accepted → sealed summary: 6 of 6 days", "accepted → confirmed document: 6 of 6 days"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("after the kill: no %q in\n%s", want, got)
+		}
+	}
+
+	// Every company's documents, through the other gateway: each day's
+	// (with its revisions, which late records make) planned and, once the
+	// platform's rate limit lets them through, confirmed.
+	hc := &http.Client{Timeout: 30 * time.Second}
+	a := &api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", gw2), key: s[1], hc: hc}
+	type doc struct {
+		DocumentID, BusinessDay, State, DocumentType, ExternalID string
+		Revision                                                 int
+	}
+	var all []doc
+	for _, seed := range []string{"21", "22"} {
+		for i := range 3 {
+			// The company loadgen made, found again by its idempotency key.
+			req, err := http.NewRequest("POST", a.base+"/v1/companies", strings.NewReader(fmt.Sprintf(`{"name":"Loadgen merchant %d"}`, i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+s[1])
+			req.Header.Set("Idempotency-Key", fmt.Sprintf("loadgen-%s-%d", seed, i))
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c struct{ ID string }
+			err = json.NewDecoder(resp.Body).Decode(&c)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("company %s/%d: HTTP %d, %v", seed, i, resp.StatusCode, err)
+			}
+			var st struct{ Documents []doc }
+			deadline := time.Now().Add(4 * time.Minute)
+			for {
+				a.must("GET", "/v1/companies/"+c.ID+"/sync/commerce/status", nil, &st)
+				done := len(st.Documents) > 0
+				for _, d := range st.Documents {
+					done = done && d.State == "Confirmed"
+				}
+				if done {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("company %s: documents not all confirmed within 4 minutes: %+v", c.ID, st.Documents)
+				}
+				time.Sleep(500 * time.Millisecond) // the push workers' pace, the platform's limit
+			}
+			posted := map[string]bool{}
+			for _, d := range st.Documents {
+				if d.Revision == 1 {
+					posted[d.BusinessDay] = true
+				}
+			}
+			if !posted["2026-03-02"] || !posted["2026-03-03"] {
+				t.Errorf("company %s: revision 1 posted for %v, want both days", c.ID, posted)
+			}
+			all = append(all, st.Documents...)
+		}
+	}
+
+	// The platform holds each confirmed document once: no journal or bank
+	// transaction twice, and as many as were confirmed.
+	raw, err := os.ReadFile(filepath.Join(xeroData, "xero.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved struct {
+		State struct {
+			Organisations []struct {
+				Journals []struct{ ID string }
+				BankTxns []struct{ ID string } `json:"bankTransactions"`
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &saved); err != nil {
+		t.Fatal(err)
+	}
+	held := map[string]int{}
+	for _, o := range saved.State.Organisations {
+		for _, j := range o.Journals {
+			held[j.ID]++
+		}
+		for _, b := range o.BankTxns {
+			held[b.ID]++
+		}
+	}
+	for _, d := range all {
+		if held[d.ExternalID] != 1 {
+			t.Errorf("document %s (%s %s r%d) confirmed as %q, which the platform holds %d times", d.DocumentID, d.DocumentType,
+				d.BusinessDay, d.Revision, d.ExternalID, held[d.ExternalID])
+		}
+	}
+	if n := len(held); n != len(all) {
+		t.Errorf("the platform holds %d documents; %d were confirmed: some were posted twice", n, len(all))
+	}
+}
+
+// waitTCP waits until addr takes connections.
+func waitTCP(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s took no connection within a minute: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond) // another process starting
+	}
+}
