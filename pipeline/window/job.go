@@ -387,6 +387,11 @@ func (j *Job) Run(ctx context.Context) error {
 		if err := sess.Begin(); err != nil {
 			return fmt.Errorf("begin transaction: %w", err)
 		}
+		// A transaction begun runs to its end, commit or abort, even when
+		// ctx ends meanwhile: a shutdown waits for it, for at most the
+		// transaction timeout, rather than throw its work away.
+		tctx, tcancel := context.WithCancel(context.WithoutCancel(ctx))
+		stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(j.txnTimeout, tcancel) })
 		j.count(func(s *JobStats) { s.Transactions++ })
 		var quarantined []*kgo.Record
 		var parkedFrom, usedPoison []input
@@ -464,7 +469,7 @@ func (j *Job) Run(ctx context.Context) error {
 				}
 			}
 			produced += int64(len(r.Key) + len(r.Value))
-			sess.Produce(ctx, r, func(r *kgo.Record, err error) {
+			sess.Produce(tctx, r, func(r *kgo.Record, err error) {
 				if err != nil {
 					fail(err)
 					return
@@ -494,7 +499,11 @@ func (j *Job) Run(ctx context.Context) error {
 		for _, q := range quarantined {
 			produce(q, culprit{})
 		}
-		if err := sess.Client().Flush(ctx); err != nil && ctx.Err() != nil {
+		if err := sess.Client().Flush(tctx); err != nil && tctx.Err() != nil {
+			// Shutting down, and the output did not reach the broker in
+			// time: the broker aborts the transaction.
+			stopAfter()
+			tcancel()
 			return nil
 		}
 		if j.inTxn != nil {
@@ -507,7 +516,9 @@ func (j *Job) Run(ctx context.Context) error {
 			end = kgo.TryAbort
 		}
 		produceMu.Unlock()
-		committed, err := sess.End(ctx, end)
+		committed, err := sess.End(tctx, end)
+		stopAfter()
+		tcancel()
 		if committed && j.afterCommit != nil {
 			if err := j.afterCommit(); err != nil {
 				return err
