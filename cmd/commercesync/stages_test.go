@@ -7,11 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,22 +75,31 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	xeroData := t.TempDir()
 	startWorker(t, fmt.Sprintf("sandbox xero -addr 127.0.0.1:%d -data %s -redirect-uri %s/v1/oauth/callback", xeroPort, xeroData, gateway1), false)
 	platform := fmt.Sprintf("-platforms xero -xero-client-id commercesync-dev -xero-sandbox http://127.0.0.1:%d", xeroPort)
-	startWorker(t, fmt.Sprintf("gateway -http 127.0.0.1:%d -grpc 127.0.0.1:%d %s", gw1, grpc1, platform), false)
+	// Every stage process serves its ops endpoints where the test scrapes
+	// them.
+	var opsPorts []int
+	ops := func() string {
+		p := freePort(t)
+		opsPorts = append(opsPorts, p)
+		return fmt.Sprintf(" -ops 127.0.0.1:%d", p)
+	}
+	startWorker(t, fmt.Sprintf("gateway -http 127.0.0.1:%d -grpc 127.0.0.1:%d%s %s", gw1, grpc1, ops(), platform), false)
 	startWorker(t, fmt.Sprintf("gateway -http 127.0.0.1:%d -grpc 127.0.0.1:%d -public-url %s %s", gw2, grpc2, gateway1, platform), false)
 	waitHTTP(t, gateway1+"/openapi.json")
 	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/openapi.json", gw2))
 	windows := []*exec.Cmd{}
 	for range 3 {
-		w, _ := startWorker(t, "window -session-timeout 6s", false)
+		w, _ := startWorker(t, "window -session-timeout 6s"+ops(), false)
 		windows = append(windows, w)
 	}
 	var plans, pushes []*exec.Cmd
 	for range 2 {
-		p, _ := startWorker(t, "plan -platforms xero -session-timeout 6s", false)
+		p, _ := startWorker(t, "plan -platforms xero -session-timeout 6s"+ops(), false)
 		plans = append(plans, p)
-		u, _ := startWorker(t, "push -session-timeout 6s -callback "+gateway1+"/v1/oauth/callback "+platform, false)
+		u, _ := startWorker(t, "push -session-timeout 6s -callback "+gateway1+"/v1/oauth/callback "+platform+ops(), false)
 		pushes = append(pushes, u)
 	}
+	killed := map[int]bool{1: true, 4: true, 5: true} // the ops ports of windows[0], plans[0], pushes[0]
 
 	// An operator makes the tenant and its key through the second gateway.
 	t.Setenv("COMMERCESYNC_URL", fmt.Sprintf("http://127.0.0.1:%d", gw2))
@@ -126,9 +137,9 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 		_ = c.Process.Kill()
 		_, _ = c.Process.Wait()
 	}
-	startWorker(t, "window -session-timeout 6s", false)
-	startWorker(t, "plan -platforms xero -session-timeout 6s", false)
-	startWorker(t, "push -session-timeout 6s -callback "+gateway1+"/v1/oauth/callback "+platform, false)
+	startWorker(t, "window -session-timeout 6s"+ops(), false)
+	startWorker(t, "plan -platforms xero -session-timeout 6s"+ops(), false)
+	startWorker(t, "push -session-timeout 6s -callback "+gateway1+"/v1/oauth/callback "+platform+ops(), false)
 	got = loadgen("22", "grpc", fmt.Sprintf("127.0.0.1:%d", grpc2))
 	for _, want := range []string{"accepted → sealed summary: 6 of 6 days", "accepted → confirmed document: 6 of 6 days"} {
 		if !strings.Contains(got, want) {
@@ -191,6 +202,29 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 				t.Errorf("company %s: revision 1 posted for %v, want both days", c.ID, posted)
 			}
 			all = append(all, st.Documents...)
+		}
+	}
+
+	// Between them, the stages' processes serve every metric the README
+	// lists, and say they are ready.
+	var scraped strings.Builder
+	for i, port := range opsPorts {
+		if killed[i] {
+			continue
+		}
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		waitHTTP(t, base+"/readyz")
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		scraped.Write(b)
+	}
+	for _, name := range readmeMetrics(t) {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `(\{|_bucket\{|_count | )`).MatchString(scraped.String()) {
+			t.Errorf("no stage process serves %s", name)
 		}
 	}
 
