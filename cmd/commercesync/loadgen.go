@@ -39,7 +39,7 @@ type loadgenFlags struct {
 	merchants, days, orders, workers             *int
 	seed                                         *uint64
 	late, updated, deleted, rate                 *float64
-	grace                                        *int
+	grace, orgs                                  *int
 	wait                                         *time.Duration
 }
 
@@ -61,6 +61,7 @@ func newLoadgenFlags(stderr io.Writer) (*flag.FlagSet, *loadgenFlags) {
 		rate:      fs.Float64("rate", 0, "records per second to send at (0: as fast as the gateway takes them)"),
 		workers:   fs.Int("workers", 8, "requests in flight"),
 		platform:  fs.String("platform", "none", "connect each merchant to this sandbox platform (xero) to measure to confirmed documents, or none"),
+		orgs:      fs.Int("organisations", 1, "with -platform xero: spread the merchants over this many of the sandbox's organisations (as many as it holds), since Xero's limits are per organisation"),
 		grace:     fs.Int("grace", 60, "each merchant's grace in minutes: how long after its end a day waits for late records before it seals"),
 		brokers:   fs.String("brokers", "", "Kafka brokers, to time days sealed and documents confirmed (without them only ingest is measured)"),
 		wait:      fs.Duration("wait", 5*time.Minute, "how long to wait, after the last record, for every day to seal (and post)"),
@@ -118,6 +119,8 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errors.New("-workers: between 1 and 1024")
 	case *f.rate < 0:
 		return errors.New("-rate: 0 (as fast as taken) or more")
+	case *f.orgs < 1 || *f.orgs > 10000:
+		return errors.New("-organisations: between 1 and 10000, and no more than the sandbox holds")
 	}
 	jar, _ := cookiejar.New(nil)
 	r := &loadRun{f: f, spec: spec, key: key, out: stdout, hc: &http.Client{Timeout: time.Minute, Jar: jar},
@@ -257,7 +260,7 @@ func (r *loadRun) connectXero(ctx context.Context, company string, m loadgen.Mer
 		return nil, err
 	}
 	if conn.Status != "Linked" {
-		back, err := xerosandbox.Approve(ctx, r.hc, conn.LinkURL, "")
+		back, err := xerosandbox.Approve(ctx, r.hc, conn.LinkURL, xerosandbox.TenantID(m.Index%max(*r.f.orgs, 1)))
 		if err != nil {
 			return nil, fmt.Errorf("consent: %w", err)
 		}

@@ -306,21 +306,25 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer, extra ...wi
 
 // sandboxes start each platform's sandbox alone, for a client registered
 // with the given id, secret and redirect URIs, keeping its state in dir
-// ("" keeps it in memory).
-var sandboxes = map[string]func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error){
-	"xero": func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error) {
-		return xerosandbox.New(xerosandbox.WithDataDir(dir), xerosandbox.WithClient(xerosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
+// ("" keeps it in memory); Xero's holds orgs organisations.
+var sandboxes = map[string]func(id, secret string, redirects []string, dir, addr string, orgs int) (string, func(context.Context) error, error){
+	"xero": func(id, secret string, redirects []string, dir, addr string, orgs int) (string, func(context.Context) error, error) {
+		opts := []xerosandbox.Option{xerosandbox.WithDataDir(dir), xerosandbox.WithClient(xerosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})}
+		for i := range orgs {
+			opts = append(opts, xerosandbox.WithOrganisation(xerosandbox.NumberedOrganisation(i)))
+		}
+		return xerosandbox.New(opts...).Start(addr)
 	},
-	"qbo": func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error) {
+	"qbo": func(id, secret string, redirects []string, dir, addr string, _ int) (string, func(context.Context) error, error) {
 		return qbosandbox.New(qbosandbox.WithDataDir(dir), qbosandbox.WithClient(qbosandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
-	"sage": func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error) {
+	"sage": func(id, secret string, redirects []string, dir, addr string, _ int) (string, func(context.Context) error, error) {
 		return sagesandbox.New(sagesandbox.WithDataDir(dir), sagesandbox.WithClient(sagesandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
-	"netsuite": func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error) {
+	"netsuite": func(id, secret string, redirects []string, dir, addr string, _ int) (string, func(context.Context) error, error) {
 		return netsuitesandbox.New(netsuitesandbox.WithDataDir(dir), netsuitesandbox.WithClient(netsuitesandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
-	"freeagent": func(id, secret string, redirects []string, dir, addr string) (string, func(context.Context) error, error) {
+	"freeagent": func(id, secret string, redirects []string, dir, addr string, _ int) (string, func(context.Context) error, error) {
 		return freeagentsandbox.New(freeagentsandbox.WithDataDir(dir), freeagentsandbox.WithClient(freeagentsandbox.Client{ID: id, Secret: secret, Name: "commercesync", RedirectURIs: redirects})).Start(addr)
 	},
 }
@@ -328,6 +332,7 @@ var sandboxes = map[string]func(id, secret string, redirects []string, dir, addr
 // sandboxFlags are the settings of `commercesync sandbox <platform>`.
 type sandboxFlags struct {
 	addr, clientID, secret, redirect, data *string
+	orgs                                   *int
 }
 
 func newSandboxFlags(platform string, stderr io.Writer) (*flag.FlagSet, *sandboxFlags) {
@@ -339,6 +344,8 @@ func newSandboxFlags(platform string, stderr io.Writer) (*flag.FlagSet, *sandbox
 		secret:   fs.String("client-secret", "commercesync-dev-secret", "OAuth client secret to accept"),
 		redirect: fs.String("redirect-uri", "http://127.0.0.1:8080/v1/oauth/callback", "redirect URI to accept (comma separated for several)"),
 		data:     fs.String("data", "", "folder that keeps the sandbox's state across restarts (default: in memory)"),
+		orgs: fs.Int("organisations", 1, "Xero: how many organisations to hold, each with its own limits; "+
+			"the i-th has tenant id 00000000-0000-4000-8000-<i in 12 digits> (the first the demo company's)"),
 	}
 }
 
@@ -356,7 +363,10 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	addr, clientID, secret, redirect, data := f.addr, f.clientID, f.secret, f.redirect, f.data
-	url, shutdown, err := sandboxes[args[0]](*clientID, *secret, strings.Split(*redirect, ","), *data, *addr)
+	if *f.orgs < 1 || *f.orgs > 10000 {
+		return errors.New("-organisations: between 1 and 10000")
+	}
+	url, shutdown, err := sandboxes[args[0]](*clientID, *secret, strings.Split(*redirect, ","), *data, *addr, *f.orgs)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,9 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	waitTCP(t, brokers)
 	gateway1 := fmt.Sprintf("http://127.0.0.1:%d", gw1)
 	xeroData := t.TempDir()
-	startWorker(t, fmt.Sprintf("sandbox xero -addr 127.0.0.1:%d -data %s -redirect-uri %s/v1/oauth/callback", xeroPort, xeroData, gateway1), false)
+	// An organisation per merchant, as each merchant has its own books,
+	// and Xero's limits are per organisation.
+	startWorker(t, fmt.Sprintf("sandbox xero -organisations 6 -addr 127.0.0.1:%d -data %s -redirect-uri %s/v1/oauth/callback", xeroPort, xeroData, gateway1), false)
 	platform := fmt.Sprintf("-platforms xero -xero-client-id commercesync-dev -xero-sandbox http://127.0.0.1:%d", xeroPort)
 	// Every stage process serves its ops endpoints where the test scrapes
 	// them.
@@ -118,7 +120,7 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	loadgen := func(seed, via, grpcAddr string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
-		args := []string{"loadgen", "-url", gateway1, "-grpc", grpcAddr, "-via", via, "-brokers", brokers, "-platform", "xero",
+		args := []string{"loadgen", "-url", gateway1, "-grpc", grpcAddr, "-via", via, "-brokers", brokers, "-platform", "xero", "-organisations", "6",
 			"-merchants", "3", "-days", "2", "-orders", "10", "-seed", seed, "-start", "2026-03-02", "-wait", "4m"}
 		if err := run(context.Background(), args, &out, &errOut); err != nil {
 			t.Fatalf("loadgen: %v\n%s%s", err, out.String(), errOut.String())

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -290,4 +291,28 @@ func (j *Journal) clone() Journal {
 	c.Lines = slices.Clone(j.Lines)
 	c.Warnings = slices.Clone(j.Warnings)
 	return c
+}
+
+// TenantID is the tenant id of the i-th organisation NumberedOrganisation
+// makes: DefaultTenantID for 0, and ids of the same shape after it, so a
+// client that knows how many a sandbox holds can pick one at consent.
+func TenantID(i int) string {
+	if i == 0 {
+		return DefaultTenantID
+	}
+	return fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+}
+
+// NumberedOrganisation is DefaultOrganisation as the i-th of several, each
+// with a tenant and its own limits: what a load of many merchants needs,
+// since Xero counts its limits per organisation.
+func NumberedOrganisation(i int) Organisation {
+	o := DefaultOrganisation()
+	if i > 0 {
+		o.TenantID = TenantID(i)
+		o.Name = fmt.Sprintf("Demo Company (US) %d", i)
+		o.LegalName = fmt.Sprintf("Demo Company (US) %d Inc.", i)
+		o.ShortCode = fmt.Sprintf("!%05d", i)
+	}
+	return o
 }
