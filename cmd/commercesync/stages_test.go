@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/commercesync/commercesync/pipeline/loadgen"
 )
 
 // freePort returns a loopback port nothing listens on now.
@@ -54,8 +56,22 @@ func waitHTTP(t *testing.T, url string) {
 // Xero sandbox on its own. Merchants onboard through either gateway, their
 // days seal and post; one window, one planner and one push worker are then
 // killed with SIGKILL and started again, and the next merchants' days seal
-// and post too, each day once.
+// and post too. Every company's ledger holds exactly what was sent, and
+// the platform each confirmed document once.
 func TestStagesRunAsSeparateProcesses(t *testing.T) {
+	// Merchants per loadgen run (two runs) and orders per merchant-day:
+	// about 100,000 records in all, or about 1,000 with -short.
+	merchants, orders := 70, 100
+	if testing.Short() {
+		merchants, orders = 3, 10
+	}
+	if v := os.Getenv("STAGES_MERCHANTS"); v != "" {
+		fmt.Sscan(v, &merchants)
+	}
+	if v := os.Getenv("STAGES_ORDERS"); v != "" {
+		fmt.Sscan(v, &orders)
+	}
+	days := fmt.Sprint(2 * merchants)
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
@@ -75,7 +91,7 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	xeroData := t.TempDir()
 	// An organisation per merchant, as each merchant has its own books,
 	// and Xero's limits are per organisation.
-	startWorker(t, fmt.Sprintf("sandbox xero -organisations 6 -addr 127.0.0.1:%d -data %s -redirect-uri %s/v1/oauth/callback", xeroPort, xeroData, gateway1), false)
+	startWorker(t, fmt.Sprintf("sandbox xero -organisations %d -addr 127.0.0.1:%d -data %s -redirect-uri %s/v1/oauth/callback", 2*merchants, xeroPort, xeroData, gateway1), false)
 	platform := fmt.Sprintf("-platforms xero -xero-client-id commercesync-dev -xero-sandbox http://127.0.0.1:%d", xeroPort)
 	// Every stage process serves its ops endpoints where the test scrapes
 	// them.
@@ -117,18 +133,20 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	}
 	t.Setenv("COMMERCESYNC_API_KEY", s[1])
 
-	loadgen := func(seed, via, grpcAddr string) string {
+	pushLoad := func(seed, via, grpcAddr string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
-		args := []string{"loadgen", "-url", gateway1, "-grpc", grpcAddr, "-via", via, "-brokers", brokers, "-platform", "xero", "-organisations", "6",
-			"-merchants", "3", "-days", "2", "-orders", "10", "-seed", seed, "-start", "2026-03-02", "-wait", "4m"}
+		args := []string{"loadgen", "-url", gateway1, "-grpc", grpcAddr, "-via", via, "-brokers", brokers, "-platform", "xero", "-organisations", fmt.Sprint(2 * merchants),
+			"-merchants", fmt.Sprint(merchants), "-days", "2", "-orders", fmt.Sprint(orders), "-seed", seed, "-start", "2026-03-02", "-wait", "4m",
+			"-late", "0.02", "-updated", "0.02", "-deleted", "0.01"}
 		if err := run(context.Background(), args, &out, &errOut); err != nil {
 			t.Fatalf("loadgen: %v\n%s%s", err, out.String(), errOut.String())
 		}
+		t.Logf("loadgen -seed %s -via %s:\n%s", seed, via, out.String())
 		return out.String()
 	}
-	got := loadgen("21", "rest", fmt.Sprintf("127.0.0.1:%d", grpc1))
-	for _, want := range []string{"accepted → sealed summary: 6 of 6 days", "accepted → confirmed document: 6 of 6 days"} {
+	got := pushLoad("21", "rest", fmt.Sprintf("127.0.0.1:%d", grpc1))
+	for _, want := range []string{"accepted → sealed summary: " + days + " of " + days + " days", "accepted → confirmed document: " + days + " of " + days + " days"} {
 		if !strings.Contains(got, want) {
 			t.Fatalf("before the kill: no %q in\n%s", want, got)
 		}
@@ -142,8 +160,8 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	startWorker(t, "window -session-timeout 6s"+ops(), false)
 	startWorker(t, "plan -platforms xero -session-timeout 6s"+ops(), false)
 	startWorker(t, "push -session-timeout 6s -callback "+gateway1+"/v1/oauth/callback "+platform+ops(), false)
-	got = loadgen("22", "grpc", fmt.Sprintf("127.0.0.1:%d", grpc2))
-	for _, want := range []string{"accepted → sealed summary: 6 of 6 days", "accepted → confirmed document: 6 of 6 days"} {
+	got = pushLoad("22", "grpc", fmt.Sprintf("127.0.0.1:%d", grpc2))
+	for _, want := range []string{"accepted → sealed summary: " + days + " of " + days + " days", "accepted → confirmed document: " + days + " of " + days + " days"} {
 		if !strings.Contains(got, want) {
 			t.Fatalf("after the kill: no %q in\n%s", want, got)
 		}
@@ -160,7 +178,7 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	}
 	var all []doc
 	for _, seed := range []string{"21", "22"} {
-		for i := range 3 {
+		for i := range merchants {
 			// The company loadgen made, found again by its idempotency key.
 			req, err := http.NewRequest("POST", a.base+"/v1/companies", strings.NewReader(fmt.Sprintf(`{"name":"Loadgen merchant %d"}`, i)))
 			if err != nil {
@@ -193,6 +211,15 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 					t.Fatalf("company %s: documents not all confirmed within 4 minutes: %+v", c.ID, st.Documents)
 				}
 				time.Sleep(500 * time.Millisecond) // the push workers' pace, the platform's limit
+			}
+			// The ledger holds exactly what was sent, account by account.
+			var days ledgerDays
+			a.must("GET", "/v1/companies/"+c.ID+"/ledger/days", nil, &days)
+			spec := loadgen.Spec{Merchants: merchants, Days: 2, OrdersPerDay: orders, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+				Late: 0.02, Updated: 0.02, Deleted: 0.01}
+			fmt.Sscan(seed, &spec.Seed)
+			if diff := sameBooks(expectedBooks(t, spec, i), ledgerBooks(days)); diff != "" {
+				t.Errorf("company %s (seed %s, merchant %d): the ledger is not what was sent: %s", c.ID, seed, i, diff)
 			}
 			posted := map[string]bool{}
 			for _, d := range st.Documents {
