@@ -193,15 +193,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	data, httpAddr, grpcAddr, kafkaPort, sandboxAddr, tickEvery, opsAddr, level, format :=
-		f.data, f.httpAddr, f.grpcAddr, f.kafkaPort, f.sandboxAddr, f.tick, f.opsAddr, f.level, f.format
-	log, err := logger(stderr, *level, *format)
+	log, err := logger(stderr, *f.level, *f.format)
 	if err != nil {
 		return err
 	}
 	opts := []system.Option{
-		system.WithDataDir(*data), system.WithAddrs(*httpAddr, *grpcAddr, *sandboxAddr), system.WithOpsAddr(*opsAddr),
-		system.WithBrokerPort(*kafkaPort), system.WithTick(*tickEvery), system.WithLogger(log),
+		system.WithDataDir(*f.data), system.WithAddrs(*f.httpAddr, *f.grpcAddr, *f.sandboxAddr), system.WithOpsAddr(*f.opsAddr),
+		system.WithBrokerPort(*f.kafkaPort), system.WithTick(*f.tick), system.WithLogger(log),
 	}
 	if b := brokersFromEnv(); b != nil {
 		opts = append(opts, system.WithBrokers(b))
@@ -241,7 +239,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 Try:  curl -H "Authorization: Bearer %s" %s/v1/platforms
 Stop with Ctrl-C; data is kept in %s.
 `, sys.HTTPURL, sys.HTTPURL, sys.GRPCAddr, strings.Join(sys.Brokers, ","), sys.DevKey, sys.OperatorToken, sys.OpsURL, sandboxLines.String(), sys.DevKey,
-		sys.HTTPURL, *data)
+		sys.HTTPURL, *f.data)
 	select {
 	case <-ctx.Done():
 		return nil
@@ -277,25 +275,23 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer, extra ...wi
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	brokers, txnID, session, txnTimeout, stateDir, opsAddr, level, format :=
-		f.brokers, f.txnID, f.session, f.txnTimeout, f.stateDir, f.opsAddr, f.level, f.format
-	if *brokers == "" {
+	if *f.brokers == "" {
 		return errors.New("no brokers: set KAFKA_BROKERS or -brokers to the Kafka cluster's bootstrap servers")
 	}
-	log, err := logger(stderr, *level, *format)
+	log, err := logger(stderr, *f.level, *f.format)
 	if err != nil {
 		return err
 	}
 	metrics := ops.NewMetrics()
-	opts := []window.Option{window.WithLogger(log), window.WithTimeouts(*txnTimeout, *session), window.WithStateDir(*stateDir),
+	opts := []window.Option{window.WithLogger(log), window.WithTimeouts(*f.txnTimeout, *f.session), window.WithStateDir(*f.stateDir),
 		window.WithObserver(metrics.Window())}
-	if *txnID != "" {
-		opts = append(opts, window.WithTransactionalID(*txnID))
+	if *f.txnID != "" {
+		opts = append(opts, window.WithTransactionalID(*f.txnID))
 	}
-	job := window.NewJob(strings.Split(*brokers, ","), append(opts, extra...)...)
+	job := window.NewJob(strings.Split(*f.brokers, ","), append(opts, extra...)...)
 	metrics.WatchJob(job)
 	ready := ops.NewReady("starting")
-	addr, err := serveOps(ctx, *opsAddr, metrics, ready, log)
+	addr, err := serveOps(ctx, *f.opsAddr, metrics, ready, log)
 	if err != nil {
 		return err
 	}
@@ -362,15 +358,14 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	addr, clientID, secret, redirect, data := f.addr, f.clientID, f.secret, f.redirect, f.data
 	if *f.orgs < 1 || *f.orgs > 10000 {
 		return errors.New("-organisations: between 1 and 10000")
 	}
-	url, shutdown, err := sandboxes[args[0]](*clientID, *secret, strings.Split(*redirect, ","), *data, *addr, *f.orgs)
+	url, shutdown, err := sandboxes[args[0]](*f.clientID, *f.secret, strings.Split(*f.redirect, ","), *f.data, *f.addr, *f.orgs)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s sandbox listening on %s (client %s)\n", args[0], url, *clientID)
+	fmt.Fprintf(stdout, "%s sandbox listening on %s (client %s)\n", args[0], url, *f.clientID)
 	<-ctx.Done()
 	return shutdown(context.Background())
 }
