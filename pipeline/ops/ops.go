@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -178,35 +180,15 @@ func (c *viewCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(quarantineDesc, prometheus.GaugeValue, float64(stages[s]), s)
 	}
 	for s, n := range stages {
-		if !contains(quarantineStages, s) {
+		if !slices.Contains(quarantineStages, s) {
 			ch <- prometheus.MustNewConstMetric(quarantineDesc, prometheus.GaugeValue, float64(n), s)
 		}
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // stateName is an outbox state as the API writes it: "confirmed".
 func stateName(s v1.OutboxState) string {
-	name := s.String()
-	const p = "OUTBOX_STATE_"
-	if len(name) > len(p) && name[:len(p)] == p {
-		name = name[len(p):]
-	}
-	b := []byte(name)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
+	return strings.ToLower(strings.TrimPrefix(s.String(), "OUTBOX_STATE_"))
 }
 
 // Ready says whether a process serves: set once it has started, cleared
