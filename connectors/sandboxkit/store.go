@@ -173,7 +173,15 @@ type Keeper struct {
 	now      func() time.Time
 	log      func() *slog.Logger
 
-	seq uint64 // guarded by mu
+	seq uint64 // changes so far; guarded by mu
+
+	// Writers take turns, and each writes a snapshot that covers every
+	// change counted before it was taken: callers that queued behind a
+	// write find their change already kept and return at once (a group
+	// commit), so a sandbox with thousands of documents and many callers
+	// writes its file a few times a second rather than once per call.
+	wmu     sync.Mutex
+	written uint64 // newest change kept on disk; guarded by wmu
 }
 
 // NewKeeper ties store to a sandbox: snapshot returns its state (called
@@ -205,13 +213,25 @@ func (k *Keeper) Save() {
 func (k *Keeper) write() error {
 	k.mu.Lock()
 	k.seq++
+	want := k.seq
+	k.mu.Unlock()
+	k.wmu.Lock()
+	defer k.wmu.Unlock()
+	if k.written >= want {
+		return nil
+	}
+	k.mu.Lock()
 	seq := k.seq
 	b, err := json.Marshal(k.snapshot())
 	k.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("encode the %s sandbox's state: %w", k.store.name, err)
 	}
-	return k.store.Write(seq, b, k.now())
+	if err := k.store.Write(seq, b, k.now()); err != nil {
+		return err
+	}
+	k.written = seq
+	return nil
 }
 
 // Handler saves the state after each request that may change it (every

@@ -3,11 +3,13 @@ package sandboxkit
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -138,5 +140,56 @@ func TestKeepRestoresThenSavesWhatItBeganWith(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "toy.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKeeperCommitsConcurrentChangesTogether: changes that queue behind a
+// write are kept by the next single write, and none of their callers
+// returns before its change is on disk.
+func TestKeeperCommitsConcurrentChangesTogether(t *testing.T) {
+	store, err := OpenStore(t.TempDir(), "toy", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	items := map[int]bool{}
+	snapshots := 0
+	k := NewKeeper(store, &mu, func() any {
+		snapshots++
+		return items
+	}, func() time.Time { return t0 }, func() *slog.Logger { return slog.New(slog.DiscardHandler) })
+	const callers = 64
+	k.wmu.Lock() // a write under way while the callers change the state
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for i := range callers {
+		wg.Go(func() {
+			if err := Change(&mu, k, func() error { items[i] = true; return nil }); err != nil {
+				errs <- err
+				return
+			}
+			var got map[int]bool
+			if _, err := store.Load(&got); err != nil || !got[i] {
+				errs <- fmt.Errorf("caller %d returned before its change was kept (%v)", i, err)
+			}
+		})
+	}
+	for {
+		mu.Lock()
+		n := k.seq
+		mu.Unlock()
+		if n == callers {
+			break
+		}
+		runtime.Gosched()
+	}
+	k.wmu.Unlock()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if snapshots != 1 {
+		t.Errorf("%d changes queued behind one write took %d snapshots, want 1", callers, snapshots)
 	}
 }
