@@ -49,6 +49,7 @@ type Worker struct {
 	redirect   string
 	log        *slog.Logger
 	now        func() time.Time
+	sleep      func(context.Context, time.Duration) error
 	httpClient *http.Client
 
 	mu      sync.Mutex
@@ -122,10 +123,25 @@ func (w *Worker) Release(ctx context.Context, gone func(company string) bool) {
 		for id, reading := range w.reading {
 			busy = busy || reading && gone(w.companyOf(id))
 		}
-		w.mu.Unlock()
 		if !busy {
+			// Whoever owns them next paces their calls and refreshes their
+			// tokens; what this worker held would be stale when it owns
+			// them again (a bucket refilled while another spent the
+			// platform's allowance, a refresh token since rotated).
+			for id := range w.limits {
+				if gone(w.companyOf(id)) {
+					delete(w.limits, id)
+				}
+			}
+			for id := range w.tokens {
+				if gone(w.companyOf(id)) {
+					delete(w.tokens, id)
+				}
+			}
+			w.mu.Unlock()
 			return
 		}
+		w.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			w.log.Warn("released companies before their pushes ended", "err", ctx.Err())
@@ -170,6 +186,12 @@ type Option func(*Worker)
 // WithClock injects time.
 func WithClock(now func() time.Time) Option { return func(w *Worker) { w.now = now } }
 
+// WithSleep injects how the worker waits out a connection's rate limits,
+// on its clock (see WithClock); by default it sleeps in real time.
+func WithSleep(fn func(context.Context, time.Duration) error) Option {
+	return func(w *Worker) { w.sleep = fn }
+}
+
 // WithHTTPClient sets the client used for token refreshes.
 func WithHTTPClient(c *http.Client) Option { return func(w *Worker) { w.httpClient = c } }
 
@@ -177,7 +199,7 @@ func WithHTTPClient(c *http.Client) Option { return func(w *Worker) { w.httpClie
 // authorised with, since some platforms check it on refresh.
 func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[string]connectors.Connector, redirectURL string, log *slog.Logger, opts ...Option) *Worker {
 	w := &Worker{
-		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now,
+		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now, sleep: sleep,
 		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
 		setups: map[string]cachedSetup{}, limits: map[string]*pacer{}, reading: map[string]bool{},
 		checks: map[string]*accessCheck{}, wake: make(chan struct{}, 1), obs: noObserver{}, owner: ownsAll{},
@@ -186,6 +208,18 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 		opt(w)
 	}
 	return w
+}
+
+// sleep waits d in real time, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Run pushes until ctx ends.
@@ -671,49 +705,77 @@ func (w *Worker) limiter(conn *v1.Connection, c connectors.Connector) *pacer {
 		return l
 	}
 	caps := c.Capabilities()
-	l := &pacer{minute: rate.NewLimiter(rate.Inf, 1), platform: conn.GetPlatformKey(), obs: w.obs}
+	now := w.now()
+	l := &pacer{platform: conn.GetPlatformKey(), obs: w.obs, now: w.now, sleep: w.sleep}
 	if rps := caps.RequestsPerSecond; rps > 0 {
-		// Spaced evenly, never two in the same tenth of the allowance, so
-		// no second, however the platform cuts them, holds more than rps.
-		l.second = rate.NewLimiter(rate.Limit(float64(rps)*0.9), 1)
+		// Spaced evenly, so no second, however the platform cuts them,
+		// holds more than rps.
+		l.windows = append(l.windows, newWindowLimit(rps, 1, time.Second, now))
 	}
 	if rpm := caps.RequestsPerMinute; rpm > 0 {
 		// A small burst lets a day's few documents go at once while a long
-		// backlog settles at the published rate; ten keeps it inside the
+		// backlog settles under the published rate; ten keeps it inside the
 		// per-second limits some platforms add (QBO: 10 a second).
-		l.minute = rate.NewLimiter(rate.Limit(float64(rpm)/60), min(max(rpm/10, 3), 10))
+		l.windows = append(l.windows, newWindowLimit(rpm, min(max(rpm/10, 3), 10), time.Minute, now))
 	}
 	if rph := caps.RequestsPerHour; rph > 0 {
 		// An hourly quota (FreeAgent: 3,600) is a bucket of the hour's
 		// calls refilled evenly, so a backlog cannot spend the hour in its
 		// first minutes at the per-minute rate and then meet 429s.
-		l.hour = rate.NewLimiter(rate.Limit(float64(rph)/3600), max(rph/60, 1))
+		l.windows = append(l.windows, newWindowLimit(rph, max(rph/60, 1), time.Hour, now))
 	}
 	w.limits[connID] = l
+	return l
+}
+
+// newWindowLimit is a token bucket that lets no more than limit calls
+// through in any rolling period. A bucket of burst refilled at rate r lets
+// burst + r×period calls through in a period; one more may have been let
+// through just before the period began and reach the platform inside it.
+// So r is (limit − burst − 1) / period. The bucket starts empty: a worker
+// that has just taken a company over cannot know what the previous owner
+// spent in the last period, and an empty bucket plus whatever the previous
+// owner's bucket let through still fits the same bound.
+func newWindowLimit(limit, burst int, period time.Duration, now time.Time) *rate.Limiter {
+	burst = max(min(burst, limit-2), 1)
+	refill := max(limit-burst-1, 1)
+	l := rate.NewLimiter(rate.Limit(float64(refill)/period.Seconds()), burst)
+	l.ReserveN(now, burst)
 	return l
 }
 
 // pacer holds a connection's published limits, per second, minute and
 // hour where the platform has them; it gates each HTTP request
 // (connectors.Gate), look-ups and setup reads included, as the platform
-// counts them.
+// counts them. It keeps the worker's clock, so a test's injected time
+// moves it.
 type pacer struct {
-	second, minute, hour *rate.Limiter
-	platform             string
-	obs                  Observer
+	windows  []*rate.Limiter
+	platform string
+	obs      Observer
+	now      func() time.Time
+	sleep    func(context.Context, time.Duration) error
 }
 
 func (p *pacer) Wait(ctx context.Context) error {
-	// The limiters keep real time, so the wait is measured in it too.
-	start := time.Now()
-	defer func() { p.obs.Waited(p.platform, time.Since(start)) }()
-	for _, l := range []*rate.Limiter{p.hour, p.minute, p.second} {
-		if l == nil {
-			continue
+	now := p.now()
+	var wait time.Duration
+	rs := make([]*rate.Reservation, 0, len(p.windows))
+	for _, l := range p.windows {
+		r := l.ReserveN(now, 1)
+		rs = append(rs, r)
+		wait = max(wait, r.DelayFrom(now))
+	}
+	p.obs.Waited(p.platform, wait)
+	if wait == 0 {
+		return nil
+	}
+	if err := p.sleep(ctx, wait); err != nil {
+		// Not sent: hand the places back for the calls that will be.
+		for _, r := range rs {
+			r.CancelAt(now)
 		}
-		if err := l.Wait(ctx); err != nil {
-			return err
-		}
+		return err
 	}
 	return nil
 }

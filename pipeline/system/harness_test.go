@@ -62,6 +62,7 @@ func dayEnd(d string) time.Time {
 // idempotency memory, rate windows, retry schedules all read it).
 type clock struct {
 	start, t0 time.Time
+	speed     time.Duration // injected time per real time; 0 is 1
 
 	mu     sync.Mutex
 	offset time.Duration
@@ -70,13 +71,42 @@ type clock struct {
 
 func newClock(start time.Time) *clock { return &clock{start: start, t0: time.Now()} }
 
+// newFastClock is a clock that runs speed times faster than real time.
+func newFastClock(start time.Time, speed int) *clock {
+	return &clock{start: start, t0: time.Now(), speed: time.Duration(speed)}
+}
+
+// Sleep waits until the clock has moved on by d, or ctx ends.
+func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
+	real := d
+	if c.speed > 1 {
+		real = (d + c.speed - 1) / c.speed
+	}
+	t := time.NewTimer(real)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.frozen != nil {
 		return *c.frozen
 	}
-	return c.start.Add(time.Since(c.t0) + c.offset)
+	return c.start.Add(c.elapsed() + c.offset)
+}
+
+// elapsed is the injected time since the clock started.
+func (c *clock) elapsed() time.Duration {
+	if c.speed > 1 {
+		return time.Since(c.t0) * c.speed
+	}
+	return time.Since(c.t0)
 }
 
 // Jump moves the clock forward by d.
@@ -100,7 +130,7 @@ func (c *clock) Freeze() (at time.Time, thaw func()) {
 	return at, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		c.offset = c.frozen.Sub(c.start.Add(time.Since(c.t0)))
+		c.offset = c.frozen.Sub(c.start.Add(c.elapsed()))
 		c.frozen = nil
 	}
 }

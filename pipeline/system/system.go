@@ -61,6 +61,7 @@ type config struct {
 	sandboxAddr string
 	partitions  int32
 	now         func() time.Time
+	sleep       func(context.Context, time.Duration) error
 	tick        time.Duration
 	window      bool
 	log         *slog.Logger
@@ -100,6 +101,12 @@ func WithAddrs(httpAddr, grpcAddr, sandboxAddr string) Option {
 
 // WithClock injects time into the gateway, jobs and sandboxes.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithPushSleep injects how push workers wait out rate limits, so a test
+// whose clock runs faster than real time waits on that clock.
+func WithPushSleep(fn func(context.Context, time.Duration) error) Option {
+	return func(c *config) { c.sleep = fn }
+}
 
 // WithTick sets how often clock ticks are written; 0 writes none.
 func WithTick(d time.Duration) Option { return func(c *config) { c.tick = d } }
@@ -375,6 +382,9 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		return plan.Platform{InvoiceMode: caps.InvoiceMode, BankThroughTransactions: caps.JournalForbidsBankAccounts && caps.BankTransactions}
 	}), plan.WithQuarantine(quarantine, qwriter, buildinfo.Version())}
 	pushOpts := []push.Option{push.WithClock(cfg.now), push.WithObserver(s.Metrics.Push())}
+	if cfg.sleep != nil {
+		pushOpts = append(pushOpts, push.WithSleep(cfg.sleep))
+	}
 	if cfg.planners == 0 {
 		s.goRun("plan", plan.New(ledger, outbox, writer, store, log, cfg.now, planOpts...).Run)
 	}

@@ -33,6 +33,24 @@ func (w *window) retryAfter(now time.Time, period time.Duration) int {
 type tenantUsage struct {
 	minute, day window
 	inFlight    int
+	refused     map[string]int // by X-Rate-Limit-Problem
+}
+
+// Refused counts the calls to an organisation refused with 429 since the
+// sandbox started, by the X-Rate-Limit-Problem they carried (minute, day,
+// appminute, concurrent): how a test shows a client kept under Xero's
+// limits, which are counted over rolling periods, so none refused means
+// no period ever held more than the limit.
+func (s *Server) Refused(tenantID string) map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	if u := s.usage[tenantID]; u != nil {
+		for k, v := range u.refused {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // admitTenant applies the per-tenant limits of accounting-platform-apis.md §1.6 (60 per
@@ -58,23 +76,27 @@ func (s *Server) admitTenant(w http.ResponseWriter, clientID, tenantID string, n
 		h.Set("X-AppMinLimit-Remaining", strconv.Itoa(remaining(l.AppPerMinute, appN)))
 	}
 	setRemaining(minN, dayN, appN)
+	refuse := func(problem string, retryAfter int) bool {
+		if u.refused == nil {
+			u.refused = map[string]int{}
+		}
+		u.refused[problem]++
+		tooMany(w, problem, retryAfter)
+		return false
+	}
 	// The day is checked first: when it is spent its wait is the binding one.
 	switch {
 	case l.PerDay > 0 && dayN >= l.PerDay:
-		tooMany(w, "day", u.day.retryAfter(now, 24*time.Hour))
-		return false
+		return refuse("day", u.day.retryAfter(now, 24*time.Hour))
 	case l.PerMinute > 0 && minN >= l.PerMinute:
-		tooMany(w, "minute", u.minute.retryAfter(now, time.Minute))
-		return false
+		return refuse("minute", u.minute.retryAfter(now, time.Minute))
 	case l.AppPerMinute > 0 && appN >= l.AppPerMinute:
 		// "appminute" is [UNVERIFIED] in accounting-platform-apis.md §1.6.
-		tooMany(w, "appminute", app.retryAfter(now, time.Minute))
-		return false
+		return refuse("appminute", app.retryAfter(now, time.Minute))
 	case l.Concurrent > 0 && u.inFlight >= l.Concurrent:
 		// "concurrent" is [UNVERIFIED] in accounting-platform-apis.md §1.6; the reference gives
 		// no Retry-After for it, one second lets a call finish.
-		tooMany(w, "concurrent", 1)
-		return false
+		return refuse("concurrent", 1)
 	}
 	u.minute.calls = append(u.minute.calls, now)
 	u.day.calls = append(u.day.calls, now)

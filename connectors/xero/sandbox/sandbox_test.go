@@ -342,6 +342,9 @@ func TestRateLimitHeadersAndDayLimit(t *testing.T) {
 	if r.status != 429 || r.header.Get("X-Rate-Limit-Problem") != "day" || r.header.Get("Retry-After") != "82800" || json.Valid(r.body) {
 		t.Fatalf("4th call: %d %v %s", r.status, r.header, r.body)
 	}
+	if got := e.sb.Refused(sandbox.DefaultTenantID); len(got) != 1 || got["day"] != 1 {
+		t.Fatalf("refusals %v, want the one for the day", got)
+	}
 	e.clock.Advance(23 * time.Hour)
 	e.login()
 	if r := e.api("GET", "/Currencies", ""); r.status != 200 {
@@ -364,6 +367,9 @@ func TestConcurrencyLimit(t *testing.T) {
 	r := e.api("GET", "/Currencies", "")
 	if r.status != 429 || r.header.Get("X-Rate-Limit-Problem") != "concurrent" || r.header.Get("Retry-After") == "" {
 		t.Fatalf("6th concurrent call: %d %v", r.status, r.header)
+	}
+	if got := e.sb.Refused(sandbox.DefaultTenantID); got["concurrent"] != 1 {
+		t.Fatalf("refusals %v, want one for concurrency", got)
 	}
 	release()
 	wg.Wait()
