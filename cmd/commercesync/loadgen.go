@@ -39,8 +39,9 @@ type loadgenFlags struct {
 	merchants, days, orders, workers             *int
 	seed                                         *uint64
 	late, updated, deleted, rate                 *float64
-	grace, orgs                                  *int
+	grace, orgs, orgOffset                       *int
 	wait                                         *time.Duration
+	baseline                                     *bool
 }
 
 func newLoadgenFlags(stderr io.Writer) (*flag.FlagSet, *loadgenFlags) {
@@ -49,7 +50,7 @@ func newLoadgenFlags(stderr io.Writer) (*flag.FlagSet, *loadgenFlags) {
 	return fs, &loadgenFlags{
 		url:       fs.String("url", "http://127.0.0.1:8080", "the gateway's REST address (companies and configuration go there whatever -via says)"),
 		grpcAddr:  fs.String("grpc", "127.0.0.1:9090", "the gateway's gRPC address, for -via grpc"),
-		via:       fs.String("via", "rest", "how records go: rest (the data routes) or grpc (the PushRecords stream)"),
+		via:       fs.String("via", "rest", "how records go: rest (the data routes), grpc (the PushRecords stream) or kafka (straight to commerce.events, as a trusted producer would; needs -brokers)"),
 		merchants: fs.Int("merchants", 100, "merchants, spread across six time zones"),
 		days:      fs.Int("days", 2, "business days per merchant, sent one after another"),
 		orders:    fs.Int("orders", 50, "orders per merchant and day, each with its payment, and card fees and a payout"),
@@ -62,9 +63,11 @@ func newLoadgenFlags(stderr io.Writer) (*flag.FlagSet, *loadgenFlags) {
 		workers:   fs.Int("workers", 8, "requests in flight"),
 		platform:  fs.String("platform", "none", "connect each merchant to this sandbox platform (xero) to measure to confirmed documents, or none"),
 		orgs:      fs.Int("organisations", 1, "with -platform xero: spread the merchants over this many of the sandbox's organisations (as many as it holds), since Xero's limits are per organisation"),
+		orgOffset: fs.Int("organisation-offset", 0, "with -platform xero: merchant i takes organisation (offset + i) mod -organisations, so runs one after another can each have organisations of their own"),
 		grace:     fs.Int("grace", 60, "each merchant's grace in minutes: how long after its end a day waits for late records before it seals"),
 		brokers:   fs.String("brokers", "", "Kafka brokers, to time days sealed and documents confirmed (without them only ingest is measured)"),
 		wait:      fs.Duration("wait", 5*time.Minute, "how long to wait, after the last record, for every day to seal (and post)"),
+		baseline:  fs.Bool("baseline", false, "after the run, produce as many records of the same sizes with plain franz-go to the same brokers, and report the run against it (needs -brokers)"),
 	}
 }
 
@@ -79,6 +82,8 @@ type loadRun struct {
 	// companies[i] is merchant i's company id; index maps back.
 	companies []string
 	index     map[string]int
+	tenants   map[string]string // company id → tenant id
+	producer  *kgo.Client       // -via kafka
 
 	sent, accepted, rejected atomic.Int64
 	mu                       sync.Mutex
@@ -111,8 +116,12 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("loadgen: %w", err)
 	}
 	switch {
-	case *f.via != "rest" && *f.via != "grpc":
-		return fmt.Errorf("-via %q: use rest or grpc", *f.via)
+	case *f.via != "rest" && *f.via != "grpc" && *f.via != "kafka":
+		return fmt.Errorf("-via %q: use rest, grpc or kafka", *f.via)
+	case *f.via == "kafka" && *f.brokers == "":
+		return errors.New("-via kafka: give -brokers, the Kafka brokers to produce to")
+	case *f.baseline && *f.brokers == "":
+		return errors.New("-baseline: give -brokers, the Kafka brokers the baseline produces to")
 	case *f.platform != "none" && *f.platform != "xero":
 		return fmt.Errorf("-platform %q: use xero or none", *f.platform)
 	case *f.workers < 1 || *f.workers > 1024:
@@ -121,10 +130,12 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errors.New("-rate: 0 (as fast as taken) or more")
 	case *f.orgs < 1 || *f.orgs > 10000:
 		return errors.New("-organisations: between 1 and 10000, and no more than the sandbox holds")
+	case *f.orgOffset < 0 || *f.orgOffset > 1_000_000:
+		return errors.New("-organisation-offset: between 0 and 1000000")
 	}
 	jar, _ := cookiejar.New(nil)
 	r := &loadRun{f: f, spec: spec, key: key, out: stdout, hc: &http.Client{Timeout: time.Minute, Jar: jar},
-		limiter: rate.NewLimiter(rate.Inf, 0), index: map[string]int{}, sealed: map[string]time.Time{}, posted: map[string]time.Time{}}
+		limiter: rate.NewLimiter(rate.Inf, 0), index: map[string]int{}, tenants: map[string]string{}, sealed: map[string]time.Time{}, posted: map[string]time.Time{}}
 	if *f.rate > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(*f.rate), max(int(*f.rate), 5000))
 	}
@@ -173,7 +184,10 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if watchErr != nil && !errors.Is(watchErr, context.Canceled) {
 		return watchErr
 	}
-	r.report(elapsed)
+	r.report(began, elapsed)
+	if *f.baseline {
+		return r.baseline(ctx, began, elapsed)
+	}
 	return nil
 }
 
@@ -220,16 +234,23 @@ func (r *loadRun) api(ctx context.Context, method, path string, body any, header
 func (r *loadRun) setup(ctx context.Context) error {
 	r.companies = make([]string, r.spec.Merchants)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(*r.f.workers)
+	// Setting up is mostly waiting: for the platform's consent and for the
+	// push worker to read the new connection's chart at the pace its
+	// limits allow, one connection's calls after another's. So many more
+	// merchants are set up at once than requests are sent.
+	g.SetLimit(max(*r.f.workers, min(r.spec.Merchants, 256)))
 	for i := range r.spec.Merchants {
 		g.Go(func() error {
 			m := r.spec.Merchant(i)
-			var c struct{ ID string }
+			var c struct{ ID, TenantID string }
 			if err := r.api(gctx, "POST", "/v1/companies", map[string]any{"name": m.Name},
 				map[string]string{"Idempotency-Key": fmt.Sprintf("loadgen-%d-%d", r.spec.Seed, i)}, &c); err != nil {
 				return err
 			}
 			r.companies[i] = c.ID
+			r.mu.Lock()
+			r.tenants[c.ID] = c.TenantID
+			r.mu.Unlock()
 			cfg := map[string]any{
 				"schedule":      map[string]any{"timeZone": m.Zone, "graceMinutes": *r.f.grace},
 				"configuration": map[string]any{"mapSettings": map[string]any{"outputFormat": "JournalEntry"}},
@@ -260,7 +281,7 @@ func (r *loadRun) connectXero(ctx context.Context, company string, m loadgen.Mer
 		return nil, err
 	}
 	if conn.Status != "Linked" {
-		back, err := xerosandbox.Approve(ctx, r.hc, conn.LinkURL, xerosandbox.TenantID(m.Index%max(*r.f.orgs, 1)))
+		back, err := xerosandbox.Approve(ctx, r.hc, conn.LinkURL, xerosandbox.TenantID((*r.f.orgOffset+m.Index)%max(*r.f.orgs, 1)))
 		if err != nil {
 			return nil, fmt.Errorf("consent: %w", err)
 		}
@@ -337,6 +358,14 @@ func (r *loadRun) connectXero(ctx context.Context, company string, m loadgen.Mer
 // day 1 with day 0's late records, and so on.
 func (r *loadRun) send(ctx context.Context) error {
 	var streams chan v1.DataService_PushRecordsClient
+	if *r.f.via == "kafka" {
+		cl, err := kgo.NewClient(kafka.ClientOpts(strings.Split(*r.f.brokers, ","), nil)...)
+		if err != nil {
+			return fmt.Errorf("loadgen: Kafka producer: %w", err)
+		}
+		defer cl.Close()
+		r.producer = cl
+	}
 	if *r.f.via == "grpc" {
 		cc, err := grpc.NewClient(*r.f.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20), grpc.MaxCallRecvMsgSize(64<<20)))
@@ -368,6 +397,9 @@ func (r *loadRun) send(ctx context.Context) error {
 				day := r.spec.Day(r.spec.Merchant(i), d)
 				company := r.companies[i]
 				push := r.pushREST
+				if r.producer != nil {
+					push = r.pushKafka
+				}
 				if streams != nil {
 					push = func(ctx context.Context, company string, recs loadgen.Records) error {
 						st := <-streams
@@ -630,7 +662,7 @@ func (r *loadRun) startProgress(ctx context.Context, w io.Writer) func() {
 }
 
 // report prints throughput and latency percentiles.
-func (r *loadRun) report(elapsed time.Duration) {
+func (r *loadRun) report(began time.Time, elapsed time.Duration) {
 	s := r.sent.Load()
 	fmt.Fprintf(r.out, "ingest: %d records in %s: %.0f records/s (%d accepted, %d rejected)\n",
 		s, elapsed.Round(time.Millisecond), float64(s)/elapsed.Seconds(), r.accepted.Load(), r.rejected.Load())
@@ -641,6 +673,10 @@ func (r *loadRun) report(elapsed time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	want := r.spec.Merchants * r.spec.Days
+	if e2e, ok := r.endToEnd(began); ok {
+		fmt.Fprintf(r.out, "end to end: %d records, first sent → every day sealed in %s: %.0f records/s\n",
+			s, e2e.Round(time.Millisecond), float64(s)/e2e.Seconds())
+	}
 	for _, m := range []struct {
 		what  string
 		times map[string]time.Time
@@ -667,4 +703,61 @@ func (r *loadRun) report(elapsed time.Duration) {
 		}
 		fmt.Fprintf(r.out, "%s: %d of %d days; p50 %s, p95 %s, p99 %s\n", m.what, len(lat), want, pct(0.50), pct(0.95), pct(0.99))
 	}
+}
+
+// endToEnd is how long from the first record sent until the last day
+// sealed, once every day has; caller holds r.mu.
+func (r *loadRun) endToEnd(began time.Time) (time.Duration, bool) {
+	if len(r.sealed) < r.spec.Merchants*r.spec.Days {
+		return 0, false
+	}
+	var last time.Time
+	for _, at := range r.sealed {
+		if at.After(last) {
+			last = at
+		}
+	}
+	return last.Sub(began), true
+}
+
+// baseline produces as many records as the run sent, of the sizes their
+// events have in commerce.events, with plain franz-go to the same brokers,
+// and prints the run's figures against it.
+func (r *loadRun) baseline(ctx context.Context, began time.Time, elapsed time.Duration) error {
+	var sizes []int
+	for i := range r.spec.Merchants {
+		m := r.spec.Merchant(i)
+		for d := range r.spec.Days {
+			day := r.spec.Day(m, d)
+			for _, recs := range []loadgen.Records{day.On, day.Late} {
+				evs, err := kafkaEvents(kafka.DefaultTopics().Events, r.companies[i], r.tenants[r.companies[i]], began, recs)
+				if err != nil {
+					return err
+				}
+				for _, ev := range evs {
+					sizes = append(sizes, len(ev.Key)+len(ev.Value))
+				}
+			}
+		}
+	}
+	took, err := rawProduce(ctx, strings.Split(*r.f.brokers, ","), sizes, r.spec.Merchants, *r.f.workers, max(r.spec.OrdersPerDay*2, 1))
+	if err != nil {
+		return err
+	}
+	raw := float64(len(sizes)) / took.Seconds()
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	fmt.Fprintf(r.out, "baseline: raw franz-go produce of %d records (%d bytes on average) to the same brokers in %s: %.0f records/s\n",
+		len(sizes), total/max(len(sizes), 1), took.Round(time.Millisecond), raw)
+	fmt.Fprintf(r.out, "ratio: ingest %.2f of the baseline", float64(r.sent.Load())/elapsed.Seconds()/raw)
+	r.mu.Lock()
+	e2e, ok := r.endToEnd(began)
+	r.mu.Unlock()
+	if ok {
+		fmt.Fprintf(r.out, ", end to end %.2f", float64(r.sent.Load())/e2e.Seconds()/raw)
+	}
+	fmt.Fprintln(r.out)
+	return nil
 }

@@ -3,9 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/commercesync/commercesync/pipeline/loadgen"
 )
 
 // loadgen against a running system, through REST and through gRPC: every
@@ -25,6 +31,8 @@ func TestLoadgenRuns(t *testing.T) {
 			[]string{"accepted → sealed summary: 36 of 36 days"}},
 		{"xero", []string{"-platform", "xero", "-merchants", "2", "-days", "2", "-orders", "10", "-seed", "13"},
 			[]string{"accepted → sealed summary: 4 of 4 days", "accepted → confirmed document: 4 of 4 days"}},
+		{"kafka", []string{"-via", "kafka", "-merchants", "6", "-days", "3", "-orders", "30", "-seed", "14", "-baseline"},
+			[]string{"accepted → sealed summary: 18 of 18 days", "end to end: ", "baseline: raw franz-go produce of ", "ratio: ingest "}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -43,6 +51,32 @@ func TestLoadgenRuns(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// Events produced straight to commerce.events make the books the
+	// gateway's would: every company's ledger holds what was sent.
+	a := &api{t: t, base: sys.HTTPURL, key: sys.DevKey, hc: &http.Client{Timeout: 30 * time.Second}}
+	spec := loadgen.Spec{Merchants: 6, Days: 3, OrdersPerDay: 30, Seed: 14, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+		Late: 0.02, Updated: 0.02, Deleted: 0.01}
+	for i := range spec.Merchants {
+		req, _ := http.NewRequest("POST", sys.HTTPURL+"/v1/companies", strings.NewReader(fmt.Sprintf(`{"name":%q}`, spec.Merchant(i).Name)))
+		req.Header.Set("Authorization", "Bearer "+sys.DevKey)
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("loadgen-14-%d", i))
+		resp, err := a.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct{ ID string }
+		err = json.NewDecoder(resp.Body).Decode(&c)
+		resp.Body.Close()
+		if err != nil || resp.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("merchant %d's company: %v (replayed %q)", i, err, resp.Header.Get("Idempotent-Replayed"))
+		}
+		var days ledgerDays
+		a.must("GET", "/v1/companies/"+c.ID+"/ledger/days", nil, &days)
+		if diff := sameBooks(expectedBooks(t, spec, i), ledgerBooks(days)); diff != "" {
+			t.Errorf("merchant %d, straight to Kafka: the ledger is not what was sent: %s", i, diff)
+		}
 	}
 
 	// Bad settings are refused naming the flag.
