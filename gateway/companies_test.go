@@ -46,7 +46,7 @@ func newGatewayPair(t *testing.T) *gatewayPair {
 		t.Fatal(err)
 	}
 	t.Cleanup(cluster.Close)
-	brokers := cluster.ListenAddrs()
+	brokers := kafka.Seeds(cluster.ListenAddrs()...)
 	topics := kafka.DefaultTopics()
 	admin, err := kgo.NewClient(kafka.ClientOpts(brokers, log)...)
 	if err != nil {

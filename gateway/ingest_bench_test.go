@@ -100,7 +100,7 @@ func newBenchRig(tb testing.TB) *benchRig {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(b.Close)
-	brokers, topics := b.Addrs(), kafka.DefaultTopics()
+	brokers, topics := b.Cluster(), kafka.DefaultTopics()
 	admin, err := kgo.NewClient(kafka.ClientOpts(brokers, log)...)
 	if err != nil {
 		tb.Fatal(err)

@@ -37,7 +37,7 @@ var now = time.Date(2026, 3, 12, 16, 0, 0, 0, time.UTC)
 // demand over them, each with its own options, on loopback sockets.
 type harness struct {
 	t       *testing.T
-	brokers []string
+	brokers kafka.Cluster
 	topics  kafka.Topics
 	store   *control.Store
 	ledger  *view.Ledger
@@ -56,7 +56,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	h := &harness{t: t, brokers: b.Addrs(), topics: kafka.DefaultTopics()}
+	h := &harness{t: t, brokers: b.Cluster(), topics: kafka.DefaultTopics()}
 	admin, err := kgo.NewClient(kafka.ClientOpts(h.brokers, log)...)
 	if err != nil {
 		t.Fatal(err)

@@ -99,7 +99,7 @@ func loadPushBench(b *testing.B) *pushBenchData {
 // pushBenchEnv is a broker, a control plane with companies, and a gateway on
 // a loopback socket with a stream client that sends pre-encoded messages.
 type pushBenchEnv struct {
-	brokers   []string
+	brokers   kafka.Cluster
 	companies []string
 	ctx       context.Context
 	cc        *grpc.ClientConn
@@ -121,7 +121,7 @@ func startPushBench(companies int, gatewayUp bool) (*pushBenchEnv, error) {
 		return nil, err
 	}
 	closers = append(closers, cluster.Close)
-	env.brokers = cluster.ListenAddrs()
+	env.brokers = kafka.Seeds(cluster.ListenAddrs()...)
 	topics := kafka.DefaultTopics()
 	admin, err := kgo.NewClient(kafka.ClientOpts(env.brokers, log)...)
 	if err != nil {

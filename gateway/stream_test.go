@@ -46,7 +46,7 @@ var streamClockStart = time.Date(2026, 3, 12, 16, 0, 0, 0, time.UTC)
 type streamRig struct {
 	t       *testing.T
 	cluster *kfake.Cluster
-	brokers []string
+	brokers kafka.Cluster
 	topics  kafka.Topics
 	store   *control.Store
 	key     string // the tenant's API key
@@ -81,7 +81,7 @@ func newStreamRig(t *testing.T, o rigOptions) *streamRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(cluster.Close)
-	r := &streamRig{t: t, cluster: cluster, brokers: cluster.ListenAddrs(), topics: kafka.DefaultTopics()}
+	r := &streamRig{t: t, cluster: cluster, brokers: kafka.Seeds(cluster.ListenAddrs()...), topics: kafka.DefaultTopics()}
 	r.clock.Store(&streamClockStart)
 	r.produced = make(chan struct{}, 1)
 	cluster.ControlKey(int16(kmsg.Produce), r.controlProduce)

@@ -20,8 +20,10 @@ work=$(mktemp -d)
 cs="$work/commercesync"
 "${GO:-go}" build -o "$cs" ./cmd/commercesync
 pids=()
-stop() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+stop() { # the stages first, then the sandbox and the broker they use
+	for p in "${pids[@]:2}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]:2}"; do wait "$p" 2>/dev/null || true; done
+	for p in "${pids[@]:0:2}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	pids=()
 }

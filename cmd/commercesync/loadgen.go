@@ -42,12 +42,13 @@ type loadgenFlags struct {
 	grace, orgs, orgOffset                       *int
 	wait                                         *time.Duration
 	baseline                                     *bool
+	kafka                                        *kafkaFlags
 }
 
 func newLoadgenFlags(stderr io.Writer) (*flag.FlagSet, *loadgenFlags) {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	return fs, &loadgenFlags{
+	f := &loadgenFlags{
 		url:       fs.String("url", "http://127.0.0.1:8080", "the gateway's REST address (companies and configuration go there whatever -via says)"),
 		grpcAddr:  fs.String("grpc", "127.0.0.1:9090", "the gateway's gRPC address, for -via grpc"),
 		via:       fs.String("via", "rest", "how records go: rest (the data routes), grpc (the PushRecords stream) or kafka (straight to commerce.events, as a trusted producer would; needs -brokers)"),
@@ -69,6 +70,8 @@ func newLoadgenFlags(stderr io.Writer) (*flag.FlagSet, *loadgenFlags) {
 		wait:      fs.Duration("wait", 5*time.Minute, "how long to wait, after the last record, for every day to seal (and post)"),
 		baseline:  fs.Bool("baseline", false, "after the run, produce as many records of the same sizes with plain franz-go to the same brokers, and report the run against it (needs -brokers)"),
 	}
+	f.kafka = newKafkaFlags(fs)
+	return fs, f
 }
 
 // run is one loadgen run's state.
@@ -84,6 +87,7 @@ type loadRun struct {
 	index     map[string]int
 	tenants   map[string]string // company id → tenant id
 	producer  *kgo.Client       // -via kafka
+	cluster   kafka.Cluster     // -brokers
 
 	sent, accepted, rejected atomic.Int64
 	mu                       sync.Mutex
@@ -136,6 +140,12 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	jar, _ := cookiejar.New(nil)
 	r := &loadRun{f: f, spec: spec, key: key, out: stdout, hc: &http.Client{Timeout: time.Minute, Jar: jar},
 		limiter: rate.NewLimiter(rate.Inf, 0), index: map[string]int{}, tenants: map[string]string{}, sealed: map[string]time.Time{}, posted: map[string]time.Time{}}
+	if *f.brokers != "" {
+		var err error
+		if r.cluster, err = f.kafka.cluster(*f.brokers); err != nil {
+			return err
+		}
+	}
 	if *f.rate > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(*f.rate), max(int(*f.rate), 5000))
 	}
@@ -157,7 +167,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer stopWatch()
 	var watch sync.WaitGroup
 	if *f.brokers != "" {
-		brokers := strings.Split(*f.brokers, ",")
+		brokers := r.cluster
 		from, err := endOffsets(ctx, brokers)
 		if err != nil {
 			return err
@@ -359,7 +369,7 @@ func (r *loadRun) connectXero(ctx context.Context, company string, m loadgen.Mer
 func (r *loadRun) send(ctx context.Context) error {
 	var streams chan v1.DataService_PushRecordsClient
 	if *r.f.via == "kafka" {
-		cl, err := kgo.NewClient(kafka.ClientOpts(strings.Split(*r.f.brokers, ","), nil)...)
+		cl, err := kgo.NewClient(kafka.ClientOpts(r.cluster, nil)...)
 		if err != nil {
 			return fmt.Errorf("loadgen: Kafka producer: %w", err)
 		}
@@ -526,7 +536,7 @@ func (r *loadRun) syncAll(ctx context.Context) error {
 
 // endOffsets are where ledger.days and push.outbox end now: what comes
 // after is this run's.
-func endOffsets(ctx context.Context, brokers []string) (map[string]map[int32]kgo.Offset, error) {
+func endOffsets(ctx context.Context, brokers kafka.Cluster) (map[string]map[int32]kgo.Offset, error) {
 	cl, err := kgo.NewClient(kafka.ClientOpts(brokers, nil)...)
 	if err != nil {
 		return nil, err
@@ -549,7 +559,7 @@ func endOffsets(ctx context.Context, brokers []string) (map[string]map[int32]kgo
 
 // watch reads this run's summaries and outbox entries, and notes when each
 // day first sealed and first posted (the broker's timestamps).
-func (r *loadRun) watch(ctx context.Context, brokers []string, from map[string]map[int32]kgo.Offset) error {
+func (r *loadRun) watch(ctx context.Context, brokers kafka.Cluster, from map[string]map[int32]kgo.Offset) error {
 	cl, err := kgo.NewClient(append(kafka.ClientOpts(brokers, nil), kgo.ConsumePartitions(from))...)
 	if err != nil {
 		return err
@@ -740,7 +750,7 @@ func (r *loadRun) baseline(ctx context.Context, began time.Time, elapsed time.Du
 			}
 		}
 	}
-	took, err := rawProduce(ctx, strings.Split(*r.f.brokers, ","), sizes, r.spec.Merchants, *r.f.workers, max(r.spec.OrdersPerDay*2, 1))
+	took, err := rawProduce(ctx, r.cluster, sizes, r.spec.Merchants, *r.f.workers, max(r.spec.OrdersPerDay*2, 1))
 	if err != nil {
 		return err
 	}

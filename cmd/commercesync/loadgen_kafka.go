@@ -127,7 +127,7 @@ func (r *loadRun) pushKafka(ctx context.Context, company string, recs loadgen.Re
 // topic of as many partitions as commerce.events, keyed over as many
 // companies, by workers producers' worth of concurrent batches of batch.
 // It returns how long that took; the topic is deleted after.
-func rawProduce(ctx context.Context, brokers []string, sizes []int, companies, workers, batch int) (time.Duration, error) {
+func rawProduce(ctx context.Context, brokers kafka.Cluster, sizes []int, companies, workers, batch int) (time.Duration, error) {
 	cl, err := kgo.NewClient(append(kafka.ClientOpts(brokers, nil), kgo.ProducerLinger(0))...)
 	if err != nil {
 		return 0, err

@@ -170,6 +170,7 @@ type devFlags struct {
 	kafkaPort                                      *int
 	tick                                           *time.Duration
 	level, format                                  *string
+	kafka                                          *kafkaFlags
 }
 
 func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
@@ -185,6 +186,7 @@ func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
 		opsAddr:     fs.String("ops", "127.0.0.1:9100", "where /metrics, /healthz and /readyz are served"),
 	}
 	f.level, f.format = logFlags(fs)
+	f.kafka = newKafkaFlags(fs)
 	return fs, f
 }
 
@@ -201,8 +203,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		system.WithDataDir(*f.data), system.WithAddrs(*f.httpAddr, *f.grpcAddr, *f.sandboxAddr), system.WithOpsAddr(*f.opsAddr),
 		system.WithBrokerPort(*f.kafkaPort), system.WithTick(*f.tick), system.WithLogger(log),
 	}
-	if b := brokersFromEnv(); b != nil {
-		opts = append(opts, system.WithBrokers(b))
+	if b := os.Getenv("KAFKA_BROKERS"); strings.TrimSpace(b) != "" {
+		cluster, err := f.kafka.cluster(b)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, system.WithCluster(cluster))
 	}
 	if tok := strings.TrimSpace(os.Getenv("COMMERCESYNC_ADMIN_TOKEN")); tok != "" {
 		if err := gateway.CheckOperatorToken(tok); err != nil {
@@ -253,6 +259,7 @@ type windowFlags struct {
 	brokers, txnID, stateDir, opsAddr *string
 	session, txnTimeout               *time.Duration
 	level, format                     *string
+	kafka                             *kafkaFlags
 }
 
 func newWindowFlags(stderr io.Writer) (*flag.FlagSet, *windowFlags) {
@@ -267,6 +274,7 @@ func newWindowFlags(stderr io.Writer) (*flag.FlagSet, *windowFlags) {
 		opsAddr:    fs.String("ops", "127.0.0.1:0", "where /metrics, /healthz and /readyz are served (default: a free loopback port, logged at start)"),
 	}
 	f.level, f.format = logFlags(fs)
+	f.kafka = newKafkaFlags(fs)
 	return fs, f
 }
 
@@ -288,7 +296,11 @@ func runWindow(ctx context.Context, args []string, stderr io.Writer, extra ...wi
 	if *f.txnID != "" {
 		opts = append(opts, window.WithTransactionalID(*f.txnID))
 	}
-	job := window.NewJob(strings.Split(*f.brokers, ","), append(opts, extra...)...)
+	cluster, err := f.kafka.cluster(*f.brokers)
+	if err != nil {
+		return err
+	}
+	job := window.NewJob(cluster.WithMetrics(metrics.Registry(), "window"), append(opts, extra...)...)
 	metrics.WatchJob(job)
 	ready := ops.NewReady("starting")
 	addr, err := serveOps(ctx, *f.opsAddr, metrics, ready, log)

@@ -67,6 +67,7 @@ func envSettings() []envSetting {
 		{"COMMERCESYNC_<PLATFORM>_CLIENT_SECRET", "gateway, push", "",
 			"the OAuth client secret registered with each platform served (XERO, QBO, SAGE, NETSUITE, FREEAGENT)"},
 		{"COMMERCESYNC_API_KEY", "loadgen", "", "the API key loadgen pushes with: configure and ingest scopes"},
+		{"COMMERCESYNC_KAFKA_SASL_PASSWORD", "dev, gateway, window, plan, push, loadgen", "", "the SASL password, with -kafka-sasl-mechanism and -kafka-sasl-user"},
 	}
 }
 

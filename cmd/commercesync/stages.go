@@ -44,6 +44,7 @@ type stageFlags struct {
 	brokers, opsAddr *string
 	partitions       *int
 	level, format    *string
+	kafka            *kafkaFlags
 }
 
 func newStageFlags(fs *flag.FlagSet, opsDefault string) *stageFlags {
@@ -53,6 +54,7 @@ func newStageFlags(fs *flag.FlagSet, opsDefault string) *stageFlags {
 		opsAddr:    fs.String("ops", opsDefault, "where /metrics, /healthz and /readyz are served"),
 	}
 	f.level, f.format = logFlags(fs)
+	f.kafka = newKafkaFlags(fs)
 	return f
 }
 
@@ -62,7 +64,7 @@ type stage struct {
 	log     *slog.Logger
 	metrics *ops.Metrics
 	ready   *ops.Ready
-	brokers []string
+	brokers kafka.Cluster
 	topics  kafka.Topics
 	closers []func()
 }
@@ -86,8 +88,12 @@ func startStage(ctx context.Context, name string, f *stageFlags, stderr io.Write
 	if err != nil {
 		return nil, err
 	}
-	s := &stage{log: log.With("stage", name), metrics: ops.NewMetrics(), ready: ops.NewReady("starting"),
-		brokers: strings.Split(*f.brokers, ","), topics: kafka.DefaultTopics()}
+	cluster, err := f.kafka.cluster(*f.brokers)
+	if err != nil {
+		return nil, err
+	}
+	s := &stage{log: log.With("stage", name), metrics: ops.NewMetrics(), ready: ops.NewReady("starting"), topics: kafka.DefaultTopics()}
+	s.brokers = cluster.WithMetrics(s.metrics.Registry(), name)
 	admin, err := kgo.NewClient(kafka.ClientOpts(s.brokers, s.log)...)
 	if err != nil {
 		return nil, err

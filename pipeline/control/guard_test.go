@@ -49,18 +49,18 @@ func bump(field *string) error {
 
 // twoStores opens two stores on one broker sharing a connection "conn-1"
 // whose counters start at "0".
-func twoStores(t *testing.T) (a, b *control.Store, brokers []string) {
+func twoStores(t *testing.T) (a, b *control.Store, brokers kafka.Cluster) {
 	t.Helper()
 	br := startBroker(t)
 	sealer := newSealer(t, newKey(t))
-	a, _ = openStore(t, br.Addrs(), sealer, fixedClock())
-	b, _ = openStore(t, br.Addrs(), sealer, fixedClock())
+	a, _ = openStore(t, br.Cluster(), sealer, fixedClock())
+	b, _ = openStore(t, br.Cluster(), sealer, fixedClock())
 	conn := &v1.Connection{Id: "conn-1", CompanyId: "co-1", PlatformKey: "xero", Status: "PendingAuth", PlatformTenantName: "0", LastError: "0"}
 	if err := a.PutConnection(testCtx(t), conn); err != nil {
 		t.Fatal(err)
 	}
 	await(t, b, "the connection in the second store", func() bool { _, ok := b.Connection("conn-1"); return ok })
-	return a, b, br.Addrs()
+	return a, b, br.Cluster()
 }
 
 // A write based on a connection another process has changed since loses,
@@ -327,7 +327,7 @@ func TestCompactedControlTopicGivesTheSameView(t *testing.T) {
 
 // compactInto copies what compaction of topic from would keep into a new
 // topic to, in order, and returns how many records that is.
-func compactInto(t *testing.T, brokers []string, from, to string) int {
+func compactInto(t *testing.T, brokers kafka.Cluster, from, to string) int {
 	t.Helper()
 	ctx := testCtx(t)
 	cl, err := kgo.NewClient(kafka.ClientOpts(brokers, testLog())...)
@@ -405,7 +405,7 @@ func viewsEqual(t *testing.T, x, y *control.Store) bool {
 func TestLeftoverLosingAttemptNeverWins(t *testing.T) {
 	br := startBroker(t)
 	ctx := testCtx(t)
-	cl, err := kgo.NewClient(kafka.ClientOpts(br.Addrs(), testLog())...)
+	cl, err := kgo.NewClient(kafka.ClientOpts(br.Cluster(), testLog())...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +426,7 @@ func TestLeftoverLosingAttemptNeverWins(t *testing.T) {
 	}
 	view := func(topic string) string {
 		t.Helper()
-		s, err := control.Open(ctx, br.Addrs(), topic, newSealer(t, newKey(t)), testLog())
+		s, err := control.Open(ctx, br.Cluster(), topic, newSealer(t, newKey(t)), testLog())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -441,13 +441,13 @@ func TestLeftoverLosingAttemptNeverWins(t *testing.T) {
 	if got := view(controlTopic); got != "Linked" {
 		t.Fatalf("with the leftover after its winner: status %q, want Linked", got)
 	}
-	compactInto(t, br.Addrs(), controlTopic, "c1")
+	compactInto(t, br.Cluster(), controlTopic, "c1")
 	if got := view("c1"); got != "Linked" {
 		t.Fatalf("compacted: status %q, want Linked", got)
 	}
 	put("connection/conn-1#w3", 3, "w3", "Deauthorized")
 	put("connection/conn-1#w2", 0, "", "")
-	compactInto(t, br.Addrs(), controlTopic, "c2")
+	compactInto(t, br.Cluster(), controlTopic, "c2")
 	for _, topic := range []string{controlTopic, "c2"} {
 		if got := view(topic); got != "Deauthorized" {
 			t.Errorf("%s: status %q, want Deauthorized", topic, got)

@@ -23,7 +23,7 @@ func newTestClock(at time.Time) *testClock { c := &testClock{}; c.ns.Store(at.Un
 func TestRotatedKeyWorksForItsGrace(t *testing.T) {
 	b := startBroker(t)
 	clk := newTestClock(epoch)
-	s, _ := openStore(t, b.Addrs(), newSealer(t, newKey(t)), clk.now)
+	s, _ := openStore(t, b.Cluster(), newSealer(t, newKey(t)), clk.now)
 	ctx := testCtx(t)
 	tenant, err := s.CreateTenant(ctx, "Shopfront POS")
 	if err != nil {
@@ -68,8 +68,8 @@ func TestRotatedKeyWorksForItsGrace(t *testing.T) {
 func TestConcurrentRotationsMakeOneReplacement(t *testing.T) {
 	b := startBroker(t)
 	sealer := newSealer(t, newKey(t))
-	x, _ := openStore(t, b.Addrs(), sealer, fixedClock())
-	y, _ := openStore(t, b.Addrs(), sealer, fixedClock())
+	x, _ := openStore(t, b.Cluster(), sealer, fixedClock())
+	y, _ := openStore(t, b.Cluster(), sealer, fixedClock())
 	ctx := testCtx(t)
 	tenant, err := x.CreateTenant(ctx, "Shopfront POS")
 	if err != nil {
@@ -133,7 +133,7 @@ func TestConcurrentRotationsMakeOneReplacement(t *testing.T) {
 // room. Scopes are checked.
 func TestKeyLimitAndScopes(t *testing.T) {
 	b := startBroker(t)
-	s, _ := openStore(t, b.Addrs(), newSealer(t, newKey(t)), fixedClock())
+	s, _ := openStore(t, b.Cluster(), newSealer(t, newKey(t)), fixedClock())
 	ctx := testCtx(t)
 	tenant, err := s.CreateTenant(ctx, "Shopfront POS")
 	if err != nil {

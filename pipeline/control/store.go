@@ -109,7 +109,7 @@ type Option func(*Store)
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
 // Open starts the store and returns once it has read the whole topic.
-func Open(ctx context.Context, brokers []string, topic string, sealer *Sealer, log *slog.Logger, opts ...Option) (*Store, error) {
+func Open(ctx context.Context, brokers kafka.Cluster, topic string, sealer *Sealer, log *slog.Logger, opts ...Option) (*Store, error) {
 	s := newStore(topic, sealer, log)
 	for _, o := range opts {
 		o(s)

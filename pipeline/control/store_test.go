@@ -34,11 +34,11 @@ func startBroker(t testing.TB, opts ...kafka.BrokerOption) *kafka.Broker {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	ensureControlTopic(t, b.Addrs())
+	ensureControlTopic(t, b.Cluster())
 	return b
 }
 
-func ensureControlTopic(t testing.TB, brokers []string) {
+func ensureControlTopic(t testing.TB, brokers kafka.Cluster) {
 	t.Helper()
 	cl, err := kgo.NewClient(kafka.ClientOpts(brokers, testLog())...)
 	if err != nil {
@@ -55,7 +55,7 @@ func ensureControlTopic(t testing.TB, brokers []string) {
 
 // openStore opens a Store and returns a function that closes it: it stops
 // the tail and the producer, as a process exit would.
-func openStore(t testing.TB, brokers []string, sealer *control.Sealer, now func() time.Time) (*control.Store, func()) {
+func openStore(t testing.TB, brokers kafka.Cluster, sealer *control.Sealer, now func() time.Time) (*control.Store, func()) {
 	t.Helper()
 	// Open's context also bounds the tail that keeps the view current, so
 	// it is cancelled when the store closes, not after a timeout.
@@ -82,7 +82,7 @@ func testCtx(t testing.TB) context.Context {
 
 func TestStoreReadYourWrites(t *testing.T) {
 	b := startBroker(t)
-	s, _ := openStore(t, b.Addrs(), newSealer(t, newKey(t)), fixedClock())
+	s, _ := openStore(t, b.Cluster(), newSealer(t, newKey(t)), fixedClock())
 	ctx := testCtx(t)
 	ten, err := s.CreateTenant(ctx, "Acme POS")
 	if err != nil {
@@ -112,7 +112,7 @@ func TestStoreReadYourWrites(t *testing.T) {
 
 func TestStoreTenantIsolation(t *testing.T) {
 	b := startBroker(t)
-	s, _ := openStore(t, b.Addrs(), newSealer(t, newKey(t)), fixedClock())
+	s, _ := openStore(t, b.Cluster(), newSealer(t, newKey(t)), fixedClock())
 	ctx := testCtx(t)
 	a, err := s.CreateTenant(ctx, "A")
 	if err != nil {
@@ -145,7 +145,7 @@ func TestStoreTenantIsolation(t *testing.T) {
 
 func TestStoreAuthenticate(t *testing.T) {
 	b := startBroker(t)
-	s, _ := openStore(t, b.Addrs(), newSealer(t, newKey(t)), fixedClock())
+	s, _ := openStore(t, b.Cluster(), newSealer(t, newKey(t)), fixedClock())
 	ctx := testCtx(t)
 	ta, _ := s.CreateTenant(ctx, "A")
 	tb, _ := s.CreateTenant(ctx, "B")
@@ -193,10 +193,10 @@ func TestDevKeySurvivesRestart(t *testing.T) {
 	}
 	closeBroker := sync.OnceFunc(b.Close)
 	t.Cleanup(closeBroker)
-	ensureControlTopic(t, b.Addrs())
+	ensureControlTopic(t, b.Cluster())
 	ctx := testCtx(t)
 
-	s1, close1 := openStore(t, b.Addrs(), newSealer(t, key), fixedClock())
+	s1, close1 := openStore(t, b.Cluster(), newSealer(t, key), fixedClock())
 	tenant, secret, err := s1.DevKey(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestDevKeySurvivesRestart(t *testing.T) {
 	close1()
 
 	// A new process on the same broker and topic.
-	s2, close2 := openStore(t, b.Addrs(), newSealer(t, key), fixedClock())
+	s2, close2 := openStore(t, b.Cluster(), newSealer(t, key), fixedClock())
 	if gt, gs, err := s2.DevKey(ctx); err != nil || gt != tenant || gs != secret {
 		t.Fatalf("after store restart DevKey = %q %q %v; want %q %q", gt, gs, err, tenant, secret)
 	}
@@ -224,14 +224,14 @@ func TestDevKeySurvivesRestart(t *testing.T) {
 	close2()
 
 	// The sealing key was rotated; the old one still opens the dev key.
-	s3, close3 := openStore(t, b.Addrs(), newSealer(t, newKey(t), key), fixedClock())
+	s3, close3 := openStore(t, b.Cluster(), newSealer(t, newKey(t), key), fixedClock())
 	if gt, gs, err := s3.DevKey(ctx); err != nil || gt != tenant || gs != secret {
 		t.Fatalf("with a rotated sealer DevKey = %q %q %v; want %q %q", gt, gs, err, tenant, secret)
 	}
 	close3()
 
 	// Without the key that sealed it, DevKey says so rather than minting a new one.
-	s4, close4 := openStore(t, b.Addrs(), newSealer(t, newKey(t)), fixedClock())
+	s4, close4 := openStore(t, b.Cluster(), newSealer(t, newKey(t)), fixedClock())
 	if _, _, err := s4.DevKey(ctx); err == nil || !strings.Contains(err.Error(), "unknown key") {
 		t.Errorf("DevKey without the sealing key: err = %v, want an unknown-key error", err)
 	}
@@ -244,7 +244,7 @@ func TestDevKeySurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(b2.Close)
-	s5, _ := openStore(t, b2.Addrs(), newSealer(t, key), fixedClock())
+	s5, _ := openStore(t, b2.Cluster(), newSealer(t, key), fixedClock())
 	if gt, gs, err := s5.DevKey(ctx); err != nil || gt != tenant || gs != secret {
 		t.Fatalf("after broker restart DevKey = %q %q %v; want %q %q", gt, gs, err, tenant, secret)
 	}
@@ -259,7 +259,7 @@ func TestDevKeySurvivesRestart(t *testing.T) {
 func TestDevKeyIsDeterministicWithSeveralDevKeys(t *testing.T) {
 	b := startBroker(t)
 	key := newKey(t)
-	s, closeS := openStore(t, b.Addrs(), newSealer(t, key), fixedClock())
+	s, closeS := openStore(t, b.Cluster(), newSealer(t, key), fixedClock())
 	ctx := testCtx(t)
 	ten, err := s.CreateTenant(ctx, "Development tenant")
 	if err != nil {
@@ -291,7 +291,7 @@ func TestDevKeyIsDeterministicWithSeveralDevKeys(t *testing.T) {
 		}
 	}
 	closeS()
-	s2, _ := openStore(t, b.Addrs(), newSealer(t, key), fixedClock())
+	s2, _ := openStore(t, b.Cluster(), newSealer(t, key), fixedClock())
 	if _, got, err := s2.DevKey(ctx); err != nil || got != first {
 		t.Errorf("after restart DevKey returned another key (err %v)", err)
 	}
@@ -300,7 +300,7 @@ func TestDevKeyIsDeterministicWithSeveralDevKeys(t *testing.T) {
 func TestPutConfigVersions(t *testing.T) {
 	b := startBroker(t)
 	key := newKey(t)
-	s, closeS := openStore(t, b.Addrs(), newSealer(t, key), fixedClock())
+	s, closeS := openStore(t, b.Cluster(), newSealer(t, key), fixedClock())
 	ctx := testCtx(t)
 	const co, other = "co-1", "co-2"
 	if _, ok := s.Config(co); ok {
@@ -342,7 +342,7 @@ func TestPutConfigVersions(t *testing.T) {
 	}
 	check(s)
 	closeS()
-	s2, _ := openStore(t, b.Addrs(), newSealer(t, key), fixedClock())
+	s2, _ := openStore(t, b.Cluster(), newSealer(t, key), fixedClock())
 	check(s2)
 	if cv, err := s2.PutConfig(ctx, co, &v1.SyncConfiguration{}); err != nil || cv.GetVersion() != 4 {
 		t.Errorf("PutConfig after restart = version %d, %v; want 4", cv.GetVersion(), err)
@@ -351,7 +351,7 @@ func TestPutConfigVersions(t *testing.T) {
 
 func TestPutConfigConcurrentVersionsAreDistinct(t *testing.T) {
 	b := startBroker(t)
-	s, _ := openStore(t, b.Addrs(), newSealer(t, newKey(t)), fixedClock())
+	s, _ := openStore(t, b.Cluster(), newSealer(t, newKey(t)), fixedClock())
 	ctx := testCtx(t)
 	const n = 10
 	var wg sync.WaitGroup
@@ -385,7 +385,7 @@ func TestPutConfigConcurrentVersionsAreDistinct(t *testing.T) {
 func TestUpdateConnectionConcurrent(t *testing.T) {
 	b := startBroker(t)
 	sealer := newSealer(t, newKey(t))
-	s, _ := openStore(t, b.Addrs(), sealer, fixedClock())
+	s, _ := openStore(t, b.Cluster(), sealer, fixedClock())
 	ctx := testCtx(t)
 	conn := &v1.Connection{Id: "conn-1", CompanyId: "co-1", PlatformKey: "xero", Status: "PendingAuth", PlatformTenantName: "0", LastError: "0"}
 	if err := s.PutConnection(ctx, conn); err != nil {
@@ -467,8 +467,8 @@ func TestUpdateConnectionConcurrent(t *testing.T) {
 func TestStoreSeesOtherWriters(t *testing.T) {
 	b := startBroker(t)
 	key := newKey(t)
-	reader, _ := openStore(t, b.Addrs(), newSealer(t, key), fixedClock())
-	writer, _ := openStore(t, b.Addrs(), newSealer(t, key), fixedClock())
+	reader, _ := openStore(t, b.Cluster(), newSealer(t, key), fixedClock())
+	writer, _ := openStore(t, b.Cluster(), newSealer(t, key), fixedClock())
 	ctx := testCtx(t)
 	changed := reader.Changed()
 	ten, err := writer.CreateTenant(ctx, "T")
@@ -505,7 +505,7 @@ func TestStoreSeesOtherWriters(t *testing.T) {
 // handing it out.
 func TestRevokedKeysAreRefused(t *testing.T) {
 	b := startBroker(t)
-	s, _ := openStore(t, b.Addrs(), newSealer(t, newKey(t)), fixedClock())
+	s, _ := openStore(t, b.Cluster(), newSealer(t, newKey(t)), fixedClock())
 	ctx := testCtx(t)
 	tenant, secret, err := s.DevKey(ctx)
 	if err != nil {
@@ -514,7 +514,7 @@ func TestRevokedKeysAreRefused(t *testing.T) {
 	// Find the key's record on the topic, as any reader would.
 	var rec *kgo.Record
 	var key *v1.ApiKey
-	if err := kafka.ReadPartition(ctx, b.Addrs(), controlTopic, 0, testLog(), func(r *kgo.Record) error {
+	if err := kafka.ReadPartition(ctx, b.Cluster(), controlTopic, 0, testLog(), func(r *kgo.Record) error {
 		var cr v1.ControlRecord
 		if err := proto.Unmarshal(r.Value, &cr); err != nil {
 			return err
@@ -537,7 +537,7 @@ func TestRevokedKeysAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prod, err := kgo.NewClient(append(kafka.ClientOpts(b.Addrs(), testLog()), kgo.DefaultProduceTopic(controlTopic))...)
+	prod, err := kgo.NewClient(append(kafka.ClientOpts(b.Cluster(), testLog()), kgo.DefaultProduceTopic(controlTopic))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -581,7 +581,7 @@ func TestRevokedKeysAreRefused(t *testing.T) {
 // error list stays bounded.
 func TestDeauthorize(t *testing.T) {
 	b := startBroker(t)
-	s, _ := openStore(t, b.Addrs(), newSealer(t, newKey(t)), fixedClock())
+	s, _ := openStore(t, b.Cluster(), newSealer(t, newKey(t)), fixedClock())
 	ctx := testCtx(t)
 	refused := &v1.DataConnectionError{StatusCode: "400", StatusText: "invalid_grant", ErrorMessage: "reconnect Xero", ErroredOnUtc: epoch.Format(time.RFC3339)}
 	for _, c := range []*v1.Connection{

@@ -70,5 +70,8 @@ func StartBroker(opts ...BrokerOption) (*Broker, error) {
 // Addrs returns the broker's listen addresses.
 func (b *Broker) Addrs() []string { return b.cluster.ListenAddrs() }
 
+// Cluster is the broker as its clients reach it: in plain text.
+func (b *Broker) Cluster() Cluster { return Seeds(b.Addrs()...) }
+
 // Close stops the broker, flushing its data folder.
 func (b *Broker) Close() { b.cluster.Close() }

@@ -22,17 +22,17 @@ func TestBrokerDataDirSurvivesRestart(t *testing.T) {
 	t.Cleanup(close1)
 	ctx := testCtx(t)
 	topics := kafka.DefaultTopics()
-	if err := kafka.EnsureTopics(ctx, client(t, b1.Addrs()), topics.Specs(3)); err != nil {
+	if err := kafka.EnsureTopics(ctx, client(t, b1.Cluster()), topics.Specs(3)); err != nil {
 		t.Fatal(err)
 	}
-	plain := producer(t, b1.Addrs(), topics.Ledger, "")
-	txn := producer(t, b1.Addrs(), topics.Ledger, "broker-restart-txn")
+	plain := producer(t, b1.Cluster(), topics.Ledger, "")
+	txn := producer(t, b1.Cluster(), topics.Ledger, "broker-restart-txn")
 	produce(t, plain, 0, "d1", "d2")
 	inTxn(t, txn, true, 0, "t1", "t2")
 	inTxn(t, txn, false, 0, "aborted")
 	produce(t, plain, 2, "p2")
 	want0 := []string{"d1", "d2", "t1", "t2"}
-	if got := readAll(t, b1.Addrs(), topics.Ledger, 0); !slices.Equal(got, want0) {
+	if got := readAll(t, b1.Cluster(), topics.Ledger, 0); !slices.Equal(got, want0) {
 		t.Fatalf("before restart partition 0 = %q, want %q", got, want0)
 	}
 	plain.Close()
@@ -40,27 +40,27 @@ func TestBrokerDataDirSurvivesRestart(t *testing.T) {
 	close1()
 
 	b2 := startBroker(t, kafka.WithDataDir(dir))
-	counts := partitionCounts(t, b2.Addrs(), topics.Events, topics.Changelog, topics.Ledger, topics.Outbox, topics.Control)
+	counts := partitionCounts(t, b2.Cluster(), topics.Events, topics.Changelog, topics.Ledger, topics.Outbox, topics.Control)
 	if len(counts) != 5 || counts[topics.Ledger] != 3 || counts[topics.Control] != 1 {
 		t.Fatalf("after restart topics = %v", counts)
 	}
-	if err := kafka.EnsureTopics(ctx, client(t, b2.Addrs()), topics.Specs(3)); err != nil {
+	if err := kafka.EnsureTopics(ctx, client(t, b2.Cluster()), topics.Specs(3)); err != nil {
 		t.Errorf("EnsureTopics after restart: %v", err)
 	}
-	if got := readAll(t, b2.Addrs(), topics.Ledger, 0); !slices.Equal(got, want0) {
+	if got := readAll(t, b2.Cluster(), topics.Ledger, 0); !slices.Equal(got, want0) {
 		t.Errorf("after restart partition 0 = %q, want %q", got, want0)
 	}
-	if got := readAll(t, b2.Addrs(), topics.Ledger, 2); !slices.Equal(got, []string{"p2"}) {
+	if got := readAll(t, b2.Cluster(), topics.Ledger, 2); !slices.Equal(got, []string{"p2"}) {
 		t.Errorf("after restart partition 2 = %q", got)
 	}
 	// The restarted broker takes new writes after the old ones.
-	produce(t, producer(t, b2.Addrs(), topics.Ledger, ""), 0, "d3")
-	if got := readAll(t, b2.Addrs(), topics.Ledger, 0); !slices.Equal(got, append(want0, "d3")) {
+	produce(t, producer(t, b2.Cluster(), topics.Ledger, ""), 0, "d3")
+	if got := readAll(t, b2.Cluster(), topics.Ledger, 0); !slices.Equal(got, append(want0, "d3")) {
 		t.Errorf("after restart and a write partition 0 = %q", got)
 	}
 }
 
-func readAll(t testing.TB, brokers []string, topic string, p int32) []string {
+func readAll(t testing.TB, brokers kafka.Cluster, topic string, p int32) []string {
 	t.Helper()
 	var out []string
 	if err := kafka.ReadPartition(testCtx(t), brokers, topic, p, testLog(), func(r *kgo.Record) error {

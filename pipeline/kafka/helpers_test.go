@@ -34,7 +34,7 @@ func startBroker(t testing.TB, opts ...kafka.BrokerOption) *kafka.Broker {
 }
 
 // client makes a client with the system's options plus extra ones.
-func client(t testing.TB, brokers []string, extra ...kgo.Opt) *kgo.Client {
+func client(t testing.TB, brokers kafka.Cluster, extra ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(append(kafka.ClientOpts(brokers, testLog()), extra...)...)
 	if err != nil {
@@ -44,7 +44,7 @@ func client(t testing.TB, brokers []string, extra ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-func createTopic(t testing.TB, brokers []string, name string, partitions int32) {
+func createTopic(t testing.TB, brokers kafka.Cluster, name string, partitions int32) {
 	t.Helper()
 	cl := client(t, brokers)
 	if err := kafka.EnsureTopics(testCtx(t), cl, []kafka.Spec{{Name: name, Partitions: partitions}}); err != nil {
@@ -53,7 +53,7 @@ func createTopic(t testing.TB, brokers []string, name string, partitions int32) 
 }
 
 // producer writes to explicit partitions; with txnID it is transactional.
-func producer(t testing.TB, brokers []string, topic, txnID string) *kgo.Client {
+func producer(t testing.TB, brokers kafka.Cluster, topic, txnID string) *kgo.Client {
 	t.Helper()
 	opts := []kgo.Opt{kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner())}
 	if txnID != "" {
@@ -124,7 +124,7 @@ func (a *applied) snapshot() []*kgo.Record {
 }
 
 // startTail runs a Tail until the test ends.
-func startTail(t testing.TB, brokers []string, topic string) (*kafka.Tail, *applied) {
+func startTail(t testing.TB, brokers kafka.Cluster, topic string) (*kafka.Tail, *applied) {
 	t.Helper()
 	a := &applied{}
 	tail, err := kafka.NewTail(brokers, topic, testLog(), a.apply)
@@ -143,7 +143,7 @@ func startTail(t testing.TB, brokers []string, topic string) (*kafka.Tail, *appl
 	return tail, a
 }
 
-func partitionCounts(t testing.TB, brokers []string, topics ...string) map[string]int {
+func partitionCounts(t testing.TB, brokers kafka.Cluster, topics ...string) map[string]int {
 	t.Helper()
 	details, err := kadm.NewClient(client(t, brokers)).ListTopics(testCtx(t), topics...)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // each company has one owner at a time, and a process that dies hands its
 // companies on once its session times out.
 type Owner struct {
-	brokers []string
+	brokers Cluster
 	group   string
 	topic   string
 	session time.Duration
@@ -43,7 +43,7 @@ func WithOwnerSession(d time.Duration) OwnerOption { return func(o *Owner) { o.s
 
 // NewOwner is an owner of group's share of topic, holding nothing until
 // Start; it returns once the topic's partitions are known.
-func NewOwner(ctx context.Context, brokers []string, group, topic string, log *slog.Logger, opts ...OwnerOption) (*Owner, error) {
+func NewOwner(ctx context.Context, brokers Cluster, group, topic string, log *slog.Logger, opts ...OwnerOption) (*Owner, error) {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -30,7 +30,7 @@ func waitHeld(t *testing.T, what string, cond func() bool) {
 // and the other takes them all.
 func TestOwnersSplitCompaniesAndHandOver(t *testing.T) {
 	b := startBroker(t, kafka.WithMinSessionTimeout(100*time.Millisecond))
-	createTopic(t, b.Addrs(), "by-company", 6)
+	createTopic(t, b.Cluster(), "by-company", 6)
 	ctx := testCtx(t)
 	var mu sync.Mutex
 	released := map[int][]string{}
@@ -40,7 +40,7 @@ func TestOwnersSplitCompaniesAndHandOver(t *testing.T) {
 	}
 	var owners []*kafka.Owner
 	for i := range 2 {
-		o, err := kafka.NewOwner(ctx, b.Addrs(), "stage", "by-company", testLog(), kafka.WithOwnerSession(time.Second))
+		o, err := kafka.NewOwner(ctx, b.Cluster(), "stage", "by-company", testLog(), kafka.WithOwnerSession(time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func TestOwnersSplitCompaniesAndHandOver(t *testing.T) {
 	})
 
 	// Where a producer with the system's options puts each company.
-	prod := client(t, b.Addrs(), kgo.DefaultProduceTopic("by-company"))
+	prod := client(t, b.Cluster(), kgo.DefaultProduceTopic("by-company"))
 	for _, c := range companies {
 		r, err := prod.ProduceSync(ctx, &kgo.Record{Key: []byte(c)}).First()
 		if err != nil {

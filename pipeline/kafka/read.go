@@ -12,7 +12,7 @@ import (
 // ReadPartition reads one partition from its start to its last committed
 // offset as of the call, handing each committed data record to fn. Jobs use
 // it to rebuild state from a changelog partition when they take it over.
-func ReadPartition(ctx context.Context, brokers []string, topic string, partition int32, log *slog.Logger, fn func(*kgo.Record) error) error {
+func ReadPartition(ctx context.Context, brokers Cluster, topic string, partition int32, log *slog.Logger, fn func(*kgo.Record) error) error {
 	_, end, err := PartitionBounds(ctx, brokers, topic, partition, log)
 	if err != nil {
 		return err
@@ -22,7 +22,7 @@ func ReadPartition(ctx context.Context, brokers []string, topic string, partitio
 
 // PartitionBounds returns a partition's first offset and its last stable
 // offset (the end a read_committed reader reaches).
-func PartitionBounds(ctx context.Context, brokers []string, topic string, partition int32, log *slog.Logger) (start, end int64, err error) {
+func PartitionBounds(ctx context.Context, brokers Cluster, topic string, partition int32, log *slog.Logger) (start, end int64, err error) {
 	probe, err := kgo.NewClient(ClientOpts(brokers, log)...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("offsets of %s[%d]: %w", topic, partition, err)
@@ -54,7 +54,7 @@ func PartitionBounds(ctx context.Context, brokers []string, topic string, partit
 
 // ReadPartitionRange reads one partition from offset from up to end,
 // handing each committed data record to fn.
-func ReadPartitionRange(ctx context.Context, brokers []string, topic string, partition int32, from, end int64, log *slog.Logger, fn func(*kgo.Record) error) error {
+func ReadPartitionRange(ctx context.Context, brokers Cluster, topic string, partition int32, from, end int64, log *slog.Logger, fn func(*kgo.Record) error) error {
 	if end <= from {
 		return nil
 	}

@@ -17,9 +17,9 @@ import (
 func TestReadPartitionReadsCommittedRecordsOfOnePartition(t *testing.T) {
 	b := startBroker(t)
 	const topic = "read.committed"
-	createTopic(t, b.Addrs(), topic, 2)
-	plain := producer(t, b.Addrs(), topic, "")
-	txn := producer(t, b.Addrs(), topic, "read-test-txn")
+	createTopic(t, b.Cluster(), topic, 2)
+	plain := producer(t, b.Cluster(), topic, "")
+	txn := producer(t, b.Cluster(), topic, "read-test-txn")
 	ctx := testCtx(t)
 
 	var want []string
@@ -36,8 +36,8 @@ func TestReadPartitionReadsCommittedRecordsOfOnePartition(t *testing.T) {
 
 	var got []string
 	var offsets []int64
-	late := producer(t, b.Addrs(), topic, "")
-	err := kafka.ReadPartition(ctx, b.Addrs(), topic, 0, testLog(), func(r *kgo.Record) error {
+	late := producer(t, b.Cluster(), topic, "")
+	err := kafka.ReadPartition(ctx, b.Cluster(), topic, 0, testLog(), func(r *kgo.Record) error {
 		if r.Partition != 0 || r.Topic != topic {
 			t.Errorf("record from %s[%d]", r.Topic, r.Partition)
 		}
@@ -61,7 +61,7 @@ func TestReadPartitionReadsCommittedRecordsOfOnePartition(t *testing.T) {
 
 	// A second read sees the late records too, and nothing else new.
 	got = nil
-	if err := kafka.ReadPartition(ctx, b.Addrs(), topic, 0, testLog(), func(r *kgo.Record) error {
+	if err := kafka.ReadPartition(ctx, b.Cluster(), topic, 0, testLog(), func(r *kgo.Record) error {
 		got = append(got, string(r.Value))
 		return nil
 	}); err != nil {
@@ -75,31 +75,31 @@ func TestReadPartitionReadsCommittedRecordsOfOnePartition(t *testing.T) {
 func TestReadPartitionEdges(t *testing.T) {
 	b := startBroker(t)
 	const topic = "read.edges"
-	createTopic(t, b.Addrs(), topic, 3)
+	createTopic(t, b.Cluster(), topic, 3)
 	ctx := testCtx(t)
-	plain := producer(t, b.Addrs(), topic, "")
-	txn := producer(t, b.Addrs(), topic, "read-edges-txn")
+	plain := producer(t, b.Cluster(), topic, "")
+	txn := producer(t, b.Cluster(), topic, "read-edges-txn")
 
 	calls := 0
 	count := func(*kgo.Record) error { calls++; return nil }
 	// An empty partition returns at once.
-	if err := kafka.ReadPartition(ctx, b.Addrs(), topic, 2, testLog(), count); err != nil || calls != 0 {
+	if err := kafka.ReadPartition(ctx, b.Cluster(), topic, 2, testLog(), count); err != nil || calls != 0 {
 		t.Errorf("empty partition: %d records, %v", calls, err)
 	}
 	// A partition holding only an aborted transaction has no data for fn.
 	inTxn(t, txn, false, 1, "x", "y")
-	if err := kafka.ReadPartition(ctx, b.Addrs(), topic, 1, testLog(), count); err != nil || calls != 0 {
+	if err := kafka.ReadPartition(ctx, b.Cluster(), topic, 1, testLog(), count); err != nil || calls != 0 {
 		t.Errorf("aborted-only partition: %d records, %v", calls, err)
 	}
 	// A missing partition is an error.
-	if err := kafka.ReadPartition(ctx, b.Addrs(), topic, 7, testLog(), count); err == nil {
+	if err := kafka.ReadPartition(ctx, b.Cluster(), topic, 7, testLog(), count); err == nil {
 		t.Error("partition 7 of a 3-partition topic: no error")
 	}
 	// fn's error stops the read and comes back.
 	produce(t, plain, 0, "1", "2", "3")
 	stop := errors.New("stop")
 	calls = 0
-	err := kafka.ReadPartition(ctx, b.Addrs(), topic, 0, testLog(), func(*kgo.Record) error { calls++; return stop })
+	err := kafka.ReadPartition(ctx, b.Cluster(), topic, 0, testLog(), func(*kgo.Record) error { calls++; return stop })
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("fn error: err = %v after %d calls, want stop after 1", err, calls)
 	}
@@ -111,7 +111,7 @@ func TestReadPartitionEdges(t *testing.T) {
 	produce(t, txn, 0, "open1", "open2")
 	var seen []string
 	short, cancelShort := context.WithTimeout(ctx, 5*time.Second)
-	err = kafka.ReadPartition(short, b.Addrs(), topic, 0, testLog(), func(r *kgo.Record) error {
+	err = kafka.ReadPartition(short, b.Cluster(), topic, 0, testLog(), func(r *kgo.Record) error {
 		seen = append(seen, string(r.Value))
 		return nil
 	})
@@ -126,7 +126,7 @@ func TestReadPartitionEdges(t *testing.T) {
 	// A cancelled context ends the read with its error.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := kafka.ReadPartition(cctx, b.Addrs(), topic, 0, testLog(), count); err == nil {
+	if err := kafka.ReadPartition(cctx, b.Cluster(), topic, 0, testLog(), count); err == nil {
 		t.Error("cancelled context: no error")
 	}
 }

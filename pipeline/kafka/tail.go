@@ -33,7 +33,7 @@ type Tail struct {
 }
 
 // NewTail makes a tail of topic. apply runs on one goroutine.
-func NewTail(brokers []string, topic string, log *slog.Logger, apply func(*kgo.Record)) (*Tail, error) {
+func NewTail(brokers Cluster, topic string, log *slog.Logger, apply func(*kgo.Record)) (*Tail, error) {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -17,8 +17,8 @@ import (
 func TestTailAppliesEveryRecordInPartitionOrder(t *testing.T) {
 	b := startBroker(t)
 	const topic = "tail.order"
-	createTopic(t, b.Addrs(), topic, 3)
-	prod := producer(t, b.Addrs(), topic, "")
+	createTopic(t, b.Cluster(), topic, 3)
+	prod := producer(t, b.Cluster(), topic, "")
 	ctx := testCtx(t)
 
 	want := map[string]bool{}
@@ -31,7 +31,7 @@ func TestTailAppliesEveryRecordInPartitionOrder(t *testing.T) {
 		}
 	}
 	write("before") // already in the log when the tail starts
-	tail, got := startTail(t, b.Addrs(), topic)
+	tail, got := startTail(t, b.Cluster(), topic)
 	if err := tail.WaitCaughtUp(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +80,9 @@ func checkApplied(t testing.TB, a *applied, want map[string]bool) []*kgo.Record 
 func TestTailWaitCaughtUpWithTransactions(t *testing.T) {
 	b := startBroker(t)
 	const topic = "tail.txn"
-	createTopic(t, b.Addrs(), topic, 2)
-	txn := producer(t, b.Addrs(), topic, "tail-test-txn")
-	plain := producer(t, b.Addrs(), topic, "")
+	createTopic(t, b.Cluster(), topic, 2)
+	txn := producer(t, b.Cluster(), topic, "tail-test-txn")
+	plain := producer(t, b.Cluster(), topic, "")
 	ctx := testCtx(t)
 	want := map[string]bool{}
 	add := func(vs []string) {
@@ -94,7 +94,7 @@ func TestTailWaitCaughtUpWithTransactions(t *testing.T) {
 	inTxn(t, txn, true, 0, names("committed-before-start", 5)...)
 	add(names("committed-before-start", 5))
 	inTxn(t, txn, false, 1, names("aborted-before-start", 5)...)
-	tail, got := startTail(t, b.Addrs(), topic)
+	tail, got := startTail(t, b.Cluster(), topic)
 	if err := tail.WaitCaughtUp(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -146,9 +146,9 @@ func TestTailWaitCaughtUpWithTransactions(t *testing.T) {
 func TestTailWaitFor(t *testing.T) {
 	b := startBroker(t)
 	const topic = "tail.waitfor"
-	createTopic(t, b.Addrs(), topic, 2)
-	prod := producer(t, b.Addrs(), topic, "")
-	tail, got := startTail(t, b.Addrs(), topic)
+	createTopic(t, b.Cluster(), topic, 2)
+	prod := producer(t, b.Cluster(), topic, "")
+	tail, got := startTail(t, b.Cluster(), topic)
 	ctx := testCtx(t)
 	for i := range 10 {
 		r := produce(t, prod, int32(i%2), fmt.Sprintf("v%d", i))[0]
@@ -172,21 +172,21 @@ func TestTailWaitFor(t *testing.T) {
 func TestTailStartStop(t *testing.T) {
 	b := startBroker(t)
 	const topic = "tail.startstop"
-	createTopic(t, b.Addrs(), topic, 1)
+	createTopic(t, b.Cluster(), topic, 1)
 	ctx := testCtx(t)
 	a := &applied{}
-	idle, err := kafka.NewTail(b.Addrs(), topic, testLog(), a.apply)
+	idle, err := kafka.NewTail(b.Cluster(), topic, testLog(), a.apply)
 	if err != nil {
 		t.Fatal(err)
 	}
 	idle.Stop() // never started: returns at once
 
-	tail, err := kafka.NewTail(b.Addrs(), topic, testLog(), a.apply)
+	tail, err := kafka.NewTail(b.Cluster(), topic, testLog(), a.apply)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tail.Start(ctx)
-	produce(t, producer(t, b.Addrs(), topic, ""), 0, "x", "y")
+	produce(t, producer(t, b.Cluster(), topic, ""), 0, "x", "y")
 	if err := tail.WaitCaughtUp(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestTailStartStop(t *testing.T) {
 		t.Fatal("Stop did not return")
 	}
 	// Once stopped, nothing more is applied and waiting fails with the context.
-	produce(t, producer(t, b.Addrs(), topic, ""), 0, "z")
+	produce(t, producer(t, b.Cluster(), topic, ""), 0, "z")
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	if err := tail.WaitFor(short, 0, 2); err == nil {

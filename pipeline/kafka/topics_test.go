@@ -15,7 +15,7 @@ import (
 
 func TestEnsureTopicsCreatesAndIsIdempotent(t *testing.T) {
 	b := startBroker(t)
-	cl := client(t, b.Addrs())
+	cl := client(t, b.Cluster())
 	ctx := testCtx(t)
 	topics := kafka.DefaultTopics()
 	specs := topics.Specs(3)
@@ -23,7 +23,7 @@ func TestEnsureTopicsCreatesAndIsIdempotent(t *testing.T) {
 		t.Fatalf("first EnsureTopics: %v", err)
 	}
 	want := map[string]int{topics.Events: 3, topics.Changelog: 3, topics.Ledger: 3, topics.Outbox: 3, topics.Control: 1}
-	got := partitionCounts(t, b.Addrs(), topics.Events, topics.Changelog, topics.Ledger, topics.Outbox, topics.Control)
+	got := partitionCounts(t, b.Cluster(), topics.Events, topics.Changelog, topics.Ledger, topics.Outbox, topics.Control)
 	for name, n := range want {
 		if got[name] != n {
 			t.Errorf("topic %s has %d partitions, want %d", name, got[name], n)
@@ -47,13 +47,13 @@ func TestEnsureTopicsCreatesAndIsIdempotent(t *testing.T) {
 		t.Errorf("%s retention.ms = %q (%v), want -1", topics.Events, configValue(rc, "retention.ms"), err)
 	}
 
-	produce(t, producer(t, b.Addrs(), topics.Events, ""), 1, "r1")
+	produce(t, producer(t, b.Cluster(), topics.Events, ""), 1, "r1")
 	for i := range 2 {
 		if err := kafka.EnsureTopics(ctx, cl, specs); err != nil {
 			t.Fatalf("EnsureTopics again (#%d): %v", i+2, err)
 		}
 	}
-	if got := partitionCounts(t, b.Addrs(), topics.Events); got[topics.Events] != 3 {
+	if got := partitionCounts(t, b.Cluster(), topics.Events); got[topics.Events] != 3 {
 		t.Errorf("events partitions changed to %d", got[topics.Events])
 	}
 }
@@ -69,10 +69,10 @@ func configValue(rc kadm.ResourceConfig, key string) string {
 
 func TestEnsureTopicsRefusesPartitionMismatch(t *testing.T) {
 	b := startBroker(t)
-	cl := client(t, b.Addrs())
+	cl := client(t, b.Cluster())
 	ctx := testCtx(t)
 	topics := kafka.DefaultTopics()
-	createTopic(t, b.Addrs(), topics.Changelog, 2)
+	createTopic(t, b.Cluster(), topics.Changelog, 2)
 	err := kafka.EnsureTopics(ctx, cl, topics.Specs(3))
 	if err == nil {
 		t.Fatal("EnsureTopics accepted a 2-partition changelog for 3-partition events")
@@ -82,14 +82,14 @@ func TestEnsureTopicsRefusesPartitionMismatch(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, m)
 		}
 	}
-	if got := partitionCounts(t, b.Addrs(), topics.Changelog); got[topics.Changelog] != 2 {
+	if got := partitionCounts(t, b.Cluster(), topics.Changelog); got[topics.Changelog] != 2 {
 		t.Errorf("EnsureTopics changed the existing topic to %d partitions", got[topics.Changelog])
 	}
 
 	// The control topic must keep one partition, one order of changes.
 	b2 := startBroker(t)
-	createTopic(t, b2.Addrs(), topics.Control, 4)
-	err = kafka.EnsureTopics(ctx, client(t, b2.Addrs()), topics.Specs(3))
+	createTopic(t, b2.Cluster(), topics.Control, 4)
+	err = kafka.EnsureTopics(ctx, client(t, b2.Cluster()), topics.Specs(3))
 	if err == nil || !strings.Contains(err.Error(), topics.Control) || !strings.Contains(err.Error(), "want 1") {
 		t.Errorf("4-partition control topic: err = %v, want it named with want 1", err)
 	}
@@ -100,7 +100,7 @@ func TestEnsureTopicsRefusesPartitionMismatch(t *testing.T) {
 // alone: the records produced beside it are written.
 func TestRecordLimitMatchesTopics(t *testing.T) {
 	b := startBroker(t)
-	cl := client(t, b.Addrs())
+	cl := client(t, b.Cluster())
 	ctx := testCtx(t)
 	topics := kafka.DefaultTopics()
 	specs := topics.Specs(1)

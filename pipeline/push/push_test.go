@@ -117,7 +117,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(b.Close)
 	topics := kafka.DefaultTopics()
-	admin, err := kgo.NewClient(kafka.ClientOpts(b.Addrs(), log)...)
+	admin, err := kgo.NewClient(kafka.ClientOpts(b.Cluster(), log)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,17 +132,17 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := control.Open(ctx, b.Addrs(), topics.Control, sealer, log)
+	store, err := control.Open(ctx, b.Cluster(), topics.Control, sealer, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(store.Close)
-	outbox, err := view.OpenOutbox(ctx, b.Addrs(), topics.Outbox, log)
+	outbox, err := view.OpenOutbox(ctx, b.Cluster(), topics.Outbox, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(outbox.Close)
-	writer, err := view.NewOutboxWriter(b.Addrs(), topics.Outbox, outbox, log)
+	writer, err := view.NewOutboxWriter(b.Cluster(), topics.Outbox, outbox, log)
 	if err != nil {
 		t.Fatal(err)
 	}

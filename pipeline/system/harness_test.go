@@ -531,7 +531,7 @@ func outboxHistory(t testing.TB, sys *system.System, documentID string) []*v1.Ou
 	defer cancel()
 	var out []*v1.OutboxEntry
 	for p := range int32(6) {
-		err := kafka.ReadPartition(ctx, sys.Brokers, kafka.DefaultTopics().Outbox, p, nil, func(r *kgo.Record) error {
+		err := kafka.ReadPartition(ctx, kafka.Seeds(sys.Brokers...), kafka.DefaultTopics().Outbox, p, nil, func(r *kgo.Record) error {
 			if string(r.Key) != documentID || r.Value == nil {
 				return nil
 			}

@@ -35,7 +35,7 @@ func TestPartitionTickSealsAQuietDay(t *testing.T) {
 	var summary *v1.DaySummary
 	ticks := map[int32]int{}
 	for p := range int32(6) {
-		err := kafka.ReadPartition(ctx, sys.Brokers, topics.Ledger, p, nil, func(r *kgo.Record) error {
+		err := kafka.ReadPartition(ctx, kafka.Seeds(sys.Brokers...), topics.Ledger, p, nil, func(r *kgo.Record) error {
 			var s v1.DaySummary
 			if err := proto.Unmarshal(r.Value, &s); err != nil {
 				return err
@@ -48,7 +48,7 @@ func TestPartitionTickSealsAQuietDay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = kafka.ReadPartition(ctx, sys.Brokers, topics.Events, p, nil, func(r *kgo.Record) error {
+		err = kafka.ReadPartition(ctx, kafka.Seeds(sys.Brokers...), topics.Events, p, nil, func(r *kgo.Record) error {
 			var ev v1.CommerceEvent
 			if err := proto.Unmarshal(r.Value, &ev); err != nil {
 				return err

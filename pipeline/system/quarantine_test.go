@@ -53,7 +53,7 @@ func TestUnplannableDayParksOnlyItsCompany(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := kgo.NewClient(kafka.ClientOpts(sys.Brokers, nil)...)
+	cl, err := kgo.NewClient(kafka.ClientOpts(kafka.Seeds(sys.Brokers...), nil)...)
 	if err != nil {
 		t.Fatal(err)
 	}

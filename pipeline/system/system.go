@@ -54,7 +54,7 @@ const (
 
 type config struct {
 	dataDir     string
-	brokers     []string
+	cluster     kafka.Cluster
 	brokerPort  int
 	httpAddr    string
 	grpcAddr    string
@@ -87,7 +87,10 @@ type Option func(*config)
 func WithDataDir(dir string) Option { return func(c *config) { c.dataDir = dir } }
 
 // WithBrokers uses an external Kafka cluster instead of the embedded broker.
-func WithBrokers(b []string) Option { return func(c *config) { c.brokers = b } }
+func WithBrokers(b []string) Option { return func(c *config) { c.cluster = kafka.Seeds(b...) } }
+
+// WithCluster uses an external Kafka cluster reached as c says (TLS, SASL).
+func WithCluster(c kafka.Cluster) Option { return func(cfg *config) { cfg.cluster = c } }
 
 // WithBrokerPort fixes the embedded broker's port.
 func WithBrokerPort(p int) Option { return func(c *config) { c.brokerPort = p } }
@@ -209,8 +212,8 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	}()
 	log := cfg.log
 
-	s.Brokers = cfg.brokers
-	if len(s.Brokers) == 0 {
+	cluster := cfg.cluster
+	if len(cluster.Seeds) == 0 {
 		bopts := []kafka.BrokerOption{kafka.WithPort(cfg.brokerPort)}
 		if cfg.dataDir != "" {
 			bopts = append(bopts, kafka.WithDataDir(filepath.Join(cfg.dataDir, "kafka")))
@@ -223,10 +226,12 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 			return nil, err
 		}
 		s.closers = append(s.closers, b.Close)
-		s.Brokers = b.Addrs()
+		cluster = kafka.Seeds(b.Addrs()...)
 	}
+	s.Brokers = cluster.Seeds
+	cluster = cluster.WithMetrics(s.Metrics.Registry(), "dev")
 	topics := kafka.DefaultTopics()
-	admin, err := kgo.NewClient(kafka.ClientOpts(s.Brokers, log)...)
+	admin, err := kgo.NewClient(kafka.ClientOpts(cluster, log)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
@@ -244,7 +249,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := control.Open(ctx, s.Brokers, topics.Control, sealer, log, control.WithClock(cfg.now))
+	store, err := control.Open(ctx, cluster, topics.Control, sealer, log, control.WithClock(cfg.now))
 	if err != nil {
 		return nil, err
 	}
@@ -261,34 +266,34 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		return nil, fmt.Errorf("operator token: %w", err)
 	}
 
-	ledger, err := view.OpenLedger(ctx, s.Brokers, topics.Ledger, log)
+	ledger, err := view.OpenLedger(ctx, cluster, topics.Ledger, log)
 	if err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, ledger.Close)
-	outbox, err := view.OpenOutbox(ctx, s.Brokers, topics.Outbox, log)
+	outbox, err := view.OpenOutbox(ctx, cluster, topics.Outbox, log)
 	if err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, outbox.Close)
-	writer, err := view.NewOutboxWriter(s.Brokers, topics.Outbox, outbox, log)
+	writer, err := view.NewOutboxWriter(cluster, topics.Outbox, outbox, log)
 	if err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, writer.Close)
-	quarantine, err := view.OpenQuarantine(ctx, s.Brokers, topics.Quarantine, log)
+	quarantine, err := view.OpenQuarantine(ctx, cluster, topics.Quarantine, log)
 	if err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, quarantine.Close)
 	s.Quarantine = quarantine
-	qwriter, err := view.NewQuarantineWriter(s.Brokers, topics.Quarantine, quarantine, log)
+	qwriter, err := view.NewQuarantineWriter(cluster, topics.Quarantine, quarantine, log)
 	if err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, qwriter.Close)
 	s.Metrics.WatchViews(outbox, quarantine)
-	exceptions, err := view.OpenExceptions(ctx, s.Brokers, topics.Exceptions, log)
+	exceptions, err := view.OpenExceptions(ctx, cluster, topics.Exceptions, log)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +337,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		}
 	}
 
-	prod, err := kgo.NewClient(kafka.RequestProducerOpts(s.Brokers, log)...)
+	prod, err := kgo.NewClient(kafka.RequestProducerOpts(cluster, log)...)
 	if err != nil {
 		return nil, fmt.Errorf("gateway producer: %w", err)
 	}
@@ -368,7 +373,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 			// from its checkpoint instead of reading the whole changelog.
 			wopts = append(wopts, window.WithStateDir(filepath.Join(cfg.dataDir, "window-state")))
 		}
-		job := window.NewJob(s.Brokers, append(wopts, cfg.windowOpts...)...)
+		job := window.NewJob(cluster, append(wopts, cfg.windowOpts...)...)
 		s.window = job
 		s.Metrics.WatchJob(job)
 		s.goRun("window", job.Run)
@@ -389,7 +394,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		s.goRun("plan", plan.New(ledger, outbox, writer, store, log, cfg.now, planOpts...).Run)
 	}
 	for i := range cfg.planners {
-		owner, err := kafka.NewOwner(ctx, s.Brokers, "commercesync-plan", topics.Ledger, log)
+		owner, err := kafka.NewOwner(ctx, cluster, "commercesync-plan", topics.Ledger, log)
 		if err != nil {
 			return nil, err
 		}
@@ -404,7 +409,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 		s.goRun("push", push.New(outbox, writer, store, conns, callback, log, pushOpts...).Run)
 	}
 	for i := range cfg.pushers {
-		owner, err := kafka.NewOwner(ctx, s.Brokers, "commercesync-push", topics.Ledger, log)
+		owner, err := kafka.NewOwner(ctx, cluster, "commercesync-push", topics.Ledger, log)
 		if err != nil {
 			return nil, err
 		}
@@ -420,7 +425,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	if cfg.tick > 0 {
 		// The clock names each tick's partition itself: a tick belongs to a
 		// partition, not to a key.
-		clock, err := kgo.NewClient(append(kafka.ClientOpts(s.Brokers, log), kgo.RecordPartitioner(kafka.SplitPartitioner(topics.Events)))...)
+		clock, err := kgo.NewClient(append(kafka.ClientOpts(cluster, log), kgo.RecordPartitioner(kafka.SplitPartitioner(topics.Events)))...)
 		if err != nil {
 			return nil, fmt.Errorf("clock producer: %w", err)
 		}

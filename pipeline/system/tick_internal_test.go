@@ -26,7 +26,7 @@ func TestPartitionTickWriterOnePerPartition(t *testing.T) {
 	defer b.Close()
 	topics := kafka.DefaultTopics()
 	const partitions = 4
-	cl, err := kgo.NewClient(append(kafka.ClientOpts(b.Addrs(), nil), kgo.RecordPartitioner(kafka.SplitPartitioner(topics.Events)))...)
+	cl, err := kgo.NewClient(append(kafka.ClientOpts(b.Cluster(), nil), kgo.RecordPartitioner(kafka.SplitPartitioner(topics.Events)))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestPartitionTickWriterOnePerPartition(t *testing.T) {
 	}
 	for p := range int32(partitions) {
 		var got []int64
-		err := kafka.ReadPartition(ctx, b.Addrs(), topics.Events, p, nil, func(r *kgo.Record) error {
+		err := kafka.ReadPartition(ctx, b.Cluster(), topics.Events, p, nil, func(r *kgo.Record) error {
 			var ev v1.CommerceEvent
 			if err := proto.Unmarshal(r.Value, &ev); err != nil {
 				return err

@@ -42,7 +42,7 @@ type companyQuarantine struct {
 }
 
 // OpenQuarantine starts the projection and returns once it has caught up.
-func OpenQuarantine(ctx context.Context, brokers []string, topic string, log *slog.Logger) (*Quarantine, error) {
+func OpenQuarantine(ctx context.Context, brokers kafka.Cluster, topic string, log *slog.Logger) (*Quarantine, error) {
 	q := newQuarantine(log)
 	t, err := kafka.NewTail(brokers, topic, log, q.apply)
 	if err != nil {
@@ -145,7 +145,7 @@ type QuarantineWriter struct {
 }
 
 // NewQuarantineWriter makes a writer for the quarantine topic.
-func NewQuarantineWriter(brokers []string, topic string, v *Quarantine, log *slog.Logger) (*QuarantineWriter, error) {
+func NewQuarantineWriter(brokers kafka.Cluster, topic string, v *Quarantine, log *slog.Logger) (*QuarantineWriter, error) {
 	cl, err := kgo.NewClient(append(kafka.ClientOpts(brokers, log), kgo.DefaultProduceTopic(topic))...)
 	if err != nil {
 		return nil, fmt.Errorf("quarantine writer: %w", err)
@@ -184,7 +184,7 @@ type Exceptions struct {
 }
 
 // OpenExceptions starts the projection and returns once it has caught up.
-func OpenExceptions(ctx context.Context, brokers []string, topic string, log *slog.Logger) (*Exceptions, error) {
+func OpenExceptions(ctx context.Context, brokers kafka.Cluster, topic string, log *slog.Logger) (*Exceptions, error) {
 	x := &Exceptions{log: log, byDay: map[string]map[string]map[string]*v1.DayException{}}
 	t, err := kafka.NewTail(brokers, topic, log, x.apply)
 	if err != nil {

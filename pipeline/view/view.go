@@ -89,7 +89,7 @@ func (l *Ledger) Unreadable() []Unreadable {
 }
 
 // OpenLedger starts the projection and returns once it has caught up.
-func OpenLedger(ctx context.Context, brokers []string, topic string, log *slog.Logger) (*Ledger, error) {
+func OpenLedger(ctx context.Context, brokers kafka.Cluster, topic string, log *slog.Logger) (*Ledger, error) {
 	l := &Ledger{log: log, byCompany: map[string][]*v1.DaySummary{}, seen: map[string]bool{}}
 	t, err := kafka.NewTail(brokers, topic, log, l.apply)
 	if err != nil {
@@ -177,7 +177,7 @@ func (o *Outbox) Unreadable() []Unreadable {
 }
 
 // OpenOutbox starts the projection and returns once it has caught up.
-func OpenOutbox(ctx context.Context, brokers []string, topic string, log *slog.Logger) (*Outbox, error) {
+func OpenOutbox(ctx context.Context, brokers kafka.Cluster, topic string, log *slog.Logger) (*Outbox, error) {
 	o := &Outbox{log: log, docs: map[string]*v1.OutboxEntry{}, bySummary: map[string][]string{}}
 	t, err := kafka.NewTail(brokers, topic, log, o.apply)
 	if err != nil {

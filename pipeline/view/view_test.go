@@ -28,14 +28,14 @@ func testCtx(t testing.TB) context.Context {
 }
 
 // setup starts a broker with the system's topics at 3 partitions.
-func setup(t testing.TB) (kafka.Topics, []string) {
+func setup(t testing.TB) (kafka.Topics, kafka.Cluster) {
 	t.Helper()
 	b, err := kafka.StartBroker()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	cl, err := kgo.NewClient(kafka.ClientOpts(b.Addrs(), testLog())...)
+	cl, err := kgo.NewClient(kafka.ClientOpts(b.Cluster(), testLog())...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func setup(t testing.TB) (kafka.Topics, []string) {
 	if err := kafka.EnsureTopics(testCtx(t), cl, topics.Specs(3)); err != nil {
 		t.Fatal(err)
 	}
-	return topics, b.Addrs()
+	return topics, b.Cluster()
 }
 
 // viewCtx is the lifetime of a projection: it ends with the test.
@@ -64,7 +64,7 @@ type ledgerWriter struct {
 	last  map[string]*v1.DaySummary
 }
 
-func newLedgerWriter(t testing.TB, brokers []string, topic string) *ledgerWriter {
+func newLedgerWriter(t testing.TB, brokers kafka.Cluster, topic string) *ledgerWriter {
 	cl, err := kgo.NewClient(kafka.ClientOpts(brokers, testLog())...)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +195,7 @@ func entry(company, day, currency string, revision, index int32) *v1.OutboxEntry
 	}
 }
 
-func openOutbox(t testing.TB, brokers []string, topic string) (*view.Outbox, *view.OutboxWriter) {
+func openOutbox(t testing.TB, brokers kafka.Cluster, topic string) (*view.Outbox, *view.OutboxWriter) {
 	t.Helper()
 	o, err := view.OpenOutbox(viewCtx(t), brokers, topic, testLog())
 	if err != nil {

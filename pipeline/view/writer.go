@@ -25,7 +25,7 @@ type OutboxWriter struct {
 }
 
 // NewOutboxWriter makes a writer for the outbox topic.
-func NewOutboxWriter(brokers []string, topic string, v *Outbox, log *slog.Logger) (*OutboxWriter, error) {
+func NewOutboxWriter(brokers kafka.Cluster, topic string, v *Outbox, log *slog.Logger) (*OutboxWriter, error) {
 	cl, err := kgo.NewClient(append(kafka.ClientOpts(brokers, log), kgo.DefaultProduceTopic(topic))...)
 	if err != nil {
 		return nil, fmt.Errorf("outbox writer: %w", err)

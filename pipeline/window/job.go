@@ -33,7 +33,7 @@ import (
 // goes on. Failures with no culprit (the broker unreachable) stop Run after
 // a bounded number of tries, so that another instance takes over.
 type Job struct {
-	brokers    []string
+	brokers    kafka.Cluster
 	topics     kafka.Topics
 	group      string
 	txnID      string
@@ -189,7 +189,7 @@ func WithStoreOptions(opts ...StoreOption) Option {
 func withAfterCommit(fn func() error) Option { return func(j *Job) { j.afterCommit = fn } }
 
 // NewJob makes a window job.
-func NewJob(brokers []string, opts ...Option) *Job {
+func NewJob(brokers kafka.Cluster, opts ...Option) *Job {
 	j := &Job{
 		brokers: brokers, topics: kafka.DefaultTopics(), group: "commercesync-window",
 		txnID: "commercesync-window-" + randomSuffix(), txnTimeout: 10 * time.Second, session: 10 * time.Second,

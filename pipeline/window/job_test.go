@@ -26,7 +26,7 @@ import (
 
 type jobHarness struct {
 	t       testing.TB
-	brokers []string
+	brokers kafka.Cluster
 	topics  kafka.Topics
 	dataDir string
 	prod    *kgo.Client
@@ -48,7 +48,7 @@ func startJobHarness(t testing.TB, partitions int32, persist bool) *jobHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	h.brokers = b.Addrs()
+	h.brokers = b.Cluster()
 	h.prod = h.client()
 	if err := kafka.EnsureTopics(h.ctx(), h.prod, h.topics.Specs(partitions)); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commercesync/commercesync/pipeline/kafka"
+
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
@@ -20,7 +22,7 @@ import (
 // and group sessions of 10 s, 5,000 input records a transaction, 5 tries of
 // a culprit, 20 blind failures in a row, backoff from 100 ms to 10 s.
 func TestJobDefaultsAreTheDocumentedTimeoutsAndRetries(t *testing.T) {
-	j := NewJob(nil)
+	j := NewJob(kafka.Cluster{})
 	if j.txnTimeout != 10*time.Second || j.session != 10*time.Second {
 		t.Errorf("transaction timeout %s, session timeout %s; want 10s and 10s", j.txnTimeout, j.session)
 	}
@@ -30,7 +32,7 @@ func TestJobDefaultsAreTheDocumentedTimeoutsAndRetries(t *testing.T) {
 	if j.backoffBase != 100*time.Millisecond || j.backoffCap != 10*time.Second {
 		t.Errorf("backoff %s to %s; want 100ms to 10s", j.backoffBase, j.backoffCap)
 	}
-	if j.group != "commercesync-window" || !strings.HasPrefix(j.txnID, "commercesync-window-") || j.txnID == NewJob(nil).txnID {
+	if j.group != "commercesync-window" || !strings.HasPrefix(j.txnID, "commercesync-window-") || j.txnID == NewJob(kafka.Cluster{}).txnID {
 		t.Errorf("group %q, transactional id %q; want the window's group and an id of its own per instance", j.group, j.txnID)
 	}
 	if j.version == "" {
@@ -42,7 +44,7 @@ func TestJobDefaultsAreTheDocumentedTimeoutsAndRetries(t *testing.T) {
 // times, never more than the cap, and a cap a doubling would overflow past
 // is still the cap.
 func TestJobBackoffDoublesFromItsBaseUpToItsCap(t *testing.T) {
-	j := NewJob(nil, WithRetries(5, 20, 100*time.Millisecond, time.Second))
+	j := NewJob(kafka.Cluster{}, WithRetries(5, 20, 100*time.Millisecond, time.Second))
 	// In order, stopping at the first wrong wait: a backoff that doubles
 	// past its cap would overflow and never reach it.
 	for _, tc := range []struct {
@@ -57,7 +59,7 @@ func TestJobBackoffDoublesFromItsBaseUpToItsCap(t *testing.T) {
 		}
 	}
 	const huge = time.Duration(1) << 62 // a second doubling overflows
-	j = NewJob(nil, WithRetries(5, 20, huge, huge))
+	j = NewJob(kafka.Cluster{}, WithRetries(5, 20, huge, huge))
 	for _, failed := range []int{1, 2, 3, 100} {
 		if got := j.backoff(failed); got != huge {
 			t.Fatalf("backoff after %d failures with base and cap %d: %d, want the cap", failed, huge, got)
@@ -78,7 +80,7 @@ func jbEntry(t *testing.T, j *Job, value []byte, ev *v1.CommerceEvent) *v1.Quara
 // A quarantined record of exactly MaxQuarantinedBytes is kept whole and not
 // marked truncated; one byte more is cut to MaxQuarantinedBytes and marked.
 func TestQuarantinedRecordIsCutOnlyPastItsLimit(t *testing.T) {
-	j := NewJob(nil, WithLogger(slog.New(slog.DiscardHandler)), WithCodeVersion("v-test"),
+	j := NewJob(kafka.Cluster{}, WithLogger(slog.New(slog.DiscardHandler)), WithCodeVersion("v-test"),
 		WithClock(func() time.Time { return time.UnixMilli(1_700_000_000_123) }))
 	at := bytes.Repeat([]byte{7}, MaxQuarantinedBytes)
 	e := jbEntry(t, j, at, nil)
@@ -100,7 +102,7 @@ func TestQuarantinedRecordIsCutOnlyPastItsLimit(t *testing.T) {
 // id, a piece of reference data by its kind and id, and an event that is
 // neither (settings, a close) by nothing.
 func TestQuarantineEntryNamesItsRecordOrReference(t *testing.T) {
-	j := NewJob(nil, WithLogger(slog.New(slog.DiscardHandler)))
+	j := NewJob(kafka.Cluster{}, WithLogger(slog.New(slog.DiscardHandler)))
 	product := &v1.CommerceEvent{CompanyId: "co", TenantId: "tn", Body: &v1.CommerceEvent_Reference{Reference: &v1.ReferenceEvent{
 		Kind: v1.ReferenceKind_REFERENCE_KIND_PRODUCT, Id: "p-1",
 		Body: &v1.ReferenceEvent_Product{Product: &v1.Product{Id: "p-1"}},

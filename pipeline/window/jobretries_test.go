@@ -251,7 +251,7 @@ func TestBlindFailuresInARowStopTheJobWithTheBrokersError(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	h := &jobHarness{t: t, topics: kafka.DefaultTopics(), group: "window-test", brokers: c.ListenAddrs()}
+	h := &jobHarness{t: t, topics: kafka.DefaultTopics(), group: "window-test", brokers: kafka.Seeds(c.ListenAddrs()...)}
 	h.prod = h.client()
 	if err := kafka.EnsureTopics(h.ctx(), h.prod, h.topics.Specs(1)); err != nil {
 		t.Fatal(err)

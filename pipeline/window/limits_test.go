@@ -201,7 +201,7 @@ func TestOutputWithinRecordLimitAtEveryMaximum(t *testing.T) {
 
 	// A quarantine entry of a record as large as the topic takes, keyed
 	// and named by the longest company and tenant.
-	j := NewJob(nil, WithLogger(m.r.a.log))
+	j := NewJob(kafka.Cluster{}, WithLogger(m.r.a.log))
 	huge := &v1.CommerceEvent{CompanyId: m.company, TenantId: m.tenant, Body: &v1.CommerceEvent_Record{Record: &v1.RecordEvent{
 		Kind: v1.RecordKind_RECORD_KIND_ORDER, Id: strings.Repeat("é", kafka.MaxRecordBytes/2-100)}}}
 	value, err := proto.Marshal(huge)

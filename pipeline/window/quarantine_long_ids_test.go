@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/commercesync/commercesync/pipeline/kafka"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
@@ -13,7 +14,7 @@ import (
 // its id still names it in MaxIDBytes+64 bytes, kind included, enough to
 // find it by: its start, and a mark saying it was cut.
 func TestQuarantineEntryKeepsAnOverlongIdUpToItsLimit(t *testing.T) {
-	j := NewJob(nil, WithLogger(slog.New(slog.DiscardHandler)))
+	j := NewJob(kafka.Cluster{}, WithLogger(slog.New(slog.DiscardHandler)))
 	long := strings.Repeat("x", 2*MaxIDBytes)
 	product := &v1.CommerceEvent{CompanyId: "co", TenantId: "tn", Body: &v1.CommerceEvent_Reference{Reference: &v1.ReferenceEvent{
 		Kind: v1.ReferenceKind_REFERENCE_KIND_PRODUCT, Id: long,

@@ -134,7 +134,7 @@ func BenchmarkStoreSettingsSave(b *testing.B) {
 
 // restoreLog is a changelog partition of n record entries on a broker.
 type restoreLog struct {
-	brokers []string
+	brokers kafka.Cluster
 	topic   string
 	end     int64
 }
@@ -150,7 +150,7 @@ func changelogOf(b *testing.B, n int) *restoreLog {
 		b.Fatal(err)
 	}
 	topics := kafka.DefaultTopics()
-	cl, err := kgo.NewClient(append(kafka.ClientOpts(br.Addrs(), nil), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond))...)
+	cl, err := kgo.NewClient(append(kafka.ClientOpts(br.Cluster(), nil), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond))...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -178,11 +178,11 @@ func changelogOf(b *testing.B, n int) *restoreLog {
 			batch = batch[:0]
 		}
 	}
-	_, end, err := kafka.PartitionBounds(ctx, br.Addrs(), topics.Changelog, 0, nil)
+	_, end, err := kafka.PartitionBounds(ctx, br.Cluster(), topics.Changelog, 0, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := &restoreLog{brokers: br.Addrs(), topic: topics.Changelog, end: end}
+	l := &restoreLog{brokers: br.Cluster(), topic: topics.Changelog, end: end}
 	restoreLogs.Store(n, l)
 	return l
 }
