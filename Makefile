@@ -12,8 +12,14 @@ run: ## the whole pipeline on embedded defaults, sandboxes included
 build:
 	$(GO) build -o bin/commercesync ./cmd/commercesync
 
+# The multi-process test (2,000 merchants over 7 days, its stages as separate
+# processes of the test binary) runs without -race: under it the run takes
+# several times as long, and the same code runs under -race in-process in
+# ./pipeline/system.
+STAGES_TEST := ^TestStagesRunAsSeparateProcesses$$
 test: fmt-check vet proto-check ## what CI runs before mutation testing (.ci/run then runs .ci/mutate-changed)
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m -skip '$(STAGES_TEST)' ./...
+	$(GO) test -count=1 -timeout 20m -run '$(STAGES_TEST)' ./cmd/commercesync
 	$(GO) test -count=1 -run '^TestMemoryStaysFlatAsDaysClose$$' -v ./pipeline/window
 	$(MAKE) fuzz
 
@@ -27,7 +33,8 @@ fuzz:
 # with 100,000 orders, and every property test with 20x the checks.
 RAPID_PKGS := ./ledger/day ./ledger/mapping ./ledger/money ./pipeline/window
 test-long: vet
-	COMMERCESYNC_LONG=1 $(GO) test -race -count=1 -timeout 60m ./...
+	COMMERCESYNC_LONG=1 $(GO) test -race -count=1 -timeout 60m -skip '$(STAGES_TEST)' ./...
+	COMMERCESYNC_LONG=1 $(GO) test -count=1 -timeout 60m -run '$(STAGES_TEST)' ./cmd/commercesync
 	$(GO) test -count=1 -timeout 60m $(RAPID_PKGS) -rapid.checks=2000
 	COMMERCESYNC_LONG=1 $(GO) test -count=1 -timeout 120m -run TestMemoryStaysFlatAsDaysClose -v ./pipeline/window
 	$(MAKE) bench

@@ -12,12 +12,15 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
 	"github.com/commercesync/commercesync/pipeline/loadgen"
 )
 
@@ -59,19 +62,24 @@ func waitHTTP(t *testing.T, url string) {
 // and post too. Every company's ledger holds exactly what was sent, and
 // the platform each confirmed document once.
 func TestStagesRunAsSeparateProcesses(t *testing.T) {
-	// Merchants per loadgen run (two runs) and orders per merchant-day:
-	// about 100,000 records in all, or about 1,000 with -short.
-	merchants, orders := 70, 100
-	if testing.Short() {
-		merchants, orders = 3, 10
+	// Merchants per loadgen run (two runs), business days and orders per
+	// merchant-day: 2,000 merchants over 7 days, about 115,000 records in
+	// all (an order comes with its payment, and mostly a card's payment
+	// and fee transactions, and each day with a payout), about 1,000,000
+	// with COMMERCESYNC_LONG, and a few hundred with -short.
+	merchants, days, orders := 1000, 7, 2
+	switch {
+	case testing.Short():
+		merchants, days, orders = 3, 2, 10
+	case os.Getenv("COMMERCESYNC_LONG") != "":
+		orders = 20
 	}
-	if v := os.Getenv("STAGES_MERCHANTS"); v != "" {
-		fmt.Sscan(v, &merchants)
+	for env, v := range map[string]*int{"STAGES_MERCHANTS": &merchants, "STAGES_DAYS": &days, "STAGES_ORDERS": &orders} {
+		if s := os.Getenv(env); s != "" {
+			fmt.Sscan(s, v)
+		}
 	}
-	if v := os.Getenv("STAGES_ORDERS"); v != "" {
-		fmt.Sscan(v, &orders)
-	}
-	days := fmt.Sprint(2 * merchants)
+	allDays := fmt.Sprint(merchants * days)
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
@@ -88,10 +96,11 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	startWorker(t, fmt.Sprintf("broker -kafka-data %s -kafka-port %d", t.TempDir(), kafkaPort), false)
 	waitTCP(t, brokers)
 	gateway1 := fmt.Sprintf("http://127.0.0.1:%d", gw1)
-	xeroData := t.TempDir()
 	// An organisation per merchant, as each merchant has its own books,
-	// and Xero's limits are per organisation.
-	startWorker(t, fmt.Sprintf("sandbox xero -organisations %d -addr 127.0.0.1:%d -data %s -redirect-uri %s/v1/oauth/callback", 2*merchants, xeroPort, xeroData, gateway1), false)
+	// and Xero's limits are per organisation. What it holds is read back
+	// at the end through its own read routes.
+	startWorker(t, fmt.Sprintf("sandbox xero -organisations %d -addr 127.0.0.1:%d -redirect-uri %s/v1/oauth/callback", 2*merchants, xeroPort, gateway1), false)
+	waitTCP(t, fmt.Sprintf("127.0.0.1:%d", xeroPort))
 	platform := fmt.Sprintf("-platforms xero -xero-client-id commercesync-dev -xero-sandbox http://127.0.0.1:%d", xeroPort)
 	// Every stage process serves its ops endpoints where the test scrapes
 	// them.
@@ -136,9 +145,14 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	pushLoad := func(seed, via, grpcAddr string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
-		args := []string{"loadgen", "-url", gateway1, "-grpc", grpcAddr, "-via", via, "-brokers", brokers, "-platform", "xero", "-organisations", fmt.Sprint(2 * merchants),
-			"-merchants", fmt.Sprint(merchants), "-days", "2", "-orders", fmt.Sprint(orders), "-seed", seed, "-start", "2026-03-02", "-wait", "4m",
-			"-late", "0.02", "-updated", "0.02", "-deleted", "0.01"}
+		offset := "0"
+		if seed == "22" {
+			offset = fmt.Sprint(merchants)
+		}
+		args := []string{"loadgen", "-url", gateway1, "-grpc", grpcAddr, "-via", via, "-brokers", brokers, "-platform", "xero",
+			"-organisations", fmt.Sprint(2 * merchants), "-organisation-offset", offset,
+			"-merchants", fmt.Sprint(merchants), "-days", fmt.Sprint(days), "-orders", fmt.Sprint(orders), "-seed", seed, "-start", "2026-03-02",
+			"-wait", "10m", "-late", "0.02", "-updated", "0.02", "-deleted", "0.01"}
 		if err := run(context.Background(), args, &out, &errOut); err != nil {
 			t.Fatalf("loadgen: %v\n%s%s", err, out.String(), errOut.String())
 		}
@@ -146,7 +160,7 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 		return out.String()
 	}
 	got := pushLoad("21", "rest", fmt.Sprintf("127.0.0.1:%d", grpc1))
-	for _, want := range []string{"accepted → sealed summary: " + days + " of " + days + " days", "accepted → confirmed document: " + days + " of " + days + " days"} {
+	for _, want := range []string{"accepted → sealed summary: " + allDays + " of " + allDays + " days", "accepted → confirmed document: " + allDays + " of " + allDays + " days"} {
 		if !strings.Contains(got, want) {
 			t.Fatalf("before the kill: no %q in\n%s", want, got)
 		}
@@ -161,7 +175,7 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	startWorker(t, "plan -platforms xero -session-timeout 6s"+ops(), false)
 	startWorker(t, "push -session-timeout 6s -callback "+gateway1+"/v1/oauth/callback "+platform+ops(), false)
 	got = pushLoad("22", "grpc", fmt.Sprintf("127.0.0.1:%d", grpc2))
-	for _, want := range []string{"accepted → sealed summary: " + days + " of " + days + " days", "accepted → confirmed document: " + days + " of " + days + " days"} {
+	for _, want := range []string{"accepted → sealed summary: " + allDays + " of " + allDays + " days", "accepted → confirmed document: " + allDays + " of " + allDays + " days"} {
 		if !strings.Contains(got, want) {
 			t.Fatalf("after the kill: no %q in\n%s", want, got)
 		}
@@ -170,68 +184,111 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	// Every company's documents, through the other gateway: each day's
 	// (with its revisions, which late records make) planned and, once the
 	// platform's rate limit lets them through, confirmed.
-	hc := &http.Client{Timeout: 30 * time.Second}
+	hc := &http.Client{Timeout: time.Minute}
 	a := &api{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", gw2), key: s[1], hc: hc}
 	type doc struct {
 		DocumentID, BusinessDay, State, DocumentType, ExternalID string
 		Revision                                                 int
 	}
-	var all []doc
+	var (
+		mu   sync.Mutex
+		all  []doc
+		orgs = map[string]string{} // organisation → a company posting to it
+	)
+	get := func(path string, out any) error {
+		req, err := http.NewRequest("GET", a.base+path, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+s[1])
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			return fmt.Errorf("GET %s answered %d: %s", path, resp.StatusCode, b)
+		}
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	check := func(seed string, i int) error {
+		// The company loadgen made, found again by its idempotency key.
+		req, err := http.NewRequest("POST", a.base+"/v1/companies", strings.NewReader(fmt.Sprintf(`{"name":"Loadgen merchant %d"}`, i)))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+s[1])
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("loadgen-%s-%d", seed, i))
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		var c struct{ ID string }
+		err = json.NewDecoder(resp.Body).Decode(&c)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Idempotent-Replayed") != "true" {
+			return fmt.Errorf("company %s/%d: HTTP %d, %v", seed, i, resp.StatusCode, err)
+		}
+		var st struct{ Documents []doc }
+		deadline := time.Now().Add(4 * time.Minute)
+		for {
+			if err := get("/v1/companies/"+c.ID+"/sync/commerce/status", &st); err != nil {
+				return err
+			}
+			done := len(st.Documents) > 0
+			for _, d := range st.Documents {
+				done = done && d.State == "Confirmed"
+			}
+			if done {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("company %s: documents not all confirmed within 4 minutes: %+v", c.ID, st.Documents)
+			}
+			time.Sleep(500 * time.Millisecond) // the push workers' pace, the platform's limit
+		}
+		// The ledger holds exactly what was sent, account by account.
+		var ld ledgerDays
+		if err := get("/v1/companies/"+c.ID+"/ledger/days", &ld); err != nil {
+			return err
+		}
+		spec := loadgen.Spec{Merchants: merchants, Days: days, OrdersPerDay: orders, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+			Late: 0.02, Updated: 0.02, Deleted: 0.01}
+		fmt.Sscan(seed, &spec.Seed)
+		if diff := sameBooks(expectedBooks(t, spec, i), ledgerBooks(ld)); diff != "" {
+			t.Errorf("company %s (seed %s, merchant %d): the ledger is not what was sent: %s", c.ID, seed, i, diff)
+		}
+		posted := map[string]bool{}
+		for _, d := range st.Documents {
+			if d.Revision == 1 {
+				posted[d.BusinessDay] = true
+			}
+		}
+		for d := range days {
+			if day := spec.Start.AddDate(0, 0, d).Format(time.DateOnly); !posted[day] {
+				t.Errorf("company %s: no revision 1 posted for %s (posted: %v)", c.ID, day, posted)
+			}
+		}
+		offset := 0
+		if seed == "22" {
+			offset = merchants
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		all = append(all, st.Documents...)
+		orgs[xerosandbox.TenantID((offset+i)%(2*merchants))] = c.ID
+		return nil
+	}
+	var g errgroup.Group
+	g.SetLimit(8)
 	for _, seed := range []string{"21", "22"} {
 		for i := range merchants {
-			// The company loadgen made, found again by its idempotency key.
-			req, err := http.NewRequest("POST", a.base+"/v1/companies", strings.NewReader(fmt.Sprintf(`{"name":"Loadgen merchant %d"}`, i)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+s[1])
-			req.Header.Set("Idempotency-Key", fmt.Sprintf("loadgen-%s-%d", seed, i))
-			resp, err := hc.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var c struct{ ID string }
-			err = json.NewDecoder(resp.Body).Decode(&c)
-			resp.Body.Close()
-			if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Idempotent-Replayed") != "true" {
-				t.Fatalf("company %s/%d: HTTP %d, %v", seed, i, resp.StatusCode, err)
-			}
-			var st struct{ Documents []doc }
-			deadline := time.Now().Add(4 * time.Minute)
-			for {
-				a.must("GET", "/v1/companies/"+c.ID+"/sync/commerce/status", nil, &st)
-				done := len(st.Documents) > 0
-				for _, d := range st.Documents {
-					done = done && d.State == "Confirmed"
-				}
-				if done {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("company %s: documents not all confirmed within 4 minutes: %+v", c.ID, st.Documents)
-				}
-				time.Sleep(500 * time.Millisecond) // the push workers' pace, the platform's limit
-			}
-			// The ledger holds exactly what was sent, account by account.
-			var days ledgerDays
-			a.must("GET", "/v1/companies/"+c.ID+"/ledger/days", nil, &days)
-			spec := loadgen.Spec{Merchants: merchants, Days: 2, OrdersPerDay: orders, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
-				Late: 0.02, Updated: 0.02, Deleted: 0.01}
-			fmt.Sscan(seed, &spec.Seed)
-			if diff := sameBooks(expectedBooks(t, spec, i), ledgerBooks(days)); diff != "" {
-				t.Errorf("company %s (seed %s, merchant %d): the ledger is not what was sent: %s", c.ID, seed, i, diff)
-			}
-			posted := map[string]bool{}
-			for _, d := range st.Documents {
-				if d.Revision == 1 {
-					posted[d.BusinessDay] = true
-				}
-			}
-			if !posted["2026-03-02"] || !posted["2026-03-03"] {
-				t.Errorf("company %s: revision 1 posted for %v, want both days", c.ID, posted)
-			}
-			all = append(all, st.Documents...)
+			g.Go(func() error { return check(seed, i) })
 		}
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
 	}
 
 	// Between them, the stages' processes serve every metric the README
@@ -258,29 +315,33 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	}
 
 	// The platform holds each confirmed document once: no journal or bank
-	// transaction twice, and as many as were confirmed.
-	raw, err := os.ReadFile(filepath.Join(xeroData, "xero.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var saved struct {
-		State struct {
-			Organisations []struct {
-				Journals []struct{ ID string }
-				BankTxns []struct{ ID string } `json:"bankTransactions"`
-			}
-		}
-	}
-	if err := json.Unmarshal(raw, &saved); err != nil {
-		t.Fatal(err)
-	}
+	// transaction twice, and as many as were confirmed. Read back through
+	// the sandbox's read routes, organisation by organisation, as Xero's
+	// own API would list them.
 	held := map[string]int{}
-	for _, o := range saved.State.Organisations {
-		for _, j := range o.Journals {
-			held[j.ID]++
-		}
-		for _, b := range o.BankTxns {
-			held[b.ID]++
+	for org := range orgs {
+		for _, route := range []struct{ path, list, id string }{
+			{"ManualJournals", "ManualJournals", "ManualJournalID"}, {"BankTransactions", "BankTransactions", "BankTransactionID"},
+		} {
+			resp, err := hc.Get(fmt.Sprintf("http://127.0.0.1:%d/sandbox/api.xro/2.0/%s?tenantId=%s", xeroPort, route.path, org))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var page map[string]json.RawMessage
+			var docs []map[string]any
+			err = json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if err == nil {
+				err = json.Unmarshal(page[route.list], &docs)
+			}
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s of %s: HTTP %d, %v", route.path, org, resp.StatusCode, err)
+			}
+			for _, e := range docs {
+				if id, _ := e[route.id].(string); id != "" {
+					held[id]++
+				}
+			}
 		}
 	}
 	for _, d := range all {
@@ -292,6 +353,7 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	if n := len(held); n != len(all) {
 		t.Errorf("the platform holds %d documents; %d were confirmed: some were posted twice", n, len(all))
 	}
+	t.Logf("%d companies, %d days, %d documents confirmed and each held once", 2*merchants, 2*merchants*days, len(all))
 }
 
 // waitTCP waits until addr takes connections.
