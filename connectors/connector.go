@@ -44,6 +44,9 @@ type Capabilities struct {
 	RequestsPerMinute int
 	RequestsPerHour   int
 	MaxConcurrent     int
+	// AppRequestsPerMinute is the limit across all of an app's tenants
+	// (Xero: 10,000 a minute); 0 = none published.
+	AppRequestsPerMinute int
 	// TrackingDimensions is how many tracking categories (Xero tracking
 	// categories, QBO class and department, Sage analysis types, NetSuite
 	// classification, department and location) one line may carry; 0 when

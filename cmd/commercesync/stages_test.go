@@ -308,6 +308,14 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 		resp.Body.Close()
 		scraped.Write(b)
 	}
+	// No push was refused and retried: the push processes kept each
+	// organisation under Xero's 60 calls a minute and, between them, the
+	// app under its 10,000.
+	for _, m := range regexp.MustCompile(`(?m)^commercesync_push_outcomes_total\{outcome="retried",platform="xero"\} (\S+)$`).FindAllStringSubmatch(scraped.String(), -1) {
+		if m[1] != "0" {
+			t.Errorf("a push process retried %s pushes; the platform refused calls", m[1])
+		}
+	}
 	for _, name := range readmeMetrics(t) {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `(\{|_bucket\{|_count | )`).MatchString(scraped.String()) {
 			t.Errorf("no stage process serves %s", name)

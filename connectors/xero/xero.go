@@ -140,6 +140,7 @@ func (c *Connector) Capabilities() connectors.Capabilities {
 		MaxReferenceLen:              MaxReferenceLen,
 		IdempotencyKind:              "header",
 		RequestsPerMinute:            60,
+		AppRequestsPerMinute:         10000,
 		MaxConcurrent:                5,
 		// "max 2 tracking categories per line" and "aim for about 50
 		// elements per request" (§1.2, §1.6).

@@ -115,6 +115,15 @@ func (o *Owner) Changed() <-chan struct{} {
 	return o.changed
 }
 
+// Share is the part of the topic's partitions held, 0 to 1: this
+// process's part of the companies, and so of any budget the stage's
+// processes split between them.
+func (o *Owner) Share() float64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return float64(len(o.held)) / float64(o.n)
+}
+
 // Held lists the partitions held, for logs and tests.
 func (o *Owner) Held() []int32 {
 	o.mu.Lock()

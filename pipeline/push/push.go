@@ -58,7 +58,12 @@ type Worker struct {
 	tokens  map[string]oauth2.TokenSource
 	setups  map[string]cachedSetup
 	limits  map[string]*pacer
-	reading map[string]bool // connections whose setup is being read
+	// apps are the limits a platform counts across all of the app's
+	// tenants, by platform, shared by every connection of it; each holds
+	// this process's share (appShare) of the limit.
+	apps     map[string]*rate.Limiter
+	appShare float64
+	reading  map[string]bool // connections whose setup is being read
 	// checks are the start-of-process access checks of the connections
 	// linked when Run began; a connection with one not done holds its
 	// documents.
@@ -96,12 +101,17 @@ func WithObserver(o Observer) Option { return func(w *Worker) { w.obs = o } }
 type Ownership interface {
 	Owns(company string) bool
 	Changed() <-chan struct{}
+	// Share is the part of all companies this process owns, 0 to 1: its
+	// part of a limit the platform counts across all of an app's
+	// tenants, which the push processes split between them this way.
+	Share() float64
 }
 
 type ownsAll struct{}
 
 func (ownsAll) Owns(string) bool         { return true }
 func (ownsAll) Changed() <-chan struct{} { return nil }
+func (ownsAll) Share() float64           { return 1 }
 
 // WithOwnership makes the worker push only for the companies o says are
 // its own (all of them by default). Call Release from o's release hook.
@@ -201,7 +211,7 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 	w := &Worker{
 		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now, sleep: sleep,
 		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
-		setups: map[string]cachedSetup{}, limits: map[string]*pacer{}, reading: map[string]bool{},
+		setups: map[string]cachedSetup{}, limits: map[string]*pacer{}, apps: map[string]*rate.Limiter{}, reading: map[string]bool{},
 		checks: map[string]*accessCheck{}, wake: make(chan struct{}, 1), obs: noObserver{}, owner: ownsAll{},
 	}
 	for _, opt := range opts {
@@ -235,6 +245,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.mu.Unlock()
 	for {
 		och, cch, wch := w.outbox.Changed(), w.control.Changed(), w.owner.Changed()
+		w.shareApps()
 		checkDue := w.startChecks(ctx, &wg)
 		w.publishSetups(ctx, &wg)
 		next := w.dispatch(ctx, &wg)
@@ -724,8 +735,52 @@ func (w *Worker) limiter(conn *v1.Connection, c connectors.Connector) *pacer {
 		// first minutes at the per-minute rate and then meet 429s.
 		l.windows = append(l.windows, newWindowLimit(rph, max(rph/60, 1), time.Hour, now))
 	}
+	if apm := caps.AppRequestsPerMinute; apm > 0 {
+		app, ok := w.apps[conn.GetPlatformKey()]
+		if !ok {
+			// Read afresh: a company is owned only while its partition is
+			// held, so the share is not 0 here.
+			w.appShare = w.owner.Share()
+			app = rate.NewLimiter(appRate(apm, w.appShare), appBurst)
+			app.ReserveN(now, appBurst)
+			w.apps[conn.GetPlatformKey()] = app
+		}
+		l.windows = append(l.windows, app)
+	}
 	w.limits[connID] = l
 	return l
+}
+
+// appBurst is the burst of an app-wide limit's share: small beside the
+// thousands a minute such limits allow.
+const appBurst = 10
+
+// appRate is share of an app-wide limit of perMinute, with room left for
+// each push process's burst and for calls let through just before a minute
+// begins, which are a few of the limit's thousands: a twentieth of it.
+func appRate(perMinute int, share float64) rate.Limit {
+	// Never none: a call already waiting would wait for ever.
+	return rate.Limit(float64(perMinute) * 0.95 * max(share, 0.01) / 60)
+}
+
+// shareApps sets each app-wide limit to this process's share of it, as
+// ownership says now. Every process's share follows the partitions it
+// holds, and a partition is given to one process only after the last has
+// let it go, so the shares never add up to more than the whole.
+func (w *Worker) shareApps() {
+	share := w.owner.Share()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	// With nothing held, only work already begun for companies being let
+	// go still calls; it goes on at the share it had.
+	if share == w.appShare || share == 0 {
+		return
+	}
+	w.appShare = share
+	now := w.now()
+	for platform, app := range w.apps {
+		app.SetLimitAt(now, appRate(w.connectors[platform].Capabilities().AppRequestsPerMinute, share))
+	}
 }
 
 // newWindowLimit is a token bucket that lets no more than limit calls
