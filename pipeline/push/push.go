@@ -800,7 +800,9 @@ func newWindowLimit(limit, burst int, period time.Duration, now time.Time) *rate
 }
 
 // pacer holds a connection's published limits, per second, minute and
-// hour where the platform has them; it gates each HTTP request
+// hour where the platform has them, and this process's share of the
+// platform's app-wide limit, which all its connections wait on; it gates
+// each HTTP request
 // (connectors.Gate), look-ups and setup reads included, as the platform
 // counts them. It keeps the worker's clock, so a test's injected time
 // moves it.
