@@ -275,6 +275,10 @@ func (j *Job) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if f := st.FormatFound(); f != 0 && f != StoreFormat {
+		j.log.Warn("window state store of another format emptied; its partitions are rebuilt from the changelog",
+			"dir", j.stateDir, "found", f, "format", StoreFormat)
+	}
 	defer func() {
 		if err := st.Close(); err != nil {
 			j.log.Warn("window state store not closed cleanly; the next start brings it up to date from the changelog", "err", err)

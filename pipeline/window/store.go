@@ -49,6 +49,15 @@ const (
 	secCheckpoint = 'C'
 )
 
+// StoreFormat is the version of the store's layout, kept under formatKey
+// ("V"). A store with no version was written before versions were kept:
+// version 0, whose layout is version 1's, so it is read as it is. A store
+// of any other version is emptied at open, and the changelog, the state's
+// source of truth, rebuilds each partition as it is taken.
+const StoreFormat = 1
+
+var formatKey = []byte{'V'}
+
 // sections lists every section a partition's state has, for wiping it.
 var sections = []byte{kindHead, kindRecord, kindDay, kindRef, kindPosted, secExc, secFees, secProducts, secLive, secWatermark, secCheckpoint}
 
@@ -62,7 +71,8 @@ type Store struct {
 	// it serves a batch's reads: the store does not change until the batch
 	// is written, so one iterator, made at the batch's first read, sees all
 	// it needs, and seeking it costs less than a Get each time.
-	it *pebble.Iterator
+	it          *pebble.Iterator
+	formatFound uint32
 }
 
 type storeConfig struct {
@@ -137,12 +147,61 @@ func OpenStore(dir string, opts ...StoreOption) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open window state store in %q: %w", dir, err)
 	}
+	found, err := checkFormat(db)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("window state store in %q: %w", dir, err)
+	}
 	restoreBatch := cfg.restoreBatch
 	if restoreBatch <= 0 {
 		restoreBatch = int(min(restoreBatchMemtables*cfg.memtable, restoreBatchMax))
 	}
-	return &Store{db: db, hook: cfg.writeHook, restoreBatch: restoreBatch}, nil
+	return &Store{db: db, hook: cfg.writeHook, restoreBatch: restoreBatch, formatFound: found}, nil
 }
+
+// checkFormat reads the store's format version (0 when it has none),
+// empties a store of a version this code does not read, and records the
+// current one. It returns the version found.
+func checkFormat(db *pebble.DB) (uint32, error) {
+	var found uint32
+	v, closer, err := db.Get(formatKey)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+	case err != nil:
+		return 0, fmt.Errorf("read its format: %w", err)
+	default:
+		if len(v) == 4 {
+			found = binary.BigEndian.Uint32(v)
+		} else {
+			found = ^uint32(0) // unreadable: not a format this code knows
+		}
+		_ = closer.Close()
+	}
+	if found == StoreFormat {
+		return found, nil
+	}
+	if found != 0 {
+		// Every key begins with its section's letter.
+		if err := db.DeleteRange([]byte{0}, []byte{0xff}, pebble.NoSync); err != nil {
+			return found, fmt.Errorf("empty a store of format %d: %w", found, err)
+		}
+	}
+	if err := db.Set(formatKey, binary.BigEndian.AppendUint32(nil, StoreFormat), pebble.NoSync); err != nil {
+		return found, fmt.Errorf("record its format: %w", err)
+	}
+	// The write-ahead log is off: the version (and an emptying) lasts once
+	// flushed. Until then a crash leaves the store as it was, and the next
+	// open decides again.
+	if err := db.Flush(); err != nil {
+		return found, fmt.Errorf("record its format: %w", err)
+	}
+	return found, nil
+}
+
+// FormatFound is the format version the store held when opened: 0 for one
+// written before versions were kept or new, StoreFormat for a current one,
+// any other for one emptied to be rebuilt from the changelog.
+func (s *Store) FormatFound() uint32 { return s.formatFound }
 
 // Close flushes the memtables (the write-ahead log is off) and closes the
 // store.
