@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -44,52 +45,43 @@ func kafkaEvents(topic, company, tenant string, received time.Time, recs loadgen
 		}
 		return t.UnixMilli(), nil
 	}
-	record := func(kind v1.RecordKind, id, typ, event, modified string, m proto.Message) (*v1.RecordEvent, error) {
-		ev := &v1.RecordEvent{Kind: kind, Id: id, TransactionType: typ, ContentHash: records.ContentHash(m)}
+	// record adds one record's event: its times resolved, m hashed, and
+	// body holding m.
+	record := func(ev *v1.RecordEvent, event, modified string, m proto.Message) error {
+		ev.ContentHash = records.ContentHash(m)
 		var err error
 		if ev.EventUnixMs, err = instant("event time", event); err != nil {
-			return nil, err
+			return err
 		}
 		if ev.SourceModifiedUnixMs, err = instant("sourceModifiedDate", modified); err != nil {
-			return nil, err
+			return err
 		}
-		return ev, nil
+		return add(ev)
+	}
+	// The event time is the first of these the record has, as the gateway
+	// reads it.
+	first := func(a, b string) string {
+		if a != "" {
+			return a
+		}
+		return b
 	}
 	for _, o := range recs.Orders {
-		event := o.GetClosedDate()
-		if event == "" {
-			event = o.GetCreatedDate()
-		}
-		ev, err := record(v1.RecordKind_RECORD_KIND_ORDER, o.GetId(), "", event, o.GetSourceModifiedDate(), o)
-		if err != nil {
-			return nil, err
-		}
-		ev.Body = &v1.RecordEvent_Order{Order: o}
-		if err := add(ev); err != nil {
+		ev := &v1.RecordEvent{Kind: v1.RecordKind_RECORD_KIND_ORDER, Id: o.GetId(), Body: &v1.RecordEvent_Order{Order: o}}
+		if err := record(ev, first(o.GetClosedDate(), o.GetCreatedDate()), o.GetSourceModifiedDate(), o); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range recs.Payments {
-		ev, err := record(v1.RecordKind_RECORD_KIND_PAYMENT, p.GetId(), "", p.GetCreatedDate(), p.GetSourceModifiedDate(), p)
-		if err != nil {
-			return nil, err
-		}
-		ev.Body = &v1.RecordEvent_Payment{Payment: p}
-		if err := add(ev); err != nil {
+		ev := &v1.RecordEvent{Kind: v1.RecordKind_RECORD_KIND_PAYMENT, Id: p.GetId(), Body: &v1.RecordEvent_Payment{Payment: p}}
+		if err := record(ev, p.GetCreatedDate(), p.GetSourceModifiedDate(), p); err != nil {
 			return nil, err
 		}
 	}
 	for _, t := range recs.Transactions {
-		event := t.GetSourceCreatedDate()
-		if event == "" {
-			event = t.GetCreatedDate()
-		}
-		ev, err := record(v1.RecordKind_RECORD_KIND_TRANSACTION, t.GetId(), t.GetType(), event, t.GetSourceModifiedDate(), t)
-		if err != nil {
-			return nil, err
-		}
-		ev.Body = &v1.RecordEvent_Transaction{Transaction: t}
-		if err := add(ev); err != nil {
+		ev := &v1.RecordEvent{Kind: v1.RecordKind_RECORD_KIND_TRANSACTION, Id: t.GetId(), TransactionType: t.GetType(),
+			Body: &v1.RecordEvent_Transaction{Transaction: t}}
+		if err := record(ev, first(t.GetSourceCreatedDate(), t.GetCreatedDate()), t.GetSourceModifiedDate(), t); err != nil {
 			return nil, err
 		}
 	}
@@ -145,12 +137,19 @@ func rawProduce(ctx context.Context, brokers kafka.Cluster, sizes []int, compani
 		return 0, fmt.Errorf("loadgen: baseline topic: %w", err)
 	}
 	defer func() { _, _ = adm.DeleteTopics(context.WithoutCancel(ctx), topic) }()
+	// The records share their bytes: one random buffer as long as the
+	// largest, and a key per company, so the baseline's memory does not
+	// grow with the bytes it sends. franz-go only reads them.
+	keys := make([][]byte, max(companies, 1))
+	for i := range keys {
+		keys[i] = []byte(fmt.Sprintf("%036d", i))
+	}
+	random := make([]byte, slices.Max(append([]int{1}, sizes...)))
+	_, _ = rand.Read(random)
 	recs := make([]*kgo.Record, len(sizes))
 	for i, n := range sizes {
-		key := []byte(fmt.Sprintf("%036d", i%max(companies, 1)))
-		v := make([]byte, max(n-len(key), 1))
-		_, _ = rand.Read(v)
-		recs[i] = &kgo.Record{Topic: topic, Key: key, Value: v}
+		key := keys[i%len(keys)]
+		recs[i] = &kgo.Record{Topic: topic, Key: key, Value: random[:max(n-len(key), 1)]}
 	}
 	sem := make(chan struct{}, workers)
 	errs := make(chan error, 1)

@@ -65,6 +65,12 @@ type sharedOwner struct {
 	share float64
 }
 
+func (o *sharedOwner) set(share float64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.share = share
+}
+
 func (o *sharedOwner) Owns(string) bool         { return true }
 func (o *sharedOwner) Changed() <-chan struct{} { return nil }
 func (o *sharedOwner) Share() float64 {
@@ -95,16 +101,12 @@ func TestAppLimitIsSharedByConnectionsAndFollowsOwnership(t *testing.T) {
 	if got, want := app.Limit(), rate.Limit(600*0.95*0.5/60); got != want {
 		t.Fatalf("app-wide rate %v, want %v: half of 95%% of 600 a minute", got, want)
 	}
-	owner.mu.Lock()
-	owner.share = 0.25
-	owner.mu.Unlock()
+	owner.set(0.25)
 	w.shareApps()
 	if got, want := app.Limit(), rate.Limit(600*0.95*0.25/60); got != want {
 		t.Fatalf("after a rebalance: app-wide rate %v, want %v", got, want)
 	}
-	owner.mu.Lock()
-	owner.share = 0
-	owner.mu.Unlock()
+	owner.set(0)
 	w.shareApps()
 	if app.Limit() == 0 {
 		t.Fatal("with nothing held the bucket was shut, and work being let go would wait for ever")
