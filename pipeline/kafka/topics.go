@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,6 +26,9 @@ type Topics struct {
 	Quarantine string
 	// Every record a day counts without its money, compacted per record.
 	Exceptions string
+	// Every change of a record's contribution to a day, as the window
+	// decided it, keyed by company; "" writes none.
+	Contributions string
 }
 
 // DefaultTopics returns the standard topic names.
@@ -37,6 +41,8 @@ func DefaultTopics() Topics {
 		Control:    "control.state",
 		Quarantine: "commerce.quarantine",
 		Exceptions: "ledger.exceptions",
+		// Read by the reconciliation sink.
+		Contributions: "ledger.contributions",
 	}
 }
 
@@ -74,7 +80,7 @@ func (t Topics) Specs(partitions int32) []Spec {
 	size := ptr(strconv.Itoa(MaxMessageBytes))
 	compact := map[string]*string{"cleanup.policy": ptr("compact"), "max.message.bytes": size}
 	forever := map[string]*string{"retention.ms": ptr("-1"), "retention.bytes": ptr("-1"), "max.message.bytes": size}
-	return []Spec{
+	all := []Spec{
 		{Name: t.Events, Partitions: partitions, Configs: forever},
 		{Name: t.Changelog, Partitions: partitions, Configs: map[string]*string{
 			"cleanup.policy": ptr("compact"), "max.message.bytes": size,
@@ -84,9 +90,12 @@ func (t Topics) Specs(partitions int32) []Spec {
 		{Name: t.Outbox, Partitions: partitions, Configs: compact},
 		{Name: t.Quarantine, Partitions: partitions, Configs: forever},
 		{Name: t.Exceptions, Partitions: partitions, Configs: compact},
+		{Name: t.Contributions, Partitions: partitions, Configs: forever},
 		// One partition keeps every control change in one order.
 		{Name: t.Control, Partitions: 1, Configs: compact},
 	}
+	// A topic left unnamed is one the deployment does without.
+	return slices.DeleteFunc(all, func(s Spec) bool { return s.Name == "" })
 }
 
 // EnsureTopics creates missing topics and checks that existing ones have the

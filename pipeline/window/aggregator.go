@@ -86,6 +86,9 @@ type Aggregator struct {
 	restoring map[int32]*restoreState
 	// zones loads each company's time zone once, not once per calendar.
 	zones *day.Zones
+	// contrib says whether the batch writes each change of a record's
+	// contribution to a day (for ledger.contributions).
+	contrib bool
 }
 
 // Stats counts what the aggregator did in committed batches.
@@ -147,6 +150,13 @@ func WithStore(st *Store) AggregatorOption {
 // cache of the aggregator's own.
 func WithZoneCache(z *day.Zones) AggregatorOption {
 	return func(a *Aggregator) { a.zones = z }
+}
+
+// WithContributions makes every batch's output carry each change of a
+// record's contribution to a day (Output.Contributions), for
+// ledger.contributions.
+func WithContributions() AggregatorOption {
+	return func(a *Aggregator) { a.contrib = true }
 }
 
 // NewAggregator makes an aggregator with no companies. Close it when done.
@@ -219,7 +229,14 @@ type batch struct {
 	posted    []postedTouch
 	parked    []ParkedDay
 	parkUsed  []DayRef
-	stats     Stats
+	// contribs are the batch's contribution changes, written into cbuf as
+	// they happen (a later change of the same record must not rewrite an
+	// earlier one).
+	contribs []contribSpan
+	cbuf     []byte
+	cout     []Change
+	ckb      []byte
+	stats    Stats
 	// changes are what Flush returned, for Commit to write to the store.
 	changes []Change
 	flushed bool
@@ -234,6 +251,8 @@ func (b *batch) reset() {
 	clear(b.posted)
 	b.recs, b.days, b.heads, b.created, b.summaries = b.recs[:0], b.days[:0], b.heads[:0], b.created[:0], nil
 	b.refs, b.posted, b.dayExc, b.parked, b.parkUsed = b.refs[:0], b.posted[:0], nil, nil, nil
+	clear(b.contribs)
+	b.contribs, b.cbuf = b.contribs[:0], b.cbuf[:0]
 	b.stats = Stats{}
 	b.changes, b.flushed = nil, false
 }
@@ -782,7 +801,7 @@ func (a *Aggregator) swapWith(c *company, k recordKey, e *recEntry, old, next *r
 		return err
 	}
 	if counts(old) {
-		if err := a.contribute(c, old.dayKey(), oldPs, -1, k.id, old.exception); err != nil {
+		if err := a.contribute(c, old.dayKey(), oldPs, -1, k, old); err != nil {
 			return err
 		}
 	}
@@ -790,7 +809,7 @@ func (a *Aggregator) swapWith(c *company, k recordKey, e *recEntry, old, next *r
 		return err
 	}
 	if counts(next) {
-		if err := a.contribute(c, next.dayKey(), nextPs, +1, k.id, next.exception); err != nil {
+		if err := a.contribute(c, next.dayKey(), nextPs, +1, k, next); err != nil {
 			return err
 		}
 	}
@@ -839,7 +858,15 @@ func (a *Aggregator) checkStateSize(c *company, k recordKey, rs *recState) error
 	return nil
 }
 
-func (a *Aggregator) contribute(c *company, k dayKey, ps []day.Posting, sign int, recordID, exception string) error {
+// contribute adds (sign +1) or takes back (-1) the postings ps of record
+// rk's version rs in its day k.
+func (a *Aggregator) contribute(c *company, k dayKey, ps []day.Posting, sign int, rk recordKey, rs *recState) error {
+	recordID, exception := rk.id, rs.exception
+	if a.contrib {
+		if err := a.noteContribution(c, k, ps, sign, rk, rs); err != nil {
+			return err
+		}
+	}
 	d, err := a.dayForWrite(c, k)
 	if err != nil {
 		return err

@@ -80,6 +80,10 @@ type Output struct {
 	Exceptions []ExceptionChange
 	// Parked are the days the batch parked, for commerce.quarantine.
 	Parked []ParkedDay
+	// Contributions are the batch's changes of records' contributions to
+	// days (Contribution values keyed by company), for
+	// ledger.contributions; none unless WithContributions.
+	Contributions []Change
 }
 
 // Flush returns what the current batch must write: changelog entries for
@@ -148,7 +152,8 @@ func (a *Aggregator) Flush() (Output, error) {
 	}
 	a.fl.keep(out, buf, kb)
 	a.b.changes, a.b.flushed = out[:len(out):len(out)], true
-	return Output{Changes: a.b.changes, Summaries: a.b.summaries, Exceptions: a.b.dayExc, Parked: a.b.parked}, nil
+	return Output{Changes: a.b.changes, Summaries: a.b.summaries, Exceptions: a.b.dayExc, Parked: a.b.parked,
+		Contributions: a.contributionOutput()}, nil
 }
 
 func refProto(k refDataKey, vs []refVersion) *v1.WindowReference {

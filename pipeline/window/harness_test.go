@@ -38,10 +38,15 @@ type run struct {
 	exceptions exceptionStore
 	parked     []ParkedDay
 	now        time.Time // checkpoints' date (store_test.go)
+	// contribs adds up ledger.contributions per day and account, and
+	// records counts each day's records by the same.
+	contribs accountSums
+	records  map[dayCur]int
 }
 
 func newRun(t cleaner, part map[string]int32, opts ...AggregatorOption) *run {
-	return &run{a: testAggregator(t, opts...), part: part, log: &changelogStore{live: map[string]int{}}, exceptions: exceptionStore{}}
+	return &run{a: testAggregator(t, opts...), part: part, log: &changelogStore{live: map[string]int{}}, exceptions: exceptionStore{},
+		contribs: accountSums{}, records: map[dayCur]int{}}
 }
 
 // cleaner is what *testing.T, *testing.B and *rapid.T offer to run a
@@ -49,9 +54,10 @@ func newRun(t cleaner, part map[string]int32, opts ...AggregatorOption) *run {
 type cleaner interface{ Cleanup(func()) }
 
 // testAggregator is an aggregator with its own in-memory store, closed when
-// the test (or rapid check) ends.
+// the test (or rapid check) ends. It writes contributions, so that every
+// property runs with them in the loop.
 func testAggregator(t cleaner, opts ...AggregatorOption) *Aggregator {
-	a := NewAggregator(nil, opts...)
+	a := NewAggregator(nil, append([]AggregatorOption{WithContributions()}, opts...)...)
 	t.Cleanup(func() { _ = a.Close() })
 	return a
 }
@@ -104,8 +110,36 @@ func (r *run) commit(f fataler) []*v1.DaySummary {
 	r.summaries = append(r.summaries, out.Summaries...)
 	r.exceptions.write(out.Exceptions)
 	r.parked = append(r.parked, out.Parked...)
+	r.addContributions(f, out.Contributions)
 	r.a.Commit()
 	return out.Summaries
+}
+
+// addContributions decodes a batch's contributions and adds them up.
+func (r *run) addContributions(f fataler, chs []Change) {
+	for _, ch := range chs {
+		var c v1.Contribution
+		if err := proto.Unmarshal(ch.Value, &c); err != nil {
+			f.Fatalf("contribution: %v", err)
+		}
+		if string(ch.Key) != c.GetCompanyId() || ch.Partition != r.part[c.GetCompanyId()] {
+			f.Fatalf("contribution of %s keyed %q in partition %d", c.GetCompanyId(), ch.Key, ch.Partition)
+		}
+		if s := c.GetSign(); s != 1 && s != -1 {
+			f.Fatalf("contribution with sign %d", s)
+		}
+		if c.GetException() != "" && len(c.GetPostings()) > 0 {
+			f.Fatalf("contribution of %s counts without money (%s) yet has postings", c.GetRecordId(), c.GetException())
+		}
+		k := dayCur{c.GetCompanyId(), c.GetBusinessDay(), c.GetCurrency(), c.GetLocation()}
+		for _, p := range c.GetPostings() {
+			r.contribs.add(k, p.GetAccount(), p.GetAmount())
+		}
+		r.records[k] += int(c.GetSign())
+		if r.records[k] == 0 {
+			delete(r.records, k)
+		}
+	}
 }
 
 // feed applies evs in batches of the given sizes (cycled), committing after

@@ -264,6 +264,9 @@ func (j *Job) Run(ctx context.Context) error {
 	var mu sync.Mutex
 	var restoreErr error
 	var aggOpts []AggregatorOption
+	if j.topics.Contributions != "" {
+		aggOpts = append(aggOpts, WithContributions())
+	}
 	if j.applyFault != nil {
 		aggOpts = append(aggOpts, WithFaultHook(j.applyFault))
 	}
@@ -499,6 +502,9 @@ func (j *Job) Run(ctx context.Context) error {
 		for _, e := range out.Exceptions {
 			ref := DayRef{e.CompanyID, e.Day, e.Currency, e.Location}
 			produce(&kgo.Record{Topic: j.topics.Exceptions, Partition: e.Partition, Key: e.Key, Value: e.Value}, culprit{ref, true})
+		}
+		for _, c := range out.Contributions {
+			produce(&kgo.Record{Topic: j.topics.Contributions, Key: c.Key, Value: c.Value}, culprit{})
 		}
 		for _, q := range quarantined {
 			produce(q, culprit{})

@@ -204,6 +204,27 @@ func (h *jobHarness) summaries() []*v1.DaySummary {
 	return out
 }
 
+// contributions adds up what ledger.contributions holds per day and
+// account.
+func (h *jobHarness) contributions() accountSums {
+	h.t.Helper()
+	out := accountSums{}
+	for _, r := range h.read(h.topics.Contributions) {
+		var c v1.Contribution
+		if err := proto.Unmarshal(r.Value, &c); err != nil {
+			h.t.Fatal(err)
+		}
+		if string(r.Key) != c.GetCompanyId() {
+			h.t.Fatalf("contribution of %s keyed %q", c.GetCompanyId(), r.Key)
+		}
+		k := dayCur{c.GetCompanyId(), c.GetBusinessDay(), c.GetCurrency(), c.GetLocation()}
+		for _, p := range c.GetPostings() {
+			out.add(k, p.GetAccount(), p.GetAmount())
+		}
+	}
+	return out
+}
+
 // ofCompany keeps the summaries of one company.
 func ofCompany(sums []*v1.DaySummary, company string) []*v1.DaySummary {
 	var out []*v1.DaySummary

@@ -4,6 +4,7 @@ package window
 // Each runs rapid's default number of checks (100; -rapid.checks=N for more).
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -49,6 +50,7 @@ func TestPropertyRevisionsSumToFinalStateInAnyOrder(t *testing.T) {
 				t.Fatalf("order %d: revisions do not sum to the reference:\n%s", i, d)
 			}
 			checkLastExceptions(t, want.exceptions, r.summaries)
+			checkContributions(t, want, r)
 		}
 	})
 }
@@ -132,9 +134,29 @@ func checkEveryRevision(t *rapid.T, s *stream, evs []*v1.CommerceEvent) {
 			if got := int(sm.GetRecordCount()); got != want.records[k] {
 				t.Fatalf("after event %d (%s), %s revision %d counts %d records; the records so far have %d", i, describe(ev), k, sm.GetRevision(), got, want.records[k])
 			}
+			// ledger.contributions, written in the same batch, agrees.
+			if d := diffSums(accountSums{k: want.sums[k]}, accountSums{k: r.contribs[k]}); d != "" {
+				t.Fatalf("after event %d (%s), %s: the contributions so far add up to other than the records so far:\n%s", i, describe(ev), k, d)
+			}
+			if got := r.records[k]; got != want.records[k] {
+				t.Fatalf("after event %d (%s), %s: the contributions so far count %d records; the records so far are %d", i, describe(ev), k, got, want.records[k])
+			}
 		}
 	}
 	checkSummaries(t, r.summaries)
+	checkContributions(t, referenceState(t, settings, evs), r)
+}
+
+// checkContributions requires ledger.contributions, added up, to equal the
+// reference model's final state of every day, sealed or not, and to count
+// its records.
+func checkContributions(t *rapid.T, want *refResult, r *run) {
+	if d := diffSums(want.sums, r.contribs); d != "" {
+		t.Fatalf("the contributions add up to other than the records:\n%s", d)
+	}
+	if !maps.Equal(want.records, r.records) {
+		t.Fatalf("the contributions count records %v; the records are %v", r.records, want.records)
+	}
 }
 
 // Re-applying every data record after the final close adds no revision and
@@ -280,6 +302,9 @@ func TestPropertyAbortThenRetry(t *testing.T) {
 		}
 		r.commit(t)
 		sameSummaries(t, "with aborts vs without", want.summaries, r.summaries)
+		if d := diffSums(want.contribs, r.contribs); d != "" {
+			t.Fatalf("contributions with aborts vs without:\n%s", d)
+		}
 		if d := diffStates(want.log.state(), r.log.state()); d != "" {
 			t.Fatalf("compacted changelogs differ:\n%s", d)
 		}

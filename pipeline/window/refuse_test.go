@@ -61,6 +61,9 @@ func pending(f fataler, a *Aggregator) string {
 	for _, p := range out.Parked {
 		lines = append(lines, fmt.Sprintf("parked %+v", p))
 	}
+	for _, c := range out.Contributions {
+		lines = append(lines, fmt.Sprintf("contribution %d %q %x", c.Partition, c.Key, c.Value))
+	}
 	return strings.Join(lines, "\n")
 }
 
@@ -127,6 +130,9 @@ func TestPropertyRefusedRecordLeavesNothing(t *testing.T) {
 			return
 		}
 		sameSummaries(t, "refused records vs left out", clean.summaries, r.summaries)
+		if d := diffSums(clean.contribs, r.contribs); d != "" {
+			t.Fatalf("contributions differ:\n%s", d)
+		}
 		if d := diffStates(clean.log.state(), r.log.state()); d != "" {
 			t.Fatalf("compacted changelogs differ:\n%s", d)
 		}

@@ -181,4 +181,8 @@ func TestStoreJobCrashBetweenTransactionAndStoreCountsNothingTwice(t *testing.T)
 			t.Fatalf("sales of %s: %v; want 60.00 on the 10th and 20.00 on the 11th", c, got)
 		}
 	}
+	// ledger.contributions rode in the same transactions: nothing twice.
+	if d := diffSums(sumRevisions(t, h.summaries()), h.contributions()); d != "" {
+		t.Fatalf("ledger.contributions differs from ledger.days:\n%s", d)
+	}
 }

@@ -86,7 +86,7 @@ type excOp struct {
 type savepoint struct {
 	recs, days, totals, refs, heads, wms, excs int
 	created, summaries, dayExc, posted, parked int
-	parkUsed                                   int
+	parkUsed, contribs                         int
 	idx                                        uint64
 }
 
@@ -97,7 +97,7 @@ func (a *Aggregator) savepoint() savepoint {
 	return savepoint{
 		recs: len(u.recs), days: len(u.days), totals: len(u.totals), refs: len(u.refs), heads: len(u.heads), wms: len(u.wms), excs: len(u.excs),
 		created: len(a.b.created), summaries: len(a.b.summaries), dayExc: len(a.b.dayExc), posted: len(a.b.posted), parked: len(a.b.parked),
-		parkUsed: len(a.b.parkUsed), idx: a.idx,
+		parkUsed: len(a.b.parkUsed), contribs: len(a.b.contribs), idx: a.idx,
 	}
 }
 
@@ -189,6 +189,11 @@ func (a *Aggregator) rollback(sp savepoint, scope *company) {
 	a.b.posted = a.b.posted[:sp.posted]
 	a.b.parked = a.b.parked[:sp.parked]
 	a.b.parkUsed = a.b.parkUsed[:sp.parkUsed]
+	if sp.contribs < len(a.b.contribs) {
+		a.b.cbuf = a.b.cbuf[:a.b.contribs[sp.contribs].start]
+		clear(a.b.contribs[sp.contribs:])
+		a.b.contribs = a.b.contribs[:sp.contribs]
+	}
 	for c := range touched {
 		c.nextSeal, c.cacheFrom, c.cacheTo = 0, 0, 0
 		if reindex {
