@@ -4,10 +4,20 @@
 GO        ?= go
 PROTO_BIN := proto/.bin
 
-.PHONY: run build test test-long bench fuzz vet fmt-check proto proto-check tools mutate mutate-tools clean
+.PHONY: run clickhouse build test test-long bench fuzz vet fmt-check proto proto-check tools mutate mutate-tools clean
 
 run: ## the whole pipeline on embedded defaults, sandboxes included
+	@$(MAKE) --no-print-directory clickhouse || echo "clickhouse-server could not be installed; the system runs without reconciliation"
 	$(GO) run ./cmd/commercesync dev
+
+# The reconciliation store: Debian's clickhouse-server, installed when
+# missing (the tests and `make run` start their own servers from it, on
+# loopback ports, with their data in folders of their own). Nothing to do
+# when CLICKHOUSE_ADDR names a server.
+clickhouse:
+	@if [ -n "$$CLICKHOUSE_ADDR" ] || command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ]; then exit 0; fi; \
+	echo "installing Debian's clickhouse-server for the reconciliation store"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null
 
 build:
 	$(GO) build -o bin/commercesync ./cmd/commercesync
@@ -17,7 +27,7 @@ build:
 # several times as long, and the same code runs under -race in-process in
 # ./pipeline/system.
 STAGES_TEST := ^TestStagesRunAsSeparateProcesses$$
-test: fmt-check vet proto-check ## what CI runs before mutation testing (.ci/run then runs .ci/mutate-changed)
+test: fmt-check vet proto-check clickhouse ## what CI runs before mutation testing (.ci/run then runs .ci/mutate-changed)
 	$(GO) test -race -count=1 -timeout 20m -skip '$(STAGES_TEST)' ./...
 	$(GO) test -count=1 -timeout 20m -run '$(STAGES_TEST)' ./cmd/commercesync
 	$(GO) test -count=1 -run '^TestMemoryStaysFlatAsDaysClose$$' -v ./pipeline/window
@@ -32,7 +42,7 @@ fuzz:
 # Full-size runs; their figures are in the README: the end-to-end tests
 # with 100,000 orders, and every property test with 20x the checks.
 RAPID_PKGS := ./ledger/day ./ledger/mapping ./ledger/money ./pipeline/window
-test-long: vet
+test-long: vet clickhouse
 	COMMERCESYNC_LONG=1 $(GO) test -race -count=1 -timeout 60m -skip '$(STAGES_TEST)' ./...
 	COMMERCESYNC_LONG=1 $(GO) test -count=1 -timeout 60m -run '$(STAGES_TEST)' ./cmd/commercesync
 	$(GO) test -count=1 -timeout 60m $(RAPID_PKGS) -rapid.checks=2000

@@ -1,0 +1,141 @@
+// Package reconcile holds the rules that compare a company's three sources of
+// truth, day by day: the commerce records (the window's contributions), the
+// ledger (the day's revisions) and the accounting platform (what it
+// acknowledged, and what reading it back finds). The store answers with
+// sums; this package says what they mean.
+package reconcile
+
+import (
+	"strings"
+
+	"github.com/commercesync/commercesync/ledger/day"
+	"github.com/commercesync/commercesync/ledger/money"
+)
+
+// Category groups semantic accounts the way a finance team reads a day.
+type Category string
+
+// The categories, in the order a day's report lists them.
+const (
+	GrossSales     Category = "gross_sales"
+	Discounts      Category = "discounts"
+	Tax            Category = "tax"
+	Gratuity       Category = "gratuity"
+	ServiceCharges Category = "service_charges"
+	Shipping       Category = "shipping"
+	Refunds        Category = "refunds"
+	GiftCards      Category = "gift_cards"
+	Rounding       Category = "rounding"
+	Tenders        Category = "tenders"
+	Fees           Category = "fees"
+	Payouts        Category = "payouts"
+	Unsettled      Category = "unsettled"
+	Other          Category = "other"
+)
+
+var order = map[Category]int{GrossSales: 1, Discounts: 2, Tax: 3, Gratuity: 4, ServiceCharges: 5, Shipping: 6, Refunds: 7,
+	GiftCards: 8, Rounding: 9, Tenders: 10, Fees: 11, Payouts: 12, Unsettled: 13, Other: 14}
+
+// Rank orders categories in a report.
+func (c Category) Rank() int { return order[c] }
+
+// creditNormal categories are reported as credits: a day's sales read
+// 120.00, not -120.00.
+var creditNormal = map[Category]bool{GrossSales: true, Tax: true, Gratuity: true, ServiceCharges: true, Shipping: true, GiftCards: true}
+
+// Classify returns the category of a semantic account.
+func Classify(account string) Category {
+	a := day.Account(account)
+	switch {
+	case a == day.Sales || strings.HasPrefix(account, string(day.Sales)+":"):
+		return GrossSales
+	case a == day.Tax || strings.HasPrefix(account, string(day.Tax)+":"):
+		return Tax
+	case a == day.Discounts:
+		return Discounts
+	case a == day.Gratuity:
+		return Gratuity
+	case a == day.ServiceCharges:
+		return ServiceCharges
+	case a == day.Shipping:
+		return Shipping
+	case a == day.Refunds:
+		return Refunds
+	case a == day.GiftCards:
+		return GiftCards
+	case a == day.Rounding:
+		return Rounding
+	case a == day.PaymentFees || a == day.PaymentFeeRefunds:
+		return Fees
+	case a == day.Payouts || a == day.PayoutClearing:
+		return Payouts
+	case a == day.Unsettled:
+		return Unsettled
+	}
+	if _, ok := a.TenderType(); ok {
+		return Tenders
+	}
+	return Other
+}
+
+// Reported turns a net amount (debit positive) into the category's own
+// sign: credits of credit-normal categories read positive.
+func Reported(c Category, net money.Amount) money.Amount {
+	if creditNormal[c] {
+		return -net
+	}
+	return net
+}
+
+// Status is how one line of a day stands across the three sources.
+type Status string
+
+const (
+	// Matched: the records, the ledger and the platform agree.
+	Matched Status = "matched"
+	// Pending: the ledger has not yet caught up with the records (the day
+	// is open, or a late record awaits its revision).
+	Pending Status = "pending"
+	// Unsynced: the ledger agrees with the records, and the platform holds
+	// nothing of the day yet.
+	Unsynced Status = "unsynced"
+	// Mismatch: the platform holds other than the ledger.
+	Mismatch Status = "mismatch"
+)
+
+var severity = map[Status]int{Matched: 0, Unsynced: 1, Pending: 2, Mismatch: 3}
+
+// Worse returns the more serious of two statuses: a day is as bad as its
+// worst line.
+func Worse(a, b Status) Status {
+	if severity[b] > severity[a] {
+		return b
+	}
+	return a
+}
+
+// Sums are one account's net amounts on one day from each source. Platform
+// is nil while the platform holds nothing of the day.
+type Sums struct {
+	Commerce, Ledger money.Amount
+	Platform         *money.Amount
+}
+
+// Judge says how an account stands and by how much it is off: the
+// records against the ledger first (the ledger must catch up before the
+// platform can be judged), then the ledger against the platform.
+func Judge(s Sums) (Status, money.Amount) {
+	if s.Commerce != s.Ledger {
+		return Pending, s.Commerce - s.Ledger
+	}
+	if s.Platform == nil {
+		if s.Ledger == 0 {
+			return Matched, 0 // nothing to send
+		}
+		return Unsynced, s.Ledger
+	}
+	if *s.Platform != s.Ledger {
+		return Mismatch, s.Ledger - *s.Platform
+	}
+	return Matched, 0
+}
