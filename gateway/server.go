@@ -67,6 +67,9 @@ type Server struct {
 	operator []byte
 	// records is told how many records each push accepted and refused.
 	records func(accepted, rejected int)
+	// recon answers reconciliation; reconOff says why there is none.
+	recon    Reconciler
+	reconOff string
 }
 
 // WithRecordsObserver sets what is told how many records each push, on

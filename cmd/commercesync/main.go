@@ -46,6 +46,7 @@ Usage:
   commercesync window [flags]         run a window worker against KAFKA_BROKERS
   commercesync plan [flags]           run a planner against KAFKA_BROKERS (each plans its share of the companies)
   commercesync push [flags]           run a push worker against KAFKA_BROKERS (each pushes for its share)
+  commercesync sink [flags]           copy what reconciliation reads from KAFKA_BROKERS into ClickHouse (CLICKHOUSE_ADDR)
   commercesync broker [flags]         run the embedded Kafka-protocol broker alone, to try the stages on one machine
   commercesync sandbox <platform>     run one platform's sandbox alone (xero, freeagent, …)
   commercesync admin …                make tenants and API keys (with COMMERCESYNC_ADMIN_TOKEN)
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, windowOpt
 		return runPlan(ctx, args[1:], stderr)
 	case "push":
 		return runPush(ctx, args[1:], stderr)
+	case "sink":
+		return runSink(ctx, args[1:], stderr)
 	case "broker":
 		return runBroker(ctx, args[1:], stdout, stderr)
 	case "sandbox":
@@ -171,6 +174,9 @@ type devFlags struct {
 	tick                                           *time.Duration
 	level, format                                  *string
 	kafka                                          *kafkaFlags
+	clickhouse, clickhouseDB                       *string
+	reconciliation                                 *bool
+	clickhousePort                                 *int
 }
 
 func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
@@ -187,6 +193,9 @@ func newDevFlags(stderr io.Writer) (*flag.FlagSet, *devFlags) {
 	}
 	f.level, f.format = logFlags(fs)
 	f.kafka = newKafkaFlags(fs)
+	f.clickhouse, f.clickhouseDB = clickhouseFlags(fs, "start a local clickhouse-server, its data in -data, when one is installed")
+	f.clickhousePort = fs.Int("clickhouse-port", 19000, "native port of the local clickhouse-server dev starts (ignored with -clickhouse)")
+	f.reconciliation = fs.Bool("reconciliation", true, "run the reconciliation sink and serve reconciliation (false: run without ClickHouse)")
 	return fs, f
 }
 
@@ -219,6 +228,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if key := strings.TrimSpace(os.Getenv("COMMERCESYNC_SEALING_KEY")); key != "" {
 		opts = append(opts, system.WithSealingKey(key))
 	}
+	if *f.reconciliation {
+		opts = append(opts, system.WithReconciliation(system.Reconciliation{Addr: *f.clickhouse, Database: *f.clickhouseDB, LocalPort: *f.clickhousePort}))
+	}
 	sys, err := system.Start(ctx, opts...)
 	if err != nil {
 		return err
@@ -241,10 +253,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   API key            %s
   Operator token     %s   (admin API; COMMERCESYNC_ADMIN_TOKEN for commercesync admin)
   Metrics            %s/metrics   (and /healthz, /readyz)
+  Reconciliation     %s
 %s
 Try:  curl -H "Authorization: Bearer %s" %s/v1/platforms
 Stop with Ctrl-C; data is kept in %s.
-`, sys.HTTPURL, sys.HTTPURL, sys.GRPCAddr, strings.Join(sys.Brokers, ","), sys.DevKey, sys.OperatorToken, sys.OpsURL, sandboxLines.String(), sys.DevKey,
+`, sys.HTTPURL, sys.HTTPURL, sys.GRPCAddr, strings.Join(sys.Brokers, ","), sys.DevKey, sys.OperatorToken, sys.OpsURL,
+		reconciliationLine(sys, *f.reconciliation), sandboxLines.String(), sys.DevKey,
 		sys.HTTPURL, *f.data)
 	select {
 	case <-ctx.Done():

@@ -15,12 +15,14 @@ import (
 
 // envName is the environment variable that sets flag name of command:
 // COMMERCESYNC_<NAME>, or COMMERCESYNC_SANDBOX_<NAME> for a sandbox's;
-// brokers are KAFKA_BROKERS and admin's gateway COMMERCESYNC_URL, as
+// brokers are KAFKA_BROKERS, the ClickHouse server CLICKHOUSE_ADDR and admin's gateway COMMERCESYNC_URL, as
 // operators already name them.
 func envName(command, name string) string {
 	switch {
 	case name == "brokers":
 		return "KAFKA_BROKERS"
+	case name == "clickhouse":
+		return "CLICKHOUSE_ADDR"
 	case (command == "admin" || command == "loadgen") && name == "url":
 		return "COMMERCESYNC_URL"
 	}
@@ -82,7 +84,8 @@ func settingsCommands() []*flag.FlagSet {
 	pl, _ := newPlanFlags(io.Discard)
 	pu, _, _ := newPushFlags(io.Discard)
 	br, _, _ := newBrokerFlags(io.Discard)
-	return []*flag.FlagSet{dev, gw, win, pl, pu, br, sb, adm, lg}
+	sk, _ := newSinkFlags(io.Discard)
+	return []*flag.FlagSet{dev, gw, win, pl, pu, sk, br, sb, adm, lg}
 }
 
 // settingsTable is the README's table of every setting.

@@ -6,7 +6,9 @@
 package reconcile
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/money"
@@ -138,4 +140,52 @@ func Judge(s Sums) (Status, money.Amount) {
 		return Mismatch, s.Ledger - *s.Platform
 	}
 	return Matched, 0
+}
+
+// DayAccount is one semantic account of one day from each source, net
+// (debit positive). Platform is what the documents the platform confirmed
+// move on it.
+type DayAccount struct {
+	Day, Currency, Location    string
+	Account                    string
+	Commerce, Ledger, Platform money.Amount
+}
+
+// DayFacts is what the sources say of one day apart from its money.
+type DayFacts struct {
+	Day, Currency, Location string
+	// Records counts the records the day holds now; LedgerRecords those
+	// its last revision counted.
+	Records, LedgerRecords int64
+	// Revisions is how many the ledger holds (0: not sealed yet).
+	Revisions      int32
+	ExceptionCount int32
+	ConfigVersion  int64
+	// The day's documents by their current state: confirmed by the
+	// platform, failed, or planned or sent and not yet answered; LastError
+	// is a failed one's message.
+	Confirmed, Failed, Waiting int32
+	LastError                  string
+}
+
+// MaxRangeDays bounds the days one question may span.
+const MaxRangeDays = 366
+
+// CheckRange checks a range of business days (YYYY-MM-DD, inclusive).
+func CheckRange(from, to string) error {
+	f, err := time.Parse(day.DayLayout, from)
+	if err != nil {
+		return fmt.Errorf("from %q: send a date as YYYY-MM-DD", from)
+	}
+	t, err := time.Parse(day.DayLayout, to)
+	if err != nil {
+		return fmt.Errorf("to %q: send a date as YYYY-MM-DD", to)
+	}
+	if t.Before(f) {
+		return fmt.Errorf("to %s is before from %s", to, from)
+	}
+	if n := int(t.Sub(f).Hours()/24) + 1; n > MaxRangeDays {
+		return fmt.Errorf("from %s to %s spans %d days; the limit is %d", from, to, n, MaxRangeDays)
+	}
+	return nil
 }

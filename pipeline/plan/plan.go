@@ -324,7 +324,7 @@ func (p *Planner) plan(ctx context.Context, s *v1.DaySummary, cv *v1.ConfigVersi
 	base := &v1.OutboxEntry{
 		CompanyId: s.GetCompanyId(), TenantId: s.GetTenantId(), ConnectionId: conn.GetId(), PlatformKey: conn.GetPlatformKey(),
 		SummaryId: s.GetId(), BusinessDay: s.GetBusinessDay(), Currency: s.GetCurrency(), Revision: s.GetRevision(),
-		ConfigVersion: cv.GetVersion(), UpdatedUnixMs: p.now().UnixMilli(),
+		ConfigVersion: cv.GetVersion(), UpdatedUnixMs: p.now().UnixMilli(), Location: s.GetLocation(),
 	}
 	setup, _ := p.control.PlatformSetup(conn.GetId())
 	planned, err := p.documents(s, cv, blocked, conn.GetPlatformKey(), setup)
@@ -591,6 +591,45 @@ func (c configAccounts) Account(section, key string) (mapping.Binding, bool) {
 // DocumentProto is a planned document as the outbox stores it and the push
 // worker sends it; bank says which of the merchant's accounts are bank
 // accounts.
+// DomainDocument reads a document back from its wire form: what
+// DocumentProto wrote, less the bank flags, which only the connectors use.
+func DomainDocument(d *v1.Document) (mapping.Document, error) {
+	line := func(l *v1.DocumentLine, what string) (mapping.Line, error) {
+		if l == nil {
+			return mapping.Line{}, nil
+		}
+		amt, err := money.Parse(l.GetAmount())
+		if err != nil {
+			return mapping.Line{}, fmt.Errorf("%s amount %q: %w", what, l.GetAmount(), err)
+		}
+		return mapping.Line{Account: mapping.Binding{AccountID: l.GetAccountId(), Code: l.GetAccountCode()},
+			Semantic: day.Account(l.GetSemanticAccount()), Description: l.GetDescription(), Amount: amt}, nil
+	}
+	out := mapping.Document{Type: d.GetType(), Date: d.GetDate(), Currency: d.GetCurrency(), Narration: d.GetNarration(),
+		Contact: d.GetContact(), Status: d.GetStatus()}
+	for i, l := range d.GetLines() {
+		ml, err := line(l, fmt.Sprintf("line %d", i+1))
+		if err != nil {
+			return mapping.Document{}, err
+		}
+		out.Lines = append(out.Lines, ml)
+	}
+	var err error
+	if out.Money, err = line(d.GetMoney(), "money"); err != nil {
+		return mapping.Document{}, err
+	}
+	if out.To, err = line(d.GetTo(), "to"); err != nil {
+		return mapping.Document{}, err
+	}
+	for _, i := range d.GetAppliesTo() {
+		out.AppliesTo = append(out.AppliesTo, int(i))
+	}
+	for _, t := range d.GetTracking() {
+		out.Tracking = append(out.Tracking, mapping.Tracking{CategoryID: t.GetCategoryId(), OptionID: t.GetOptionId()})
+	}
+	return out, nil
+}
+
 func DocumentProto(d mapping.Document, bank func(string) bool) *v1.Document {
 	dp, _ := money.MinorUnits(d.Currency)
 	line := func(l mapping.Line) *v1.DocumentLine {

@@ -19,8 +19,9 @@ type Writer interface {
 	Write(ctx context.Context, rows *Rows) error
 }
 
-// Job is the sink: a consumer group over ledger.contributions and
-// ledger.days that writes bounded batches to a Writer.
+// Job is the sink: a consumer group over ledger.contributions,
+// ledger.days, push.outbox and commerce.quarantine that writes bounded
+// batches to a Writer.
 type Job struct {
 	brokers kafka.Cluster
 	w       Writer
@@ -113,7 +114,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // after a growing wait, until it is stored: its offsets are committed only
 // then, so nothing is skipped while the store is away.
 func (j *Job) Run(ctx context.Context) error {
-	topics := []string{j.topics.Contributions, j.topics.Ledger}
+	topics := []string{j.topics.Contributions, j.topics.Ledger, j.topics.Outbox, j.topics.Quarantine}
 	cl, err := kgo.NewClient(append(kafka.ClientOpts(j.brokers, j.log),
 		kgo.ConsumerGroup(j.group),
 		kgo.ConsumeTopics(topics...),
@@ -159,7 +160,7 @@ func (j *Job) Run(ctx context.Context) error {
 		j.count(func(s *Stats) {
 			s.Batches++
 			s.Records += int64(n)
-			s.Rows += int64(len(rows.Contributions) + len(rows.Days) + len(rows.Lines))
+			s.Rows += int64(rows.Len() - len(rows.Rejects))
 			s.Rejected += int64(len(rows.Rejects))
 		})
 		rows.reset()
@@ -206,6 +207,10 @@ func (j *Job) fill(ctx context.Context, cl *kgo.Client, rows *Rows) (int, error)
 				err = rows.addContribution(r)
 			case j.topics.Ledger:
 				err = rows.addDay(r)
+			case j.topics.Outbox:
+				err = rows.addOutbox(r)
+			case j.topics.Quarantine:
+				err = rows.addQuarantine(r)
 			default:
 				err = fmt.Errorf("topic %s is not one the sink reads", r.Topic)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/money"
+	"github.com/commercesync/commercesync/pipeline/plan"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
 
@@ -24,12 +25,15 @@ type Rows struct {
 	Contributions []Contribution
 	Days          []Day
 	Lines         []Line
+	Documents     []Document
+	Movements     []Movement
+	Quarantine    []Quarantined
 	Rejects       []Reject
 }
 
 // Len counts the batch's rows.
 func (r *Rows) Len() int {
-	return len(r.Contributions) + len(r.Days) + len(r.Lines) + len(r.Rejects)
+	return len(r.Contributions) + len(r.Days) + len(r.Lines) + len(r.Documents) + len(r.Movements) + len(r.Quarantine) + len(r.Rejects)
 }
 
 func (r *Rows) reset() {
@@ -37,7 +41,11 @@ func (r *Rows) reset() {
 	clear(r.Days)
 	clear(r.Lines)
 	clear(r.Rejects)
+	clear(r.Documents)
+	clear(r.Movements)
+	clear(r.Quarantine)
 	r.Contributions, r.Days, r.Lines, r.Rejects = r.Contributions[:0], r.Days[:0], r.Lines[:0], r.Rejects[:0]
+	r.Documents, r.Movements, r.Quarantine = r.Documents[:0], r.Movements[:0], r.Quarantine[:0]
 }
 
 // DayKey names one company's business day in one currency and location.
@@ -267,5 +275,142 @@ func (r *Rows) addDay(rec *kgo.Record) error {
 		ConfigVersion: s.GetConfigVersion(), RecordCount: s.GetRecordCount(), ExceptionCount: s.GetExceptionCount(),
 		Start: start, End: end, Source: Source{rec.Partition, rec.Offset}})
 	r.Lines = append(r.Lines, lines...)
+	return nil
+}
+
+// Document is one state of one outbox document.
+type Document struct {
+	DayKey
+	DocumentID, SummaryID                string
+	Revision                             int32
+	ConfigVersion                        int64
+	PlatformKey, ConnectionID            string
+	Reference, State, Type, DocCurrency  string
+	ExternalID, ErrorClass, ErrorMessage string
+	Attempts                             int32
+	UpdatedAt                            time.Time
+	Source                               Source
+}
+
+// Movement is what one line of one document state moves on a merchant
+// account, net (debit positive).
+type Movement struct {
+	DayKey
+	DocumentID, SemanticAccount, AccountID string
+	Amount                                 money.Amount
+	Source                                 Source
+	Index                                  uint16
+}
+
+// Quarantined is one entry of commerce.quarantine.
+type Quarantined struct {
+	TenantID, CompanyID, EntryID, Stage, Kind, Topic string
+	Partition                                        int32
+	Offset                                           int64
+	RecordID, Day, Currency, Location, Reason        string
+	Attempts                                         int32
+	At                                               time.Time
+	Source                                           Source
+}
+
+var states = map[v1.OutboxState]string{
+	v1.OutboxState_OUTBOX_STATE_UNSPECIFIED: "unspecified", v1.OutboxState_OUTBOX_STATE_PLANNED: "planned",
+	v1.OutboxState_OUTBOX_STATE_SENT: "sent", v1.OutboxState_OUTBOX_STATE_CONFIRMED: "confirmed",
+	v1.OutboxState_OUTBOX_STATE_FAILED: "failed", v1.OutboxState_OUTBOX_STATE_SUPERSEDED: "superseded",
+}
+
+// addOutbox appends the rows of one push.outbox record. A tombstone adds
+// none: the document's last state stays what the store last saw.
+func (r *Rows) addOutbox(rec *kgo.Record) error {
+	if rec.Value == nil {
+		return nil
+	}
+	var e v1.OutboxEntry
+	if err := proto.Unmarshal(rec.Value, &e); err != nil {
+		return fmt.Errorf("it cannot be decoded as an OutboxEntry: %w", err)
+	}
+	if e.GetCompanyId() == "" || e.GetDocumentId() == "" {
+		return fmt.Errorf("it names no company (%q) or document (%q)", e.GetCompanyId(), e.GetDocumentId())
+	}
+	d, err := dayOf(e.GetBusinessDay())
+	if err != nil {
+		return err
+	}
+	state, ok := states[e.GetState()]
+	if !ok {
+		return fmt.Errorf("state %v is not one the store knows", e.GetState())
+	}
+	at, err := instant(e.GetUpdatedUnixMs(), "updated time")
+	if err != nil {
+		return err
+	}
+	doc := e.GetDocument()
+	if err := checkStrings(map[string]string{"tenant id": e.GetTenantId(), "company id": e.GetCompanyId(), "document id": e.GetDocumentId(),
+		"summary id": e.GetSummaryId(), "currency": e.GetCurrency(), "location": e.GetLocation(), "platform key": e.GetPlatformKey(),
+		"connection id": e.GetConnectionId(), "reference": e.GetReference(), "external id": e.GetExternalId(),
+		"document type": doc.GetType(), "document currency": doc.GetCurrency()}); err != nil {
+		return err
+	}
+	k := DayKey{e.GetTenantId(), e.GetCompanyId(), d, e.GetCurrency(), e.GetLocation()}
+	src := Source{rec.Partition, rec.Offset}
+	var moves []Movement
+	if doc != nil {
+		dd, err := plan.DomainDocument(doc)
+		if err != nil {
+			return fmt.Errorf("document %s: %w", e.GetDocumentId(), err)
+		}
+		ms := dd.Movements()
+		if len(ms) > MaxRecordPostings {
+			return fmt.Errorf("document %s moves %d lines; the limit is %d", e.GetDocumentId(), len(ms), MaxRecordPostings)
+		}
+		for i, m := range ms {
+			if err := checkAmount(int64(m.Amount), "line"); err != nil {
+				return err
+			}
+			if err := checkStrings(map[string]string{"account id": m.Account.AccountID, "semantic account": string(m.Semantic)}); err != nil {
+				return err
+			}
+			moves = append(moves, Movement{DayKey: k, DocumentID: e.GetDocumentId(), SemanticAccount: string(m.Semantic),
+				AccountID: m.Account.AccountID, Amount: m.Amount, Source: src, Index: uint16(i)})
+		}
+	}
+	msg := e.GetErrorMessage()
+	if len(msg) > MaxStringBytes {
+		msg = msg[:MaxStringBytes]
+	}
+	r.Documents = append(r.Documents, Document{DayKey: k, DocumentID: e.GetDocumentId(), SummaryID: e.GetSummaryId(), Revision: e.GetRevision(),
+		ConfigVersion: e.GetConfigVersion(), PlatformKey: e.GetPlatformKey(), ConnectionID: e.GetConnectionId(), Reference: e.GetReference(),
+		State: state, Type: doc.GetType(), DocCurrency: doc.GetCurrency(), ExternalID: e.GetExternalId(),
+		ErrorClass: e.GetErrorClass().String(), ErrorMessage: msg, Attempts: e.GetAttempts(), UpdatedAt: at, Source: src})
+	r.Movements = append(r.Movements, moves...)
+	return nil
+}
+
+// addQuarantine appends one commerce.quarantine entry.
+func (r *Rows) addQuarantine(rec *kgo.Record) error {
+	var q v1.QuarantineEntry
+	if err := proto.Unmarshal(rec.Value, &q); err != nil {
+		return fmt.Errorf("it cannot be decoded as a QuarantineEntry: %w", err)
+	}
+	if q.GetId() == "" {
+		return fmt.Errorf("it has no id")
+	}
+	at, err := instant(q.GetQuarantinedUnixMs(), "quarantine time")
+	if err != nil {
+		return err
+	}
+	reason := q.GetReason()
+	if len(reason) > MaxStringBytes {
+		reason = reason[:MaxStringBytes]
+	}
+	if err := checkStrings(map[string]string{"tenant id": q.GetTenantId(), "company id": q.GetCompanyId(), "id": q.GetId(),
+		"stage": q.GetStage(), "kind": q.GetKind(), "topic": q.GetTopic(), "record id": q.GetRecordId(), "business day": q.GetBusinessDay(),
+		"currency": q.GetCurrency(), "location": q.GetLocation()}); err != nil {
+		return err
+	}
+	r.Quarantine = append(r.Quarantine, Quarantined{TenantID: q.GetTenantId(), CompanyID: q.GetCompanyId(), EntryID: q.GetId(), Stage: q.GetStage(),
+		Kind: q.GetKind(), Topic: q.GetTopic(), Partition: q.GetPartition(), Offset: q.GetOffset(), RecordID: q.GetRecordId(),
+		Day: q.GetBusinessDay(), Currency: q.GetCurrency(), Location: q.GetLocation(), Reason: reason, Attempts: q.GetAttempts(), At: at,
+		Source: Source{rec.Partition, rec.Offset}})
 	return nil
 }

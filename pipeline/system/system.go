@@ -40,6 +40,8 @@ import (
 	"github.com/commercesync/commercesync/pipeline/ops"
 	"github.com/commercesync/commercesync/pipeline/plan"
 	"github.com/commercesync/commercesync/pipeline/push"
+	"github.com/commercesync/commercesync/pipeline/sink"
+	"github.com/commercesync/commercesync/pipeline/sink/chstore"
 	"github.com/commercesync/commercesync/pipeline/view"
 	"github.com/commercesync/commercesync/pipeline/window"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
@@ -76,6 +78,7 @@ type config struct {
 	// workers, each owning its share of the companies through a consumer
 	// group, as that many processes of each stage would.
 	planners, pushers int
+	recon             *Reconciliation
 }
 
 // Option configures Start.
@@ -187,6 +190,13 @@ type System struct {
 	// Quarantine is what every stage could not process, per company.
 	Quarantine *view.Quarantine
 	window     *window.Job
+	// Reconciliation is the reconciliation store, nil when it is off;
+	// ReconciliationOff then says why, and ClickHouseAddr is the server's
+	// native address when it is on.
+	Reconciliation    *chstore.Store
+	ReconciliationOff string
+	ClickHouseAddr    string
+	sink              *sink.Job
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -239,6 +249,12 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	admin.Close()
 	if err != nil {
 		return nil, err
+	}
+
+	if cfg.recon != nil {
+		if err := s.startReconciliation(ctx, *cfg.recon, cfg.dataDir, cluster, topics, log); err != nil {
+			return nil, err
+		}
 	}
 
 	key, err := sealingKey(cfg.sealingKey, cfg.dataDir)
@@ -344,7 +360,7 @@ func Start(ctx context.Context, opts ...Option) (_ *System, err error) {
 	s.closers = append(s.closers, prod.Close)
 	api := gateway.NewServer(store, prod, ledger, outbox, conns, callback, log, gateway.WithClock(cfg.now), gateway.WithTopics(topics),
 		gateway.WithQuarantine(quarantine), gateway.WithExceptions(exceptions), gateway.WithOperatorToken(s.OperatorToken),
-		gateway.WithRecordsObserver(s.Metrics.GatewayRecords))
+		gateway.WithRecordsObserver(s.Metrics.GatewayRecords), s.reconciliationOption())
 	gs := api.GRPC()
 	s.goRun("grpc", func(context.Context) error { return gs.Serve(grpcLn) })
 	s.stops = append(s.stops, gs.Stop)

@@ -416,6 +416,23 @@ func TestPropertyInvoiceModeMovesWhatJournalModeMoves(t *testing.T) {
 					moved[l.Account.AccountID] += l.Amount
 				}
 			}
+			for _, d := range append(docs, journal...) {
+				// Read back from its wire form (as the reconciliation
+				// sink reads the outbox), a document moves the same.
+				wire, err := plan.DomainDocument(plan.DocumentProto(d.Document, func(string) bool { return false }))
+				if err != nil {
+					t.Fatalf("DomainDocument(%s): %v", d.Document.Type, err)
+				}
+				want, got := d.Document.Movements(), wire.Movements()
+				if len(want) != len(got) {
+					t.Fatalf("%s read back moves %d lines; it moved %d", d.Document.Type, len(got), len(want))
+				}
+				for i := range want {
+					if want[i].Account.AccountID != got[i].Account.AccountID || want[i].Semantic != got[i].Semantic || want[i].Amount != got[i].Amount {
+						t.Fatalf("%s read back moves %+v; it moved %+v", d.Document.Type, got[i], want[i])
+					}
+				}
+			}
 			for _, d := range docs {
 				for _, l := range d.Document.Movements() {
 					moved[l.Account.AccountID] -= l.Amount

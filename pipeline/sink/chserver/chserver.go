@@ -38,6 +38,7 @@ type Server struct {
 type options struct {
 	log     *slog.Logger
 	timeout time.Duration
+	native  int
 }
 
 // Option configures Start.
@@ -45,6 +46,10 @@ type Option func(*options)
 
 // WithLogger logs the server's start and stop.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithNativePort serves the native protocol on port (default: a free
+// one), so that clients find the server where they found it last time.
+func WithNativePort(port int) Option { return func(o *options) { o.native = port } }
 
 // WithStartTimeout bounds how long Start waits for the server to answer.
 func WithStartTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
@@ -100,9 +105,12 @@ func Start(ctx context.Context, dir string, opts ...Option) (*Server, error) {
 }
 
 func start(ctx context.Context, bin, dir string, o options) (*Server, error) {
-	native, err := freePort()
-	if err != nil {
-		return nil, err
+	native := o.native
+	if native == 0 {
+		var err error
+		if native, err = freePort(); err != nil {
+			return nil, err
+		}
 	}
 	httpPort, err := freePort()
 	if err != nil {

@@ -3,12 +3,12 @@ package chstore
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/shopspring/decimal"
+	"slices"
 
-	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/money"
+	"github.com/commercesync/commercesync/ledger/reconcile"
 	"github.com/commercesync/commercesync/pipeline/sink"
 )
 
@@ -18,63 +18,58 @@ import (
 // the sorting key starts with the tenant and company, so a company's range
 // reads only its own parts.
 
-// DayAccount is one account of one day, from the records and the ledger.
-type DayAccount struct {
-	Day, Currency, Location string
-	Account                 string
-	Commerce, Ledger        money.Amount
-}
-
-// DayFacts is what the sources say of one day apart from its money.
-type DayFacts struct {
-	Day, Currency, Location string
-	// Records counts the records the day holds now; LedgerRecords those
-	// its last revision counted.
-	Records, LedgerRecords int64
-	// Revisions is how many the ledger holds (0: not sealed yet).
-	Revisions      int32
-	ExceptionCount int32
-	ConfigVersion  int64
-}
-
 const accountsSQL = `
-SELECT toString(business_day) AS d, currency, location, account, sum(c) AS commerce, sum(l) AS ledger
+SELECT toString(business_day) AS d, currency, location, account, sum(c) AS commerce, sum(l) AS ledger, sum(p) AS platform
 FROM (
-    SELECT business_day, currency, location, account, amount AS c, toDecimal64(0, 4) AS l
+    SELECT business_day, currency, location, account, amount AS c, toDecimal64(0, 4) AS l, toDecimal64(0, 4) AS p
     FROM contributions FINAL
     WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?) AND account != ''
     UNION ALL
-    SELECT business_day, currency, location, account, toDecimal64(0, 4) AS c, amount AS l
+    SELECT business_day, currency, location, account, toDecimal64(0, 4) AS c, amount AS l, toDecimal64(0, 4) AS p
     FROM ledger_lines FINAL
     WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
+    UNION ALL
+    SELECT business_day, currency, location, semantic_account AS account, toDecimal64(0, 4) AS c, toDecimal64(0, 4) AS l, amount AS p
+    FROM document_movements FINAL
+    WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
+      AND (document_id, src_offset) IN (
+        SELECT document_id, max(src_offset)
+        FROM documents FINAL
+        WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?) AND doc_currency = currency
+        GROUP BY document_id
+        HAVING argMax(state, src_offset) = 'confirmed')
 )
 GROUP BY d, currency, location, account
 ORDER BY d, currency, location, account`
 
-// Accounts returns, per day and account, the records' and the ledger's
-// net amounts (debit positive) for days from and to (inclusive,
-// YYYY-MM-DD).
-func (s *Store) Accounts(ctx context.Context, tenant, company, from, to string) ([]DayAccount, error) {
-	if err := checkRange(from, to); err != nil {
+// Accounts returns, per day and semantic account, the net amounts (debit
+// positive) of the records, the ledger and the documents the platform
+// confirmed, for days from and to (inclusive, YYYY-MM-DD). Documents
+// converted to another currency are left out of the platform's side.
+func (s *Store) Accounts(ctx context.Context, tenant, company, from, to string) ([]reconcile.DayAccount, error) {
+	if err := reconcile.CheckRange(from, to); err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, accountsSQL, tenant, company, from, to, tenant, company, from, to)
+	args := []any{tenant, company, from, to}
+	rows, err := s.conn.Query(ctx, accountsSQL, slices.Concat(args, args, args, args)...)
 	if err != nil {
 		return nil, fmt.Errorf("reconciliation accounts: %w", err)
 	}
 	defer rows.Close()
-	var out []DayAccount
+	var out []reconcile.DayAccount
 	for rows.Next() {
-		var r DayAccount
-		var c, l decimal.Decimal
-		if err := rows.Scan(&r.Day, &r.Currency, &r.Location, &r.Account, &c, &l); err != nil {
+		var r reconcile.DayAccount
+		var c, l, p decimal.Decimal
+		if err := rows.Scan(&r.Day, &r.Currency, &r.Location, &r.Account, &c, &l, &p); err != nil {
 			return nil, fmt.Errorf("reconciliation accounts: %w", err)
 		}
-		if r.Commerce, err = amount(c); err != nil {
-			return nil, err
-		}
-		if r.Ledger, err = amount(l); err != nil {
-			return nil, err
+		for _, x := range []struct {
+			d   decimal.Decimal
+			out *money.Amount
+		}{{c, &r.Commerce}, {l, &r.Ledger}, {p, &r.Platform}} {
+			if *x.out, err = amount(x.d); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, r)
 	}
@@ -84,65 +79,61 @@ func (s *Store) Accounts(ctx context.Context, tenant, company, from, to string) 
 const factsSQL = `
 SELECT toString(business_day) AS d, currency, location,
        sum(records) AS records, sum(ledger_records) AS ledger_records, toInt32(sum(revisions)) AS revisions,
-       toInt32(sum(exceptions)) AS exceptions, sum(config_version) AS config_version
+       toInt32(sum(exceptions)) AS exceptions, sum(config_version) AS config_version,
+       toInt32(sum(confirmed)) AS confirmed, toInt32(sum(failed)) AS failed, toInt32(sum(waiting)) AS waiting,
+       max(last_error) AS last_error
 FROM (
     SELECT business_day, currency, location, toInt64(sum(sign)) AS records, toInt64(0) AS ledger_records,
-           toInt32(0) AS revisions, toInt32(0) AS exceptions, toInt64(0) AS config_version
+           toInt32(0) AS revisions, toInt32(0) AS exceptions, toInt64(0) AS config_version,
+           toInt32(0) AS confirmed, toInt32(0) AS failed, toInt32(0) AS waiting, '' AS last_error
     FROM contributions FINAL
     WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?) AND idx = 0
     GROUP BY business_day, currency, location
     UNION ALL
     SELECT business_day, currency, location, toInt64(0) AS records, toInt64(argMax(record_count, revision)) AS ledger_records,
            toInt32(max(revision)) AS revisions, toInt32(argMax(exception_count, revision)) AS exceptions,
-           toInt64(argMax(config_version, revision)) AS config_version
+           toInt64(argMax(config_version, revision)) AS config_version,
+           toInt32(0) AS confirmed, toInt32(0) AS failed, toInt32(0) AS waiting, '' AS last_error
     FROM ledger_days FINAL
     WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
+    GROUP BY business_day, currency, location
+    UNION ALL
+    SELECT business_day, currency, location, toInt64(0) AS records, toInt64(0) AS ledger_records,
+           toInt32(0) AS revisions, toInt32(0) AS exceptions, toInt64(0) AS config_version,
+           toInt32(countIf(st = 'confirmed')) AS confirmed, toInt32(countIf(st = 'failed')) AS failed,
+           toInt32(countIf(st IN ('planned', 'sent'))) AS waiting, max(if(st = 'failed', err, '')) AS last_error
+    FROM (
+        SELECT business_day, currency, location, document_id, argMax(state, src_offset) AS st, argMax(error_message, src_offset) AS err
+        FROM documents FINAL
+        WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
+        GROUP BY business_day, currency, location, document_id
+    )
     GROUP BY business_day, currency, location
 )
 GROUP BY d, currency, location
 ORDER BY d, currency, location`
 
-// Days returns what the records and the ledger say of each day apart
-// from money.
-func (s *Store) Days(ctx context.Context, tenant, company, from, to string) ([]DayFacts, error) {
-	if err := checkRange(from, to); err != nil {
+// Days returns what the sources say of each day apart from money.
+func (s *Store) Days(ctx context.Context, tenant, company, from, to string) ([]reconcile.DayFacts, error) {
+	if err := reconcile.CheckRange(from, to); err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, factsSQL, tenant, company, from, to, tenant, company, from, to)
+	args := []any{tenant, company, from, to}
+	rows, err := s.conn.Query(ctx, factsSQL, slices.Concat(args, args, args)...)
 	if err != nil {
 		return nil, fmt.Errorf("reconciliation days: %w", err)
 	}
 	defer rows.Close()
-	var out []DayFacts
+	var out []reconcile.DayFacts
 	for rows.Next() {
-		var f DayFacts
-		if err := rows.Scan(&f.Day, &f.Currency, &f.Location, &f.Records, &f.LedgerRecords, &f.Revisions, &f.ExceptionCount, &f.ConfigVersion); err != nil {
+		var f reconcile.DayFacts
+		if err := rows.Scan(&f.Day, &f.Currency, &f.Location, &f.Records, &f.LedgerRecords, &f.Revisions, &f.ExceptionCount, &f.ConfigVersion,
+			&f.Confirmed, &f.Failed, &f.Waiting, &f.LastError); err != nil {
 			return nil, fmt.Errorf("reconciliation days: %w", err)
 		}
 		out = append(out, f)
 	}
 	return out, rows.Err()
-}
-
-// MaxRangeDays bounds one query's range.
-const MaxRangeDays = 366
-
-func checkRange(from, to string) error {
-	f, err := time.Parse(day.DayLayout, from)
-	if err != nil {
-		return fmt.Errorf("from %q: send a date as YYYY-MM-DD", from)
-	}
-	t, err := time.Parse(day.DayLayout, to)
-	if err != nil {
-		return fmt.Errorf("to %q: send a date as YYYY-MM-DD", to)
-	}
-	if t.Before(f) {
-		return fmt.Errorf("to %s is before from %s", to, from)
-	}
-	if n := int(t.Sub(f).Hours()/24) + 1; n > MaxRangeDays {
-		return fmt.Errorf("from %s to %s spans %d days; the limit is %d", from, to, n, MaxRangeDays)
-	}
-	return nil
 }
 
 // amount reads a Decimal sum back into exact minor units.

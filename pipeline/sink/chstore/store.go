@@ -185,68 +185,72 @@ func dec(a money.Amount) decimal.Decimal { return decimal.New(int64(a), -money.S
 // per partition only, so a failure may leave part of a batch stored; the
 // batch is then written again whole, and the copies collapse.
 func (s *Store) Write(ctx context.Context, r *sink.Rows) error {
-	if len(r.Contributions) > 0 {
-		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO contributions")
-		if err != nil {
-			return fmt.Errorf("contributions: %w", err)
-		}
-		for _, c := range r.Contributions {
-			if err := b.Append(c.TenantID, c.CompanyID, c.Day, c.Currency, c.Location, c.Kind, c.RecordType, c.RecordID, c.Sign,
-				c.Account, dec(c.Amount), c.Exception, c.EventTime, c.PaymentType, c.LinkedPaymentID,
-				c.Source.Partition, c.Source.Offset, c.Index); err != nil {
-				_ = b.Abort()
-				return fmt.Errorf("contributions row: %w", err)
-			}
-		}
-		if err := b.Send(); err != nil {
-			return fmt.Errorf("contributions: %w", err)
+	if err := s.insert(ctx, "contributions", len(r.Contributions), func(i int) []any {
+		c := &r.Contributions[i]
+		return []any{c.TenantID, c.CompanyID, c.Day, c.Currency, c.Location, c.Kind, c.RecordType, c.RecordID, c.Sign,
+			c.Account, dec(c.Amount), c.Exception, c.EventTime, c.PaymentType, c.LinkedPaymentID,
+			c.Source.Partition, c.Source.Offset, c.Index}
+	}); err != nil {
+		return err
+	}
+	if err := s.insert(ctx, "ledger_days", len(r.Days), func(i int) []any {
+		d := &r.Days[i]
+		return []any{d.TenantID, d.CompanyID, d.Day, d.Currency, d.Location, d.Revision, d.SummaryID, d.SealedBy,
+			d.ConfigVersion, d.RecordCount, d.ExceptionCount, d.Start, d.End, d.Source.Partition, d.Source.Offset}
+	}); err != nil {
+		return err
+	}
+	if err := s.insert(ctx, "ledger_lines", len(r.Lines), func(i int) []any {
+		l := &r.Lines[i]
+		return []any{l.TenantID, l.CompanyID, l.Day, l.Currency, l.Location, l.Revision, l.Account, dec(l.Amount)}
+	}); err != nil {
+		return err
+	}
+	if err := s.insert(ctx, "documents", len(r.Documents), func(i int) []any {
+		d := &r.Documents[i]
+		return []any{d.TenantID, d.CompanyID, d.Day, d.Currency, d.Location, d.DocumentID, d.SummaryID, d.Revision, d.ConfigVersion,
+			d.PlatformKey, d.ConnectionID, d.Reference, d.State, d.Type, d.DocCurrency, d.ExternalID, d.ErrorClass, d.ErrorMessage,
+			d.Attempts, d.UpdatedAt, d.Source.Partition, d.Source.Offset}
+	}); err != nil {
+		return err
+	}
+	if err := s.insert(ctx, "document_movements", len(r.Movements), func(i int) []any {
+		m := &r.Movements[i]
+		return []any{m.TenantID, m.CompanyID, m.Day, m.Currency, m.Location, m.DocumentID, m.SemanticAccount, m.AccountID,
+			dec(m.Amount), m.Source.Partition, m.Source.Offset, m.Index}
+	}); err != nil {
+		return err
+	}
+	if err := s.insert(ctx, "quarantine", len(r.Quarantine), func(i int) []any {
+		q := &r.Quarantine[i]
+		return []any{q.TenantID, q.CompanyID, q.EntryID, q.Stage, q.Kind, q.Topic, q.Partition, q.Offset, q.RecordID, q.Day,
+			q.Currency, q.Location, q.Reason, q.Attempts, q.At, q.Source.Partition, q.Source.Offset}
+	}); err != nil {
+		return err
+	}
+	return s.insert(ctx, "sink_rejects", len(r.Rejects), func(i int) []any {
+		x := &r.Rejects[i]
+		return []any{x.Topic, x.Source.Partition, x.Source.Offset, x.Reason, x.RejectedAt}
+	})
+}
+
+// insert sends n rows to table as one batch.
+func (s *Store) insert(ctx context.Context, table string, n int, row func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+table)
+	if err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	for i := range n {
+		if err := b.Append(row(i)...); err != nil {
+			_ = b.Abort()
+			return fmt.Errorf("%s row %d: %w", table, i, err)
 		}
 	}
-	if len(r.Days) > 0 {
-		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO ledger_days")
-		if err != nil {
-			return fmt.Errorf("ledger_days: %w", err)
-		}
-		for _, d := range r.Days {
-			if err := b.Append(d.TenantID, d.CompanyID, d.Day, d.Currency, d.Location, d.Revision, d.SummaryID, d.SealedBy,
-				d.ConfigVersion, d.RecordCount, d.ExceptionCount, d.Start, d.End, d.Source.Partition, d.Source.Offset); err != nil {
-				_ = b.Abort()
-				return fmt.Errorf("ledger_days row: %w", err)
-			}
-		}
-		if err := b.Send(); err != nil {
-			return fmt.Errorf("ledger_days: %w", err)
-		}
-	}
-	if len(r.Lines) > 0 {
-		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO ledger_lines")
-		if err != nil {
-			return fmt.Errorf("ledger_lines: %w", err)
-		}
-		for _, l := range r.Lines {
-			if err := b.Append(l.TenantID, l.CompanyID, l.Day, l.Currency, l.Location, l.Revision, l.Account, dec(l.Amount)); err != nil {
-				_ = b.Abort()
-				return fmt.Errorf("ledger_lines row: %w", err)
-			}
-		}
-		if err := b.Send(); err != nil {
-			return fmt.Errorf("ledger_lines: %w", err)
-		}
-	}
-	if len(r.Rejects) > 0 {
-		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO sink_rejects")
-		if err != nil {
-			return fmt.Errorf("sink_rejects: %w", err)
-		}
-		for _, x := range r.Rejects {
-			if err := b.Append(x.Topic, x.Source.Partition, x.Source.Offset, x.Reason, x.RejectedAt); err != nil {
-				_ = b.Abort()
-				return fmt.Errorf("sink_rejects row: %w", err)
-			}
-		}
-		if err := b.Send(); err != nil {
-			return fmt.Errorf("sink_rejects: %w", err)
-		}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("%s: %w", table, err)
 	}
 	return nil
 }

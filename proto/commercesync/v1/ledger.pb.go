@@ -775,7 +775,10 @@ type OutboxEntry struct {
 	UpdatedUnixMs int64       `protobuf:"varint,20,opt,name=updated_unix_ms,json=updatedUnixMs,proto3" json:"updated_unix_ms,omitempty"`
 	// Set once a send's outcome may be unknown: every later attempt, even
 	// after a re-plan, looks the document up by its reference first.
-	LookupFirst   bool `protobuf:"varint,21,opt,name=lookup_first,json=lookupFirst,proto3" json:"lookup_first,omitempty"`
+	LookupFirst bool `protobuf:"varint,21,opt,name=lookup_first,json=lookupFirst,proto3" json:"lookup_first,omitempty"`
+	// The location of the summary's day ("" when the company does not group
+	// its days by location).
+	Location      string `protobuf:"bytes,22,opt,name=location,proto3" json:"location,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -957,6 +960,13 @@ func (x *OutboxEntry) GetLookupFirst() bool {
 	return false
 }
 
+func (x *OutboxEntry) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
 var File_commercesync_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_commercesync_v1_ledger_proto_rawDesc = "" +
@@ -1022,7 +1032,7 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x16\n" +
 	"\x06amount\x18\x04 \x01(\tR\x06amount\x12)\n" +
 	"\x10semantic_account\x18\x05 \x01(\tR\x0fsemanticAccount\x12\x12\n" +
-	"\x04bank\x18\x06 \x01(\bR\x04bank\"\x8f\x06\n" +
+	"\x04bank\x18\x06 \x01(\bR\x04bank\"\xab\x06\n" +
 	"\vOutboxEntry\x12\x1f\n" +
 	"\vdocument_id\x18\x01 \x01(\tR\n" +
 	"documentId\x12\x1d\n" +
@@ -1051,7 +1061,8 @@ const file_commercesync_v1_ledger_proto_rawDesc = "" +
 	"errorField\x12\x1a\n" +
 	"\battempts\x18\x13 \x01(\x05R\battempts\x12&\n" +
 	"\x0fupdated_unix_ms\x18\x14 \x01(\x03R\rupdatedUnixMs\x12!\n" +
-	"\flookup_first\x18\x15 \x01(\bR\vlookupFirst*\xae\x01\n" +
+	"\flookup_first\x18\x15 \x01(\bR\vlookupFirst\x12\x1a\n" +
+	"\blocation\x18\x16 \x01(\tR\blocation*\xae\x01\n" +
 	"\vOutboxState\x12\x1c\n" +
 	"\x18OUTBOX_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14OUTBOX_STATE_PLANNED\x10\x01\x12\x15\n" +

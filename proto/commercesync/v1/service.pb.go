@@ -1438,6 +1438,379 @@ func (x *ListDaysResponse) GetDays() []*DaySummary {
 	return nil
 }
 
+type GetReconciliationRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	// Business days, YYYY-MM-DD, inclusive; at most 366 days.
+	From          string `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	To            string `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReconciliationRequest) Reset() {
+	*x = GetReconciliationRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReconciliationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReconciliationRequest) ProtoMessage() {}
+
+func (x *GetReconciliationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReconciliationRequest.ProtoReflect.Descriptor instead.
+func (*GetReconciliationRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetReconciliationRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *GetReconciliationRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *GetReconciliationRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+type Reconciliation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId     string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	From          string                 `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	To            string                 `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	Days          []*ReconciliationDay   `protobuf:"bytes,4,rep,name=days,proto3" json:"days,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reconciliation) Reset() {
+	*x = Reconciliation{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reconciliation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reconciliation) ProtoMessage() {}
+
+func (x *Reconciliation) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reconciliation.ProtoReflect.Descriptor instead.
+func (*Reconciliation) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Reconciliation) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *Reconciliation) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *Reconciliation) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *Reconciliation) GetDays() []*ReconciliationDay {
+	if x != nil {
+		return x.Days
+	}
+	return nil
+}
+
+// ReconciliationDay is one business day in one currency and location.
+type ReconciliationDay struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	BusinessDay string                 `protobuf:"bytes,1,opt,name=business_day,json=businessDay,proto3" json:"business_day,omitempty"`
+	Currency    string                 `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`
+	Location    string                 `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// matched | pending | unsynced | mismatch: the worst of its lines, or
+	// what its documents' states say.
+	Status string `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	// Why the day is not matched, in words; empty when it is.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Records the day holds now, and those its last revision counted.
+	Records        int64 `protobuf:"varint,6,opt,name=records,proto3" json:"records,omitempty"`
+	LedgerRecords  int64 `protobuf:"varint,7,opt,name=ledger_records,json=ledgerRecords,proto3" json:"ledger_records,omitempty"`
+	Revisions      int32 `protobuf:"varint,8,opt,name=revisions,proto3" json:"revisions,omitempty"`
+	ExceptionCount int32 `protobuf:"varint,9,opt,name=exception_count,json=exceptionCount,proto3" json:"exception_count,omitempty"`
+	// The day's documents by their current state.
+	DocumentsConfirmed int32                 `protobuf:"varint,10,opt,name=documents_confirmed,json=documentsConfirmed,proto3" json:"documents_confirmed,omitempty"`
+	DocumentsFailed    int32                 `protobuf:"varint,11,opt,name=documents_failed,json=documentsFailed,proto3" json:"documents_failed,omitempty"`
+	DocumentsWaiting   int32                 `protobuf:"varint,12,opt,name=documents_waiting,json=documentsWaiting,proto3" json:"documents_waiting,omitempty"`
+	Lines              []*ReconciliationLine `protobuf:"bytes,13,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ReconciliationDay) Reset() {
+	*x = ReconciliationDay{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconciliationDay) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconciliationDay) ProtoMessage() {}
+
+func (x *ReconciliationDay) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconciliationDay.ProtoReflect.Descriptor instead.
+func (*ReconciliationDay) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ReconciliationDay) GetBusinessDay() string {
+	if x != nil {
+		return x.BusinessDay
+	}
+	return ""
+}
+
+func (x *ReconciliationDay) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *ReconciliationDay) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ReconciliationDay) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ReconciliationDay) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReconciliationDay) GetRecords() int64 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *ReconciliationDay) GetLedgerRecords() int64 {
+	if x != nil {
+		return x.LedgerRecords
+	}
+	return 0
+}
+
+func (x *ReconciliationDay) GetRevisions() int32 {
+	if x != nil {
+		return x.Revisions
+	}
+	return 0
+}
+
+func (x *ReconciliationDay) GetExceptionCount() int32 {
+	if x != nil {
+		return x.ExceptionCount
+	}
+	return 0
+}
+
+func (x *ReconciliationDay) GetDocumentsConfirmed() int32 {
+	if x != nil {
+		return x.DocumentsConfirmed
+	}
+	return 0
+}
+
+func (x *ReconciliationDay) GetDocumentsFailed() int32 {
+	if x != nil {
+		return x.DocumentsFailed
+	}
+	return 0
+}
+
+func (x *ReconciliationDay) GetDocumentsWaiting() int32 {
+	if x != nil {
+		return x.DocumentsWaiting
+	}
+	return 0
+}
+
+func (x *ReconciliationDay) GetLines() []*ReconciliationLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+// ReconciliationLine is one semantic account of a day from each source,
+// in its category's own sign (sales read positive), as decimal text.
+type ReconciliationLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// gross_sales | discounts | tax | gratuity | service_charges | shipping |
+	// refunds | gift_cards | rounding | tenders | fees | payouts | unsettled |
+	// other
+	Category string `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	Account  string `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	Commerce string `protobuf:"bytes,3,opt,name=commerce,proto3" json:"commerce,omitempty"`
+	Ledger   string `protobuf:"bytes,4,opt,name=ledger,proto3" json:"ledger,omitempty"`
+	// What the documents the platform confirmed move on the account.
+	Platform      string `protobuf:"bytes,5,opt,name=platform,proto3" json:"platform,omitempty"`
+	Difference    string `protobuf:"bytes,6,opt,name=difference,proto3" json:"difference,omitempty"`
+	Status        string `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconciliationLine) Reset() {
+	*x = ReconciliationLine{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconciliationLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconciliationLine) ProtoMessage() {}
+
+func (x *ReconciliationLine) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconciliationLine.ProtoReflect.Descriptor instead.
+func (*ReconciliationLine) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ReconciliationLine) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *ReconciliationLine) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *ReconciliationLine) GetCommerce() string {
+	if x != nil {
+		return x.Commerce
+	}
+	return ""
+}
+
+func (x *ReconciliationLine) GetLedger() string {
+	if x != nil {
+		return x.Ledger
+	}
+	return ""
+}
+
+func (x *ReconciliationLine) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *ReconciliationLine) GetDifference() string {
+	if x != nil {
+		return x.Difference
+	}
+	return ""
+}
+
+func (x *ReconciliationLine) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
 type ListDayExceptionsRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	CompanyId string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
@@ -1451,7 +1824,7 @@ type ListDayExceptionsRequest struct {
 
 func (x *ListDayExceptionsRequest) Reset() {
 	*x = ListDayExceptionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[23]
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1463,7 +1836,7 @@ func (x *ListDayExceptionsRequest) String() string {
 func (*ListDayExceptionsRequest) ProtoMessage() {}
 
 func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[23]
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1476,7 +1849,7 @@ func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDayExceptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDayExceptionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListDayExceptionsRequest) GetCompanyId() string {
@@ -1517,7 +1890,7 @@ type ListDayExceptionsResponse struct {
 
 func (x *ListDayExceptionsResponse) Reset() {
 	*x = ListDayExceptionsResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[24]
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +1902,7 @@ func (x *ListDayExceptionsResponse) String() string {
 func (*ListDayExceptionsResponse) ProtoMessage() {}
 
 func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[24]
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +1915,7 @@ func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDayExceptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDayExceptionsResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListDayExceptionsResponse) GetExceptions() []*DayException {
@@ -1570,7 +1943,7 @@ type ListQuarantineRequest struct {
 
 func (x *ListQuarantineRequest) Reset() {
 	*x = ListQuarantineRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1582,7 +1955,7 @@ func (x *ListQuarantineRequest) String() string {
 func (*ListQuarantineRequest) ProtoMessage() {}
 
 func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1595,7 +1968,7 @@ func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQuarantineRequest.ProtoReflect.Descriptor instead.
 func (*ListQuarantineRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListQuarantineRequest) GetCompanyId() string {
@@ -1629,7 +2002,7 @@ type ListQuarantineResponse struct {
 
 func (x *ListQuarantineResponse) Reset() {
 	*x = ListQuarantineResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1641,7 +2014,7 @@ func (x *ListQuarantineResponse) String() string {
 func (*ListQuarantineResponse) ProtoMessage() {}
 
 func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1654,7 +2027,7 @@ func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQuarantineResponse.ProtoReflect.Descriptor instead.
 func (*ListQuarantineResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListQuarantineResponse) GetEntries() []*QuarantineEntry {
@@ -1681,7 +2054,7 @@ type PushOrdersRequest struct {
 
 func (x *PushOrdersRequest) Reset() {
 	*x = PushOrdersRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +2066,7 @@ func (x *PushOrdersRequest) String() string {
 func (*PushOrdersRequest) ProtoMessage() {}
 
 func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +2079,7 @@ func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushOrdersRequest.ProtoReflect.Descriptor instead.
 func (*PushOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PushOrdersRequest) GetCompanyId() string {
@@ -1733,7 +2106,7 @@ type PushPaymentsRequest struct {
 
 func (x *PushPaymentsRequest) Reset() {
 	*x = PushPaymentsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	mi := &file_commercesync_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1745,7 +2118,7 @@ func (x *PushPaymentsRequest) String() string {
 func (*PushPaymentsRequest) ProtoMessage() {}
 
 func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	mi := &file_commercesync_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1758,7 +2131,7 @@ func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushPaymentsRequest.ProtoReflect.Descriptor instead.
 func (*PushPaymentsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PushPaymentsRequest) GetCompanyId() string {
@@ -1785,7 +2158,7 @@ type PushTransactionsRequest struct {
 
 func (x *PushTransactionsRequest) Reset() {
 	*x = PushTransactionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	mi := &file_commercesync_v1_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1797,7 +2170,7 @@ func (x *PushTransactionsRequest) String() string {
 func (*PushTransactionsRequest) ProtoMessage() {}
 
 func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	mi := &file_commercesync_v1_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1810,7 +2183,7 @@ func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTransactionsRequest.ProtoReflect.Descriptor instead.
 func (*PushTransactionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PushTransactionsRequest) GetCompanyId() string {
@@ -1838,7 +2211,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	mi := &file_commercesync_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1850,7 +2223,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	mi := &file_commercesync_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1863,7 +2236,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *FieldError) GetField() string {
@@ -1893,7 +2266,7 @@ type RecordResult struct {
 
 func (x *RecordResult) Reset() {
 	*x = RecordResult{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	mi := &file_commercesync_v1_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1905,7 +2278,7 @@ func (x *RecordResult) String() string {
 func (*RecordResult) ProtoMessage() {}
 
 func (x *RecordResult) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	mi := &file_commercesync_v1_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1918,7 +2291,7 @@ func (x *RecordResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResult.ProtoReflect.Descriptor instead.
 func (*RecordResult) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RecordResult) GetIndex() int32 {
@@ -1960,7 +2333,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[32]
+	mi := &file_commercesync_v1_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1972,7 +2345,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[32]
+	mi := &file_commercesync_v1_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1985,7 +2358,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{32}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PushResponse) GetAccepted() int32 {
@@ -2135,7 +2508,43 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x03 \x01(\tR\x02to\"C\n" +
 	"\x10ListDaysResponse\x12/\n" +
-	"\x04days\x18\x01 \x03(\v2\x1b.commercesync.v1.DaySummaryR\x04days\"\x98\x01\n" +
+	"\x04days\x18\x01 \x03(\v2\x1b.commercesync.v1.DaySummaryR\x04days\"]\n" +
+	"\x18GetReconciliationRequest\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\"\x8b\x01\n" +
+	"\x0eReconciliation\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\x126\n" +
+	"\x04days\x18\x04 \x03(\v2\".commercesync.v1.ReconciliationDayR\x04days\"\xea\x03\n" +
+	"\x11ReconciliationDay\x12!\n" +
+	"\fbusiness_day\x18\x01 \x01(\tR\vbusinessDay\x12\x1a\n" +
+	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x18\n" +
+	"\arecords\x18\x06 \x01(\x03R\arecords\x12%\n" +
+	"\x0eledger_records\x18\a \x01(\x03R\rledgerRecords\x12\x1c\n" +
+	"\trevisions\x18\b \x01(\x05R\trevisions\x12'\n" +
+	"\x0fexception_count\x18\t \x01(\x05R\x0eexceptionCount\x12/\n" +
+	"\x13documents_confirmed\x18\n" +
+	" \x01(\x05R\x12documentsConfirmed\x12)\n" +
+	"\x10documents_failed\x18\v \x01(\x05R\x0fdocumentsFailed\x12+\n" +
+	"\x11documents_waiting\x18\f \x01(\x05R\x10documentsWaiting\x129\n" +
+	"\x05lines\x18\r \x03(\v2#.commercesync.v1.ReconciliationLineR\x05lines\"\xd2\x01\n" +
+	"\x12ReconciliationLine\x12\x1a\n" +
+	"\bcategory\x18\x01 \x01(\tR\bcategory\x12\x18\n" +
+	"\aaccount\x18\x02 \x01(\tR\aaccount\x12\x1a\n" +
+	"\bcommerce\x18\x03 \x01(\tR\bcommerce\x12\x16\n" +
+	"\x06ledger\x18\x04 \x01(\tR\x06ledger\x12\x1a\n" +
+	"\bplatform\x18\x05 \x01(\tR\bplatform\x12\x1e\n" +
+	"\n" +
+	"difference\x18\x06 \x01(\tR\n" +
+	"difference\x12\x16\n" +
+	"\x06status\x18\a \x01(\tR\x06status\"\x98\x01\n" +
 	"\x18ListDayExceptionsRequest\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12!\n" +
@@ -2191,7 +2600,7 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"GetCompany\x12\".commercesync.v1.GetCompanyRequest\x1a\x18.commercesync.v1.Company\"&\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/companies/{company_id}\x12\x90\x01\n" +
 	"\x10CreateConnection\x12(.commercesync.v1.CreateConnectionRequest\x1a\x1b.commercesync.v1.Connection\"5\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/companies/{company_id}/connections\x12\x97\x01\n" +
-	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\"B\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\xc5\b\n" +
+	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\"B\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\xde\t\n" +
 	"\vSyncService\x12\x97\x01\n" +
 	"\rGetSyncConfig\x12%.commercesync.v1.GetSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\";\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/config\x12\x9f\x01\n" +
 	"\rPutSyncConfig\x12%.commercesync.v1.PutSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\"C\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x029:\x06config\x1a//v1/companies/{company_id}/sync/commerce/config\x12\x8e\x01\n" +
@@ -2200,7 +2609,8 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\rGetSyncStatus\x12%.commercesync.v1.GetSyncStatusRequest\x1a\x1b.commercesync.v1.SyncStatus\";\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/status\x12\x83\x01\n" +
 	"\bListDays\x12 .commercesync.v1.ListDaysRequest\x1a!.commercesync.v1.ListDaysResponse\"2\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/ledger/days\x12\xb8\x01\n" +
 	"\x11ListDayExceptions\x12).commercesync.v1.ListDayExceptionsRequest\x1a*.commercesync.v1.ListDayExceptionsResponse\"L\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02B\x12@/v1/companies/{company_id}/ledger/days/{business_day}/exceptions\x12\x94\x01\n" +
-	"\x0eListQuarantine\x12&.commercesync.v1.ListQuarantineRequest\x1a'.commercesync.v1.ListQuarantineResponse\"1\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/quarantine2\xb7\v\n" +
+	"\x0eListQuarantine\x12&.commercesync.v1.ListQuarantineRequest\x1a'.commercesync.v1.ListQuarantineResponse\"1\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/quarantine\x12\x96\x01\n" +
+	"\x11GetReconciliation\x12).commercesync.v1.GetReconciliationRequest\x1a\x1f.commercesync.v1.Reconciliation\"5\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02+\x12)/v1/companies/{company_id}/reconciliation2\xb7\v\n" +
 	"\vDataService\x12\x94\x01\n" +
 	"\n" +
 	"PushOrders\x12\".commercesync.v1.PushOrdersRequest\x1a\x1d.commercesync.v1.PushResponse\"C\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x029:\x06orders\"//v1/companies/{company_id}/data/commerce-orders\x12\x9c\x01\n" +
@@ -2225,7 +2635,7 @@ func file_commercesync_v1_service_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_service_proto_rawDescData
 }
 
-var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_commercesync_v1_service_proto_goTypes = []any{
 	(*PutLocationsRequest)(nil),         // 0: commercesync.v1.PutLocationsRequest
 	(*PutProductsRequest)(nil),          // 1: commercesync.v1.PutProductsRequest
@@ -2250,99 +2660,107 @@ var file_commercesync_v1_service_proto_goTypes = []any{
 	(*SyncError)(nil),                   // 20: commercesync.v1.SyncError
 	(*ListDaysRequest)(nil),             // 21: commercesync.v1.ListDaysRequest
 	(*ListDaysResponse)(nil),            // 22: commercesync.v1.ListDaysResponse
-	(*ListDayExceptionsRequest)(nil),    // 23: commercesync.v1.ListDayExceptionsRequest
-	(*ListDayExceptionsResponse)(nil),   // 24: commercesync.v1.ListDayExceptionsResponse
-	(*ListQuarantineRequest)(nil),       // 25: commercesync.v1.ListQuarantineRequest
-	(*ListQuarantineResponse)(nil),      // 26: commercesync.v1.ListQuarantineResponse
-	(*PushOrdersRequest)(nil),           // 27: commercesync.v1.PushOrdersRequest
-	(*PushPaymentsRequest)(nil),         // 28: commercesync.v1.PushPaymentsRequest
-	(*PushTransactionsRequest)(nil),     // 29: commercesync.v1.PushTransactionsRequest
-	(*FieldError)(nil),                  // 30: commercesync.v1.FieldError
-	(*RecordResult)(nil),                // 31: commercesync.v1.RecordResult
-	(*PushResponse)(nil),                // 32: commercesync.v1.PushResponse
-	(*Location)(nil),                    // 33: commercesync.v1.Location
-	(*Product)(nil),                     // 34: commercesync.v1.Product
-	(*ProductCategory)(nil),             // 35: commercesync.v1.ProductCategory
-	(*TaxComponent)(nil),                // 36: commercesync.v1.TaxComponent
-	(*PaymentMethod)(nil),               // 37: commercesync.v1.PaymentMethod
-	(*SyncConfiguration)(nil),           // 38: commercesync.v1.SyncConfiguration
-	(*Connection)(nil),                  // 39: commercesync.v1.Connection
-	(*DaySummary)(nil),                  // 40: commercesync.v1.DaySummary
-	(*DayException)(nil),                // 41: commercesync.v1.DayException
-	(*QuarantineEntry)(nil),             // 42: commercesync.v1.QuarantineEntry
-	(*Order)(nil),                       // 43: commercesync.v1.Order
-	(*Payment)(nil),                     // 44: commercesync.v1.Payment
-	(*Transaction)(nil),                 // 45: commercesync.v1.Transaction
-	(*PushRecordsRequest)(nil),          // 46: commercesync.v1.PushRecordsRequest
-	(*Company)(nil),                     // 47: commercesync.v1.Company
+	(*GetReconciliationRequest)(nil),    // 23: commercesync.v1.GetReconciliationRequest
+	(*Reconciliation)(nil),              // 24: commercesync.v1.Reconciliation
+	(*ReconciliationDay)(nil),           // 25: commercesync.v1.ReconciliationDay
+	(*ReconciliationLine)(nil),          // 26: commercesync.v1.ReconciliationLine
+	(*ListDayExceptionsRequest)(nil),    // 27: commercesync.v1.ListDayExceptionsRequest
+	(*ListDayExceptionsResponse)(nil),   // 28: commercesync.v1.ListDayExceptionsResponse
+	(*ListQuarantineRequest)(nil),       // 29: commercesync.v1.ListQuarantineRequest
+	(*ListQuarantineResponse)(nil),      // 30: commercesync.v1.ListQuarantineResponse
+	(*PushOrdersRequest)(nil),           // 31: commercesync.v1.PushOrdersRequest
+	(*PushPaymentsRequest)(nil),         // 32: commercesync.v1.PushPaymentsRequest
+	(*PushTransactionsRequest)(nil),     // 33: commercesync.v1.PushTransactionsRequest
+	(*FieldError)(nil),                  // 34: commercesync.v1.FieldError
+	(*RecordResult)(nil),                // 35: commercesync.v1.RecordResult
+	(*PushResponse)(nil),                // 36: commercesync.v1.PushResponse
+	(*Location)(nil),                    // 37: commercesync.v1.Location
+	(*Product)(nil),                     // 38: commercesync.v1.Product
+	(*ProductCategory)(nil),             // 39: commercesync.v1.ProductCategory
+	(*TaxComponent)(nil),                // 40: commercesync.v1.TaxComponent
+	(*PaymentMethod)(nil),               // 41: commercesync.v1.PaymentMethod
+	(*SyncConfiguration)(nil),           // 42: commercesync.v1.SyncConfiguration
+	(*Connection)(nil),                  // 43: commercesync.v1.Connection
+	(*DaySummary)(nil),                  // 44: commercesync.v1.DaySummary
+	(*DayException)(nil),                // 45: commercesync.v1.DayException
+	(*QuarantineEntry)(nil),             // 46: commercesync.v1.QuarantineEntry
+	(*Order)(nil),                       // 47: commercesync.v1.Order
+	(*Payment)(nil),                     // 48: commercesync.v1.Payment
+	(*Transaction)(nil),                 // 49: commercesync.v1.Transaction
+	(*PushRecordsRequest)(nil),          // 50: commercesync.v1.PushRecordsRequest
+	(*Company)(nil),                     // 51: commercesync.v1.Company
 }
 var file_commercesync_v1_service_proto_depIdxs = []int32{
-	33, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
-	34, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
-	35, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
-	36, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
-	37, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
+	37, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
+	38, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
+	39, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
+	40, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
+	41, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
 	5,  // 5: commercesync.v1.ListPlatformsResponse.platforms:type_name -> commercesync.v1.Platform
-	38, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
+	42, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
 	15, // 7: commercesync.v1.SyncSummary.sync_date_range_utc:type_name -> commercesync.v1.DateRange
 	18, // 8: commercesync.v1.SyncStatus.documents:type_name -> commercesync.v1.DocumentStatus
-	39, // 9: commercesync.v1.SyncStatus.data_connections:type_name -> commercesync.v1.Connection
+	43, // 9: commercesync.v1.SyncStatus.data_connections:type_name -> commercesync.v1.Connection
 	20, // 10: commercesync.v1.SyncStatus.errors:type_name -> commercesync.v1.SyncError
-	40, // 11: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
-	41, // 12: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
-	42, // 13: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
-	43, // 14: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
-	44, // 15: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
-	45, // 16: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
-	30, // 17: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
-	31, // 18: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
-	6,  // 19: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
-	8,  // 20: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
-	9,  // 21: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
-	10, // 22: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
-	11, // 23: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
-	12, // 24: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
-	13, // 25: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
-	14, // 26: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
-	17, // 27: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
-	21, // 28: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
-	23, // 29: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
-	25, // 30: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
-	27, // 31: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
-	28, // 32: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
-	29, // 33: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
-	46, // 34: commercesync.v1.DataService.PushRecords:input_type -> commercesync.v1.PushRecordsRequest
-	0,  // 35: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
-	1,  // 36: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
-	2,  // 37: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
-	3,  // 38: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
-	4,  // 39: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
-	7,  // 40: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
-	47, // 41: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
-	47, // 42: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
-	39, // 43: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
-	39, // 44: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
-	38, // 45: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	38, // 46: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	16, // 47: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
-	19, // 48: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
-	22, // 49: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
-	24, // 50: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
-	26, // 51: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
-	32, // 52: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
-	32, // 53: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
-	32, // 54: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
-	32, // 55: commercesync.v1.DataService.PushRecords:output_type -> commercesync.v1.PushResponse
-	32, // 56: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
-	32, // 57: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
-	32, // 58: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
-	32, // 59: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
-	32, // 60: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
-	40, // [40:61] is the sub-list for method output_type
-	19, // [19:40] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	44, // 11: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
+	25, // 12: commercesync.v1.Reconciliation.days:type_name -> commercesync.v1.ReconciliationDay
+	26, // 13: commercesync.v1.ReconciliationDay.lines:type_name -> commercesync.v1.ReconciliationLine
+	45, // 14: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
+	46, // 15: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
+	47, // 16: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
+	48, // 17: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
+	49, // 18: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
+	34, // 19: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
+	35, // 20: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
+	6,  // 21: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
+	8,  // 22: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
+	9,  // 23: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
+	10, // 24: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
+	11, // 25: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
+	12, // 26: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
+	13, // 27: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
+	14, // 28: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
+	17, // 29: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
+	21, // 30: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
+	27, // 31: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
+	29, // 32: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
+	23, // 33: commercesync.v1.SyncService.GetReconciliation:input_type -> commercesync.v1.GetReconciliationRequest
+	31, // 34: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
+	32, // 35: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
+	33, // 36: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
+	50, // 37: commercesync.v1.DataService.PushRecords:input_type -> commercesync.v1.PushRecordsRequest
+	0,  // 38: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
+	1,  // 39: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
+	2,  // 40: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
+	3,  // 41: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
+	4,  // 42: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
+	7,  // 43: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
+	51, // 44: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
+	51, // 45: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
+	43, // 46: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
+	43, // 47: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
+	42, // 48: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	42, // 49: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	16, // 50: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
+	19, // 51: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
+	22, // 52: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
+	28, // 53: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
+	30, // 54: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
+	24, // 55: commercesync.v1.SyncService.GetReconciliation:output_type -> commercesync.v1.Reconciliation
+	36, // 56: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
+	36, // 57: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
+	36, // 58: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
+	36, // 59: commercesync.v1.DataService.PushRecords:output_type -> commercesync.v1.PushResponse
+	36, // 60: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
+	36, // 61: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
+	36, // 62: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
+	36, // 63: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
+	36, // 64: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
+	43, // [43:65] is the sub-list for method output_type
+	21, // [21:43] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_service_proto_init() }
@@ -2363,7 +2781,7 @@ func file_commercesync_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_service_proto_rawDesc), len(file_commercesync_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

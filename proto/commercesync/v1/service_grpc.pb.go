@@ -344,6 +344,7 @@ const (
 	SyncService_ListDays_FullMethodName          = "/commercesync.v1.SyncService/ListDays"
 	SyncService_ListDayExceptions_FullMethodName = "/commercesync.v1.SyncService/ListDayExceptions"
 	SyncService_ListQuarantine_FullMethodName    = "/commercesync.v1.SyncService/ListQuarantine"
+	SyncService_GetReconciliation_FullMethodName = "/commercesync.v1.SyncService/GetReconciliation"
 )
 
 // SyncServiceClient is the client API for SyncService service.
@@ -360,6 +361,10 @@ type SyncServiceClient interface {
 	ListDayExceptions(ctx context.Context, in *ListDayExceptionsRequest, opts ...grpc.CallOption) (*ListDayExceptionsResponse, error)
 	// Records and days of the company that could not be processed, with why.
 	ListQuarantine(ctx context.Context, in *ListQuarantineRequest, opts ...grpc.CallOption) (*ListQuarantineResponse, error)
+	// Each business day of a range from three sources side by side: the
+	// commerce records, the ledger and the accounting platform, per account,
+	// with the difference and a status.
+	GetReconciliation(ctx context.Context, in *GetReconciliationRequest, opts ...grpc.CallOption) (*Reconciliation, error)
 }
 
 type syncServiceClient struct {
@@ -440,6 +445,16 @@ func (c *syncServiceClient) ListQuarantine(ctx context.Context, in *ListQuaranti
 	return out, nil
 }
 
+func (c *syncServiceClient) GetReconciliation(ctx context.Context, in *GetReconciliationRequest, opts ...grpc.CallOption) (*Reconciliation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Reconciliation)
+	err := c.cc.Invoke(ctx, SyncService_GetReconciliation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SyncServiceServer is the server API for SyncService service.
 // All implementations must embed UnimplementedSyncServiceServer
 // for forward compatibility.
@@ -454,6 +469,10 @@ type SyncServiceServer interface {
 	ListDayExceptions(context.Context, *ListDayExceptionsRequest) (*ListDayExceptionsResponse, error)
 	// Records and days of the company that could not be processed, with why.
 	ListQuarantine(context.Context, *ListQuarantineRequest) (*ListQuarantineResponse, error)
+	// Each business day of a range from three sources side by side: the
+	// commerce records, the ledger and the accounting platform, per account,
+	// with the difference and a status.
+	GetReconciliation(context.Context, *GetReconciliationRequest) (*Reconciliation, error)
 	mustEmbedUnimplementedSyncServiceServer()
 }
 
@@ -484,6 +503,9 @@ func (UnimplementedSyncServiceServer) ListDayExceptions(context.Context, *ListDa
 }
 func (UnimplementedSyncServiceServer) ListQuarantine(context.Context, *ListQuarantineRequest) (*ListQuarantineResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListQuarantine not implemented")
+}
+func (UnimplementedSyncServiceServer) GetReconciliation(context.Context, *GetReconciliationRequest) (*Reconciliation, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReconciliation not implemented")
 }
 func (UnimplementedSyncServiceServer) mustEmbedUnimplementedSyncServiceServer() {}
 func (UnimplementedSyncServiceServer) testEmbeddedByValue()                     {}
@@ -632,6 +654,24 @@ func _SyncService_ListQuarantine_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SyncService_GetReconciliation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReconciliationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).GetReconciliation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_GetReconciliation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).GetReconciliation(ctx, req.(*GetReconciliationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SyncService_ServiceDesc is the grpc.ServiceDesc for SyncService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -666,6 +706,10 @@ var SyncService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListQuarantine",
 			Handler:    _SyncService_ListQuarantine_Handler,
+		},
+		{
+			MethodName: "GetReconciliation",
+			Handler:    _SyncService_GetReconciliation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
