@@ -3,10 +3,12 @@ package gateway
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/reconcile"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
@@ -78,4 +80,73 @@ func (s *Server) storeError(ctx context.Context, err error) error {
 	}
 	s.log.Error("reconciliation store", "err", err)
 	return status.Error(codes.Unavailable, "the reconciliation store did not answer; try again shortly")
+}
+
+// ExceptionsLister lists what does not reconcile across a tenant's
+// companies; a Reconciler that also lists them serves
+// ListReconciliationExceptions.
+type ExceptionsLister interface {
+	Exceptions(ctx context.Context, tenant, unsettledBefore string) ([]reconcile.Exception, bool, error)
+}
+
+// Limits of ListReconciliationExceptions.
+const (
+	defaultExceptionsPage = 100
+	maxExceptionsPage     = 1000
+	defaultUnsettledDays  = 7
+	maxUnsettledDays      = 3650
+)
+
+// ListReconciliationExceptions lists, a page at a time, what does not
+// reconcile across the caller's companies.
+func (s *Server) ListReconciliationExceptions(ctx context.Context, req *v1.ListReconciliationExceptionsRequest) (*v1.ListReconciliationExceptionsResponse, error) {
+	size := int(req.GetPageSize())
+	switch {
+	case size == 0:
+		size = defaultExceptionsPage
+	case size < 0 || size > maxExceptionsPage:
+		return nil, status.Errorf(codes.InvalidArgument, "pageSize %d: use 1 to %d", size, maxExceptionsPage)
+	}
+	age := int(req.GetUnsettledOlderThanDays())
+	switch {
+	case age == 0:
+		age = defaultUnsettledDays
+	case age < 0 || age > maxUnsettledDays:
+		return nil, status.Errorf(codes.InvalidArgument, "unsettledOlderThanDays %d: use 1 to %d", age, maxUnsettledDays)
+	}
+	start := 0
+	if tok := req.GetPageToken(); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 {
+			return nil, status.Errorf(codes.InvalidArgument, "pageToken %q: send back the nextPageToken of the previous page", tok)
+		}
+		start = n
+	}
+	r, err := s.reconciler()
+	if err != nil {
+		return nil, err
+	}
+	lister, ok := r.(ExceptionsLister)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this reconciliation store lists no exceptions")
+	}
+	before := s.now().UTC().AddDate(0, 0, -age+1).Format(day.DayLayout)
+	all, cut, err := lister.Exceptions(ctx, tenantFrom(ctx), before)
+	if err != nil {
+		return nil, s.storeError(ctx, err)
+	}
+	out := &v1.ListReconciliationExceptionsResponse{Truncated: cut}
+	end := min(start+size, len(all))
+	for _, e := range all[min(start, len(all)):end] {
+		pe := &v1.ReconciliationException{Kind: string(e.Kind), CompanyId: e.CompanyID, BusinessDay: e.Day, Currency: e.Currency,
+			Location: e.Location, RecordId: e.RecordID, DocumentId: e.DocumentID, Revision: e.Revision, Message: e.Message}
+		if e.Kind == reconcile.UnsettledBalance {
+			pe.Amount = e.Amount.String()
+		}
+		out.Exceptions = append(out.Exceptions, pe)
+	}
+	if end < len(all) {
+		out.NextPageToken = strconv.Itoa(end)
+	}
+	return out, nil
 }

@@ -250,6 +250,28 @@ func (h *harness) check(m model, companies []string, from, to string) {
 			}
 		}
 	}
+	// The unsettled records left after pairing off equal and opposite
+	// amounts add up to each company's unsettled balance.
+	exc, cut, err := h.store.Exceptions(h.ctx, tenant, "2100-01-01")
+	if err != nil || cut {
+		h.t.Fatalf("exceptions: %v (cut %v)", err, cut)
+	}
+	for _, co := range companies {
+		var balance, listed money.Amount
+		for k, v := range m.sums {
+			if strings.HasPrefix(k, co+"|") && strings.HasSuffix(k, "|unsettled") {
+				balance += v
+			}
+		}
+		for _, e := range exc {
+			if e.CompanyID == co && e.Kind == "unsettled" {
+				listed += e.Amount
+			}
+		}
+		if listed != balance {
+			h.t.Errorf("%s: unsettled records listed add up to %s; the balance is %s", co, listed, balance)
+		}
+	}
 	want := map[string]money.Amount{}
 	for k, v := range m.sums {
 		if v != 0 {

@@ -1,11 +1,19 @@
 package system_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
+	"github.com/commercesync/commercesync/pipeline/kafka"
 
 	"github.com/commercesync/commercesync/ledger/money"
 	"github.com/commercesync/commercesync/pipeline/sink"
@@ -127,5 +135,212 @@ func TestReconciliationOffSaysWhy(t *testing.T) {
 	_ = json.Unmarshal(raw, &e)
 	if code != http.StatusServiceUnavailable || !strings.Contains(e.Message, "reconciliation is off") {
 		t.Fatalf("%d %s; want 503 saying reconciliation is off", code, raw)
+	}
+}
+
+// exceptions is GET /v1/reconciliation/exceptions, every page.
+func (m *merchant) exceptions(query string) []*v1.ReconciliationException {
+	m.t.Helper()
+	var out []*v1.ReconciliationException
+	token := ""
+	for range 100 {
+		code, raw := m.do("GET", "/v1/reconciliation/exceptions?pageSize=2&"+query+"&pageToken="+token, nil)
+		if code != http.StatusOK {
+			m.t.Fatalf("exceptions: %d %s", code, raw)
+		}
+		var page v1.ListReconciliationExceptionsResponse
+		if err := protojson.Unmarshal(raw, &page); err != nil {
+			m.t.Fatalf("exceptions: %v: %s", err, raw)
+		}
+		out = append(out, page.GetExceptions()...)
+		if token = page.GetNextPageToken(); token == "" {
+			return out
+		}
+	}
+	m.t.Fatal("exceptions: more than 100 pages")
+	return nil
+}
+
+func refundPayment(id string, at time.Time, amount string) map[string]any {
+	when := at.UTC().Format(time.RFC3339)
+	return map[string]any{"id": id, "amount": amount, "currency": "USD", "type": "Card", "status": "Paid",
+		"createdDate": when, "sourceModifiedDate": when}
+}
+
+// refundOrder returns in full the one-line order cardOrder made with net
+// and tax, and its negative payment.
+func refundOrder(id string, at time.Time, net, tax int64) (order, payment map[string]any) {
+	order, payment = cardOrder(id, at, net, tax)
+	neg := func(m map[string]any, keys ...string) {
+		for _, k := range keys {
+			m[k] = "-" + m[k].(string)
+		}
+	}
+	neg(order, "totalAmount", "totalTaxAmount")
+	line := order["orderLineItems"].([]map[string]any)[0]
+	neg(line, "totalAmount", "totalTaxAmount")
+	line["quantity"] = -1
+	neg(order["payments"].([]map[string]any)[0], "amount")
+	neg(payment, "amount")
+	return order, payment
+}
+
+// Planted cases each show up where a finance team looks, named exactly: a
+// refund whose order never arrives parks its money on unsettled; a refund
+// pushed after its day was posted makes a revision after posting; a record
+// the window refuses is quarantined; a day the platform refuses is
+// unsynced with the platform's words. Every other day is matched, and the
+// totals are the test's own, to the cent.
+func TestReconciliationNamesEachPlantedCase(t *testing.T) {
+	t.Parallel()
+	tg := chtest.Start(t)
+	sys, _ := start(t, newClock(testStart), system.WithReconciliation(system.Reconciliation{Addr: tg.Addr, Database: tg.Database,
+		SinkOptions: []sink.Option{sink.WithBatch(10_000, 20*time.Millisecond)}}))
+	m := newMerchant(t, sys)
+	m.onboard()
+	days := []string{"2026-03-05", "2026-03-06", "2026-03-07", "2026-03-08", "2026-03-09"}
+	noon := func(d string) time.Time {
+		at, err := time.ParseInLocation(time.DateOnly, d, ny)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at.Add(12 * time.Hour)
+	}
+	for i, d := range days[:4] {
+		m.pushDay(d, 2+i)
+	}
+	// A refund of 12.34 whose refunded order never arrives.
+	m.pushRecords("commerce-payments", []map[string]any{refundPayment("refund-lost", noon(days[1]).Add(3*time.Hour), "-12.34")})
+	// A record the gateway would refuse, written straight to the topic.
+	broken := &v1.CommerceEvent{CompanyId: m.company, TenantId: sys.TenantID, ReceivedUnixMs: testStart.UnixMilli(),
+		Body: &v1.CommerceEvent_Record{Record: &v1.RecordEvent{Kind: v1.RecordKind_RECORD_KIND_ORDER, Id: "ord-broken",
+			EventUnixMs: noon(days[2]).UnixMilli(), Body: &v1.RecordEvent_Order{Order: &v1.Order{Id: "ord-broken", Currency: "USD", TotalAmount: "12.3.4"}}}}}
+	raw, err := proto.Marshal(broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kafka.ClientOpts(kafka.Seeds(sys.Brokers...), nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: kafka.DefaultTopics().Events, Key: []byte(m.company), Value: raw}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	m.seal(days[3])
+	for _, d := range days[:4] {
+		m.waitConfirmed(d, time.Minute)
+	}
+
+	// A refund of day 4's first order, after day 4 was posted.
+	ro, rp := refundOrder("ord-"+days[3]+"-0-refund", noon(days[3]).Add(2*time.Hour), 1000, 85)
+	m.pushRecords("commerce-orders", []map[string]any{ro})
+	m.pushRecords("commerce-payments", []map[string]any{rp})
+	m.seal(days[3])
+	eventually(t, time.Minute, "day 4's revision 2 confirmed", func() bool {
+		for _, d := range m.status().GetDocuments() {
+			if d.GetBusinessDay() == days[3] && d.GetRevision() == 2 && d.GetState() == "Confirmed" {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Day 5: the merchant archived the sales account; Xero refuses it.
+	err = sys.Xero.UpdateOrganisation(tenant, func(o *xerosandbox.Organisation) {
+		for i := range o.Accounts {
+			if o.Accounts[i].Code == "200" {
+				o.Accounts[i].Status = "ARCHIVED"
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.pushDay(days[4], 2)
+	m.seal(days[4])
+	m.waitDoc(days[4], time.Minute, "failed", isState("Failed"))
+
+	const xeroSays = "Account code '200' has been archived, or deleted."
+	var rec *v1.Reconciliation
+	eventually(t, time.Minute, "the sink caught up", func() bool {
+		rec = m.reconciliation(days[0], days[4])
+		if len(rec.GetDays()) != 5 {
+			return false
+		}
+		for _, d := range rec.GetDays() {
+			if d.GetStatus() == "pending" {
+				return false
+			}
+		}
+		return rec.GetDays()[4].GetDocumentsFailed() == 1 && rec.GetDays()[3].GetRevisions() == 2
+	})
+	for i, d := range rec.GetDays() {
+		want := "matched"
+		if i == 4 {
+			want = "unsynced"
+			if !strings.Contains(d.GetReason(), xeroSays) {
+				t.Errorf("day %s: reason %q; want Xero's words %q", d.GetBusinessDay(), d.GetReason(), xeroSays)
+			}
+		}
+		if d.GetStatus() != want {
+			t.Errorf("day %s: %s (%s); want %s", d.GetBusinessDay(), d.GetStatus(), d.GetReason(), want)
+		}
+	}
+	// The test's own sums: n orders of 10.00 + i, tax 0.85 + 0.08 i, by
+	// card; day 2 less the lost refund; day 4 less its refund.
+	wantTotals := func(n int) map[string]money.Amount {
+		var net, tax money.Amount
+		for i := range n {
+			net += money.Amount(100000 + 10000*i)
+			tax += money.Amount(8500 + 800*i)
+		}
+		return map[string]money.Amount{"gross_sales": net, "tax": tax, "tenders": net + tax, "refunds": 0, "unsettled": 0}
+	}
+	want := map[string]map[string]money.Amount{days[0]: wantTotals(2), days[1]: wantTotals(3), days[2]: wantTotals(4), days[3]: wantTotals(5), days[4]: wantTotals(2)}
+	want[days[1]]["tenders"] -= 123400
+	want[days[1]]["unsettled"] = 123400
+	want[days[3]]["tenders"] -= 108500
+	want[days[3]]["refunds"] = 100000
+	want[days[3]]["tax"] -= 8500
+	for _, d := range rec.GetDays() {
+		sources := map[string]func(*v1.ReconciliationLine) string{"records": (*v1.ReconciliationLine).GetCommerce, "ledger": (*v1.ReconciliationLine).GetLedger}
+		if d.GetBusinessDay() != days[4] {
+			sources["platform"] = (*v1.ReconciliationLine).GetPlatform
+		}
+		for name, src := range sources {
+			got := categoryTotals(t, d, src)
+			for cat, w := range want[d.GetBusinessDay()] {
+				if got[cat] != w {
+					t.Errorf("%s %s from the %s: %s; the test's sum is %s", d.GetBusinessDay(), cat, name, got[cat], w)
+				}
+			}
+		}
+	}
+
+	var exc []*v1.ReconciliationException
+	eventually(t, time.Minute, "every planted case among the exceptions", func() bool {
+		exc = m.exceptions("unsettledOlderThanDays=1")
+		return len(exc) >= 4
+	})
+	wantExc := []struct{ kind, day, record, amount, says string }{
+		{"quarantined", "", "RECORD_KIND_ORDER||ord-broken", "", "record quarantined by window: totalAmount"},
+		{"failed_document", days[4], "", "", xeroSays},
+		{"revision_after_posting", days[3], "", "", "revision 2 changed the day after the platform confirmed it"},
+		{"unsettled", days[1], "refund-lost", "12.34", "refund of 12.34 with no refund order to match it"},
+	}
+	var got []string
+	for _, e := range exc {
+		got = append(got, fmt.Sprintf("%s %s %s %s: %s", e.GetKind(), e.GetBusinessDay(), e.GetRecordId(), e.GetAmount(), e.GetMessage()))
+	}
+	if len(exc) != len(wantExc) {
+		t.Fatalf("exceptions:\n%s\nwant one of each planted case", strings.Join(got, "\n"))
+	}
+	for i, w := range wantExc {
+		e := exc[i]
+		if e.GetKind() != w.kind || e.GetBusinessDay() != w.day || e.GetRecordId() != w.record || e.GetAmount() != w.amount ||
+			!strings.Contains(e.GetMessage(), w.says) || e.GetCompanyId() != m.company {
+			t.Errorf("exception %d: %s; want %+v of company %s", i, got[i], w, m.company)
+		}
 	}
 }

@@ -63,3 +63,23 @@ func TestOpenRefusesABadDatabaseNameAndRanges(t *testing.T) {
 		}
 	}
 }
+
+// Every query runs on this server's SQL dialect, empty or not.
+func TestQueriesRunOnAnEmptyStore(t *testing.T) {
+	ctx := context.Background()
+	tg := chtest.Start(t)
+	s, err := chstore.Open(ctx, tg.Addr, tg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Accounts(ctx, "t", "c", "2026-03-01", "2026-03-31"); err != nil {
+		t.Errorf("Accounts: %v", err)
+	}
+	if _, err := s.Days(ctx, "t", "c", "2026-03-01", "2026-03-31"); err != nil {
+		t.Errorf("Days: %v", err)
+	}
+	if es, cut, err := s.Exceptions(ctx, "t", "2026-03-01"); err != nil || len(es) != 0 || cut {
+		t.Errorf("Exceptions: %v, %v, %v; want none", es, cut, err)
+	}
+}

@@ -1567,6 +1567,251 @@ func (x *Reconciliation) GetDays() []*ReconciliationDay {
 	return nil
 }
 
+type ListReconciliationExceptionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 to 1000; 100 when 0.
+	PageSize  int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Unsettled balances of days at least this many days old are listed; 7
+	// when 0, at most 3650.
+	UnsettledOlderThanDays int32 `protobuf:"varint,3,opt,name=unsettled_older_than_days,json=unsettledOlderThanDays,proto3" json:"unsettled_older_than_days,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *ListReconciliationExceptionsRequest) Reset() {
+	*x = ListReconciliationExceptionsRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReconciliationExceptionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReconciliationExceptionsRequest) ProtoMessage() {}
+
+func (x *ListReconciliationExceptionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReconciliationExceptionsRequest.ProtoReflect.Descriptor instead.
+func (*ListReconciliationExceptionsRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListReconciliationExceptionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReconciliationExceptionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListReconciliationExceptionsRequest) GetUnsettledOlderThanDays() int32 {
+	if x != nil {
+		return x.UnsettledOlderThanDays
+	}
+	return 0
+}
+
+type ListReconciliationExceptionsResponse struct {
+	state         protoimpl.MessageState     `protogen:"open.v1"`
+	Exceptions    []*ReconciliationException `protobuf:"bytes,1,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
+	NextPageToken string                     `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Some kind held more exceptions than one answer lists (10,000); fix
+	// those listed and ask again.
+	Truncated     bool `protobuf:"varint,3,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReconciliationExceptionsResponse) Reset() {
+	*x = ListReconciliationExceptionsResponse{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReconciliationExceptionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReconciliationExceptionsResponse) ProtoMessage() {}
+
+func (x *ListReconciliationExceptionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReconciliationExceptionsResponse.ProtoReflect.Descriptor instead.
+func (*ListReconciliationExceptionsResponse) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListReconciliationExceptionsResponse) GetExceptions() []*ReconciliationException {
+	if x != nil {
+		return x.Exceptions
+	}
+	return nil
+}
+
+func (x *ListReconciliationExceptionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListReconciliationExceptionsResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+type ReconciliationException struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// quarantined | failed_document | day_exceptions |
+	// revision_after_posting | unsettled
+	Kind        string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	CompanyId   string `protobuf:"bytes,2,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	BusinessDay string `protobuf:"bytes,3,opt,name=business_day,json=businessDay,proto3" json:"business_day,omitempty"`
+	Currency    string `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
+	Location    string `protobuf:"bytes,5,opt,name=location,proto3" json:"location,omitempty"`
+	RecordId    string `protobuf:"bytes,6,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	DocumentId  string `protobuf:"bytes,7,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
+	Revision    int32  `protobuf:"varint,8,opt,name=revision,proto3" json:"revision,omitempty"`
+	// For unsettled balances: the record's amount on the unsettled account
+	// (debit positive), as decimal text.
+	Amount        string `protobuf:"bytes,9,opt,name=amount,proto3" json:"amount,omitempty"`
+	Message       string `protobuf:"bytes,10,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconciliationException) Reset() {
+	*x = ReconciliationException{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconciliationException) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconciliationException) ProtoMessage() {}
+
+func (x *ReconciliationException) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconciliationException.ProtoReflect.Descriptor instead.
+func (*ReconciliationException) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ReconciliationException) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ReconciliationException) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *ReconciliationException) GetBusinessDay() string {
+	if x != nil {
+		return x.BusinessDay
+	}
+	return ""
+}
+
+func (x *ReconciliationException) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *ReconciliationException) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ReconciliationException) GetRecordId() string {
+	if x != nil {
+		return x.RecordId
+	}
+	return ""
+}
+
+func (x *ReconciliationException) GetDocumentId() string {
+	if x != nil {
+		return x.DocumentId
+	}
+	return ""
+}
+
+func (x *ReconciliationException) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ReconciliationException) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *ReconciliationException) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // ReconciliationDay is one business day in one currency and location.
 type ReconciliationDay struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -1594,7 +1839,7 @@ type ReconciliationDay struct {
 
 func (x *ReconciliationDay) Reset() {
 	*x = ReconciliationDay{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1851,7 @@ func (x *ReconciliationDay) String() string {
 func (*ReconciliationDay) ProtoMessage() {}
 
 func (x *ReconciliationDay) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1864,7 @@ func (x *ReconciliationDay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconciliationDay.ProtoReflect.Descriptor instead.
 func (*ReconciliationDay) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReconciliationDay) GetBusinessDay() string {
@@ -1734,7 +1979,7 @@ type ReconciliationLine struct {
 
 func (x *ReconciliationLine) Reset() {
 	*x = ReconciliationLine{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1746,7 +1991,7 @@ func (x *ReconciliationLine) String() string {
 func (*ReconciliationLine) ProtoMessage() {}
 
 func (x *ReconciliationLine) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1759,7 +2004,7 @@ func (x *ReconciliationLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconciliationLine.ProtoReflect.Descriptor instead.
 func (*ReconciliationLine) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReconciliationLine) GetCategory() string {
@@ -1824,7 +2069,7 @@ type ListDayExceptionsRequest struct {
 
 func (x *ListDayExceptionsRequest) Reset() {
 	*x = ListDayExceptionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1836,7 +2081,7 @@ func (x *ListDayExceptionsRequest) String() string {
 func (*ListDayExceptionsRequest) ProtoMessage() {}
 
 func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1849,7 +2094,7 @@ func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDayExceptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDayExceptionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListDayExceptionsRequest) GetCompanyId() string {
@@ -1890,7 +2135,7 @@ type ListDayExceptionsResponse struct {
 
 func (x *ListDayExceptionsResponse) Reset() {
 	*x = ListDayExceptionsResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1902,7 +2147,7 @@ func (x *ListDayExceptionsResponse) String() string {
 func (*ListDayExceptionsResponse) ProtoMessage() {}
 
 func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1915,7 +2160,7 @@ func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDayExceptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDayExceptionsResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListDayExceptionsResponse) GetExceptions() []*DayException {
@@ -1943,7 +2188,7 @@ type ListQuarantineRequest struct {
 
 func (x *ListQuarantineRequest) Reset() {
 	*x = ListQuarantineRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	mi := &file_commercesync_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1955,7 +2200,7 @@ func (x *ListQuarantineRequest) String() string {
 func (*ListQuarantineRequest) ProtoMessage() {}
 
 func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	mi := &file_commercesync_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1968,7 +2213,7 @@ func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQuarantineRequest.ProtoReflect.Descriptor instead.
 func (*ListQuarantineRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListQuarantineRequest) GetCompanyId() string {
@@ -2002,7 +2247,7 @@ type ListQuarantineResponse struct {
 
 func (x *ListQuarantineResponse) Reset() {
 	*x = ListQuarantineResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	mi := &file_commercesync_v1_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2014,7 +2259,7 @@ func (x *ListQuarantineResponse) String() string {
 func (*ListQuarantineResponse) ProtoMessage() {}
 
 func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	mi := &file_commercesync_v1_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2027,7 +2272,7 @@ func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQuarantineResponse.ProtoReflect.Descriptor instead.
 func (*ListQuarantineResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListQuarantineResponse) GetEntries() []*QuarantineEntry {
@@ -2054,7 +2299,7 @@ type PushOrdersRequest struct {
 
 func (x *PushOrdersRequest) Reset() {
 	*x = PushOrdersRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	mi := &file_commercesync_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2066,7 +2311,7 @@ func (x *PushOrdersRequest) String() string {
 func (*PushOrdersRequest) ProtoMessage() {}
 
 func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	mi := &file_commercesync_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2079,7 +2324,7 @@ func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushOrdersRequest.ProtoReflect.Descriptor instead.
 func (*PushOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PushOrdersRequest) GetCompanyId() string {
@@ -2106,7 +2351,7 @@ type PushPaymentsRequest struct {
 
 func (x *PushPaymentsRequest) Reset() {
 	*x = PushPaymentsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[32]
+	mi := &file_commercesync_v1_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2118,7 +2363,7 @@ func (x *PushPaymentsRequest) String() string {
 func (*PushPaymentsRequest) ProtoMessage() {}
 
 func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[32]
+	mi := &file_commercesync_v1_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2131,7 +2376,7 @@ func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushPaymentsRequest.ProtoReflect.Descriptor instead.
 func (*PushPaymentsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{32}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *PushPaymentsRequest) GetCompanyId() string {
@@ -2158,7 +2403,7 @@ type PushTransactionsRequest struct {
 
 func (x *PushTransactionsRequest) Reset() {
 	*x = PushTransactionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[33]
+	mi := &file_commercesync_v1_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2170,7 +2415,7 @@ func (x *PushTransactionsRequest) String() string {
 func (*PushTransactionsRequest) ProtoMessage() {}
 
 func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[33]
+	mi := &file_commercesync_v1_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2183,7 +2428,7 @@ func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTransactionsRequest.ProtoReflect.Descriptor instead.
 func (*PushTransactionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{33}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PushTransactionsRequest) GetCompanyId() string {
@@ -2211,7 +2456,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[34]
+	mi := &file_commercesync_v1_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2468,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[34]
+	mi := &file_commercesync_v1_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2481,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{34}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *FieldError) GetField() string {
@@ -2266,7 +2511,7 @@ type RecordResult struct {
 
 func (x *RecordResult) Reset() {
 	*x = RecordResult{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[35]
+	mi := &file_commercesync_v1_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2278,7 +2523,7 @@ func (x *RecordResult) String() string {
 func (*RecordResult) ProtoMessage() {}
 
 func (x *RecordResult) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[35]
+	mi := &file_commercesync_v1_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2291,7 +2536,7 @@ func (x *RecordResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResult.ProtoReflect.Descriptor instead.
 func (*RecordResult) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{35}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RecordResult) GetIndex() int32 {
@@ -2333,7 +2578,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[36]
+	mi := &file_commercesync_v1_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2345,7 +2590,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[36]
+	mi := &file_commercesync_v1_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2358,7 +2603,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{36}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PushResponse) GetAccepted() int32 {
@@ -2519,7 +2764,32 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x03 \x01(\tR\x02to\x126\n" +
-	"\x04days\x18\x04 \x03(\v2\".commercesync.v1.ReconciliationDayR\x04days\"\xea\x03\n" +
+	"\x04days\x18\x04 \x03(\v2\".commercesync.v1.ReconciliationDayR\x04days\"\x9c\x01\n" +
+	"#ListReconciliationExceptionsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x129\n" +
+	"\x19unsettled_older_than_days\x18\x03 \x01(\x05R\x16unsettledOlderThanDays\"\xb6\x01\n" +
+	"$ListReconciliationExceptionsResponse\x12H\n" +
+	"\n" +
+	"exceptions\x18\x01 \x03(\v2(.commercesync.v1.ReconciliationExceptionR\n" +
+	"exceptions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1c\n" +
+	"\ttruncated\x18\x03 \x01(\bR\ttruncated\"\xb3\x02\n" +
+	"\x17ReconciliationException\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x02 \x01(\tR\tcompanyId\x12!\n" +
+	"\fbusiness_day\x18\x03 \x01(\tR\vbusinessDay\x12\x1a\n" +
+	"\bcurrency\x18\x04 \x01(\tR\bcurrency\x12\x1a\n" +
+	"\blocation\x18\x05 \x01(\tR\blocation\x12\x1b\n" +
+	"\trecord_id\x18\x06 \x01(\tR\brecordId\x12\x1f\n" +
+	"\vdocument_id\x18\a \x01(\tR\n" +
+	"documentId\x12\x1a\n" +
+	"\brevision\x18\b \x01(\x05R\brevision\x12\x16\n" +
+	"\x06amount\x18\t \x01(\tR\x06amount\x12\x18\n" +
+	"\amessage\x18\n" +
+	" \x01(\tR\amessage\"\xea\x03\n" +
 	"\x11ReconciliationDay\x12!\n" +
 	"\fbusiness_day\x18\x01 \x01(\tR\vbusinessDay\x12\x1a\n" +
 	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x12\x1a\n" +
@@ -2600,7 +2870,7 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"GetCompany\x12\".commercesync.v1.GetCompanyRequest\x1a\x18.commercesync.v1.Company\"&\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/companies/{company_id}\x12\x90\x01\n" +
 	"\x10CreateConnection\x12(.commercesync.v1.CreateConnectionRequest\x1a\x1b.commercesync.v1.Connection\"5\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/companies/{company_id}/connections\x12\x97\x01\n" +
-	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\"B\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\xde\t\n" +
+	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\"B\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\x97\v\n" +
 	"\vSyncService\x12\x97\x01\n" +
 	"\rGetSyncConfig\x12%.commercesync.v1.GetSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\";\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/config\x12\x9f\x01\n" +
 	"\rPutSyncConfig\x12%.commercesync.v1.PutSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\"C\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x029:\x06config\x1a//v1/companies/{company_id}/sync/commerce/config\x12\x8e\x01\n" +
@@ -2610,7 +2880,8 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\bListDays\x12 .commercesync.v1.ListDaysRequest\x1a!.commercesync.v1.ListDaysResponse\"2\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/ledger/days\x12\xb8\x01\n" +
 	"\x11ListDayExceptions\x12).commercesync.v1.ListDayExceptionsRequest\x1a*.commercesync.v1.ListDayExceptionsResponse\"L\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02B\x12@/v1/companies/{company_id}/ledger/days/{business_day}/exceptions\x12\x94\x01\n" +
 	"\x0eListQuarantine\x12&.commercesync.v1.ListQuarantineRequest\x1a'.commercesync.v1.ListQuarantineResponse\"1\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/quarantine\x12\x96\x01\n" +
-	"\x11GetReconciliation\x12).commercesync.v1.GetReconciliationRequest\x1a\x1f.commercesync.v1.Reconciliation\"5\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02+\x12)/v1/companies/{company_id}/reconciliation2\xb7\v\n" +
+	"\x11GetReconciliation\x12).commercesync.v1.GetReconciliationRequest\x1a\x1f.commercesync.v1.Reconciliation\"5\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02+\x12)/v1/companies/{company_id}/reconciliation\x12\xb6\x01\n" +
+	"\x1cListReconciliationExceptions\x124.commercesync.v1.ListReconciliationExceptionsRequest\x1a5.commercesync.v1.ListReconciliationExceptionsResponse\")\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/reconciliation/exceptions2\xb7\v\n" +
 	"\vDataService\x12\x94\x01\n" +
 	"\n" +
 	"PushOrders\x12\".commercesync.v1.PushOrdersRequest\x1a\x1d.commercesync.v1.PushResponse\"C\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x029:\x06orders\"//v1/companies/{company_id}/data/commerce-orders\x12\x9c\x01\n" +
@@ -2635,132 +2906,138 @@ func file_commercesync_v1_service_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_service_proto_rawDescData
 }
 
-var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_commercesync_v1_service_proto_goTypes = []any{
-	(*PutLocationsRequest)(nil),         // 0: commercesync.v1.PutLocationsRequest
-	(*PutProductsRequest)(nil),          // 1: commercesync.v1.PutProductsRequest
-	(*PutProductCategoriesRequest)(nil), // 2: commercesync.v1.PutProductCategoriesRequest
-	(*PutTaxComponentsRequest)(nil),     // 3: commercesync.v1.PutTaxComponentsRequest
-	(*PutPaymentMethodsRequest)(nil),    // 4: commercesync.v1.PutPaymentMethodsRequest
-	(*Platform)(nil),                    // 5: commercesync.v1.Platform
-	(*ListPlatformsRequest)(nil),        // 6: commercesync.v1.ListPlatformsRequest
-	(*ListPlatformsResponse)(nil),       // 7: commercesync.v1.ListPlatformsResponse
-	(*CreateCompanyRequest)(nil),        // 8: commercesync.v1.CreateCompanyRequest
-	(*GetCompanyRequest)(nil),           // 9: commercesync.v1.GetCompanyRequest
-	(*CreateConnectionRequest)(nil),     // 10: commercesync.v1.CreateConnectionRequest
-	(*GetConnectionRequest)(nil),        // 11: commercesync.v1.GetConnectionRequest
-	(*GetSyncConfigRequest)(nil),        // 12: commercesync.v1.GetSyncConfigRequest
-	(*PutSyncConfigRequest)(nil),        // 13: commercesync.v1.PutSyncConfigRequest
-	(*SyncLatestRequest)(nil),           // 14: commercesync.v1.SyncLatestRequest
-	(*DateRange)(nil),                   // 15: commercesync.v1.DateRange
-	(*SyncSummary)(nil),                 // 16: commercesync.v1.SyncSummary
-	(*GetSyncStatusRequest)(nil),        // 17: commercesync.v1.GetSyncStatusRequest
-	(*DocumentStatus)(nil),              // 18: commercesync.v1.DocumentStatus
-	(*SyncStatus)(nil),                  // 19: commercesync.v1.SyncStatus
-	(*SyncError)(nil),                   // 20: commercesync.v1.SyncError
-	(*ListDaysRequest)(nil),             // 21: commercesync.v1.ListDaysRequest
-	(*ListDaysResponse)(nil),            // 22: commercesync.v1.ListDaysResponse
-	(*GetReconciliationRequest)(nil),    // 23: commercesync.v1.GetReconciliationRequest
-	(*Reconciliation)(nil),              // 24: commercesync.v1.Reconciliation
-	(*ReconciliationDay)(nil),           // 25: commercesync.v1.ReconciliationDay
-	(*ReconciliationLine)(nil),          // 26: commercesync.v1.ReconciliationLine
-	(*ListDayExceptionsRequest)(nil),    // 27: commercesync.v1.ListDayExceptionsRequest
-	(*ListDayExceptionsResponse)(nil),   // 28: commercesync.v1.ListDayExceptionsResponse
-	(*ListQuarantineRequest)(nil),       // 29: commercesync.v1.ListQuarantineRequest
-	(*ListQuarantineResponse)(nil),      // 30: commercesync.v1.ListQuarantineResponse
-	(*PushOrdersRequest)(nil),           // 31: commercesync.v1.PushOrdersRequest
-	(*PushPaymentsRequest)(nil),         // 32: commercesync.v1.PushPaymentsRequest
-	(*PushTransactionsRequest)(nil),     // 33: commercesync.v1.PushTransactionsRequest
-	(*FieldError)(nil),                  // 34: commercesync.v1.FieldError
-	(*RecordResult)(nil),                // 35: commercesync.v1.RecordResult
-	(*PushResponse)(nil),                // 36: commercesync.v1.PushResponse
-	(*Location)(nil),                    // 37: commercesync.v1.Location
-	(*Product)(nil),                     // 38: commercesync.v1.Product
-	(*ProductCategory)(nil),             // 39: commercesync.v1.ProductCategory
-	(*TaxComponent)(nil),                // 40: commercesync.v1.TaxComponent
-	(*PaymentMethod)(nil),               // 41: commercesync.v1.PaymentMethod
-	(*SyncConfiguration)(nil),           // 42: commercesync.v1.SyncConfiguration
-	(*Connection)(nil),                  // 43: commercesync.v1.Connection
-	(*DaySummary)(nil),                  // 44: commercesync.v1.DaySummary
-	(*DayException)(nil),                // 45: commercesync.v1.DayException
-	(*QuarantineEntry)(nil),             // 46: commercesync.v1.QuarantineEntry
-	(*Order)(nil),                       // 47: commercesync.v1.Order
-	(*Payment)(nil),                     // 48: commercesync.v1.Payment
-	(*Transaction)(nil),                 // 49: commercesync.v1.Transaction
-	(*PushRecordsRequest)(nil),          // 50: commercesync.v1.PushRecordsRequest
-	(*Company)(nil),                     // 51: commercesync.v1.Company
+	(*PutLocationsRequest)(nil),                  // 0: commercesync.v1.PutLocationsRequest
+	(*PutProductsRequest)(nil),                   // 1: commercesync.v1.PutProductsRequest
+	(*PutProductCategoriesRequest)(nil),          // 2: commercesync.v1.PutProductCategoriesRequest
+	(*PutTaxComponentsRequest)(nil),              // 3: commercesync.v1.PutTaxComponentsRequest
+	(*PutPaymentMethodsRequest)(nil),             // 4: commercesync.v1.PutPaymentMethodsRequest
+	(*Platform)(nil),                             // 5: commercesync.v1.Platform
+	(*ListPlatformsRequest)(nil),                 // 6: commercesync.v1.ListPlatformsRequest
+	(*ListPlatformsResponse)(nil),                // 7: commercesync.v1.ListPlatformsResponse
+	(*CreateCompanyRequest)(nil),                 // 8: commercesync.v1.CreateCompanyRequest
+	(*GetCompanyRequest)(nil),                    // 9: commercesync.v1.GetCompanyRequest
+	(*CreateConnectionRequest)(nil),              // 10: commercesync.v1.CreateConnectionRequest
+	(*GetConnectionRequest)(nil),                 // 11: commercesync.v1.GetConnectionRequest
+	(*GetSyncConfigRequest)(nil),                 // 12: commercesync.v1.GetSyncConfigRequest
+	(*PutSyncConfigRequest)(nil),                 // 13: commercesync.v1.PutSyncConfigRequest
+	(*SyncLatestRequest)(nil),                    // 14: commercesync.v1.SyncLatestRequest
+	(*DateRange)(nil),                            // 15: commercesync.v1.DateRange
+	(*SyncSummary)(nil),                          // 16: commercesync.v1.SyncSummary
+	(*GetSyncStatusRequest)(nil),                 // 17: commercesync.v1.GetSyncStatusRequest
+	(*DocumentStatus)(nil),                       // 18: commercesync.v1.DocumentStatus
+	(*SyncStatus)(nil),                           // 19: commercesync.v1.SyncStatus
+	(*SyncError)(nil),                            // 20: commercesync.v1.SyncError
+	(*ListDaysRequest)(nil),                      // 21: commercesync.v1.ListDaysRequest
+	(*ListDaysResponse)(nil),                     // 22: commercesync.v1.ListDaysResponse
+	(*GetReconciliationRequest)(nil),             // 23: commercesync.v1.GetReconciliationRequest
+	(*Reconciliation)(nil),                       // 24: commercesync.v1.Reconciliation
+	(*ListReconciliationExceptionsRequest)(nil),  // 25: commercesync.v1.ListReconciliationExceptionsRequest
+	(*ListReconciliationExceptionsResponse)(nil), // 26: commercesync.v1.ListReconciliationExceptionsResponse
+	(*ReconciliationException)(nil),              // 27: commercesync.v1.ReconciliationException
+	(*ReconciliationDay)(nil),                    // 28: commercesync.v1.ReconciliationDay
+	(*ReconciliationLine)(nil),                   // 29: commercesync.v1.ReconciliationLine
+	(*ListDayExceptionsRequest)(nil),             // 30: commercesync.v1.ListDayExceptionsRequest
+	(*ListDayExceptionsResponse)(nil),            // 31: commercesync.v1.ListDayExceptionsResponse
+	(*ListQuarantineRequest)(nil),                // 32: commercesync.v1.ListQuarantineRequest
+	(*ListQuarantineResponse)(nil),               // 33: commercesync.v1.ListQuarantineResponse
+	(*PushOrdersRequest)(nil),                    // 34: commercesync.v1.PushOrdersRequest
+	(*PushPaymentsRequest)(nil),                  // 35: commercesync.v1.PushPaymentsRequest
+	(*PushTransactionsRequest)(nil),              // 36: commercesync.v1.PushTransactionsRequest
+	(*FieldError)(nil),                           // 37: commercesync.v1.FieldError
+	(*RecordResult)(nil),                         // 38: commercesync.v1.RecordResult
+	(*PushResponse)(nil),                         // 39: commercesync.v1.PushResponse
+	(*Location)(nil),                             // 40: commercesync.v1.Location
+	(*Product)(nil),                              // 41: commercesync.v1.Product
+	(*ProductCategory)(nil),                      // 42: commercesync.v1.ProductCategory
+	(*TaxComponent)(nil),                         // 43: commercesync.v1.TaxComponent
+	(*PaymentMethod)(nil),                        // 44: commercesync.v1.PaymentMethod
+	(*SyncConfiguration)(nil),                    // 45: commercesync.v1.SyncConfiguration
+	(*Connection)(nil),                           // 46: commercesync.v1.Connection
+	(*DaySummary)(nil),                           // 47: commercesync.v1.DaySummary
+	(*DayException)(nil),                         // 48: commercesync.v1.DayException
+	(*QuarantineEntry)(nil),                      // 49: commercesync.v1.QuarantineEntry
+	(*Order)(nil),                                // 50: commercesync.v1.Order
+	(*Payment)(nil),                              // 51: commercesync.v1.Payment
+	(*Transaction)(nil),                          // 52: commercesync.v1.Transaction
+	(*PushRecordsRequest)(nil),                   // 53: commercesync.v1.PushRecordsRequest
+	(*Company)(nil),                              // 54: commercesync.v1.Company
 }
 var file_commercesync_v1_service_proto_depIdxs = []int32{
-	37, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
-	38, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
-	39, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
-	40, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
-	41, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
+	40, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
+	41, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
+	42, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
+	43, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
+	44, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
 	5,  // 5: commercesync.v1.ListPlatformsResponse.platforms:type_name -> commercesync.v1.Platform
-	42, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
+	45, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
 	15, // 7: commercesync.v1.SyncSummary.sync_date_range_utc:type_name -> commercesync.v1.DateRange
 	18, // 8: commercesync.v1.SyncStatus.documents:type_name -> commercesync.v1.DocumentStatus
-	43, // 9: commercesync.v1.SyncStatus.data_connections:type_name -> commercesync.v1.Connection
+	46, // 9: commercesync.v1.SyncStatus.data_connections:type_name -> commercesync.v1.Connection
 	20, // 10: commercesync.v1.SyncStatus.errors:type_name -> commercesync.v1.SyncError
-	44, // 11: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
-	25, // 12: commercesync.v1.Reconciliation.days:type_name -> commercesync.v1.ReconciliationDay
-	26, // 13: commercesync.v1.ReconciliationDay.lines:type_name -> commercesync.v1.ReconciliationLine
-	45, // 14: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
-	46, // 15: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
-	47, // 16: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
-	48, // 17: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
-	49, // 18: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
-	34, // 19: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
-	35, // 20: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
-	6,  // 21: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
-	8,  // 22: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
-	9,  // 23: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
-	10, // 24: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
-	11, // 25: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
-	12, // 26: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
-	13, // 27: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
-	14, // 28: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
-	17, // 29: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
-	21, // 30: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
-	27, // 31: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
-	29, // 32: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
-	23, // 33: commercesync.v1.SyncService.GetReconciliation:input_type -> commercesync.v1.GetReconciliationRequest
-	31, // 34: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
-	32, // 35: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
-	33, // 36: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
-	50, // 37: commercesync.v1.DataService.PushRecords:input_type -> commercesync.v1.PushRecordsRequest
-	0,  // 38: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
-	1,  // 39: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
-	2,  // 40: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
-	3,  // 41: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
-	4,  // 42: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
-	7,  // 43: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
-	51, // 44: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
-	51, // 45: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
-	43, // 46: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
-	43, // 47: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
-	42, // 48: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	42, // 49: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	16, // 50: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
-	19, // 51: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
-	22, // 52: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
-	28, // 53: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
-	30, // 54: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
-	24, // 55: commercesync.v1.SyncService.GetReconciliation:output_type -> commercesync.v1.Reconciliation
-	36, // 56: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
-	36, // 57: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
-	36, // 58: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
-	36, // 59: commercesync.v1.DataService.PushRecords:output_type -> commercesync.v1.PushResponse
-	36, // 60: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
-	36, // 61: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
-	36, // 62: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
-	36, // 63: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
-	36, // 64: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
-	43, // [43:65] is the sub-list for method output_type
-	21, // [21:43] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	47, // 11: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
+	28, // 12: commercesync.v1.Reconciliation.days:type_name -> commercesync.v1.ReconciliationDay
+	27, // 13: commercesync.v1.ListReconciliationExceptionsResponse.exceptions:type_name -> commercesync.v1.ReconciliationException
+	29, // 14: commercesync.v1.ReconciliationDay.lines:type_name -> commercesync.v1.ReconciliationLine
+	48, // 15: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
+	49, // 16: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
+	50, // 17: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
+	51, // 18: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
+	52, // 19: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
+	37, // 20: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
+	38, // 21: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
+	6,  // 22: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
+	8,  // 23: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
+	9,  // 24: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
+	10, // 25: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
+	11, // 26: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
+	12, // 27: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
+	13, // 28: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
+	14, // 29: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
+	17, // 30: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
+	21, // 31: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
+	30, // 32: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
+	32, // 33: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
+	23, // 34: commercesync.v1.SyncService.GetReconciliation:input_type -> commercesync.v1.GetReconciliationRequest
+	25, // 35: commercesync.v1.SyncService.ListReconciliationExceptions:input_type -> commercesync.v1.ListReconciliationExceptionsRequest
+	34, // 36: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
+	35, // 37: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
+	36, // 38: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
+	53, // 39: commercesync.v1.DataService.PushRecords:input_type -> commercesync.v1.PushRecordsRequest
+	0,  // 40: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
+	1,  // 41: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
+	2,  // 42: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
+	3,  // 43: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
+	4,  // 44: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
+	7,  // 45: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
+	54, // 46: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
+	54, // 47: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
+	46, // 48: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
+	46, // 49: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
+	45, // 50: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	45, // 51: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	16, // 52: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
+	19, // 53: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
+	22, // 54: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
+	31, // 55: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
+	33, // 56: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
+	24, // 57: commercesync.v1.SyncService.GetReconciliation:output_type -> commercesync.v1.Reconciliation
+	26, // 58: commercesync.v1.SyncService.ListReconciliationExceptions:output_type -> commercesync.v1.ListReconciliationExceptionsResponse
+	39, // 59: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
+	39, // 60: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
+	39, // 61: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
+	39, // 62: commercesync.v1.DataService.PushRecords:output_type -> commercesync.v1.PushResponse
+	39, // 63: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
+	39, // 64: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
+	39, // 65: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
+	39, // 66: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
+	39, // 67: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
+	45, // [45:68] is the sub-list for method output_type
+	22, // [22:45] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_service_proto_init() }
@@ -2781,7 +3058,7 @@ func file_commercesync_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_service_proto_rawDesc), len(file_commercesync_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   37,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

@@ -337,14 +337,15 @@ var CompanyService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	SyncService_GetSyncConfig_FullMethodName     = "/commercesync.v1.SyncService/GetSyncConfig"
-	SyncService_PutSyncConfig_FullMethodName     = "/commercesync.v1.SyncService/PutSyncConfig"
-	SyncService_SyncLatest_FullMethodName        = "/commercesync.v1.SyncService/SyncLatest"
-	SyncService_GetSyncStatus_FullMethodName     = "/commercesync.v1.SyncService/GetSyncStatus"
-	SyncService_ListDays_FullMethodName          = "/commercesync.v1.SyncService/ListDays"
-	SyncService_ListDayExceptions_FullMethodName = "/commercesync.v1.SyncService/ListDayExceptions"
-	SyncService_ListQuarantine_FullMethodName    = "/commercesync.v1.SyncService/ListQuarantine"
-	SyncService_GetReconciliation_FullMethodName = "/commercesync.v1.SyncService/GetReconciliation"
+	SyncService_GetSyncConfig_FullMethodName                = "/commercesync.v1.SyncService/GetSyncConfig"
+	SyncService_PutSyncConfig_FullMethodName                = "/commercesync.v1.SyncService/PutSyncConfig"
+	SyncService_SyncLatest_FullMethodName                   = "/commercesync.v1.SyncService/SyncLatest"
+	SyncService_GetSyncStatus_FullMethodName                = "/commercesync.v1.SyncService/GetSyncStatus"
+	SyncService_ListDays_FullMethodName                     = "/commercesync.v1.SyncService/ListDays"
+	SyncService_ListDayExceptions_FullMethodName            = "/commercesync.v1.SyncService/ListDayExceptions"
+	SyncService_ListQuarantine_FullMethodName               = "/commercesync.v1.SyncService/ListQuarantine"
+	SyncService_GetReconciliation_FullMethodName            = "/commercesync.v1.SyncService/GetReconciliation"
+	SyncService_ListReconciliationExceptions_FullMethodName = "/commercesync.v1.SyncService/ListReconciliationExceptions"
 )
 
 // SyncServiceClient is the client API for SyncService service.
@@ -365,6 +366,11 @@ type SyncServiceClient interface {
 	// commerce records, the ledger and the accounting platform, per account,
 	// with the difference and a status.
 	GetReconciliation(ctx context.Context, in *GetReconciliationRequest, opts ...grpc.CallOption) (*Reconciliation, error)
+	// What does not reconcile across all of the tenant's companies:
+	// quarantined records and days, documents the platform refused, days
+	// counted with exceptions, revisions after a day was posted and old
+	// unsettled balances with the records that make them up.
+	ListReconciliationExceptions(ctx context.Context, in *ListReconciliationExceptionsRequest, opts ...grpc.CallOption) (*ListReconciliationExceptionsResponse, error)
 }
 
 type syncServiceClient struct {
@@ -455,6 +461,16 @@ func (c *syncServiceClient) GetReconciliation(ctx context.Context, in *GetReconc
 	return out, nil
 }
 
+func (c *syncServiceClient) ListReconciliationExceptions(ctx context.Context, in *ListReconciliationExceptionsRequest, opts ...grpc.CallOption) (*ListReconciliationExceptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReconciliationExceptionsResponse)
+	err := c.cc.Invoke(ctx, SyncService_ListReconciliationExceptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SyncServiceServer is the server API for SyncService service.
 // All implementations must embed UnimplementedSyncServiceServer
 // for forward compatibility.
@@ -473,6 +489,11 @@ type SyncServiceServer interface {
 	// commerce records, the ledger and the accounting platform, per account,
 	// with the difference and a status.
 	GetReconciliation(context.Context, *GetReconciliationRequest) (*Reconciliation, error)
+	// What does not reconcile across all of the tenant's companies:
+	// quarantined records and days, documents the platform refused, days
+	// counted with exceptions, revisions after a day was posted and old
+	// unsettled balances with the records that make them up.
+	ListReconciliationExceptions(context.Context, *ListReconciliationExceptionsRequest) (*ListReconciliationExceptionsResponse, error)
 	mustEmbedUnimplementedSyncServiceServer()
 }
 
@@ -506,6 +527,9 @@ func (UnimplementedSyncServiceServer) ListQuarantine(context.Context, *ListQuara
 }
 func (UnimplementedSyncServiceServer) GetReconciliation(context.Context, *GetReconciliationRequest) (*Reconciliation, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetReconciliation not implemented")
+}
+func (UnimplementedSyncServiceServer) ListReconciliationExceptions(context.Context, *ListReconciliationExceptionsRequest) (*ListReconciliationExceptionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReconciliationExceptions not implemented")
 }
 func (UnimplementedSyncServiceServer) mustEmbedUnimplementedSyncServiceServer() {}
 func (UnimplementedSyncServiceServer) testEmbeddedByValue()                     {}
@@ -672,6 +696,24 @@ func _SyncService_GetReconciliation_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SyncService_ListReconciliationExceptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReconciliationExceptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).ListReconciliationExceptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_ListReconciliationExceptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).ListReconciliationExceptions(ctx, req.(*ListReconciliationExceptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SyncService_ServiceDesc is the grpc.ServiceDesc for SyncService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -710,6 +752,10 @@ var SyncService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetReconciliation",
 			Handler:    _SyncService_GetReconciliation_Handler,
+		},
+		{
+			MethodName: "ListReconciliationExceptions",
+			Handler:    _SyncService_ListReconciliationExceptions_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,201 @@
+package chstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/commercesync/commercesync/ledger/money"
+	"github.com/commercesync/commercesync/ledger/reconcile"
+)
+
+// MaxExceptionsPerKind bounds what one kind of exception contributes to a
+// tenant's list; the list says when it was cut.
+const MaxExceptionsPerKind = 10_000
+
+// maxGroupRecords bounds the records kept for one unsettled amount.
+const maxGroupRecords = 1000
+
+const quarantineSQL = `
+SELECT company_id, any(business_day), any(currency), any(location), any(record_id), any(stage), any(kind), any(reason)
+FROM quarantine FINAL
+WHERE tenant_id = ?
+GROUP BY company_id, entry_id
+ORDER BY company_id, entry_id
+LIMIT ?`
+
+const dayExceptionsSQL = `
+SELECT company_id, toString(business_day), currency, location, toInt32(max(revision)), toInt32(argMax(exception_count, revision)) AS n
+FROM ledger_days FINAL
+WHERE tenant_id = ?
+GROUP BY company_id, business_day, currency, location
+HAVING n > 0
+ORDER BY company_id, business_day
+LIMIT ?`
+
+const failedSQL = `
+SELECT company_id, toString(business_day), currency, location, document_id, toInt32(argMax(revision, src_offset)),
+       argMax(error_message, src_offset) AS msg, argMax(state, src_offset) AS st
+FROM documents FINAL
+WHERE tenant_id = ?
+GROUP BY company_id, business_day, currency, location, document_id
+HAVING st = 'failed'
+ORDER BY company_id, business_day
+LIMIT ?`
+
+// A revision after the day's first confirmed document: the day changed
+// once the platform held it. (The one JOIN 18.16 allows.)
+const lateSQL = `
+SELECT company_id, toString(business_day), currency, location, revision
+FROM (
+    SELECT company_id, business_day, currency, location, revision
+    FROM ledger_days FINAL
+    WHERE tenant_id = ? AND revision > 1
+)
+ANY INNER JOIN (
+    SELECT company_id, business_day, currency, location, min(revision) AS posted
+    FROM documents FINAL
+    WHERE tenant_id = ? AND state = 'confirmed'
+    GROUP BY company_id, business_day, currency, location
+) USING (company_id, business_day, currency, location)
+WHERE revision > posted
+ORDER BY company_id, business_day, revision
+LIMIT ?`
+
+// Records whose unsettled amounts of one size do not cancel out, per
+// company and currency: the groups Unexplained pairs off. Amounts are
+// summed as Int64 units of 1/10000: ClickHouse 18.16 crashes on
+// groupArray over a sum of Decimals (a Decimal128).
+const unsettledSQL = `
+SELECT company_id, currency, sum(s) AS net,
+       groupArray(?)(record_id) AS ids, groupArray(?)(day) AS days, groupArray(?)(s) AS amounts, groupArray(?)(k) AS kinds
+FROM (
+    SELECT company_id, currency, record_id, toString(kind) AS k, toString(argMaxIf(business_day, src_offset, sign = 1)) AS day,
+           sum(toInt64(amount * 10000)) AS s
+    FROM contributions FINAL
+    WHERE tenant_id = ? AND account = 'unsettled'
+    GROUP BY company_id, currency, kind, record_type, record_id
+    HAVING s != 0
+)
+GROUP BY company_id, currency, abs(s)
+HAVING net != 0
+ORDER BY company_id, currency
+LIMIT ?`
+
+// Exceptions lists what does not reconcile across the tenant's companies:
+// quarantined records and days, failed documents, days counted with
+// exceptions, revisions after a day was posted, and unsettled balances of
+// days before unsettledBefore (YYYY-MM-DD). cut says a kind held more than
+// MaxExceptionsPerKind.
+func (s *Store) Exceptions(ctx context.Context, tenant, unsettledBefore string) (out []reconcile.Exception, cut bool, err error) {
+	lim := MaxExceptionsPerKind + 1
+	count := func(n int) int {
+		if n > MaxExceptionsPerKind {
+			cut = true
+			return MaxExceptionsPerKind
+		}
+		return n
+	}
+	var q []reconcile.Exception
+	if err := s.each(ctx, quarantineSQL, []any{tenant, lim}, func(scan func(...any) error) error {
+		var e reconcile.Exception
+		var stage, kind string
+		if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.RecordID, &stage, &kind, &e.Message); err != nil {
+			return err
+		}
+		e.Kind = reconcile.QuarantinedRecord
+		e.Message = fmt.Sprintf("%s quarantined by %s: %s", kind, stage, e.Message)
+		q = append(q, e)
+		return nil
+	}); err != nil {
+		return nil, false, fmt.Errorf("quarantine: %w", err)
+	}
+	out = append(out, q[:count(len(q))]...)
+
+	var d []reconcile.Exception
+	if err := s.each(ctx, dayExceptionsSQL, []any{tenant, lim}, func(scan func(...any) error) error {
+		var e reconcile.Exception
+		var n int32
+		if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.Revision, &n); err != nil {
+			return err
+		}
+		e.Kind, e.Message = reconcile.DayExceptions, fmt.Sprintf("%d record(s) counted without their money; their documents wait until they are corrected", n)
+		d = append(d, e)
+		return nil
+	}); err != nil {
+		return nil, false, fmt.Errorf("day exceptions: %w", err)
+	}
+	out = append(out, d[:count(len(d))]...)
+
+	var f []reconcile.Exception
+	if err := s.each(ctx, failedSQL, []any{tenant, lim}, func(scan func(...any) error) error {
+		var e reconcile.Exception
+		var st string
+		if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.DocumentID, &e.Revision, &e.Message, &st); err != nil {
+			return err
+		}
+		e.Kind = reconcile.FailedDocument
+		f = append(f, e)
+		return nil
+	}); err != nil {
+		return nil, false, fmt.Errorf("failed documents: %w", err)
+	}
+	out = append(out, f[:count(len(f))]...)
+
+	var l []reconcile.Exception
+	if err := s.each(ctx, lateSQL, []any{tenant, tenant, lim}, func(scan func(...any) error) error {
+		var e reconcile.Exception
+		if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.Revision); err != nil {
+			return err
+		}
+		e.Kind = reconcile.LateRevision
+		e.Message = fmt.Sprintf("revision %d changed the day after the platform confirmed it; the change is posted as its own document", e.Revision)
+		l = append(l, e)
+		return nil
+	}); err != nil {
+		return nil, false, fmt.Errorf("late revisions: %w", err)
+	}
+	out = append(out, l[:count(len(l))]...)
+
+	var u []reconcile.Exception
+	if err := s.each(ctx, unsettledSQL, []any{maxGroupRecords, maxGroupRecords, maxGroupRecords, maxGroupRecords, tenant, lim}, func(scan func(...any) error) error {
+		var company, currency string
+		var net int64
+		var ids, days, kinds []string
+		var amounts []int64
+		if err := scan(&company, &currency, &net, &ids, &days, &amounts, &kinds); err != nil {
+			return err
+		}
+		group := make([]reconcile.RecordBalance, len(ids))
+		for i := range ids {
+			group[i] = reconcile.RecordBalance{RecordID: ids[i], Kind: kinds[i], Day: days[i], Amount: money.Amount(amounts[i])}
+		}
+		for _, r := range reconcile.Unexplained(group) {
+			if r.Day >= unsettledBefore {
+				continue
+			}
+			u = append(u, reconcile.Exception{Kind: reconcile.UnsettledBalance, CompanyID: company, Day: r.Day, Currency: currency,
+				RecordID: r.RecordID, Amount: r.Amount, Message: reconcile.UnsettledMessage(r)})
+		}
+		return nil
+	}); err != nil {
+		return nil, false, fmt.Errorf("unsettled: %w", err)
+	}
+	out = append(out, u[:count(len(u))]...)
+	reconcile.SortExceptions(out)
+	return out, cut, nil
+}
+
+// each runs a query and calls fn for every row.
+func (s *Store) each(ctx context.Context, query string, args []any, fn func(scan func(...any) error) error) error {
+	rows, err := s.conn.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
