@@ -150,3 +150,41 @@ func (s *Server) ListReconciliationExceptions(ctx context.Context, req *v1.ListR
 	}
 	return out, nil
 }
+
+// PayoutReconciler compares payouts with what they settle; a Reconciler
+// that also does serves GetPayoutReconciliation.
+type PayoutReconciler interface {
+	Payouts(ctx context.Context, tenant, company, from, to string) ([]reconcile.Payout, bool, error)
+}
+
+// GetPayoutReconciliation compares each payout of a range with the
+// payments, refunds and fees it settles.
+func (s *Server) GetPayoutReconciliation(ctx context.Context, req *v1.GetPayoutReconciliationRequest) (*v1.PayoutReconciliation, error) {
+	c, err := company(ctx, s.store, req.GetCompanyId())
+	if err != nil {
+		return nil, err
+	}
+	if err := reconcile.CheckRange(req.GetFrom(), req.GetTo()); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	r, err := s.reconciler()
+	if err != nil {
+		return nil, err
+	}
+	pr, ok := r.(PayoutReconciler)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this reconciliation store compares no payouts")
+	}
+	ps, cut, err := pr.Payouts(ctx, c.GetTenantId(), c.GetId(), req.GetFrom(), req.GetTo())
+	if err != nil {
+		return nil, s.storeError(ctx, err)
+	}
+	out := &v1.PayoutReconciliation{CompanyId: c.GetId(), From: req.GetFrom(), To: req.GetTo(), Truncated: cut}
+	for _, p := range ps {
+		out.Payouts = append(out.Payouts, &v1.ReconciledPayout{PayoutId: p.PayoutID, BusinessDay: p.Day, Currency: p.Currency,
+			PaidOut: p.PaidOut.String(), Payments: p.Payments.String(), Refunds: p.Refunds.String(), Fees: p.Fees.String(),
+			Expected: p.Expected.String(), Difference: p.Difference.String(), Settled: int32(p.Settled), MissingPayments: p.Missing,
+			Status: string(p.Status), Reason: p.Reason})
+	}
+	return out, nil
+}

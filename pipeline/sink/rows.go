@@ -28,12 +28,13 @@ type Rows struct {
 	Documents     []Document
 	Movements     []Movement
 	Quarantine    []Quarantined
+	Settlements   []Settlement
 	Rejects       []Reject
 }
 
 // Len counts the batch's rows.
 func (r *Rows) Len() int {
-	return len(r.Contributions) + len(r.Days) + len(r.Lines) + len(r.Documents) + len(r.Movements) + len(r.Quarantine) + len(r.Rejects)
+	return len(r.Contributions) + len(r.Days) + len(r.Lines) + len(r.Documents) + len(r.Movements) + len(r.Quarantine) + len(r.Settlements) + len(r.Rejects)
 }
 
 func (r *Rows) reset() {
@@ -44,6 +45,8 @@ func (r *Rows) reset() {
 	clear(r.Documents)
 	clear(r.Movements)
 	clear(r.Quarantine)
+	clear(r.Settlements)
+	r.Settlements = r.Settlements[:0]
 	r.Contributions, r.Days, r.Lines, r.Rejects = r.Contributions[:0], r.Days[:0], r.Lines[:0], r.Rejects[:0]
 	r.Documents, r.Movements, r.Quarantine = r.Documents[:0], r.Movements[:0], r.Quarantine[:0]
 }
@@ -76,6 +79,21 @@ type Contribution struct {
 	Source                       Source
 	Index                        uint16
 }
+
+// Settlement links a payout to one payment it settles, with the sign of
+// the contribution change that listed it.
+type Settlement struct {
+	TenantID, CompanyID string
+	Day                 time.Time
+	PayoutID, PaymentID string
+	Sign                int8
+	Source              Source
+	Index               uint16
+}
+
+// MaxSettledIDs bounds the payments one payout settles (the window's
+// limit).
+const MaxSettledIDs = 10_000
 
 // Day is one revision of one day on ledger.days.
 type Day struct {
@@ -187,6 +205,14 @@ func (r *Rows) addContribution(rec *kgo.Record) error {
 	if n := len(c.GetPostings()); n > MaxRecordPostings {
 		return fmt.Errorf("it holds %d postings; the limit is %d", n, MaxRecordPostings)
 	}
+	if n := len(c.GetSettled()); n > MaxSettledIDs {
+		return fmt.Errorf("it settles %d payments; the limit is %d", n, MaxSettledIDs)
+	}
+	for _, id := range c.GetSettled() {
+		if err := checkStrings(map[string]string{"settled payment id": id}); err != nil {
+			return err
+		}
+	}
 	at, err := instant(c.GetEventUnixMs(), "event time")
 	if err != nil {
 		return err
@@ -209,6 +235,10 @@ func (r *Rows) addContribution(rec *kgo.Record) error {
 		Kind:   kind, RecordType: c.GetTransactionType(), RecordID: c.GetRecordId(), Sign: int8(c.GetSign()),
 		Exception: c.GetException(), EventTime: at, PaymentType: c.GetPaymentType(), LinkedPaymentID: c.GetLinkedPaymentId(),
 		Source: Source{rec.Partition, rec.Offset},
+	}
+	for i, id := range c.GetSettled() {
+		r.Settlements = append(r.Settlements, Settlement{TenantID: c.GetTenantId(), CompanyID: c.GetCompanyId(), Day: d,
+			PayoutID: c.GetRecordId(), PaymentID: id, Sign: int8(c.GetSign()), Source: row.Source, Index: uint16(i)})
 	}
 	if len(c.GetPostings()) == 0 {
 		r.Contributions = append(r.Contributions, row)

@@ -185,6 +185,27 @@ func refundOrder(id string, at time.Time, net, tax int64) (order, payment map[st
 	return order, payment
 }
 
+// withPayouts saves the merchant's configuration again with payouts mapped
+// to the bank account 090: Xero takes money into a bank account as a bank
+// transaction, with the commerce provider as its contact.
+func (m *merchant) withPayouts() {
+	m.t.Helper()
+	var cfg map[string]any
+	m.must("GET", "/v1/companies/"+m.company+"/sync/commerce/config", nil, &cfg)
+	org, _ := m.sys.Xero.Organisation(m.tenantID())
+	conf := cfg["configuration"].(map[string]any)
+	conf["sales"].(map[string]any)["salesCustomer"] = map[string]any{"selectedCustomerId": org.Contacts[0].ContactID}
+	var bank map[string]any
+	for _, a := range org.Accounts {
+		if a.Code == "090" {
+			bank = map[string]any{"selectedAccountId": a.AccountID, "required": true,
+				"accountOptions": []map[string]any{{"id": a.AccountID, "name": a.Name, "nominalCode": a.Code}}}
+		}
+	}
+	conf["payments"].(map[string]any)["accounts"].(map[string]any)["payout"] = bank
+	m.must("PUT", "/v1/companies/"+m.company+"/sync/commerce/config", cfg, nil)
+}
+
 // Planted cases each show up where a finance team looks, named exactly: a
 // refund whose order never arrives parks its money on unsettled; a refund
 // pushed after its day was posted makes a revision after posting; a record
@@ -198,6 +219,7 @@ func TestReconciliationNamesEachPlantedCase(t *testing.T) {
 		SinkOptions: []sink.Option{sink.WithBatch(10_000, 20*time.Millisecond)}}))
 	m := newMerchant(t, sys)
 	m.onboard()
+	m.withPayouts()
 	days := []string{"2026-03-05", "2026-03-06", "2026-03-07", "2026-03-08", "2026-03-09"}
 	noon := func(d string) time.Time {
 		at, err := time.ParseInLocation(time.DateOnly, d, ny)
@@ -206,11 +228,32 @@ func TestReconciliationNamesEachPlantedCase(t *testing.T) {
 		}
 		return at.Add(12 * time.Hour)
 	}
-	for i, d := range days[:4] {
+	// Days seal by watermark as later ones arrive (two days' grace), so
+	// each day's records go in before the days two after it.
+	for i, d := range days[:2] {
 		m.pushDay(d, 2+i)
 	}
 	// A refund of 12.34 whose refunded order never arrives.
 	m.pushRecords("commerce-payments", []map[string]any{refundPayment("refund-lost", noon(days[1]).Add(3*time.Hour), "-12.34")})
+	// A fee of 0.30 on day 1's first payment; a payout on day 2 of day 1's
+	// payments short by 1.37, and one on day 3 of day 2's, exact.
+	tx := func(id, typ, amount string, at time.Time, extra map[string]any) map[string]any {
+		r := map[string]any{"id": id, "totalAmount": amount, "currency": "USD", "type": typ,
+			"createdDate": at.UTC().Format(time.RFC3339), "sourceModifiedDate": at.UTC().Format(time.RFC3339)}
+		for k, v := range extra {
+			r[k] = v
+		}
+		return r
+	}
+	pay := func(d string, i int) string { return fmt.Sprintf("pay-ord-%s-%d", d, i) }
+	m.pushRecords("commerce-transactions", []map[string]any{
+		tx("fee-1", "PaymentFee", "-0.30", noon(days[0]).Add(time.Hour), map[string]any{"transactionSourceRef": map[string]any{"id": pay(days[0], 0), "type": "Payment"}}),
+		tx("po-short", "Payout", "21.11", noon(days[1]).Add(5*time.Hour), map[string]any{"settledTransactionIds": []string{pay(days[0], 0), pay(days[0], 1)}}),
+		tx("po-exact", "Payout", "35.79", noon(days[2]).Add(5*time.Hour), map[string]any{"settledTransactionIds": []string{pay(days[1], 0), pay(days[1], 1), pay(days[1], 2)}}),
+	})
+	for i, d := range days[2:4] {
+		m.pushDay(d, 4+i)
+	}
 	// A record the gateway would refuse, written straight to the topic.
 	broken := &v1.CommerceEvent{CompanyId: m.company, TenantId: sys.TenantID, ReceivedUnixMs: testStart.UnixMilli(),
 		Body: &v1.CommerceEvent_Record{Record: &v1.RecordEvent{Kind: v1.RecordKind_RECORD_KIND_ORDER, Id: "ord-broken",
@@ -295,9 +338,15 @@ func TestReconciliationNamesEachPlantedCase(t *testing.T) {
 			net += money.Amount(100000 + 10000*i)
 			tax += money.Amount(8500 + 800*i)
 		}
-		return map[string]money.Amount{"gross_sales": net, "tax": tax, "tenders": net + tax, "refunds": 0, "unsettled": 0}
+		return map[string]money.Amount{"gross_sales": net, "tax": tax, "tenders": net + tax, "refunds": 0, "unsettled": 0, "fees": 0, "payouts": 0}
 	}
 	want := map[string]map[string]money.Amount{days[0]: wantTotals(2), days[1]: wantTotals(3), days[2]: wantTotals(4), days[3]: wantTotals(5), days[4]: wantTotals(2)}
+	want[days[0]]["tenders"] -= 3000
+	want[days[0]]["fees"] = 3000
+	want[days[1]]["tenders"] -= 211100
+	want[days[1]]["payouts"] = 211100
+	want[days[2]]["tenders"] -= 357900
+	want[days[2]]["payouts"] = 357900
 	want[days[1]]["tenders"] -= 123400
 	want[days[1]]["unsettled"] = 123400
 	want[days[3]]["tenders"] -= 108500
@@ -316,6 +365,25 @@ func TestReconciliationNamesEachPlantedCase(t *testing.T) {
 				}
 			}
 		}
+	}
+
+	code, raw := m.do("GET", "/v1/companies/"+m.company+"/reconciliation/payouts?from="+days[0]+"&to="+days[4], nil)
+	var po v1.PayoutReconciliation
+	if code != http.StatusOK || protojson.Unmarshal(raw, &po) != nil {
+		t.Fatalf("payouts: %d %s", code, raw)
+	}
+	var gotPo []string
+	for _, p := range po.GetPayouts() {
+		gotPo = append(gotPo, fmt.Sprintf("%s %s paid %s payments %s refunds %s fees %s expected %s difference %s settled %d %s",
+			p.GetPayoutId(), p.GetBusinessDay(), p.GetPaidOut(), p.GetPayments(), p.GetRefunds(), p.GetFees(), p.GetExpected(),
+			p.GetDifference(), p.GetSettled(), p.GetStatus()))
+	}
+	wantPo := []string{
+		"po-short " + days[1] + " paid 21.11 payments 22.78 refunds 0.00 fees 0.30 expected 22.48 difference -1.37 settled 2 mismatch",
+		"po-exact " + days[2] + " paid 35.79 payments 35.79 refunds 0.00 fees 0.00 expected 35.79 difference 0.00 settled 3 matched",
+	}
+	if strings.Join(gotPo, "\n") != strings.Join(wantPo, "\n") {
+		t.Errorf("payouts:\n%s\nwant:\n%s", strings.Join(gotPo, "\n"), strings.Join(wantPo, "\n"))
 	}
 
 	var exc []*v1.ReconciliationException

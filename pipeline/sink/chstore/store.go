@@ -228,6 +228,12 @@ func (s *Store) Write(ctx context.Context, r *sink.Rows) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.insert(ctx, "payout_settlements", len(r.Settlements), func(i int) []any {
+		x := &r.Settlements[i]
+		return []any{x.TenantID, x.CompanyID, x.Day, x.PayoutID, x.PaymentID, x.Sign, x.Source.Partition, x.Source.Offset, x.Index}
+	}); err != nil {
+		return err
+	}
 	return s.insert(ctx, "sink_rejects", len(r.Rejects), func(i int) []any {
 		x := &r.Rejects[i]
 		return []any{x.Topic, x.Source.Partition, x.Source.Offset, x.Reason, x.RejectedAt}

@@ -1567,6 +1567,289 @@ func (x *Reconciliation) GetDays() []*ReconciliationDay {
 	return nil
 }
 
+type GetPayoutReconciliationRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	// Business days of the payouts, YYYY-MM-DD, inclusive; at most 366 days.
+	From          string `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	To            string `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPayoutReconciliationRequest) Reset() {
+	*x = GetPayoutReconciliationRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPayoutReconciliationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPayoutReconciliationRequest) ProtoMessage() {}
+
+func (x *GetPayoutReconciliationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPayoutReconciliationRequest.ProtoReflect.Descriptor instead.
+func (*GetPayoutReconciliationRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetPayoutReconciliationRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *GetPayoutReconciliationRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *GetPayoutReconciliationRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+type PayoutReconciliation struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	From      string                 `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	To        string                 `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	Payouts   []*ReconciledPayout    `protobuf:"bytes,4,rep,name=payouts,proto3" json:"payouts,omitempty"`
+	// The range held more payouts than one answer lists (10,000).
+	Truncated     bool `protobuf:"varint,5,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PayoutReconciliation) Reset() {
+	*x = PayoutReconciliation{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PayoutReconciliation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PayoutReconciliation) ProtoMessage() {}
+
+func (x *PayoutReconciliation) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PayoutReconciliation.ProtoReflect.Descriptor instead.
+func (*PayoutReconciliation) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *PayoutReconciliation) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *PayoutReconciliation) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *PayoutReconciliation) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *PayoutReconciliation) GetPayouts() []*ReconciledPayout {
+	if x != nil {
+		return x.Payouts
+	}
+	return nil
+}
+
+func (x *PayoutReconciliation) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+// ReconciledPayout is one payout; amounts are positive decimal text.
+type ReconciledPayout struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	PayoutId    string                 `protobuf:"bytes,1,opt,name=payout_id,json=payoutId,proto3" json:"payout_id,omitempty"`
+	BusinessDay string                 `protobuf:"bytes,2,opt,name=business_day,json=businessDay,proto3" json:"business_day,omitempty"`
+	Currency    string                 `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
+	PaidOut     string                 `protobuf:"bytes,4,opt,name=paid_out,json=paidOut,proto3" json:"paid_out,omitempty"`
+	Payments    string                 `protobuf:"bytes,5,opt,name=payments,proto3" json:"payments,omitempty"`
+	Refunds     string                 `protobuf:"bytes,6,opt,name=refunds,proto3" json:"refunds,omitempty"`
+	Fees        string                 `protobuf:"bytes,7,opt,name=fees,proto3" json:"fees,omitempty"`
+	// payments - refunds - fees
+	Expected string `protobuf:"bytes,8,opt,name=expected,proto3" json:"expected,omitempty"`
+	// paid_out - expected: what the settled records do not explain.
+	Difference string `protobuf:"bytes,9,opt,name=difference,proto3" json:"difference,omitempty"`
+	Settled    int32  `protobuf:"varint,10,opt,name=settled,proto3" json:"settled,omitempty"`
+	// Settled payments with no paid payment record (the first 20).
+	MissingPayments []string `protobuf:"bytes,11,rep,name=missing_payments,json=missingPayments,proto3" json:"missing_payments,omitempty"`
+	// matched | mismatch | unsynced
+	Status        string `protobuf:"bytes,12,opt,name=status,proto3" json:"status,omitempty"`
+	Reason        string `protobuf:"bytes,13,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconciledPayout) Reset() {
+	*x = ReconciledPayout{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconciledPayout) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconciledPayout) ProtoMessage() {}
+
+func (x *ReconciledPayout) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconciledPayout.ProtoReflect.Descriptor instead.
+func (*ReconciledPayout) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ReconciledPayout) GetPayoutId() string {
+	if x != nil {
+		return x.PayoutId
+	}
+	return ""
+}
+
+func (x *ReconciledPayout) GetBusinessDay() string {
+	if x != nil {
+		return x.BusinessDay
+	}
+	return ""
+}
+
+func (x *ReconciledPayout) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *ReconciledPayout) GetPaidOut() string {
+	if x != nil {
+		return x.PaidOut
+	}
+	return ""
+}
+
+func (x *ReconciledPayout) GetPayments() string {
+	if x != nil {
+		return x.Payments
+	}
+	return ""
+}
+
+func (x *ReconciledPayout) GetRefunds() string {
+	if x != nil {
+		return x.Refunds
+	}
+	return ""
+}
+
+func (x *ReconciledPayout) GetFees() string {
+	if x != nil {
+		return x.Fees
+	}
+	return ""
+}
+
+func (x *ReconciledPayout) GetExpected() string {
+	if x != nil {
+		return x.Expected
+	}
+	return ""
+}
+
+func (x *ReconciledPayout) GetDifference() string {
+	if x != nil {
+		return x.Difference
+	}
+	return ""
+}
+
+func (x *ReconciledPayout) GetSettled() int32 {
+	if x != nil {
+		return x.Settled
+	}
+	return 0
+}
+
+func (x *ReconciledPayout) GetMissingPayments() []string {
+	if x != nil {
+		return x.MissingPayments
+	}
+	return nil
+}
+
+func (x *ReconciledPayout) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ReconciledPayout) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type ListReconciliationExceptionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// 1 to 1000; 100 when 0.
@@ -1581,7 +1864,7 @@ type ListReconciliationExceptionsRequest struct {
 
 func (x *ListReconciliationExceptionsRequest) Reset() {
 	*x = ListReconciliationExceptionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1593,7 +1876,7 @@ func (x *ListReconciliationExceptionsRequest) String() string {
 func (*ListReconciliationExceptionsRequest) ProtoMessage() {}
 
 func (x *ListReconciliationExceptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[25]
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1606,7 +1889,7 @@ func (x *ListReconciliationExceptionsRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use ListReconciliationExceptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListReconciliationExceptionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListReconciliationExceptionsRequest) GetPageSize() int32 {
@@ -1643,7 +1926,7 @@ type ListReconciliationExceptionsResponse struct {
 
 func (x *ListReconciliationExceptionsResponse) Reset() {
 	*x = ListReconciliationExceptionsResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1655,7 +1938,7 @@ func (x *ListReconciliationExceptionsResponse) String() string {
 func (*ListReconciliationExceptionsResponse) ProtoMessage() {}
 
 func (x *ListReconciliationExceptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[26]
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1668,7 +1951,7 @@ func (x *ListReconciliationExceptionsResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use ListReconciliationExceptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListReconciliationExceptionsResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListReconciliationExceptionsResponse) GetExceptions() []*ReconciliationException {
@@ -1714,7 +1997,7 @@ type ReconciliationException struct {
 
 func (x *ReconciliationException) Reset() {
 	*x = ReconciliationException{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1726,7 +2009,7 @@ func (x *ReconciliationException) String() string {
 func (*ReconciliationException) ProtoMessage() {}
 
 func (x *ReconciliationException) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[27]
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1739,7 +2022,7 @@ func (x *ReconciliationException) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconciliationException.ProtoReflect.Descriptor instead.
 func (*ReconciliationException) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ReconciliationException) GetKind() string {
@@ -1839,7 +2122,7 @@ type ReconciliationDay struct {
 
 func (x *ReconciliationDay) Reset() {
 	*x = ReconciliationDay{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +2134,7 @@ func (x *ReconciliationDay) String() string {
 func (*ReconciliationDay) ProtoMessage() {}
 
 func (x *ReconciliationDay) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1864,7 +2147,7 @@ func (x *ReconciliationDay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconciliationDay.ProtoReflect.Descriptor instead.
 func (*ReconciliationDay) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ReconciliationDay) GetBusinessDay() string {
@@ -1979,7 +2262,7 @@ type ReconciliationLine struct {
 
 func (x *ReconciliationLine) Reset() {
 	*x = ReconciliationLine{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	mi := &file_commercesync_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1991,7 +2274,7 @@ func (x *ReconciliationLine) String() string {
 func (*ReconciliationLine) ProtoMessage() {}
 
 func (x *ReconciliationLine) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	mi := &file_commercesync_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2004,7 +2287,7 @@ func (x *ReconciliationLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconciliationLine.ProtoReflect.Descriptor instead.
 func (*ReconciliationLine) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ReconciliationLine) GetCategory() string {
@@ -2069,7 +2352,7 @@ type ListDayExceptionsRequest struct {
 
 func (x *ListDayExceptionsRequest) Reset() {
 	*x = ListDayExceptionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	mi := &file_commercesync_v1_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2364,7 @@ func (x *ListDayExceptionsRequest) String() string {
 func (*ListDayExceptionsRequest) ProtoMessage() {}
 
 func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	mi := &file_commercesync_v1_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2377,7 @@ func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDayExceptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDayExceptionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListDayExceptionsRequest) GetCompanyId() string {
@@ -2135,7 +2418,7 @@ type ListDayExceptionsResponse struct {
 
 func (x *ListDayExceptionsResponse) Reset() {
 	*x = ListDayExceptionsResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	mi := &file_commercesync_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2147,7 +2430,7 @@ func (x *ListDayExceptionsResponse) String() string {
 func (*ListDayExceptionsResponse) ProtoMessage() {}
 
 func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	mi := &file_commercesync_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2160,7 +2443,7 @@ func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDayExceptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDayExceptionsResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListDayExceptionsResponse) GetExceptions() []*DayException {
@@ -2188,7 +2471,7 @@ type ListQuarantineRequest struct {
 
 func (x *ListQuarantineRequest) Reset() {
 	*x = ListQuarantineRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[32]
+	mi := &file_commercesync_v1_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2200,7 +2483,7 @@ func (x *ListQuarantineRequest) String() string {
 func (*ListQuarantineRequest) ProtoMessage() {}
 
 func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[32]
+	mi := &file_commercesync_v1_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2213,7 +2496,7 @@ func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQuarantineRequest.ProtoReflect.Descriptor instead.
 func (*ListQuarantineRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{32}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListQuarantineRequest) GetCompanyId() string {
@@ -2247,7 +2530,7 @@ type ListQuarantineResponse struct {
 
 func (x *ListQuarantineResponse) Reset() {
 	*x = ListQuarantineResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[33]
+	mi := &file_commercesync_v1_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2259,7 +2542,7 @@ func (x *ListQuarantineResponse) String() string {
 func (*ListQuarantineResponse) ProtoMessage() {}
 
 func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[33]
+	mi := &file_commercesync_v1_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2272,7 +2555,7 @@ func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQuarantineResponse.ProtoReflect.Descriptor instead.
 func (*ListQuarantineResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{33}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListQuarantineResponse) GetEntries() []*QuarantineEntry {
@@ -2299,7 +2582,7 @@ type PushOrdersRequest struct {
 
 func (x *PushOrdersRequest) Reset() {
 	*x = PushOrdersRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[34]
+	mi := &file_commercesync_v1_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2311,7 +2594,7 @@ func (x *PushOrdersRequest) String() string {
 func (*PushOrdersRequest) ProtoMessage() {}
 
 func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[34]
+	mi := &file_commercesync_v1_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2324,7 +2607,7 @@ func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushOrdersRequest.ProtoReflect.Descriptor instead.
 func (*PushOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{34}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PushOrdersRequest) GetCompanyId() string {
@@ -2351,7 +2634,7 @@ type PushPaymentsRequest struct {
 
 func (x *PushPaymentsRequest) Reset() {
 	*x = PushPaymentsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[35]
+	mi := &file_commercesync_v1_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2363,7 +2646,7 @@ func (x *PushPaymentsRequest) String() string {
 func (*PushPaymentsRequest) ProtoMessage() {}
 
 func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[35]
+	mi := &file_commercesync_v1_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2376,7 +2659,7 @@ func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushPaymentsRequest.ProtoReflect.Descriptor instead.
 func (*PushPaymentsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{35}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PushPaymentsRequest) GetCompanyId() string {
@@ -2403,7 +2686,7 @@ type PushTransactionsRequest struct {
 
 func (x *PushTransactionsRequest) Reset() {
 	*x = PushTransactionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[36]
+	mi := &file_commercesync_v1_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2415,7 +2698,7 @@ func (x *PushTransactionsRequest) String() string {
 func (*PushTransactionsRequest) ProtoMessage() {}
 
 func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[36]
+	mi := &file_commercesync_v1_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2428,7 +2711,7 @@ func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTransactionsRequest.ProtoReflect.Descriptor instead.
 func (*PushTransactionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{36}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PushTransactionsRequest) GetCompanyId() string {
@@ -2456,7 +2739,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[37]
+	mi := &file_commercesync_v1_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2468,7 +2751,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[37]
+	mi := &file_commercesync_v1_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2481,7 +2764,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{37}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *FieldError) GetField() string {
@@ -2511,7 +2794,7 @@ type RecordResult struct {
 
 func (x *RecordResult) Reset() {
 	*x = RecordResult{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[38]
+	mi := &file_commercesync_v1_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2523,7 +2806,7 @@ func (x *RecordResult) String() string {
 func (*RecordResult) ProtoMessage() {}
 
 func (x *RecordResult) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[38]
+	mi := &file_commercesync_v1_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2536,7 +2819,7 @@ func (x *RecordResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResult.ProtoReflect.Descriptor instead.
 func (*RecordResult) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{38}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RecordResult) GetIndex() int32 {
@@ -2578,7 +2861,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[39]
+	mi := &file_commercesync_v1_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2590,7 +2873,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[39]
+	mi := &file_commercesync_v1_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2603,7 +2886,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{39}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PushResponse) GetAccepted() int32 {
@@ -2764,7 +3047,36 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x03 \x01(\tR\x02to\x126\n" +
-	"\x04days\x18\x04 \x03(\v2\".commercesync.v1.ReconciliationDayR\x04days\"\x9c\x01\n" +
+	"\x04days\x18\x04 \x03(\v2\".commercesync.v1.ReconciliationDayR\x04days\"c\n" +
+	"\x1eGetPayoutReconciliationRequest\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\"\xb4\x01\n" +
+	"\x14PayoutReconciliation\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\x12;\n" +
+	"\apayouts\x18\x04 \x03(\v2!.commercesync.v1.ReconciledPayoutR\apayouts\x12\x1c\n" +
+	"\ttruncated\x18\x05 \x01(\bR\ttruncated\"\x84\x03\n" +
+	"\x10ReconciledPayout\x12\x1b\n" +
+	"\tpayout_id\x18\x01 \x01(\tR\bpayoutId\x12!\n" +
+	"\fbusiness_day\x18\x02 \x01(\tR\vbusinessDay\x12\x1a\n" +
+	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12\x19\n" +
+	"\bpaid_out\x18\x04 \x01(\tR\apaidOut\x12\x1a\n" +
+	"\bpayments\x18\x05 \x01(\tR\bpayments\x12\x18\n" +
+	"\arefunds\x18\x06 \x01(\tR\arefunds\x12\x12\n" +
+	"\x04fees\x18\a \x01(\tR\x04fees\x12\x1a\n" +
+	"\bexpected\x18\b \x01(\tR\bexpected\x12\x1e\n" +
+	"\n" +
+	"difference\x18\t \x01(\tR\n" +
+	"difference\x12\x18\n" +
+	"\asettled\x18\n" +
+	" \x01(\x05R\asettled\x12)\n" +
+	"\x10missing_payments\x18\v \x03(\tR\x0fmissingPayments\x12\x16\n" +
+	"\x06status\x18\f \x01(\tR\x06status\x12\x16\n" +
+	"\x06reason\x18\r \x01(\tR\x06reason\"\x9c\x01\n" +
 	"#ListReconciliationExceptionsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -2870,7 +3182,7 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"GetCompany\x12\".commercesync.v1.GetCompanyRequest\x1a\x18.commercesync.v1.Company\"&\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/companies/{company_id}\x12\x90\x01\n" +
 	"\x10CreateConnection\x12(.commercesync.v1.CreateConnectionRequest\x1a\x1b.commercesync.v1.Connection\"5\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/companies/{company_id}/connections\x12\x97\x01\n" +
-	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\"B\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\x97\v\n" +
+	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\"B\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\xca\f\n" +
 	"\vSyncService\x12\x97\x01\n" +
 	"\rGetSyncConfig\x12%.commercesync.v1.GetSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\";\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/config\x12\x9f\x01\n" +
 	"\rPutSyncConfig\x12%.commercesync.v1.PutSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\"C\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x029:\x06config\x1a//v1/companies/{company_id}/sync/commerce/config\x12\x8e\x01\n" +
@@ -2880,7 +3192,8 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\bListDays\x12 .commercesync.v1.ListDaysRequest\x1a!.commercesync.v1.ListDaysResponse\"2\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/ledger/days\x12\xb8\x01\n" +
 	"\x11ListDayExceptions\x12).commercesync.v1.ListDayExceptionsRequest\x1a*.commercesync.v1.ListDayExceptionsResponse\"L\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02B\x12@/v1/companies/{company_id}/ledger/days/{business_day}/exceptions\x12\x94\x01\n" +
 	"\x0eListQuarantine\x12&.commercesync.v1.ListQuarantineRequest\x1a'.commercesync.v1.ListQuarantineResponse\"1\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/quarantine\x12\x96\x01\n" +
-	"\x11GetReconciliation\x12).commercesync.v1.GetReconciliationRequest\x1a\x1f.commercesync.v1.Reconciliation\"5\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02+\x12)/v1/companies/{company_id}/reconciliation\x12\xb6\x01\n" +
+	"\x11GetReconciliation\x12).commercesync.v1.GetReconciliationRequest\x1a\x1f.commercesync.v1.Reconciliation\"5\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02+\x12)/v1/companies/{company_id}/reconciliation\x12\xb0\x01\n" +
+	"\x17GetPayoutReconciliation\x12/.commercesync.v1.GetPayoutReconciliationRequest\x1a%.commercesync.v1.PayoutReconciliation\"=\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x023\x121/v1/companies/{company_id}/reconciliation/payouts\x12\xb6\x01\n" +
 	"\x1cListReconciliationExceptions\x124.commercesync.v1.ListReconciliationExceptionsRequest\x1a5.commercesync.v1.ListReconciliationExceptionsResponse\")\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/reconciliation/exceptions2\xb7\v\n" +
 	"\vDataService\x12\x94\x01\n" +
 	"\n" +
@@ -2906,7 +3219,7 @@ func file_commercesync_v1_service_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_service_proto_rawDescData
 }
 
-var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_commercesync_v1_service_proto_goTypes = []any{
 	(*PutLocationsRequest)(nil),                  // 0: commercesync.v1.PutLocationsRequest
 	(*PutProductsRequest)(nil),                   // 1: commercesync.v1.PutProductsRequest
@@ -2933,111 +3246,117 @@ var file_commercesync_v1_service_proto_goTypes = []any{
 	(*ListDaysResponse)(nil),                     // 22: commercesync.v1.ListDaysResponse
 	(*GetReconciliationRequest)(nil),             // 23: commercesync.v1.GetReconciliationRequest
 	(*Reconciliation)(nil),                       // 24: commercesync.v1.Reconciliation
-	(*ListReconciliationExceptionsRequest)(nil),  // 25: commercesync.v1.ListReconciliationExceptionsRequest
-	(*ListReconciliationExceptionsResponse)(nil), // 26: commercesync.v1.ListReconciliationExceptionsResponse
-	(*ReconciliationException)(nil),              // 27: commercesync.v1.ReconciliationException
-	(*ReconciliationDay)(nil),                    // 28: commercesync.v1.ReconciliationDay
-	(*ReconciliationLine)(nil),                   // 29: commercesync.v1.ReconciliationLine
-	(*ListDayExceptionsRequest)(nil),             // 30: commercesync.v1.ListDayExceptionsRequest
-	(*ListDayExceptionsResponse)(nil),            // 31: commercesync.v1.ListDayExceptionsResponse
-	(*ListQuarantineRequest)(nil),                // 32: commercesync.v1.ListQuarantineRequest
-	(*ListQuarantineResponse)(nil),               // 33: commercesync.v1.ListQuarantineResponse
-	(*PushOrdersRequest)(nil),                    // 34: commercesync.v1.PushOrdersRequest
-	(*PushPaymentsRequest)(nil),                  // 35: commercesync.v1.PushPaymentsRequest
-	(*PushTransactionsRequest)(nil),              // 36: commercesync.v1.PushTransactionsRequest
-	(*FieldError)(nil),                           // 37: commercesync.v1.FieldError
-	(*RecordResult)(nil),                         // 38: commercesync.v1.RecordResult
-	(*PushResponse)(nil),                         // 39: commercesync.v1.PushResponse
-	(*Location)(nil),                             // 40: commercesync.v1.Location
-	(*Product)(nil),                              // 41: commercesync.v1.Product
-	(*ProductCategory)(nil),                      // 42: commercesync.v1.ProductCategory
-	(*TaxComponent)(nil),                         // 43: commercesync.v1.TaxComponent
-	(*PaymentMethod)(nil),                        // 44: commercesync.v1.PaymentMethod
-	(*SyncConfiguration)(nil),                    // 45: commercesync.v1.SyncConfiguration
-	(*Connection)(nil),                           // 46: commercesync.v1.Connection
-	(*DaySummary)(nil),                           // 47: commercesync.v1.DaySummary
-	(*DayException)(nil),                         // 48: commercesync.v1.DayException
-	(*QuarantineEntry)(nil),                      // 49: commercesync.v1.QuarantineEntry
-	(*Order)(nil),                                // 50: commercesync.v1.Order
-	(*Payment)(nil),                              // 51: commercesync.v1.Payment
-	(*Transaction)(nil),                          // 52: commercesync.v1.Transaction
-	(*PushRecordsRequest)(nil),                   // 53: commercesync.v1.PushRecordsRequest
-	(*Company)(nil),                              // 54: commercesync.v1.Company
+	(*GetPayoutReconciliationRequest)(nil),       // 25: commercesync.v1.GetPayoutReconciliationRequest
+	(*PayoutReconciliation)(nil),                 // 26: commercesync.v1.PayoutReconciliation
+	(*ReconciledPayout)(nil),                     // 27: commercesync.v1.ReconciledPayout
+	(*ListReconciliationExceptionsRequest)(nil),  // 28: commercesync.v1.ListReconciliationExceptionsRequest
+	(*ListReconciliationExceptionsResponse)(nil), // 29: commercesync.v1.ListReconciliationExceptionsResponse
+	(*ReconciliationException)(nil),              // 30: commercesync.v1.ReconciliationException
+	(*ReconciliationDay)(nil),                    // 31: commercesync.v1.ReconciliationDay
+	(*ReconciliationLine)(nil),                   // 32: commercesync.v1.ReconciliationLine
+	(*ListDayExceptionsRequest)(nil),             // 33: commercesync.v1.ListDayExceptionsRequest
+	(*ListDayExceptionsResponse)(nil),            // 34: commercesync.v1.ListDayExceptionsResponse
+	(*ListQuarantineRequest)(nil),                // 35: commercesync.v1.ListQuarantineRequest
+	(*ListQuarantineResponse)(nil),               // 36: commercesync.v1.ListQuarantineResponse
+	(*PushOrdersRequest)(nil),                    // 37: commercesync.v1.PushOrdersRequest
+	(*PushPaymentsRequest)(nil),                  // 38: commercesync.v1.PushPaymentsRequest
+	(*PushTransactionsRequest)(nil),              // 39: commercesync.v1.PushTransactionsRequest
+	(*FieldError)(nil),                           // 40: commercesync.v1.FieldError
+	(*RecordResult)(nil),                         // 41: commercesync.v1.RecordResult
+	(*PushResponse)(nil),                         // 42: commercesync.v1.PushResponse
+	(*Location)(nil),                             // 43: commercesync.v1.Location
+	(*Product)(nil),                              // 44: commercesync.v1.Product
+	(*ProductCategory)(nil),                      // 45: commercesync.v1.ProductCategory
+	(*TaxComponent)(nil),                         // 46: commercesync.v1.TaxComponent
+	(*PaymentMethod)(nil),                        // 47: commercesync.v1.PaymentMethod
+	(*SyncConfiguration)(nil),                    // 48: commercesync.v1.SyncConfiguration
+	(*Connection)(nil),                           // 49: commercesync.v1.Connection
+	(*DaySummary)(nil),                           // 50: commercesync.v1.DaySummary
+	(*DayException)(nil),                         // 51: commercesync.v1.DayException
+	(*QuarantineEntry)(nil),                      // 52: commercesync.v1.QuarantineEntry
+	(*Order)(nil),                                // 53: commercesync.v1.Order
+	(*Payment)(nil),                              // 54: commercesync.v1.Payment
+	(*Transaction)(nil),                          // 55: commercesync.v1.Transaction
+	(*PushRecordsRequest)(nil),                   // 56: commercesync.v1.PushRecordsRequest
+	(*Company)(nil),                              // 57: commercesync.v1.Company
 }
 var file_commercesync_v1_service_proto_depIdxs = []int32{
-	40, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
-	41, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
-	42, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
-	43, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
-	44, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
+	43, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
+	44, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
+	45, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
+	46, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
+	47, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
 	5,  // 5: commercesync.v1.ListPlatformsResponse.platforms:type_name -> commercesync.v1.Platform
-	45, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
+	48, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
 	15, // 7: commercesync.v1.SyncSummary.sync_date_range_utc:type_name -> commercesync.v1.DateRange
 	18, // 8: commercesync.v1.SyncStatus.documents:type_name -> commercesync.v1.DocumentStatus
-	46, // 9: commercesync.v1.SyncStatus.data_connections:type_name -> commercesync.v1.Connection
+	49, // 9: commercesync.v1.SyncStatus.data_connections:type_name -> commercesync.v1.Connection
 	20, // 10: commercesync.v1.SyncStatus.errors:type_name -> commercesync.v1.SyncError
-	47, // 11: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
-	28, // 12: commercesync.v1.Reconciliation.days:type_name -> commercesync.v1.ReconciliationDay
-	27, // 13: commercesync.v1.ListReconciliationExceptionsResponse.exceptions:type_name -> commercesync.v1.ReconciliationException
-	29, // 14: commercesync.v1.ReconciliationDay.lines:type_name -> commercesync.v1.ReconciliationLine
-	48, // 15: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
-	49, // 16: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
-	50, // 17: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
-	51, // 18: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
-	52, // 19: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
-	37, // 20: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
-	38, // 21: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
-	6,  // 22: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
-	8,  // 23: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
-	9,  // 24: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
-	10, // 25: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
-	11, // 26: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
-	12, // 27: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
-	13, // 28: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
-	14, // 29: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
-	17, // 30: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
-	21, // 31: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
-	30, // 32: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
-	32, // 33: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
-	23, // 34: commercesync.v1.SyncService.GetReconciliation:input_type -> commercesync.v1.GetReconciliationRequest
-	25, // 35: commercesync.v1.SyncService.ListReconciliationExceptions:input_type -> commercesync.v1.ListReconciliationExceptionsRequest
-	34, // 36: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
-	35, // 37: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
-	36, // 38: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
-	53, // 39: commercesync.v1.DataService.PushRecords:input_type -> commercesync.v1.PushRecordsRequest
-	0,  // 40: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
-	1,  // 41: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
-	2,  // 42: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
-	3,  // 43: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
-	4,  // 44: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
-	7,  // 45: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
-	54, // 46: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
-	54, // 47: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
-	46, // 48: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
-	46, // 49: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
-	45, // 50: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	45, // 51: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	16, // 52: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
-	19, // 53: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
-	22, // 54: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
-	31, // 55: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
-	33, // 56: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
-	24, // 57: commercesync.v1.SyncService.GetReconciliation:output_type -> commercesync.v1.Reconciliation
-	26, // 58: commercesync.v1.SyncService.ListReconciliationExceptions:output_type -> commercesync.v1.ListReconciliationExceptionsResponse
-	39, // 59: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
-	39, // 60: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
-	39, // 61: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
-	39, // 62: commercesync.v1.DataService.PushRecords:output_type -> commercesync.v1.PushResponse
-	39, // 63: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
-	39, // 64: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
-	39, // 65: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
-	39, // 66: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
-	39, // 67: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
-	45, // [45:68] is the sub-list for method output_type
-	22, // [22:45] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	50, // 11: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
+	31, // 12: commercesync.v1.Reconciliation.days:type_name -> commercesync.v1.ReconciliationDay
+	27, // 13: commercesync.v1.PayoutReconciliation.payouts:type_name -> commercesync.v1.ReconciledPayout
+	30, // 14: commercesync.v1.ListReconciliationExceptionsResponse.exceptions:type_name -> commercesync.v1.ReconciliationException
+	32, // 15: commercesync.v1.ReconciliationDay.lines:type_name -> commercesync.v1.ReconciliationLine
+	51, // 16: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
+	52, // 17: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
+	53, // 18: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
+	54, // 19: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
+	55, // 20: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
+	40, // 21: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
+	41, // 22: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
+	6,  // 23: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
+	8,  // 24: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
+	9,  // 25: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
+	10, // 26: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
+	11, // 27: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
+	12, // 28: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
+	13, // 29: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
+	14, // 30: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
+	17, // 31: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
+	21, // 32: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
+	33, // 33: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
+	35, // 34: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
+	23, // 35: commercesync.v1.SyncService.GetReconciliation:input_type -> commercesync.v1.GetReconciliationRequest
+	25, // 36: commercesync.v1.SyncService.GetPayoutReconciliation:input_type -> commercesync.v1.GetPayoutReconciliationRequest
+	28, // 37: commercesync.v1.SyncService.ListReconciliationExceptions:input_type -> commercesync.v1.ListReconciliationExceptionsRequest
+	37, // 38: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
+	38, // 39: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
+	39, // 40: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
+	56, // 41: commercesync.v1.DataService.PushRecords:input_type -> commercesync.v1.PushRecordsRequest
+	0,  // 42: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
+	1,  // 43: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
+	2,  // 44: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
+	3,  // 45: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
+	4,  // 46: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
+	7,  // 47: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
+	57, // 48: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
+	57, // 49: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
+	49, // 50: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
+	49, // 51: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
+	48, // 52: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	48, // 53: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	16, // 54: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
+	19, // 55: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
+	22, // 56: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
+	34, // 57: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
+	36, // 58: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
+	24, // 59: commercesync.v1.SyncService.GetReconciliation:output_type -> commercesync.v1.Reconciliation
+	26, // 60: commercesync.v1.SyncService.GetPayoutReconciliation:output_type -> commercesync.v1.PayoutReconciliation
+	29, // 61: commercesync.v1.SyncService.ListReconciliationExceptions:output_type -> commercesync.v1.ListReconciliationExceptionsResponse
+	42, // 62: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
+	42, // 63: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
+	42, // 64: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
+	42, // 65: commercesync.v1.DataService.PushRecords:output_type -> commercesync.v1.PushResponse
+	42, // 66: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
+	42, // 67: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
+	42, // 68: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
+	42, // 69: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
+	42, // 70: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
+	47, // [47:71] is the sub-list for method output_type
+	23, // [23:47] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_service_proto_init() }
@@ -3058,7 +3377,7 @@ func file_commercesync_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_service_proto_rawDesc), len(file_commercesync_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   40,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

@@ -345,6 +345,7 @@ const (
 	SyncService_ListDayExceptions_FullMethodName            = "/commercesync.v1.SyncService/ListDayExceptions"
 	SyncService_ListQuarantine_FullMethodName               = "/commercesync.v1.SyncService/ListQuarantine"
 	SyncService_GetReconciliation_FullMethodName            = "/commercesync.v1.SyncService/GetReconciliation"
+	SyncService_GetPayoutReconciliation_FullMethodName      = "/commercesync.v1.SyncService/GetPayoutReconciliation"
 	SyncService_ListReconciliationExceptions_FullMethodName = "/commercesync.v1.SyncService/ListReconciliationExceptions"
 )
 
@@ -366,6 +367,9 @@ type SyncServiceClient interface {
 	// commerce records, the ledger and the accounting platform, per account,
 	// with the difference and a status.
 	GetReconciliation(ctx context.Context, in *GetReconciliationRequest, opts ...grpc.CallOption) (*Reconciliation, error)
+	// Each payout of a range against the payments, refunds and fees it
+	// settles, with any difference they do not explain.
+	GetPayoutReconciliation(ctx context.Context, in *GetPayoutReconciliationRequest, opts ...grpc.CallOption) (*PayoutReconciliation, error)
 	// What does not reconcile across all of the tenant's companies:
 	// quarantined records and days, documents the platform refused, days
 	// counted with exceptions, revisions after a day was posted and old
@@ -461,6 +465,16 @@ func (c *syncServiceClient) GetReconciliation(ctx context.Context, in *GetReconc
 	return out, nil
 }
 
+func (c *syncServiceClient) GetPayoutReconciliation(ctx context.Context, in *GetPayoutReconciliationRequest, opts ...grpc.CallOption) (*PayoutReconciliation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PayoutReconciliation)
+	err := c.cc.Invoke(ctx, SyncService_GetPayoutReconciliation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *syncServiceClient) ListReconciliationExceptions(ctx context.Context, in *ListReconciliationExceptionsRequest, opts ...grpc.CallOption) (*ListReconciliationExceptionsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListReconciliationExceptionsResponse)
@@ -489,6 +503,9 @@ type SyncServiceServer interface {
 	// commerce records, the ledger and the accounting platform, per account,
 	// with the difference and a status.
 	GetReconciliation(context.Context, *GetReconciliationRequest) (*Reconciliation, error)
+	// Each payout of a range against the payments, refunds and fees it
+	// settles, with any difference they do not explain.
+	GetPayoutReconciliation(context.Context, *GetPayoutReconciliationRequest) (*PayoutReconciliation, error)
 	// What does not reconcile across all of the tenant's companies:
 	// quarantined records and days, documents the platform refused, days
 	// counted with exceptions, revisions after a day was posted and old
@@ -527,6 +544,9 @@ func (UnimplementedSyncServiceServer) ListQuarantine(context.Context, *ListQuara
 }
 func (UnimplementedSyncServiceServer) GetReconciliation(context.Context, *GetReconciliationRequest) (*Reconciliation, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetReconciliation not implemented")
+}
+func (UnimplementedSyncServiceServer) GetPayoutReconciliation(context.Context, *GetPayoutReconciliationRequest) (*PayoutReconciliation, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPayoutReconciliation not implemented")
 }
 func (UnimplementedSyncServiceServer) ListReconciliationExceptions(context.Context, *ListReconciliationExceptionsRequest) (*ListReconciliationExceptionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListReconciliationExceptions not implemented")
@@ -696,6 +716,24 @@ func _SyncService_GetReconciliation_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SyncService_GetPayoutReconciliation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPayoutReconciliationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).GetPayoutReconciliation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_GetPayoutReconciliation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).GetPayoutReconciliation(ctx, req.(*GetPayoutReconciliationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SyncService_ListReconciliationExceptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListReconciliationExceptionsRequest)
 	if err := dec(in); err != nil {
@@ -752,6 +790,10 @@ var SyncService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetReconciliation",
 			Handler:    _SyncService_GetReconciliation_Handler,
+		},
+		{
+			MethodName: "GetPayoutReconciliation",
+			Handler:    _SyncService_GetPayoutReconciliation_Handler,
 		},
 		{
 			MethodName: "ListReconciliationExceptions",
