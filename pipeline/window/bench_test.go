@@ -209,18 +209,26 @@ func BenchmarkDecode(b *testing.B) {
 // pass's garbage is not billed to the next): every timed record is a new
 // record, and the state never exceeds one pass (≈60 records and 3–4 days
 // per company), as the lateness horizon bounds it in production.
-func BenchmarkAggregate(b *testing.B) {
+func BenchmarkAggregate(b *testing.B) { benchAggregate(b) }
+
+// BenchmarkAggregateWithContributions is BenchmarkAggregate writing
+// ledger.contributions too, as the job does: the cost of reconciliation's
+// input, stated in the README against BenchmarkAggregate in the same run.
+func BenchmarkAggregateWithContributions(b *testing.B) { benchAggregate(b, WithContributions()) }
+
+func benchAggregate(b *testing.B, opts ...AggregatorOption) {
 	d := loadBench(b)
 	n := len(d.records)
 	var a *Aggregator
 	var dec eventDecoder
-	var summaries, changes int
+	var summaries, changes, contribs int
 	flush := func() {
 		out, err := a.Flush()
 		if err != nil {
 			b.Fatal(err)
 		}
 		changes += len(out.Changes)
+		contribs += len(out.Contributions)
 		summaries += len(out.Summaries)
 		a.Commit()
 	}
@@ -230,7 +238,7 @@ func BenchmarkAggregate(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { _ = st.Close() })
-		a = NewAggregator(nil, WithStore(st))
+		a = NewAggregator(nil, append([]AggregatorOption{WithStore(st)}, opts...)...)
 		for i, s := range d.settings {
 			var ev v1.CommerceEvent
 			if err := proto.Unmarshal(s, &ev); err != nil {
@@ -279,6 +287,9 @@ func BenchmarkAggregate(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(changes)/float64(b.N), "changes/record")
 	b.ReportMetric(float64(summaries)*1000/float64(b.N), "summaries/1k-records")
+	if len(opts) > 0 {
+		b.ReportMetric(float64(contribs)/float64(b.N), "contributions/record")
+	}
 }
 
 // TestBenchRecordMix keeps the benchmark honest about its mix.
