@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +20,7 @@ import (
 	"github.com/commercesync/commercesync/pipeline/kafka"
 
 	"github.com/commercesync/commercesync/ledger/money"
+	"github.com/commercesync/commercesync/ledger/reconcile"
 	"github.com/commercesync/commercesync/pipeline/sink"
 	"github.com/commercesync/commercesync/pipeline/sink/chtest"
 	"github.com/commercesync/commercesync/pipeline/system"
@@ -386,6 +391,8 @@ func TestReconciliationNamesEachPlantedCase(t *testing.T) {
 		t.Errorf("payouts:\n%s\nwant:\n%s", strings.Join(gotPo, "\n"), strings.Join(wantPo, "\n"))
 	}
 
+	checkReadmeQuery(t, tg, m.company, rec)
+
 	var exc []*v1.ReconciliationException
 	eventually(t, time.Minute, "every planted case among the exceptions", func() bool {
 		exc = m.exceptions("unsettledOlderThanDays=1")
@@ -409,6 +416,77 @@ func TestReconciliationNamesEachPlantedCase(t *testing.T) {
 		if e.GetKind() != w.kind || e.GetBusinessDay() != w.day || e.GetRecordId() != w.record || e.GetAmount() != w.amount ||
 			!strings.Contains(e.GetMessage(), w.says) || e.GetCompanyId() != m.company {
 			t.Errorf("exception %d: %s; want %+v of company %s", i, got[i], w, m.company)
+		}
+	}
+}
+
+// readmeQuery is the README's example query for company, as written there.
+func readmeQuery(t testing.TB, company string) string {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(raw), "<!-- reconciliation-query:begin -->")
+	block, _, ok2 := strings.Cut(rest, "<!-- reconciliation-query:end -->")
+	if !ok || !ok2 {
+		t.Fatal("the README has no reconciliation-query block")
+	}
+	block = strings.TrimSpace(block)
+	block = strings.TrimSuffix(strings.TrimPrefix(block, "```sql"), "```")
+	return strings.ReplaceAll(block, "'COMPANY'", "'"+company+"'")
+}
+
+// checkReadmeQuery runs the README's example query with clickhouse-client,
+// a client this project did not write, and finds the API's numbers: per
+// day and account, the records, the ledger and the platform.
+func checkReadmeQuery(t *testing.T, tg chtest.Target, company string, rec *v1.Reconciliation) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(tg.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := exec.LookPath("clickhouse-client")
+	if err != nil {
+		t.Fatalf("clickhouse-client, Debian's client for ClickHouse, is not installed (apt-get install -y clickhouse-client): %v", err)
+	}
+	out, err := exec.Command(client, "--host", host, "--port", port, "--database", tg.Database, "--query", readmeQuery(t, company)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("clickhouse-client: %v\n%s", err, out)
+	}
+	parse := func(s string) money.Amount {
+		a, err := money.Parse(s)
+		if err != nil {
+			t.Fatalf("amount %q: %v", s, err)
+		}
+		return a
+	}
+	got := map[string][3]money.Amount{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 5 {
+			t.Fatalf("clickhouse-client printed %q; want day, account and three amounts", line)
+		}
+		got[f[0]+" "+f[1]] = [3]money.Amount{parse(f[2]), parse(f[3]), parse(f[4])}
+	}
+	want := map[string][3]money.Amount{}
+	for _, d := range rec.GetDays() {
+		for _, l := range d.GetLines() {
+			c := reconcile.Classify(l.GetAccount())
+			net := func(s string) money.Amount { return reconcile.Reported(c, parse(s)) }
+			want[d.GetBusinessDay()+" "+l.GetAccount()] = [3]money.Amount{net(l.GetCommerce()), net(l.GetLedger()), net(l.GetPlatform())}
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the API answered no lines to compare")
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: clickhouse-client says %v; the API %v", k, got[k], w)
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: clickhouse-client says %v; the API lists nothing", k, g)
 		}
 	}
 }
