@@ -41,6 +41,15 @@ type adminClient struct {
 	base  string
 	token string
 	http  *http.Client
+	// who names the command in errors ("admin" when empty).
+	who string
+}
+
+func (c *adminClient) name() string {
+	if c.who == "" {
+		return "admin"
+	}
+	return c.who
 }
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -99,7 +108,7 @@ func (c *adminClient) call(ctx context.Context, method, path string, req, resp p
 	}
 	r, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
-		return fmt.Errorf("admin: %w", err)
+		return fmt.Errorf("%s: %w", c.name(), err)
 	}
 	r.Header.Set("Authorization", "Bearer "+c.token)
 	if req != nil {
@@ -107,22 +116,22 @@ func (c *adminClient) call(ctx context.Context, method, path string, req, resp p
 	}
 	res, err := c.http.Do(r)
 	if err != nil {
-		return fmt.Errorf("admin: is the gateway at %s running? %w", c.base, err)
+		return fmt.Errorf("%s: is the gateway at %s running? %w", c.name(), c.base, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
 	if err != nil {
-		return fmt.Errorf("admin: read the answer: %w", err)
+		return fmt.Errorf("%s: read the answer: %w", c.name(), err)
 	}
 	if res.StatusCode != http.StatusOK {
 		var e struct{ Message string }
 		if json.Unmarshal(b, &e) != nil || e.Message == "" {
 			e.Message = strings.TrimSpace(string(b))
 		}
-		return fmt.Errorf("admin: %s %s: HTTP %d: %s", method, path, res.StatusCode, e.Message)
+		return fmt.Errorf("%s: %s %s: HTTP %d: %s", c.name(), method, path, res.StatusCode, e.Message)
 	}
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, resp); err != nil {
-		return fmt.Errorf("admin: the gateway's answer is not what this command expects (is it the same version?): %w", err)
+		return fmt.Errorf("%s: the gateway's answer is not what this command expects (is it the same version?): %w", c.name(), err)
 	}
 	return nil
 }

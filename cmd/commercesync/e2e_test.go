@@ -2,20 +2,25 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
-	"github.com/shopspring/decimal"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/mapping"
+	"github.com/commercesync/commercesync/pipeline/sink"
+	"github.com/commercesync/commercesync/pipeline/sink/chtest"
 	"github.com/commercesync/commercesync/pipeline/system"
 	"github.com/commercesync/commercesync/pipeline/window"
 )
@@ -109,7 +114,9 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func endToEnd(t *testing.T, p platform) {
-	sys := startSystem(t)
+	tg := chtest.Start(t)
+	sys := startSystem(t, system.WithReconciliation(system.Reconciliation{Addr: tg.Addr, Database: tg.Database,
+		SinkOptions: []sink.Option{sink.WithBatch(10_000, 20*time.Millisecond)}}))
 	s := newScenario(t, sys, p, seed, orderCount())
 	// A grace longer than the two days keeps sealing to the explicit
 	// sync/latest, since the test pushes orders, then payments, then
@@ -151,6 +158,41 @@ func endToEnd(t *testing.T, p platform) {
 	s.api.must("GET", "/v1/companies/"+s.company+"/ledger/days?from=2026-03-10&to=2026-03-11", nil, &days)
 	if len(days.Days) != 2 || days.Days[0].Revision != 1 || days.Days[1].Revision != 1 {
 		t.Errorf("ledger days = %+v, want revision 1 of 2026-03-10 and 2026-03-11 only", days.Days)
+	}
+	checkReconciled(t, sys, s.company, []string{"2026-03-10", "2026-03-11", "2026-03-12"})
+}
+
+// checkReconciled runs commercesync reconcile as a finance team would and
+// waits for every day to read matched: the records, the ledger and the
+// documents the platform confirmed agree on every account.
+func checkReconciled(t *testing.T, sys *system.System, company string, days []string) {
+	t.Helper()
+	t.Setenv("COMMERCESYNC_API_KEY", sys.DevKey)
+	var out string
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"reconcile", "-url", sys.HTTPURL, "-company", company, "-from", days[0], "-to", days[len(days)-1], "-accounts"}, &stdout, &stderr)
+		if err != nil {
+			t.Fatalf("reconcile: %v\n%s", err, stderr.String())
+		}
+		out = stdout.String()
+		matched := 0
+		for _, line := range strings.Split(out, "\n") {
+			if f := strings.Fields(line); len(f) > 3 && slices.Contains(days, f[0]) && slices.Contains(f, "matched") {
+				matched++
+			}
+		}
+		if matched == len(days) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a minute, reconcile says:\n%s\nwant %d days matched", out, len(days))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out, "gross_sales") || !strings.Contains(out, "tenders") {
+		t.Errorf("reconcile -accounts lists no accounts:\n%s", out)
 	}
 }
 

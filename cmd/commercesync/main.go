@@ -51,6 +51,7 @@ Usage:
   commercesync sandbox <platform>     run one platform's sandbox alone (xero, freeagent, …)
   commercesync admin …                make tenants and API keys (with COMMERCESYNC_ADMIN_TOKEN)
   commercesync loadgen [flags]        push realistic traffic for many merchants and time it (with COMMERCESYNC_API_KEY)
+  commercesync reconcile [flags]      a company's days, payouts or the tenant's exceptions, three sources side by side (with COMMERCESYNC_API_KEY)
 
 Run "commercesync <command> -h" for a command's flags.
 `
@@ -93,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, windowOpt
 		return runAdmin(ctx, args[1:], stdout, stderr)
 	case "loadgen":
 		return runLoadgen(ctx, args[1:], stdout, stderr)
+	case "reconcile":
+		return runReconcile(ctx, args[1:], stdout, stderr, time.Now)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -23,7 +23,7 @@ func envName(command, name string) string {
 		return "KAFKA_BROKERS"
 	case name == "clickhouse":
 		return "CLICKHOUSE_ADDR"
-	case (command == "admin" || command == "loadgen") && name == "url":
+	case (command == "admin" || command == "loadgen" || command == "reconcile") && name == "url":
 		return "COMMERCESYNC_URL"
 	}
 	n := strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
@@ -68,7 +68,7 @@ func envSettings() []envSetting {
 			"the operator token (cso_…) that opens the admin API; admin sends it"},
 		{"COMMERCESYNC_<PLATFORM>_CLIENT_SECRET", "gateway, push", "",
 			"the OAuth client secret registered with each platform served (XERO, QBO, SAGE, NETSUITE, FREEAGENT)"},
-		{"COMMERCESYNC_API_KEY", "loadgen", "", "the API key loadgen pushes with: configure and ingest scopes"},
+		{"COMMERCESYNC_API_KEY", "loadgen, reconcile", "", "the API key loadgen pushes with (configure and ingest scopes) and reconcile reads with (read scope)"},
 		{"COMMERCESYNC_KAFKA_SASL_PASSWORD", "dev, gateway, window, plan, push, loadgen", "", "the SASL password, with -kafka-sasl-mechanism and -kafka-sasl-user"},
 	}
 }
@@ -85,7 +85,8 @@ func settingsCommands() []*flag.FlagSet {
 	pu, _, _ := newPushFlags(io.Discard)
 	br, _, _ := newBrokerFlags(io.Discard)
 	sk, _ := newSinkFlags(io.Discard)
-	return []*flag.FlagSet{dev, gw, win, pl, pu, sk, br, sb, adm, lg}
+	rc, _ := newReconcileFlags(io.Discard)
+	return []*flag.FlagSet{dev, gw, win, pl, pu, sk, br, sb, adm, lg, rc}
 }
 
 // settingsTable is the README's table of every setting.
