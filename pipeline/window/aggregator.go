@@ -863,9 +863,7 @@ func (a *Aggregator) checkStateSize(c *company, k recordKey, rs *recState) error
 func (a *Aggregator) contribute(c *company, k dayKey, ps []day.Posting, sign int, rk recordKey, rs *recState) error {
 	recordID, exception := rk.id, rs.exception
 	if a.contrib {
-		if err := a.noteContribution(c, k, ps, sign, rk, rs); err != nil {
-			return err
-		}
+		a.noteContribution(c, k, ps, sign, rk, rs)
 	}
 	d, err := a.dayForWrite(c, k)
 	if err != nil {

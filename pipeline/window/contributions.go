@@ -1,12 +1,9 @@
 package window
 
 import (
-	"fmt"
-
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/commercesync/commercesync/ledger/day"
-	"github.com/commercesync/commercesync/pipeline/kafka"
 )
 
 // A record's contribution to a day changes only in contribute: each change
@@ -21,17 +18,16 @@ type contribSpan struct {
 	start, end int
 }
 
-// noteContribution writes one contribution change to the batch.
-func (a *Aggregator) noteContribution(c *company, k dayKey, ps []day.Posting, sign int, rk recordKey, rs *recState) error {
+// noteContribution writes one contribution change to the batch. It needs no
+// size check of its own: a contribution holds its record's settled ids
+// (bounded with the rest of the state by MaxRecordStateBytes, checked
+// before) and its postings (at most MaxDayAccounts accounts, each at most a
+// category or tax component of MaxIDBytes), which together stay far under
+// kafka.MaxRecordBytes (TestOutputWithinRecordLimitAtEveryMaximum).
+func (a *Aggregator) noteContribution(c *company, k dayKey, ps []day.Posting, sign int, rk recordKey, rs *recState) {
 	start := len(a.b.cbuf)
-	b := appendContribution(a.b.cbuf, c, k, ps, sign, rk, rs)
-	if size := len(b) - start + len(c.id); size > kafka.MaxRecordBytes {
-		a.b.cbuf = b[:start]
-		return fmt.Errorf("its contribution to day %s would take %d bytes; the limit is %d", k.day, size, kafka.MaxRecordBytes)
-	}
-	a.b.cbuf = b
-	a.b.contribs = append(a.b.contribs, contribSpan{c, start, len(b)})
-	return nil
+	a.b.cbuf = appendContribution(a.b.cbuf, c, k, ps, sign, rk, rs)
+	a.b.contribs = append(a.b.contribs, contribSpan{c, start, len(a.b.cbuf)})
 }
 
 // appendContribution appends the wire form of a Contribution.
@@ -48,7 +44,7 @@ func appendContribution(b []byte, c *company, k dayKey, ps []day.Posting, sign i
 	b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(sign)))
 	for _, p := range ps {
 		amt := int64(p.Amount)
-		if sign < 0 {
+		if sign == -1 {
 			amt = -amt
 		}
 		var body int

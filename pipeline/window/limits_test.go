@@ -89,6 +89,9 @@ func (m *maxima) commit() Output {
 	for _, e := range out.Exceptions {
 		check("exception", e.Key, e.Value)
 	}
+	for _, c := range out.Contributions {
+		check("contribution", c.Key, c.Value)
+	}
 	m.r.commit(m.t)
 	return out
 }
@@ -242,4 +245,27 @@ func TestSmallStateIsFarBelowTheLimit(t *testing.T) {
 // lineAt is an order line with every string at its limit.
 func lineAt(id, rateKey string) day.OrderLine {
 	return day.OrderLine{Product: id, Category: id, TaxKey: rateKey, Total: math.MinInt64, Tax: math.MinInt64, Discount: math.MinInt64, GiftCard: true}
+}
+
+// A payout settling as many 255-byte payment ids as a record's state holds
+// writes the largest contribution a record can, and it stays within the
+// record limit: noteContribution needs no check of its own.
+func TestLargestContributionWithinRecordLimit(t *testing.T) {
+	m := newMaxima(t)
+	payout := func(n int) *v1.CommerceEvent {
+		var ids []string
+		for i := range n {
+			ids = append(ids, pad(fmt.Sprintf("pay-%05d-", i), MaxIDBytes))
+		}
+		id := pad("po-", MaxIDBytes)
+		return recordEvent(m.company, m.tenant, &v1.RecordEvent{Kind: v1.RecordKind_RECORD_KIND_TRANSACTION, TransactionType: "Payout", Id: id,
+			EventUnixMs: m.at.UnixMilli(), SourceModifiedUnixMs: int64(n), ContentHash: exHash(id, n),
+			Body: &v1.RecordEvent_Transaction{Transaction: &v1.Transaction{Id: id, Type: "Payout", TotalAmount: "10.00", Currency: "GBP", SettledTransactionIds: ids}}})
+	}
+	m.refused(payout(2100), fmt.Sprintf("the limit is %d", MaxRecordStateBytes))
+	m.apply(payout(1900))
+	m.commit()
+	if n := m.largest["contribution"]; n < MaxRecordStateBytes*9/10 {
+		t.Errorf("the largest contribution is %d bytes; the test meant one near %d", n, MaxRecordStateBytes)
+	}
 }
