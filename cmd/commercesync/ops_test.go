@@ -9,12 +9,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/commercesync/commercesync/pipeline/sink/chtest"
+	"github.com/commercesync/commercesync/pipeline/system"
 )
 
 // The ops address of a running system serves health, readiness and every
 // metric the README's Operations table lists, once a day has posted.
 func TestOpsEndpoints(t *testing.T) {
-	sys := startSystem(t)
+	tg := chtest.Start(t)
+	sys := startSystem(t, system.WithReconciliation(system.Reconciliation{Addr: tg.Addr, Database: tg.Database}))
 	hc := &http.Client{Timeout: 30 * time.Second}
 	get := func(path string) (int, string) {
 		t.Helper()

@@ -102,6 +102,7 @@ func runSink(ctx context.Context, args []string, stderr io.Writer) error {
 	metrics := ops.NewMetrics()
 	job := sink.NewJob(cluster.WithMetrics(metrics.Registry(), "sink"), store, sink.WithGroup(*f.group), sink.WithLogger(log),
 		sink.WithBatch(*f.batchRows, *f.linger))
+	metrics.WatchSink(job)
 	ready := ops.NewReady("starting")
 	addr, err := serveOps(ctx, *f.opsAddr, metrics, ready, log)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/commercesync/commercesync/pipeline/push"
+	"github.com/commercesync/commercesync/pipeline/sink"
 	"github.com/commercesync/commercesync/pipeline/view"
 	"github.com/commercesync/commercesync/pipeline/window"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
@@ -114,6 +115,36 @@ func (o pushObserver) Waited(platform string, d time.Duration) {
 // WatchJob adds the window job's counts, read at each scrape.
 func (m *Metrics) WatchJob(j *window.Job) {
 	m.reg.MustRegister(&jobCollector{j: j})
+}
+
+// WatchSink exports the reconciliation sink's counts.
+func (m *Metrics) WatchSink(j *sink.Job) {
+	m.reg.MustRegister(&sinkCollector{j: j})
+}
+
+var (
+	sinkRecordsDesc = prometheus.NewDesc("commercesync_sink_records_total",
+		"Records the reconciliation sink read, by what became of them (stored, or rejected into sink_rejects).", []string{"result"}, nil)
+	sinkRowsDesc = prometheus.NewDesc("commercesync_sink_rows_total",
+		"Rows the reconciliation sink stored in ClickHouse.", nil, nil)
+	sinkFailuresDesc = prometheus.NewDesc("commercesync_sink_write_failures_total",
+		"Batches ClickHouse did not store at the first try (each is written again until it is).", nil, nil)
+)
+
+type sinkCollector struct{ j *sink.Job }
+
+func (c *sinkCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- sinkRecordsDesc
+	ch <- sinkRowsDesc
+	ch <- sinkFailuresDesc
+}
+
+func (c *sinkCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.j.Stats()
+	ch <- prometheus.MustNewConstMetric(sinkRecordsDesc, prometheus.CounterValue, float64(s.Records-s.Rejected), "stored")
+	ch <- prometheus.MustNewConstMetric(sinkRecordsDesc, prometheus.CounterValue, float64(s.Rejected), "rejected")
+	ch <- prometheus.MustNewConstMetric(sinkRowsDesc, prometheus.CounterValue, float64(s.Rows))
+	ch <- prometheus.MustNewConstMetric(sinkFailuresDesc, prometheus.CounterValue, float64(s.WriteFailures))
 }
 
 var (

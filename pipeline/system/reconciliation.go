@@ -81,6 +81,7 @@ func (s *System) startReconciliation(ctx context.Context, r Reconciliation, data
 	s.Reconciliation, s.ClickHouseAddr = store, addr
 	job := sink.NewJob(cluster, store, append([]sink.Option{sink.WithTopics(topics), sink.WithLogger(log)}, r.SinkOptions...)...)
 	s.sink = job
+	s.Metrics.WatchSink(job)
 	s.goRun("sink", job.Run)
 	return nil
 }
