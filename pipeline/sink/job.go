@@ -55,8 +55,9 @@ func WithGroup(g string) Option { return func(j *Job) { j.group = g } }
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(j *Job) { j.log = l } }
 
-// WithBatch bounds a batch: it is written once it holds maxRows rows, or
-// linger after its first record, whichever comes first.
+// WithBatch bounds a batch: it is written once it holds maxRows rows,
+// linger after its first record, or once the topics have nothing more to
+// read for a moment (idleWait), whichever comes first.
 func WithBatch(maxRows int, linger time.Duration) Option {
 	return func(j *Job) { j.maxRows, j.linger = max(maxRows, 1), max(linger, time.Millisecond) }
 }
@@ -176,16 +177,22 @@ func (j *Job) fill(ctx context.Context, cl *kgo.Client, rows *Rows) (int, error)
 		pctx := ctx
 		var cancel context.CancelFunc = func() {}
 		if n > 0 {
+			// Once the batch has begun, a poll waits no longer than the
+			// linger left, and no longer than idleWait: the topics are
+			// drained, and waiting on would only delay what is read.
 			left := time.Until(deadline)
 			if left <= 0 {
 				break
 			}
-			pctx, cancel = context.WithTimeout(ctx, left)
+			pctx, cancel = context.WithTimeout(ctx, min(left, idleWait))
 		}
-		// Each record adds at most MaxRecordPostings+1 rows, so asking for
-		// what is left over that keeps the batch near its bound.
-		want := max(1, (j.maxRows-rows.Len())/(MaxRecordPostings+1))
-		fs := cl.PollRecords(pctx, max(want, 1_000))
+		// A record makes three or four rows as a rule (at most
+		// MaxRecordPostings+1), so asking for a quarter of the room left
+		// fills the batch in few polls; it passes its bound by one poll's
+		// records at most.
+		want := min(max(1, (j.maxRows-rows.Len())/4), maxPollRecords)
+		before := n
+		fs := cl.PollRecords(pctx, want)
 		cancel()
 		if ctx.Err() != nil {
 			return n, ctx.Err()
@@ -226,9 +233,19 @@ func (j *Job) fill(ctx context.Context, cl *kgo.Client, rows *Rows) (int, error)
 		if n == 0 {
 			return 0, nil
 		}
+		if n == before {
+			break // idle: nothing more to read now
+		}
 	}
 	return n, nil
 }
+
+// idleWait is how long a batch that has begun waits for more records
+// before it is written; maxPollRecords bounds one poll.
+const (
+	idleWait       = 100 * time.Millisecond
+	maxPollRecords = 10_000
+)
 
 // write stores rows, trying again until it succeeds or ctx ends.
 func (j *Job) write(ctx context.Context, rows *Rows) error {
