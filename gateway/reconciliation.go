@@ -14,9 +14,10 @@ import (
 )
 
 // Reconciler answers reconciliation questions: the reconciliation store.
+// Month returns, for a company's range of days, the sums per day and
+// account from each source and what each says of the day apart from money.
 type Reconciler interface {
-	Accounts(ctx context.Context, tenant, company, from, to string) ([]reconcile.DayAccount, error)
-	Days(ctx context.Context, tenant, company, from, to string) ([]reconcile.DayFacts, error)
+	Month(ctx context.Context, tenant, company, from, to string) ([]reconcile.DayAccount, []reconcile.DayFacts, error)
 }
 
 // WithReconciliation answers reconciliation from r. With r nil the routes
@@ -50,11 +51,7 @@ func (s *Server) GetReconciliation(ctx context.Context, req *v1.GetReconciliatio
 	if err != nil {
 		return nil, err
 	}
-	accts, err := r.Accounts(ctx, c.GetTenantId(), c.GetId(), req.GetFrom(), req.GetTo())
-	if err != nil {
-		return nil, s.storeError(ctx, err)
-	}
-	facts, err := r.Days(ctx, c.GetTenantId(), c.GetId(), req.GetFrom(), req.GetTo())
+	accts, facts, err := r.Month(ctx, c.GetTenantId(), c.GetId(), req.GetFrom(), req.GetTo())
 	if err != nil {
 		return nil, s.storeError(ctx, err)
 	}

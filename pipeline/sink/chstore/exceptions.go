@@ -17,7 +17,7 @@ const maxGroupRecords = 1000
 
 const quarantineSQL = `
 SELECT company_id, any(business_day), any(currency), any(location), any(record_id), any(stage), any(kind), any(reason)
-FROM quarantine FINAL
+FROM quarantine
 WHERE tenant_id = ?
 GROUP BY company_id, entry_id
 ORDER BY company_id, entry_id
@@ -25,7 +25,7 @@ LIMIT ?`
 
 const dayExceptionsSQL = `
 SELECT company_id, toString(business_day), currency, location, toInt32(max(revision)), toInt32(argMax(exception_count, revision)) AS n
-FROM ledger_days FINAL
+FROM ledger_days
 WHERE tenant_id = ?
 GROUP BY company_id, business_day, currency, location
 HAVING n > 0
@@ -35,7 +35,7 @@ LIMIT ?`
 const failedSQL = `
 SELECT company_id, toString(business_day), currency, location, document_id, toInt32(argMax(revision, src_offset)),
        argMax(error_message, src_offset) AS msg, argMax(state, src_offset) AS st
-FROM documents FINAL
+FROM documents
 WHERE tenant_id = ?
 GROUP BY company_id, business_day, currency, location, document_id
 HAVING st = 'failed'
@@ -47,13 +47,13 @@ LIMIT ?`
 const lateSQL = `
 SELECT company_id, toString(business_day), currency, location, revision
 FROM (
-    SELECT company_id, business_day, currency, location, revision
-    FROM ledger_days FINAL
+    SELECT DISTINCT company_id, business_day, currency, location, revision
+    FROM ledger_days
     WHERE tenant_id = ? AND revision > 1
 )
 ANY INNER JOIN (
     SELECT company_id, business_day, currency, location, min(revision) AS posted
-    FROM documents FINAL
+    FROM documents
     WHERE tenant_id = ? AND state = 'confirmed'
     GROUP BY company_id, business_day, currency, location
 ) USING (company_id, business_day, currency, location)
@@ -69,11 +69,15 @@ const unsettledSQL = `
 SELECT company_id, currency, sum(s) AS net,
        groupArray(?)(record_id) AS ids, groupArray(?)(day) AS days, groupArray(?)(s) AS amounts, groupArray(?)(k) AS kinds
 FROM (
-    SELECT company_id, currency, record_id, toString(kind) AS k, toString(argMaxIf(business_day, src_offset, sign = 1)) AS day,
-           sum(toInt64(amount * 10000)) AS s
-    FROM contributions FINAL
-    WHERE tenant_id = ? AND account = 'unsettled'
-    GROUP BY company_id, currency, kind, record_type, record_id
+    SELECT company_id, currency, record_id, k, toString(argMaxIf(business_day, src_offset, sg = 1)) AS day, sum(a) AS s
+    FROM (
+        SELECT company_id, currency, record_id, toString(kind) AS k, record_type, business_day, src_offset,
+               any(sign) AS sg, any(toInt64(amount * 10000)) AS a
+        FROM contributions
+        WHERE tenant_id = ? AND account = 'unsettled'
+        GROUP BY company_id, currency, kind, record_type, record_id, business_day, src_partition, src_offset, idx
+    )
+    GROUP BY company_id, currency, k, record_type, record_id
     HAVING s != 0
 )
 GROUP BY company_id, currency, abs(s)

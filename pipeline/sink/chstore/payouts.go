@@ -15,10 +15,14 @@ import (
 const MaxPayouts = 10_000
 
 const payoutsSQL = `
-SELECT record_id, toString(argMaxIf(business_day, src_offset, sign = 1)) AS day, any(currency), sum(toInt64(amount * 10000)) AS paid
-FROM contributions FINAL
-WHERE tenant_id = ? AND company_id = ? AND kind = 'transaction' AND record_type = 'Payout' AND account = 'payouts'
-  AND business_day >= toDate(?) AND business_day <= toDate(?)
+SELECT record_id, toString(argMaxIf(business_day, src_offset, s = 1)) AS day, any(cur), sum(a) AS paid
+FROM (
+    SELECT record_id, business_day, src_offset, any(sign) AS s, any(currency) AS cur, any(toInt64(amount * 10000)) AS a
+    FROM contributions
+    WHERE tenant_id = ? AND company_id = ? AND kind = 'transaction' AND record_type = 'Payout' AND account = 'payouts'
+      AND business_day >= toDate(?) AND business_day <= toDate(?)
+    GROUP BY record_id, business_day, src_partition, src_offset, idx
+)
 GROUP BY record_id
 HAVING paid != 0
 ORDER BY day, record_id
@@ -26,19 +30,28 @@ LIMIT ?`
 
 const settlementsSQL = `
 SELECT payout_id, payment_id
-FROM payout_settlements FINAL
-WHERE tenant_id = ? AND company_id = ? AND payout_id IN ?
+FROM (
+    SELECT payout_id, payment_id, any(sign) AS s
+    FROM payout_settlements
+    WHERE tenant_id = ? AND company_id = ? AND payout_id IN ?
+    GROUP BY payout_id, payment_id, src_partition, src_offset, idx
+)
 GROUP BY payout_id, payment_id
-HAVING sum(sign) > 0`
+HAVING sum(s) > 0`
 
 // What the settled payments and their fees move on tenders, per payment.
 const settledSQL = `
-SELECT if(kind = 'payment', record_id, linked_payment_id) AS payment, kind, record_type, sum(toInt64(amount * 10000)) AS moved
-FROM contributions FINAL
-WHERE tenant_id = ? AND company_id = ? AND startsWith(account, 'tender:')
-  AND ((kind = 'payment' AND record_id IN ?)
-    OR (kind = 'transaction' AND record_type IN ('PaymentFee', 'PaymentFeeRefund') AND linked_payment_id IN ?))
-GROUP BY payment, kind, record_type, record_id`
+SELECT payment, k, t, sum(a) AS moved
+FROM (
+    SELECT if(kind = 'payment', record_id, linked_payment_id) AS payment, toString(kind) AS k, record_type AS t, record_id AS r,
+           any(toInt64(amount * 10000)) AS a
+    FROM contributions
+    WHERE tenant_id = ? AND company_id = ? AND startsWith(account, 'tender:')
+      AND ((kind = 'payment' AND record_id IN ?)
+        OR (kind = 'transaction' AND record_type IN ('PaymentFee', 'PaymentFeeRefund') AND linked_payment_id IN ?))
+    GROUP BY payment, k, t, r, src_partition, src_offset, idx
+)
+GROUP BY payment, k, t, r`
 
 // Payouts compares each payout of a company whose day falls in from..to
 // with the payments, refunds and fees it settles.

@@ -14,30 +14,36 @@ import (
 
 // The reconciliation queries. ClickHouse 18.16 allows one JOIN per query,
 // so each source is its own branch of a UNION ALL, added up by GROUP BY.
-// Every table is read FINAL, so copies of a redelivered batch count once;
-// the sorting key starts with the tenant and company, so a company's range
-// reads only its own parts.
+// A row written twice (a redelivered batch) has the same source key as its
+// copy, so sums take each source key once: grouped by it, any() of its
+// value. That is exact whether or not ClickHouse has merged the copies yet,
+// and unlike FINAL (single-threaded, and 3× slower on a million rows in
+// 18.16) it reads only the company's rows: the sorting key starts with the
+// tenant and company. Maxima and argMax need no such care.
 
 const accountsSQL = `
 SELECT toString(business_day) AS d, currency, location, account, sum(c) AS commerce, sum(l) AS ledger, sum(p) AS platform
 FROM (
-    SELECT business_day, currency, location, account, amount AS c, toDecimal64(0, 4) AS l, toDecimal64(0, 4) AS p
-    FROM contributions FINAL
+    SELECT business_day, currency, location, account, any(amount) AS c, toDecimal64(0, 4) AS l, toDecimal64(0, 4) AS p
+    FROM contributions
     WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?) AND account != ''
+    GROUP BY business_day, currency, location, account, src_partition, src_offset, idx
     UNION ALL
-    SELECT business_day, currency, location, account, toDecimal64(0, 4) AS c, amount AS l, toDecimal64(0, 4) AS p
-    FROM ledger_lines FINAL
+    SELECT business_day, currency, location, account, toDecimal64(0, 4) AS c, any(amount) AS l, toDecimal64(0, 4) AS p
+    FROM ledger_lines
     WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
+    GROUP BY business_day, currency, location, revision, account
     UNION ALL
-    SELECT business_day, currency, location, semantic_account AS account, toDecimal64(0, 4) AS c, toDecimal64(0, 4) AS l, amount AS p
-    FROM document_movements FINAL
+    SELECT business_day, currency, location, semantic_account AS account, toDecimal64(0, 4) AS c, toDecimal64(0, 4) AS l, any(amount) AS p
+    FROM document_movements
     WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
       AND (document_id, src_offset) IN (
         SELECT document_id, max(src_offset)
-        FROM documents FINAL
+        FROM documents
         WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?) AND doc_currency = currency
         GROUP BY document_id
         HAVING argMax(state, src_offset) = 'confirmed')
+    GROUP BY business_day, currency, location, semantic_account, document_id, src_partition, src_offset, idx
 )
 GROUP BY d, currency, location, account
 ORDER BY d, currency, location, account`
@@ -83,18 +89,22 @@ SELECT toString(business_day) AS d, currency, location,
        toInt32(sum(confirmed)) AS confirmed, toInt32(sum(failed)) AS failed, toInt32(sum(waiting)) AS waiting,
        max(last_error) AS last_error
 FROM (
-    SELECT business_day, currency, location, toInt64(sum(sign)) AS records, toInt64(0) AS ledger_records,
+    SELECT business_day, currency, location, toInt64(sum(s)) AS records, toInt64(0) AS ledger_records,
            toInt32(0) AS revisions, toInt32(0) AS exceptions, toInt64(0) AS config_version,
            toInt32(0) AS confirmed, toInt32(0) AS failed, toInt32(0) AS waiting, '' AS last_error
-    FROM contributions FINAL
-    WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?) AND idx = 0
+    FROM (
+        SELECT business_day, currency, location, any(sign) AS s
+        FROM contributions
+        WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?) AND idx = 0
+        GROUP BY business_day, currency, location, src_partition, src_offset
+    )
     GROUP BY business_day, currency, location
     UNION ALL
     SELECT business_day, currency, location, toInt64(0) AS records, toInt64(argMax(record_count, revision)) AS ledger_records,
            toInt32(max(revision)) AS revisions, toInt32(argMax(exception_count, revision)) AS exceptions,
            toInt64(argMax(config_version, revision)) AS config_version,
            toInt32(0) AS confirmed, toInt32(0) AS failed, toInt32(0) AS waiting, '' AS last_error
-    FROM ledger_days FINAL
+    FROM ledger_days
     WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
     GROUP BY business_day, currency, location
     UNION ALL
@@ -104,7 +114,7 @@ FROM (
            toInt32(countIf(st IN ('planned', 'sent'))) AS waiting, max(if(st = 'failed', err, '')) AS last_error
     FROM (
         SELECT business_day, currency, location, document_id, argMax(state, src_offset) AS st, argMax(error_message, src_offset) AS err
-        FROM documents FINAL
+        FROM documents
         WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
         GROUP BY business_day, currency, location, document_id
     )
@@ -112,6 +122,27 @@ FROM (
 )
 GROUP BY d, currency, location
 ORDER BY d, currency, location`
+
+// Month answers Accounts and Days at once, on two connections: a
+// company's reconciliation waits for the slower of the two, not both.
+func (s *Store) Month(ctx context.Context, tenant, company, from, to string) ([]reconcile.DayAccount, []reconcile.DayFacts, error) {
+	var facts []reconcile.DayFacts
+	var ferr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		facts, ferr = s.Days(ctx, tenant, company, from, to)
+	}()
+	accts, aerr := s.Accounts(ctx, tenant, company, from, to)
+	<-done
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	if ferr != nil {
+		return nil, nil, ferr
+	}
+	return accts, facts, nil
+}
 
 // Days returns what the sources say of each day apart from money.
 func (s *Store) Days(ctx context.Context, tenant, company, from, to string) ([]reconcile.DayFacts, error) {
@@ -163,4 +194,28 @@ func (s *Store) Rejects(ctx context.Context, limit int) ([]sink.Reject, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// ScanAll works out the records' and the ledger's sums for every company
+// at once: the full scan BenchmarkCompanyMonthVsFullScan measures a
+// company-month against. Over every company, FINAL is the faster exact way
+// (2.6 s against 0.6 s for grouping by source key, on a million rows).
+func (s *Store) ScanAll(ctx context.Context, from, to string) error {
+	if err := reconcile.CheckRange(from, to); err != nil {
+		return err
+	}
+	return s.each(ctx, `
+SELECT company_id, toString(business_day) AS d, account, sum(c) AS commerce, sum(l) AS ledger
+FROM (
+    SELECT company_id, business_day, account, amount AS c, toDecimal64(0, 4) AS l FROM contributions FINAL
+    WHERE business_day >= toDate(?) AND business_day <= toDate(?) AND account != ''
+    UNION ALL
+    SELECT company_id, business_day, account, toDecimal64(0, 4) AS c, amount AS l FROM ledger_lines FINAL
+    WHERE business_day >= toDate(?) AND business_day <= toDate(?)
+)
+GROUP BY company_id, d, account`, []any{from, to, from, to}, func(scan func(...any) error) error {
+		var co, d, acct string
+		var c, l decimal.Decimal
+		return scan(&co, &d, &acct, &c, &l)
+	})
 }
