@@ -51,9 +51,16 @@ test-long: vet clickhouse
 
 # The Store benchmarks each measure a target against its baseline in
 # interleaved pairs; -benchtime 5x is five pairs.
-bench:
+# The reconciliation benchmarks likewise: the sink against raw inserts of
+# SINK_BENCH_ROWS rows (5 pairs), a company-month against a full scan of
+# QUERY_BENCH_ROWS (20 pairs).
+SINK_BENCH_ROWS  ?= 10000000
+QUERY_BENCH_ROWS ?= 1000000
+bench: clickhouse
 	$(GO) test -run '^$$' -bench '^Benchmark[^S]' -benchtime 2s -count 5 -cpu 1 ./pipeline/window ./pipeline/plan ./ledger/day ./gateway/records
 	$(GO) test -run '^$$' -bench '^BenchmarkStore' -benchtime 5x -cpu 1 ./pipeline/window
+	SINK_BENCH_ROWS=$(SINK_BENCH_ROWS) $(GO) test -run '^$$' -bench '^BenchmarkSinkVsRawInsert$$' -benchtime 5x -timeout 60m ./pipeline/sink
+	QUERY_BENCH_ROWS=$(QUERY_BENCH_ROWS) $(GO) test -run '^$$' -bench '^BenchmarkCompanyMonthVsFullScan$$' -benchtime 20x -timeout 30m ./pipeline/sink/chstore
 
 vet:
 	$(GO) vet ./...
