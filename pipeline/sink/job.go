@@ -208,20 +208,7 @@ func (j *Job) fill(ctx context.Context, cl *kgo.Client, rows *Rows) (int, error)
 				deadline = time.Now().Add(j.linger)
 			}
 			n++
-			var err error
-			switch r.Topic {
-			case j.topics.Contributions:
-				err = rows.addContribution(r)
-			case j.topics.Ledger:
-				err = rows.addDay(r)
-			case j.topics.Outbox:
-				err = rows.addOutbox(r)
-			case j.topics.Quarantine:
-				err = rows.addQuarantine(r)
-			default:
-				err = fmt.Errorf("topic %s is not one the sink reads", r.Topic)
-			}
-			if err != nil {
+			if err := rows.add(j.topics, r); err != nil {
 				reason := err.Error()
 				if len(reason) > MaxStringBytes {
 					reason = reason[:MaxStringBytes]

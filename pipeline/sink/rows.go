@@ -16,6 +16,7 @@ import (
 
 	"github.com/commercesync/commercesync/ledger/day"
 	"github.com/commercesync/commercesync/ledger/money"
+	"github.com/commercesync/commercesync/pipeline/kafka"
 	"github.com/commercesync/commercesync/pipeline/plan"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
@@ -180,6 +181,22 @@ func checkAmount(a int64, what string) error {
 		return fmt.Errorf("%s %s is beyond what Decimal(18, 4) holds", what, money.Amount(a))
 	}
 	return nil
+}
+
+// add appends the rows of one record of any topic the sink reads. A record
+// it refuses adds no row.
+func (r *Rows) add(t kafka.Topics, rec *kgo.Record) error {
+	switch rec.Topic {
+	case t.Contributions:
+		return r.addContribution(rec)
+	case t.Ledger:
+		return r.addDay(rec)
+	case t.Outbox:
+		return r.addOutbox(rec)
+	case t.Quarantine:
+		return r.addQuarantine(rec)
+	}
+	return fmt.Errorf("topic %s is not one the sink reads", rec.Topic)
 }
 
 // addContribution appends the rows of one ledger.contributions record.
