@@ -3,7 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
-	"strconv"
+	"math"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -88,21 +88,16 @@ type ExceptionsLister interface {
 
 // Limits of ListReconciliationExceptions.
 const (
-	defaultExceptionsPage = 100
-	maxExceptionsPage     = 1000
-	defaultUnsettledDays  = 7
-	maxUnsettledDays      = 3650
+	defaultUnsettledDays = 7
+	maxUnsettledDays     = 3650
 )
 
 // ListReconciliationExceptions lists, a page at a time, what does not
 // reconcile across the caller's companies.
 func (s *Server) ListReconciliationExceptions(ctx context.Context, req *v1.ListReconciliationExceptionsRequest) (*v1.ListReconciliationExceptionsResponse, error) {
-	size := int(req.GetPageSize())
-	switch {
-	case size == 0:
-		size = defaultExceptionsPage
-	case size < 0 || size > maxExceptionsPage:
-		return nil, status.Errorf(codes.InvalidArgument, "pageSize %d: use 1 to %d", size, maxExceptionsPage)
+	// Checked before the store is asked; the page is cut once the list is in.
+	if _, _, _, err := page(math.MaxInt32, req.GetPageSize(), req.GetPageToken()); err != nil {
+		return nil, err
 	}
 	age := int(req.GetUnsettledOlderThanDays())
 	switch {
@@ -110,14 +105,6 @@ func (s *Server) ListReconciliationExceptions(ctx context.Context, req *v1.ListR
 		age = defaultUnsettledDays
 	case age < 0 || age > maxUnsettledDays:
 		return nil, status.Errorf(codes.InvalidArgument, "unsettledOlderThanDays %d: use 1 to %d", age, maxUnsettledDays)
-	}
-	start := 0
-	if tok := req.GetPageToken(); tok != "" {
-		n, err := strconv.Atoi(tok)
-		if err != nil || n < 0 {
-			return nil, status.Errorf(codes.InvalidArgument, "pageToken %q: send back the nextPageToken of the previous page", tok)
-		}
-		start = n
 	}
 	r, err := s.reconciler()
 	if err != nil {
@@ -132,18 +119,18 @@ func (s *Server) ListReconciliationExceptions(ctx context.Context, req *v1.ListR
 	if err != nil {
 		return nil, s.storeError(ctx, err)
 	}
-	out := &v1.ListReconciliationExceptionsResponse{Truncated: cut}
-	end := min(start+size, len(all))
-	for _, e := range all[min(start, len(all)):end] {
+	start, end, next, err := page(len(all), req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	out := &v1.ListReconciliationExceptionsResponse{Truncated: cut, NextPageToken: next}
+	for _, e := range all[start:end] {
 		pe := &v1.ReconciliationException{Kind: string(e.Kind), CompanyId: e.CompanyID, BusinessDay: e.Day, Currency: e.Currency,
 			Location: e.Location, RecordId: e.RecordID, DocumentId: e.DocumentID, Revision: e.Revision, Message: e.Message}
 		if e.Kind == reconcile.UnsettledBalance {
 			pe.Amount = e.Amount.String()
 		}
 		out.Exceptions = append(out.Exceptions, pe)
-	}
-	if end < len(all) {
-		out.NextPageToken = strconv.Itoa(end)
 	}
 	return out, nil
 }
@@ -182,6 +169,56 @@ func (s *Server) GetPayoutReconciliation(ctx context.Context, req *v1.GetPayoutR
 			PaidOut: p.PaidOut.String(), Payments: p.Payments.String(), Refunds: p.Refunds.String(), Fees: p.Fees.String(),
 			Expected: p.Expected.String(), Difference: p.Difference.String(), Settled: int32(p.Settled), MissingPayments: p.Missing,
 			Status: string(p.Status), Reason: p.Reason})
+	}
+	return out, nil
+}
+
+// RecordLister lists the records a day counts; a Reconciler that also does
+// serves ListReconciliationRecords.
+type RecordLister interface {
+	DayRecords(ctx context.Context, tenant, company, day, currency, location string) ([]reconcile.DayRecord, bool, error)
+}
+
+// ListReconciliationRecords lists, a page at a time, the records a day
+// counts now with what each moves on each account.
+func (s *Server) ListReconciliationRecords(ctx context.Context, req *v1.ListReconciliationRecordsRequest) (*v1.ListReconciliationRecordsResponse, error) {
+	c, err := company(ctx, s.store, req.GetCompanyId())
+	if err != nil {
+		return nil, err
+	}
+	if err := reconcile.CheckRange(req.GetBusinessDay(), req.GetBusinessDay()); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "businessDay %q: send a date as YYYY-MM-DD", req.GetBusinessDay())
+	}
+	if req.GetCurrency() == "" {
+		return nil, status.Error(codes.InvalidArgument, "currency: name the day's currency (as the reconciliation lists it), e.g. ?currency=USD")
+	}
+	if _, _, _, err := page(math.MaxInt32, req.GetPageSize(), req.GetPageToken()); err != nil {
+		return nil, err
+	}
+	r, err := s.reconciler()
+	if err != nil {
+		return nil, err
+	}
+	lister, ok := r.(RecordLister)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this reconciliation store lists no records")
+	}
+	recs, cut, err := lister.DayRecords(ctx, c.GetTenantId(), c.GetId(), req.GetBusinessDay(), req.GetCurrency(), req.GetLocation())
+	if err != nil {
+		return nil, s.storeError(ctx, err)
+	}
+	start, end, next, err := page(len(recs), req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	out := &v1.ListReconciliationRecordsResponse{Truncated: cut, NextPageToken: next}
+	for _, rec := range recs[start:end] {
+		pr := &v1.ReconciledRecord{Kind: rec.Kind, TransactionType: rec.Type, RecordId: rec.RecordID, Exception: rec.Exception}
+		for _, l := range rec.Lines {
+			cat := reconcile.Classify(l.Account)
+			pr.Lines = append(pr.Lines, &v1.ReconciledRecordLine{Category: string(cat), Account: l.Account, Amount: reconcile.Reported(cat, l.Amount).String()})
+		}
+		out.Records = append(out.Records, pr)
 	}
 	return out, nil
 }

@@ -189,3 +189,19 @@ func CheckRange(from, to string) error {
 	}
 	return nil
 }
+
+// RecordLine is one account a record moves on its day now, net (debit
+// positive).
+type RecordLine struct {
+	Account string
+	Amount  money.Amount
+}
+
+// DayRecord is one record a day counts now, with what it moves there: the
+// drill-down from a day to its records.
+type DayRecord struct {
+	Kind, Type, RecordID string
+	// Exception says why the record counts without its money.
+	Exception string
+	Lines     []RecordLine
+}

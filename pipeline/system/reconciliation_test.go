@@ -393,6 +393,40 @@ func TestReconciliationNamesEachPlantedCase(t *testing.T) {
 
 	checkReadmeQuery(t, tg, m.company, rec)
 
+	// The drill-down from day 2 to its records, three a page: its three
+	// orders and their payments, the lost refund and the short payout.
+	var recs []*v1.ReconciledRecord
+	for token := "first"; token != ""; {
+		q := "?currency=USD&pageSize=3"
+		if token != "first" {
+			q += "&pageToken=" + token
+		}
+		code, raw := m.do("GET", "/v1/companies/"+m.company+"/reconciliation/days/"+days[1]+"/records"+q, nil)
+		var page v1.ListReconciliationRecordsResponse
+		if code != http.StatusOK || protojson.Unmarshal(raw, &page) != nil {
+			t.Fatalf("day records: %d %s", code, raw)
+		}
+		recs = append(recs, page.GetRecords()...)
+		token = page.GetNextPageToken()
+	}
+	byID := map[string]*v1.ReconciledRecord{}
+	for _, r := range recs {
+		byID[r.GetRecordId()] = r
+	}
+	if len(recs) != 8 || len(byID) != 8 || byID["refund-lost"] == nil || byID["po-short"] == nil || byID[pay(days[1], 2)] == nil {
+		t.Fatalf("day 2's records: %v; want its 3 orders, 3 payments, the lost refund and the short payout", byID)
+	}
+	lost := map[string]string{}
+	for _, l := range byID["refund-lost"].GetLines() {
+		lost[l.GetCategory()+" "+l.GetAccount()] = l.GetAmount()
+	}
+	if lost["tenders tender:Card"] != "-12.34" || lost["unsettled unsettled"] != "12.34" || len(lost) != 2 {
+		t.Errorf("the lost refund moves %v; want -12.34 on the card tender and 12.34 on unsettled", lost)
+	}
+	if code, raw := m.do("GET", "/v1/companies/"+m.company+"/reconciliation/days/"+days[1]+"/records", nil); code != http.StatusBadRequest || !strings.Contains(string(raw), "currency") {
+		t.Errorf("records without a currency: %d %s; want 400 naming currency", code, raw)
+	}
+
 	var exc []*v1.ReconciliationException
 	eventually(t, time.Minute, "every planted case among the exceptions", func() bool {
 		exc = m.exceptions("unsettledOlderThanDays=1")

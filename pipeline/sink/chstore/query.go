@@ -219,3 +219,65 @@ GROUP BY company_id, d, account`, []any{from, to, from, to}, func(scan func(...a
 		return scan(&co, &d, &acct, &c, &l)
 	})
 }
+
+// MaxDayRows bounds the rows one day's drill-down reads: a record moves a
+// handful of accounts, so this is tens of thousands of records.
+const MaxDayRows = 200_000
+
+// The records a day counts now: per record and account, the net of every
+// contribution change, each source key once; a record whose changes net to
+// nothing on every account still shows while it counts (sign sum 1).
+const dayRecordsSQL = `
+SELECT k, t, r, account, sum(a) AS amt, argMaxIf(ex, off, s = 1) AS exception, sum(s) AS counted
+FROM (
+    SELECT toString(kind) AS k, record_type AS t, record_id AS r, account, src_offset AS off,
+           any(amount) AS a, any(exception) AS ex, any(sign) AS s
+    FROM contributions
+    WHERE tenant_id = ? AND company_id = ? AND business_day = toDate(?) AND currency = ? AND location = ?
+    GROUP BY kind, record_type, record_id, account, src_partition, src_offset, idx
+)
+GROUP BY k, t, r, account
+HAVING amt != 0 OR (account = '' AND counted > 0)
+ORDER BY r, k, t, account
+LIMIT ?`
+
+// DayRecords lists the records a company's day counts now, with what each
+// moves on each account; cut says the day held more than MaxDayRows rows.
+func (s *Store) DayRecords(ctx context.Context, tenant, company, day, currency, location string) ([]reconcile.DayRecord, bool, error) {
+	if err := reconcile.CheckRange(day, day); err != nil {
+		return nil, false, err
+	}
+	var out []reconcile.DayRecord
+	rows := 0
+	err := s.each(ctx, dayRecordsSQL, []any{tenant, company, day, currency, location, MaxDayRows + 1}, func(scan func(...any) error) error {
+		var k, t, r, acct, exc string
+		var amt decimal.Decimal
+		var counted int64
+		if err := scan(&k, &t, &r, &acct, &amt, &exc, &counted); err != nil {
+			return err
+		}
+		if rows++; rows > MaxDayRows {
+			return nil
+		}
+		if n := len(out); n == 0 || out[n-1].RecordID != r || out[n-1].Kind != k || out[n-1].Type != t {
+			out = append(out, reconcile.DayRecord{Kind: k, Type: t, RecordID: r})
+		}
+		rec := &out[len(out)-1]
+		if exc != "" {
+			rec.Exception = exc
+		}
+		if acct == "" {
+			return nil
+		}
+		a, err := amount(amt)
+		if err != nil {
+			return err
+		}
+		rec.Lines = append(rec.Lines, reconcile.RecordLine{Account: acct, Amount: a})
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("day records: %w", err)
+	}
+	return out, rows > MaxDayRows, nil
+}

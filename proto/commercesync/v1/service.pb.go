@@ -1850,6 +1850,295 @@ func (x *ReconciledPayout) GetReason() string {
 	return ""
 }
 
+type ListReconciliationRecordsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	CompanyId string                 `protobuf:"bytes,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	// YYYY-MM-DD
+	BusinessDay string `protobuf:"bytes,2,opt,name=business_day,json=businessDay,proto3" json:"business_day,omitempty"`
+	// The day's currency, as GetReconciliation names it; required.
+	Currency string `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
+	// The day's location, when the company groups its days by location.
+	Location string `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	// 1 to 1000; 100 when 0.
+	PageSize      int32  `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReconciliationRecordsRequest) Reset() {
+	*x = ListReconciliationRecordsRequest{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReconciliationRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReconciliationRecordsRequest) ProtoMessage() {}
+
+func (x *ListReconciliationRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReconciliationRecordsRequest.ProtoReflect.Descriptor instead.
+func (*ListReconciliationRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListReconciliationRecordsRequest) GetCompanyId() string {
+	if x != nil {
+		return x.CompanyId
+	}
+	return ""
+}
+
+func (x *ListReconciliationRecordsRequest) GetBusinessDay() string {
+	if x != nil {
+		return x.BusinessDay
+	}
+	return ""
+}
+
+func (x *ListReconciliationRecordsRequest) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *ListReconciliationRecordsRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ListReconciliationRecordsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReconciliationRecordsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListReconciliationRecordsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       []*ReconciledRecord    `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The day held more rows than one answer reads (200,000).
+	Truncated     bool `protobuf:"varint,3,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReconciliationRecordsResponse) Reset() {
+	*x = ListReconciliationRecordsResponse{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReconciliationRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReconciliationRecordsResponse) ProtoMessage() {}
+
+func (x *ListReconciliationRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReconciliationRecordsResponse.ProtoReflect.Descriptor instead.
+func (*ListReconciliationRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListReconciliationRecordsResponse) GetRecords() []*ReconciledRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ListReconciliationRecordsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListReconciliationRecordsResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+// ReconciledRecord is one record a day counts now.
+type ReconciledRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// order | payment | transaction
+	Kind            string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	TransactionType string `protobuf:"bytes,2,opt,name=transaction_type,json=transactionType,proto3" json:"transaction_type,omitempty"`
+	RecordId        string `protobuf:"bytes,3,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// Why the record counts without its money.
+	Exception     string                  `protobuf:"bytes,4,opt,name=exception,proto3" json:"exception,omitempty"`
+	Lines         []*ReconciledRecordLine `protobuf:"bytes,5,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconciledRecord) Reset() {
+	*x = ReconciledRecord{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconciledRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconciledRecord) ProtoMessage() {}
+
+func (x *ReconciledRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconciledRecord.ProtoReflect.Descriptor instead.
+func (*ReconciledRecord) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ReconciledRecord) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ReconciledRecord) GetTransactionType() string {
+	if x != nil {
+		return x.TransactionType
+	}
+	return ""
+}
+
+func (x *ReconciledRecord) GetRecordId() string {
+	if x != nil {
+		return x.RecordId
+	}
+	return ""
+}
+
+func (x *ReconciledRecord) GetException() string {
+	if x != nil {
+		return x.Exception
+	}
+	return ""
+}
+
+func (x *ReconciledRecord) GetLines() []*ReconciledRecordLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+type ReconciledRecordLine struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Category string                 `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	Account  string                 `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	// In the category's own sign, as decimal text.
+	Amount        string `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconciledRecordLine) Reset() {
+	*x = ReconciledRecordLine{}
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconciledRecordLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconciledRecordLine) ProtoMessage() {}
+
+func (x *ReconciledRecordLine) ProtoReflect() protoreflect.Message {
+	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconciledRecordLine.ProtoReflect.Descriptor instead.
+func (*ReconciledRecordLine) Descriptor() ([]byte, []int) {
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ReconciledRecordLine) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *ReconciledRecordLine) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *ReconciledRecordLine) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
 type ListReconciliationExceptionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// 1 to 1000; 100 when 0.
@@ -1864,7 +2153,7 @@ type ListReconciliationExceptionsRequest struct {
 
 func (x *ListReconciliationExceptionsRequest) Reset() {
 	*x = ListReconciliationExceptionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	mi := &file_commercesync_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1876,7 +2165,7 @@ func (x *ListReconciliationExceptionsRequest) String() string {
 func (*ListReconciliationExceptionsRequest) ProtoMessage() {}
 
 func (x *ListReconciliationExceptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[28]
+	mi := &file_commercesync_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1889,7 +2178,7 @@ func (x *ListReconciliationExceptionsRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use ListReconciliationExceptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListReconciliationExceptionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{28}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListReconciliationExceptionsRequest) GetPageSize() int32 {
@@ -1926,7 +2215,7 @@ type ListReconciliationExceptionsResponse struct {
 
 func (x *ListReconciliationExceptionsResponse) Reset() {
 	*x = ListReconciliationExceptionsResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	mi := &file_commercesync_v1_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2227,7 @@ func (x *ListReconciliationExceptionsResponse) String() string {
 func (*ListReconciliationExceptionsResponse) ProtoMessage() {}
 
 func (x *ListReconciliationExceptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[29]
+	mi := &file_commercesync_v1_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2240,7 @@ func (x *ListReconciliationExceptionsResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use ListReconciliationExceptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListReconciliationExceptionsResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{29}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListReconciliationExceptionsResponse) GetExceptions() []*ReconciliationException {
@@ -1997,7 +2286,7 @@ type ReconciliationException struct {
 
 func (x *ReconciliationException) Reset() {
 	*x = ReconciliationException{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	mi := &file_commercesync_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2009,7 +2298,7 @@ func (x *ReconciliationException) String() string {
 func (*ReconciliationException) ProtoMessage() {}
 
 func (x *ReconciliationException) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[30]
+	mi := &file_commercesync_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2022,7 +2311,7 @@ func (x *ReconciliationException) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconciliationException.ProtoReflect.Descriptor instead.
 func (*ReconciliationException) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{30}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ReconciliationException) GetKind() string {
@@ -2122,7 +2411,7 @@ type ReconciliationDay struct {
 
 func (x *ReconciliationDay) Reset() {
 	*x = ReconciliationDay{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	mi := &file_commercesync_v1_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2134,7 +2423,7 @@ func (x *ReconciliationDay) String() string {
 func (*ReconciliationDay) ProtoMessage() {}
 
 func (x *ReconciliationDay) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[31]
+	mi := &file_commercesync_v1_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2147,7 +2436,7 @@ func (x *ReconciliationDay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconciliationDay.ProtoReflect.Descriptor instead.
 func (*ReconciliationDay) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{31}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ReconciliationDay) GetBusinessDay() string {
@@ -2262,7 +2551,7 @@ type ReconciliationLine struct {
 
 func (x *ReconciliationLine) Reset() {
 	*x = ReconciliationLine{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[32]
+	mi := &file_commercesync_v1_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2274,7 +2563,7 @@ func (x *ReconciliationLine) String() string {
 func (*ReconciliationLine) ProtoMessage() {}
 
 func (x *ReconciliationLine) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[32]
+	mi := &file_commercesync_v1_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2287,7 +2576,7 @@ func (x *ReconciliationLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconciliationLine.ProtoReflect.Descriptor instead.
 func (*ReconciliationLine) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{32}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReconciliationLine) GetCategory() string {
@@ -2352,7 +2641,7 @@ type ListDayExceptionsRequest struct {
 
 func (x *ListDayExceptionsRequest) Reset() {
 	*x = ListDayExceptionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[33]
+	mi := &file_commercesync_v1_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2364,7 +2653,7 @@ func (x *ListDayExceptionsRequest) String() string {
 func (*ListDayExceptionsRequest) ProtoMessage() {}
 
 func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[33]
+	mi := &file_commercesync_v1_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2377,7 +2666,7 @@ func (x *ListDayExceptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDayExceptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDayExceptionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{33}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListDayExceptionsRequest) GetCompanyId() string {
@@ -2418,7 +2707,7 @@ type ListDayExceptionsResponse struct {
 
 func (x *ListDayExceptionsResponse) Reset() {
 	*x = ListDayExceptionsResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[34]
+	mi := &file_commercesync_v1_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2430,7 +2719,7 @@ func (x *ListDayExceptionsResponse) String() string {
 func (*ListDayExceptionsResponse) ProtoMessage() {}
 
 func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[34]
+	mi := &file_commercesync_v1_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2443,7 +2732,7 @@ func (x *ListDayExceptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDayExceptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDayExceptionsResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{34}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListDayExceptionsResponse) GetExceptions() []*DayException {
@@ -2471,7 +2760,7 @@ type ListQuarantineRequest struct {
 
 func (x *ListQuarantineRequest) Reset() {
 	*x = ListQuarantineRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[35]
+	mi := &file_commercesync_v1_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2483,7 +2772,7 @@ func (x *ListQuarantineRequest) String() string {
 func (*ListQuarantineRequest) ProtoMessage() {}
 
 func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[35]
+	mi := &file_commercesync_v1_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2496,7 +2785,7 @@ func (x *ListQuarantineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQuarantineRequest.ProtoReflect.Descriptor instead.
 func (*ListQuarantineRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{35}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListQuarantineRequest) GetCompanyId() string {
@@ -2530,7 +2819,7 @@ type ListQuarantineResponse struct {
 
 func (x *ListQuarantineResponse) Reset() {
 	*x = ListQuarantineResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[36]
+	mi := &file_commercesync_v1_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2542,7 +2831,7 @@ func (x *ListQuarantineResponse) String() string {
 func (*ListQuarantineResponse) ProtoMessage() {}
 
 func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[36]
+	mi := &file_commercesync_v1_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2555,7 +2844,7 @@ func (x *ListQuarantineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQuarantineResponse.ProtoReflect.Descriptor instead.
 func (*ListQuarantineResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{36}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListQuarantineResponse) GetEntries() []*QuarantineEntry {
@@ -2582,7 +2871,7 @@ type PushOrdersRequest struct {
 
 func (x *PushOrdersRequest) Reset() {
 	*x = PushOrdersRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[37]
+	mi := &file_commercesync_v1_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2594,7 +2883,7 @@ func (x *PushOrdersRequest) String() string {
 func (*PushOrdersRequest) ProtoMessage() {}
 
 func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[37]
+	mi := &file_commercesync_v1_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2607,7 +2896,7 @@ func (x *PushOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushOrdersRequest.ProtoReflect.Descriptor instead.
 func (*PushOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{37}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PushOrdersRequest) GetCompanyId() string {
@@ -2634,7 +2923,7 @@ type PushPaymentsRequest struct {
 
 func (x *PushPaymentsRequest) Reset() {
 	*x = PushPaymentsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[38]
+	mi := &file_commercesync_v1_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2646,7 +2935,7 @@ func (x *PushPaymentsRequest) String() string {
 func (*PushPaymentsRequest) ProtoMessage() {}
 
 func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[38]
+	mi := &file_commercesync_v1_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2659,7 +2948,7 @@ func (x *PushPaymentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushPaymentsRequest.ProtoReflect.Descriptor instead.
 func (*PushPaymentsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{38}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PushPaymentsRequest) GetCompanyId() string {
@@ -2686,7 +2975,7 @@ type PushTransactionsRequest struct {
 
 func (x *PushTransactionsRequest) Reset() {
 	*x = PushTransactionsRequest{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[39]
+	mi := &file_commercesync_v1_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2698,7 +2987,7 @@ func (x *PushTransactionsRequest) String() string {
 func (*PushTransactionsRequest) ProtoMessage() {}
 
 func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[39]
+	mi := &file_commercesync_v1_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2711,7 +3000,7 @@ func (x *PushTransactionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTransactionsRequest.ProtoReflect.Descriptor instead.
 func (*PushTransactionsRequest) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{39}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PushTransactionsRequest) GetCompanyId() string {
@@ -2739,7 +3028,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[40]
+	mi := &file_commercesync_v1_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2751,7 +3040,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[40]
+	mi := &file_commercesync_v1_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2764,7 +3053,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{40}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *FieldError) GetField() string {
@@ -2794,7 +3083,7 @@ type RecordResult struct {
 
 func (x *RecordResult) Reset() {
 	*x = RecordResult{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[41]
+	mi := &file_commercesync_v1_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2806,7 +3095,7 @@ func (x *RecordResult) String() string {
 func (*RecordResult) ProtoMessage() {}
 
 func (x *RecordResult) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[41]
+	mi := &file_commercesync_v1_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2819,7 +3108,7 @@ func (x *RecordResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResult.ProtoReflect.Descriptor instead.
 func (*RecordResult) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{41}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RecordResult) GetIndex() int32 {
@@ -2861,7 +3150,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_commercesync_v1_service_proto_msgTypes[42]
+	mi := &file_commercesync_v1_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2873,7 +3162,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_commercesync_v1_service_proto_msgTypes[42]
+	mi := &file_commercesync_v1_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2886,7 +3175,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{42}
+	return file_commercesync_v1_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *PushResponse) GetAccepted() int32 {
@@ -3076,7 +3365,30 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	" \x01(\x05R\asettled\x12)\n" +
 	"\x10missing_payments\x18\v \x03(\tR\x0fmissingPayments\x12\x16\n" +
 	"\x06status\x18\f \x01(\tR\x06status\x12\x16\n" +
-	"\x06reason\x18\r \x01(\tR\x06reason\"\x9c\x01\n" +
+	"\x06reason\x18\r \x01(\tR\x06reason\"\xd8\x01\n" +
+	" ListReconciliationRecordsRequest\x12\x1d\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\tR\tcompanyId\x12!\n" +
+	"\fbusiness_day\x18\x02 \x01(\tR\vbusinessDay\x12\x1a\n" +
+	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12\x1a\n" +
+	"\blocation\x18\x04 \x01(\tR\blocation\x12\x1b\n" +
+	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\"\xa6\x01\n" +
+	"!ListReconciliationRecordsResponse\x12;\n" +
+	"\arecords\x18\x01 \x03(\v2!.commercesync.v1.ReconciledRecordR\arecords\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1c\n" +
+	"\ttruncated\x18\x03 \x01(\bR\ttruncated\"\xc9\x01\n" +
+	"\x10ReconciledRecord\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12)\n" +
+	"\x10transaction_type\x18\x02 \x01(\tR\x0ftransactionType\x12\x1b\n" +
+	"\trecord_id\x18\x03 \x01(\tR\brecordId\x12\x1c\n" +
+	"\texception\x18\x04 \x01(\tR\texception\x12;\n" +
+	"\x05lines\x18\x05 \x03(\v2%.commercesync.v1.ReconciledRecordLineR\x05lines\"d\n" +
+	"\x14ReconciledRecordLine\x12\x1a\n" +
+	"\bcategory\x18\x01 \x01(\tR\bcategory\x12\x18\n" +
+	"\aaccount\x18\x02 \x01(\tR\aaccount\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\tR\x06amount\"\x9c\x01\n" +
 	"#ListReconciliationExceptionsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -3182,7 +3494,7 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"GetCompany\x12\".commercesync.v1.GetCompanyRequest\x1a\x18.commercesync.v1.Company\"&\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/companies/{company_id}\x12\x90\x01\n" +
 	"\x10CreateConnection\x12(.commercesync.v1.CreateConnectionRequest\x1a\x1b.commercesync.v1.Connection\"5\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/companies/{company_id}/connections\x12\x97\x01\n" +
-	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\"B\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\xca\f\n" +
+	"\rGetConnection\x12%.commercesync.v1.GetConnectionRequest\x1a\x1b.commercesync.v1.Connection\"B\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x028\x126/v1/companies/{company_id}/connections/{connection_id}2\xa2\x0e\n" +
 	"\vSyncService\x12\x97\x01\n" +
 	"\rGetSyncConfig\x12%.commercesync.v1.GetSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\";\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/companies/{company_id}/sync/commerce/config\x12\x9f\x01\n" +
 	"\rPutSyncConfig\x12%.commercesync.v1.PutSyncConfigRequest\x1a\".commercesync.v1.SyncConfiguration\"C\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x029:\x06config\x1a//v1/companies/{company_id}/sync/commerce/config\x12\x8e\x01\n" +
@@ -3193,7 +3505,8 @@ const file_commercesync_v1_service_proto_rawDesc = "" +
 	"\x11ListDayExceptions\x12).commercesync.v1.ListDayExceptionsRequest\x1a*.commercesync.v1.ListDayExceptionsResponse\"L\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02B\x12@/v1/companies/{company_id}/ledger/days/{business_day}/exceptions\x12\x94\x01\n" +
 	"\x0eListQuarantine\x12&.commercesync.v1.ListQuarantineRequest\x1a'.commercesync.v1.ListQuarantineResponse\"1\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/quarantine\x12\x96\x01\n" +
 	"\x11GetReconciliation\x12).commercesync.v1.GetReconciliationRequest\x1a\x1f.commercesync.v1.Reconciliation\"5\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02+\x12)/v1/companies/{company_id}/reconciliation\x12\xb0\x01\n" +
-	"\x17GetPayoutReconciliation\x12/.commercesync.v1.GetPayoutReconciliationRequest\x1a%.commercesync.v1.PayoutReconciliation\"=\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x023\x121/v1/companies/{company_id}/reconciliation/payouts\x12\xb6\x01\n" +
+	"\x17GetPayoutReconciliation\x12/.commercesync.v1.GetPayoutReconciliationRequest\x1a%.commercesync.v1.PayoutReconciliation\"=\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x023\x121/v1/companies/{company_id}/reconciliation/payouts\x12\xd5\x01\n" +
+	"\x19ListReconciliationRecords\x121.commercesync.v1.ListReconciliationRecordsRequest\x1a2.commercesync.v1.ListReconciliationRecordsResponse\"Q\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02G\x12E/v1/companies/{company_id}/reconciliation/days/{business_day}/records\x12\xb6\x01\n" +
 	"\x1cListReconciliationExceptions\x124.commercesync.v1.ListReconciliationExceptionsRequest\x1a5.commercesync.v1.ListReconciliationExceptionsResponse\")\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/reconciliation/exceptions2\xb7\v\n" +
 	"\vDataService\x12\x94\x01\n" +
 	"\n" +
@@ -3219,7 +3532,7 @@ func file_commercesync_v1_service_proto_rawDescGZIP() []byte {
 	return file_commercesync_v1_service_proto_rawDescData
 }
 
-var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_commercesync_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_commercesync_v1_service_proto_goTypes = []any{
 	(*PutLocationsRequest)(nil),                  // 0: commercesync.v1.PutLocationsRequest
 	(*PutProductsRequest)(nil),                   // 1: commercesync.v1.PutProductsRequest
@@ -3249,114 +3562,122 @@ var file_commercesync_v1_service_proto_goTypes = []any{
 	(*GetPayoutReconciliationRequest)(nil),       // 25: commercesync.v1.GetPayoutReconciliationRequest
 	(*PayoutReconciliation)(nil),                 // 26: commercesync.v1.PayoutReconciliation
 	(*ReconciledPayout)(nil),                     // 27: commercesync.v1.ReconciledPayout
-	(*ListReconciliationExceptionsRequest)(nil),  // 28: commercesync.v1.ListReconciliationExceptionsRequest
-	(*ListReconciliationExceptionsResponse)(nil), // 29: commercesync.v1.ListReconciliationExceptionsResponse
-	(*ReconciliationException)(nil),              // 30: commercesync.v1.ReconciliationException
-	(*ReconciliationDay)(nil),                    // 31: commercesync.v1.ReconciliationDay
-	(*ReconciliationLine)(nil),                   // 32: commercesync.v1.ReconciliationLine
-	(*ListDayExceptionsRequest)(nil),             // 33: commercesync.v1.ListDayExceptionsRequest
-	(*ListDayExceptionsResponse)(nil),            // 34: commercesync.v1.ListDayExceptionsResponse
-	(*ListQuarantineRequest)(nil),                // 35: commercesync.v1.ListQuarantineRequest
-	(*ListQuarantineResponse)(nil),               // 36: commercesync.v1.ListQuarantineResponse
-	(*PushOrdersRequest)(nil),                    // 37: commercesync.v1.PushOrdersRequest
-	(*PushPaymentsRequest)(nil),                  // 38: commercesync.v1.PushPaymentsRequest
-	(*PushTransactionsRequest)(nil),              // 39: commercesync.v1.PushTransactionsRequest
-	(*FieldError)(nil),                           // 40: commercesync.v1.FieldError
-	(*RecordResult)(nil),                         // 41: commercesync.v1.RecordResult
-	(*PushResponse)(nil),                         // 42: commercesync.v1.PushResponse
-	(*Location)(nil),                             // 43: commercesync.v1.Location
-	(*Product)(nil),                              // 44: commercesync.v1.Product
-	(*ProductCategory)(nil),                      // 45: commercesync.v1.ProductCategory
-	(*TaxComponent)(nil),                         // 46: commercesync.v1.TaxComponent
-	(*PaymentMethod)(nil),                        // 47: commercesync.v1.PaymentMethod
-	(*SyncConfiguration)(nil),                    // 48: commercesync.v1.SyncConfiguration
-	(*Connection)(nil),                           // 49: commercesync.v1.Connection
-	(*DaySummary)(nil),                           // 50: commercesync.v1.DaySummary
-	(*DayException)(nil),                         // 51: commercesync.v1.DayException
-	(*QuarantineEntry)(nil),                      // 52: commercesync.v1.QuarantineEntry
-	(*Order)(nil),                                // 53: commercesync.v1.Order
-	(*Payment)(nil),                              // 54: commercesync.v1.Payment
-	(*Transaction)(nil),                          // 55: commercesync.v1.Transaction
-	(*PushRecordsRequest)(nil),                   // 56: commercesync.v1.PushRecordsRequest
-	(*Company)(nil),                              // 57: commercesync.v1.Company
+	(*ListReconciliationRecordsRequest)(nil),     // 28: commercesync.v1.ListReconciliationRecordsRequest
+	(*ListReconciliationRecordsResponse)(nil),    // 29: commercesync.v1.ListReconciliationRecordsResponse
+	(*ReconciledRecord)(nil),                     // 30: commercesync.v1.ReconciledRecord
+	(*ReconciledRecordLine)(nil),                 // 31: commercesync.v1.ReconciledRecordLine
+	(*ListReconciliationExceptionsRequest)(nil),  // 32: commercesync.v1.ListReconciliationExceptionsRequest
+	(*ListReconciliationExceptionsResponse)(nil), // 33: commercesync.v1.ListReconciliationExceptionsResponse
+	(*ReconciliationException)(nil),              // 34: commercesync.v1.ReconciliationException
+	(*ReconciliationDay)(nil),                    // 35: commercesync.v1.ReconciliationDay
+	(*ReconciliationLine)(nil),                   // 36: commercesync.v1.ReconciliationLine
+	(*ListDayExceptionsRequest)(nil),             // 37: commercesync.v1.ListDayExceptionsRequest
+	(*ListDayExceptionsResponse)(nil),            // 38: commercesync.v1.ListDayExceptionsResponse
+	(*ListQuarantineRequest)(nil),                // 39: commercesync.v1.ListQuarantineRequest
+	(*ListQuarantineResponse)(nil),               // 40: commercesync.v1.ListQuarantineResponse
+	(*PushOrdersRequest)(nil),                    // 41: commercesync.v1.PushOrdersRequest
+	(*PushPaymentsRequest)(nil),                  // 42: commercesync.v1.PushPaymentsRequest
+	(*PushTransactionsRequest)(nil),              // 43: commercesync.v1.PushTransactionsRequest
+	(*FieldError)(nil),                           // 44: commercesync.v1.FieldError
+	(*RecordResult)(nil),                         // 45: commercesync.v1.RecordResult
+	(*PushResponse)(nil),                         // 46: commercesync.v1.PushResponse
+	(*Location)(nil),                             // 47: commercesync.v1.Location
+	(*Product)(nil),                              // 48: commercesync.v1.Product
+	(*ProductCategory)(nil),                      // 49: commercesync.v1.ProductCategory
+	(*TaxComponent)(nil),                         // 50: commercesync.v1.TaxComponent
+	(*PaymentMethod)(nil),                        // 51: commercesync.v1.PaymentMethod
+	(*SyncConfiguration)(nil),                    // 52: commercesync.v1.SyncConfiguration
+	(*Connection)(nil),                           // 53: commercesync.v1.Connection
+	(*DaySummary)(nil),                           // 54: commercesync.v1.DaySummary
+	(*DayException)(nil),                         // 55: commercesync.v1.DayException
+	(*QuarantineEntry)(nil),                      // 56: commercesync.v1.QuarantineEntry
+	(*Order)(nil),                                // 57: commercesync.v1.Order
+	(*Payment)(nil),                              // 58: commercesync.v1.Payment
+	(*Transaction)(nil),                          // 59: commercesync.v1.Transaction
+	(*PushRecordsRequest)(nil),                   // 60: commercesync.v1.PushRecordsRequest
+	(*Company)(nil),                              // 61: commercesync.v1.Company
 }
 var file_commercesync_v1_service_proto_depIdxs = []int32{
-	43, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
-	44, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
-	45, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
-	46, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
-	47, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
+	47, // 0: commercesync.v1.PutLocationsRequest.locations:type_name -> commercesync.v1.Location
+	48, // 1: commercesync.v1.PutProductsRequest.products:type_name -> commercesync.v1.Product
+	49, // 2: commercesync.v1.PutProductCategoriesRequest.product_categories:type_name -> commercesync.v1.ProductCategory
+	50, // 3: commercesync.v1.PutTaxComponentsRequest.tax_components:type_name -> commercesync.v1.TaxComponent
+	51, // 4: commercesync.v1.PutPaymentMethodsRequest.payment_methods:type_name -> commercesync.v1.PaymentMethod
 	5,  // 5: commercesync.v1.ListPlatformsResponse.platforms:type_name -> commercesync.v1.Platform
-	48, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
+	52, // 6: commercesync.v1.PutSyncConfigRequest.config:type_name -> commercesync.v1.SyncConfiguration
 	15, // 7: commercesync.v1.SyncSummary.sync_date_range_utc:type_name -> commercesync.v1.DateRange
 	18, // 8: commercesync.v1.SyncStatus.documents:type_name -> commercesync.v1.DocumentStatus
-	49, // 9: commercesync.v1.SyncStatus.data_connections:type_name -> commercesync.v1.Connection
+	53, // 9: commercesync.v1.SyncStatus.data_connections:type_name -> commercesync.v1.Connection
 	20, // 10: commercesync.v1.SyncStatus.errors:type_name -> commercesync.v1.SyncError
-	50, // 11: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
-	31, // 12: commercesync.v1.Reconciliation.days:type_name -> commercesync.v1.ReconciliationDay
+	54, // 11: commercesync.v1.ListDaysResponse.days:type_name -> commercesync.v1.DaySummary
+	35, // 12: commercesync.v1.Reconciliation.days:type_name -> commercesync.v1.ReconciliationDay
 	27, // 13: commercesync.v1.PayoutReconciliation.payouts:type_name -> commercesync.v1.ReconciledPayout
-	30, // 14: commercesync.v1.ListReconciliationExceptionsResponse.exceptions:type_name -> commercesync.v1.ReconciliationException
-	32, // 15: commercesync.v1.ReconciliationDay.lines:type_name -> commercesync.v1.ReconciliationLine
-	51, // 16: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
-	52, // 17: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
-	53, // 18: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
-	54, // 19: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
-	55, // 20: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
-	40, // 21: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
-	41, // 22: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
-	6,  // 23: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
-	8,  // 24: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
-	9,  // 25: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
-	10, // 26: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
-	11, // 27: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
-	12, // 28: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
-	13, // 29: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
-	14, // 30: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
-	17, // 31: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
-	21, // 32: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
-	33, // 33: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
-	35, // 34: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
-	23, // 35: commercesync.v1.SyncService.GetReconciliation:input_type -> commercesync.v1.GetReconciliationRequest
-	25, // 36: commercesync.v1.SyncService.GetPayoutReconciliation:input_type -> commercesync.v1.GetPayoutReconciliationRequest
-	28, // 37: commercesync.v1.SyncService.ListReconciliationExceptions:input_type -> commercesync.v1.ListReconciliationExceptionsRequest
-	37, // 38: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
-	38, // 39: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
-	39, // 40: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
-	56, // 41: commercesync.v1.DataService.PushRecords:input_type -> commercesync.v1.PushRecordsRequest
-	0,  // 42: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
-	1,  // 43: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
-	2,  // 44: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
-	3,  // 45: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
-	4,  // 46: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
-	7,  // 47: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
-	57, // 48: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
-	57, // 49: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
-	49, // 50: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
-	49, // 51: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
-	48, // 52: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	48, // 53: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
-	16, // 54: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
-	19, // 55: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
-	22, // 56: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
-	34, // 57: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
-	36, // 58: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
-	24, // 59: commercesync.v1.SyncService.GetReconciliation:output_type -> commercesync.v1.Reconciliation
-	26, // 60: commercesync.v1.SyncService.GetPayoutReconciliation:output_type -> commercesync.v1.PayoutReconciliation
-	29, // 61: commercesync.v1.SyncService.ListReconciliationExceptions:output_type -> commercesync.v1.ListReconciliationExceptionsResponse
-	42, // 62: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
-	42, // 63: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
-	42, // 64: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
-	42, // 65: commercesync.v1.DataService.PushRecords:output_type -> commercesync.v1.PushResponse
-	42, // 66: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
-	42, // 67: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
-	42, // 68: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
-	42, // 69: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
-	42, // 70: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
-	47, // [47:71] is the sub-list for method output_type
-	23, // [23:47] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	30, // 14: commercesync.v1.ListReconciliationRecordsResponse.records:type_name -> commercesync.v1.ReconciledRecord
+	31, // 15: commercesync.v1.ReconciledRecord.lines:type_name -> commercesync.v1.ReconciledRecordLine
+	34, // 16: commercesync.v1.ListReconciliationExceptionsResponse.exceptions:type_name -> commercesync.v1.ReconciliationException
+	36, // 17: commercesync.v1.ReconciliationDay.lines:type_name -> commercesync.v1.ReconciliationLine
+	55, // 18: commercesync.v1.ListDayExceptionsResponse.exceptions:type_name -> commercesync.v1.DayException
+	56, // 19: commercesync.v1.ListQuarantineResponse.entries:type_name -> commercesync.v1.QuarantineEntry
+	57, // 20: commercesync.v1.PushOrdersRequest.orders:type_name -> commercesync.v1.Order
+	58, // 21: commercesync.v1.PushPaymentsRequest.payments:type_name -> commercesync.v1.Payment
+	59, // 22: commercesync.v1.PushTransactionsRequest.transactions:type_name -> commercesync.v1.Transaction
+	44, // 23: commercesync.v1.RecordResult.errors:type_name -> commercesync.v1.FieldError
+	45, // 24: commercesync.v1.PushResponse.results:type_name -> commercesync.v1.RecordResult
+	6,  // 25: commercesync.v1.PlatformService.ListPlatforms:input_type -> commercesync.v1.ListPlatformsRequest
+	8,  // 26: commercesync.v1.CompanyService.CreateCompany:input_type -> commercesync.v1.CreateCompanyRequest
+	9,  // 27: commercesync.v1.CompanyService.GetCompany:input_type -> commercesync.v1.GetCompanyRequest
+	10, // 28: commercesync.v1.CompanyService.CreateConnection:input_type -> commercesync.v1.CreateConnectionRequest
+	11, // 29: commercesync.v1.CompanyService.GetConnection:input_type -> commercesync.v1.GetConnectionRequest
+	12, // 30: commercesync.v1.SyncService.GetSyncConfig:input_type -> commercesync.v1.GetSyncConfigRequest
+	13, // 31: commercesync.v1.SyncService.PutSyncConfig:input_type -> commercesync.v1.PutSyncConfigRequest
+	14, // 32: commercesync.v1.SyncService.SyncLatest:input_type -> commercesync.v1.SyncLatestRequest
+	17, // 33: commercesync.v1.SyncService.GetSyncStatus:input_type -> commercesync.v1.GetSyncStatusRequest
+	21, // 34: commercesync.v1.SyncService.ListDays:input_type -> commercesync.v1.ListDaysRequest
+	37, // 35: commercesync.v1.SyncService.ListDayExceptions:input_type -> commercesync.v1.ListDayExceptionsRequest
+	39, // 36: commercesync.v1.SyncService.ListQuarantine:input_type -> commercesync.v1.ListQuarantineRequest
+	23, // 37: commercesync.v1.SyncService.GetReconciliation:input_type -> commercesync.v1.GetReconciliationRequest
+	25, // 38: commercesync.v1.SyncService.GetPayoutReconciliation:input_type -> commercesync.v1.GetPayoutReconciliationRequest
+	28, // 39: commercesync.v1.SyncService.ListReconciliationRecords:input_type -> commercesync.v1.ListReconciliationRecordsRequest
+	32, // 40: commercesync.v1.SyncService.ListReconciliationExceptions:input_type -> commercesync.v1.ListReconciliationExceptionsRequest
+	41, // 41: commercesync.v1.DataService.PushOrders:input_type -> commercesync.v1.PushOrdersRequest
+	42, // 42: commercesync.v1.DataService.PushPayments:input_type -> commercesync.v1.PushPaymentsRequest
+	43, // 43: commercesync.v1.DataService.PushTransactions:input_type -> commercesync.v1.PushTransactionsRequest
+	60, // 44: commercesync.v1.DataService.PushRecords:input_type -> commercesync.v1.PushRecordsRequest
+	0,  // 45: commercesync.v1.DataService.PutLocations:input_type -> commercesync.v1.PutLocationsRequest
+	1,  // 46: commercesync.v1.DataService.PutProducts:input_type -> commercesync.v1.PutProductsRequest
+	2,  // 47: commercesync.v1.DataService.PutProductCategories:input_type -> commercesync.v1.PutProductCategoriesRequest
+	3,  // 48: commercesync.v1.DataService.PutTaxComponents:input_type -> commercesync.v1.PutTaxComponentsRequest
+	4,  // 49: commercesync.v1.DataService.PutPaymentMethods:input_type -> commercesync.v1.PutPaymentMethodsRequest
+	7,  // 50: commercesync.v1.PlatformService.ListPlatforms:output_type -> commercesync.v1.ListPlatformsResponse
+	61, // 51: commercesync.v1.CompanyService.CreateCompany:output_type -> commercesync.v1.Company
+	61, // 52: commercesync.v1.CompanyService.GetCompany:output_type -> commercesync.v1.Company
+	53, // 53: commercesync.v1.CompanyService.CreateConnection:output_type -> commercesync.v1.Connection
+	53, // 54: commercesync.v1.CompanyService.GetConnection:output_type -> commercesync.v1.Connection
+	52, // 55: commercesync.v1.SyncService.GetSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	52, // 56: commercesync.v1.SyncService.PutSyncConfig:output_type -> commercesync.v1.SyncConfiguration
+	16, // 57: commercesync.v1.SyncService.SyncLatest:output_type -> commercesync.v1.SyncSummary
+	19, // 58: commercesync.v1.SyncService.GetSyncStatus:output_type -> commercesync.v1.SyncStatus
+	22, // 59: commercesync.v1.SyncService.ListDays:output_type -> commercesync.v1.ListDaysResponse
+	38, // 60: commercesync.v1.SyncService.ListDayExceptions:output_type -> commercesync.v1.ListDayExceptionsResponse
+	40, // 61: commercesync.v1.SyncService.ListQuarantine:output_type -> commercesync.v1.ListQuarantineResponse
+	24, // 62: commercesync.v1.SyncService.GetReconciliation:output_type -> commercesync.v1.Reconciliation
+	26, // 63: commercesync.v1.SyncService.GetPayoutReconciliation:output_type -> commercesync.v1.PayoutReconciliation
+	29, // 64: commercesync.v1.SyncService.ListReconciliationRecords:output_type -> commercesync.v1.ListReconciliationRecordsResponse
+	33, // 65: commercesync.v1.SyncService.ListReconciliationExceptions:output_type -> commercesync.v1.ListReconciliationExceptionsResponse
+	46, // 66: commercesync.v1.DataService.PushOrders:output_type -> commercesync.v1.PushResponse
+	46, // 67: commercesync.v1.DataService.PushPayments:output_type -> commercesync.v1.PushResponse
+	46, // 68: commercesync.v1.DataService.PushTransactions:output_type -> commercesync.v1.PushResponse
+	46, // 69: commercesync.v1.DataService.PushRecords:output_type -> commercesync.v1.PushResponse
+	46, // 70: commercesync.v1.DataService.PutLocations:output_type -> commercesync.v1.PushResponse
+	46, // 71: commercesync.v1.DataService.PutProducts:output_type -> commercesync.v1.PushResponse
+	46, // 72: commercesync.v1.DataService.PutProductCategories:output_type -> commercesync.v1.PushResponse
+	46, // 73: commercesync.v1.DataService.PutTaxComponents:output_type -> commercesync.v1.PushResponse
+	46, // 74: commercesync.v1.DataService.PutPaymentMethods:output_type -> commercesync.v1.PushResponse
+	50, // [50:75] is the sub-list for method output_type
+	25, // [25:50] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_commercesync_v1_service_proto_init() }
@@ -3377,7 +3698,7 @@ func file_commercesync_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_commercesync_v1_service_proto_rawDesc), len(file_commercesync_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   43,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

@@ -346,6 +346,7 @@ const (
 	SyncService_ListQuarantine_FullMethodName               = "/commercesync.v1.SyncService/ListQuarantine"
 	SyncService_GetReconciliation_FullMethodName            = "/commercesync.v1.SyncService/GetReconciliation"
 	SyncService_GetPayoutReconciliation_FullMethodName      = "/commercesync.v1.SyncService/GetPayoutReconciliation"
+	SyncService_ListReconciliationRecords_FullMethodName    = "/commercesync.v1.SyncService/ListReconciliationRecords"
 	SyncService_ListReconciliationExceptions_FullMethodName = "/commercesync.v1.SyncService/ListReconciliationExceptions"
 )
 
@@ -370,6 +371,9 @@ type SyncServiceClient interface {
 	// Each payout of a range against the payments, refunds and fees it
 	// settles, with any difference they do not explain.
 	GetPayoutReconciliation(ctx context.Context, in *GetPayoutReconciliationRequest, opts ...grpc.CallOption) (*PayoutReconciliation, error)
+	// The records a day counts now, each with what it moves on each account:
+	// the drill-down from a day of GetReconciliation.
+	ListReconciliationRecords(ctx context.Context, in *ListReconciliationRecordsRequest, opts ...grpc.CallOption) (*ListReconciliationRecordsResponse, error)
 	// What does not reconcile across all of the tenant's companies:
 	// quarantined records and days, documents the platform refused, days
 	// counted with exceptions, revisions after a day was posted and old
@@ -475,6 +479,16 @@ func (c *syncServiceClient) GetPayoutReconciliation(ctx context.Context, in *Get
 	return out, nil
 }
 
+func (c *syncServiceClient) ListReconciliationRecords(ctx context.Context, in *ListReconciliationRecordsRequest, opts ...grpc.CallOption) (*ListReconciliationRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReconciliationRecordsResponse)
+	err := c.cc.Invoke(ctx, SyncService_ListReconciliationRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *syncServiceClient) ListReconciliationExceptions(ctx context.Context, in *ListReconciliationExceptionsRequest, opts ...grpc.CallOption) (*ListReconciliationExceptionsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListReconciliationExceptionsResponse)
@@ -506,6 +520,9 @@ type SyncServiceServer interface {
 	// Each payout of a range against the payments, refunds and fees it
 	// settles, with any difference they do not explain.
 	GetPayoutReconciliation(context.Context, *GetPayoutReconciliationRequest) (*PayoutReconciliation, error)
+	// The records a day counts now, each with what it moves on each account:
+	// the drill-down from a day of GetReconciliation.
+	ListReconciliationRecords(context.Context, *ListReconciliationRecordsRequest) (*ListReconciliationRecordsResponse, error)
 	// What does not reconcile across all of the tenant's companies:
 	// quarantined records and days, documents the platform refused, days
 	// counted with exceptions, revisions after a day was posted and old
@@ -547,6 +564,9 @@ func (UnimplementedSyncServiceServer) GetReconciliation(context.Context, *GetRec
 }
 func (UnimplementedSyncServiceServer) GetPayoutReconciliation(context.Context, *GetPayoutReconciliationRequest) (*PayoutReconciliation, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPayoutReconciliation not implemented")
+}
+func (UnimplementedSyncServiceServer) ListReconciliationRecords(context.Context, *ListReconciliationRecordsRequest) (*ListReconciliationRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReconciliationRecords not implemented")
 }
 func (UnimplementedSyncServiceServer) ListReconciliationExceptions(context.Context, *ListReconciliationExceptionsRequest) (*ListReconciliationExceptionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListReconciliationExceptions not implemented")
@@ -734,6 +754,24 @@ func _SyncService_GetPayoutReconciliation_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SyncService_ListReconciliationRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReconciliationRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).ListReconciliationRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_ListReconciliationRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).ListReconciliationRecords(ctx, req.(*ListReconciliationRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SyncService_ListReconciliationExceptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListReconciliationExceptionsRequest)
 	if err := dec(in); err != nil {
@@ -794,6 +832,10 @@ var SyncService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetPayoutReconciliation",
 			Handler:    _SyncService_GetPayoutReconciliation_Handler,
+		},
+		{
+			MethodName: "ListReconciliationRecords",
+			Handler:    _SyncService_ListReconciliationRecords_Handler,
 		},
 		{
 			MethodName: "ListReconciliationExceptions",
