@@ -80,6 +80,7 @@ func (s *Server) HTTP(ctx context.Context, conn *grpc.ClientConn) (http.Handler,
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document)
 	})
+	mux.HandleFunc("GET "+reconciliationCSVPath, s.reconciliationCSV)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.Handle("/", gw)
 	return guard(restRoutes(), s, mux), nil

@@ -2,8 +2,12 @@ package gateway
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
+	"fmt"
 	"math"
+	"net/http"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -221,4 +225,49 @@ func (s *Server) ListReconciliationRecords(ctx context.Context, req *v1.ListReco
 		out.Records = append(out.Records, pr)
 	}
 	return out, nil
+}
+
+// reconciliationCSVPath serves a company's reconciliation as CSV, one row
+// per day and account, for a spreadsheet.
+const reconciliationCSVPath = "/v1/companies/{companyId}/reconciliation.csv"
+
+// reconciliationCSV answers GET …/reconciliation.csv?from=&to= with what
+// GetReconciliation answers, flattened. It needs the read scope.
+func (s *Server) reconciliationCSV(w http.ResponseWriter, r *http.Request) {
+	tenant, err := s.authorize(r.Context(), r.Header.Get("Authorization"), v1.Scope_SCOPE_READ)
+	if err != nil {
+		restError(w, httpStatus(err), err)
+		return
+	}
+	ctx := context.WithValue(r.Context(), tenantKey{}, tenant)
+	q := r.URL.Query()
+	rec, err := s.GetReconciliation(ctx, &v1.GetReconciliationRequest{CompanyId: r.PathValue("companyId"), From: q.Get("from"), To: q.Get("to")})
+	if err != nil {
+		restError(w, httpStatus(err), err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="reconciliation-%s-%s.csv"`, rec.GetFrom(), rec.GetTo()))
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"business_day", "currency", "location", "day_status", "day_reason", "category", "account",
+		"records", "ledger", "platform", "difference", "status"})
+	for _, d := range rec.GetDays() {
+		if len(d.GetLines()) == 0 {
+			_ = cw.Write([]string{d.GetBusinessDay(), d.GetCurrency(), cell(d.GetLocation()), d.GetStatus(), cell(d.GetReason()), "", "", "", "", "", "", ""})
+		}
+		for _, l := range d.GetLines() {
+			_ = cw.Write([]string{d.GetBusinessDay(), d.GetCurrency(), cell(d.GetLocation()), d.GetStatus(), cell(d.GetReason()),
+				l.GetCategory(), cell(l.GetAccount()), l.GetCommerce(), l.GetLedger(), l.GetPlatform(), l.GetDifference(), l.GetStatus()})
+		}
+	}
+	cw.Flush()
+}
+
+// cell keeps text a spreadsheet would run as a formula (a category named
+// "=HYPERLINK(…)") as text.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

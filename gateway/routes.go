@@ -40,7 +40,7 @@ func restRoutes() []route {
 		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
 		rs = appendRule(rs, rule, md.Parent().FullName() == "commercesync.v1.DataService", methodScope(md))
 	}
-	for _, p := range []string{"/v1/oauth/link/{connectionId}", "/v1/oauth/callback", "/openapi.json", "/healthz"} {
+	for _, p := range []string{"/v1/oauth/link/{connectionId}", "/v1/oauth/callback", "/openapi.json", "/healthz", reconciliationCSVPath} {
 		// http.ServeMux serves HEAD wherever it serves GET.
 		rs = append(rs, route{method: http.MethodGet, segs: segments(p)}, route{method: http.MethodHead, segs: segments(p)})
 	}

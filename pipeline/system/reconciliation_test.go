@@ -1,7 +1,9 @@
 package system_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -109,6 +111,28 @@ func TestReconciliationMatchesSyncedDaysAcrossTheThreeSources(t *testing.T) {
 				d.GetLedgerRecords(), d.GetDocumentsConfirmed(), d.GetRevisions())
 		}
 	}
+
+	// The CSV download holds the API's answer, row for row.
+	code, raw := m.do("GET", "/v1/companies/"+m.company+"/reconciliation.csv?from="+day1+"&to="+day2, nil)
+	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if code != http.StatusOK || err != nil || len(rows) == 0 {
+		t.Fatalf("reconciliation.csv: %d %v %s", code, err, raw)
+	}
+	var want2 [][]string
+	for _, d := range rec.GetDays() {
+		for _, l := range d.GetLines() {
+			want2 = append(want2, []string{d.GetBusinessDay(), d.GetCurrency(), d.GetLocation(), d.GetStatus(), d.GetReason(), l.GetCategory(),
+				l.GetAccount(), l.GetCommerce(), l.GetLedger(), l.GetPlatform(), l.GetDifference(), l.GetStatus()})
+		}
+	}
+	if rows[0][0] != "business_day" || fmt.Sprint(rows[1:]) != fmt.Sprint(want2) {
+		t.Errorf("reconciliation.csv rows:\n%v\nthe API's:\n%v", rows, want2)
+	}
+	m.key = "csk_wrong"
+	if code, _ := m.do("GET", "/v1/companies/"+m.company+"/reconciliation.csv?from="+day1+"&to="+day2, nil); code != http.StatusUnauthorized {
+		t.Errorf("reconciliation.csv with a wrong key: %d; want 401", code)
+	}
+	m.key = sys.DevKey
 
 	for _, c := range []struct {
 		query string
