@@ -61,12 +61,13 @@ type RecordBalance struct {
 // UnsettledMessage says in words what an unexplained unsettled balance is.
 func UnsettledMessage(r RecordBalance) string {
 	a := r.Amount
-	switch {
-	case r.Kind == "order" && a > 0:
-		return fmt.Sprintf("order of %s with no payment that settles it", a)
-	case r.Kind == "order":
+	if r.Kind == "order" {
+		if a > 0 {
+			return fmt.Sprintf("order of %s with no payment that settles it", a)
+		}
 		return fmt.Sprintf("refund order of %s with no refund payment that settles it", -a)
-	case a < 0:
+	}
+	if a < 0 {
 		return fmt.Sprintf("payment of %s with no order that it pays for", -a)
 	}
 	return fmt.Sprintf("refund of %s with no refund order to match it: the refunded order never arrived", a)
@@ -79,10 +80,9 @@ func UnsettledMessage(r RecordBalance) string {
 func Unexplained(rs []RecordBalance) []RecordBalance {
 	var debits, credits []RecordBalance
 	for _, r := range rs {
-		switch {
-		case r.Amount > 0:
+		if r.Amount > 0 {
 			debits = append(debits, r)
-		case r.Amount < 0:
+		} else if r.Amount < 0 {
 			credits = append(credits, r)
 		}
 	}

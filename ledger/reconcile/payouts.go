@@ -43,14 +43,13 @@ func JudgePayout(p Payout) Payout {
 	p.Expected = p.Payments - p.Refunds - p.Fees
 	p.Difference = p.PaidOut - p.Expected
 	p.Status = Matched
-	switch {
-	case p.Difference != 0 && len(p.Missing) > 0:
-		p.Status = Mismatch
-		p.Reason = fmt.Sprintf("paid out %s; its settled records explain %s, and %d of its %d payments have no paid payment record", p.PaidOut, p.Expected, len(p.Missing), p.Settled)
-	case p.Difference != 0:
+	if p.Difference != 0 {
 		p.Status = Mismatch
 		p.Reason = fmt.Sprintf("paid out %s; its payments, refunds and fees explain %s: %s unexplained", p.PaidOut, p.Expected, p.Difference)
-	case p.Settled == 0:
+		if len(p.Missing) > 0 {
+			p.Reason = fmt.Sprintf("paid out %s; its settled records explain %s, and %d of its %d payments have no paid payment record", p.PaidOut, p.Expected, len(p.Missing), p.Settled)
+		}
+	} else if p.Settled == 0 {
 		p.Status = Unsynced
 		p.Reason = "the payout names no payments, so nothing explains it"
 	}

@@ -45,34 +45,27 @@ func (c Category) Rank() int { return order[c] }
 // 120.00, not -120.00.
 var creditNormal = map[Category]bool{GrossSales: true, Tax: true, Gratuity: true, ServiceCharges: true, Shipping: true, GiftCards: true}
 
-// Classify returns the category of a semantic account.
+// byAccount names the category of each fixed semantic account.
+var byAccount = map[day.Account]Category{
+	day.Sales: GrossSales, day.Tax: Tax, day.Discounts: Discounts, day.Gratuity: Gratuity,
+	day.ServiceCharges: ServiceCharges, day.Shipping: Shipping, day.Refunds: Refunds, day.GiftCards: GiftCards,
+	day.Rounding: Rounding, day.PaymentFees: Fees, day.PaymentFeeRefunds: Fees, day.Payouts: Payouts,
+	day.PayoutClearing: Payouts, day.Unsettled: Unsettled,
+}
+
+// Classify returns the category of a semantic account: a fixed one's, a
+// product category's sales, a tax component's or rate's tax, a payment
+// type's tender, or other.
 func Classify(account string) Category {
 	a := day.Account(account)
-	switch {
-	case a == day.Sales || strings.HasPrefix(account, string(day.Sales)+":"):
+	if c, ok := byAccount[a]; ok {
+		return c
+	}
+	if strings.HasPrefix(account, string(day.Sales)+":") {
 		return GrossSales
-	case a == day.Tax || strings.HasPrefix(account, string(day.Tax)+":"):
+	}
+	if strings.HasPrefix(account, string(day.Tax)+":") {
 		return Tax
-	case a == day.Discounts:
-		return Discounts
-	case a == day.Gratuity:
-		return Gratuity
-	case a == day.ServiceCharges:
-		return ServiceCharges
-	case a == day.Shipping:
-		return Shipping
-	case a == day.Refunds:
-		return Refunds
-	case a == day.GiftCards:
-		return GiftCards
-	case a == day.Rounding:
-		return Rounding
-	case a == day.PaymentFees || a == day.PaymentFeeRefunds:
-		return Fees
-	case a == day.Payouts || a == day.PayoutClearing:
-		return Payouts
-	case a == day.Unsettled:
-		return Unsettled
 	}
 	if _, ok := a.TenderType(); ok {
 		return Tenders
@@ -105,15 +98,17 @@ const (
 	Mismatch Status = "mismatch"
 )
 
-var severity = map[Status]int{Matched: 0, Unsynced: 1, Pending: 2, Mismatch: 3}
+// bySeverity lists the statuses from the least serious; severity is each
+// one's place in it.
+var (
+	bySeverity = []Status{Matched, Unsynced, Pending, Mismatch}
+	severity   = map[Status]int{Matched: 0, Unsynced: 1, Pending: 2, Mismatch: 3}
+)
 
 // Worse returns the more serious of two statuses: a day is as bad as its
 // worst line.
 func Worse(a, b Status) Status {
-	if severity[b] > severity[a] {
-		return b
-	}
-	return a
+	return bySeverity[max(severity[a], severity[b])]
 }
 
 // Sums are one account's net amounts on one day from each source. Platform

@@ -1,8 +1,9 @@
 package reconcile
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/commercesync/commercesync/ledger/money"
 )
@@ -65,15 +66,8 @@ func Report(accounts []DayAccount, facts []DayFacts) []Day {
 		judgeDay(d)
 		out = append(out, *d)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Day != b.Day {
-			return a.Day < b.Day
-		}
-		if a.Currency != b.Currency {
-			return a.Currency < b.Currency
-		}
-		return a.Location < b.Location
+	slices.SortFunc(out, func(a, b Day) int {
+		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.Location, b.Location))
 	})
 	return out
 }
@@ -91,30 +85,25 @@ func judgeDay(d *Day) {
 		l.Status, l.Difference = Judge(s)
 		d.Status = Worse(d.Status, l.Status)
 	}
-	sort.Slice(d.Lines, func(i, j int) bool {
-		a, b := d.Lines[i], d.Lines[j]
-		if a.Category != b.Category {
-			return a.Category.Rank() < b.Category.Rank()
-		}
-		return a.Account < b.Account
+	slices.SortFunc(d.Lines, func(a, b Line) int {
+		return cmp.Or(cmp.Compare(a.Category.Rank(), b.Category.Rank()), cmp.Compare(a.Account, b.Account))
 	})
-	switch {
-	case f.Records != f.LedgerRecords || d.Status == Pending:
+	if f.Records != f.LedgerRecords || d.Status == Pending {
 		d.Status = Pending
 		if f.Revisions == 0 {
 			d.Reason = fmt.Sprintf("the day is open: %d records, not sealed yet", f.Records)
 		} else {
 			d.Reason = fmt.Sprintf("the ledger's revision %d counts %d records; the day holds %d: a revision is on its way", f.Revisions, f.LedgerRecords, f.Records)
 		}
-	case f.Failed > 0:
+	} else if f.Failed > 0 {
 		d.Status = Worse(d.Status, Unsynced)
 		d.Reason = fmt.Sprintf("%d document(s) refused by the platform: %s", f.Failed, f.LastError)
-	case f.Waiting > 0:
+	} else if f.Waiting > 0 {
 		d.Status = Worse(d.Status, Unsynced)
 		d.Reason = fmt.Sprintf("%d document(s) not yet confirmed by the platform", f.Waiting)
-	case d.Status == Unsynced && f.Confirmed == 0:
+	} else if d.Status == Unsynced {
 		d.Reason = "nothing of the day is on the platform yet"
-	case d.Status == Mismatch:
+	} else if d.Status == Mismatch {
 		n := 0
 		for _, l := range d.Lines {
 			if l.Status == Mismatch {

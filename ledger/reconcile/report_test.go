@@ -184,3 +184,22 @@ func TestJudgePayout(t *testing.T) {
 		}
 	}
 }
+
+// A day whose records changed amount but not number is still pending; a
+// day with a refused revision beside a confirmed one is unsynced, not
+// judged against the half the platform holds.
+func TestReportPendingByAmountAndUnsyncedBesideConfirmed(t *testing.T) {
+	days := Report([]DayAccount{
+		{Day: "2026-03-01", Currency: "USD", Account: "sales", Commerce: -1200, Ledger: -1000, Platform: -1000},
+		{Day: "2026-03-02", Currency: "USD", Account: "sales", Commerce: -1500, Ledger: -1500, Platform: -1000},
+	}, []DayFacts{
+		{Day: "2026-03-01", Currency: "USD", Records: 1, LedgerRecords: 1, Revisions: 1, Confirmed: 1},
+		{Day: "2026-03-02", Currency: "USD", Records: 2, LedgerRecords: 2, Revisions: 2, Confirmed: 1, Failed: 1, LastError: "locked period"},
+	})
+	if d := days[0]; d.Status != Pending || !strings.Contains(d.Reason, "a revision is on its way") {
+		t.Errorf("%s: %s %q; want pending, a revision on its way", d.Day, d.Status, d.Reason)
+	}
+	if d := days[1]; d.Status != Unsynced || !strings.Contains(d.Reason, "refused by the platform: locked period") || d.Lines[0].Status != Unsynced {
+		t.Errorf("%s: %s %q (line %s); want unsynced with the platform's words", d.Day, d.Status, d.Reason, d.Lines[0].Status)
+	}
+}
