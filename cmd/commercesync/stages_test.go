@@ -21,7 +21,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
+	"github.com/commercesync/commercesync/ledger/reconcile"
 	"github.com/commercesync/commercesync/pipeline/loadgen"
+	"github.com/commercesync/commercesync/pipeline/sink/chstore"
+	"github.com/commercesync/commercesync/pipeline/sink/chtest"
 )
 
 // freePort returns a loopback port nothing listens on now.
@@ -127,6 +130,9 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 		pushes = append(pushes, u)
 	}
 	killed := map[int]bool{1: true, 4: true, 5: true} // the ops ports of windows[0], plans[0], pushes[0]
+	// A sink copies what reconciliation reads into a ClickHouse server.
+	ch := chtest.Start(t)
+	startWorker(t, fmt.Sprintf("sink -clickhouse %s -clickhouse-database %s -linger 200ms%s", ch.Addr, ch.Database, ops()), false)
 
 	// An operator makes the tenant and its key through the second gateway.
 	t.Setenv("COMMERCESYNC_URL", fmt.Sprintf("http://127.0.0.1:%d", gw2))
@@ -362,6 +368,44 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 		t.Errorf("the platform holds %d documents; %d were confirmed: some were posted twice", n, len(all))
 	}
 	t.Logf("%d companies, %d days, %d documents confirmed and each held once", 2*merchants, 2*merchants*days, len(all))
+
+	// Reconciliation, from the sink's store: every day of a sample of
+	// companies reads matched across the records, the ledger and the
+	// documents the platform confirmed.
+	store, err := chstore.Open(context.Background(), ch.Addr, ch.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	from, to := "2026-03-02", time.Date(2026, 3, 2+days-1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	sampled := 0
+	for _, company := range orgs {
+		if sampled++; sampled > 20 {
+			break
+		}
+		var report []reconcile.Day
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			accts, facts, err := store.Month(context.Background(), m[1], company, from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			report = reconcile.Report(accts, facts)
+			matched := 0
+			for _, d := range report {
+				if d.Status == reconcile.Matched {
+					matched++
+				}
+			}
+			if matched == days && len(report) == days {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("company %s: reconciliation after 2 minutes: %+v; want %d days matched", company, report, days)
+			}
+			time.Sleep(100 * time.Millisecond) // the sink's next batch
+		}
+	}
 }
 
 // waitTCP waits until addr takes connections.

@@ -34,24 +34,31 @@ FROM (
     WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
     GROUP BY business_day, currency, location, revision, account
     UNION ALL
-    SELECT business_day, currency, location, semantic_account AS account, toDecimal64(0, 4) AS c, toDecimal64(0, 4) AS l, any(amount) AS p
-    FROM document_movements
+    SELECT business_day, currency, location, account, toDecimal64(0, 4) AS c, toDecimal64(0, 4) AS l, any(amount) AS p
+    FROM ledger_lines
     WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
-      AND (document_id, src_offset) IN (
-        SELECT document_id, max(src_offset)
-        FROM documents
-        WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?) AND doc_currency = currency
-        GROUP BY document_id
-        HAVING argMax(state, src_offset) = 'confirmed')
-    GROUP BY business_day, currency, location, semantic_account, document_id, src_partition, src_offset, idx
+      AND (business_day, currency, location, revision) IN (
+        SELECT business_day, currency, location, revision
+        FROM (
+            SELECT business_day, currency, location, revision, document_id, argMax(state, src_offset) AS st
+            FROM documents
+            WHERE tenant_id = ? AND company_id = ? AND business_day >= toDate(?) AND business_day <= toDate(?)
+            GROUP BY business_day, currency, location, revision, document_id
+        )
+        GROUP BY business_day, currency, location, revision
+        HAVING countIf(st NOT IN ('confirmed', 'superseded')) = 0 AND countIf(st = 'confirmed') > 0)
+    GROUP BY business_day, currency, location, revision, account
 )
 GROUP BY d, currency, location, account
 ORDER BY d, currency, location, account`
 
 // Accounts returns, per day and semantic account, the net amounts (debit
-// positive) of the records, the ledger and the documents the platform
-// confirmed, for days from and to (inclusive, YYYY-MM-DD). Documents
-// converted to another currency are left out of the platform's side.
+// positive) of the records, the ledger and the platform, for days from and
+// to (inclusive, YYYY-MM-DD). The platform holds a revision once every
+// document planned from it is confirmed (superseded ones aside): a
+// document moves the merchant's accounts, and where the configuration maps
+// several semantic accounts to one of them its lines merge, so the
+// platform's side is counted in the revision's own semantic accounts.
 func (s *Store) Accounts(ctx context.Context, tenant, company, from, to string) ([]reconcile.DayAccount, error) {
 	if err := reconcile.CheckRange(from, to); err != nil {
 		return nil, err
