@@ -36,6 +36,7 @@ import (
 	"github.com/commercesync/commercesync/pipeline/ops"
 	"github.com/commercesync/commercesync/pipeline/plan"
 	"github.com/commercesync/commercesync/pipeline/push"
+	"github.com/commercesync/commercesync/pipeline/sink/chstore"
 	"github.com/commercesync/commercesync/pipeline/view"
 )
 
@@ -365,6 +366,7 @@ type gatewayFlags struct {
 	*stageFlags
 	httpAddr, grpcAddr, publicURL *string
 	platforms                     *platformFlags
+	clickhouse, clickhouseDB      *string
 }
 
 func newGatewayFlags(stderr io.Writer) (*flag.FlagSet, *gatewayFlags) {
@@ -375,6 +377,7 @@ func newGatewayFlags(stderr io.Writer) (*flag.FlagSet, *gatewayFlags) {
 	f.grpcAddr = fs.String("grpc", "127.0.0.1:9090", "gRPC listen address")
 	f.publicURL = fs.String("public-url", "", "the URL merchants' browsers and platforms reach this API at (default: http:// and the REST address); the OAuth callback is under it")
 	f.platforms = newPlatformFlags(fs)
+	f.clickhouse, f.clickhouseDB = clickhouseFlags(fs, "none: the reconciliation routes answer 503 saying so")
 	return fs, f
 }
 
@@ -420,6 +423,17 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	s.closers = append(s.closers, prod.Close)
+	if *f.clickhouse != "" {
+		// The store the sinks fill; the gateway only reads it.
+		rs, err := chstore.Open(ctx, *f.clickhouse, *f.clickhouseDB, chstore.WithLogger(s.log))
+		if err != nil {
+			return err
+		}
+		s.closers = append(s.closers, func() { _ = rs.Close() })
+		gopts = append(gopts, gateway.WithReconciliation(rs, ""))
+	} else {
+		gopts = append(gopts, gateway.WithReconciliation(nil, "reconciliation is off: this gateway names no reconciliation store (-clickhouse or CLICKHOUSE_ADDR)"))
+	}
 
 	httpLn, err := net.Listen("tcp", *f.httpAddr)
 	if err != nil {

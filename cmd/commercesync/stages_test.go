@@ -21,9 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	xerosandbox "github.com/commercesync/commercesync/connectors/xero/sandbox"
-	"github.com/commercesync/commercesync/ledger/reconcile"
 	"github.com/commercesync/commercesync/pipeline/loadgen"
-	"github.com/commercesync/commercesync/pipeline/sink/chstore"
 	"github.com/commercesync/commercesync/pipeline/sink/chtest"
 )
 
@@ -113,7 +111,11 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 		opsPorts = append(opsPorts, p)
 		return fmt.Sprintf(" -ops 127.0.0.1:%d", p)
 	}
-	startWorker(t, fmt.Sprintf("gateway -http 127.0.0.1:%d -grpc 127.0.0.1:%d%s %s", gw1, grpc1, ops(), platform), false)
+	// A sink copies what reconciliation reads into a ClickHouse server,
+	// which the first gateway reads; the second has none.
+	ch := chtest.Start(t)
+	startWorker(t, fmt.Sprintf("gateway -http 127.0.0.1:%d -grpc 127.0.0.1:%d%s %s -clickhouse %s -clickhouse-database %s",
+		gw1, grpc1, ops(), platform, ch.Addr, ch.Database), false)
 	startWorker(t, fmt.Sprintf("gateway -http 127.0.0.1:%d -grpc 127.0.0.1:%d -public-url %s %s", gw2, grpc2, gateway1, platform), false)
 	waitHTTP(t, gateway1+"/openapi.json")
 	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/openapi.json", gw2))
@@ -130,8 +132,6 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 		pushes = append(pushes, u)
 	}
 	killed := map[int]bool{1: true, 4: true, 5: true} // the ops ports of windows[0], plans[0], pushes[0]
-	// A sink copies what reconciliation reads into a ClickHouse server.
-	ch := chtest.Start(t)
 	startWorker(t, fmt.Sprintf("sink -clickhouse %s -clickhouse-database %s -linger 200ms%s", ch.Addr, ch.Database, ops()), false)
 
 	// An operator makes the tenant and its key through the second gateway.
@@ -369,34 +369,30 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 	}
 	t.Logf("%d companies, %d days, %d documents confirmed and each held once", 2*merchants, 2*merchants*days, len(all))
 
-	// Reconciliation, from the sink's store: every day of a sample of
-	// companies reads matched across the records, the ledger and the
-	// documents the platform confirmed.
-	store, err := chstore.Open(context.Background(), ch.Addr, ch.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	// Reconciliation, through the first gateway from the sink's store:
+	// every day of a sample of companies reads matched across the records,
+	// the ledger and the platform. The second gateway has no store and
+	// says so.
 	from, to := "2026-03-02", time.Date(2026, 3, 2+days-1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	a1 := &api{t: t, base: gateway1, key: s[1], hc: hc}
 	sampled := 0
 	for _, company := range orgs {
 		if sampled++; sampled > 20 {
 			break
 		}
-		var report []reconcile.Day
+		var rec struct {
+			Days []struct{ BusinessDay, Status, Reason string }
+		}
 		deadline := time.Now().Add(2 * time.Minute)
 		for {
-			accts, facts, err := store.Month(context.Background(), m[1], company, from, to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			report = reconcile.Report(accts, facts)
+			a1.must("GET", "/v1/companies/"+company+"/reconciliation?from="+from+"&to="+to, nil, &rec)
 			matched := 0
-			for _, d := range report {
-				if d.Status == reconcile.Matched {
+			for _, d := range rec.Days {
+				if d.Status == "matched" {
 					matched++
 				}
 			}
+			report := rec.Days
 			if matched == days && len(report) == days {
 				break
 			}
@@ -405,6 +401,11 @@ func TestStagesRunAsSeparateProcesses(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond) // the sink's next batch
 		}
+	}
+	var off struct{ Message string }
+	if code := a.do("GET", "/v1/companies/"+orgs[xerosandbox.TenantID(0)]+"/reconciliation?from="+from+"&to="+to, nil, &off); code != http.StatusServiceUnavailable ||
+		!strings.Contains(off.Message, "reconciliation is off") {
+		t.Errorf("the gateway without a store answered %d %q; want 503 saying reconciliation is off", code, off.Message)
 	}
 }
 
