@@ -18,10 +18,18 @@ import (
 )
 
 // Reconciler answers reconciliation questions: the reconciliation store.
-// Month returns, for a company's range of days, the sums per day and
-// account from each source and what each says of the day apart from money.
 type Reconciler interface {
+	// Month returns, for a company's range of days, the sums per day and
+	// account from each source and what each says of the day apart from
+	// money.
 	Month(ctx context.Context, tenant, company, from, to string) ([]reconcile.DayAccount, []reconcile.DayFacts, error)
+	// Payouts compares the range's payouts with what they settle; cut says
+	// the range held more than one answer lists.
+	Payouts(ctx context.Context, tenant, company, from, to string) ([]reconcile.Payout, bool, error)
+	// DayRecords lists the records a day counts now.
+	DayRecords(ctx context.Context, tenant, company, day, currency, location string) ([]reconcile.DayRecord, bool, error)
+	// Exceptions lists what does not reconcile across a tenant's companies.
+	Exceptions(ctx context.Context, tenant, unsettledBefore string) ([]reconcile.Exception, bool, error)
 }
 
 // WithReconciliation answers reconciliation from r. With r nil the routes
@@ -41,17 +49,27 @@ func (s *Server) reconciler() (Reconciler, error) {
 	return nil, status.Error(codes.Unavailable, off)
 }
 
+// companyRange resolves the caller's company, checks a range of its days
+// and finds the store: what every company question asks first.
+func (s *Server) companyRange(ctx context.Context, id, from, to string) (*v1.Company, Reconciler, error) {
+	c, err := company(ctx, s.store, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := reconcile.CheckRange(from, to); err != nil {
+		return nil, nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	r, err := s.reconciler()
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, r, nil
+}
+
 // GetReconciliation compares the records, the ledger and the platform day
 // by day.
 func (s *Server) GetReconciliation(ctx context.Context, req *v1.GetReconciliationRequest) (*v1.Reconciliation, error) {
-	c, err := company(ctx, s.store, req.GetCompanyId())
-	if err != nil {
-		return nil, err
-	}
-	if err := reconcile.CheckRange(req.GetFrom(), req.GetTo()); err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
-	}
-	r, err := s.reconciler()
+	c, r, err := s.companyRange(ctx, req.GetCompanyId(), req.GetFrom(), req.GetTo())
 	if err != nil {
 		return nil, err
 	}
@@ -83,13 +101,6 @@ func (s *Server) storeError(ctx context.Context, err error) error {
 	return status.Error(codes.Unavailable, "the reconciliation store did not answer; try again shortly")
 }
 
-// ExceptionsLister lists what does not reconcile across a tenant's
-// companies; a Reconciler that also lists them serves
-// ListReconciliationExceptions.
-type ExceptionsLister interface {
-	Exceptions(ctx context.Context, tenant, unsettledBefore string) ([]reconcile.Exception, bool, error)
-}
-
 // Limits of ListReconciliationExceptions.
 const (
 	defaultUnsettledDays = 7
@@ -114,12 +125,8 @@ func (s *Server) ListReconciliationExceptions(ctx context.Context, req *v1.ListR
 	if err != nil {
 		return nil, err
 	}
-	lister, ok := r.(ExceptionsLister)
-	if !ok {
-		return nil, status.Error(codes.Unimplemented, "this reconciliation store lists no exceptions")
-	}
 	before := s.now().UTC().AddDate(0, 0, -age+1).Format(day.DayLayout)
-	all, cut, err := lister.Exceptions(ctx, tenantFrom(ctx), before)
+	all, cut, err := r.Exceptions(ctx, tenantFrom(ctx), before)
 	if err != nil {
 		return nil, s.storeError(ctx, err)
 	}
@@ -139,31 +146,14 @@ func (s *Server) ListReconciliationExceptions(ctx context.Context, req *v1.ListR
 	return out, nil
 }
 
-// PayoutReconciler compares payouts with what they settle; a Reconciler
-// that also does serves GetPayoutReconciliation.
-type PayoutReconciler interface {
-	Payouts(ctx context.Context, tenant, company, from, to string) ([]reconcile.Payout, bool, error)
-}
-
 // GetPayoutReconciliation compares each payout of a range with the
 // payments, refunds and fees it settles.
 func (s *Server) GetPayoutReconciliation(ctx context.Context, req *v1.GetPayoutReconciliationRequest) (*v1.PayoutReconciliation, error) {
-	c, err := company(ctx, s.store, req.GetCompanyId())
+	c, r, err := s.companyRange(ctx, req.GetCompanyId(), req.GetFrom(), req.GetTo())
 	if err != nil {
 		return nil, err
 	}
-	if err := reconcile.CheckRange(req.GetFrom(), req.GetTo()); err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
-	}
-	r, err := s.reconciler()
-	if err != nil {
-		return nil, err
-	}
-	pr, ok := r.(PayoutReconciler)
-	if !ok {
-		return nil, status.Error(codes.Unimplemented, "this reconciliation store compares no payouts")
-	}
-	ps, cut, err := pr.Payouts(ctx, c.GetTenantId(), c.GetId(), req.GetFrom(), req.GetTo())
+	ps, cut, err := r.Payouts(ctx, c.GetTenantId(), c.GetId(), req.GetFrom(), req.GetTo())
 	if err != nil {
 		return nil, s.storeError(ctx, err)
 	}
@@ -175,12 +165,6 @@ func (s *Server) GetPayoutReconciliation(ctx context.Context, req *v1.GetPayoutR
 			Status: string(p.Status), Reason: p.Reason})
 	}
 	return out, nil
-}
-
-// RecordLister lists the records a day counts; a Reconciler that also does
-// serves ListReconciliationRecords.
-type RecordLister interface {
-	DayRecords(ctx context.Context, tenant, company, day, currency, location string) ([]reconcile.DayRecord, bool, error)
 }
 
 // ListReconciliationRecords lists, a page at a time, the records a day
@@ -203,11 +187,7 @@ func (s *Server) ListReconciliationRecords(ctx context.Context, req *v1.ListReco
 	if err != nil {
 		return nil, err
 	}
-	lister, ok := r.(RecordLister)
-	if !ok {
-		return nil, status.Error(codes.Unimplemented, "this reconciliation store lists no records")
-	}
-	recs, cut, err := lister.DayRecords(ctx, c.GetTenantId(), c.GetId(), req.GetBusinessDay(), req.GetCurrency(), req.GetLocation())
+	recs, cut, err := r.DayRecords(ctx, c.GetTenantId(), c.GetId(), req.GetBusinessDay(), req.GetCurrency(), req.GetLocation())
 	if err != nil {
 		return nil, s.storeError(ctx, err)
 	}

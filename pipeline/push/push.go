@@ -35,6 +35,7 @@ import (
 
 	"github.com/commercesync/commercesync/connectors"
 	"github.com/commercesync/commercesync/ledger/mapping"
+	"github.com/commercesync/commercesync/pipeline/clock"
 	"github.com/commercesync/commercesync/pipeline/control"
 	"github.com/commercesync/commercesync/pipeline/view"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
@@ -209,7 +210,7 @@ func WithHTTPClient(c *http.Client) Option { return func(w *Worker) { w.httpClie
 // authorised with, since some platforms check it on refresh.
 func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[string]connectors.Connector, redirectURL string, log *slog.Logger, opts ...Option) *Worker {
 	w := &Worker{
-		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now, sleep: sleep,
+		outbox: o, writer: wr, control: c, connectors: conns, redirect: redirectURL, log: log, now: time.Now, sleep: clock.Sleep,
 		running: map[string]bool{}, retryAt: map[string]time.Time{}, tokens: map[string]oauth2.TokenSource{},
 		setups: map[string]cachedSetup{}, limits: map[string]*pacer{}, apps: map[string]*rate.Limiter{}, reading: map[string]bool{},
 		checks: map[string]*accessCheck{}, wake: make(chan struct{}, 1), obs: noObserver{}, owner: ownsAll{},
@@ -218,18 +219,6 @@ func New(o *view.Outbox, wr *view.OutboxWriter, c *control.Store, conns map[stri
 		opt(w)
 	}
 	return w
-}
-
-// sleep waits d in real time, or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Run pushes until ctx ends.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/commercesync/commercesync/pipeline/clock"
 	"github.com/commercesync/commercesync/pipeline/kafka"
 )
 
@@ -79,7 +80,7 @@ const DefaultGroup = "commercesync-sink"
 func NewJob(brokers kafka.Cluster, w Writer, opts ...Option) *Job {
 	j := &Job{brokers: brokers, w: w, topics: kafka.DefaultTopics(), group: DefaultGroup, log: slog.New(slog.DiscardHandler),
 		maxRows: 100_000, linger: time.Second, backoff: 100 * time.Millisecond, maxWait: 30 * time.Second,
-		now: time.Now, sleep: sleepCtx, stats: make(chan Stats, 1)}
+		now: time.Now, sleep: clock.Sleep, stats: make(chan Stats, 1)}
 	for _, o := range opts {
 		o(j)
 	}
@@ -98,17 +99,6 @@ func (j *Job) count(fn func(*Stats)) {
 	s := <-j.stats
 	fn(&s)
 	j.stats <- s
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Run consumes until ctx ends. A batch whose write fails is written again,
@@ -209,10 +199,7 @@ func (j *Job) fill(ctx context.Context, cl *kgo.Client, rows *Rows) (int, error)
 			}
 			n++
 			if err := rows.add(j.topics, r); err != nil {
-				reason := err.Error()
-				if len(reason) > MaxStringBytes {
-					reason = reason[:MaxStringBytes]
-				}
+				reason := clip(err.Error())
 				rows.Rejects = append(rows.Rejects, Reject{Topic: r.Topic, Source: Source{r.Partition, r.Offset}, Reason: reason, RejectedAt: j.now().UTC()})
 				j.log.Warn("sink record rejected; it is kept in sink_rejects", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason)
 			}

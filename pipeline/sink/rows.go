@@ -167,13 +167,25 @@ func instant(ms int64, what string) (time.Time, error) {
 	return t, nil
 }
 
-func checkStrings(fields map[string]string) error {
-	for name, v := range fields {
-		if len(v) > MaxStringBytes {
-			return fmt.Errorf("%s takes %d bytes; the limit is %d", name, len(v), MaxStringBytes)
+// checkText checks text fields, given as name, value pairs, against
+// MaxStringBytes: the first too long is named, always the same one for the
+// same record, and a record's check allocates nothing.
+func checkText(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if v := pairs[i+1]; len(v) > MaxStringBytes {
+			return fmt.Errorf("%s takes %d bytes; the limit is %d", pairs[i], len(v), MaxStringBytes)
 		}
 	}
 	return nil
+}
+
+// clip cuts free text (a reason, a platform's message) to MaxStringBytes:
+// it is kept, shortened, rather than refused with its record.
+func clip(s string) string {
+	if len(s) > MaxStringBytes {
+		return s[:MaxStringBytes]
+	}
+	return s
 }
 
 func checkAmount(a int64, what string) error {
@@ -226,7 +238,7 @@ func (r *Rows) addContribution(rec *kgo.Record) error {
 		return fmt.Errorf("it settles %d payments; the limit is %d", n, MaxSettledIDs)
 	}
 	for _, id := range c.GetSettled() {
-		if err := checkStrings(map[string]string{"settled payment id": id}); err != nil {
+		if err := checkText("settled payment id", id); err != nil {
 			return err
 		}
 	}
@@ -234,16 +246,16 @@ func (r *Rows) addContribution(rec *kgo.Record) error {
 	if err != nil {
 		return err
 	}
-	if err := checkStrings(map[string]string{"tenant id": c.GetTenantId(), "company id": c.GetCompanyId(), "currency": c.GetCurrency(),
-		"location": c.GetLocation(), "transaction type": c.GetTransactionType(), "record id": c.GetRecordId(),
-		"exception": c.GetException(), "payment type": c.GetPaymentType(), "linked payment id": c.GetLinkedPaymentId()}); err != nil {
+	if err := checkText("tenant id", c.GetTenantId(), "company id", c.GetCompanyId(), "currency", c.GetCurrency(),
+		"location", c.GetLocation(), "transaction type", c.GetTransactionType(), "record id", c.GetRecordId(),
+		"exception", c.GetException(), "payment type", c.GetPaymentType(), "linked payment id", c.GetLinkedPaymentId()); err != nil {
 		return err
 	}
 	for _, p := range c.GetPostings() {
 		if err := checkAmount(p.GetAmount(), "posting"); err != nil {
 			return err
 		}
-		if err := checkStrings(map[string]string{"account": p.GetAccount()}); err != nil {
+		if err := checkText("account", p.GetAccount()); err != nil {
 			return err
 		}
 	}
@@ -295,8 +307,8 @@ func (r *Rows) addDay(rec *kgo.Record) error {
 	if err != nil {
 		return err
 	}
-	if err := checkStrings(map[string]string{"tenant id": s.GetTenantId(), "company id": s.GetCompanyId(), "currency": s.GetCurrency(),
-		"location": s.GetLocation(), "summary id": s.GetId(), "sealed by": s.GetSealedBy()}); err != nil {
+	if err := checkText("tenant id", s.GetTenantId(), "company id", s.GetCompanyId(), "currency", s.GetCurrency(),
+		"location", s.GetLocation(), "summary id", s.GetId(), "sealed by", s.GetSealedBy()); err != nil {
 		return err
 	}
 	k := DayKey{s.GetTenantId(), s.GetCompanyId(), d, s.GetCurrency(), s.GetLocation()}
@@ -313,7 +325,7 @@ func (r *Rows) addDay(rec *kgo.Record) error {
 		if err := checkAmount(int64(dr-cr), "line "+l.GetAccount()); err != nil {
 			return err
 		}
-		if err := checkStrings(map[string]string{"account": l.GetAccount()}); err != nil {
+		if err := checkText("account", l.GetAccount()); err != nil {
 			return err
 		}
 		lines = append(lines, Line{DayKey: k, Revision: s.GetRevision(), Account: l.GetAccount(), Amount: dr - cr})
@@ -392,10 +404,10 @@ func (r *Rows) addOutbox(rec *kgo.Record) error {
 		return err
 	}
 	doc := e.GetDocument()
-	if err := checkStrings(map[string]string{"tenant id": e.GetTenantId(), "company id": e.GetCompanyId(), "document id": e.GetDocumentId(),
-		"summary id": e.GetSummaryId(), "currency": e.GetCurrency(), "location": e.GetLocation(), "platform key": e.GetPlatformKey(),
-		"connection id": e.GetConnectionId(), "reference": e.GetReference(), "external id": e.GetExternalId(),
-		"document type": doc.GetType(), "document currency": doc.GetCurrency()}); err != nil {
+	if err := checkText("tenant id", e.GetTenantId(), "company id", e.GetCompanyId(), "document id", e.GetDocumentId(),
+		"summary id", e.GetSummaryId(), "currency", e.GetCurrency(), "location", e.GetLocation(), "platform key", e.GetPlatformKey(),
+		"connection id", e.GetConnectionId(), "reference", e.GetReference(), "external id", e.GetExternalId(),
+		"document type", doc.GetType(), "document currency", doc.GetCurrency()); err != nil {
 		return err
 	}
 	k := DayKey{e.GetTenantId(), e.GetCompanyId(), d, e.GetCurrency(), e.GetLocation()}
@@ -414,17 +426,14 @@ func (r *Rows) addOutbox(rec *kgo.Record) error {
 			if err := checkAmount(int64(m.Amount), "line"); err != nil {
 				return err
 			}
-			if err := checkStrings(map[string]string{"account id": m.Account.AccountID, "semantic account": string(m.Semantic)}); err != nil {
+			if err := checkText("account id", m.Account.AccountID, "semantic account", string(m.Semantic)); err != nil {
 				return err
 			}
 			moves = append(moves, Movement{DayKey: k, DocumentID: e.GetDocumentId(), SemanticAccount: string(m.Semantic),
 				AccountID: m.Account.AccountID, Amount: m.Amount, Source: src, Index: uint16(i)})
 		}
 	}
-	msg := e.GetErrorMessage()
-	if len(msg) > MaxStringBytes {
-		msg = msg[:MaxStringBytes]
-	}
+	msg := clip(e.GetErrorMessage())
 	r.Documents = append(r.Documents, Document{DayKey: k, DocumentID: e.GetDocumentId(), SummaryID: e.GetSummaryId(), Revision: e.GetRevision(),
 		ConfigVersion: e.GetConfigVersion(), PlatformKey: e.GetPlatformKey(), ConnectionID: e.GetConnectionId(), Reference: e.GetReference(),
 		State: state, Type: doc.GetType(), DocCurrency: doc.GetCurrency(), ExternalID: e.GetExternalId(),
@@ -446,13 +455,10 @@ func (r *Rows) addQuarantine(rec *kgo.Record) error {
 	if err != nil {
 		return err
 	}
-	reason := q.GetReason()
-	if len(reason) > MaxStringBytes {
-		reason = reason[:MaxStringBytes]
-	}
-	if err := checkStrings(map[string]string{"tenant id": q.GetTenantId(), "company id": q.GetCompanyId(), "id": q.GetId(),
-		"stage": q.GetStage(), "kind": q.GetKind(), "topic": q.GetTopic(), "record id": q.GetRecordId(), "business day": q.GetBusinessDay(),
-		"currency": q.GetCurrency(), "location": q.GetLocation()}); err != nil {
+	reason := clip(q.GetReason())
+	if err := checkText("tenant id", q.GetTenantId(), "company id", q.GetCompanyId(), "id", q.GetId(),
+		"stage", q.GetStage(), "kind", q.GetKind(), "topic", q.GetTopic(), "record id", q.GetRecordId(), "business day", q.GetBusinessDay(),
+		"currency", q.GetCurrency(), "location", q.GetLocation()); err != nil {
 		return err
 	}
 	r.Quarantine = append(r.Quarantine, Quarantined{TenantID: q.GetTenantId(), CompanyID: q.GetCompanyId(), EntryID: q.GetId(), Stage: q.GetStage(),

@@ -171,6 +171,20 @@ func start(t *testing.T, clk *clock, opts ...system.Option) (*system.System, fun
 	return sys, stop
 }
 
+// produceRaw writes records straight to the system's broker, past the
+// gateway: what a broken producer would write.
+func produceRaw(t testing.TB, sys *system.System, rs ...*kgo.Record) {
+	t.Helper()
+	cl, err := kgo.NewClient(kafka.ClientOpts(kafka.Seeds(sys.Brokers...), nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(context.Background(), rs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()

@@ -53,18 +53,10 @@ func TestUnplannableDayParksOnlyItsCompany(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := kgo.NewClient(kafka.ClientOpts(kafka.Seeds(sys.Brokers...), nil)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	topic := kafka.DefaultTopics().Ledger
-	if err := cl.ProduceSync(context.Background(),
+	produceRaw(t, sys,
 		&kgo.Record{Topic: topic, Key: []byte(bad.company), Value: raw},
-		&kgo.Record{Topic: topic, Key: []byte(bad.company), Value: []byte{0xff, 0xff, 0x01}},
-	).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+		&kgo.Record{Topic: topic, Key: []byte(bad.company), Value: []byte{0xff, 0xff, 0x01}})
 
 	good.pushDay(day1, 3)
 	good.seal(day1)

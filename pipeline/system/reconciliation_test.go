@@ -2,7 +2,6 @@ package system_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -56,14 +55,22 @@ func categoryTotals(t testing.TB, d *v1.ReconciliationDay, source func(*v1.Recon
 	return out
 }
 
+// startReconciled starts a system whose sink writes to a ClickHouse server
+// of the test's own, in batches that wait 20 ms for more.
+func startReconciled(t *testing.T) (*system.System, chtest.Target) {
+	t.Helper()
+	tg := chtest.Start(t)
+	sys, _ := start(t, newClock(testStart), system.WithReconciliation(system.Reconciliation{Addr: tg.Addr, Database: tg.Database,
+		SinkOptions: []sink.Option{sink.WithBatch(10_000, 20*time.Millisecond)}}))
+	return sys, tg
+}
+
 // Days pushed, sealed and confirmed by the sandbox reconcile as matched,
 // the records, the ledger and the platform's confirmed journals agreeing to
 // the cent with the test's own sums; an open day is pending and says why.
 func TestReconciliationMatchesSyncedDaysAcrossTheThreeSources(t *testing.T) {
 	t.Parallel()
-	tg := chtest.Start(t)
-	sys, _ := start(t, newClock(testStart), system.WithReconciliation(system.Reconciliation{Addr: tg.Addr, Database: tg.Database,
-		SinkOptions: []sink.Option{sink.WithBatch(10_000, 20*time.Millisecond)}}))
+	sys, _ := startReconciled(t)
 	m := newMerchant(t, sys)
 	m.onboard()
 	m.pushDay(day1, 3)
@@ -243,9 +250,7 @@ func (m *merchant) withPayouts() {
 // totals are the test's own, to the cent.
 func TestReconciliationNamesEachPlantedCase(t *testing.T) {
 	t.Parallel()
-	tg := chtest.Start(t)
-	sys, _ := start(t, newClock(testStart), system.WithReconciliation(system.Reconciliation{Addr: tg.Addr, Database: tg.Database,
-		SinkOptions: []sink.Option{sink.WithBatch(10_000, 20*time.Millisecond)}}))
+	sys, tg := startReconciled(t)
 	m := newMerchant(t, sys)
 	m.onboard()
 	m.withPayouts()
@@ -291,14 +296,7 @@ func TestReconciliationNamesEachPlantedCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := kgo.NewClient(kafka.ClientOpts(kafka.Seeds(sys.Brokers...), nil)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: kafka.DefaultTopics().Events, Key: []byte(m.company), Value: raw}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	produceRaw(t, sys, &kgo.Record{Topic: kafka.DefaultTopics().Events, Key: []byte(m.company), Value: raw})
 	m.seal(days[3])
 	for _, d := range days[:4] {
 		m.waitConfirmed(d, time.Minute)

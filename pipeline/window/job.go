@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/commercesync/commercesync/pipeline/clock"
 	"github.com/commercesync/commercesync/pipeline/kafka"
 	v1 "github.com/commercesync/commercesync/proto/commercesync/v1"
 )
@@ -195,7 +196,7 @@ func NewJob(brokers kafka.Cluster, opts ...Option) *Job {
 		txnID: "commercesync-window-" + randomSuffix(), txnTimeout: 10 * time.Second, session: 10 * time.Second,
 		log:     slog.Default(),
 		maxPoll: 5000, maxAttempts: 5, maxFailures: 20, backoffBase: 100 * time.Millisecond, backoffCap: 10 * time.Second,
-		sleep: sleepCtx, now: time.Now, version: buildVersion(), observer: noObserver{},
+		sleep: clock.Sleep, now: time.Now, version: buildVersion(), observer: noObserver{},
 	}
 	for _, o := range opts {
 		o(j)
@@ -207,17 +208,6 @@ func randomSuffix() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
 	return hex.EncodeToString(b[:])
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Stats returns the job's counts so far.

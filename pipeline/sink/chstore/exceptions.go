@@ -2,6 +2,7 @@ package chstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/commercesync/commercesync/ledger/money"
@@ -85,106 +86,108 @@ HAVING net != 0
 ORDER BY company_id, currency
 LIMIT ?`
 
+// exceptionKind is one of Exceptions' queries: its arguments, and how a
+// row becomes exceptions (an unsettled group may make several, or none).
+type exceptionKind struct {
+	what  string
+	query string
+	args  []any
+	row   func(scan func(...any) error) ([]reconcile.Exception, error)
+}
+
+// errEnough stops reading a kind's rows once it has given all one answer
+// holds.
+var errEnough = errors.New("enough exceptions of this kind")
+
 // Exceptions lists what does not reconcile across the tenant's companies:
 // quarantined records and days, failed documents, days counted with
 // exceptions, revisions after a day was posted, and unsettled balances of
 // days before unsettledBefore (YYYY-MM-DD). cut says a kind held more than
-// MaxExceptionsPerKind.
+// MaxExceptionsPerKind; no more than that of each is read.
 func (s *Store) Exceptions(ctx context.Context, tenant, unsettledBefore string) (out []reconcile.Exception, cut bool, err error) {
 	lim := MaxExceptionsPerKind + 1
-	count := func(n int) int {
-		if n > MaxExceptionsPerKind {
-			cut = true
-			return MaxExceptionsPerKind
-		}
-		return n
-	}
-	var q []reconcile.Exception
-	if err := s.each(ctx, quarantineSQL, []any{tenant, lim}, func(scan func(...any) error) error {
-		var e reconcile.Exception
-		var stage, kind string
-		if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.RecordID, &stage, &kind, &e.Message); err != nil {
-			return err
-		}
-		e.Kind = reconcile.QuarantinedRecord
-		e.Message = fmt.Sprintf("%s quarantined by %s: %s", kind, stage, e.Message)
-		q = append(q, e)
-		return nil
-	}); err != nil {
-		return nil, false, fmt.Errorf("quarantine: %w", err)
-	}
-	out = append(out, q[:count(len(q))]...)
-
-	var d []reconcile.Exception
-	if err := s.each(ctx, dayExceptionsSQL, []any{tenant, lim}, func(scan func(...any) error) error {
-		var e reconcile.Exception
-		var n int32
-		if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.Revision, &n); err != nil {
-			return err
-		}
-		e.Kind, e.Message = reconcile.DayExceptions, fmt.Sprintf("%d record(s) counted without their money; their documents wait until they are corrected", n)
-		d = append(d, e)
-		return nil
-	}); err != nil {
-		return nil, false, fmt.Errorf("day exceptions: %w", err)
-	}
-	out = append(out, d[:count(len(d))]...)
-
-	var f []reconcile.Exception
-	if err := s.each(ctx, failedSQL, []any{tenant, lim}, func(scan func(...any) error) error {
-		var e reconcile.Exception
-		var st string
-		if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.DocumentID, &e.Revision, &e.Message, &st); err != nil {
-			return err
-		}
-		e.Kind = reconcile.FailedDocument
-		f = append(f, e)
-		return nil
-	}); err != nil {
-		return nil, false, fmt.Errorf("failed documents: %w", err)
-	}
-	out = append(out, f[:count(len(f))]...)
-
-	var l []reconcile.Exception
-	if err := s.each(ctx, lateSQL, []any{tenant, tenant, lim}, func(scan func(...any) error) error {
-		var e reconcile.Exception
-		if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.Revision); err != nil {
-			return err
-		}
-		e.Kind = reconcile.LateRevision
-		e.Message = fmt.Sprintf("revision %d changed the day after the platform confirmed it; the change is posted as its own document", e.Revision)
-		l = append(l, e)
-		return nil
-	}); err != nil {
-		return nil, false, fmt.Errorf("late revisions: %w", err)
-	}
-	out = append(out, l[:count(len(l))]...)
-
-	var u []reconcile.Exception
-	if err := s.each(ctx, unsettledSQL, []any{maxGroupRecords, maxGroupRecords, maxGroupRecords, maxGroupRecords, tenant, lim}, func(scan func(...any) error) error {
-		var company, currency string
-		var net int64
-		var ids, days, kinds []string
-		var amounts []int64
-		if err := scan(&company, &currency, &net, &ids, &days, &amounts, &kinds); err != nil {
-			return err
-		}
-		group := make([]reconcile.RecordBalance, len(ids))
-		for i := range ids {
-			group[i] = reconcile.RecordBalance{RecordID: ids[i], Kind: kinds[i], Day: days[i], Amount: money.Amount(amounts[i])}
-		}
-		for _, r := range reconcile.Unexplained(group) {
-			if r.Day >= unsettledBefore {
-				continue
+	kinds := []exceptionKind{
+		{"quarantine", quarantineSQL, []any{tenant, lim}, func(scan func(...any) error) ([]reconcile.Exception, error) {
+			var e reconcile.Exception
+			var stage, kind string
+			if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.RecordID, &stage, &kind, &e.Message); err != nil {
+				return nil, err
 			}
-			u = append(u, reconcile.Exception{Kind: reconcile.UnsettledBalance, CompanyID: company, Day: r.Day, Currency: currency,
-				RecordID: r.RecordID, Amount: r.Amount, Message: reconcile.UnsettledMessage(r)})
-		}
-		return nil
-	}); err != nil {
-		return nil, false, fmt.Errorf("unsettled: %w", err)
+			e.Kind = reconcile.QuarantinedRecord
+			e.Message = fmt.Sprintf("%s quarantined by %s: %s", kind, stage, e.Message)
+			return []reconcile.Exception{e}, nil
+		}},
+		{"day exceptions", dayExceptionsSQL, []any{tenant, lim}, func(scan func(...any) error) ([]reconcile.Exception, error) {
+			var e reconcile.Exception
+			var n int32
+			if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.Revision, &n); err != nil {
+				return nil, err
+			}
+			e.Kind, e.Message = reconcile.DayExceptions, fmt.Sprintf("%d record(s) counted without their money; their documents wait until they are corrected", n)
+			return []reconcile.Exception{e}, nil
+		}},
+		{"failed documents", failedSQL, []any{tenant, lim}, func(scan func(...any) error) ([]reconcile.Exception, error) {
+			var e reconcile.Exception
+			var st string
+			if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.DocumentID, &e.Revision, &e.Message, &st); err != nil {
+				return nil, err
+			}
+			e.Kind = reconcile.FailedDocument
+			return []reconcile.Exception{e}, nil
+		}},
+		{"late revisions", lateSQL, []any{tenant, tenant, lim}, func(scan func(...any) error) ([]reconcile.Exception, error) {
+			var e reconcile.Exception
+			if err := scan(&e.CompanyID, &e.Day, &e.Currency, &e.Location, &e.Revision); err != nil {
+				return nil, err
+			}
+			e.Kind = reconcile.LateRevision
+			e.Message = fmt.Sprintf("revision %d changed the day after the platform confirmed it; the change is posted as its own document", e.Revision)
+			return []reconcile.Exception{e}, nil
+		}},
+		{"unsettled", unsettledSQL, []any{maxGroupRecords, maxGroupRecords, maxGroupRecords, maxGroupRecords, tenant, lim},
+			func(scan func(...any) error) ([]reconcile.Exception, error) {
+				var company, currency string
+				var net int64
+				var ids, days, kinds []string
+				var amounts []int64
+				if err := scan(&company, &currency, &net, &ids, &days, &amounts, &kinds); err != nil {
+					return nil, err
+				}
+				group := make([]reconcile.RecordBalance, len(ids))
+				for i := range ids {
+					group[i] = reconcile.RecordBalance{RecordID: ids[i], Kind: kinds[i], Day: days[i], Amount: money.Amount(amounts[i])}
+				}
+				var es []reconcile.Exception
+				for _, r := range reconcile.Unexplained(group) {
+					if r.Day < unsettledBefore {
+						es = append(es, reconcile.Exception{Kind: reconcile.UnsettledBalance, CompanyID: company, Day: r.Day, Currency: currency,
+							RecordID: r.RecordID, Amount: r.Amount, Message: reconcile.UnsettledMessage(r)})
+					}
+				}
+				return es, nil
+			}},
 	}
-	out = append(out, u[:count(len(u))]...)
+	for _, k := range kinds {
+		n := 0
+		err := s.each(ctx, k.query, k.args, func(scan func(...any) error) error {
+			es, err := k.row(scan)
+			if err != nil {
+				return err
+			}
+			for _, e := range es {
+				if n == MaxExceptionsPerKind {
+					cut = true
+					return errEnough
+				}
+				out = append(out, e)
+				n++
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errEnough) {
+			return nil, false, fmt.Errorf("%s: %w", k.what, err)
+		}
+	}
 	reconcile.SortExceptions(out)
 	return out, cut, nil
 }
